@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// The `mr` command: lets Node load TypeScript (ours and users' job modules) and
+// resolve `import ... from 'mr'` from a job file anywhere on disk, then runs the CLI.
+import { register } from 'node:module';
+import { register as registerTypeScript } from 'tsx/esm/api';
+
+register('./resolve-mr.mjs', import.meta.url);
+registerTypeScript();
+await import('../src/cli/main.ts');

@@ -1,0 +1,19 @@
+// Word count: a word is a maximal run of Unicode letters (\p{L}+), lower-cased; the value is its count.
+// npx mr run jobs/wordcount.ts --input 'datasets/gutenberg/*.txt' --output out/wordcount
+import { defineJob } from 'mr';
+
+const WORD = /\p{L}+/gu;
+
+export default defineJob<number, number>({
+  map(line, emit) {
+    for (const match of line.matchAll(WORD)) emit(match[0].toLowerCase(), 1);
+  },
+  combine: (_word, counts) => sum(counts),
+  reduce: (_word, counts) => sum(counts),
+});
+
+function sum(counts: number[]): number {
+  let total = 0;
+  for (const n of counts) total += n;
+  return total;
+}

@@ -1,0 +1,68 @@
+// `mr master` and `mr worker`: long-running daemons, stopped cleanly by SIGINT/SIGTERM.
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { EXIT, UsageError } from '../errors.ts';
+import { createLogger } from '../log.ts';
+import { Master } from '../master/master.ts';
+import { createTransport, transportNames, type Transport } from '../transport/index.ts';
+import { Worker } from '../worker/worker.ts';
+
+interface WorkerArgs {
+  master: string;
+  workDir: string;
+  slots: number;
+  transport: string;
+  listenHost: string;
+  exitWithParent?: boolean;
+}
+
+interface MasterArgs {
+  listen: string;
+  workDir: string;
+  transport: string;
+}
+
+function transportOf(name: string): Transport {
+  const transport = createTransport(name);
+  if (!transport) throw new UsageError(`unknown --transport ${name}; available: ${transportNames().join(', ')}`);
+  return transport;
+}
+
+export async function workerCommand(args: WorkerArgs): Promise<void> {
+  if (!Number.isInteger(args.slots) || args.slots < 1) throw new UsageError(`--slots must be a whole number of at least 1, got ${args.slots}`);
+  const workDir = resolve(args.workDir);
+  await mkdir(workDir, { recursive: true });
+  const worker = new Worker({
+    masterAddress: args.master, workDir, slots: args.slots, transport: transportOf(args.transport),
+    listenHost: args.listenHost, log: createLogger({ component: 'worker' }),
+  });
+  const stop = () => void worker.stop().then(() => process.exit(EXIT.ok));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  if (args.exitWithParent) {
+    // The parent holds our stdin open; when it dies, the pipe closes and we go too.
+    process.stdin.on('end', stop).on('close', stop).resume();
+  }
+  await worker.start();
+  await worker.stopped;
+  process.exit(EXIT.ok);
+}
+
+export async function masterCommand(args: MasterArgs): Promise<void> {
+  const host = args.listen.slice(0, args.listen.lastIndexOf(':'));
+  if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host)) {
+    throw new UsageError(`--listen ${args.listen} is not a loopback address; binding beyond this machine needs a token, which this version does not support yet`);
+  }
+  const workDir = resolve(args.workDir);
+  await mkdir(workDir, { recursive: true });
+  const master = new Master({ log: createLogger({ component: 'master', file: join(workDir, 'master.log') }) });
+  const server = await transportOf(args.transport).serveMaster(master, args.listen);
+  process.stdout.write(`listening ${server.address}\n`);
+  const stop = () => {
+    master.stop();
+    void server.stop().then(() => process.exit(EXIT.ok));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  await new Promise(() => {});
+}

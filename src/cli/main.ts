@@ -1,0 +1,67 @@
+// The `mr` command line: the only place that reads argv and the environment. Every error ends
+// here as one line on stderr and an exit code (MR_DEBUG=1 adds the stack).
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { EXIT, MrError, UsageError, oneLine } from '../errors.ts';
+import { runCommand } from './run-report.ts';
+import { masterCommand, workerCommand } from './daemon-commands.ts';
+
+function commands(argv: string[]): Argv {
+  return yargs(argv)
+    .scriptName('mr')
+    .usage('$0 <command> [options]')
+    .command('run <jobs..>', 'run a job (several job files chain into stages)', (y) => y
+      .positional('jobs', { type: 'string', array: true, demandOption: true, describe: 'job module(s): .ts .mts .js .mjs' })
+      .option('input', { type: 'string', array: true, describe: 'input glob(s), quoted; fast-glob syntax' })
+      .option('output', { type: 'string', describe: 'output directory: new or empty' })
+      .option('reducers', { type: 'number', describe: 'reduce tasks, for jobs that declare none (default 4)' })
+      .option('workers', { type: 'number', describe: 'worker processes to start (default: CPU cores)' })
+      .option('transport', { type: 'string', describe: 'execution backend (default grpc)' })
+      .option('master', { type: 'string', describe: 'host:port of a running master to submit to' })
+      .option('speculation', { type: 'boolean', default: true, describe: 'backup attempts for stragglers (--no-speculation)' })
+      .option('set', { type: 'string', array: true, describe: 'job option name=value (repeatable), as ctx.options' })
+      .option('split-mib', { type: 'number', describe: 'map split size in MiB (default 64)' })
+      .option('sort-buffer-mib', { type: 'number', describe: 'map output buffer before spilling, MiB (default 64)' })
+      .option('max-attempts', { type: 'number', describe: 'attempts per task before the job fails (default 4)' })
+      .option('json', { type: 'boolean', describe: 'print one JSON object with the result on stdout' })
+      .option('quiet', { type: 'boolean', describe: 'no progress (errors are still shown)' }),
+    (args) => runCommand(args as never))
+    .command('worker', 'run a worker daemon', (y) => y
+      .option('master', { type: 'string', demandOption: true, describe: 'host:port of the master' })
+      .option('work-dir', { type: 'string', demandOption: true, describe: 'directory for map outputs and scratch files' })
+      .option('slots', { type: 'number', default: 1, describe: 'attempts run at once' })
+      .option('transport', { type: 'string', default: 'grpc' })
+      .option('listen-host', { type: 'string', default: '127.0.0.1', describe: 'host the shuffle service binds' })
+      .option('exit-with-parent', { type: 'boolean', hidden: true }),
+    (args) => workerCommand(args as never))
+    .command('master', 'run a master daemon', (y) => y
+      .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'host:port (port 0 picks a free one)' })
+      .option('work-dir', { type: 'string', demandOption: true, describe: 'directory for the master\'s logs and state' })
+      .option('transport', { type: 'string', default: 'grpc' }),
+    (args) => masterCommand(args as never))
+    .demandCommand(1, 'give a command: run, master or worker')
+    .strict()
+    .help()
+    .version(false)
+    .fail((message, error) => {
+      throw error ?? new UsageError(`${message.replace(/\n/g, ' ')} (see mr --help)`);
+    });
+}
+
+async function main(): Promise<void> {
+  try {
+    await commands(hideBin(process.argv)).parseAsync();
+  } catch (error) {
+    report(error);
+  }
+}
+
+function report(error: unknown): never {
+  const code = error instanceof MrError ? error.exitCode : EXIT.jobFailed;
+  const prefix = error instanceof MrError ? 'mr: ' : 'mr: internal error: ';
+  process.stderr.write(`${prefix}${oneLine(error)}\n`);
+  if (process.env.MR_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  process.exit(code);
+}
+
+await main();

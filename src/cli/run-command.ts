@@ -1,0 +1,81 @@
+// `mr run`: submits a job (to a master it starts itself, or to --master), follows it to the
+// end with progress on stderr, and reports the result. Ctrl-C kills the job and cleans up.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULTS } from '../config.ts';
+import { JobFailedError, MasterUnreachableError, MrError, oneLine } from '../errors.ts';
+import { createLogger } from '../log.ts';
+import { Master } from '../master/master.ts';
+import { isRetryable } from '../transport/grpc/call-policy.ts';
+import { createTransport, type MasterClient } from '../transport/index.ts';
+import type { JobStatus } from '../transport/messages.ts';
+import { Progress } from './progress.ts';
+import type { RunConfig } from './run-config.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+export async function runJob(config: RunConfig, progress: Progress): Promise<JobStatus> {
+  const transport = createTransport(config.transport)!;
+  if (config.master) return submitAndFollow(transport.connectMaster(config.master), config, progress);
+  const workRoot = await mkdtemp(join(tmpdir(), 'mr-run-'));
+  const master = new Master({ log: createLogger({ component: 'master', file: join(workRoot, 'master.log') }) });
+  const server = await transport.serveMaster(master, '127.0.0.1:0');
+  let workersGone: string | undefined;
+  const pool = new WorkerPool({
+    count: config.workers, masterAddress: server.address, workRoot, transport: config.transport,
+    onAllExited: (why) => (workersGone = why),
+  });
+  const client = transport.connectMaster(server.address);
+  try {
+    await pool.start();
+    return await submitAndFollow(client, config, progress, () => workersGone);
+  } finally {
+    master.shutdownWorkers();
+    await pool.stop(DEFAULTS.workerStopGraceMs);
+    client.close();
+    master.stop();
+    await server.stop();
+    await rm(workRoot, { recursive: true, force: true });
+  }
+}
+
+const interrupt = { requested: false };
+
+/** Ctrl-C or SIGTERM: the job being followed is killed; a second one exits at once. */
+export function onInterrupt(): void {
+  if (interrupt.requested) process.exit(1);
+  interrupt.requested = true;
+}
+
+async function submitAndFollow(client: MasterClient, config: RunConfig, progress: Progress, fatal?: () => string | undefined): Promise<JobStatus> {
+  const jobId = `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  await unreachableAs3(config, () => client.submitJob({ jobId, stages: config.stages }));
+  if (config.master && !config.quiet) process.stderr.write(`job ${jobId}\n`);
+  let killed = false;
+  for (;;) {
+    const status = await unreachableAs3(config, () => client.getJobStatus({ jobId }));
+    progress.update(status);
+    if (['succeeded', 'failed', 'killed'].includes(status.state)) return status;
+    const why = fatal?.();
+    if (why) {
+      await client.killJob({ jobId });
+      throw new JobFailedError(`${why}; the job was stopped`);
+    }
+    if (interrupt.requested && !killed) {
+      killed = true;
+      await client.killJob({ jobId });
+    }
+    await new Promise((resolve) => setTimeout(resolve, DEFAULTS.statusPollMs));
+  }
+}
+
+async function unreachableAs3<T>(config: RunConfig, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof MrError) throw error;
+    if (isRetryable(error)) throw new MasterUnreachableError(`master ${config.master ?? '(embedded)'} unreachable: ${oneLine(error)}; check that it runs and the address is right`);
+    throw error;
+  }
+}

@@ -1,0 +1,104 @@
+// Turns `mr run` arguments into a checked RunConfig: job modules loaded, input globs expanded,
+// output directory checked. Any problem is a UsageError (exit 2) and nothing is submitted.
+import { resolve } from 'node:path';
+import fg from 'fast-glob';
+import { DEFAULTS, MIB } from '../config.ts';
+import { InputNotFoundError, UsageError } from '../errors.ts';
+import { checkOutputDir } from '../storage/output-dir.ts';
+import { transportNames } from '../transport/index.ts';
+import type { JobSpec } from '../transport/messages.ts';
+import { loadJob } from '../worker/job-loader.ts';
+
+export interface RunArgs {
+  jobs: string[];
+  input?: string[];
+  output?: string;
+  reducers?: number;
+  workers?: number;
+  transport?: string;
+  master?: string;
+  speculation?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  set?: string[];
+  splitMib?: number;
+  sortBufferMib?: number;
+  maxAttempts?: number;
+}
+
+export interface RunConfig {
+  stages: JobSpec[];
+  outputDir: string;
+  workers: number;
+  transport: string;
+  master?: string;
+  json: boolean;
+  quiet: boolean;
+}
+
+export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
+  if (args.jobs.length === 0) throw new UsageError('give at least one job file: mr run <job.ts> --input <glob> --output <dir>');
+  if (!args.input?.length) throw new UsageError('--input <glob> is required (quote the glob)');
+  if (!args.output) throw new UsageError('--output <dir> is required');
+  const transport = args.transport ?? DEFAULTS.transport;
+  if (!transportNames().includes(transport)) {
+    throw new UsageError(`unknown --transport ${transport}; available: ${transportNames().join(', ')}`);
+  }
+  const reducers = positiveInt('--reducers', args.reducers, DEFAULTS.reducers);
+  const workers = positiveInt('--workers', args.workers, DEFAULTS.workers());
+  const base = {
+    options: parseSet(args.set ?? []),
+    splitBytes: Math.round(positiveNumber('--split-mib', args.splitMib, DEFAULTS.splitBytes / MIB) * MIB),
+    sortBufferBytes: Math.round(positiveNumber('--sort-buffer-mib', args.sortBufferMib, DEFAULTS.sortBufferBytes / MIB) * MIB),
+    maxAttempts: positiveInt('--max-attempts', args.maxAttempts, DEFAULTS.maxAttempts),
+    speculation: args.speculation ?? true,
+  };
+  const outputDir = resolve(args.output);
+  const inputFiles = await expandInputs(args.input);
+  await checkOutputDir(outputDir);
+  const stages: JobSpec[] = [];
+  for (const [i, file] of args.jobs.entries()) {
+    const jobPath = resolve(file);
+    const job = await loadJob(jobPath);
+    stages.push({
+      ...base, jobPath, outputDir,
+      inputFiles: i === 0 ? inputFiles : [],
+      reducers: job.reducers ?? reducers,
+      inputMode: i === 0 ? (job.input ?? 'lines') : 'records',
+    });
+  }
+  return { stages, outputDir, workers, transport, master: args.master, json: !!args.json, quiet: !!args.quiet };
+}
+
+/** Expands each glob (sorted, absolute); a glob that matches no file is an error. */
+export async function expandInputs(globs: readonly string[]): Promise<string[]> {
+  const files = new Set<string>();
+  for (const glob of globs) {
+    const matches = await fg(glob, { absolute: true, onlyFiles: true, dot: false, followSymbolicLinks: true });
+    if (matches.length === 0) throw new InputNotFoundError(`--input ${glob} matches no file; check the path, and quote the glob`);
+    for (const match of matches) files.add(match);
+  }
+  return [...files].sort();
+}
+
+function positiveInt(flag: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${flag} must be a whole number of at least 1, got ${String(value)}`);
+  return value;
+}
+
+function positiveNumber(flag: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} must be a positive number, got ${String(value)}`);
+  return value;
+}
+
+function parseSet(pairs: readonly string[]): Record<string, string> {
+  const options: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw new UsageError(`--set ${pair}: expected name=value`);
+    options[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return options;
+}

@@ -1,0 +1,55 @@
+// `mr run` from arguments to exit code: checks the arguments, runs the job, and reports the
+// outcome (a summary line on stderr, or one JSON object on stdout with --json).
+import { relative } from 'node:path';
+import { EXIT, JobFailedError } from '../errors.ts';
+import type { JobStatus } from '../transport/messages.ts';
+import { Progress } from './progress.ts';
+import { buildRunConfig, type RunArgs } from './run-config.ts';
+import { onInterrupt, runJob } from './run-command.ts';
+
+export async function runCommand(args: RunArgs): Promise<void> {
+  const config = await buildRunConfig(args);
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+  const progress = new Progress({ quiet: config.quiet, tty: !!process.stderr.isTTY, write: (text) => process.stderr.write(text) });
+  const status = await runJob(config, progress);
+  progress.end();
+  if (config.json) await writeOut(JSON.stringify(resultJson(status)) + '\n');
+  if (status.state === 'succeeded') {
+    if (!config.quiet) {
+      const rel = relative(process.cwd(), status.outputDir);
+      const where = rel === '' ? '.' : rel.startsWith('..') ? status.outputDir : rel;
+      process.stderr.write(`mr: done in ${(status.elapsedMs / 1000).toFixed(1)} s: ${status.files.length} output file(s) in ${where}\n`);
+    }
+    process.exit(EXIT.ok);
+  }
+  const reason = status.state === 'killed' ? 'the job was killed; no output was written' : `job failed: ${status.error}`;
+  throw new JobFailedError(reason);
+}
+
+function writeOut(text: string): Promise<void> {
+  return new Promise((resolve) => process.stdout.write(text, () => resolve()));
+}
+
+/** The --json result: the contract's fields, plus per-phase times and per-process figures. */
+export function resultJson(status: JobStatus): Record<string, unknown> {
+  return {
+    ok: status.state === 'succeeded',
+    jobId: status.jobId,
+    state: status.state,
+    ...(status.error ? { error: status.error } : {}),
+    outputDir: status.outputDir,
+    files: [...status.files].sort(),
+    elapsedMs: status.elapsedMs,
+    stages: status.stages.map((stage) => ({
+      mapTasks: stage.mapTotal,
+      reduceTasks: stage.reduceTotal,
+      elapsedMs: stage.elapsedMs,
+      mapPhaseMs: stage.mapPhaseMs,
+      reducePhaseMs: stage.reducePhaseMs,
+      failedAttempts: stage.failedAttempts,
+      counters: stage.counters,
+    })),
+    processes: status.processes.map((p) => ({ role: p.role, pid: p.pid, cpuMs: p.cpuMs, maxRssKiB: p.maxRssKib })),
+  };
+}

@@ -1,0 +1,18 @@
+// Counters: named integer sums, per attempt and per stage (built-in ones and the job's own).
+export type Counters = Record<string, number>;
+
+export function addCounters(into: Counters, from: Readonly<Counters>): Counters {
+  for (const [name, n] of Object.entries(from)) into[name] = (into[name] ?? 0) + n;
+  return into;
+}
+
+export const COUNTER = {
+  mapInputBytes: 'map.inputBytes',
+  mapInputRecords: 'map.inputRecords',
+  mapOutputRecords: 'map.outputRecords',
+  spills: 'map.spills',
+  shuffleBytes: 'shuffle.bytes',
+  reduceInputGroups: 'reduce.inputGroups',
+  reduceOutputRecords: 'reduce.outputRecords',
+  reduceOutputBytes: 'reduce.outputBytes',
+} as const;

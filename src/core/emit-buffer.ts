@@ -1,0 +1,67 @@
+// The map side's in-memory buffer: values grouped by key, pre-combined as they arrive when the
+// job has a combiner, with a byte estimate that tells the map task when to spill.
+import { compareKeys } from './key-order.ts';
+import type { Partitioner } from './partitioner.ts';
+
+export type Combiner = (key: string, values: any[]) => unknown;
+
+/** A partition's share of a drained buffer: keys in byte order, each with its values. */
+export type SortedGroups = [string, unknown[]][];
+
+const KEY_OVERHEAD_BYTES = 96;   // Map entry, array and string headers, roughly
+const COMBINE_EVERY = 32;        // combine a key's values once this many have piled up
+
+export function estimateBytes(value: unknown): number {
+  switch (typeof value) {
+    case 'number': case 'boolean': case 'undefined': return 8;
+    case 'string': return 24 + value.length * 2;
+    default: return value === null ? 8 : 64;
+  }
+}
+
+export class EmitBuffer {
+  private groups = new Map<string, unknown[]>();
+  bytes = 0;
+  records = 0;
+
+  constructor(private readonly combine?: Combiner) {}
+
+  add(key: string, value: unknown): void {
+    this.records++;
+    const values = this.groups.get(key);
+    if (values === undefined) {
+      this.groups.set(key, [value]);
+      this.bytes += KEY_OVERHEAD_BYTES + key.length * 2 + estimateBytes(value);
+      return;
+    }
+    values.push(value);
+    this.bytes += estimateBytes(value);
+    if (this.combine !== undefined && values.length >= COMBINE_EVERY) this.combineInPlace(key, values);
+  }
+
+  private combineInPlace(key: string, values: unknown[]): void {
+    let before = 0;
+    for (const v of values) before += estimateBytes(v);
+    const combined = (this.combine as Combiner)(key, values);
+    values.length = 1;
+    values[0] = combined;
+    this.bytes += estimateBytes(combined) - before;
+  }
+
+  get size(): number {
+    return this.groups.size;
+  }
+
+  /** Empties the buffer into one sorted group list per partition, each key's values combined. */
+  drain(partitioner: Partitioner, partitions: number): SortedGroups[] {
+    const out: SortedGroups[] = Array.from({ length: partitions }, () => []);
+    for (const [key, values] of this.groups) {
+      if (this.combine !== undefined && values.length > 1) this.combineInPlace(key, values);
+      out[partitioner(key)].push([key, values]);
+    }
+    this.groups = new Map();
+    this.bytes = 0;
+    for (const groups of out) groups.sort((a, b) => compareKeys(a[0], b[0]));
+    return out;
+  }
+}

@@ -1,0 +1,52 @@
+// The job module API: what a user's job file exports, and the checks `mr run` makes on it.
+
+export type InputMode = 'lines' | 'file' | 'records';
+
+export type Emit = (key: string, value: unknown) => void;
+
+export interface MapContext {
+  /** Path of the input file this record came from. */
+  readonly file: string;
+  /** The record's key, in 'records' input mode. */
+  readonly key?: string;
+  /** Job options given with `--set name=value`. */
+  readonly options: Readonly<Record<string, string>>;
+  /** Adds n (default 1) to a user counter, summed over committed attempts. */
+  count(name: string, n?: number): void;
+}
+
+export interface JobDefinition<V = any, R = any> {
+  input?: InputMode;
+  map(value: string, emit: Emit, ctx: MapContext): void;
+  combine?(key: string, values: V[]): V;
+  reduce(key: string, values: V[]): R;
+  partition?(key: string, reducers: number): number;
+  reducers?: number;
+}
+
+/** Adds types to a job definition; at run time it returns the object unchanged. */
+export function defineJob<V = any, R = any>(job: JobDefinition<V, R>): JobDefinition<V, R> {
+  return job;
+}
+
+const INPUT_MODES: readonly InputMode[] = ['lines', 'file', 'records'];
+
+/** Returns why a loaded module's default export is not a usable job, or undefined when it is. */
+export function jobProblem(candidate: unknown): string | undefined {
+  if (candidate === null || typeof candidate !== 'object') {
+    return 'its default export is not a job object (export default defineJob({ map, reduce }))';
+  }
+  const job = candidate as Record<string, unknown>;
+  const missing = ['map', 'reduce'].filter((name) => typeof job[name] !== 'function');
+  if (missing.length > 0) return `its default export has no ${missing.join(' and no ')} function`;
+  for (const name of ['combine', 'partition']) {
+    if (job[name] !== undefined && typeof job[name] !== 'function') return `its ${name} is not a function`;
+  }
+  if (job.input !== undefined && !INPUT_MODES.includes(job.input as InputMode)) {
+    return `its input mode ${JSON.stringify(job.input)} is not one of ${INPUT_MODES.join(', ')}`;
+  }
+  if (job.reducers !== undefined && !(Number.isInteger(job.reducers) && (job.reducers as number) >= 1)) {
+    return `its reducers (${String(job.reducers)}) is not a whole number of at least 1`;
+  }
+  return undefined;
+}

@@ -1,0 +1,270 @@
+// The master's decisions as a pure state machine: jobs, stages, tasks, attempts and workers
+// change only through these methods, and time comes in as an argument (nowMs).
+import { addCounters, type Counters } from './counters.ts';
+import type { Split } from './splits.ts';
+import {
+  assignableTasks, countDone, dropAttempt, newStage, phaseOf,
+  type AttemptRecord, type MapOutputRef, type StageRecord, type TaskKind, type TaskRecord,
+} from './task-table.ts';
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'killed';
+
+export interface SchedulerOptions {
+  leaseMs: number;              // an attempt not renewed by a heartbeat for this long is presumed lost
+  workerTimeoutMs: number;      // a worker silent for this long is presumed dead
+}
+
+export interface JobRecord {
+  id: string;
+  state: JobState;
+  stageCount: number;
+  maxAttempts: number;
+  stages: StageRecord[];        // started stages, in order
+  awaitingStage: boolean;       // between stages: the master is preparing the next one
+  error?: string;
+  submittedMs: number;
+  finishedMs?: number;
+}
+
+export interface WorkerRecord {
+  id: string;
+  lastSeenMs: number;
+  alive: boolean;
+}
+
+export interface Assignment {
+  attemptId: string;
+  jobId: string;
+  stage: number;
+  kind: TaskKind;
+  index: number;
+  split?: Split;
+  mapOutputs?: MapOutputRef[];  // reduce tasks: one per map task, in map order
+}
+
+/** Something the master must act on with I/O. */
+export type SchedulerEvent =
+  | { type: 'stage-reduced'; jobId: string; stage: number }   // every reduce committed: write _SUCCESS
+  | { type: 'job-failed'; jobId: string; error: string };
+
+export class Scheduler {
+  readonly jobs = new Map<string, JobRecord>();
+  readonly workers = new Map<string, WorkerRecord>();
+  private readonly attempts = new Map<string, AttemptRecord>();
+
+  constructor(private readonly options: SchedulerOptions) {}
+
+  addJob(id: string, stageCount: number, maxAttempts: number, nowMs: number): JobRecord {
+    const existing = this.jobs.get(id);
+    if (existing) return existing;
+    const job: JobRecord = { id, state: 'queued', stageCount, maxAttempts, stages: [], awaitingStage: true, submittedMs: nowMs };
+    this.jobs.set(id, job);
+    return job;
+  }
+
+  /** Starts the job's next stage over the given splits (computed by the master from the input files). */
+  startStage(jobId: string, splits: Split[], reducers: number, nowMs: number): void {
+    const job = this.mustGetJob(jobId);
+    if (!job.awaitingStage || isFinished(job.state)) return;
+    job.stages.push(newStage(job.stages.length + 1, splits, reducers, nowMs));
+    job.awaitingStage = false;
+    job.state = 'running';
+  }
+
+  /** After the master committed a stage (its _SUCCESS is written): the job goes on or is done. */
+  completeStage(jobId: string, nowMs: number): void {
+    const job = this.mustGetJob(jobId);
+    if (job.stages.length >= job.stageCount) {
+      job.state = 'succeeded';
+      job.finishedMs = nowMs;
+    } else {
+      job.awaitingStage = true;
+    }
+  }
+
+  registerWorker(workerId: string, nowMs: number): void {
+    this.workers.set(workerId, { id: workerId, lastSeenMs: nowMs, alive: true });
+  }
+
+  /** Renews the worker and its attempts' leases; returns the attempts it should stop, or undefined if unknown. */
+  heartbeat(workerId: string, runningAttemptIds: readonly string[], nowMs: number): string[] | undefined {
+    const worker = this.workers.get(workerId);
+    if (!worker || !worker.alive) return undefined;
+    worker.lastSeenMs = nowMs;
+    const cancel: string[] = [];
+    for (const id of runningAttemptIds) {
+      const attempt = this.attempts.get(id);
+      if (attempt && attempt.workerId === workerId) attempt.leaseUntilMs = nowMs + this.options.leaseMs;
+      else cancel.push(id);
+    }
+    return cancel;
+  }
+
+  /** Hands the worker the next task of the oldest running job, or nothing. */
+  assign(workerId: string, nowMs: number): Assignment | undefined {
+    const worker = this.workers.get(workerId);
+    if (!worker || !worker.alive) return undefined;
+    worker.lastSeenMs = nowMs;
+    for (const job of this.jobs.values()) {
+      if (job.state !== 'running' || job.awaitingStage) continue;
+      const stage = job.stages[job.stages.length - 1];
+      const task = assignableTasks(stage)[0];
+      if (task) return this.startAttempt(job, stage, task, workerId, nowMs);
+    }
+    return undefined;
+  }
+
+  private startAttempt(job: JobRecord, stage: StageRecord, task: TaskRecord, workerId: string, nowMs: number): Assignment {
+    task.attemptsStarted++;
+    const attemptId = `${job.id}.s${stage.stage}.${task.kind}-${task.index}.a${task.attemptsStarted}`;
+    const attempt: AttemptRecord = {
+      id: attemptId, jobId: job.id, stage: stage.stage, kind: task.kind, index: task.index,
+      workerId, startedMs: nowMs, leaseUntilMs: nowMs + this.options.leaseMs,
+    };
+    this.attempts.set(attemptId, attempt);
+    task.running.set(attemptId, attempt);
+    task.state = 'running';
+    const base = { attemptId, jobId: job.id, stage: stage.stage, kind: task.kind, index: task.index };
+    if (task.kind === 'map') return { ...base, split: stage.splits[task.index] };
+    return { ...base, mapOutputs: stage.maps.map((map) => map.output as MapOutputRef) };
+  }
+
+  /** An attempt finished. Only the first success of a task is accepted; the rest are stale. */
+  succeed(attemptId: string, outputId: string, counters: Counters, nowMs: number): { accepted: boolean; events: SchedulerEvent[] } {
+    const attempt = this.attempts.get(attemptId);
+    if (!attempt) return { accepted: false, events: [] };
+    this.attempts.delete(attemptId);
+    const { job, stage, task } = this.locate(attempt);
+    task?.running.delete(attemptId);
+    if (!job || !stage || !task || job.state !== 'running' || task.state === 'done') {
+      return { accepted: false, events: [] };
+    }
+    task.state = 'done';
+    task.doneMs = nowMs;
+    if (task.kind === 'map') task.output = { workerId: attempt.workerId, outputId };
+    addCounters(stage.counters, counters);
+    const phase = phaseOf(stage);
+    if (phase !== 'map' && stage.mapDoneMs === undefined) stage.mapDoneMs = nowMs;
+    if (phase === 'commit') {
+      stage.reduceDoneMs = nowMs;
+      return { accepted: true, events: [{ type: 'stage-reduced', jobId: job.id, stage: stage.stage }] };
+    }
+    return { accepted: true, events: [] };
+  }
+
+  /** Whether an attempt may put its output in place: the first to ask per task, while its job runs. */
+  mayCommit(attemptId: string): boolean {
+    const attempt = this.attempts.get(attemptId);
+    if (!attempt) return false;
+    const { job, task } = this.locate(attempt);
+    if (!job || !task || job.state !== 'running' || task.state === 'done') return false;
+    if (task.committer !== undefined && task.committer !== attemptId) return false;
+    task.committer = attemptId;
+    return true;
+  }
+
+  /** An attempt failed (its function threw, its process died, its lease ran out). */
+  fail(attemptId: string, error: string, nowMs: number): SchedulerEvent[] {
+    const attempt = this.attempts.get(attemptId);
+    if (!attempt) return [];
+    this.attempts.delete(attemptId);
+    const { job, stage, task } = this.locate(attempt);
+    if (!job || !stage || !task) return [];
+    dropAttempt(task, attemptId);
+    if (job.state !== 'running' || task.state === 'done') return [];
+    task.failures++;
+    task.lastError = error;
+    stage.failedAttempts++;
+    if (task.failures < job.maxAttempts) return [];
+    const what = `stage ${stage.stage} ${task.kind} task ${task.index}`;
+    const message = `${what} failed ${task.failures} times; last error: ${error}`;
+    return this.failJob(job.id, message, nowMs);
+  }
+
+  failJob(jobId: string, error: string, nowMs: number): SchedulerEvent[] {
+    const job = this.jobs.get(jobId);
+    if (!job || isFinished(job.state)) return [];
+    this.finish(job, 'failed', nowMs, error);
+    return [{ type: 'job-failed', jobId, error }];
+  }
+
+  kill(jobId: string, nowMs: number): boolean {
+    const job = this.jobs.get(jobId);
+    if (!job || isFinished(job.state)) return false;
+    this.finish(job, 'killed', nowMs, 'the job was killed');
+    return true;
+  }
+
+  private finish(job: JobRecord, state: JobState, nowMs: number, error?: string): void {
+    job.state = state;
+    job.error = error;
+    job.finishedMs = nowMs;
+    for (const [id, attempt] of this.attempts) if (attempt.jobId === job.id) this.attempts.delete(id);
+  }
+
+  /** Expires leases and silent workers. A dead worker's finished map outputs are lost with it. */
+  tick(nowMs: number): SchedulerEvent[] {
+    const events: SchedulerEvent[] = [];
+    for (const worker of this.workers.values()) {
+      if (worker.alive && nowMs - worker.lastSeenMs > this.options.workerTimeoutMs) {
+        worker.alive = false;
+        this.loseWorker(worker.id);
+      }
+    }
+    for (const attempt of [...this.attempts.values()]) {
+      if (attempt.leaseUntilMs < nowMs) {
+        events.push(...this.fail(attempt.id, `attempt ${attempt.id} lost its lease (no heartbeat for ${this.options.leaseMs} ms)`, nowMs));
+      }
+    }
+    return events;
+  }
+
+  /** A worker is gone: its attempts are dropped (not counted as failures) and its map outputs rerun. */
+  loseWorker(workerId: string): void {
+    const worker = this.workers.get(workerId);
+    if (worker) worker.alive = false;
+    for (const attempt of [...this.attempts.values()]) {
+      if (attempt.workerId !== workerId) continue;
+      this.attempts.delete(attempt.id);
+      const { task } = this.locate(attempt);
+      if (task) dropAttempt(task, attempt.id);
+    }
+    for (const job of this.jobs.values()) {
+      if (job.state !== 'running' || job.awaitingStage) continue;
+      const stage = job.stages[job.stages.length - 1];
+      if (phaseOf(stage) === 'commit') continue;
+      for (const map of stage.maps) {
+        if (map.state === 'done' && map.output?.workerId === workerId) {
+          map.state = 'pending';
+          map.output = undefined;
+          stage.mapDoneMs = undefined;
+        }
+      }
+    }
+  }
+
+  private locate(attempt: AttemptRecord): { job?: JobRecord; stage?: StageRecord; task?: TaskRecord } {
+    const job = this.jobs.get(attempt.jobId);
+    const stage = job?.stages[attempt.stage - 1];
+    const task = stage ? (attempt.kind === 'map' ? stage.maps : stage.reduces)[attempt.index] : undefined;
+    return { job, stage, task };
+  }
+
+  private mustGetJob(jobId: string): JobRecord {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new Error(`unknown job ${jobId}`);
+    return job;
+  }
+
+  /** Done/total counts of a stage, for status reports. */
+  static progress(stage: StageRecord): { mapDone: number; mapTotal: number; reduceDone: number; reduceTotal: number } {
+    return {
+      mapDone: countDone(stage.maps), mapTotal: stage.maps.length,
+      reduceDone: countDone(stage.reduces), reduceTotal: stage.reduces.length,
+    };
+  }
+}
+
+export function isFinished(state: JobState): boolean {
+  return state === 'succeeded' || state === 'failed' || state === 'killed';
+}

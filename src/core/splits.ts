@@ -1,0 +1,35 @@
+// Cutting input files into map splits. A split is a byte range; the reader moves its edges
+// to line boundaries (a line belongs to the split that holds its first byte).
+
+export interface InputFile {
+  path: string;
+  sizeBytes: number;
+}
+
+export interface Split {
+  path: string;
+  start: number;
+  end: number;
+  wholeFile: boolean;
+}
+
+/**
+ * One split per file, or several for a file larger than splitBytes. Whole-file input
+ * ('file' mode) is never cut. An empty file still gets one (empty) split, so it is read.
+ */
+export function computeSplits(files: readonly InputFile[], splitBytes: number, wholeFiles: boolean): Split[] {
+  if (!(splitBytes >= 1)) throw new RangeError(`split size must be at least 1 byte, got ${splitBytes}`);
+  const splits: Split[] = [];
+  for (const file of files) {
+    if (wholeFiles || file.sizeBytes <= splitBytes) {
+      splits.push({ path: file.path, start: 0, end: file.sizeBytes, wholeFile: wholeFiles });
+      continue;
+    }
+    const count = Math.ceil(file.sizeBytes / splitBytes);
+    const step = Math.ceil(file.sizeBytes / count); // even slices, none tiny at the end
+    for (let start = 0; start < file.sizeBytes; start += step) {
+      splits.push({ path: file.path, start, end: Math.min(file.sizeBytes, start + step), wholeFile: false });
+    }
+  }
+  return splits;
+}

@@ -1,0 +1,96 @@
+// The task records of one stage and the transitions of a single task; no I/O, no clock.
+import type { Split } from './splits.ts';
+import type { Counters } from './counters.ts';
+
+export type TaskKind = 'map' | 'reduce';
+export type TaskState = 'pending' | 'running' | 'done';
+
+/** Where a committed map task's output lives. */
+export interface MapOutputRef {
+  workerId: string;
+  outputId: string;
+}
+
+export interface AttemptRecord {
+  id: string;
+  jobId: string;
+  stage: number;
+  kind: TaskKind;
+  index: number;
+  workerId: string;
+  startedMs: number;
+  leaseUntilMs: number;
+}
+
+export interface TaskRecord {
+  kind: TaskKind;
+  index: number;
+  state: TaskState;
+  attemptsStarted: number;
+  failures: number;
+  lastError?: string;
+  running: Map<string, AttemptRecord>;
+  output?: MapOutputRef;
+  committer?: string;            // the one attempt allowed to put its output in place
+  doneMs?: number;
+}
+
+export interface StageRecord {
+  stage: number;
+  splits: Split[];
+  maps: TaskRecord[];
+  reduces: TaskRecord[];
+  startedMs: number;
+  mapDoneMs?: number;
+  reduceDoneMs?: number;
+  counters: Counters;
+  failedAttempts: number;
+}
+
+export function newTask(kind: TaskKind, index: number): TaskRecord {
+  return { kind, index, state: 'pending', attemptsStarted: 0, failures: 0, running: new Map() };
+}
+
+export function newStage(stage: number, splits: Split[], reducers: number, nowMs: number): StageRecord {
+  return {
+    stage,
+    splits,
+    maps: splits.map((_, i) => newTask('map', i)),
+    reduces: Array.from({ length: reducers }, (_, i) => newTask('reduce', i)),
+    startedMs: nowMs,
+    counters: {},
+    failedAttempts: 0,
+  };
+}
+
+export function countDone(tasks: readonly TaskRecord[]): number {
+  let done = 0;
+  for (const task of tasks) if (task.state === 'done') done++;
+  return done;
+}
+
+export function allDone(tasks: readonly TaskRecord[]): boolean {
+  return tasks.every((task) => task.state === 'done');
+}
+
+/** The barrier: reduce tasks become assignable only once every map task has committed. */
+export function phaseOf(stage: StageRecord): 'map' | 'reduce' | 'commit' {
+  if (!allDone(stage.maps)) return 'map';
+  if (!allDone(stage.reduces)) return 'reduce';
+  return 'commit';
+}
+
+/** The tasks a worker may be given now, in the order they should be handed out. */
+export function assignableTasks(stage: StageRecord): TaskRecord[] {
+  const phase = phaseOf(stage);
+  if (phase === 'commit') return [];
+  const tasks = phase === 'map' ? stage.maps : stage.reduces;
+  return tasks.filter((task) => task.state === 'pending');
+}
+
+/** Drops an attempt; the task goes back to pending when no other attempt of it runs. */
+export function dropAttempt(task: TaskRecord, attemptId: string): void {
+  task.running.delete(attemptId);
+  if (task.committer === attemptId) task.committer = undefined;
+  if (task.state === 'running' && task.running.size === 0) task.state = 'pending';
+}

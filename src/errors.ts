@@ -1,0 +1,38 @@
+// Typed errors. Each says what is wrong and what to do; the CLI maps them to exit codes in one place.
+
+export const EXIT = { ok: 0, jobFailed: 1, usage: 2, unreachable: 3 } as const;
+
+export class MrError extends Error {
+  readonly exitCode: number = EXIT.jobFailed;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad command line or bad input: nothing was submitted. */
+export class UsageError extends MrError {
+  override readonly exitCode = EXIT.usage;
+}
+
+export class InputNotFoundError extends UsageError {}
+export class OutputExistsError extends UsageError {}
+export class JobModuleError extends UsageError {}
+
+/** The job ran and failed (a task failed past its retry limit) or was killed. */
+export class JobFailedError extends MrError {
+  override readonly exitCode = EXIT.jobFailed;
+}
+
+export class MasterUnreachableError extends MrError {
+  override readonly exitCode = EXIT.unreachable;
+}
+
+/** One line, whatever the error: the message of an MrError, or a short description of anything else. */
+export function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message || error.name : String(error);
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** A job's own function (map, combine, reduce, partition) threw: fails that attempt. */
+export class TaskError extends MrError {}

@@ -1,0 +1,32 @@
+// Builds the JobStatus message (what `mr status` and `mr run` show) from the scheduler's records.
+import { Scheduler, type JobRecord } from '../core/scheduler.ts';
+import { phaseOf } from '../core/task-table.ts';
+import type * as M from '../transport/messages.ts';
+
+export function jobStatus(job: JobRecord, specs: M.JobSpec[], files: string[], processes: M.ProcessStats[], nowMs: number): M.JobStatus {
+  const current = job.stages[job.stages.length - 1];
+  const phase = job.state === 'succeeded' ? 'done' : current && !job.awaitingStage ? phaseOf(current) : 'map';
+  const stages = job.stages.map((stage): M.StageStatus => {
+    const end = stage.reduceDoneMs ?? job.finishedMs ?? nowMs;
+    return {
+      ...Scheduler.progress(stage),
+      elapsedMs: end - stage.startedMs,
+      counters: { ...stage.counters },
+      mapPhaseMs: (stage.mapDoneMs ?? end) - stage.startedMs,
+      reducePhaseMs: stage.mapDoneMs === undefined ? 0 : end - stage.mapDoneMs,
+      failedAttempts: stage.failedAttempts,
+    };
+  });
+  return {
+    jobId: job.id,
+    state: job.state,
+    stage: Math.max(1, job.stages.length),
+    phase,
+    stages,
+    error: job.error ?? '',
+    files,
+    outputDir: specs[0]?.outputDir ?? '',
+    processes,
+    elapsedMs: (job.finishedMs ?? nowMs) - job.submittedMs,
+  };
+}

@@ -1,0 +1,231 @@
+// The master: takes jobs, hands tasks to workers (long poll), accepts attempts' results and
+// commits stages. Every decision is the pure Scheduler's; this class does the I/O around it.
+import { randomUUID } from 'node:crypto';
+import { computeSplits } from '../core/splits.ts';
+import { Scheduler, isFinished, type Assignment, type SchedulerEvent } from '../core/scheduler.ts';
+import { UsageError, oneLine } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type * as M from '../transport/messages.ts';
+import type { MasterService } from '../transport/transport.ts';
+import { checkOutputDir } from '../storage/output-dir.ts';
+import { clearStageOutput, commitStage, ensureDir, publishChainOutput, stageDir, statInputs } from './stage-output.ts';
+import { jobStatus } from './job-status.ts';
+import { processStats } from '../process-stats.ts';
+
+export interface MasterOptions {
+  log: Logger;
+  leaseMs?: number;
+  heartbeatIntervalMs?: number;
+  workerTimeoutMs?: number;
+  now?: () => number;
+}
+
+interface Waiter {
+  workerId: string;
+  resolve: (reply: M.TaskReply) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class Master implements MasterService {
+  readonly scheduler: Scheduler;
+  private readonly specs = new Map<string, M.JobSpec[]>();
+  private readonly files = new Map<string, string[]>();
+  private readonly workerAddresses = new Map<string, string>();
+  readonly workerStats = new Map<string, M.ProcessStats>();
+  private readonly outcomes = new Map<string, boolean>();
+  private waiters: Waiter[] = [];
+  private ticker?: NodeJS.Timeout;
+  private shuttingDown = false;
+  private readonly now: () => number;
+  private readonly heartbeatIntervalMs: number;
+  private readonly leaseMs: number;
+
+  constructor(private readonly options: MasterOptions) {
+    this.now = options.now ?? Date.now;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1000;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.scheduler = new Scheduler({ leaseMs: this.leaseMs, workerTimeoutMs: options.workerTimeoutMs ?? 10_000 });
+    this.ticker = setInterval(() => this.tick(), 250);
+    this.ticker.unref();
+  }
+
+  async submitJob(req: M.SubmitJobRequest): Promise<M.SubmitJobReply> {
+    const jobId = req.jobId || randomUUID();
+    if (this.specs.has(jobId)) return { jobId };
+    if (req.stages.length === 0) throw new UsageError('a job needs at least one stage');
+    await checkOutputDir(req.stages[0].outputDir);
+    this.specs.set(jobId, req.stages);
+    this.scheduler.addJob(jobId, req.stages.length, req.stages[0].maxAttempts || 4, this.now());
+    await this.prepareStage(jobId, req.stages[0].inputFiles);
+    this.options.log.info('job submitted', { jobId, stages: req.stages.length });
+    return { jobId };
+  }
+
+  /** Computes the splits of the job's next stage and starts it. */
+  private async prepareStage(jobId: string, inputs: readonly string[]): Promise<void> {
+    const job = this.scheduler.jobs.get(jobId);
+    const specs = this.specs.get(jobId);
+    if (!job || !specs || isFinished(job.state)) return;
+    const spec = specs[job.stages.length];
+    try {
+      await ensureDir(stageDir(spec.outputDir, job.stages.length + 1, specs.length));
+      const splits = computeSplits(await statInputs(inputs), spec.splitBytes, spec.inputMode === 'file');
+      this.scheduler.startStage(jobId, splits, spec.reducers, this.now());
+    } catch (error) {
+      await this.handle(this.scheduler.failJob(jobId, `cannot start stage ${job.stages.length + 1}: ${oneLine(error)}`, this.now()));
+    }
+    this.wake();
+  }
+
+  async getJobStatus(req: M.JobStatusRequest): Promise<M.JobStatus> {
+    const job = this.scheduler.jobs.get(req.jobId);
+    if (!job) throw new UsageError(`no job ${req.jobId} on this master`);
+    return jobStatus(job, this.specs.get(req.jobId) ?? [], this.files.get(req.jobId) ?? [], this.processes(), this.now());
+  }
+
+  async killJob(req: M.KillJobRequest): Promise<M.KillJobReply> {
+    const killed = this.scheduler.kill(req.jobId, this.now());
+    if (killed) await this.clearCurrentStage(req.jobId);
+    return { killed };
+  }
+
+  async registerWorker(req: M.RegisterWorkerRequest): Promise<M.RegisterWorkerReply> {
+    this.scheduler.registerWorker(req.workerId, this.now());
+    this.workerAddresses.set(req.workerId, req.address);
+    this.options.log.info('worker registered', { workerId: req.workerId, address: req.address, slots: req.slots });
+    return { heartbeatIntervalMs: this.heartbeatIntervalMs, leaseMs: this.leaseMs };
+  }
+
+  requestTask(req: M.TaskRequest): Promise<M.TaskReply> {
+    const now = this.reply(req.workerId);
+    if (now || req.waitMs <= 0) return Promise.resolve(now ?? { retryAfterMs: 200 });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.timer !== timer);
+        resolve({ retryAfterMs: 0 });
+      }, req.waitMs);
+      this.waiters.push({ workerId: req.workerId, resolve, timer });
+    });
+  }
+
+  /** A reply for the worker right now (a task, or shutdown), or undefined to keep it waiting. */
+  private reply(workerId: string): M.TaskReply | undefined {
+    if (this.shuttingDown) return { shutdown: true };
+    if (!this.scheduler.workers.get(workerId)?.alive) return { retryAfterMs: 0 }; // it re-registers on heartbeat
+    const assignment = this.scheduler.assign(workerId, this.now());
+    return assignment ? { task: this.toTask(assignment) } : undefined;
+  }
+
+  private toTask(a: Assignment): M.Task {
+    const specs = this.specs.get(a.jobId) as M.JobSpec[];
+    const base = specs[a.stage - 1];
+    const spec = {
+      ...base,
+      outputDir: stageDir(base.outputDir, a.stage, specs.length),
+      inputMode: a.stage > 1 ? 'records' : base.inputMode,
+    };
+    const mapOutputs = (a.mapOutputs ?? []).map((ref, mapTask) => ({
+      mapTask, outputId: ref.outputId, workerAddress: this.workerAddresses.get(ref.workerId) ?? '',
+    }));
+    return { jobId: a.jobId, stage: a.stage, kind: a.kind, taskIndex: a.index, attemptId: a.attemptId, spec, split: a.split, mapOutputs };
+  }
+
+  /** Hands tasks to waiting workers; called whenever the scheduler's state may have changed. */
+  private wake(): void {
+    const still: Waiter[] = [];
+    for (const waiter of this.waiters) {
+      const reply = this.reply(waiter.workerId);
+      if (!reply) {
+        still.push(waiter);
+        continue;
+      }
+      clearTimeout(waiter.timer);
+      waiter.resolve(reply);
+    }
+    this.waiters = still;
+  }
+
+  async reportAttempt(req: M.AttemptReport): Promise<M.AttemptReportReply> {
+    if (req.stats) this.workerStats.set(req.workerId, req.stats);
+    const known = this.outcomes.get(req.attemptId);
+    if (known !== undefined) return { accepted: known };
+    let accepted = false;
+    if (req.ok) {
+      const result = this.scheduler.succeed(req.attemptId, req.outputId, req.counters ?? {}, this.now());
+      accepted = result.accepted;
+      await this.handle(result.events);
+    } else {
+      this.options.log.warn('attempt failed', { attemptId: req.attemptId, error: req.error });
+      await this.handle(this.scheduler.fail(req.attemptId, req.error, this.now()));
+    }
+    this.outcomes.set(req.attemptId, accepted);
+    this.wake();
+    return { accepted };
+  }
+
+  async commitAttempt(req: M.CommitRequest): Promise<M.CommitReply> {
+    return { allowed: this.scheduler.mayCommit(req.attemptId) };
+  }
+
+  async heartbeat(req: M.HeartbeatRequest): Promise<M.HeartbeatReply> {
+    if (req.stats) this.workerStats.set(req.workerId, req.stats);
+    const cancel = this.scheduler.heartbeat(req.workerId, req.runningAttempts, this.now());
+    if (cancel === undefined) return { cancelAttempts: req.runningAttempts, reregister: true };
+    return { cancelAttempts: cancel, reregister: false };
+  }
+
+  private tick(): void {
+    const events = this.scheduler.tick(this.now());
+    if (events.length > 0) void this.handle(events).then(() => this.wake());
+    else this.wake();
+  }
+
+  private async handle(events: readonly SchedulerEvent[]): Promise<void> {
+    for (const event of events) {
+      if (event.type === 'job-failed') {
+        this.options.log.warn('job failed', { jobId: event.jobId, error: event.error });
+        await this.clearCurrentStage(event.jobId);
+      } else {
+        await this.finishStage(event.jobId, event.stage);
+      }
+    }
+  }
+
+  private async finishStage(jobId: string, stage: number): Promise<void> {
+    const specs = this.specs.get(jobId) as M.JobSpec[];
+    const spec = specs[stage - 1];
+    try {
+      const files = await commitStage(stageDir(spec.outputDir, stage, specs.length), spec.reducers);
+      if (stage === specs.length) {
+        this.files.set(jobId, specs.length > 1 ? await publishChainOutput(spec.outputDir, files) : files);
+      }
+      this.scheduler.completeStage(jobId, this.now());
+      if (stage < specs.length) await this.prepareStage(jobId, files);
+    } catch (error) {
+      await this.handle(this.scheduler.failJob(jobId, `cannot commit stage ${stage}: ${oneLine(error)}`, this.now()));
+    }
+  }
+
+  private async clearCurrentStage(jobId: string): Promise<void> {
+    const job = this.scheduler.jobs.get(jobId);
+    const specs = this.specs.get(jobId);
+    if (!job || !specs) return;
+    const stage = Math.max(1, job.stages.length);
+    await clearStageOutput(stageDir(specs[0].outputDir, stage, specs.length));
+  }
+
+  private processes(): M.ProcessStats[] {
+    return [processStats('master', ''), ...this.workerStats.values()];
+  }
+
+  /** Tells every worker to exit at its next request, and answers the waiting ones now. */
+  shutdownWorkers(): void {
+    this.shuttingDown = true;
+    this.wake();
+  }
+
+  stop(): void {
+    clearInterval(this.ticker);
+    this.shutdownWorkers();
+  }
+}

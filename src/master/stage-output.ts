@@ -1,0 +1,52 @@
+// The master's file work around a stage: where its output goes, which files a stage reads,
+// writing _SUCCESS once every partition is in place, and clearing a failed stage's output.
+import { link, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { partFileName } from '../core/record-codec.ts';
+import type { InputFile } from '../core/splits.ts';
+
+export const SUCCESS_FILE = '_SUCCESS';
+
+/** Stage k of a chain writes to <out>/stage-k; a single-stage job writes to <out> itself. */
+export function stageDir(outputDir: string, stage: number, stageCount: number): string {
+  return stageCount > 1 ? join(outputDir, `stage-${stage}`) : outputDir;
+}
+
+export function partFiles(dir: string, reducers: number): string[] {
+  return Array.from({ length: reducers }, (_, r) => join(dir, partFileName(r)));
+}
+
+export async function statInputs(paths: readonly string[]): Promise<InputFile[]> {
+  return Promise.all(paths.map(async (path) => ({ path, sizeBytes: (await stat(path)).size })));
+}
+
+/** Marks a stage complete: _SUCCESS is written only after checking every part file is there. */
+export async function commitStage(dir: string, reducers: number): Promise<string[]> {
+  const files = partFiles(dir, reducers);
+  await Promise.all(files.map((file) => stat(file)));
+  await writeFile(join(dir, SUCCESS_FILE), '');
+  return files;
+}
+
+/** Puts the last stage's files of a chain at the top of the output directory as well. */
+export async function publishChainOutput(outputDir: string, files: readonly string[]): Promise<string[]> {
+  const published: string[] = [];
+  for (const file of files) {
+    const target = join(outputDir, file.slice(file.lastIndexOf('/') + 1));
+    await link(file, target).catch(() => copyFile(file, target));
+    published.push(target);
+  }
+  await writeFile(join(outputDir, SUCCESS_FILE), '');
+  return published;
+}
+
+/** Removes a failed or killed stage's part files and temporary files, never anything else. */
+export async function clearStageOutput(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const ours = names.filter((name) => /^part-r-\d{5}$/.test(name) || /^\.part-r-\d{5}\..*\.tmp$/.test(name) || name === SUCCESS_FILE);
+  await Promise.all(ours.map((name) => rm(join(dir, name), { force: true })));
+}
+
+export async function ensureDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+}

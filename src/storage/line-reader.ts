@@ -1,0 +1,80 @@
+// Reads the lines of a byte range of a file in batches. A line belongs to the range that holds
+// its first byte, so adjacent ranges never cut a line in two nor read one twice.
+import { open } from 'node:fs/promises';
+
+const NEWLINE = 10;
+export const DEFAULT_CHUNK_BYTES = 1 << 20;
+
+export interface LineBatch {
+  lines: string[];
+  bytes: number;                 // bytes of input these lines took, newlines included
+}
+
+/**
+ * Yields the lines that start in [start, end) of the file, without their '\n' (nor a '\r'
+ * before it). Invalid UTF-8 becomes U+FFFD; '\n' never occurs inside a UTF-8 sequence, so
+ * decoding line-aligned regions on their own is exact.
+ */
+export async function* readLineBatches(path: string, start = 0, end = Infinity, chunkBytes = DEFAULT_CHUNK_BYTES): AsyncGenerator<LineBatch> {
+  const file = await open(path, 'r');
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  try {
+    let readAt = start > 0 ? start - 1 : 0;
+    let skipping = start > 0;    // the byte before `start` decides whether a line starts at `start`
+    let carry: Buffer[] = [];    // an incomplete line, possibly spanning chunks
+    let carryOffset = readAt;    // file offset of the next line's first byte
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(chunkBytes);
+      const { bytesRead } = await file.read(chunk, 0, chunkBytes, readAt);
+      if (bytesRead === 0) break;
+      let data = chunk.subarray(0, bytesRead);
+      let dataOffset = readAt;
+      readAt += bytesRead;
+      if (skipping) {
+        const nl = data.indexOf(NEWLINE);
+        if (nl < 0) continue;
+        skipping = false;
+        data = data.subarray(nl + 1);
+        dataOffset += nl + 1;
+        carryOffset = dataOffset;
+      }
+      if (carry.length > 0) {
+        data = Buffer.concat([...carry, data]);
+        dataOffset = carryOffset;
+        carry = [];
+      }
+      const limit = end - dataOffset; // lines starting at an index below this are ours
+      if (limit <= 0) return;
+      let take = data.lastIndexOf(NEWLINE) + 1;
+      let finished = false;
+      if (limit < data.length) {
+        const nl = data.indexOf(NEWLINE, limit - 1);
+        if (nl >= 0) {
+          take = nl + 1;
+          finished = true;
+        }
+      }
+      if (take > 0) yield { lines: splitLines(decoder.decode(data.subarray(0, take))), bytes: take };
+      if (finished) return;
+      if (take < data.length) carry.push(data.subarray(take));
+      carryOffset = dataOffset + take;
+    }
+    if (carry.length > 0 && carryOffset < end) {
+      const last = Buffer.concat(carry);
+      yield { lines: splitLines(decoder.decode(last) + '\n'), bytes: last.length };
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+/** Splits newline-terminated text into lines, dropping each line's '\r' before its '\n'. */
+function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.charCodeAt(line.length - 1) === 13) lines[i] = line.slice(0, -1);
+  }
+  return lines;
+}

@@ -1,0 +1,8 @@
+// Registers the built-in backends; import this once before createTransport().
+import { registerTransport } from './transport.ts';
+import { createGrpcTransport } from './grpc/grpc-transport.ts';
+
+registerTransport('grpc', createGrpcTransport);
+
+export { createTransport, transportNames } from './transport.ts';
+export type { Transport, MasterClient, WorkerClient, MasterService, WorkerService, Server } from './transport.ts';

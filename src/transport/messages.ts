@@ -1,0 +1,99 @@
+// The TypeScript shape of the messages in proto/mapreduce.proto (field names as proto-loader
+// gives them: camelCase, 64-bit integers as numbers). Keep in step with the proto file.
+
+export interface JobSpec {
+  jobPath: string;
+  inputFiles: string[];
+  outputDir: string;
+  reducers: number;
+  inputMode: string;
+  options: Record<string, string>;
+  splitBytes: number;
+  sortBufferBytes: number;
+  maxAttempts: number;
+  speculation: boolean;
+}
+
+export interface SubmitJobRequest { jobId: string; stages: JobSpec[] }
+export interface SubmitJobReply { jobId: string }
+export interface JobStatusRequest { jobId: string }
+export interface KillJobRequest { jobId: string }
+export interface KillJobReply { killed: boolean }
+
+export interface StageStatus {
+  mapDone: number;
+  mapTotal: number;
+  reduceDone: number;
+  reduceTotal: number;
+  elapsedMs: number;
+  counters: Record<string, number>;
+  mapPhaseMs: number;
+  reducePhaseMs: number;
+  failedAttempts: number;
+}
+
+export interface ProcessStats {
+  role: string;
+  pid: number;
+  workerId: string;
+  cpuMs: number;
+  maxRssKib: number;
+}
+
+export interface JobStatus {
+  jobId: string;
+  state: string;
+  stage: number;
+  phase: string;
+  stages: StageStatus[];
+  error: string;
+  files: string[];
+  outputDir: string;
+  processes: ProcessStats[];
+  elapsedMs: number;
+}
+
+export interface RegisterWorkerRequest { workerId: string; address: string; slots: number; pid: number }
+export interface RegisterWorkerReply { heartbeatIntervalMs: number; leaseMs: number }
+export interface TaskRequest { workerId: string; waitMs: number }
+
+export interface InputSplit { path: string; start: number; end: number; wholeFile: boolean }
+export interface MapOutput { mapTask: number; workerAddress: string; outputId: string }
+
+export interface Task {
+  jobId: string;
+  stage: number;
+  kind: string;
+  taskIndex: number;
+  attemptId: string;
+  spec: JobSpec;
+  split?: InputSplit | null;
+  mapOutputs: MapOutput[];
+}
+
+export interface TaskReply {
+  task?: Task | null;
+  retryAfterMs?: number;
+  shutdown?: boolean;
+  reply?: 'task' | 'retryAfterMs' | 'shutdown';
+}
+
+export interface AttemptReport {
+  workerId: string;
+  attemptId: string;
+  ok: boolean;
+  error: string;
+  outputId: string;
+  counters: Record<string, number>;
+  partitionBytes: number[];
+  stats?: ProcessStats | null;
+}
+export interface AttemptReportReply { accepted: boolean }
+
+export interface CommitRequest { workerId: string; attemptId: string }
+export interface CommitReply { allowed: boolean }
+
+export interface HeartbeatRequest { workerId: string; runningAttempts: string[]; stats?: ProcessStats | null }
+export interface HeartbeatReply { cancelAttempts: string[]; reregister: boolean }
+
+export interface FetchPartitionRequest { outputId: string; partition: number }

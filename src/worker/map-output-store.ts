@@ -1,0 +1,51 @@
+// Where a worker keeps map outputs (one sorted file per partition) and how it serves them.
+import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../errors.ts';
+
+export const CHUNK_BYTES = 1 << 20;
+
+export class MapOutputStore {
+  constructor(readonly root: string) {}
+
+  dir(outputId: string): string {
+    if (!/^[\w.-]+$/.test(outputId)) throw new UsageError(`bad map output id ${JSON.stringify(outputId)}`);
+    return join(this.root, outputId);
+  }
+
+  partitionPath(outputId: string, partition: number): string {
+    return join(this.dir(outputId), `r-${partition}`);
+  }
+
+  async create(outputId: string): Promise<string> {
+    const dir = this.dir(outputId);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  async has(outputId: string): Promise<boolean> {
+    return (await stat(this.dir(outputId)).catch(() => undefined))?.isDirectory() ?? false;
+  }
+
+  async remove(outputId: string): Promise<void> {
+    await rm(this.dir(outputId), { recursive: true, force: true });
+  }
+
+  /** Streams one partition in chunks of at most CHUNK_BYTES. */
+  async *read(outputId: string, partition: number): AsyncGenerator<Buffer> {
+    const path = this.partitionPath(outputId, partition);
+    const file = await open(path, 'r').catch(() => {
+      throw new UsageError(`map output ${outputId} partition ${partition} is not on this worker`);
+    });
+    try {
+      for (;;) {
+        const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+        const { bytesRead } = await file.read(chunk, 0, CHUNK_BYTES, null);
+        if (bytesRead === 0) return;
+        yield chunk.subarray(0, bytesRead);
+      }
+    } finally {
+      await file.close();
+    }
+  }
+}

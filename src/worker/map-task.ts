@@ -1,0 +1,152 @@
+// A map attempt: read the split, call the job's map per record, buffer and pre-combine,
+// spill sorted runs when the buffer is full, and leave one sorted file per partition.
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { COUNTER, type Counters } from '../core/counters.ts';
+import { EmitBuffer, type SortedGroups } from '../core/emit-buffer.ts';
+import type { JobDefinition, MapContext } from '../core/job.ts';
+import { makePartitioner } from '../core/partitioner.ts';
+import { TaskError, oneLine } from '../errors.ts';
+import type { InputSplit, JobSpec } from '../transport/messages.ts';
+import { readLineBatches } from '../storage/line-reader.ts';
+import { RunWriter } from '../storage/run-file.ts';
+import { mergeRunsInto } from './run-merge.ts';
+import type { MapOutputStore } from './map-output-store.ts';
+
+export interface MapAttempt {
+  attemptId: string;
+  spec: JobSpec;
+  split: InputSplit;
+}
+
+export interface AttemptResult {
+  outputId: string;
+  counters: Counters;
+  partitionBytes: number[];
+}
+
+export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store: MapOutputStore, signal: AbortSignal): Promise<AttemptResult> {
+  const { spec, split } = attempt;
+  const counters: Counters = {};
+  const buffer = new EmitBuffer(job.combine?.bind(job));
+  const outputId = attempt.attemptId;
+  const dir = await store.create(outputId);
+  const spills: string[][] = [];
+  const spill = async (): Promise<void> => {
+    const spillDir = join(dir, `spill-${spills.length}`);
+    await mkdir(spillDir);
+    spills.push(await writePartitions(spillDir, drain()));
+  };
+  const partitioner = makePartitioner(job, spec.reducers);
+  const drain = (): SortedGroups[] => guard('partition', split.path, () => buffer.drain(partitioner, spec.reducers));
+  const ctx = mapContext(spec, split.path, counters);
+  const emit = (key: string, value: unknown): void => {
+    if (typeof key !== 'string') throw new TypeError(`emit: the key must be a string, got ${typeof key}`);
+    buffer.add(key, value);
+  };
+  for await (const records of readRecords(spec.inputMode, split, counters)) {
+    if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
+    guard('map', split.path, () => {
+      for (const [key, value] of records) {
+        ctx.key = key;
+        job.map(value, emit, ctx);
+      }
+    });
+    if (buffer.bytes > spec.sortBufferBytes) await spill();
+  }
+  counters[COUNTER.mapOutputRecords] = buffer.records;
+  const partitionBytes = await finish(dir, spills, drain, guard.bind(null, 'combine', split.path), job, spec.reducers);
+  counters[COUNTER.spills] = spills.length;
+  return { outputId, counters, partitionBytes };
+}
+
+/** Runs a job function, turning what it throws into a TaskError that names the input. */
+function guard<T>(what: string, file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw new TaskError(`${what} threw on input ${file}: ${oneLine(error)}`);
+  }
+}
+
+function mapContext(spec: JobSpec, file: string, counters: Counters): MapContext & { key?: string } {
+  return {
+    file,
+    key: undefined,
+    options: spec.options ?? {},
+    count(name: string, n = 1) {
+      counters[name] = (counters[name] ?? 0) + n;
+    },
+  };
+}
+
+type Record = [string | undefined, string];
+
+/** The split's records as [key, value] batches: lines, key<TAB>value records, or the whole file. */
+async function* readRecords(mode: string, split: InputSplit, counters: Counters): AsyncGenerator<Record[]> {
+  if (mode === 'file') {
+    const bytes = await readFile(split.path);
+    counters[COUNTER.mapInputBytes] = bytes.length;
+    counters[COUNTER.mapInputRecords] = 1;
+    yield [[undefined, new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)]];
+    return;
+  }
+  let bytes = 0;
+  let records = 0;
+  for await (const batch of readLineBatches(split.path, split.start, split.end)) {
+    bytes += batch.bytes;
+    records += batch.lines.length;
+    yield batch.lines.map((line): Record => {
+      if (mode !== 'records') return [undefined, line];
+      const tab = line.indexOf('\t');
+      return tab < 0 ? [line, ''] : [line.slice(0, tab), line.slice(tab + 1)];
+    });
+  }
+  counters[COUNTER.mapInputBytes] = bytes;
+  counters[COUNTER.mapInputRecords] = records;
+}
+
+/** Writes each partition's sorted groups as one run file; returns the paths, by partition. */
+async function writePartitions(dir: string, partitions: SortedGroups[]): Promise<string[]> {
+  const paths: string[] = [];
+  for (let r = 0; r < partitions.length; r++) {
+    const path = join(dir, `r-${r}`);
+    const out = await RunWriter.create(path);
+    for (const [key, values] of partitions[r]) {
+      for (const value of values) {
+        const flushing = out.write(key, value);
+        if (flushing) await flushing;
+      }
+    }
+    await out.close();
+    paths.push(path);
+  }
+  return paths;
+}
+
+/** Leaves the final r-N files in dir: straight from memory, or by merging the spilled runs. */
+async function finish(
+  dir: string, spills: string[][], drain: () => SortedGroups[],
+  guardCombine: (fn: () => unknown) => unknown, job: JobDefinition, reducers: number,
+): Promise<number[]> {
+  if (spills.length === 0) {
+    const paths = await writePartitions(dir, drain());
+    return Promise.all(paths.map(fileSize));
+  }
+  const lastDir = join(dir, `spill-${spills.length}`);
+  await mkdir(lastDir);
+  spills.push(await writePartitions(lastDir, drain()));
+  const bytes: number[] = [];
+  for (let r = 0; r < reducers; r++) {
+    const target = join(dir, `r-${r}`);
+    const combine = job.combine ? (key: string, values: unknown[]) => guardCombine(() => job.combine!(key, values)) : undefined;
+    bytes.push(await mergeRunsInto(spills.map((paths) => paths[r]), `${target}.tmp`, combine));
+    await rename(`${target}.tmp`, target);
+  }
+  await Promise.all(spills.map((_, i) => rm(join(dir, `spill-${i}`), { recursive: true, force: true })));
+  return bytes;
+}
+
+async function fileSize(path: string): Promise<number> {
+  return (await stat(path)).size;
+}

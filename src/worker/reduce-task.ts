@@ -1,0 +1,107 @@
+// A reduce attempt: fetch partition r of every map output, k-way merge them from disk, call
+// reduce per key, write part-r-NNNNN under a temporary name and rename it once allowed to commit.
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import pLimit from 'p-limit';
+import { COUNTER, type Counters } from '../core/counters.ts';
+import type { JobDefinition } from '../core/job.ts';
+import { groupSorted, mergeSorted } from '../core/kway-merge.ts';
+import { formatValue, partFileName } from '../core/record-codec.ts';
+import { TaskError, oneLine } from '../errors.ts';
+import type { JobSpec, MapOutput } from '../transport/messages.ts';
+import { runSource } from '../storage/run-file.ts';
+import { TextWriter } from '../storage/text-writer.ts';
+import type { MapOutputStore } from './map-output-store.ts';
+import { byKey } from './run-merge.ts';
+import type { AttemptResult } from './map-task.ts';
+
+export interface ReduceAttempt {
+  attemptId: string;
+  spec: JobSpec;
+  partition: number;
+  mapOutputs: MapOutput[];
+}
+
+export interface ReduceIo {
+  store: MapOutputStore;                 // this worker's own map outputs, read without the network
+  scratchDir: string;
+  fetch(address: string, outputId: string, partition: number): AsyncIterable<Buffer>;
+  commit(attemptId: string): Promise<boolean>;
+}
+
+const FETCH_CONCURRENCY = 4;
+
+export async function runReduceTask(job: JobDefinition, attempt: ReduceAttempt, io: ReduceIo, signal: AbortSignal): Promise<AttemptResult> {
+  const counters: Counters = {};
+  const scratch = join(io.scratchDir, attempt.attemptId);
+  await mkdir(scratch, { recursive: true });
+  try {
+    const runs = await fetchRuns(attempt, io, scratch, counters, signal);
+    const target = join(attempt.spec.outputDir, partFileName(attempt.partition));
+    const temp = join(attempt.spec.outputDir, `.${partFileName(attempt.partition)}.${attempt.attemptId}.tmp`);
+    try {
+      await reduceInto(job, runs, temp, counters);
+      if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
+      if (!(await io.commit(attempt.attemptId))) throw new TaskError(`attempt ${attempt.attemptId} may not commit: another attempt did, or the job ended`);
+      await rename(temp, target);
+    } finally {
+      await rm(temp, { force: true });
+    }
+    return { outputId: '', counters, partitionBytes: [] };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Gets partition r of each map output as a local file: this worker's own, or fetched. */
+async function fetchRuns(attempt: ReduceAttempt, io: ReduceIo, scratch: string, counters: Counters, signal: AbortSignal): Promise<string[]> {
+  const limit = pLimit(FETCH_CONCURRENCY);
+  let shuffled = 0;
+  const runs = await Promise.all(attempt.mapOutputs.map((output) => limit(async () => {
+    if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
+    if (await io.store.has(output.outputId)) return io.store.partitionPath(output.outputId, attempt.partition);
+    const path = join(scratch, `m-${output.mapTask}`);
+    const bytes = await download(io.fetch(output.workerAddress, output.outputId, attempt.partition), path).catch((error) => {
+      throw new TaskError(`cannot fetch map output ${output.mapTask} from ${output.workerAddress}: ${oneLine(error)}`);
+    });
+    shuffled += bytes;
+    return path;
+  })));
+  counters[COUNTER.shuffleBytes] = shuffled;
+  return runs;
+}
+
+async function download(chunks: AsyncIterable<Buffer>, path: string): Promise<number> {
+  const file = await open(path, 'w');
+  let bytes = 0;
+  try {
+    for await (const chunk of chunks) {
+      await file.write(chunk, 0, chunk.length);
+      bytes += chunk.length;
+    }
+  } finally {
+    await file.close();
+  }
+  return bytes;
+}
+
+async function reduceInto(job: JobDefinition, runs: string[], path: string, counters: Counters): Promise<void> {
+  const out = await TextWriter.create(path);
+  let groups = 0;
+  try {
+    await groupSorted(mergeSorted(runs.map(runSource), byKey), (key, values) => {
+      groups++;
+      let result: unknown;
+      try {
+        result = job.reduce(key, values);
+      } catch (error) {
+        throw new TaskError(`reduce threw on key ${JSON.stringify(key.slice(0, 100))}: ${oneLine(error)}`);
+      }
+      return out.write(key + '\t' + formatValue(result) + '\n');
+    });
+  } finally {
+    counters[COUNTER.reduceOutputBytes] = await out.close(true);
+  }
+  counters[COUNTER.reduceInputGroups] = groups;
+  counters[COUNTER.reduceOutputRecords] = groups;
+}

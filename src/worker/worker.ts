@@ -1,0 +1,179 @@
+// The worker daemon: registers with the master, runs up to `slots` attempts at once (long-poll
+// for tasks), heartbeats, and serves its map outputs to reducers.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { MasterUnreachableError, oneLine } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { processStats } from '../process-stats.ts';
+import type * as M from '../transport/messages.ts';
+import type { MasterClient, Server, Transport, WorkerClient } from '../transport/transport.ts';
+import { loadJob } from './job-loader.ts';
+import { MapOutputStore } from './map-output-store.ts';
+import { runMapTask, type AttemptResult } from './map-task.ts';
+import { runReduceTask } from './reduce-task.ts';
+
+export interface WorkerOptions {
+  masterAddress: string;
+  workDir: string;
+  slots: number;
+  transport: Transport;
+  log: Logger;
+  listenHost?: string;
+  masterGiveUpMs?: number;       // exit when the master has been unreachable this long
+}
+
+const LONG_POLL_MS = 5000;
+
+export class Worker {
+  readonly id = `w-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly store: MapOutputStore;
+  private readonly running = new Map<string, AbortController>();
+  private readonly peers = new Map<string, WorkerClient>();
+  private master!: MasterClient;
+  private server!: Server;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private stopping = false;
+  private lastContactMs = Date.now();
+  stopped!: Promise<void>;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.store = new MapOutputStore(join(options.workDir, 'map-out'));
+  }
+
+  async start(): Promise<void> {
+    await rm(this.options.workDir + '/map-out', { recursive: true, force: true });
+    await mkdir(join(this.options.workDir, 'reduce-in'), { recursive: true });
+    this.server = await this.options.transport.serveWorker(
+      { fetchPartition: (req) => this.store.read(req.outputId, req.partition) },
+      `${this.options.listenHost ?? '127.0.0.1'}:0`,
+    );
+    this.master = this.options.transport.connectMaster(this.options.masterAddress);
+    const { heartbeatIntervalMs } = await this.register();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), heartbeatIntervalMs);
+    const loops = Array.from({ length: this.options.slots }, () => this.slotLoop());
+    this.stopped = Promise.all(loops).then(() => this.shutdown());
+  }
+
+  private async register(): Promise<M.RegisterWorkerReply> {
+    const request = { workerId: this.id, address: this.server.address, slots: this.options.slots, pid: process.pid };
+    for (;;) {
+      try {
+        const reply = await this.master.registerWorker(request);
+        this.lastContactMs = Date.now();
+        this.options.log.info('registered', { workerId: this.id, address: this.server.address });
+        return reply;
+      } catch (error) {
+        this.checkMasterGone(error);
+        await sleep(500);
+      }
+    }
+  }
+
+  private checkMasterGone(error: unknown): void {
+    const giveUpMs = this.options.masterGiveUpMs ?? 60_000;
+    if (Date.now() - this.lastContactMs > giveUpMs) {
+      throw new MasterUnreachableError(`master ${this.options.masterAddress} unreachable for ${Math.round(giveUpMs / 1000)} s: ${oneLine(error)}`);
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      const reply = await this.master.heartbeat({ workerId: this.id, runningAttempts: [...this.running.keys()], stats: this.stats() });
+      this.lastContactMs = Date.now();
+      for (const id of reply.cancelAttempts) this.running.get(id)?.abort();
+      if (reply.reregister && !this.stopping) await this.register();
+    } catch (error) {
+      this.options.log.warn('heartbeat failed', { error: oneLine(error) });
+    }
+  }
+
+  private stats(): M.ProcessStats {
+    return processStats('worker', this.id);
+  }
+
+  private async slotLoop(): Promise<void> {
+    while (!this.stopping) {
+      let reply: M.TaskReply;
+      try {
+        reply = await this.master.requestTask({ workerId: this.id, waitMs: LONG_POLL_MS });
+        this.lastContactMs = Date.now();
+      } catch (error) {
+        try {
+          this.checkMasterGone(error);
+        } catch (gone) {
+          this.options.log.error('giving up', { error: oneLine(gone) });
+          this.stopping = true;
+          return;
+        }
+        await sleep(500);
+        continue;
+      }
+      if (reply.shutdown) this.stopping = true;
+      else if (reply.task) await this.runAttempt(reply.task);
+      else if (reply.retryAfterMs) await sleep(reply.retryAfterMs);
+    }
+  }
+
+  private async runAttempt(task: M.Task): Promise<void> {
+    const controller = new AbortController();
+    this.running.set(task.attemptId, controller);
+    let report: M.AttemptReport;
+    try {
+      const result = await this.execute(task, controller.signal);
+      report = { workerId: this.id, attemptId: task.attemptId, ok: true, error: '', ...result, stats: this.stats() };
+    } catch (error) {
+      this.options.log.warn('attempt failed', { attemptId: task.attemptId, error: oneLine(error) });
+      report = { workerId: this.id, attemptId: task.attemptId, ok: false, error: oneLine(error), outputId: '', counters: {}, partitionBytes: [], stats: this.stats() };
+    } finally {
+      this.running.delete(task.attemptId);
+    }
+    try {
+      const { accepted } = await this.master.reportAttempt(report);
+      if (!accepted && report.outputId) await this.store.remove(report.outputId);
+    } catch (error) {
+      this.options.log.warn('report failed', { attemptId: task.attemptId, error: oneLine(error) });
+    }
+  }
+
+  private async execute(task: M.Task, signal: AbortSignal): Promise<AttemptResult> {
+    const job = await loadJob(task.spec.jobPath);
+    if (task.kind === 'map') {
+      return runMapTask(job, { attemptId: task.attemptId, spec: task.spec, split: task.split as M.InputSplit }, this.store, signal);
+    }
+    return runReduceTask(job, { attemptId: task.attemptId, spec: task.spec, partition: task.taskIndex, mapOutputs: task.mapOutputs }, {
+      store: this.store,
+      scratchDir: join(this.options.workDir, 'reduce-in'),
+      fetch: (address, outputId, partition) => this.peer(address).fetchPartition({ outputId, partition }),
+      commit: async (attemptId) => (await this.master.commitAttempt({ workerId: this.id, attemptId })).allowed,
+    }, signal);
+  }
+
+  private peer(address: string): WorkerClient {
+    let client = this.peers.get(address);
+    if (!client) {
+      client = this.options.transport.connectWorker(address);
+      this.peers.set(address, client);
+    }
+    return client;
+  }
+
+  /** Stops taking tasks; running attempts are cancelled. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const controller of this.running.values()) controller.abort();
+    await this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.heartbeatTimer);
+    for (const client of this.peers.values()) client.close();
+    this.master.close();
+    await this.server.stop();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
