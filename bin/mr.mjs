@@ -4,6 +4,6 @@
 import { register } from 'node:module';
 import { register as registerTypeScript } from 'tsx/esm/api';
 
-register('./resolve-mr.mjs', import.meta.url);
 registerTypeScript();
+register('./resolve-mr.mjs', import.meta.url); // after tsx: hooks run last-registered first
 await import('../src/cli/main.ts');

@@ -1,8 +1,36 @@
-// Module resolve hook: a job module may `import { defineJob } from 'mr'` wherever it lies,
-// with or without a package.json or node_modules beside it.
+// Module resolve hook for job modules:
+// - `import ... from 'mr'` resolves to this package wherever the job file lies;
+// - a .ts/.mts/.js file outside node_modules loads as an ES module even when no package.json
+//   says "type": "module" (only an explicit "type": "commonjs" keeps CommonJS).
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 const entry = new URL('../src/index.ts', import.meta.url).href;
+const declaredType = new Map();
 
 export async function resolve(specifier, context, nextResolve) {
-  if (specifier === 'mr') return { url: entry, shortCircuit: true };
-  return nextResolve(specifier, context);
+  const resolved = await nextResolve(specifier === 'mr' ? entry : specifier, context);
+  if (resolved.format === 'commonjs' && isUserModule(resolved.url) && packageType(dirname(fileURLToPath(resolved.url))) !== 'commonjs') {
+    return { ...resolved, format: 'module' };
+  }
+  return resolved;
+}
+
+function isUserModule(url) {
+  return url.startsWith('file:') && !url.includes('/node_modules/') && /\.(ts|mts|js)(\?.*)?$/.test(url);
+}
+
+/** The "type" of the nearest package.json above dir, or undefined. */
+function packageType(dir) {
+  if (declaredType.has(dir)) return declaredType.get(dir);
+  let type;
+  try {
+    type = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).type ?? 'none';
+  } catch {
+    const parent = dirname(dir);
+    type = parent === dir ? undefined : packageType(parent);
+  }
+  declaredType.set(dir, type);
+  return type;
 }

@@ -5,8 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { register as registerTypeScript } from 'tsx/esm/api';
 
-register('./resolve-mr.mjs', import.meta.url);
 registerTypeScript();
+register('./resolve-mr.mjs', import.meta.url); // after tsx: hooks run last-registered first
 const [script, ...args] = process.argv.slice(2);
 if (!script) {
   console.error('usage: node bin/tsx.mjs <script.ts> [args...]');

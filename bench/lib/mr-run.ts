@@ -4,7 +4,7 @@ import { readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import fastGlob from 'fast-glob';
-import { failureReason, isSuccess, runChild, type ChildOptions } from './child-run.ts';
+import { failureReason, isSuccess, runChild, type ChildOptions, type ChildRun } from './child-run.ts';
 import { REPO_ROOT, progress } from './progress.ts';
 import { mbPerSecond, MR_RUN, type RunResult } from './report.ts';
 import { compareCounts, describeDiff, isSame, readPartFiles, type WordCounts } from './word-counts.ts';
@@ -44,13 +44,23 @@ function partFiles(summary: MrSummary, outputDir: string): string[] {
   return listed.filter((file) => basename(file).startsWith('part-r-')).sort();
 }
 
+interface OutputCheck {
+  matches: boolean | null;
+  note: string;
+}
+
 /** Checks the output against the reference; a mismatch is shouted on stderr but does not stop the bench. */
-function checkOutput(summary: MrSummary, outputDir: string, reference: WordCounts | null): { matches: boolean | null; note: string } {
+function checkOutput(summary: MrSummary, outputDir: string, reference: WordCounts | null): OutputCheck {
   if (!reference) return { matches: null, note: 'output not checked (no reference)' };
-  const { counts, duplicated } = readPartFiles(partFiles(summary, summary.outputDir ?? outputDir));
-  const diff = compareCounts(reference, counts, duplicated);
-  if (isSame(diff)) return { matches: true, note: `output matches the sequential loop (${counts.size} keys)` };
-  const note = `OUTPUT MISMATCH vs sequential loop: ${describeDiff(diff)}`;
+  let note: string;
+  try {
+    const { counts, duplicated } = readPartFiles(partFiles(summary, summary.outputDir ?? outputDir));
+    const diff = compareCounts(reference, counts, duplicated);
+    if (isSame(diff)) return { matches: true, note: `output matches the sequential loop (${counts.size} keys)` };
+    note = `OUTPUT MISMATCH vs sequential loop: ${describeDiff(diff)}`;
+  } catch (error) {
+    note = `OUTPUT UNREADABLE: ${(error as Error).message}`;
+  }
   progress(`!!! ${note}`);
   return { matches: false, note };
 }
@@ -61,6 +71,32 @@ function failedRun(workers: number, note: string, detail: { stderrTail: string; 
   return { run: MR_RUN, workers, ok: false, seconds: null, mbPerSecond: null, peakRssKiB: null, note, detail };
 }
 
+function mrRunArgs(corpus: string, outputDir: string, workers: number): string[] {
+  const job = join(REPO_ROOT, 'jobs', 'wordcount.ts');
+  // --input is a glob: escape the corpus path so a '(' or '*' in it is taken literally.
+  const io = ['--input', fastGlob.escapePath(corpus), '--output', outputDir];
+  const flags = ['--workers', String(workers), '--reducers', String(REDUCERS), '--json', '--quiet'];
+  return [join(REPO_ROOT, 'bin', 'mr.mjs'), 'run', job, ...io, ...flags];
+}
+
+function succeededRun(workers: number, bytes: number, run: ChildRun, summary: MrSummary, check: OutputCheck): RunResult {
+  const masterRssKiB = maxRss(summary, 'master');
+  const workerRssKiB = maxRss(summary, 'worker');
+  const peaks = [masterRssKiB, workerRssKiB, run.peakRssKiB].filter((kib): kib is number => kib !== null);
+  return {
+    run: MR_RUN,
+    workers,
+    ok: true,
+    seconds: run.seconds,
+    mbPerSecond: mbPerSecond(bytes, run.seconds),
+    peakRssKiB: peaks.length > 0 ? Math.max(...peaks) : null,
+    masterRssKiB,
+    workerRssKiB,
+    note: check.note,
+    detail: { outputMatches: check.matches, engineElapsedMs: summary.elapsedMs, stages: summary.stages, processes: summary.processes },
+  };
+}
+
 export async function runMrWordcount(
   corpus: string,
   bytes: number,
@@ -69,36 +105,15 @@ export async function runMrWordcount(
   options: ChildOptions,
 ): Promise<RunResult> {
   const outputDir = mkdtempSync(join(tmpdir(), 'mr-bench-out-'));
-  const job = join(REPO_ROOT, 'jobs', 'wordcount.ts');
-  // --input is a glob: escape the corpus path so a '(' or '*' in it is taken literally.
-  const args = [join(REPO_ROOT, 'bin', 'mr.mjs'), 'run', job, '--input', fastGlob.escapePath(corpus), '--output', outputDir];
-  args.push('--workers', String(workers), '--reducers', String(REDUCERS), '--json', '--quiet');
   try {
-    const run = await runChild(process.execPath, args, options);
+    const run = await runChild(process.execPath, mrRunArgs(corpus, outputDir, workers), options);
     const summary = parseSummary(run.stdout);
     if (!isSuccess(run) || !summary?.ok) {
       const why = isSuccess(run) ? 'no {"ok": true} JSON on stdout' : failureReason(run, options);
-      return failedRun(workers, `FAILED: ${why}; ${run.stderrErrorLine}`, {
-        stderrTail: run.stderrTail,
-        stdout: run.stdout.slice(0, 2000),
-      });
+      const detail = { stderrTail: run.stderrTail, stdout: run.stdout.slice(0, 2000) };
+      return failedRun(workers, `FAILED: ${why}; ${run.stderrErrorLine}`, detail);
     }
-    const masterRssKiB = maxRss(summary, 'master');
-    const workerRssKiB = maxRss(summary, 'worker');
-    const check = checkOutput(summary, outputDir, reference);
-    const peaks = [masterRssKiB, workerRssKiB, run.peakRssKiB].filter((kib): kib is number => kib !== null);
-    return {
-      run: MR_RUN,
-      workers,
-      ok: true,
-      seconds: run.seconds,
-      mbPerSecond: mbPerSecond(bytes, run.seconds),
-      peakRssKiB: peaks.length > 0 ? Math.max(...peaks) : null,
-      masterRssKiB,
-      workerRssKiB,
-      note: check.note,
-      detail: { outputMatches: check.matches, engineElapsedMs: summary.elapsedMs, stages: summary.stages, processes: summary.processes },
-    };
+    return succeededRun(workers, bytes, run, summary, checkOutput(summary, outputDir, reference));
   } finally {
     rmSync(outputDir, { recursive: true, force: true });
   }
