@@ -111,7 +111,7 @@ export async function runMrWordcount(
     if (!isSuccess(run) || !summary?.ok) {
       const why = isSuccess(run) ? 'no {"ok": true} JSON on stdout' : failureReason(run, options);
       const detail = { stderrTail: run.stderrTail, stdout: run.stdout.slice(0, 2000) };
-      return failedRun(workers, `FAILED: ${why}; ${run.stderrErrorLine}`, detail);
+      return failedRun(workers, ['FAILED: ' + why, run.stderrErrorLine].filter(Boolean).join('; '), detail);
     }
     return succeededRun(workers, bytes, run, summary, checkOutput(summary, outputDir, reference));
   } finally {

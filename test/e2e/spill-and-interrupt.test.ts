@@ -1,0 +1,92 @@
+// Memory stays bounded (spilling map output, merging runs from disk), and Ctrl-C leaves nothing behind.
+import { execFileSync } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOOKS, FIXTURES, finished, readParts, recordsOf, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
+import { inputFiles, referenceIndex, referenceWordCount } from '../helpers/reference.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await tempDir();
+});
+afterAll(() => removeDir(dir));
+
+describe('a map output larger than the sort buffer', () => {
+  it('spills sorted runs, merges them, and counts like a sequential count', async () => {
+    // One 3.3 MB input cut into 1 MiB splits, each spilling every ~64 KiB of buffered output.
+    const corpus = join(dir, 'books.txt');
+    const books = inputFiles(BOOKS);
+    await writeFile(corpus, (await Promise.all(books.map((f) => readFile(f)))).reduce((a, b) => Buffer.concat([a, b])));
+    const out = join(dir, 'spilled');
+    const r = await runMr(['run', 'jobs/wordcount.ts', '--input', corpus, '--output', out, '--reducers', '3', '--workers', '2',
+      '--sort-buffer-mib', '0.0625', '--split-mib', '1', '--json', '--quiet']);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.stages[0].mapTasks).toBe(4);
+    expect(json.stages[0].counters['map.spills']).toBeGreaterThan(4);
+    expect(recordsOf(await readParts(out))).toEqual(referenceWordCount([corpus]));
+  });
+
+  it('spills without a combiner too (indexer keeps every value)', async () => {
+    const out = join(dir, 'spilled-index');
+    const r = await runMr(['run', 'jobs/indexer.ts', '--input', BOOKS, '--output', out, '--reducers', '2', '--sort-buffer-mib', '0.0625', '--json', '--quiet']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).stages[0].counters['map.spills']).toBeGreaterThan(8);
+    expect(recordsOf(await readParts(out))).toEqual(referenceIndex(inputFiles(BOOKS)));
+  });
+});
+
+/** Child processes of pid as [pid, command line]. */
+function children(pid: number): [number, string][] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n').filter((line) => line.trim()).map((line) => {
+        const [, id, args] = /^\s*(\d+)\s+(.*)$/.exec(line)!;
+        return [Number(id), args];
+      });
+  } catch {
+    return [];
+  }
+}
+
+function descendants(pid: number): number[] {
+  return children(pid).flatMap(([child]) => [child, ...descendants(child)]);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('Ctrl-C during a job', () => {
+  it('kills the job, stops every worker process and leaves no output', async () => {
+    const out = join(dir, 'interrupted');
+    const child = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', BOOKS, '--output', out, '--workers', '2']);
+    const result = finished(child);
+    let stderr = '';
+    await new Promise<void>((resolve) => child.stderr!.on('data', (d) => {
+      stderr += d;
+      if (stderr.includes('map 0/8')) resolve();
+    }));
+    let workers: number[] = [];
+    for (let i = 0; i < 50 && workers.length < 2; i++) {
+      workers = children(child.pid!).filter(([, args]) => args.includes(' worker ')).map(([pid]) => pid);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(workers).toHaveLength(2);
+    const all = descendants(child.pid!);
+    child.kill('SIGINT');
+    const r = await result;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/killed/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(all.filter(alive)).toEqual([]);
+    const left = await readdir(out).catch(() => [] as string[]);
+    expect(left).toEqual([]);
+  });
+});
