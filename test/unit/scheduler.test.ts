@@ -1,10 +1,12 @@
 // Scheduler: the master's pure state machine (assignment, barrier, retries, leases, lost workers, stages).
 import { describe, expect, it } from 'vitest';
-import { Scheduler, type Assignment } from '../../src/core/scheduler.ts';
+import { Scheduler, type Assignment, type SchedulerEvent } from '../../src/core/scheduler.ts';
 import type { Split } from '../../src/core/splits.ts';
 
-const LEASE = 1_000;
-const WORKER_TIMEOUT = 5_000;
+// As in the master's defaults, an attempt's lease outlasts the worker timeout.
+const LEASE = 3_000;
+const WORKER_TIMEOUT = 2_000;
+const STEP = 250;
 
 function splitsOf(n: number): Split[] {
   return Array.from({ length: n }, (_, i) => ({ path: `in-${i}.txt`, start: 0, end: 10 + i, wholeFile: false }));
@@ -27,6 +29,19 @@ function mustAssign(s: Scheduler, worker: string, now = 0): Assignment {
   const a = s.assign(worker, now);
   if (!a) throw new Error(`expected an assignment for ${worker}`);
   return a;
+}
+
+/**
+ * Advances the clock from `from` to `to` in steps: at each step the workers named in `beats`
+ * send a heartbeat listing the given attempts, then the scheduler ticks. Returns the events.
+ */
+function run(s: Scheduler, from: number, to: number, beats: Record<string, string[]>): SchedulerEvent[] {
+  const events: SchedulerEvent[] = [];
+  for (let t = from; t <= to; t += STEP) {
+    for (const [worker, attempts] of Object.entries(beats)) s.heartbeat(worker, attempts, t);
+    events.push(...s.tick(t));
+  }
+  return events;
 }
 
 /** Runs every map task of the current stage to success on the given worker. */
@@ -112,14 +127,15 @@ describe('Scheduler: success reports', () => {
   it('rejects the late success of an attempt that was replaced after losing its lease', () => {
     const { s, stage } = setup({ maps: 1, reduces: 1 });
     const old = mustAssign(s, 'w1', 0);
-    s.heartbeat('w1', [], 500);                           // the worker lives but stops renewing the attempt
-    s.tick(LEASE + 100);
-    const fresh = mustAssign(s, 'w2', LEASE + 200);
+    // the worker lives on but stops renewing the attempt
+    expect(run(s, STEP, LEASE + 500, { w1: [], w2: [] })).toEqual([]);
+    expect(stage().maps[0].state).toBe('pending');
+    const fresh = mustAssign(s, 'w2', LEASE + 600);
     expect(fresh.index).toBe(old.index);
     expect(fresh.attemptId).not.toBe(old.attemptId);
-    expect(s.succeed(old.attemptId, 'stale', { n: 1 }, LEASE + 300).accepted).toBe(false);
+    expect(s.succeed(old.attemptId, 'stale', { n: 1 }, LEASE + 700).accepted).toBe(false);
     expect(stage().maps[0].state).toBe('running');
-    expect(s.succeed(fresh.attemptId, 'good', { n: 1 }, LEASE + 400).accepted).toBe(true);
+    expect(s.succeed(fresh.attemptId, 'good', { n: 1 }, LEASE + 800).accepted).toBe(true);
     expect(stage().maps[0].output).toEqual({ workerId: 'w2', outputId: 'good' });
     expect(stage().counters).toEqual({ n: 1 });
   });
@@ -176,10 +192,9 @@ describe('Scheduler: failures and retries', () => {
 
   it('counts failures per task: failures of different tasks do not add up', () => {
     const { s, job } = setup({ maps: 3, reduces: 1, maxAttempts: 2 });
-    for (let i = 0; i < 3; i++) {
-      const a = mustAssign(s, 'w1');
-      expect(s.fail(a.attemptId, 'once', 1)).toEqual([]);
-    }
+    const running = [mustAssign(s, 'w1'), mustAssign(s, 'w1'), mustAssign(s, 'w1')];
+    expect(running.map((a) => a.index)).toEqual([0, 1, 2]);
+    for (const a of running) expect(s.fail(a.attemptId, 'once', 1)).toEqual([]);
     expect(job.state).toBe('running');
   });
 });
@@ -190,10 +205,8 @@ describe('Scheduler: leases and lost workers', () => {
     const kept = mustAssign(s, 'w1', 0);
     const dropped = mustAssign(s, 'w1', 0);
     // the worker keeps beating, but only lists one attempt: the other's lease is not renewed
-    for (let t = 400; t <= 2_000; t += 400) {
-      expect(s.heartbeat('w1', [kept.attemptId], t)).toEqual([]);
-      s.tick(t);
-    }
+    expect(run(s, STEP, LEASE + 500, { w1: [kept.attemptId] })).toEqual([]);
+    expect(s.workers.get('w1')!.alive).toBe(true);
     const map0 = stage().maps[kept.index];
     const map1 = stage().maps[dropped.index];
     expect(map0.state).toBe('running');
@@ -203,14 +216,16 @@ describe('Scheduler: leases and lost workers', () => {
     expect(map1.lastError).toContain('lease');
     expect(stage().failedAttempts).toBe(1);
     // the dropped attempt is unknown now: a heartbeat naming it is told to cancel it
-    expect(s.heartbeat('w1', [kept.attemptId, dropped.attemptId], 2_100)).toEqual([dropped.attemptId]);
+    expect(s.heartbeat('w1', [kept.attemptId, dropped.attemptId], LEASE + 600)).toEqual([dropped.attemptId]);
+    // another worker cannot renew (or claim) w1's attempt
+    s.registerWorker('w3', LEASE + 600);
+    expect(s.heartbeat('w3', [kept.attemptId], LEASE + 600)).toEqual([kept.attemptId]);
   });
 
   it('a lease expiry on the last allowed attempt fails the job', () => {
     const { s, job } = setup({ maps: 1, reduces: 1, maxAttempts: 1 });
     mustAssign(s, 'w1', 0);
-    s.heartbeat('w1', [], 100);
-    const events = s.tick(LEASE * 3);
+    const events = run(s, STEP, LEASE + 500, { w1: [] });
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'job-failed', jobId: 'j' });
     expect(job.state).toBe('failed');
@@ -220,11 +235,7 @@ describe('Scheduler: leases and lost workers', () => {
     const { s, stage, job } = setup({ maps: 2, reduces: 1, maxAttempts: 1 });
     const onW1 = mustAssign(s, 'w1', 0);
     const onW2 = mustAssign(s, 'w2', 0);
-    let events: unknown[] = [];
-    for (let t = 500; t <= WORKER_TIMEOUT + 1_000; t += 500) {
-      s.heartbeat('w2', [onW2.attemptId], t);                 // w1 says nothing
-      events = events.concat(s.tick(t));
-    }
+    const events = run(s, STEP, WORKER_TIMEOUT + 500, { w2: [onW2.attemptId] });   // w1 says nothing
     expect(events).toEqual([]);                              // maxAttempts 1, yet no job failure
     expect(job.state).toBe('running');
     expect(s.workers.get('w1')!.alive).toBe(false);
@@ -234,10 +245,10 @@ describe('Scheduler: leases and lost workers', () => {
     expect(stage().failedAttempts).toBe(0);
     expect(stage().maps[onW2.index].state).toBe('running');
     // the lost worker gets nothing more, and its old attempt's report is rejected
-    expect(s.heartbeat('w1', [onW1.attemptId], WORKER_TIMEOUT + 1_100)).toBeUndefined();
-    expect(s.assign('w1', WORKER_TIMEOUT + 1_100)).toBeUndefined();
-    expect(s.succeed(onW1.attemptId, 'late', {}, WORKER_TIMEOUT + 1_200).accepted).toBe(false);
-    const rerun = mustAssign(s, 'w2', WORKER_TIMEOUT + 1_300);
+    expect(s.heartbeat('w1', [onW1.attemptId], WORKER_TIMEOUT + 600)).toBeUndefined();
+    expect(s.assign('w1', WORKER_TIMEOUT + 600)).toBeUndefined();
+    expect(s.succeed(onW1.attemptId, 'late', {}, WORKER_TIMEOUT + 700).accepted).toBe(false);
+    const rerun = mustAssign(s, 'w2', WORKER_TIMEOUT + 800);
     expect([rerun.kind, rerun.index]).toEqual(['map', onW1.index]);
   });
 
@@ -280,12 +291,10 @@ describe('Scheduler: leases and lost workers', () => {
     const m1 = mustAssign(s, 'w2', 0);
     s.succeed(m0.attemptId, 'o0', {}, 10);
     s.succeed(m1.attemptId, 'o1', {}, 10);
-    for (let t = 500; t <= WORKER_TIMEOUT + 1_000; t += 500) {
-      s.heartbeat('w2', [], t);
-      s.tick(t);
-    }
+    expect(run(s, STEP, WORKER_TIMEOUT + 500, { w2: [] })).toEqual([]);
+    expect(s.workers.get('w1')!.alive).toBe(false);
     expect(stage().maps.map((m) => m.state)).toEqual(['pending', 'done']);
-    const next = mustAssign(s, 'w2', WORKER_TIMEOUT + 1_100);
+    const next = mustAssign(s, 'w2', WORKER_TIMEOUT + 600);
     expect([next.kind, next.index]).toEqual(['map', 0]);
   });
 
@@ -311,14 +320,12 @@ describe('Scheduler: commit permission and kill', () => {
     expect(s.mayCommit(r1.attemptId)).toBe(true);            // another task has its own grant
     expect(s.mayCommit('unknown')).toBe(false);
     // r0's lease runs out; its replacement is the one that may now commit, the old one not
-    s.heartbeat('w1', [], 100);
-    s.heartbeat('w2', [r1.attemptId], 100);
-    s.tick(LEASE + 10);
+    expect(run(s, STEP, LEASE + 500, { w1: [], w2: [r1.attemptId] })).toEqual([]);
     expect(s.mayCommit(r0.attemptId)).toBe(false);
-    const again = mustAssign(s, 'w2', LEASE + 20);
+    const again = mustAssign(s, 'w2', LEASE + 600);
     expect([again.kind, again.index]).toEqual(['reduce', 0]);
     expect(s.mayCommit(again.attemptId)).toBe(true);
-    s.succeed(again.attemptId, 'r0', {}, LEASE + 30);
+    s.succeed(again.attemptId, 'r0', {}, LEASE + 700);
     expect(s.mayCommit(again.attemptId)).toBe(false);        // done: nothing more to commit
   });
 
