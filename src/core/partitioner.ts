@@ -10,14 +10,14 @@ export function hashKey(key: string): number {
       hash = Math.imul(hash ^ code, 0x01000193);
       continue;
     }
-    if (code >= 0xd800 && code < 0xdc00 && i + 1 < key.length) {
-      const low = key.charCodeAt(i + 1);
+    if (code >= 0xd800 && code < 0xe000) {
+      const low = code < 0xdc00 && i + 1 < key.length ? key.charCodeAt(i + 1) : 0;
       if (low >= 0xdc00 && low < 0xe000) {
         code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
         i++;
+      } else {
+        code = 0xfffd; // a lone surrogate encodes as U+FFFD, as TextEncoder does
       }
-    } else if (code >= 0xd800 && code < 0xe000) {
-      code = 0xfffd; // a lone surrogate encodes as U+FFFD, as TextEncoder does
     }
     for (const byte of utf8Bytes(code)) hash = Math.imul(hash ^ byte, 0x01000193);
   }

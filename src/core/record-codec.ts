@@ -4,7 +4,8 @@
 export type KeyValue = [string, unknown];
 
 export function encodeRecord(key: string, value: unknown): string {
-  return JSON.stringify(key) + '\t' + (value === undefined ? 'null' : JSON.stringify(value)) + '\n';
+  // JSON.stringify gives undefined for undefined, functions and symbols: those travel as null.
+  return JSON.stringify(key) + '\t' + (JSON.stringify(value) ?? 'null') + '\n';
 }
 
 /** Decodes the complete lines of text (each without its newline) into records. */

@@ -74,6 +74,7 @@ export class Scheduler {
   /** After the master committed a stage (its _SUCCESS is written): the job goes on or is done. */
   completeStage(jobId: string, nowMs: number): void {
     const job = this.mustGetJob(jobId);
+    if (isFinished(job.state)) return; // killed or failed while the stage was being committed
     if (job.stages.length >= job.stageCount) {
       job.state = 'succeeded';
       job.finishedMs = nowMs;

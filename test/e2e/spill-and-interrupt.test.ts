@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { BOOKS, FIXTURES, finished, readParts, recordsOf, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles, referenceIndex, referenceWordCount } from '../helpers/reference.ts';
 
@@ -68,6 +68,9 @@ describe('Ctrl-C during a job', () => {
     const out = join(dir, 'interrupted');
     const child = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', BOOKS, '--output', out, '--workers', '2']);
     const result = finished(child);
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
     let stderr = '';
     await new Promise<void>((resolve) => child.stderr!.on('data', (d) => {
       stderr += d;
