@@ -9,7 +9,8 @@ const WORD = /\p{L}+/gu;
 export default defineJob<string[], string>({
   map(line, emit, ctx) {
     const file = [basename(ctx.file)];
-    for (const match of line.matchAll(WORD)) emit(match[0].toLowerCase(), file);
+    const words = line.match(WORD);
+    if (words !== null) for (const word of words) emit(word.toLowerCase(), file);
   },
   combine: (_word, lists) => union(lists),
   reduce(_word, lists) {

@@ -6,7 +6,8 @@ const WORD = /\p{L}+/gu;
 
 export default defineJob<number, number>({
   map(line, emit) {
-    for (const match of line.matchAll(WORD)) emit(match[0].toLowerCase(), 1);
+    const words = line.match(WORD);
+    if (words !== null) for (const word of words) emit(word.toLowerCase(), 1);
   },
   combine: (_word, counts) => sum(counts),
   reduce: (_word, counts) => sum(counts),

@@ -5,7 +5,6 @@ export const DEFAULTS = {
   reducers: 4,
   workers: () => Math.max(1, availableParallelism()),
   transport: 'grpc',
-  splitBytes: 64 << 20,          // one map task per 64 MiB of a large file
   sortBufferBytes: 64 << 20,     // a map task spills sorted runs past this much buffered output
   maxAttempts: 4,
   statusPollMs: 200,

@@ -48,7 +48,8 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   const workers = positiveInt('--workers', args.workers, DEFAULTS.workers());
   const base = {
     options: parseSet(args.set ?? []),
-    splitBytes: Math.round(positiveNumber('--split-mib', args.splitMib, DEFAULTS.splitBytes / MIB) * MIB),
+    splitBytes: args.splitMib === undefined ? 0 : Math.round(positiveNumber('--split-mib', args.splitMib, 0) * MIB),
+    parallelism: args.master ? 0 : workers,
     sortBufferBytes: Math.round(positiveNumber('--sort-buffer-mib', args.sortBufferMib, DEFAULTS.sortBufferBytes / MIB) * MIB),
     maxAttempts: positiveInt('--max-attempts', args.maxAttempts, DEFAULTS.maxAttempts),
     speculation: args.speculation ?? true,

@@ -10,6 +10,7 @@ export type SortedGroups = [string, unknown[]][];
 
 const KEY_OVERHEAD_BYTES = 96;   // Map entry, array and string headers, roughly
 const COMBINE_EVERY = 32;        // combine a key's values once this many have piled up
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 export function estimateBytes(value: unknown): number {
   switch (typeof value) {
@@ -34,9 +35,10 @@ export class EmitBuffer {
       this.bytes += KEY_OVERHEAD_BYTES + key.length * 2 + estimateBytes(value);
       return;
     }
-    values.push(value);
-    this.bytes += estimateBytes(value);
-    if (this.combine !== undefined && values.length >= COMBINE_EVERY) this.combineInPlace(key, values);
+    // The hot path of every map task: one lookup, one push, a size estimate without a call for numbers.
+    const count = values.push(value);
+    this.bytes += typeof value === 'number' ? 8 : estimateBytes(value);
+    if (count >= COMBINE_EVERY && this.combine !== undefined) this.combineInPlace(key, values);
   }
 
   private combineInPlace(key: string, values: unknown[]): void {
@@ -54,14 +56,22 @@ export class EmitBuffer {
 
   /** Empties the buffer into one sorted group list per partition, each key's values combined. */
   drain(partitioner: Partitioner, partitions: number): SortedGroups[] {
-    const out: SortedGroups[] = Array.from({ length: partitions }, () => []);
+    const keys: string[][] = Array.from({ length: partitions }, () => []);
+    let astral = false;
     for (const [key, values] of this.groups) {
       if (this.combine !== undefined && values.length > 1) this.combineInPlace(key, values);
-      out[partitioner(key)].push([key, values]);
+      keys[partitioner(key)].push(key);
+      if (!astral && SURROGATE.test(key)) astral = true;
     }
+    const groups = this.groups;
     this.groups = new Map();
     this.bytes = 0;
-    for (const groups of out) groups.sort((a, b) => compareKeys(a[0], b[0]));
-    return out;
+    // The built-in sort orders by UTF-16 code units, which is UTF-8 byte order unless a key
+    // holds a character beyond U+FFFF; it is several times faster than a comparator call.
+    return keys.map((list) => {
+      if (astral) list.sort(compareKeys);
+      else list.sort();
+      return list.map((key): [string, unknown[]] => [key, groups.get(key) as unknown[]]);
+    });
   }
 }

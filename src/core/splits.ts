@@ -33,3 +33,16 @@ export function computeSplits(files: readonly InputFile[], splitBytes: number, w
   }
   return splits;
 }
+
+export const MAX_SPLIT_BYTES = 64 << 20;
+export const MIN_AUTO_SPLIT_BYTES = 4 << 20;
+
+/**
+ * The split size when the user gave none: at most 64 MiB, but small enough that there are
+ * about two map tasks per worker (never below 4 MiB, where task overhead would dominate).
+ * The same rule as Spark's maxSplitBytes with its default parallelism.
+ */
+export function autoSplitBytes(totalBytes: number, parallelism: number): number {
+  const perTask = Math.ceil(totalBytes / (2 * Math.max(1, parallelism)));
+  return Math.min(MAX_SPLIT_BYTES, Math.max(MIN_AUTO_SPLIT_BYTES, perTask));
+}

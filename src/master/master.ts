@@ -1,7 +1,7 @@
 // The master: takes jobs, hands tasks to workers (long poll), accepts attempts' results and
 // commits stages. Every decision is the pure Scheduler's; this class does the I/O around it.
 import { randomUUID } from 'node:crypto';
-import { computeSplits } from '../core/splits.ts';
+import { autoSplitBytes, computeSplits } from '../core/splits.ts';
 import { Scheduler, isFinished, type Assignment, type SchedulerEvent } from '../core/scheduler.ts';
 import { UsageError, oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -69,7 +69,10 @@ export class Master implements MasterService {
     const spec = specs[job.stages.length];
     try {
       await ensureDir(stageDir(spec.outputDir, job.stages.length + 1, specs.length));
-      const splits = computeSplits(await statInputs(inputs), spec.splitBytes, spec.inputMode === 'file');
+      const files = await statInputs(inputs);
+      const total = files.reduce((sum, file) => sum + file.sizeBytes, 0);
+      const splitBytes = spec.splitBytes || autoSplitBytes(total, spec.parallelism || this.liveWorkers());
+      const splits = computeSplits(files, splitBytes, spec.inputMode === 'file');
       this.scheduler.startStage(jobId, splits, spec.reducers, this.now());
     } catch (error) {
       await this.handle(this.scheduler.failJob(jobId, `cannot start stage ${job.stages.length + 1}: ${oneLine(error)}`, this.now()));
@@ -212,6 +215,12 @@ export class Master implements MasterService {
     if (!job || !specs) return;
     const stage = Math.max(1, job.stages.length);
     await clearStageOutput(stageDir(specs[0].outputDir, stage, specs.length));
+  }
+
+  private liveWorkers(): number {
+    let alive = 0;
+    for (const worker of this.scheduler.workers.values()) if (worker.alive) alive++;
+    return alive;
   }
 
   private processes(): M.ProcessStats[] {

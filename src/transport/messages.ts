@@ -12,6 +12,7 @@ export interface JobSpec {
   sortBufferBytes: number;
   maxAttempts: number;
   speculation: boolean;
+  parallelism: number;
 }
 
 export interface SubmitJobRequest { jobId: string; stages: JobSpec[] }
