@@ -37,7 +37,7 @@ export class Progress {
 
 function describe(status: JobStatus): string {
   const stage = status.stages[status.stage - 1];
-  const stageText = status.stages.length > 1 || status.stage > 1 ? `stage ${status.stage} ` : '';
+  const stageText = status.stageCount > 1 ? `stage ${status.stage}/${status.stageCount} ` : '';
   if (!stage) return `mr: job ${status.jobId} ${status.state}`;
   return `mr: ${stageText}${bar(stage.mapDone + stage.reduceDone, stage.mapTotal + stage.reduceTotal)} map ${stage.mapDone}/${stage.mapTotal} reduce ${stage.reduceDone}/${stage.reduceTotal}`;
 }

@@ -8,7 +8,7 @@ export type Combiner = (key: string, values: any[]) => unknown;
 /** A partition's share of a drained buffer: keys in byte order, each with its values. */
 export type SortedGroups = [string, unknown[]][];
 
-const KEY_OVERHEAD_BYTES = 96;   // Map entry, array and string headers, roughly
+const KEY_OVERHEAD_BYTES = 160;  // Map entry, value array and string headers: measured ~185 B for a 9-letter key
 const COMBINE_EVERY = 32;        // combine a key's values once this many have piled up
 const SURROGATE = /[\uD800-\uDFFF]/;
 

@@ -28,5 +28,6 @@ export function jobStatus(job: JobRecord, specs: M.JobSpec[], files: string[], p
     outputDir: specs[0]?.outputDir ?? '',
     processes,
     elapsedMs: (job.finishedMs ?? nowMs) - job.submittedMs,
+    stageCount: job.stageCount,
   };
 }

@@ -52,6 +52,7 @@ export interface JobStatus {
   outputDir: string;
   processes: ProcessStats[];
   elapsedMs: number;
+  stageCount: number;
 }
 
 export interface RegisterWorkerRequest { workerId: string; address: string; slots: number; pid: number }
