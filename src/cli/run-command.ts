@@ -8,7 +8,7 @@ import { DEFAULTS } from '../config.ts';
 import { JobFailedError, MasterUnreachableError, MrError, oneLine } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { Master } from '../master/master.ts';
-import { isRetryable } from '../transport/grpc/call-policy.ts';
+import { isRetryable, isServiceError } from '../transport/grpc/call-policy.ts';
 import { createTransport, type MasterClient } from '../transport/index.ts';
 import type { JobStatus } from '../transport/messages.ts';
 import { Progress } from './progress.ts';
@@ -75,7 +75,10 @@ async function unreachableAs3<T>(config: RunConfig, call: () => Promise<T>): Pro
     return await call();
   } catch (error) {
     if (error instanceof MrError) throw error;
-    if (isRetryable(error)) throw new MasterUnreachableError(`master ${config.master ?? '(embedded)'} unreachable: ${oneLine(error)}; check that it runs and the address is right`);
+    if (isRetryable(error)) {
+      const why = isServiceError(error) ? error.details.replace(/\s*Resolution note:.*$/, '') : oneLine(error);
+      throw new MasterUnreachableError(`master ${config.master ?? '(embedded)'} unreachable (${why}); check that it runs and the address is right`);
+    }
     throw error;
   }
 }
