@@ -8,7 +8,7 @@ export const DEFAULTS = {
   sortBufferBytes: 64 << 20,     // a map task spills sorted runs past this much buffered output
   maxAttempts: 4,
   statusPollMs: 200,
-  workerStopGraceMs: 3000,
+  workerStopGraceMs: 1000,
 } as const;
 
 export const MIB = 1 << 20;

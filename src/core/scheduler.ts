@@ -2,6 +2,7 @@
 // change only through these methods, and time comes in as an argument (nowMs).
 import { addCounters, type Counters } from './counters.ts';
 import type { Split } from './splits.ts';
+import { DEFAULT_SPECULATION, phaseTasks, pickBackup, pickPending, type SpeculationOptions } from './speculation.ts';
 import {
   assignableTasks, countDone, dropAttempt, newStage, phaseOf,
   type AttemptRecord, type MapOutputRef, type StageRecord, type TaskKind, type TaskRecord,
@@ -12,6 +13,7 @@ export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'killed';
 export interface SchedulerOptions {
   leaseMs: number;              // an attempt not renewed by a heartbeat for this long is presumed lost
   workerTimeoutMs: number;      // a worker silent for this long is presumed dead
+  speculation?: SpeculationOptions;
 }
 
 export interface JobRecord {
@@ -19,6 +21,7 @@ export interface JobRecord {
   state: JobState;
   stageCount: number;
   maxAttempts: number;
+  speculation: boolean;         // backup attempts for stragglers
   stages: StageRecord[];        // started stages, in order
   awaitingStage: boolean;       // between stages: the master is preparing the next one
   error?: string;
@@ -54,10 +57,10 @@ export class Scheduler {
 
   constructor(private readonly options: SchedulerOptions) {}
 
-  addJob(id: string, stageCount: number, maxAttempts: number, nowMs: number): JobRecord {
+  addJob(id: string, stageCount: number, maxAttempts: number, nowMs: number, speculation = true): JobRecord {
     const existing = this.jobs.get(id);
     if (existing) return existing;
-    const job: JobRecord = { id, state: 'queued', stageCount, maxAttempts, stages: [], awaitingStage: true, submittedMs: nowMs };
+    const job: JobRecord = { id, state: 'queued', stageCount, maxAttempts, speculation, stages: [], awaitingStage: true, submittedMs: nowMs };
     this.jobs.set(id, job);
     return job;
   }
@@ -101,26 +104,35 @@ export class Scheduler {
     return cancel;
   }
 
-  /** Hands the worker the next task of the oldest running job, or nothing. */
+  /** Hands the worker the next task of the oldest running job, a backup of a straggler, or nothing. */
   assign(workerId: string, nowMs: number): Assignment | undefined {
     const worker = this.workers.get(workerId);
     if (!worker || !worker.alive) return undefined;
     worker.lastSeenMs = nowMs;
+    const live = [...this.workers.values()].filter((w) => w.alive).map((w) => w.id);
     for (const job of this.jobs.values()) {
       if (job.state !== 'running' || job.awaitingStage) continue;
       const stage = job.stages[job.stages.length - 1];
-      const task = assignableTasks(stage)[0];
-      if (task) return this.startAttempt(job, stage, task, workerId, nowMs);
+      const task = pickPending(assignableTasks(stage), workerId, live);
+      if (task) return this.startAttempt(job, stage, task, workerId, nowMs, false);
+    }
+    for (const job of this.jobs.values()) {
+      if (job.state !== 'running' || job.awaitingStage || !job.speculation) continue;
+      const stage = job.stages[job.stages.length - 1];
+      if (assignableTasks(stage).length > 0) continue;
+      const straggler = pickBackup(phaseTasks(stage), workerId, nowMs, this.options.speculation ?? DEFAULT_SPECULATION);
+      if (straggler) return this.startAttempt(job, stage, straggler, workerId, nowMs, true);
     }
     return undefined;
   }
 
-  private startAttempt(job: JobRecord, stage: StageRecord, task: TaskRecord, workerId: string, nowMs: number): Assignment {
+  private startAttempt(job: JobRecord, stage: StageRecord, task: TaskRecord, workerId: string, nowMs: number, backup: boolean): Assignment {
     task.attemptsStarted++;
+    if (backup) stage.backupAttempts++;
     const attemptId = `${job.id}.s${stage.stage}.${task.kind}-${task.index}.a${task.attemptsStarted}`;
     const attempt: AttemptRecord = {
       id: attemptId, jobId: job.id, stage: stage.stage, kind: task.kind, index: task.index,
-      workerId, startedMs: nowMs, leaseUntilMs: nowMs + this.options.leaseMs,
+      workerId, startedMs: nowMs, leaseUntilMs: nowMs + this.options.leaseMs, backup,
     };
     this.attempts.set(attemptId, attempt);
     task.running.set(attemptId, attempt);
@@ -142,6 +154,9 @@ export class Scheduler {
     }
     task.state = 'done';
     task.doneMs = nowMs;
+    task.durationMs = nowMs - attempt.startedMs;
+    for (const loser of task.running.keys()) this.attempts.delete(loser); // cancelled at their next heartbeat
+    task.running.clear();
     if (task.kind === 'map') task.output = { workerId: attempt.workerId, outputId };
     addCounters(stage.counters, counters);
     const phase = phaseOf(stage);
@@ -174,6 +189,7 @@ export class Scheduler {
     dropAttempt(task, attemptId);
     if (job.state !== 'running' || task.state === 'done') return [];
     task.failures++;
+    task.failedOn.add(attempt.workerId);
     task.lastError = error;
     stage.failedAttempts++;
     if (task.failures < job.maxAttempts) return [];

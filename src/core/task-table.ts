@@ -20,6 +20,7 @@ export interface AttemptRecord {
   workerId: string;
   startedMs: number;
   leaseUntilMs: number;
+  backup: boolean;               // a speculative copy of a straggler
 }
 
 export interface TaskRecord {
@@ -28,6 +29,8 @@ export interface TaskRecord {
   state: TaskState;
   attemptsStarted: number;
   failures: number;
+  failedOn: Set<string>;         // workers an attempt of this task failed on
+  durationMs?: number;           // of the attempt that committed
   lastError?: string;
   running: Map<string, AttemptRecord>;
   output?: MapOutputRef;
@@ -45,10 +48,11 @@ export interface StageRecord {
   reduceDoneMs?: number;
   counters: Counters;
   failedAttempts: number;
+  backupAttempts: number;
 }
 
 export function newTask(kind: TaskKind, index: number): TaskRecord {
-  return { kind, index, state: 'pending', attemptsStarted: 0, failures: 0, running: new Map() };
+  return { kind, index, state: 'pending', attemptsStarted: 0, failures: 0, failedOn: new Set(), running: new Map() };
 }
 
 export function newStage(stage: number, splits: Split[], reducers: number, nowMs: number): StageRecord {
@@ -60,6 +64,7 @@ export function newStage(stage: number, splits: Split[], reducers: number, nowMs
     startedMs: nowMs,
     counters: {},
     failedAttempts: 0,
+    backupAttempts: 0,
   };
 }
 

@@ -1,6 +1,6 @@
 // Builds the JobStatus message (what `mr status` and `mr run` show) from the scheduler's records.
 import { Scheduler, type JobRecord } from '../core/scheduler.ts';
-import { phaseOf } from '../core/task-table.ts';
+import { phaseOf, type TaskRecord } from '../core/task-table.ts';
 import type * as M from '../transport/messages.ts';
 
 export function jobStatus(job: JobRecord, specs: M.JobSpec[], files: string[], processes: M.ProcessStats[], nowMs: number): M.JobStatus {
@@ -15,6 +15,9 @@ export function jobStatus(job: JobRecord, specs: M.JobSpec[], files: string[], p
       mapPhaseMs: (stage.mapDoneMs ?? end) - stage.startedMs,
       reducePhaseMs: stage.mapDoneMs === undefined ? 0 : end - stage.mapDoneMs,
       failedAttempts: stage.failedAttempts,
+      mapAttempts: sumAttempts(stage.maps),
+      reduceAttempts: sumAttempts(stage.reduces),
+      backupAttempts: stage.backupAttempts,
     };
   });
   return {
@@ -30,4 +33,8 @@ export function jobStatus(job: JobRecord, specs: M.JobSpec[], files: string[], p
     elapsedMs: (job.finishedMs ?? nowMs) - job.submittedMs,
     stageCount: job.stageCount,
   };
+}
+
+function sumAttempts(tasks: readonly TaskRecord[]): number {
+  return tasks.reduce((sum, task) => sum + task.attemptsStarted, 0);
 }

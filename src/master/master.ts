@@ -55,7 +55,7 @@ export class Master implements MasterService {
     if (req.stages.length === 0) throw new UsageError('a job needs at least one stage');
     await checkOutputDir(req.stages[0].outputDir);
     this.specs.set(jobId, req.stages);
-    this.scheduler.addJob(jobId, req.stages.length, req.stages[0].maxAttempts || 4, this.now());
+    this.scheduler.addJob(jobId, req.stages.length, req.stages[0].maxAttempts || 4, this.now(), req.stages[0].speculation);
     await this.prepareStage(jobId, req.stages[0].inputFiles);
     this.options.log.info('job submitted', { jobId, stages: req.stages.length });
     return { jobId };

@@ -31,6 +31,9 @@ export interface StageStatus {
   mapPhaseMs: number;
   reducePhaseMs: number;
   failedAttempts: number;
+  mapAttempts: number;
+  reduceAttempts: number;
+  backupAttempts: number;
 }
 
 export interface ProcessStats {

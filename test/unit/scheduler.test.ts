@@ -148,11 +148,55 @@ describe('Scheduler: success reports', () => {
 });
 
 describe('Scheduler: failures and retries', () => {
+  it('gives a failed task to another live worker first, and back to the same one when none is left', () => {
+    const { s } = setup({ maps: 2, reduces: 1 });
+    const first = mustAssign(s, 'w1', 1);
+    expect(first.index).toBe(0);
+    s.fail(first.attemptId, 'boom', 2);
+    expect(mustAssign(s, 'w1', 3).index).toBe(1); // not map 0 again on w1 while w2 can take it
+    expect(mustAssign(s, 'w2', 4).index).toBe(0);
+    const { s: lone } = setup({ maps: 1, reduces: 1 });
+    lone.loseWorker('w2');
+    const a = mustAssign(lone, 'w1', 1);
+    lone.fail(a.attemptId, 'boom', 2);
+    expect(mustAssign(lone, 'w1', 3).index).toBe(0); // w1 is the only live worker
+  });
+
+  it('starts a backup of a straggler near the end of a phase, and the first success cancels the other', () => {
+    const { s, stage } = setup({ maps: 3, reduces: 1 });
+    const slow = mustAssign(s, 'w1', 0);
+    const quick1 = mustAssign(s, 'w2', 0);
+    s.succeed(quick1.attemptId, 'o1', {}, 100);
+    const quick2 = mustAssign(s, 'w2', 100);
+    s.succeed(quick2.attemptId, 'o2', {}, 200);
+    expect(s.assign('w2', 500)).toBeUndefined(); // the straggler is not slow enough yet
+    const backup = mustAssign(s, 'w2', 1500);
+    expect([backup.kind, backup.index]).toEqual(['map', slow.index]);
+    expect(stage().backupAttempts).toBe(1);
+    expect(s.assign('w2', 1600)).toBeUndefined(); // one backup per straggler
+    expect(s.succeed(backup.attemptId, 'ob', {}, 1700).accepted).toBe(true);
+    expect(s.heartbeat('w1', [slow.attemptId], 1800)).toEqual([slow.attemptId]); // the original is cancelled
+    expect(s.succeed(slow.attemptId, 'os', {}, 1900).accepted).toBe(false);
+    expect(stage().maps[slow.index].output).toEqual({ workerId: 'w2', outputId: 'ob' });
+  });
+
+  it('starts no backups for a job submitted without speculation', () => {
+    const s = new Scheduler({ leaseMs: LEASE, workerTimeoutMs: WORKER_TIMEOUT });
+    s.addJob('n', 1, 3, 0, false);
+    s.startStage('n', splitsOf(2), 1, 0);
+    s.registerWorker('w1', 0);
+    s.registerWorker('w2', 0);
+    mustAssign(s, 'w1', 0);
+    const quick = mustAssign(s, 'w2', 0);
+    s.succeed(quick.attemptId, 'o', {}, 10);
+    expect(s.assign('w2', 60_000 - 1)).toBeUndefined();
+  });
+
   it('retries a failing task until maxAttempts, then fails the job naming stage, kind, task and last error', () => {
     const { s, job, stage } = setup({ maps: 2, reduces: 1, maxAttempts: 3 });
     const ids: string[] = [];
     for (let attempt = 1; attempt <= 2; attempt++) {
-      const a = mustAssign(s, 'w1', attempt);
+      const a = mustAssign(s, attempt === 1 ? 'w1' : 'w2', attempt);
       expect([a.kind, a.index]).toEqual(['map', 0]);
       ids.push(a.attemptId);
       expect(s.fail(a.attemptId, `boom ${attempt}`, attempt)).toEqual([]);
