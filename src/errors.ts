@@ -36,3 +36,10 @@ export function oneLine(error: unknown): string {
 
 /** A job's own function (map, combine, reduce, partition) threw: fails that attempt. */
 export class TaskError extends MrError {}
+
+/** A reduce attempt could not fetch some map outputs: those maps must run again. */
+export class FetchFailedError extends MrError {
+  constructor(message: string, readonly mapTasks: number[]) {
+    super(message);
+  }
+}

@@ -20,6 +20,8 @@ interface MasterArgs {
   listen: string;
   workDir: string;
   transport: string;
+  leaseMs: number;
+  workerTimeoutMs: number;
 }
 
 function transportOf(name: string): Transport {
@@ -55,7 +57,14 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   }
   const workDir = resolve(args.workDir);
   await mkdir(workDir, { recursive: true });
-  const master = new Master({ log: createLogger({ component: 'master', file: join(workDir, 'master.log') }) });
+  for (const [flag, value] of [['--lease-ms', args.leaseMs], ['--worker-timeout-ms', args.workerTimeoutMs]] as const) {
+    if (!Number.isInteger(value) || value < 100) throw new UsageError(`${flag} must be a whole number of milliseconds, at least 100`);
+  }
+  const master = new Master({
+    log: createLogger({ component: 'master', file: join(workDir, 'master.log') }),
+    leaseMs: args.leaseMs,
+    workerTimeoutMs: args.workerTimeoutMs,
+  });
   const server = await transportOf(args.transport).serveMaster(master, args.listen);
   process.stdout.write(`listening ${server.address}\n`);
   const stop = () => {

@@ -37,7 +37,9 @@ function commands(argv: string[]): Argv {
     .command('master', 'run a master daemon', (y) => y
       .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'host:port (port 0 picks a free one)' })
       .option('work-dir', { type: 'string', demandOption: true, describe: 'directory for the master\'s logs and state' })
-      .option('transport', { type: 'string', default: 'grpc' }),
+      .option('transport', { type: 'string', default: 'grpc' })
+      .option('lease-ms', { type: 'number', default: 30_000, describe: 'an attempt without a heartbeat this long is presumed lost' })
+      .option('worker-timeout-ms', { type: 'number', default: 10_000, describe: 'a worker silent this long is presumed dead' }),
     (args) => masterCommand(args as never))
     .demandCommand(1, 'give a command: run, master or worker')
     .strict()

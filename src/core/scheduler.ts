@@ -8,6 +8,9 @@ import {
   type AttemptRecord, type MapOutputRef, type StageRecord, type TaskKind, type TaskRecord,
 } from './task-table.ts';
 
+/** Fetch failures a reduce task may have before they count as its own failures. */
+const FREE_FETCH_FAILURES = 8;
+
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'killed';
 
 export interface SchedulerOptions {
@@ -196,6 +199,30 @@ export class Scheduler {
     const what = `stage ${stage.stage} ${task.kind} task ${task.index}`;
     const message = `${what} failed ${task.failures} times; last error: ${error}`;
     return this.failJob(job.id, message, nowMs);
+  }
+
+  /**
+   * A reduce attempt could not fetch the given map outputs: they are lost, so those maps run
+   * again and the reduce waits for them (the barrier). That is not the reduce's fault, so it
+   * does not count as a failure, unless it keeps happening (a reducer that cannot fetch anything).
+   */
+  fetchFailed(attemptId: string, mapTasks: readonly number[], error: string, nowMs: number): SchedulerEvent[] {
+    const attempt = this.attempts.get(attemptId);
+    if (!attempt) return [];
+    const { job, stage, task } = this.locate(attempt);
+    if (!job || !stage || !task) return [];
+    task.fetchFailures++;
+    if (task.fetchFailures > FREE_FETCH_FAILURES) return this.fail(attemptId, error, nowMs);
+    this.attempts.delete(attemptId);
+    dropAttempt(task, attemptId);
+    for (const index of mapTasks) {
+      const map = stage.maps[index];
+      if (map?.state !== 'done') continue;
+      map.state = 'pending';
+      map.output = undefined;
+      stage.mapDoneMs = undefined;
+    }
+    return [];
   }
 
   failJob(jobId: string, error: string, nowMs: number): SchedulerEvent[] {

@@ -30,6 +30,7 @@ export interface TaskRecord {
   attemptsStarted: number;
   failures: number;
   failedOn: Set<string>;         // workers an attempt of this task failed on
+  fetchFailures: number;         // reduce attempts that could not fetch a map output
   durationMs?: number;           // of the attempt that committed
   lastError?: string;
   running: Map<string, AttemptRecord>;
@@ -52,7 +53,7 @@ export interface StageRecord {
 }
 
 export function newTask(kind: TaskKind, index: number): TaskRecord {
-  return { kind, index, state: 'pending', attemptsStarted: 0, failures: 0, failedOn: new Set(), running: new Map() };
+  return { kind, index, state: 'pending', attemptsStarted: 0, failures: 0, failedOn: new Set(), fetchFailures: 0, running: new Map() };
 }
 
 export function newStage(stage: number, splits: Split[], reducers: number, nowMs: number): StageRecord {

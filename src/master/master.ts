@@ -157,6 +157,9 @@ export class Master implements MasterService {
       const result = this.scheduler.succeed(req.attemptId, req.outputId, req.counters ?? {}, this.now());
       accepted = result.accepted;
       await this.handle(result.events);
+    } else if (req.lostMapTasks?.length) {
+      this.options.log.warn('map outputs lost', { attemptId: req.attemptId, mapTasks: req.lostMapTasks, error: req.error });
+      await this.handle(this.scheduler.fetchFailed(req.attemptId, req.lostMapTasks, req.error, this.now()));
     } else {
       this.options.log.warn('attempt failed', { attemptId: req.attemptId, error: req.error });
       await this.handle(this.scheduler.fail(req.attemptId, req.error, this.now()));

@@ -92,6 +92,7 @@ export interface AttemptReport {
   counters: Record<string, number>;
   partitionBytes: number[];
   stats?: ProcessStats | null;
+  lostMapTasks?: number[];
 }
 export interface AttemptReportReply { accepted: boolean }
 

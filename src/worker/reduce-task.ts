@@ -7,7 +7,7 @@ import { COUNTER, type Counters } from '../core/counters.ts';
 import type { JobDefinition } from '../core/job.ts';
 import { groupSorted, mergeSorted } from '../core/kway-merge.ts';
 import { formatValue, partFileName } from '../core/record-codec.ts';
-import { TaskError, oneLine } from '../errors.ts';
+import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
 import type { JobSpec, MapOutput } from '../transport/messages.ts';
 import { runSource } from '../storage/run-file.ts';
 import { TextWriter } from '../storage/text-writer.ts';
@@ -30,6 +30,7 @@ export interface ReduceIo {
 }
 
 const FETCH_CONCURRENCY = 4;
+const FETCH_RETRY_DELAYS_MS = [200, 1000];
 
 export async function runReduceTask(job: JobDefinition, attempt: ReduceAttempt, io: ReduceIo, signal: AbortSignal): Promise<AttemptResult> {
   const counters: Counters = {};
@@ -57,18 +58,37 @@ export async function runReduceTask(job: JobDefinition, attempt: ReduceAttempt, 
 async function fetchRuns(attempt: ReduceAttempt, io: ReduceIo, scratch: string, counters: Counters, signal: AbortSignal): Promise<string[]> {
   const limit = pLimit(FETCH_CONCURRENCY);
   let shuffled = 0;
-  const runs = await Promise.all(attempt.mapOutputs.map((output) => limit(async () => {
+  const results = await Promise.allSettled(attempt.mapOutputs.map((output) => limit(async () => {
     if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
     if (await io.store.has(output.outputId)) return io.store.partitionPath(output.outputId, attempt.partition);
     const path = join(scratch, `m-${output.mapTask}`);
-    const bytes = await download(io.fetch(output.workerAddress, output.outputId, attempt.partition), path).catch((error) => {
-      throw new TaskError(`cannot fetch map output ${output.mapTask} from ${output.workerAddress}: ${oneLine(error)}`);
-    });
+    const bytes = await fetchWithRetries(() => download(io.fetch(output.workerAddress, output.outputId, attempt.partition), path), signal);
     shuffled += bytes;
     return path;
   })));
+  const lost = attempt.mapOutputs.filter((_, i) => results[i].status === 'rejected');
+  if (lost.length > 0) {
+    if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
+    const first = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    throw new FetchFailedError(
+      `cannot fetch map output ${lost.map((o) => o.mapTask).join(', ')} (from ${lost[0].workerAddress}): ${oneLine(first.reason)}`,
+      lost.map((o) => o.mapTask),
+    );
+  }
   counters[COUNTER.shuffleBytes] = shuffled;
-  return runs;
+  return results.map((r) => (r as PromiseFulfilledResult<string>).value);
+}
+
+/** A fetch is idempotent (it rewrites the whole file), so it is retried before giving up. */
+async function fetchWithRetries(fetch: () => Promise<number>, signal: AbortSignal): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetch();
+    } catch (error) {
+      if (attempt >= FETCH_RETRY_DELAYS_MS.length || signal.aborted) throw error;
+      await new Promise((resolve) => setTimeout(resolve, FETCH_RETRY_DELAYS_MS[attempt]));
+    }
+  }
 }
 
 async function download(chunks: AsyncIterable<Buffer>, path: string): Promise<number> {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
-import { MasterUnreachableError, oneLine } from '../errors.ts';
+import { FetchFailedError, MasterUnreachableError, oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { processStats } from '../process-stats.ts';
 import type * as M from '../transport/messages.ts';
@@ -125,7 +125,10 @@ export class Worker {
       report = { workerId: this.id, attemptId: task.attemptId, ok: true, error: '', ...result, stats: this.stats() };
     } catch (error) {
       this.options.log.warn('attempt failed', { attemptId: task.attemptId, error: oneLine(error) });
-      report = { workerId: this.id, attemptId: task.attemptId, ok: false, error: oneLine(error), outputId: '', counters: {}, partitionBytes: [], stats: this.stats() };
+      report = {
+        workerId: this.id, attemptId: task.attemptId, ok: false, error: oneLine(error), outputId: '', counters: {}, partitionBytes: [],
+        stats: this.stats(), lostMapTasks: error instanceof FetchFailedError ? error.mapTasks : [],
+      };
     } finally {
       this.running.delete(task.attemptId);
     }

@@ -180,6 +180,26 @@ describe('Scheduler: failures and retries', () => {
     expect(stage().maps[slow.index].output).toEqual({ workerId: 'w2', outputId: 'ob' });
   });
 
+  it('a reduce that cannot fetch a map output sends that map back to run, without counting a failure', () => {
+    const { s, stage } = setup({ maps: 2, reduces: 1, maxAttempts: 1 });
+    for (let i = 0; i < 2; i++) {
+      const m = mustAssign(s, i === 0 ? 'w1' : 'w2', 1);
+      s.succeed(m.attemptId, `o${i}`, {}, 2);
+    }
+    const r = mustAssign(s, 'w2', 3);
+    expect(r.kind).toBe('reduce');
+    expect(s.fetchFailed(r.attemptId, [0], 'connection refused', 4)).toEqual([]);
+    expect(stage().maps[0].state).toBe('pending');
+    expect(stage().reduces[0].failures).toBe(0);
+    expect(s.jobs.get('j')!.state).toBe('running');
+    const rerun = mustAssign(s, 'w2', 5); // the barrier again: the map first
+    expect([rerun.kind, rerun.index]).toEqual(['map', 0]);
+    s.succeed(rerun.attemptId, 'o0b', {}, 6);
+    const again = mustAssign(s, 'w2', 7);
+    expect(again.kind).toBe('reduce');
+    expect(again.mapOutputs![0]).toEqual({ workerId: 'w2', outputId: 'o0b' });
+  });
+
   it('starts no backups for a job submitted without speculation', () => {
     const s = new Scheduler({ leaseMs: LEASE, workerTimeoutMs: WORKER_TIMEOUT });
     s.addJob('n', 1, 3, 0, false);

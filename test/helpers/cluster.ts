@@ -1,0 +1,41 @@
+// A real cluster on this machine for tests: `mr master` and `mr worker` daemons as processes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { MR, ROOT } from './run-mr.ts';
+
+export interface Cluster {
+  address: string;
+  master: ChildProcess;
+  workers: ChildProcess[];
+  addWorker(): ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(workDir: string, workers: number, masterArgs: string[] = []): Promise<Cluster> {
+  const master = spawn(process.execPath, [MR, 'master', '--listen', '127.0.0.1:0', '--work-dir', join(workDir, 'master'), ...masterArgs],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const first = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: master.stdout! }).once('line', resolve);
+    master.once('exit', (code) => reject(new Error(`mr master exited with ${code}`)));
+  });
+  const address = /^listening (\S+)$/.exec(first)?.[1];
+  if (!address) throw new Error(`unexpected first line from mr master: ${first}`);
+  let next = 0;
+  const cluster: Cluster = {
+    address, master, workers: [],
+    addWorker() {
+      const worker = spawn(process.execPath, [MR, 'worker', '--master', address, '--work-dir', join(workDir, `worker-${next++}`)],
+        { cwd: ROOT, stdio: 'ignore' });
+      cluster.workers.push(worker);
+      return worker;
+    },
+    async stop() {
+      const all = [master, ...cluster.workers].filter((p) => p.exitCode === null && p.signalCode === null);
+      for (const p of all) p.kill('SIGKILL');
+      await Promise.all(all.map((p) => new Promise((resolve) => p.once('exit', resolve))));
+    },
+  };
+  for (let i = 0; i < workers; i++) cluster.addWorker();
+  return cluster;
+}
