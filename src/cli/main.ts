@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { EXIT, MrError, UsageError, oneLine } from '../errors.ts';
 import { runCommand } from './run-report.ts';
 import { masterCommand, workerCommand } from './daemon-commands.ts';
+import { killCommand, listCommand, logsCommand, statusCommand } from './ops-commands.ts';
 
 function commands(argv: string[]): Argv {
   return yargs(argv)
@@ -41,13 +42,31 @@ function commands(argv: string[]): Argv {
       .option('lease-ms', { type: 'number', default: 30_000, describe: 'an attempt without a heartbeat this long is presumed lost' })
       .option('worker-timeout-ms', { type: 'number', default: 10_000, describe: 'a worker silent this long is presumed dead' }),
     (args) => masterCommand(args as never))
-    .demandCommand(1, 'give a command: run, master or worker')
+    .command('status [job]', 'the jobs of a running master, or one job in detail', (y) => opsOptions(y)
+      .positional('job', { type: 'string', describe: 'job id' }),
+    (args) => statusCommand(args as never))
+    .command('list', 'the jobs of a running master', (y) => opsOptions(y), (args) => listCommand(args as never))
+    .command('kill <job>', 'kill a job: every attempt stops, no output is left', (y) => opsOptions(y)
+      .positional('job', { type: 'string', demandOption: true }),
+    (args) => killCommand(args as never))
+    .command('logs <job>', 'each attempt of a job: where it ran, its outcome, its error and what it printed', (y) => opsOptions(y)
+      .positional('job', { type: 'string', demandOption: true })
+      .option('task', { type: 'string', describe: 'only this task, e.g. map-3, reduce-0, s2.map-1' }),
+    (args) => logsCommand(args as never))
+    .demandCommand(1, 'give a command: run, master, worker, status, list, kill or logs')
     .strict()
     .help()
     .version(false)
     .fail((message, error) => {
       throw error ?? new UsageError(`${message.replace(/\n/g, ' ')} (see mr --help)`);
     });
+}
+
+function opsOptions(y: Argv): Argv {
+  return y
+    .option('master', { type: 'string', demandOption: true, describe: 'host:port of the master' })
+    .option('transport', { type: 'string', default: 'grpc' })
+    .option('json', { type: 'boolean', describe: 'print JSON on stdout' });
 }
 
 async function main(): Promise<void> {

@@ -51,7 +51,7 @@ export function onInterrupt(): void {
 async function submitAndFollow(client: MasterClient, config: RunConfig, progress: Progress, fatal?: () => string | undefined): Promise<JobStatus> {
   const jobId = `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   await unreachableAs3(config, () => client.submitJob({ jobId, stages: config.stages }));
-  if (config.master && !config.quiet) process.stderr.write(`job ${jobId}\n`);
+  if (config.master) process.stderr.write(`job ${jobId}\n`); // the job's handle for mr status/kill/logs, even with --quiet
   let killed = false;
   for (;;) {
     const status = await unreachableAs3(config, () => client.getJobStatus({ jobId }));

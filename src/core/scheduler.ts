@@ -171,6 +171,21 @@ export class Scheduler {
     return { accepted: true, events: [] };
   }
 
+  isRunning(attemptId: string): boolean {
+    return this.attempts.has(attemptId);
+  }
+
+  /** How many attempts run on the worker now. */
+  runningOn(workerId: string): number {
+    let count = 0;
+    for (const attempt of this.attempts.values()) if (attempt.workerId === workerId) count++;
+    return count;
+  }
+
+  isBackup(attemptId: string): boolean {
+    return this.attempts.get(attemptId)?.backup ?? false;
+  }
+
   /** Whether an attempt may put its output in place: the first to ask per task, while its job runs. */
   mayCommit(attemptId: string): boolean {
     const attempt = this.attempts.get(attemptId);

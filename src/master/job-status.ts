@@ -3,7 +3,9 @@ import { Scheduler, type JobRecord } from '../core/scheduler.ts';
 import { phaseOf, type TaskRecord } from '../core/task-table.ts';
 import type * as M from '../transport/messages.ts';
 
-export function jobStatus(job: JobRecord, specs: M.JobSpec[], files: string[], processes: M.ProcessStats[], nowMs: number): M.JobStatus {
+export function jobStatus(
+  job: JobRecord, specs: M.JobSpec[], files: string[], processes: M.ProcessStats[], workers: M.WorkerLoad[], nowMs: number,
+): M.JobStatus {
   const current = job.stages[job.stages.length - 1];
   const phase = job.state === 'succeeded' ? 'done' : current && !job.awaitingStage ? phaseOf(current) : 'map';
   const stages = job.stages.map((stage): M.StageStatus => {
@@ -18,6 +20,8 @@ export function jobStatus(job: JobRecord, specs: M.JobSpec[], files: string[], p
       mapAttempts: sumAttempts(stage.maps),
       reduceAttempts: sumAttempts(stage.reduces),
       backupAttempts: stage.backupAttempts,
+      mapRunning: countRunning(stage.maps),
+      reduceRunning: countRunning(stage.reduces),
     };
   });
   return {
@@ -32,9 +36,14 @@ export function jobStatus(job: JobRecord, specs: M.JobSpec[], files: string[], p
     processes,
     elapsedMs: (job.finishedMs ?? nowMs) - job.submittedMs,
     stageCount: job.stageCount,
+    workers,
   };
 }
 
 function sumAttempts(tasks: readonly TaskRecord[]): number {
   return tasks.reduce((sum, task) => sum + task.attemptsStarted, 0);
+}
+
+function countRunning(tasks: readonly TaskRecord[]): number {
+  return tasks.reduce((sum, task) => sum + task.running.size, 0);
 }

@@ -9,6 +9,7 @@ import type * as M from '../transport/messages.ts';
 import type { MasterService } from '../transport/transport.ts';
 import { checkOutputDir } from '../storage/output-dir.ts';
 import { clearStageOutput, commitStage, ensureDir, publishChainOutput, stageDir, statInputs } from './stage-output.ts';
+import { AttemptHistory } from './attempt-history.ts';
 import { jobStatus } from './job-status.ts';
 import { processStats } from '../process-stats.ts';
 
@@ -33,6 +34,7 @@ export class Master implements MasterService {
   private readonly workerAddresses = new Map<string, string>();
   readonly workerStats = new Map<string, M.ProcessStats>();
   private readonly outcomes = new Map<string, boolean>();
+  private readonly history = new AttemptHistory();
   private waiters: Waiter[] = [];
   private ticker?: NodeJS.Timeout;
   private shuttingDown = false;
@@ -83,7 +85,29 @@ export class Master implements MasterService {
   async getJobStatus(req: M.JobStatusRequest): Promise<M.JobStatus> {
     const job = this.scheduler.jobs.get(req.jobId);
     if (!job) throw new UsageError(`no job ${req.jobId} on this master`);
-    return jobStatus(job, this.specs.get(req.jobId) ?? [], this.files.get(req.jobId) ?? [], this.processes(), this.now());
+    return jobStatus(job, this.specs.get(req.jobId) ?? [], this.files.get(req.jobId) ?? [], this.processes(), this.workerLoads(), this.now());
+  }
+
+  async listJobs(): Promise<M.ListJobsReply> {
+    const jobs = [...this.scheduler.jobs.keys()];
+    return { jobs: await Promise.all(jobs.map((jobId) => this.getJobStatus({ jobId }))) };
+  }
+
+  async getJobLogs(req: M.JobLogsRequest): Promise<M.JobLogsReply> {
+    if (!this.scheduler.jobs.has(req.jobId)) throw new UsageError(`no job ${req.jobId} on this master`);
+    return { attempts: this.history.logs(req.jobId, req.task, (id) => this.scheduler.isRunning(id)) };
+  }
+
+  private workerLoads(): M.WorkerLoad[] {
+    const now = this.now();
+    return [...this.scheduler.workers.values()].map((worker) => ({
+      workerId: worker.id,
+      address: this.workerAddresses.get(worker.id) ?? '',
+      alive: worker.alive,
+      running: this.scheduler.runningOn(worker.id),
+      ...this.history.outcomesOf(worker.id),
+      heartbeatAgeMs: now - worker.lastSeenMs,
+    }));
   }
 
   async killJob(req: M.KillJobRequest): Promise<M.KillJobReply> {
@@ -116,7 +140,9 @@ export class Master implements MasterService {
     if (this.shuttingDown) return { shutdown: true };
     if (!this.scheduler.workers.get(workerId)?.alive) return { retryAfterMs: 0 }; // it re-registers on heartbeat
     const assignment = this.scheduler.assign(workerId, this.now());
-    return assignment ? { task: this.toTask(assignment) } : undefined;
+    if (!assignment) return undefined;
+    this.history.started(assignment, workerId, this.scheduler.isBackup(assignment.attemptId), Date.now());
+    return { task: this.toTask(assignment) };
   }
 
   private toTask(a: Assignment): M.Task {
@@ -152,6 +178,7 @@ export class Master implements MasterService {
     if (req.stats) this.workerStats.set(req.workerId, req.stats);
     const known = this.outcomes.get(req.attemptId);
     if (known !== undefined) return { accepted: known };
+    this.history.finished(req.attemptId, req.ok, req.error, req.log ?? '', Date.now());
     let accepted = false;
     if (req.ok) {
       const result = this.scheduler.succeed(req.attemptId, req.outputId, req.counters ?? {}, this.now());

@@ -34,6 +34,8 @@ export interface StageStatus {
   mapAttempts: number;
   reduceAttempts: number;
   backupAttempts: number;
+  mapRunning: number;
+  reduceRunning: number;
 }
 
 export interface ProcessStats {
@@ -56,7 +58,34 @@ export interface JobStatus {
   processes: ProcessStats[];
   elapsedMs: number;
   stageCount: number;
+  workers: WorkerLoad[];
 }
+
+export interface WorkerLoad {
+  workerId: string;
+  address: string;
+  alive: boolean;
+  running: number;
+  succeeded: number;
+  failed: number;
+  heartbeatAgeMs: number;
+}
+
+export interface ListJobsRequest {}
+export interface ListJobsReply { jobs: JobStatus[] }
+export interface JobLogsRequest { jobId: string; task: string }
+export interface AttemptLog {
+  attemptId: string;
+  task: string;
+  workerId: string;
+  state: string;
+  error: string;
+  log: string;
+  startedMs: number;
+  endedMs: number;
+  backup: boolean;
+}
+export interface JobLogsReply { attempts: AttemptLog[] }
 
 export interface RegisterWorkerRequest { workerId: string; address: string; slots: number; pid: number }
 export interface RegisterWorkerReply { heartbeatIntervalMs: number; leaseMs: number }
@@ -93,6 +122,7 @@ export interface AttemptReport {
   partitionBytes: number[];
   stats?: ProcessStats | null;
   lostMapTasks?: number[];
+  log?: string;
 }
 export interface AttemptReportReply { accepted: boolean }
 

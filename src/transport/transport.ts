@@ -6,6 +6,8 @@ export interface MasterService {
   submitJob(req: M.SubmitJobRequest): Promise<M.SubmitJobReply>;
   getJobStatus(req: M.JobStatusRequest): Promise<M.JobStatus>;
   killJob(req: M.KillJobRequest): Promise<M.KillJobReply>;
+  listJobs(req: M.ListJobsRequest): Promise<M.ListJobsReply>;
+  getJobLogs(req: M.JobLogsRequest): Promise<M.JobLogsReply>;
   registerWorker(req: M.RegisterWorkerRequest): Promise<M.RegisterWorkerReply>;
   requestTask(req: M.TaskRequest): Promise<M.TaskReply>;
   reportAttempt(req: M.AttemptReport): Promise<M.AttemptReportReply>;

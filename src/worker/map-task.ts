@@ -13,6 +13,9 @@ import { RunWriter } from '../storage/run-file.ts';
 import { mergeRunsInto } from './run-merge.ts';
 import type { MapOutputStore } from './map-output-store.ts';
 
+const SLICE_RECORDS = 256;       // records between checks of the buffer, the clock and cancellation
+const YIELD_EVERY_MS = 50;
+
 export interface MapAttempt {
   attemptId: string;
   spec: JobSpec;
@@ -44,15 +47,24 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
     if (typeof key !== 'string') throw new TypeError(`emit: the key must be a string, got ${typeof key}`);
     buffer.add(key, value);
   };
+  let yieldedMs = performance.now();
   for await (const records of readRecords(spec.inputMode, split, counters)) {
-    if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
-    guard('map', split.path, () => {
-      for (const [key, value] of records) {
-        ctx.key = key;
-        job.map(value, emit, ctx);
+    for (let from = 0; from < records.length; from += SLICE_RECORDS) {
+      guard('map', split.path, () => {
+        const to = Math.min(records.length, from + SLICE_RECORDS);
+        for (let i = from; i < to; i++) {
+          ctx.key = records[i][0];
+          job.map(records[i][1], emit, ctx);
+        }
+      });
+      if (buffer.bytes > spec.sortBufferBytes) await spill();
+      // A slow map must not starve the event loop: heartbeats and cancellations go through it.
+      if (performance.now() - yieldedMs > YIELD_EVERY_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yieldedMs = performance.now();
       }
-    });
-    if (buffer.bytes > spec.sortBufferBytes) await spill();
+      if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
+    }
   }
   counters[COUNTER.mapOutputRecords] = buffer.records;
   const partitionBytes = await finish(dir, spills, drain, guard.bind(null, 'combine', split.path), job, spec.reducers);

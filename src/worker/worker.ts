@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import { processStats } from '../process-stats.ts';
 import type * as M from '../transport/messages.ts';
 import type { MasterClient, Server, Transport, WorkerClient } from '../transport/transport.ts';
+import { withAttemptConsole } from './attempt-console.ts';
 import { loadJob } from './job-loader.ts';
 import { MapOutputStore } from './map-output-store.ts';
 import { runMapTask, type AttemptResult } from './map-task.ts';
@@ -119,24 +120,22 @@ export class Worker {
   private async runAttempt(task: M.Task): Promise<void> {
     const controller = new AbortController();
     this.running.set(task.attemptId, controller);
+    const { value: result, error, log } = await withAttemptConsole(() => this.execute(task, controller.signal));
+    this.running.delete(task.attemptId);
+    const base = { workerId: this.id, attemptId: task.attemptId, stats: this.stats(), log };
     let report: M.AttemptReport;
-    try {
-      const result = await this.execute(task, controller.signal);
-      report = { workerId: this.id, attemptId: task.attemptId, ok: true, error: '', ...result, stats: this.stats() };
-    } catch (error) {
+    if (result) {
+      report = { ...base, ok: true, error: '', ...result };
+    } else {
       this.options.log.warn('attempt failed', { attemptId: task.attemptId, error: oneLine(error) });
-      report = {
-        workerId: this.id, attemptId: task.attemptId, ok: false, error: oneLine(error), outputId: '', counters: {}, partitionBytes: [],
-        stats: this.stats(), lostMapTasks: error instanceof FetchFailedError ? error.mapTasks : [],
-      };
-    } finally {
-      this.running.delete(task.attemptId);
+      const lostMapTasks = error instanceof FetchFailedError ? error.mapTasks : [];
+      report = { ...base, ok: false, error: oneLine(error), outputId: '', counters: {}, partitionBytes: [], lostMapTasks };
     }
     try {
       const { accepted } = await this.master.reportAttempt(report);
       if (!accepted && report.outputId) await this.store.remove(report.outputId);
-    } catch (error) {
-      this.options.log.warn('report failed', { attemptId: task.attemptId, error: oneLine(error) });
+    } catch (failure) {
+      this.options.log.warn('report failed', { attemptId: task.attemptId, error: oneLine(failure) });
     }
   }
 

@@ -10,6 +10,8 @@ const POLICY: Record<keyof MasterService, CallPolicy> = {
   submitJob: { deadlineMs: 30_000, idempotent: true },      // the client picks the job id
   getJobStatus: { deadlineMs: 10_000, idempotent: true },
   killJob: { deadlineMs: 10_000, idempotent: true },
+  listJobs: { deadlineMs: 10_000, idempotent: true },
+  getJobLogs: { deadlineMs: 10_000, idempotent: true },
   registerWorker: { deadlineMs: 10_000, idempotent: true }, // the worker picks its id
   requestTask: { deadlineMs: 0, idempotent: false },        // a lost reply costs a lease, never a duplicate
   reportAttempt: { deadlineMs: 30_000, idempotent: true },  // the master remembers each attempt's outcome

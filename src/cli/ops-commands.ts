@@ -1,0 +1,100 @@
+// `mr status`, `mr list`, `mr kill`, `mr logs`: ask a running master about its jobs.
+import { EXIT, MasterUnreachableError, MrError, oneLine } from '../errors.ts';
+import { isRetryable, isServiceError } from '../transport/grpc/call-policy.ts';
+import { createTransport, type MasterClient } from '../transport/index.ts';
+import type { AttemptLog, JobStatus } from '../transport/messages.ts';
+
+export interface OpsArgs {
+  master: string;
+  transport: string;
+  json?: boolean;
+  job?: string;
+  task?: string;
+}
+
+async function withMaster<T>(args: OpsArgs, fn: (client: MasterClient) => Promise<T>): Promise<T> {
+  const client = createTransport(args.transport)!.connectMaster(args.master);
+  try {
+    return await fn(client);
+  } catch (error) {
+    if (error instanceof MrError || !isRetryable(error)) throw error;
+    const why = isServiceError(error) ? error.details.replace(/\s*Resolution note:.*$/, '') : oneLine(error);
+    throw new MasterUnreachableError(`master ${args.master} unreachable (${why}); check that it runs and the address is right`);
+  } finally {
+    client.close();
+  }
+}
+
+function print(text: string): Promise<void> {
+  return new Promise((resolve) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`, () => resolve()));
+}
+
+/** The contract's status fields of a job, plus the details. */
+export function statusJson(status: JobStatus): Record<string, unknown> {
+  const stage = status.stages[status.stage - 1];
+  return {
+    id: status.jobId, state: status.state, stage: status.stage, phase: status.phase,
+    mapDone: stage?.mapDone ?? 0, mapTotal: stage?.mapTotal ?? 0, reduceDone: stage?.reduceDone ?? 0, reduceTotal: stage?.reduceTotal ?? 0,
+    outputDir: status.outputDir, stageCount: status.stageCount, elapsedMs: status.elapsedMs,
+    ...(status.error ? { error: status.error } : {}),
+    stages: status.stages,
+  };
+}
+
+function statusLine(status: JobStatus): string {
+  const s = status.stages[status.stage - 1];
+  const progress = s ? `map ${s.mapDone}/${s.mapTotal} reduce ${s.reduceDone}/${s.reduceTotal}` : '';
+  return `${status.jobId}  ${status.state.padEnd(9)} stage ${status.stage}/${status.stageCount} ${status.phase.padEnd(6)} ${progress}  ${(status.elapsedMs / 1000).toFixed(1)} s`;
+}
+
+function statusDetail(status: JobStatus): string {
+  const lines = [statusLine(status)];
+  status.stages.forEach((s, i) => {
+    lines.push(`  stage ${i + 1}: map ${s.mapDone}/${s.mapTotal} done, ${s.mapRunning} running; reduce ${s.reduceDone}/${s.reduceTotal} done, ${s.reduceRunning} running; ${s.failedAttempts} failed attempts, ${s.backupAttempts} backups`);
+  });
+  for (const w of status.workers) {
+    lines.push(`  worker ${w.workerId} ${w.address} ${w.alive ? 'alive' : 'dead'}: ${w.running} running, ${w.succeeded} succeeded, ${w.failed} failed, heartbeat ${(w.heartbeatAgeMs / 1000).toFixed(1)} s ago`);
+  }
+  if (status.error) lines.push(`  error: ${status.error}`);
+  lines.push(`  output: ${status.outputDir}`);
+  return lines.join('\n');
+}
+
+export async function statusCommand(args: OpsArgs): Promise<void> {
+  const jobs = await withMaster(args, async (client) => (args.job ? [await client.getJobStatus({ jobId: args.job })] : (await client.listJobs({})).jobs));
+  if (args.json) await print(JSON.stringify({ jobs: jobs.map(statusJson) }));
+  else if (args.job) await print(statusDetail(jobs[0]));
+  else await print(jobs.length ? jobs.map(statusLine).join('\n') : 'no jobs');
+  process.exit(EXIT.ok);
+}
+
+export async function listCommand(args: OpsArgs): Promise<void> {
+  const { jobs } = await withMaster(args, (client) => client.listJobs({}));
+  if (args.json) await print(JSON.stringify({ jobs: jobs.map(statusJson) }));
+  else await print(jobs.length ? jobs.map(statusLine).join('\n') : 'no jobs');
+  process.exit(EXIT.ok);
+}
+
+export async function killCommand(args: OpsArgs): Promise<void> {
+  const jobId = args.job as string;
+  const { killed, status } = await withMaster(args, async (client) => {
+    const reply = await client.killJob({ jobId });
+    return { killed: reply.killed, status: await client.getJobStatus({ jobId }) };
+  });
+  if (args.json) await print(JSON.stringify({ id: jobId, killed, state: status.state }));
+  else await print(killed ? `killed ${jobId}` : `${jobId} had already ended: ${status.state}`);
+  process.exit(EXIT.ok);
+}
+
+function logBlock(a: AttemptLog): string {
+  const took = a.endedMs ? ` in ${((a.endedMs - a.startedMs) / 1000).toFixed(1)} s` : '';
+  const head = `== ${a.task} ${a.attemptId}${a.backup ? ' (backup)' : ''} on ${a.workerId}: ${a.state}${took}${a.error ? `: ${a.error}` : ''}`;
+  return a.log ? `${head}\n${a.log}` : head;
+}
+
+export async function logsCommand(args: OpsArgs): Promise<void> {
+  const { attempts } = await withMaster(args, (client) => client.getJobLogs({ jobId: args.job as string, task: args.task ?? '' }));
+  if (args.json) await print(JSON.stringify({ attempts }));
+  else await print(attempts.length ? attempts.map(logBlock).join('\n') : 'no attempts');
+  process.exit(EXIT.ok);
+}

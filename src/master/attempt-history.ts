@@ -1,0 +1,46 @@
+// Every attempt the master handed out, with its outcome, error and log: what `mr logs` shows.
+import type { Assignment } from '../core/scheduler.ts';
+import type { AttemptLog } from '../transport/messages.ts';
+
+export function taskName(stage: number, kind: string, index: number): string {
+  return `s${stage}.${kind}-${index}`;
+}
+
+export class AttemptHistory {
+  private readonly byJob = new Map<string, Map<string, AttemptLog>>();
+  private readonly jobOf = new Map<string, string>();
+  private readonly outcomes = new Map<string, { succeeded: number; failed: number }>();
+
+  started(a: Assignment, workerId: string, backup: boolean, nowMs: number): void {
+    let attempts = this.byJob.get(a.jobId);
+    if (!attempts) this.byJob.set(a.jobId, (attempts = new Map()));
+    attempts.set(a.attemptId, {
+      attemptId: a.attemptId, task: taskName(a.stage, a.kind, a.index), workerId, state: 'running',
+      error: '', log: '', startedMs: nowMs, endedMs: 0, backup,
+    });
+    this.jobOf.set(a.attemptId, a.jobId);
+  }
+
+  finished(attemptId: string, ok: boolean, error: string, log: string, nowMs: number): void {
+    const jobId = this.jobOf.get(attemptId);
+    const entry = jobId === undefined ? undefined : this.byJob.get(jobId)?.get(attemptId);
+    if (!entry || entry.state !== 'running') return;
+    Object.assign(entry, { state: ok ? 'succeeded' : 'failed', error, log, endedMs: nowMs });
+    const counts = this.outcomes.get(entry.workerId) ?? { succeeded: 0, failed: 0 };
+    if (ok) counts.succeeded++;
+    else counts.failed++;
+    this.outcomes.set(entry.workerId, counts);
+  }
+
+  /** The job's attempts in the order they started; `task` filters by name suffix ("map-3", "s2.reduce-0"). */
+  logs(jobId: string, task: string, stillRunning: (attemptId: string) => boolean): AttemptLog[] {
+    const attempts = [...(this.byJob.get(jobId)?.values() ?? [])];
+    return attempts
+      .filter((a) => !task || a.task === task || a.task.endsWith(`.${task}`))
+      .map((a) => (a.state === 'running' && !stillRunning(a.attemptId) ? { ...a, state: 'lost' } : a));
+  }
+
+  outcomesOf(workerId: string): { succeeded: number; failed: number } {
+    return this.outcomes.get(workerId) ?? { succeeded: 0, failed: 0 };
+  }
+}

@@ -1,0 +1,82 @@
+// Standalone daemons: `mr run --master` submits and follows; status, list, logs and kill.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../helpers/cluster.ts';
+import { BOOKS, FIXTURES, finished, readParts, recordsOf, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
+import { inputFiles, referenceWordCount } from '../helpers/reference.ts';
+
+let dir: string;
+let cluster: Cluster;
+beforeAll(async () => {
+  dir = await tempDir();
+  cluster = await startCluster(join(dir, 'cluster'), 2);
+});
+afterAll(async () => {
+  await cluster?.stop();
+  await removeDir(dir);
+});
+
+const mr = (...args: string[]) => runMr([...args, '--master', cluster.address]);
+
+describe('mr run --master and the operations commands', () => {
+  it('runs a job on the daemons, then status and list report it', async () => {
+    const out = join(dir, 'wordcount');
+    const r = await mr('run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', out, '--quiet');
+    expect(r.code).toBe(0);
+    const jobId = /^job (\S+)$/m.exec(r.stderr)?.[1];
+    expect(jobId).toBeTruthy();
+    expect(recordsOf(await readParts(out))).toEqual(referenceWordCount(inputFiles(BOOKS)));
+    const status = await mr('status', jobId!, '--json');
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).jobs[0]).toMatchObject({ id: jobId, state: 'succeeded', stage: 1, mapDone: 8, mapTotal: 8, reduceDone: 4, reduceTotal: 4, outputDir: out });
+    const list = await mr('list', '--json');
+    expect(JSON.parse(list.stdout).jobs.map((j: { id: string }) => j.id)).toContain(jobId);
+    const text = await mr('status');
+    expect(text.stdout).toContain(jobId);
+  });
+
+  it('logs show every attempt of a failing task, its error and what the job printed', async () => {
+    const r = await mr('run', join(FIXTURES, 'throws-in-map.ts'), '--input', BOOKS, '--output', join(dir, 'failing'), '--quiet');
+    expect(r.code).toBe(1);
+    const jobId = /^job (\S+)$/m.exec(r.stderr)![1];
+    const logs = await mr('logs', jobId, '--task', 'map-6', '--json');
+    expect(logs.code).toBe(0);
+    const attempts = JSON.parse(logs.stdout).attempts;
+    expect(attempts).toHaveLength(4);
+    for (const a of attempts) {
+      expect(a).toMatchObject({ task: 's1.map-6', state: 'failed' });
+      expect(a.error).toContain('no Holmes allowed');
+      expect(a.log).toContain('about to fail on:');
+    }
+    expect(new Set(attempts.map((a: { workerId: string }) => a.workerId)).size).toBe(2); // retried on the other worker
+  });
+
+  it('kill stops a running job and leaves no output; the follower exits 1', async () => {
+    const out = join(dir, 'killed');
+    const follower = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', BOOKS, '--output', out, '--master', cluster.address, '--quiet']);
+    const result = finished(follower);
+    let stderr = '';
+    const jobId = await new Promise<string>((resolve) => follower.stderr!.on('data', (d) => {
+      stderr += d;
+      const m = /^job (\S+)$/m.exec(stderr);
+      if (m) resolve(m[1]);
+    }));
+    const kill = await mr('kill', jobId);
+    expect(kill.code).toBe(0);
+    expect(kill.stdout).toContain(`killed ${jobId}`);
+    const r = await result;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/killed/);
+    const status = JSON.parse((await mr('status', jobId, '--json')).stdout).jobs[0];
+    expect(status.state).toBe('killed');
+    expect((await readdir(out)).filter((n) => n.startsWith('part-r-') || n === '_SUCCESS')).toEqual([]);
+  });
+
+  it('an unknown job is a usage error; an unreachable master exits 3', async () => {
+    expect((await mr('status', 'no-such-job')).code).toBe(2);
+    const r = await runMr(['status', '--master', '127.0.0.1:1']);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
