@@ -19,6 +19,9 @@ export class InputNotFoundError extends UsageError {}
 export class OutputExistsError extends UsageError {}
 export class JobModuleError extends UsageError {}
 
+/** A request without the right token: the caller must give the cluster's secret. */
+export class AuthError extends UsageError {}
+
 /** The job ran and failed (a task failed past its retry limit) or was killed. */
 export class JobFailedError extends MrError {
   override readonly exitCode = EXIT.jobFailed;

@@ -6,8 +6,9 @@ import { createLogger } from '../log.ts';
 import { Master } from '../master/master.ts';
 import { createTransport, transportNames, type Transport } from '../transport/index.ts';
 import { Worker } from '../worker/worker.ts';
+import { readToken, requireTokenBeyondLoopback, type TokenArgs } from './token-args.ts';
 
-interface WorkerArgs {
+interface WorkerArgs extends TokenArgs {
   master: string;
   workDir: string;
   slots: number;
@@ -16,7 +17,7 @@ interface WorkerArgs {
   exitWithParent?: boolean;
 }
 
-interface MasterArgs {
+interface MasterArgs extends TokenArgs {
   listen: string;
   workDir: string;
   transport: string;
@@ -24,18 +25,20 @@ interface MasterArgs {
   workerTimeoutMs: number;
 }
 
-function transportOf(name: string): Transport {
-  const transport = createTransport(name);
+function transportOf(name: string, token: string | undefined): Transport {
+  const transport = createTransport(name, { token });
   if (!transport) throw new UsageError(`unknown --transport ${name}; available: ${transportNames().join(', ')}`);
   return transport;
 }
 
 export async function workerCommand(args: WorkerArgs): Promise<void> {
   if (!Number.isInteger(args.slots) || args.slots < 1) throw new UsageError(`--slots must be a whole number of at least 1, got ${args.slots}`);
+  const token = readToken(args);
+  requireTokenBeyondLoopback('--listen-host', args.listenHost, token);
   const workDir = resolve(args.workDir);
   await mkdir(workDir, { recursive: true });
   const worker = new Worker({
-    masterAddress: args.master, workDir, slots: args.slots, transport: transportOf(args.transport),
+    masterAddress: args.master, workDir, slots: args.slots, transport: transportOf(args.transport, token),
     listenHost: args.listenHost, log: createLogger({ component: 'worker' }),
   });
   const stop = () => void worker.stop().then(() => process.exit(EXIT.ok));
@@ -51,10 +54,8 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
 }
 
 export async function masterCommand(args: MasterArgs): Promise<void> {
-  const host = args.listen.slice(0, args.listen.lastIndexOf(':'));
-  if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host)) {
-    throw new UsageError(`--listen ${args.listen} is not a loopback address; binding beyond this machine needs a token, which this version does not support yet`);
-  }
+  const token = readToken(args);
+  requireTokenBeyondLoopback('--listen', args.listen.slice(0, args.listen.lastIndexOf(':')), token);
   const workDir = resolve(args.workDir);
   await mkdir(workDir, { recursive: true });
   for (const [flag, value] of [['--lease-ms', args.leaseMs], ['--worker-timeout-ms', args.workerTimeoutMs]] as const) {
@@ -65,7 +66,7 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
     leaseMs: args.leaseMs,
     workerTimeoutMs: args.workerTimeoutMs,
   });
-  const server = await transportOf(args.transport).serveMaster(master, args.listen);
+  const server = await transportOf(args.transport, token).serveMaster(master, args.listen);
   process.stdout.write(`listening ${server.address}\n`);
   const stop = () => {
     master.stop();

@@ -6,6 +6,7 @@ import { EXIT, MrError, UsageError, oneLine } from '../errors.ts';
 import { runCommand } from './run-report.ts';
 import { masterCommand, workerCommand } from './daemon-commands.ts';
 import { killCommand, listCommand, logsCommand, statusCommand } from './ops-commands.ts';
+import { tokenOptions } from './token-args.ts';
 
 function commands(argv: string[]): Argv {
   return yargs(argv)
@@ -24,6 +25,7 @@ function commands(argv: string[]): Argv {
       .option('split-mib', { type: 'number', describe: 'map split size in MiB (default 64)' })
       .option('sort-buffer-mib', { type: 'number', describe: 'map output buffer before spilling, MiB (default 64)' })
       .option('max-attempts', { type: 'number', describe: 'attempts per task before the job fails (default 4)' })
+      .options(tokenOptions)
       .option('json', { type: 'boolean', describe: 'print one JSON object with the result on stdout' })
       .option('quiet', { type: 'boolean', describe: 'no progress (errors are still shown)' }),
     (args) => runCommand(args as never))
@@ -33,6 +35,7 @@ function commands(argv: string[]): Argv {
       .option('slots', { type: 'number', default: 1, describe: 'attempts run at once' })
       .option('transport', { type: 'string', default: 'grpc' })
       .option('listen-host', { type: 'string', default: '127.0.0.1', describe: 'host the shuffle service binds' })
+      .options(tokenOptions)
       .option('exit-with-parent', { type: 'boolean', hidden: true }),
     (args) => workerCommand(args as never))
     .command('master', 'run a master daemon', (y) => y
@@ -40,7 +43,8 @@ function commands(argv: string[]): Argv {
       .option('work-dir', { type: 'string', demandOption: true, describe: 'directory for the master\'s logs and state' })
       .option('transport', { type: 'string', default: 'grpc' })
       .option('lease-ms', { type: 'number', default: 30_000, describe: 'an attempt without a heartbeat this long is presumed lost' })
-      .option('worker-timeout-ms', { type: 'number', default: 10_000, describe: 'a worker silent this long is presumed dead' }),
+      .option('worker-timeout-ms', { type: 'number', default: 10_000, describe: 'a worker silent this long is presumed dead' })
+      .options(tokenOptions),
     (args) => masterCommand(args as never))
     .command('status [job]', 'the jobs of a running master, or one job in detail', (y) => opsOptions(y)
       .positional('job', { type: 'string', describe: 'job id' }),
@@ -66,7 +70,8 @@ function opsOptions(y: Argv): Argv {
   return y
     .option('master', { type: 'string', demandOption: true, describe: 'host:port of the master' })
     .option('transport', { type: 'string', default: 'grpc' })
-    .option('json', { type: 'boolean', describe: 'print JSON on stdout' });
+    .option('json', { type: 'boolean', describe: 'print JSON on stdout' })
+    .options(tokenOptions);
 }
 
 async function main(): Promise<void> {

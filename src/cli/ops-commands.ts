@@ -3,8 +3,9 @@ import { EXIT, MasterUnreachableError, MrError, oneLine } from '../errors.ts';
 import { isRetryable, isServiceError } from '../transport/grpc/call-policy.ts';
 import { createTransport, type MasterClient } from '../transport/index.ts';
 import type { AttemptLog, JobStatus } from '../transport/messages.ts';
+import { readToken, type TokenArgs } from './token-args.ts';
 
-export interface OpsArgs {
+export interface OpsArgs extends TokenArgs {
   master: string;
   transport: string;
   json?: boolean;
@@ -13,7 +14,7 @@ export interface OpsArgs {
 }
 
 async function withMaster<T>(args: OpsArgs, fn: (client: MasterClient) => Promise<T>): Promise<T> {
-  const client = createTransport(args.transport)!.connectMaster(args.master);
+  const client = createTransport(args.transport, { token: readToken(args) })!.connectMaster(args.master);
   try {
     return await fn(client);
   } catch (error) {

@@ -16,14 +16,19 @@ import type { RunConfig } from './run-config.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 export async function runJob(config: RunConfig, progress: Progress): Promise<JobStatus> {
-  const transport = createTransport(config.transport)!;
-  if (config.master) return submitAndFollow(transport.connectMaster(config.master), config, progress);
+  if (config.master) {
+    const remote = createTransport(config.transport, { token: config.token })!;
+    return submitAndFollow(remote.connectMaster(config.master), config, progress);
+  }
+  // Even on loopback, the embedded cluster only answers to its own processes.
+  const token = randomBytes(18).toString('base64url');
+  const transport = createTransport(config.transport, { token })!;
   const workRoot = await mkdtemp(join(tmpdir(), 'mr-run-'));
   const master = new Master({ log: createLogger({ component: 'master', file: join(workRoot, 'master.log') }) });
   const server = await transport.serveMaster(master, '127.0.0.1:0');
   let workersGone: string | undefined;
   const pool = new WorkerPool({
-    count: config.workers, masterAddress: server.address, workRoot, transport: config.transport,
+    count: config.workers, masterAddress: server.address, workRoot, transport: config.transport, token,
     onAllExited: (why) => (workersGone = why),
   });
   const client = transport.connectMaster(server.address);

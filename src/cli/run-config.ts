@@ -8,8 +8,9 @@ import { checkOutputDir } from '../storage/output-dir.ts';
 import { transportNames } from '../transport/index.ts';
 import type { JobSpec } from '../transport/messages.ts';
 import { loadJob } from '../worker/job-loader.ts';
+import { readToken, type TokenArgs } from './token-args.ts';
 
-export interface RunArgs {
+export interface RunArgs extends TokenArgs {
   jobs: string[];
   input?: string[];
   output?: string;
@@ -32,6 +33,7 @@ export interface RunConfig {
   workers: number;
   transport: string;
   master?: string;
+  token?: string;
   json: boolean;
   quiet: boolean;
 }
@@ -68,7 +70,8 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
       inputMode: i === 0 ? (job.input ?? 'lines') : 'records',
     });
   }
-  return { stages, outputDir, workers, transport, master: args.master, json: !!args.json, quiet: !!args.quiet };
+  const token = args.master ? readToken(args) : undefined;
+  return { stages, outputDir, workers, transport, master: args.master, token, json: !!args.json, quiet: !!args.quiet };
 }
 
 /** Expands each glob (sorted, absolute); a glob that matches no file is an error. */

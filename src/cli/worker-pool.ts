@@ -15,6 +15,7 @@ export interface WorkerPoolOptions {
   workRoot: string;
   transport: string;
   slots?: number;
+  token: string;                 // given to the workers in MR_TOKEN, not in argv (which `ps` shows)
   onAllExited?: (why: string) => void;
 }
 
@@ -37,7 +38,7 @@ export class WorkerPool {
     const log = openSync(logPath, 'a');
     const args = [MR_BIN, 'worker', '--master', this.options.masterAddress, '--work-dir', dir,
       '--slots', String(this.options.slots ?? 1), '--transport', this.options.transport, '--exit-with-parent'];
-    const child = spawn(process.execPath, args, { stdio: ['pipe', log, log] });
+    const child = spawn(process.execPath, args, { stdio: ['pipe', log, log], env: { ...process.env, MR_TOKEN: this.options.token } });
     closeSync(log);
     child.on('exit', (code, signal) => {
       this.exited++;

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
-import { FetchFailedError, MasterUnreachableError, oneLine } from '../errors.ts';
+import { AuthError, FetchFailedError, MasterUnreachableError, oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { processStats } from '../process-stats.ts';
 import type * as M from '../transport/messages.ts';
@@ -66,6 +66,7 @@ export class Worker {
         this.options.log.info('registered', { workerId: this.id, address: this.server.address });
         return reply;
       } catch (error) {
+        if (error instanceof AuthError) throw error; // retrying will not fix a wrong secret
         this.checkMasterGone(error);
         await sleep(500);
       }

@@ -12,7 +12,7 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(workDir: string, workers: number, masterArgs: string[] = []): Promise<Cluster> {
+export async function startCluster(workDir: string, workers: number, masterArgs: string[] = [], workerArgs: string[] = []): Promise<Cluster> {
   const master = spawn(process.execPath, [MR, 'master', '--listen', '127.0.0.1:0', '--work-dir', join(workDir, 'master'), ...masterArgs],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const first = await new Promise<string>((resolve, reject) => {
@@ -25,7 +25,7 @@ export async function startCluster(workDir: string, workers: number, masterArgs:
   const cluster: Cluster = {
     address, master, workers: [],
     addWorker() {
-      const worker = spawn(process.execPath, [MR, 'worker', '--master', address, '--work-dir', join(workDir, `worker-${next++}`)],
+      const worker = spawn(process.execPath, [MR, 'worker', '--master', address, '--work-dir', join(workDir, `worker-${next++}`), ...workerArgs],
         { cwd: ROOT, stdio: 'ignore' });
       cluster.workers.push(worker);
       return worker;

@@ -1,10 +1,12 @@
 // The gRPC backend: real HTTP/2 servers and clients (grpc-js) speaking proto/mapreduce.proto.
 import * as grpc from '@grpc/grpc-js';
-import { MrError, UsageError } from '../../errors.ts';
+import { HealthImplementation } from 'grpc-health-check';
+import { AuthError, MrError, UsageError } from '../../errors.ts';
 import type * as M from '../messages.ts';
 import type { MasterClient, MasterService, Server, Transport, TransportOptions, WorkerClient, WorkerService } from '../transport.ts';
 import { callWithPolicy, isServiceError, type CallPolicy } from './call-policy.ts';
 import { loadProto } from './proto.ts';
+import { bearer, tokenMatches } from './token.ts';
 
 const POLICY: Record<keyof MasterService, CallPolicy> = {
   submitJob: { deadlineMs: 30_000, idempotent: true },      // the client picks the job id
@@ -22,20 +24,24 @@ const LONG_POLL_MARGIN_MS = 10_000;
 const FETCH_DEADLINE_MS = 10 * 60_000;
 const CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc.max_receive_message_length': 16 << 20 };
 
-export function createGrpcTransport(_options: TransportOptions = {}): Transport {
+export function createGrpcTransport(options: TransportOptions = {}): Transport {
+  const token = options.token;
   return {
     name: 'grpc',
     capabilities: { multiHost: true, sharedMemory: false, faultInjection: false },
-    serveMaster: (handlers, listen) => serve(loadProto().Master.service, unaryHandlers(handlers), listen),
-    serveWorker: (handlers, listen) => serve(loadProto().Worker.service, workerHandlers(handlers), listen),
-    connectMaster: (address) => masterClient(address),
-    connectWorker: (address) => workerClient(address),
+    serveMaster: (handlers, listen) => serve(loadProto().Master.service, unaryHandlers(handlers, token), listen),
+    serveWorker: (handlers, listen) => serve(loadProto().Worker.service, workerHandlers(handlers, token), listen),
+    connectMaster: (address) => masterClient(address, token),
+    connectWorker: (address) => workerClient(address, token),
   };
 }
 
+/** A server with the service and the standard gRPC health service (grpc.health.v1), unauthenticated. */
 async function serve(service: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation, listen: string): Promise<Server> {
   const server = new grpc.Server(CHANNEL_OPTIONS);
   server.addService(service, impl);
+  const health = new HealthImplementation({ '': 'SERVING' });
+  health.addToServer(server);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
   });
@@ -43,6 +49,7 @@ async function serve(service: grpc.ServiceDefinition, impl: grpc.UntypedServiceI
   return {
     address: `${host}:${port}`,
     stop: () => new Promise<void>((resolve) => {
+      health.setStatus('', 'NOT_SERVING');
       const force = setTimeout(() => server.forceShutdown(), 2000);
       server.tryShutdown(() => {
         clearTimeout(force);
@@ -54,29 +61,37 @@ async function serve(service: grpc.ServiceDefinition, impl: grpc.UntypedServiceI
 
 function toStatus(error: unknown): Partial<grpc.StatusObject> {
   const details = error instanceof Error ? error.message : String(error);
-  const code = error instanceof UsageError ? grpc.status.INVALID_ARGUMENT
-    : error instanceof MrError ? grpc.status.FAILED_PRECONDITION : grpc.status.INTERNAL;
+  const code = error instanceof AuthError ? grpc.status.UNAUTHENTICATED
+    : error instanceof UsageError ? grpc.status.INVALID_ARGUMENT
+      : error instanceof MrError ? grpc.status.FAILED_PRECONDITION : grpc.status.INTERNAL;
   return { code, details };
 }
 
-function unaryHandlers(handlers: MasterService): grpc.UntypedServiceImplementation {
+function checkToken(token: string | undefined, metadata: grpc.Metadata): void {
+  if (token !== undefined && !tokenMatches(token, metadata.get('authorization')[0])) {
+    throw new AuthError('missing or wrong token: give the cluster\'s secret with --token or --token-file');
+  }
+}
+
+function unaryHandlers(handlers: MasterService, token: string | undefined): grpc.UntypedServiceImplementation {
   const impl: grpc.UntypedServiceImplementation = {};
   for (const method of Object.keys(POLICY) as (keyof MasterService)[]) {
     const name = method[0].toUpperCase() + method.slice(1);
     impl[name] = (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
-      (handlers[method] as (req: unknown) => Promise<unknown>)(call.request).then(
-        (reply) => callback(null, reply),
-        (error) => callback(toStatus(error)),
-      );
+      Promise.resolve()
+        .then(() => checkToken(token, call.metadata))
+        .then(() => (handlers[method] as (req: unknown) => Promise<unknown>)(call.request))
+        .then((reply) => callback(null, reply), (error) => callback(toStatus(error)));
     };
   }
   return impl;
 }
 
-function workerHandlers(handlers: WorkerService): grpc.UntypedServiceImplementation {
+function workerHandlers(handlers: WorkerService, token: string | undefined): grpc.UntypedServiceImplementation {
   return {
     FetchPartition: async (call: grpc.ServerWritableStream<M.FetchPartitionRequest, { data: Buffer }>) => {
       try {
+        checkToken(token, call.metadata);
         for await (const data of handlers.fetchPartition(call.request)) {
           if (call.cancelled) return;
           if (!call.write({ data })) await new Promise((resolve) => call.once('drain', resolve));
@@ -91,19 +106,20 @@ function workerHandlers(handlers: WorkerService): grpc.UntypedServiceImplementat
 
 /** Turns a failed call into our error types where the meaning is ours (bad request). */
 function fromStatus(error: unknown): unknown {
+  if (isServiceError(error) && error.code === grpc.status.UNAUTHENTICATED) return new AuthError(error.details);
   if (isServiceError(error) && error.code === grpc.status.INVALID_ARGUMENT) return new UsageError(error.details);
   if (isServiceError(error) && error.code === grpc.status.FAILED_PRECONDITION) return new MrError(error.details);
   return error;
 }
 
-function masterClient(address: string): MasterClient {
+function masterClient(address: string, token: string | undefined): MasterClient {
   const { Master } = loadProto();
   const stub = new Master(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as Record<string, Function>;
   const unary = (method: keyof MasterService, deadlineMs?: number) => (req: unknown) => {
     const policy = deadlineMs === undefined ? POLICY[method] : { ...POLICY[method], deadlineMs };
     const name = method[0].toUpperCase() + method.slice(1);
     return callWithPolicy(policy, (deadline) => new Promise((resolve, reject) => {
-      stub[name].call(stub, req, { deadline }, (error: unknown, reply: unknown) => (error ? reject(fromStatus(error)) : resolve(reply)));
+      stub[name].call(stub, req, bearer(token), { deadline }, (error: unknown, reply: unknown) => (error ? reject(fromStatus(error)) : resolve(reply)));
     }));
   };
   const client: Record<string, unknown> = { close: () => (stub as unknown as grpc.Client).close() };
@@ -112,12 +128,12 @@ function masterClient(address: string): MasterClient {
   return client as unknown as MasterClient;
 }
 
-function workerClient(address: string): WorkerClient {
+function workerClient(address: string, token: string | undefined): WorkerClient {
   const { Worker } = loadProto();
   const stub = new Worker(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as grpc.Client & Record<string, Function>;
   return {
     async *fetchPartition(req) {
-      const call = stub.FetchPartition(req, { deadline: new Date(Date.now() + FETCH_DEADLINE_MS) }) as grpc.ClientReadableStream<{ data: Buffer }>;
+      const call = stub.FetchPartition(req, bearer(token), { deadline: new Date(Date.now() + FETCH_DEADLINE_MS) }) as grpc.ClientReadableStream<{ data: Buffer }>;
       try {
         for await (const chunk of call) yield (chunk as { data: Buffer }).data;
       } catch (error) {
