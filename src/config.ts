@@ -9,6 +9,7 @@ export const DEFAULTS = {
   maxAttempts: 4,
   statusPollMs: 200,
   workerStopGraceMs: 1000,
+  masterWaitMs: 60_000,          // how long `mr run --master` waits for a master that went away
 } as const;
 
 export const MIB = 1 << 20;

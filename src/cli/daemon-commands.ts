@@ -65,7 +65,9 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
     log: createLogger({ component: 'master', file: join(workDir, 'master.log') }),
     leaseMs: args.leaseMs,
     workerTimeoutMs: args.workerTimeoutMs,
+    journalPath: join(workDir, 'journal.jsonl'),
   });
+  await master.recover();
   const server = await transportOf(args.transport, token).serveMaster(master, args.listen);
   process.stdout.write(`listening ${server.address}\n`);
   const stop = () => {

@@ -59,7 +59,7 @@ async function submitAndFollow(client: MasterClient, config: RunConfig, progress
   if (config.master) process.stderr.write(`job ${jobId}\n`); // the job's handle for mr status/kill/logs, even with --quiet
   let killed = false;
   for (;;) {
-    const status = await unreachableAs3(config, () => client.getJobStatus({ jobId }));
+    const status = await followThroughOutages(config, () => client.getJobStatus({ jobId }));
     progress.update(status);
     if (['succeeded', 'failed', 'killed'].includes(status.state)) return status;
     const why = fatal?.();
@@ -72,6 +72,27 @@ async function submitAndFollow(client: MasterClient, config: RunConfig, progress
       await client.killJob({ jobId });
     }
     await new Promise((resolve) => setTimeout(resolve, DEFAULTS.statusPollMs));
+  }
+}
+
+/**
+ * A master that goes away (restarting, say) is waited for: the status call is retried for up to
+ * masterWaitMs, then it is an unreachable master (exit 3).
+ */
+async function followThroughOutages<T>(config: RunConfig, call: () => Promise<T>): Promise<T> {
+  const since = Date.now();
+  let warned = false;
+  for (;;) {
+    try {
+      const value = await unreachableAs3(config, call);
+      if (warned && !config.quiet) process.stderr.write('mr: the master is back; following the job again\n');
+      return value;
+    } catch (error) {
+      if (!(error instanceof MasterUnreachableError) || Date.now() - since > DEFAULTS.masterWaitMs) throw error;
+      if (!warned && !config.quiet) process.stderr.write(`mr: ${oneLine(error)}; retrying for up to ${DEFAULTS.masterWaitMs / 1000} s\n`);
+      warned = true;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
 }
 

@@ -17,6 +17,7 @@ export interface SchedulerOptions {
   leaseMs: number;              // an attempt not renewed by a heartbeat for this long is presumed lost
   workerTimeoutMs: number;      // a worker silent for this long is presumed dead
   speculation?: SpeculationOptions;
+  epoch?: number;               // how many times the master has started; keeps attempt ids unique across restarts
 }
 
 export interface JobRecord {
@@ -132,7 +133,8 @@ export class Scheduler {
   private startAttempt(job: JobRecord, stage: StageRecord, task: TaskRecord, workerId: string, nowMs: number, backup: boolean): Assignment {
     task.attemptsStarted++;
     if (backup) stage.backupAttempts++;
-    const attemptId = `${job.id}.s${stage.stage}.${task.kind}-${task.index}.a${task.attemptsStarted}`;
+    const epoch = (this.options.epoch ?? 1) > 1 ? `.e${this.options.epoch}` : '';
+    const attemptId = `${job.id}.s${stage.stage}.${task.kind}-${task.index}${epoch}.a${task.attemptsStarted}`;
     const attempt: AttemptRecord = {
       id: attemptId, jobId: job.id, stage: stage.stage, kind: task.kind, index: task.index,
       workerId, startedMs: nowMs, leaseUntilMs: nowMs + this.options.leaseMs, backup,
@@ -171,6 +173,14 @@ export class Scheduler {
     return { accepted: true, events: [] };
   }
 
+  attempt(attemptId: string): Readonly<AttemptRecord> | undefined {
+    return this.attempts.get(attemptId);
+  }
+
+  setEpoch(epoch: number): void {
+    this.options.epoch = epoch;
+  }
+
   isRunning(attemptId: string): boolean {
     return this.attempts.has(attemptId);
   }
@@ -195,6 +205,19 @@ export class Scheduler {
     if (task.committer !== undefined && task.committer !== attemptId) return false;
     task.committer = attemptId;
     return true;
+  }
+
+  /** Replays a commit from the journal: the task is done with this output, as before the restart. */
+  restoreTaskDone(jobId: string, stageNumber: number, kind: TaskKind, index: number, output: MapOutputRef | undefined, counters: Counters, nowMs: number): void {
+    const stage = this.jobs.get(jobId)?.stages[stageNumber - 1];
+    const task = stage ? (kind === 'map' ? stage.maps : stage.reduces)[index] : undefined;
+    if (!stage || !task || task.state === 'done') return;
+    task.state = 'done';
+    task.doneMs = nowMs;
+    task.output = output;
+    addCounters(stage.counters, counters);
+    if (phaseOf(stage) !== 'map') stage.mapDoneMs ??= nowMs;
+    if (phaseOf(stage) === 'commit') stage.reduceDoneMs ??= nowMs;
   }
 
   /** An attempt failed (its function threw, its process died, its lease ran out). */

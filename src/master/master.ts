@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { autoSplitBytes, computeSplits } from '../core/splits.ts';
 import { Scheduler, isFinished, type Assignment, type SchedulerEvent } from '../core/scheduler.ts';
+import type { AttemptRecord } from '../core/task-table.ts';
 import { UsageError, oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type * as M from '../transport/messages.ts';
@@ -10,11 +11,14 @@ import type { MasterService } from '../transport/transport.ts';
 import { checkOutputDir } from '../storage/output-dir.ts';
 import { clearStageOutput, commitStage, ensureDir, publishChainOutput, stageDir, statInputs } from './stage-output.ts';
 import { AttemptHistory } from './attempt-history.ts';
+import { Journal } from './journal.ts';
+import { replay } from './recovery.ts';
 import { jobStatus } from './job-status.ts';
 import { processStats } from '../process-stats.ts';
 
 export interface MasterOptions {
   log: Logger;
+  journalPath?: string;          // journal jobs and commits here, and resume from it on start
   leaseMs?: number;
   heartbeatIntervalMs?: number;
   workerTimeoutMs?: number;
@@ -29,15 +33,16 @@ interface Waiter {
 
 export class Master implements MasterService {
   readonly scheduler: Scheduler;
-  private readonly specs = new Map<string, M.JobSpec[]>();
-  private readonly files = new Map<string, string[]>();
-  private readonly workerAddresses = new Map<string, string>();
+  readonly specs = new Map<string, M.JobSpec[]>();
+  readonly files = new Map<string, string[]>();
+  readonly workerAddresses = new Map<string, string>();
   readonly workerStats = new Map<string, M.ProcessStats>();
   private readonly outcomes = new Map<string, boolean>();
   private readonly history = new AttemptHistory();
   private waiters: Waiter[] = [];
   private ticker?: NodeJS.Timeout;
   private shuttingDown = false;
+  private journal?: Journal;
   private readonly now: () => number;
   private readonly heartbeatIntervalMs: number;
   private readonly leaseMs: number;
@@ -51,12 +56,27 @@ export class Master implements MasterService {
     this.ticker.unref();
   }
 
+  /** Resumes from the journal, if there is one: committed work stays committed. */
+  async recover(): Promise<void> {
+    const path = this.options.journalPath;
+    if (!path) return;
+    const now = this.now();
+    const recovery = replay(Journal.read(path), this.scheduler, this, now);
+    this.scheduler.setEpoch(recovery.epoch + 1);
+    this.journal = new Journal(path);
+    this.journal.append({ t: 'epoch', epoch: recovery.epoch + 1 }, true);
+    if (recovery.epoch > 0) this.options.log.info('resumed from the journal', { epoch: recovery.epoch + 1, jobs: this.scheduler.jobs.size });
+    for (const { jobId, stage } of recovery.toCommit) await this.finishStage(jobId, stage);
+    for (const { jobId, inputs } of recovery.toStart) await this.prepareStage(jobId, inputs ?? this.specs.get(jobId)![0].inputFiles);
+  }
+
   async submitJob(req: M.SubmitJobRequest): Promise<M.SubmitJobReply> {
     const jobId = req.jobId || randomUUID();
     if (this.specs.has(jobId)) return { jobId };
     if (req.stages.length === 0) throw new UsageError('a job needs at least one stage');
     await checkOutputDir(req.stages[0].outputDir);
     this.specs.set(jobId, req.stages);
+    this.journal?.append({ t: 'job', jobId, stages: req.stages }, true);
     this.scheduler.addJob(jobId, req.stages.length, req.stages[0].maxAttempts || 4, this.now(), req.stages[0].speculation);
     await this.prepareStage(jobId, req.stages[0].inputFiles);
     this.options.log.info('job submitted', { jobId, stages: req.stages.length });
@@ -75,6 +95,7 @@ export class Master implements MasterService {
       const total = files.reduce((sum, file) => sum + file.sizeBytes, 0);
       const splitBytes = spec.splitBytes || autoSplitBytes(total, spec.parallelism || this.liveWorkers());
       const splits = computeSplits(files, splitBytes, spec.inputMode === 'file');
+      this.journal?.append({ t: 'stage-start', jobId, stage: job.stages.length + 1, splits, reducers: spec.reducers }, true);
       this.scheduler.startStage(jobId, splits, spec.reducers, this.now());
     } catch (error) {
       await this.handle(this.scheduler.failJob(jobId, `cannot start stage ${job.stages.length + 1}: ${oneLine(error)}`, this.now()));
@@ -112,12 +133,16 @@ export class Master implements MasterService {
 
   async killJob(req: M.KillJobRequest): Promise<M.KillJobReply> {
     const killed = this.scheduler.kill(req.jobId, this.now());
-    if (killed) await this.clearCurrentStage(req.jobId);
+    if (killed) {
+      this.journal?.append({ t: 'job-end', jobId: req.jobId, state: 'killed' }, true);
+      await this.clearCurrentStage(req.jobId);
+    }
     return { killed };
   }
 
   async registerWorker(req: M.RegisterWorkerRequest): Promise<M.RegisterWorkerReply> {
     this.scheduler.registerWorker(req.workerId, this.now());
+    if (this.workerAddresses.get(req.workerId) !== req.address) this.journal?.append({ t: 'worker', workerId: req.workerId, address: req.address });
     this.workerAddresses.set(req.workerId, req.address);
     this.options.log.info('worker registered', { workerId: req.workerId, address: req.address, slots: req.slots });
     return { heartbeatIntervalMs: this.heartbeatIntervalMs, leaseMs: this.leaseMs };
@@ -181,8 +206,10 @@ export class Master implements MasterService {
     this.history.finished(req.attemptId, req.ok, req.error, req.log ?? '', Date.now());
     let accepted = false;
     if (req.ok) {
+      const attempt = this.scheduler.attempt(req.attemptId);
       const result = this.scheduler.succeed(req.attemptId, req.outputId, req.counters ?? {}, this.now());
       accepted = result.accepted;
+      if (accepted && attempt) this.journalCommit(attempt, req);
       await this.handle(result.events);
     } else if (req.lostMapTasks?.length) {
       this.options.log.warn('map outputs lost', { attemptId: req.attemptId, mapTasks: req.lostMapTasks, error: req.error });
@@ -194,6 +221,14 @@ export class Master implements MasterService {
     this.outcomes.set(req.attemptId, accepted);
     this.wake();
     return { accepted };
+  }
+
+  private journalCommit(attempt: Readonly<AttemptRecord>, req: M.AttemptReport): void {
+    this.journal?.append({
+      t: 'task-done', jobId: attempt.jobId, stage: attempt.stage, kind: attempt.kind, index: attempt.index,
+      output: attempt.kind === 'map' ? { workerId: attempt.workerId, outputId: req.outputId } : undefined,
+      counters: req.counters ?? {}, durationMs: this.now() - attempt.startedMs,
+    }, true);
   }
 
   async commitAttempt(req: M.CommitRequest): Promise<M.CommitReply> {
@@ -217,6 +252,7 @@ export class Master implements MasterService {
     for (const event of events) {
       if (event.type === 'job-failed') {
         this.options.log.warn('job failed', { jobId: event.jobId, error: event.error });
+        this.journal?.append({ t: 'job-end', jobId: event.jobId, state: 'failed', error: event.error }, true);
         await this.clearCurrentStage(event.jobId);
       } else {
         await this.finishStage(event.jobId, event.stage);
@@ -229,8 +265,10 @@ export class Master implements MasterService {
     const spec = specs[stage - 1];
     try {
       const files = await commitStage(stageDir(spec.outputDir, stage, specs.length), spec.reducers);
+      this.journal?.append({ t: 'stage-done', jobId, stage, files }, true);
       if (stage === specs.length) {
         this.files.set(jobId, specs.length > 1 ? await publishChainOutput(spec.outputDir, files) : files);
+        this.journal?.append({ t: 'job-end', jobId, state: 'succeeded' }, true);
       }
       this.scheduler.completeStage(jobId, this.now());
       if (stage < specs.length) await this.prepareStage(jobId, files);
@@ -266,5 +304,6 @@ export class Master implements MasterService {
   stop(): void {
     clearInterval(this.ticker);
     this.shutdownWorkers();
+    this.journal?.close();
   }
 }

@@ -1,0 +1,62 @@
+// Rebuilds the master's state from its journal after a restart: jobs, their stages and every
+// committed task, so that committed work is not redone. Workers get a fresh timeout to come back.
+import type { Scheduler } from '../core/scheduler.ts';
+import { phaseOf } from '../core/task-table.ts';
+import type { JobSpec } from '../transport/messages.ts';
+import type { JournalRecord } from './journal.ts';
+
+export interface RecoveredState {
+  specs: Map<string, JobSpec[]>;
+  files: Map<string, string[]>;
+  workerAddresses: Map<string, string>;
+}
+
+export interface Recovery {
+  epoch: number;                                        // the previous run's epoch
+  toCommit: { jobId: string; stage: number }[];         // every reduce done, _SUCCESS maybe not written
+  toStart: { jobId: string; inputs?: string[] }[];      // the next stage not yet started (inputs: the last stage's files)
+}
+
+export function replay(records: readonly JournalRecord[], scheduler: Scheduler, state: RecoveredState, nowMs: number): Recovery {
+  let epoch = 0;
+  const lastFiles = new Map<string, string[]>();
+  for (const record of records) {
+    switch (record.t) {
+      case 'epoch': epoch = record.epoch; break;
+      case 'worker':
+        scheduler.registerWorker(record.workerId, nowMs);
+        state.workerAddresses.set(record.workerId, record.address);
+        break;
+      case 'job':
+        state.specs.set(record.jobId, record.stages);
+        scheduler.addJob(record.jobId, record.stages.length, record.stages[0].maxAttempts || 4, nowMs, record.stages[0].speculation);
+        break;
+      case 'stage-start': scheduler.startStage(record.jobId, record.splits, record.reducers, nowMs); break;
+      case 'task-done':
+        scheduler.restoreTaskDone(record.jobId, record.stage, record.kind, record.index, record.output, record.counters, nowMs);
+        break;
+      case 'stage-done':
+        lastFiles.set(record.jobId, record.files);
+        if (record.stage === state.specs.get(record.jobId)?.length) state.files.set(record.jobId, record.files);
+        scheduler.completeStage(record.jobId, nowMs);
+        break;
+      case 'job-end':
+        if (record.state === 'failed') scheduler.failJob(record.jobId, record.error ?? 'failed', nowMs);
+        if (record.state === 'killed') scheduler.kill(record.jobId, nowMs);
+        break;
+    }
+  }
+  return { epoch, ...unfinishedWork(scheduler, lastFiles) };
+}
+
+function unfinishedWork(scheduler: Scheduler, lastFiles: Map<string, string[]>): Omit<Recovery, 'epoch'> {
+  const toCommit: Recovery['toCommit'] = [];
+  const toStart: Recovery['toStart'] = [];
+  for (const job of scheduler.jobs.values()) {
+    if (job.state !== 'running' && job.state !== 'queued') continue;
+    const stage = job.stages[job.stages.length - 1];
+    if (job.awaitingStage) toStart.push({ jobId: job.id, inputs: stage ? lastFiles.get(job.id) : undefined });
+    else if (stage && phaseOf(stage) === 'commit') toCommit.push({ jobId: job.id, stage: stage.stage });
+  }
+  return { toCommit, toStart };
+}
