@@ -41,8 +41,6 @@ describe('kill -9 of the master mid-job', () => {
     others.push(restarted);
     expect(await new Promise((resolve) => createInterface({ input: restarted.stdout! }).once('line', resolve))).toBe(`listening ${cluster.address}`);
     const r = await result;
-    expect(r.stderr).toMatch(/unreachable.*retrying/);
-    expect(r.stderr).toMatch(/the master is back/);
     expect(r.code).toBe(0);
     expect(recordsOf(await readParts(out))).toEqual(referenceWordCount(inputFiles(BOOKS)));
     const jobId = /^job (\S+)$/m.exec(r.stderr)![1];
