@@ -36,11 +36,14 @@ describe('kill -9 of the master mid-job', () => {
     }));
     cluster.master.kill('SIGKILL');
     await new Promise((resolve) => cluster.master.once('exit', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 5000)); // longer than the follower's own call retries
     const restarted = spawn(process.execPath, [MR, 'master', '--listen', cluster.address, '--work-dir', join(dir, 'cluster', 'master')],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     others.push(restarted);
     expect(await new Promise((resolve) => createInterface({ input: restarted.stdout! }).once('line', resolve))).toBe(`listening ${cluster.address}`);
     const r = await result;
+    expect(r.stderr).toMatch(/unreachable.*retrying/);
+    expect(r.stderr).toMatch(/the master is back/);
     expect(r.code).toBe(0);
     expect(recordsOf(await readParts(out))).toEqual(referenceWordCount(inputFiles(BOOKS)));
     const jobId = /^job (\S+)$/m.exec(r.stderr)![1];
