@@ -29,6 +29,7 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Job
   let workersGone: string | undefined;
   const pool = new WorkerPool({
     count: config.workers, masterAddress: server.address, workRoot, transport: config.transport, token,
+    onWorkerDied: (pid) => master.workerProcessDied(pid), // no need to wait for missed heartbeats
     onAllExited: (why) => (workersGone = why),
   });
   const client = transport.connectMaster(server.address);

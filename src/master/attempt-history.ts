@@ -21,14 +21,14 @@ export class AttemptHistory {
     this.jobOf.set(a.attemptId, a.jobId);
   }
 
-  finished(attemptId: string, ok: boolean, error: string, log: string, nowMs: number): void {
+  finished(attemptId: string, state: 'succeeded' | 'failed' | 'rejected', error: string, log: string, nowMs: number): void {
     const jobId = this.jobOf.get(attemptId);
     const entry = jobId === undefined ? undefined : this.byJob.get(jobId)?.get(attemptId);
     if (!entry || entry.state !== 'running') return;
-    Object.assign(entry, { state: ok ? 'succeeded' : 'failed', error, log, endedMs: nowMs });
+    Object.assign(entry, { state, error, log, endedMs: nowMs });
     const counts = this.outcomes.get(entry.workerId) ?? { succeeded: 0, failed: 0 };
-    if (ok) counts.succeeded++;
-    else counts.failed++;
+    if (state === 'succeeded') counts.succeeded++;
+    else if (state === 'failed') counts.failed++;
     this.outcomes.set(entry.workerId, counts);
   }
 

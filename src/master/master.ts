@@ -36,6 +36,7 @@ export class Master implements MasterService {
   readonly specs = new Map<string, M.JobSpec[]>();
   readonly files = new Map<string, string[]>();
   readonly workerAddresses = new Map<string, string>();
+  private readonly workerPids = new Map<number, string>();
   readonly workerStats = new Map<string, M.ProcessStats>();
   private readonly outcomes = new Map<string, boolean>();
   private readonly history = new AttemptHistory();
@@ -144,6 +145,7 @@ export class Master implements MasterService {
     this.scheduler.registerWorker(req.workerId, this.now());
     if (this.workerAddresses.get(req.workerId) !== req.address) this.journal?.append({ t: 'worker', workerId: req.workerId, address: req.address });
     this.workerAddresses.set(req.workerId, req.address);
+    this.workerPids.set(req.pid, req.workerId);
     this.options.log.info('worker registered', { workerId: req.workerId, address: req.address, slots: req.slots });
     return { heartbeatIntervalMs: this.heartbeatIntervalMs, leaseMs: this.leaseMs };
   }
@@ -203,7 +205,6 @@ export class Master implements MasterService {
     if (req.stats) this.workerStats.set(req.workerId, req.stats);
     const known = this.outcomes.get(req.attemptId);
     if (known !== undefined) return { accepted: known };
-    this.history.finished(req.attemptId, req.ok, req.error, req.log ?? '', Date.now());
     let accepted = false;
     if (req.ok) {
       const attempt = this.scheduler.attempt(req.attemptId);
@@ -219,6 +220,8 @@ export class Master implements MasterService {
       await this.handle(this.scheduler.fail(req.attemptId, req.error, this.now()));
     }
     this.outcomes.set(req.attemptId, accepted);
+    const state = !req.ok ? 'failed' : accepted ? 'succeeded' : 'rejected';
+    this.history.finished(req.attemptId, state, req.error || (accepted || !req.ok ? '' : 'late or duplicate: another attempt committed, or the job ended'), req.log ?? '', Date.now());
     this.wake();
     return { accepted };
   }
@@ -293,6 +296,15 @@ export class Master implements MasterService {
 
   private processes(): M.ProcessStats[] {
     return [processStats('master', ''), ...this.workerStats.values()];
+  }
+
+  /** A worker process on this machine is known to be dead (embedded mode sees it exit). */
+  workerProcessDied(pid: number): void {
+    const workerId = this.workerPids.get(pid);
+    if (workerId === undefined) return;
+    this.options.log.warn('worker process died', { workerId, pid });
+    this.scheduler.loseWorker(workerId);
+    this.wake();
   }
 
   /** Tells every worker to exit at its next request, and answers the waiting ones now. */
