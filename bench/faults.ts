@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { CORPUS_SEED, corpusCacheDir, ensureCorpus } from './lib/corpus.ts';
 import { killAll } from './lib/faults-procs.ts';
 import { renderTable, statements, summarize, writeFaultReport, type ScenarioRow, type ScenarioRun } from './lib/faults-report.ts';
-import { checkOutput, runScenario, SCENARIOS, toScenarioRun, WORKER_TIMEOUT_MS, type RunSettings } from './lib/faults-scenarios.ts';
+import { checkCounters, checkOutput, runScenario, SCENARIOS, toScenarioRun, WORKER_TIMEOUT_MS, type RunSettings } from './lib/faults-scenarios.ts';
 import { REDUCERS } from './lib/mr-run.ts';
 import { REPO_ROOT, progress } from './lib/progress.ts';
 import { machineInfo } from './lib/report.ts';
@@ -68,14 +68,15 @@ function describe(run: ScenarioRun): string {
 async function runAll(options: FaultOptions, settings: RunSettings): Promise<ScenarioRun[]> {
   const runs: ScenarioRun[] = [];
   let reference: Buffer | undefined;
+  let referenceCounters: Record<string, number> | undefined;
   for (let repeat = 1; repeat <= options.repeat; repeat++) {
     for (const scenario of SCENARIOS) {
       progress(`[${repeat}/${options.repeat}] ${scenario.label}: fresh cluster of ${options.workers} workers ...`);
       const { job, fault, output } = await runScenario(scenario, settings);
       const isReference = scenario.id === 'fault-free' && !reference && output !== undefined;
-      if (isReference) reference = output;
+      if (isReference) [reference, referenceCounters] = [output, job.summary?.stages?.[0]?.counters];
       const check = isReference ? { output: 'reference' as const, outputNote: `reference output (${output.length} bytes)` } : checkOutput(output, reference);
-      const run = toScenarioRun(scenario, repeat, job, fault, check);
+      const run = { ...toScenarioRun(scenario, repeat, job, fault, check), countersNote: checkCounters(job, referenceCounters) };
       if (!run.ok) progress(`!!! ${scenario.label} FAILED: ${run.error}\n    ${job.stderrTail.split('\n').join('\n    ')}`);
       runs.push(run);
       progress(describe(run));

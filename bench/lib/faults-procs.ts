@@ -2,8 +2,12 @@
 // leads its own process group, and on exit, error or Ctrl-C every group is resumed (a stopped
 // process must not be left behind) and killed.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const groups = new Set<number>();
+const scratchDirs = new Set<string>();
 let handlersInstalled = false;
 
 export function sleep(ms: number): Promise<void> {
@@ -38,6 +42,27 @@ export function killGroup(pid: number): void {
 
 export function killAll(): void {
   for (const pid of [...groups]) killGroup(pid);
+  // process.exit() skips the finally blocks that would have removed these.
+  for (const dir of [...scratchDirs]) {
+    try {
+      removeScratchDir(dir);
+    } catch (error) {
+      process.stderr.write(`[bench] could not remove ${dir}: ${(error as Error).message}\n`);
+    }
+  }
+}
+
+/** A temporary directory that is removed even when the bench is interrupted. */
+export function makeScratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.add(dir);
+  return dir;
+}
+
+export function removeScratchDir(dir: string): void {
+  // Retries: a daemon killed a moment ago may still be closing files in it.
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  scratchDirs.delete(dir);
 }
 
 // 'exit' covers normal ends and process.exit() from error paths (kill is synchronous, so it works

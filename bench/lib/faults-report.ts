@@ -20,6 +20,8 @@ export interface ScenarioRun {
   failedAttempts: number | null;
   output: OutputCheck;
   outputNote: string;
+  /** Set when the job's counters differ from the fault-free run's (they should not). */
+  countersNote?: string;
   fault: FaultRecord;
   error?: string;
   detail: Record<string, unknown>;
@@ -57,6 +59,7 @@ function rowNotes(runs: ScenarioRun[], engineSeconds: number | null, baseEngine:
     if (run.fault.note) notes.add(run.fault.note);
     if (!run.ok) notes.add(`FAILED: ${run.error ?? 'unknown'}`);
     if (run.output === 'MISMATCH' || run.output === 'unchecked') notes.add(run.outputNote);
+    if (run.countersNote) notes.add(run.countersNote);
   }
   if (runs.every((r) => r.output === 'matches' || r.output === 'reference')) notes.add('output identical');
   return [...notes].join('; ');

@@ -1,11 +1,10 @@
 // The four fault scenarios and how one of them is run: a fresh cluster, the fault, the job, and
 // the output compared byte for byte with the fault-free run's.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFaultCluster, type FaultCluster } from './faults-cluster.ts';
 import { killAtHalfMap, noFault, slowDown, type Fault, type FaultRecord } from './faults-inject.ts';
 import type { OutputCheck, ScenarioRun } from './faults-report.ts';
+import { makeScratchDir, removeScratchDir } from './faults-procs.ts';
 import { readOutput, runJob, type JobProgress, type JobRun } from './faults-run.ts';
 import { progress } from './progress.ts';
 
@@ -48,7 +47,7 @@ function progressPrinter(): (p: JobProgress) => void {
 
 /** Runs one scenario on its own fresh cluster; returns the run and its concatenated output. */
 export async function runScenario(scenario: Scenario, settings: RunSettings): Promise<{ job: JobRun; fault: FaultRecord; output?: Buffer }> {
-  const dir = mkdtempSync(join(tmpdir(), 'mr-bench-faults-'));
+  const dir = makeScratchDir('mr-bench-faults-');
   try {
     const cluster = await startFaultCluster(dir, settings.workers, ['--worker-timeout-ms', String(WORKER_TIMEOUT_MS)]);
     const fault = scenario.fault(cluster);
@@ -69,7 +68,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
     }
     return { job, fault: record, output: job.ok ? readOutput(job.summary, join(dir, 'output')) : undefined };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeScratchDir(dir);
   }
 }
 
@@ -83,6 +82,24 @@ export function checkOutput(output: Buffer | undefined, reference: Buffer | unde
   const note = `OUTPUT MISMATCH vs fault-free: ${output.length} vs ${reference.length} bytes, first difference at byte ${at}`;
   progress(`!!! ${note}`);
   return { output: 'MISMATCH', outputNote: note };
+}
+
+// Counts only what reducers fetched from other workers, so it depends on where tasks ran.
+const PLACEMENT_DEPENDENT = new Set(['shuffle.bytes']);
+
+/**
+ * Names the counters that differ from the fault-free run's. The output may be right while the
+ * counters are not, e.g. when the work of a lost, re-run map task is counted twice.
+ */
+export function checkCounters(job: JobRun, reference: Record<string, number> | undefined): string | undefined {
+  const counters = job.summary?.stages?.[0]?.counters;
+  if (!counters || !reference) return undefined;
+  const keys = [...new Set([...Object.keys(counters), ...Object.keys(reference)])].filter((k) => !PLACEMENT_DEPENDENT.has(k)).sort();
+  const differ = keys.filter((key) => counters[key] !== reference[key]).map((key) => `${key} ${counters[key] ?? '–'} vs ${reference[key] ?? '–'}`);
+  if (differ.length === 0) return undefined;
+  const note = `counters differ from fault-free: ${differ.join(', ')}`;
+  progress(`!!! ${note}`);
+  return note;
 }
 
 const sum = (job: JobRun, pick: (s: NonNullable<NonNullable<JobRun['summary']>['stages']>[number]) => number): number | null =>

@@ -55,11 +55,12 @@ export async function runJobSequentially(job: JobDefinition, file: string): Prom
       return;
     }
     values.push(value);
-    if (job.combine && values.length >= COMBINE_AT) groups.set(key, [job.combine(key, values)]);
+    if (job.combine && values.length >= COMBINE_AT) groups.set(key, [job.combine(key, values, { options: {} })]);
   };
   const ctx: MapContext = { file, options: {}, count: () => {} };
   await forEachLine(file, (line) => job.map(line, emit, ctx));
   const output: WordCounts = new Map();
-  for (const [key, values] of groups) output.set(key, formatValue(job.reduce(key, values)));
+  const reduceCtx = { options: {}, emit: () => { throw new Error('the sequential loop takes jobs that return their value'); } };
+  for (const [key, values] of groups) output.set(key, formatValue(job.reduce(key, values, reduceCtx)));
   return output;
 }

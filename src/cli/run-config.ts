@@ -3,7 +3,8 @@
 import { resolve } from 'node:path';
 import fg from 'fast-glob';
 import { DEFAULTS, MIB } from '../config.ts';
-import { InputNotFoundError, UsageError } from '../errors.ts';
+import type { JobDefinition, PrepareInput } from '../core/job.ts';
+import { InputNotFoundError, UsageError, oneLine } from '../errors.ts';
 import { checkOutputDir } from '../storage/output-dir.ts';
 import { transportNames } from '../transport/index.ts';
 import type { JobSpec } from '../transport/messages.ts';
@@ -63,11 +64,12 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   for (const [i, file] of args.jobs.entries()) {
     const jobPath = resolve(file);
     const job = await loadJob(jobPath);
+    const stageReducers = job.reducers ?? reducers;
+    const files = i === 0 ? inputFiles : [];
     stages.push({
-      ...base, jobPath, outputDir,
-      inputFiles: i === 0 ? inputFiles : [],
-      reducers: job.reducers ?? reducers,
+      ...base, jobPath, outputDir, inputFiles: files, reducers: stageReducers,
       inputMode: i === 0 ? (job.input ?? 'lines') : 'records',
+      options: { ...base.options, ...(await prepared(job, file, { files, reducers: stageReducers, options: base.options })) },
     });
   }
   const token = args.master ? readToken(args) : undefined;
@@ -105,4 +107,18 @@ function parseSet(pairs: readonly string[]): Record<string, string> {
     options[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return options;
+}
+
+/** The options a job's prepare hook adds (a sample of the input, say); its error is a usage error. */
+async function prepared(job: JobDefinition, file: string, input: PrepareInput): Promise<Record<string, string>> {
+  if (!job.prepare) return {};
+  try {
+    const extra = await job.prepare(input);
+    for (const [name, value] of Object.entries(extra ?? {})) {
+      if (typeof value !== 'string') throw new TypeError(`option ${name} is a ${typeof value}, not a string`);
+    }
+    return extra ?? {};
+  } catch (error) {
+    throw new UsageError(`${file}: ${oneLine(error)}`);
+  }
 }

@@ -19,6 +19,10 @@ export async function runCommand(args: RunArgs): Promise<void> {
     if (!config.quiet) {
       const rel = relative(process.cwd(), status.outputDir);
       const where = rel === '' ? '.' : rel.startsWith('..') ? status.outputDir : rel;
+      status.stages.forEach((stage, i) => {
+        const counters = Object.entries(stage.counters).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(' ');
+        process.stderr.write(`mr: ${status.stages.length > 1 ? `stage ${i + 1} ` : ''}counters: ${counters}\n`);
+      });
       process.stderr.write(`mr: done in ${(status.elapsedMs / 1000).toFixed(1)} s: ${status.files.length} output file(s) in ${where}\n`);
     }
     process.exit(EXIT.ok);

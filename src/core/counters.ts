@@ -11,6 +11,8 @@ export const COUNTER = {
   mapInputRecords: 'map.inputRecords',
   mapOutputRecords: 'map.outputRecords',
   spills: 'map.spills',
+  combineInputRecords: 'combine.inputRecords',
+  combineOutputRecords: 'combine.outputRecords',
   shuffleBytes: 'shuffle.bytes',
   reduceInputGroups: 'reduce.inputGroups',
   reduceOutputRecords: 'reduce.outputRecords',

@@ -15,13 +15,38 @@ export interface MapContext {
   count(name: string, n?: number): void;
 }
 
+export type JobOptions = Readonly<Record<string, string>>;
+
+export interface CombineContext {
+  /** Job options given with `--set name=value` (and by prepare). */
+  readonly options: JobOptions;
+}
+
+export interface ReduceContext extends CombineContext {
+  /**
+   * Writes a record of the reducer's own instead of the return value: for jobs whose output
+   * keys are not their input keys (a ranking, say). Keys must come in increasing byte order
+   * within a reducer, and no two reducers may write the same key.
+   */
+  emit(key: string, value: unknown): void;
+}
+
+export interface PrepareInput {
+  /** The input files of the job's first stage (empty for a later stage of a chain). */
+  readonly files: readonly string[];
+  readonly reducers: number;
+  readonly options: JobOptions;
+}
+
 export interface JobDefinition<V = any, R = any> {
   input?: InputMode;
   map(value: string, emit: Emit, ctx: MapContext): void;
-  combine?(key: string, values: V[]): V;
-  reduce(key: string, values: V[]): R;
-  partition?(key: string, reducers: number): number;
+  combine?(key: string, values: V[], ctx: CombineContext): V;
+  reduce(key: string, values: V[], ctx: ReduceContext): R;
+  partition?(key: string, reducers: number, options: JobOptions): number;
   reducers?: number;
+  /** Runs once in `mr run` before submitting; the options it returns join the job's options. */
+  prepare?(input: PrepareInput): Record<string, string> | Promise<Record<string, string>>;
 }
 
 /** Adds types to a job definition; at run time it returns the object unchanged. */
@@ -39,7 +64,7 @@ export function jobProblem(candidate: unknown): string | undefined {
   const job = candidate as Record<string, unknown>;
   const missing = ['map', 'reduce'].filter((name) => typeof job[name] !== 'function');
   if (missing.length > 0) return `its default export has no ${missing.join(' and no ')} function`;
-  for (const name of ['combine', 'partition']) {
+  for (const name of ['combine', 'partition', 'prepare']) {
     if (job[name] !== undefined && typeof job[name] !== 'function') return `its ${name} is not a function`;
   }
   if (job.input !== undefined && !INPUT_MODES.includes(job.input as InputMode)) {

@@ -1,5 +1,5 @@
 // Which reducer a key goes to: the job's own partition function, or a stable hash of the key.
-import type { JobDefinition } from './job.ts';
+import type { JobDefinition, JobOptions } from './job.ts';
 
 /** FNV-1a (32-bit) over the key's UTF-8 bytes: stable across runs, processes and platforms. */
 export function hashKey(key: string): number {
@@ -37,11 +37,11 @@ export function defaultPartition(key: string, reducers: number): number {
 export type Partitioner = (key: string) => number;
 
 /** Binds a job's partitioning to a reducer count, checking what a user function returns. */
-export function makePartitioner(job: Pick<JobDefinition, 'partition'>, reducers: number): Partitioner {
+export function makePartitioner(job: Pick<JobDefinition, 'partition'>, reducers: number, options: JobOptions = {}): Partitioner {
   const own = job.partition;
   if (!own) return (key) => hashKey(key) % reducers;
   return (key) => {
-    const r = own(key, reducers);
+    const r = own.call(job, key, reducers, options);
     if (!Number.isInteger(r) || r < 0 || r >= reducers) {
       throw new Error(`partition(${JSON.stringify(key)}, ${reducers}) returned ${String(r)}; it must be a whole number from 0 to ${reducers - 1}`);
     }

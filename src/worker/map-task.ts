@@ -31,16 +31,18 @@ export interface AttemptResult {
 export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store: MapOutputStore, signal: AbortSignal): Promise<AttemptResult> {
   const { spec, split } = attempt;
   const counters: Counters = {};
-  const buffer = new EmitBuffer(job.combine?.bind(job));
+  const combineCtx = { options: spec.options ?? {} };
+  const combine = job.combine ? (key: string, values: unknown[]) => job.combine!(key, values, combineCtx) : undefined;
+  const buffer = new EmitBuffer(combine);
   const outputId = attempt.attemptId;
   const dir = await store.create(outputId);
   const spills: string[][] = [];
   const spill = async (): Promise<void> => {
     const spillDir = join(dir, `spill-${spills.length}`);
     await mkdir(spillDir);
-    spills.push(await writePartitions(spillDir, drain()));
+    spills.push((await writePartitions(spillDir, drain())).paths);
   };
-  const partitioner = makePartitioner(job, spec.reducers);
+  const partitioner = makePartitioner(job, spec.reducers, spec.options ?? {});
   const drain = (): SortedGroups[] => guard('partition', split.path, () => buffer.drain(partitioner, spec.reducers));
   const ctx = mapContext(spec, split.path, counters);
   const emit = (key: string, value: unknown): void => {
@@ -67,8 +69,13 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
     }
   }
   counters[COUNTER.mapOutputRecords] = buffer.records;
-  const partitionBytes = await finish(dir, spills, drain, guard.bind(null, 'combine', split.path), job, spec.reducers);
+  const guardedCombine = combine && ((key: string, values: unknown[]) => guard('combine', split.path, () => combine(key, values)));
+  const { bytes: partitionBytes, records } = await finish(dir, spills, drain, guardedCombine, spec.reducers);
   counters[COUNTER.spills] = spills.length;
+  if (combine) {
+    counters[COUNTER.combineInputRecords] = buffer.records;  // what the combiner saved: these in, ...
+    counters[COUNTER.combineOutputRecords] = records;        // ... these out to the shuffle
+  }
   return { outputId, counters, partitionBytes };
 }
 
@@ -92,10 +99,10 @@ function mapContext(spec: JobSpec, file: string, counters: Counters): MapContext
   };
 }
 
-type Record = [string | undefined, string];
+type InputRecord = [string | undefined, string];
 
 /** The split's records as [key, value] batches: lines, key<TAB>value records, or the whole file. */
-async function* readRecords(mode: string, split: InputSplit, counters: Counters): AsyncGenerator<Record[]> {
+async function* readRecords(mode: string, split: InputSplit, counters: Counters): AsyncGenerator<InputRecord[]> {
   if (mode === 'file') {
     const bytes = await readFile(split.path);
     counters[COUNTER.mapInputBytes] = bytes.length;
@@ -108,7 +115,7 @@ async function* readRecords(mode: string, split: InputSplit, counters: Counters)
   for await (const batch of readLineBatches(split.path, split.start, split.end)) {
     bytes += batch.bytes;
     records += batch.lines.length;
-    yield batch.lines.map((line): Record => {
+    yield batch.lines.map((line): InputRecord => {
       if (mode !== 'records') return [undefined, line];
       const tab = line.indexOf('\t');
       return tab < 0 ? [line, ''] : [line.slice(0, tab), line.slice(tab + 1)];
@@ -118,9 +125,10 @@ async function* readRecords(mode: string, split: InputSplit, counters: Counters)
   counters[COUNTER.mapInputRecords] = records;
 }
 
-/** Writes each partition's sorted groups as one run file; returns the paths, by partition. */
-async function writePartitions(dir: string, partitions: SortedGroups[]): Promise<string[]> {
+/** Writes each partition's sorted groups as one run file; returns the paths, by partition, and the record count. */
+async function writePartitions(dir: string, partitions: SortedGroups[]): Promise<{ paths: string[]; records: number }> {
   const paths: string[] = [];
+  let records = 0;
   for (let r = 0; r < partitions.length; r++) {
     const path = join(dir, `r-${r}`);
     const out = await RunWriter.create(path);
@@ -131,32 +139,35 @@ async function writePartitions(dir: string, partitions: SortedGroups[]): Promise
       }
     }
     await out.close();
+    records += out.records;
     paths.push(path);
   }
-  return paths;
+  return { paths, records };
 }
 
 /** Leaves the final r-N files in dir: straight from memory, or by merging the spilled runs. */
 async function finish(
   dir: string, spills: string[][], drain: () => SortedGroups[],
-  guardCombine: (fn: () => unknown) => unknown, job: JobDefinition, reducers: number,
-): Promise<number[]> {
+  combine: ((key: string, values: unknown[]) => unknown) | undefined, reducers: number,
+): Promise<{ bytes: number[]; records: number }> {
   if (spills.length === 0) {
-    const paths = await writePartitions(dir, drain());
-    return Promise.all(paths.map(fileSize));
+    const { paths, records } = await writePartitions(dir, drain());
+    return { bytes: await Promise.all(paths.map(fileSize)), records };
   }
   const lastDir = join(dir, `spill-${spills.length}`);
   await mkdir(lastDir);
-  spills.push(await writePartitions(lastDir, drain()));
+  spills.push((await writePartitions(lastDir, drain())).paths);
   const bytes: number[] = [];
+  let records = 0;
   for (let r = 0; r < reducers; r++) {
     const target = join(dir, `r-${r}`);
-    const combine = job.combine ? (key: string, values: unknown[]) => guardCombine(() => job.combine!(key, values)) : undefined;
-    bytes.push(await mergeRunsInto(spills.map((paths) => paths[r]), `${target}.tmp`, combine));
+    const merged = await mergeRunsInto(spills.map((paths) => paths[r]), `${target}.tmp`, combine);
+    bytes.push(merged.bytes);
+    records += merged.records;
     await rename(`${target}.tmp`, target);
   }
   await Promise.all(spills.map((_, i) => rm(join(dir, `spill-${i}`), { recursive: true, force: true })));
-  return bytes;
+  return { bytes, records };
 }
 
 async function fileSize(path: string): Promise<number> {

@@ -4,7 +4,8 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { COUNTER, type Counters } from '../core/counters.ts';
-import type { JobDefinition } from '../core/job.ts';
+import type { JobDefinition, JobOptions } from '../core/job.ts';
+import { compareKeys } from '../core/key-order.ts';
 import { groupSorted, mergeSorted } from '../core/kway-merge.ts';
 import { formatValue, partFileName } from '../core/record-codec.ts';
 import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
@@ -41,7 +42,7 @@ export async function runReduceTask(job: JobDefinition, attempt: ReduceAttempt, 
     const target = join(attempt.spec.outputDir, partFileName(attempt.partition));
     const temp = join(attempt.spec.outputDir, `.${partFileName(attempt.partition)}.${attempt.attemptId}.tmp`);
     try {
-      await reduceInto(job, runs, temp, counters);
+      await reduceInto(job, runs, temp, counters, attempt.spec.options ?? {});
       if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
       if (!(await io.commit(attempt.attemptId))) throw new TaskError(`attempt ${attempt.attemptId} may not commit: another attempt did, or the job ended`);
       await rename(temp, target);
@@ -105,23 +106,53 @@ async function download(chunks: AsyncIterable<Buffer>, path: string): Promise<nu
   return bytes;
 }
 
-async function reduceInto(job: JobDefinition, runs: string[], path: string, counters: Counters): Promise<void> {
+async function reduceInto(job: JobDefinition, runs: string[], path: string, counters: Counters, options: JobOptions): Promise<void> {
   const out = await TextWriter.create(path);
+  const own = new OwnRecords();
+  const ctx = { options, emit: (key: string, value: unknown) => own.add(key, value) };
   let groups = 0;
+  let records = 0;
   try {
     await groupSorted(mergeSorted(runs.map(runSource), byKey), (key, values) => {
       groups++;
       let result: unknown;
       try {
-        result = job.reduce(key, values);
+        result = job.reduce(key, values, ctx);
       } catch (error) {
         throw new TaskError(`reduce threw on key ${JSON.stringify(key.slice(0, 100))}: ${oneLine(error)}`);
       }
-      return out.write(key + '\t' + formatValue(result) + '\n');
+      const lines = own.take();
+      records += lines === undefined ? 1 : own.count;
+      return out.write(lines ?? key + '\t' + formatValue(result) + '\n');
     });
   } finally {
     counters[COUNTER.reduceOutputBytes] = await out.close(true);
   }
   counters[COUNTER.reduceInputGroups] = groups;
-  counters[COUNTER.reduceOutputRecords] = groups;
+  counters[COUNTER.reduceOutputRecords] = records;
+}
+
+/** Records a reduce wrote itself with ctx.emit, checked to stay in increasing byte order. */
+class OwnRecords {
+  private lines: string[] = [];
+  private last: string | undefined;
+  count = 0;
+
+  add(key: string, value: unknown): void {
+    if (typeof key !== 'string') throw new TypeError(`emit: the key must be a string, got ${typeof key}`);
+    if (this.last !== undefined && compareKeys(key, this.last) <= 0) {
+      throw new TypeError(`emit: key ${JSON.stringify(key)} does not come after ${JSON.stringify(this.last)}; a reducer's keys must increase`);
+    }
+    this.last = key;
+    this.lines.push(key + '\t' + formatValue(value) + '\n');
+  }
+
+  /** The lines emitted since the last take, or undefined when the reduce emitted none. */
+  take(): string | undefined {
+    if (this.lines.length === 0) return undefined;
+    const text = this.lines.join('');
+    this.count = this.lines.length;
+    this.lines = [];
+    return text;
+  }
 }

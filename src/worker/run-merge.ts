@@ -6,8 +6,8 @@ import { RunWriter, runSource } from '../storage/run-file.ts';
 
 export const byKey = (a: KeyValue, b: KeyValue): number => compareKeys(a[0], b[0]);
 
-/** Merges the runs into target and returns its size in bytes. */
-export async function mergeRunsInto(runs: string[], target: string, combine?: (key: string, values: unknown[]) => unknown): Promise<number> {
+/** Merges the runs into target; returns its size in bytes and its record count. */
+export async function mergeRunsInto(runs: string[], target: string, combine?: (key: string, values: unknown[]) => unknown): Promise<{ bytes: number; records: number }> {
   const out = await RunWriter.create(target);
   const merged = mergeSorted(runs.map(runSource), byKey);
   if (combine) {
@@ -20,5 +20,5 @@ export async function mergeRunsInto(runs: string[], target: string, combine?: (k
       }
     }
   }
-  return out.close();
+  return { bytes: await out.close(), records: out.records };
 }
