@@ -36,6 +36,29 @@ describe('mr run --master and the operations commands', () => {
     expect(text.stdout).toContain(jobId);
   });
 
+  it('runs a chain on the daemons; status shows the stage it is in', async () => {
+    const out = join(dir, 'chain');
+    const follower = startMr(['run', 'jobs/wordcount.ts', join(FIXTURES, 'slow-combine.ts'), '--input', BOOKS, '--output', out,
+      '--master', cluster.address, '--reducers', '2', '--quiet']);
+    const result = finished(follower);
+    let stderr = '';
+    const jobId = await new Promise<string>((resolve) => follower.stderr!.on('data', (d) => {
+      stderr += d;
+      const m = /^job (\S+)$/m.exec(stderr);
+      if (m) resolve(m[1]);
+    }));
+    let sawStage2 = false;
+    for (let i = 0; i < 200 && !sawStage2; i++) {
+      const job = JSON.parse((await mr('status', jobId, '--json')).stdout).jobs[0];
+      expect(job.stageCount).toBe(2);
+      sawStage2 = job.stage === 2;
+      if (job.state !== 'running' && job.state !== 'queued') break;
+    }
+    expect(sawStage2).toBe(true);
+    expect((await result).code).toBe(0);
+    expect(recordsOf(await readParts(out))).toEqual(referenceWordCount(inputFiles(BOOKS)));
+  });
+
   it('logs show every attempt of a failing task, its error and what the job printed', async () => {
     const r = await mr('run', join(FIXTURES, 'throws-in-map.ts'), '--input', BOOKS, '--output', join(dir, 'failing'), '--quiet');
     expect(r.code).toBe(1);
