@@ -16,6 +16,8 @@ export interface FaultCluster {
   workers: ChildProcess[];
   /** Worker pids, in start order; scenarios fault workers[0]. */
   workerPids: number[];
+  /** How often each worker has registered: more than once means the master presumed it dead. */
+  registrations(): number[];
   stop(): Promise<void>;
 }
 
@@ -54,9 +56,9 @@ function startWorker(dir: string, address: string, index: number): ChildProcess 
   return worker;
 }
 
-function hasRegistered(dir: string, index: number): boolean {
+function registrationCount(dir: string, index: number): number {
   const file = join(dir, `worker-${index}.log`);
-  return existsSync(file) && readFileSync(file, 'utf8').includes('"msg":"registered"');
+  return existsSync(file) ? readFileSync(file, 'utf8').split('"msg":"registered"').length - 1 : 0;
 }
 
 /**
@@ -69,7 +71,7 @@ async function awaitRegistration(dir: string, workers: ChildProcess[]): Promise<
   for (;;) {
     const dead = workers.findIndex((w) => w.exitCode !== null || w.signalCode !== null);
     if (dead !== -1) throw new Error(`mr worker ${dead} exited at start; see ${dir}/worker-${dead}.log`);
-    if (workers.every((_, i) => hasRegistered(dir, i))) return;
+    if (workers.every((_, i) => registrationCount(dir, i) > 0)) return;
     if (Date.now() > deadline) return progress(`warning: not every worker logged "registered" within 30 s; going on`);
     await sleep(50);
   }
@@ -87,7 +89,8 @@ export async function startFaultCluster(dir: string, workerCount: number, master
     await stop();
     throw error;
   }
-  return { address, master, workers, workerPids: workers.map((w) => w.pid as number), stop };
+  const registrations = (): number[] => workers.map((_, i) => registrationCount(dir, i));
+  return { address, master, workers, workerPids: workers.map((w) => w.pid as number), registrations, stop };
 }
 
 /** True while the child has neither exited nor been killed. */

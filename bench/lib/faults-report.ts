@@ -22,6 +22,8 @@ export interface ScenarioRun {
   outputNote: string;
   /** Set when the job's counters differ from the fault-free run's (they should not). */
   countersNote?: string;
+  /** Times the master presumed a live worker dead (it missed heartbeats) and it re-registered. */
+  reRegistrations: number;
   fault: FaultRecord;
   error?: string;
   detail: Record<string, unknown>;
@@ -57,6 +59,7 @@ function rowNotes(runs: ScenarioRun[], engineSeconds: number | null, baseEngine:
   if (engineSeconds !== null) notes.add(`engine ${engineSeconds.toFixed(1)} s${engineRatio}`);
   for (const run of runs) {
     if (run.fault.note) notes.add(run.fault.note);
+    if (run.reRegistrations > 0) notes.add(`LIVE WORKER PRESUMED DEAD ${run.reRegistrations}x (re-registered)`);
     if (!run.ok) notes.add(`FAILED: ${run.error ?? 'unknown'}`);
     if (run.output === 'MISMATCH' || run.output === 'unchecked') notes.add(run.outputNote);
     if (run.countersNote) notes.add(run.countersNote);

@@ -9,7 +9,7 @@ import { readOutput, runJob, type JobProgress, type JobRun } from './faults-run.
 import { progress } from './progress.ts';
 
 /** The same on every master, so a dead worker is noticed within 2 s in every scenario alike. */
-export const WORKER_TIMEOUT_MS = 2000;
+export const DEFAULT_WORKER_TIMEOUT_MS = 2000;
 
 export interface Scenario {
   id: string;
@@ -31,6 +31,7 @@ export interface RunSettings {
   workers: number;
   splitMib: number;
   timeoutMs: number;
+  workerTimeoutMs: number;
 }
 
 /** Progress on stderr when the phase changes, and otherwise every 5 s. */
@@ -46,10 +47,18 @@ function progressPrinter(): (p: JobProgress) => void {
 }
 
 /** Runs one scenario on its own fresh cluster; returns the run and its concatenated output. */
-export async function runScenario(scenario: Scenario, settings: RunSettings): Promise<{ job: JobRun; fault: FaultRecord; output?: Buffer }> {
+export interface ScenarioResult {
+  job: JobRun;
+  fault: FaultRecord;
+  output?: Buffer;
+  /** Times a worker came back after the master had presumed it dead (missed heartbeats). */
+  reRegistrations: number;
+}
+
+export async function runScenario(scenario: Scenario, settings: RunSettings): Promise<ScenarioResult> {
   const dir = makeScratchDir('mr-bench-faults-');
   try {
-    const cluster = await startFaultCluster(dir, settings.workers, ['--worker-timeout-ms', String(WORKER_TIMEOUT_MS)]);
+    const cluster = await startFaultCluster(dir, settings.workers, ['--worker-timeout-ms', String(settings.workerTimeoutMs)]);
     const fault = scenario.fault(cluster);
     const printer = progressPrinter();
     let job: JobRun;
@@ -66,7 +75,9 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
       record = await fault.finish();
       await cluster.stop();
     }
-    return { job, fault: record, output: job.ok ? readOutput(job.summary, join(dir, 'output')) : undefined };
+    const reRegistrations = cluster.registrations().reduce((total, n) => total + Math.max(0, n - 1), 0);
+    if (reRegistrations > 0) progress(`!!! the master presumed a live worker dead ${reRegistrations} time(s): it re-registered`);
+    return { job, fault: record, output: job.ok ? readOutput(job.summary, join(dir, 'output')) : undefined, reRegistrations };
   } finally {
     removeScratchDir(dir);
   }
@@ -105,7 +116,8 @@ export function checkCounters(job: JobRun, reference: Record<string, number> | u
 const sum = (job: JobRun, pick: (s: NonNullable<NonNullable<JobRun['summary']>['stages']>[number]) => number): number | null =>
   job.summary?.stages ? job.summary.stages.reduce((total, s) => total + pick(s), 0) : null;
 
-export function toScenarioRun(scenario: Scenario, repeat: number, job: JobRun, fault: FaultRecord, check: ReturnType<typeof checkOutput>): ScenarioRun {
+export function toScenarioRun(scenario: Scenario, repeat: number, result: ScenarioResult, check: ReturnType<typeof checkOutput>): ScenarioRun {
+  const { job, fault, reRegistrations } = result;
   return {
     scenario: scenario.id, label: scenario.label, repeat, ok: job.ok,
     wallSeconds: job.ok ? job.wallSeconds : null,
@@ -115,7 +127,7 @@ export function toScenarioRun(scenario: Scenario, repeat: number, job: JobRun, f
     reduceAttempts: sum(job, (s) => s.reduceAttempts),
     backupAttempts: sum(job, (s) => s.backupAttempts),
     failedAttempts: sum(job, (s) => s.failedAttempts),
-    ...check, fault, error: job.error,
+    ...check, fault, reRegistrations, error: job.error,
     detail: { jobId: job.jobId, speculation: scenario.speculation, polls: job.polls, stages: job.summary?.stages, processes: job.summary?.processes, ...(job.ok ? {} : { stderrTail: job.stderrTail }) },
   };
 }

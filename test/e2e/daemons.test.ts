@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
-import { BOOKS, FIXTURES, finished, readParts, recordsOf, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
+import { BOOKS, FIXTURES, finished, readParts, recordsOf, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles, referenceWordCount } from '../helpers/reference.ts';
 
 let dir: string;
@@ -41,12 +41,7 @@ describe('mr run --master and the operations commands', () => {
     const follower = startMr(['run', 'jobs/wordcount.ts', join(FIXTURES, 'slow-combine.ts'), '--input', BOOKS, '--output', out,
       '--master', cluster.address, '--reducers', '2', '--quiet']);
     const result = finished(follower);
-    let stderr = '';
-    const jobId = await new Promise<string>((resolve) => follower.stderr!.on('data', (d) => {
-      stderr += d;
-      const m = /^job (\S+)$/m.exec(stderr);
-      if (m) resolve(m[1]);
-    }));
+    const [, jobId] = await stderrMatch(follower, /^job (\S+)$/m);
     let sawStage2 = false;
     for (let i = 0; i < 200 && !sawStage2; i++) {
       const job = JSON.parse((await mr('status', jobId, '--json')).stdout).jobs[0];
@@ -79,12 +74,7 @@ describe('mr run --master and the operations commands', () => {
     const out = join(dir, 'killed');
     const follower = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', BOOKS, '--output', out, '--master', cluster.address, '--quiet']);
     const result = finished(follower);
-    let stderr = '';
-    const jobId = await new Promise<string>((resolve) => follower.stderr!.on('data', (d) => {
-      stderr += d;
-      const m = /^job (\S+)$/m.exec(stderr);
-      if (m) resolve(m[1]);
-    }));
+    const [, jobId] = await stderrMatch(follower, /^job (\S+)$/m);
     const kill = await mr('kill', jobId);
     expect(kill.code).toBe(0);
     expect(kill.stdout).toContain(`killed ${jobId}`);

@@ -29,6 +29,21 @@ export function finished(child: ChildProcess): Promise<MrResult> {
   return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
 
+/** Resolves with the first match of pattern in what the child has written to stderr so far. */
+export function stderrMatch(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  let stderr = '';
+  return new Promise((resolve) => {
+    const onData = (data: Buffer) => {
+      stderr += data;
+      const match = pattern.exec(stderr);
+      if (!match) return;
+      child.stderr?.off('data', onData);
+      resolve(match);
+    };
+    child.stderr?.on('data', onData);
+  });
+}
+
 export function runMr(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<MrResult> {
   return finished(startMr(args, options));
 }
