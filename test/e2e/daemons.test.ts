@@ -86,8 +86,21 @@ describe('mr run --master and the operations commands', () => {
     expect((await readdir(out)).filter((n) => n.startsWith('part-r-') || n === '_SUCCESS')).toEqual([]);
   });
 
-  it('an unknown job is a usage error; an unreachable master exits 3', async () => {
+  it('an unknown job is a usage error', async () => {
     expect((await mr('status', 'no-such-job')).code).toBe(2);
+  });
+
+  it('SIGTERM stops a worker and the master cleanly (exit 0)', async () => {
+    const worker = cluster.workers[1];
+    const workerExit = new Promise((resolve) => worker.once('exit', (code) => resolve(code)));
+    worker.kill('SIGTERM');
+    expect(await workerExit).toBe(0);
+    const masterExit = new Promise((resolve) => cluster.master.once('exit', (code) => resolve(code)));
+    cluster.master.kill('SIGTERM');
+    expect(await masterExit).toBe(0);
+  });
+
+  it('an unreachable master exits 3', async () => {
     const r = await runMr(['status', '--master', '127.0.0.1:1']);
     expect(r.code).toBe(3);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
