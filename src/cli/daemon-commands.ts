@@ -28,6 +28,7 @@ interface MasterArgs extends TokenArgs {
 function transportOf(name: string, token: string | undefined): Transport {
   const transport = createTransport(name, { token });
   if (!transport) throw new UsageError(`unknown --transport ${name}; available: ${transportNames().join(', ')}`);
+  if (!transport.capabilities.multiProcess) throw new UsageError(`--transport ${name} runs everything inside mr run; it has no daemons`);
   return transport;
 }
 

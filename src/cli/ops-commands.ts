@@ -1,6 +1,6 @@
 // `mr status`, `mr list`, `mr kill`, `mr logs`: ask a running master about its jobs.
 import { EXIT, MasterUnreachableError, MrError, oneLine } from '../errors.ts';
-import { isRetryable, isServiceError } from '../transport/grpc/call-policy.ts';
+import { isUnavailable, unavailableReason } from '../transport/unavailable.ts';
 import { createTransport, type MasterClient } from '../transport/index.ts';
 import type { AttemptLog, JobStatus } from '../transport/messages.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
@@ -18,8 +18,8 @@ async function withMaster<T>(args: OpsArgs, fn: (client: MasterClient) => Promis
   try {
     return await fn(client);
   } catch (error) {
-    if (error instanceof MrError || !isRetryable(error)) throw error;
-    const why = isServiceError(error) ? error.details.replace(/\s*Resolution note:.*$/, '') : oneLine(error);
+    if (error instanceof MrError || !isUnavailable(error)) throw error;
+    const why = unavailableReason(error);
     throw new MasterUnreachableError(`master ${args.master} unreachable (${why}); check that it runs and the address is right`);
   } finally {
     client.close();

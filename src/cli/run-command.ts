@@ -8,11 +8,12 @@ import { DEFAULTS } from '../config.ts';
 import { JobFailedError, MasterUnreachableError, MrError, oneLine } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { Master } from '../master/master.ts';
-import { isRetryable, isServiceError } from '../transport/grpc/call-policy.ts';
+import { isUnavailable, unavailableReason } from '../transport/unavailable.ts';
 import { createTransport, type MasterClient } from '../transport/index.ts';
 import type { JobStatus } from '../transport/messages.ts';
 import { Progress } from './progress.ts';
 import type { RunConfig } from './run-config.ts';
+import { InProcessWorkers } from './in-process-workers.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 export async function runJob(config: RunConfig, progress: Progress): Promise<JobStatus> {
@@ -27,11 +28,13 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Job
   const master = new Master({ log: createLogger({ component: 'master', file: join(workRoot, 'master.log') }) });
   const server = await transport.serveMaster(master, '127.0.0.1:0');
   let workersGone: string | undefined;
-  const pool = new WorkerPool({
-    count: config.workers, masterAddress: server.address, workRoot, transport: config.transport, token,
-    onWorkerDied: (pid) => master.workerProcessDied(pid), // no need to wait for missed heartbeats
-    onAllExited: (why) => (workersGone = why),
-  });
+  const pool = transport.capabilities.multiProcess
+    ? new WorkerPool({
+      count: config.workers, masterAddress: server.address, workRoot, transport: config.transport, token,
+      onWorkerDied: (pid) => master.workerProcessDied(pid), // no need to wait for missed heartbeats
+      onAllExited: (why) => (workersGone = why),
+    })
+    : new InProcessWorkers({ count: config.workers, masterAddress: server.address, workRoot, transport });
   const client = transport.connectMaster(server.address);
   try {
     await pool.start();
@@ -102,8 +105,8 @@ async function unreachableAs3<T>(config: RunConfig, call: () => Promise<T>): Pro
     return await call();
   } catch (error) {
     if (error instanceof MrError) throw error;
-    if (isRetryable(error)) {
-      const why = isServiceError(error) ? error.details.replace(/\s*Resolution note:.*$/, '') : oneLine(error);
+    if (isUnavailable(error)) {
+      const why = unavailableReason(error);
       throw new MasterUnreachableError(`master ${config.master ?? '(embedded)'} unreachable (${why}); check that it runs and the address is right`);
     }
     throw error;

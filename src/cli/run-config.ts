@@ -6,7 +6,7 @@ import { DEFAULTS, MIB } from '../config.ts';
 import type { JobDefinition, PrepareInput } from '../core/job.ts';
 import { InputNotFoundError, UsageError, oneLine } from '../errors.ts';
 import { checkOutputDir } from '../storage/output-dir.ts';
-import { transportNames } from '../transport/index.ts';
+import { createTransport, transportNames } from '../transport/index.ts';
 import type { JobSpec } from '../transport/messages.ts';
 import { loadJob } from '../worker/job-loader.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
@@ -46,6 +46,10 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   const transport = args.transport ?? DEFAULTS.transport;
   if (!transportNames().includes(transport)) {
     throw new UsageError(`unknown --transport ${transport}; available: ${transportNames().join(', ')}`);
+  }
+  const capabilities = createTransport(transport)!.capabilities;
+  if (args.master && !capabilities.multiHost) {
+    throw new UsageError(`--transport ${transport} runs master and workers in one process; it cannot submit to --master ${args.master}`);
   }
   const reducers = positiveInt('--reducers', args.reducers, DEFAULTS.reducers);
   const workers = positiveInt('--workers', args.workers, DEFAULTS.workers());

@@ -1,8 +1,10 @@
 // Registers the built-in backends; import this once before createTransport().
 import { registerTransport } from './transport.ts';
 import { createGrpcTransport } from './grpc/grpc-transport.ts';
+import { createMemoryTransport } from './memory/memory-transport.ts';
 
 registerTransport('grpc', createGrpcTransport);
+registerTransport('memory', createMemoryTransport);
 
 export { createTransport, transportNames } from './transport.ts';
 export type { Transport, MasterClient, WorkerClient, MasterService, WorkerService, Server } from './transport.ts';

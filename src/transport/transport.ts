@@ -36,6 +36,7 @@ export interface Server {
 
 export interface Capabilities {
   multiHost: boolean;            // master and workers may run on different machines
+  multiProcess: boolean;         // workers may be other processes (false: they live in the caller's process)
   sharedMemory: boolean;
   faultInjection: boolean;
 }

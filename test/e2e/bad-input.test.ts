@@ -66,6 +66,17 @@ describe('usage errors exit 2 and submit nothing', () => {
   });
 });
 
+describe('backend capabilities are checked before anything starts', () => {
+  it('the in-process memory backend cannot submit to a master nor run daemons', async () => {
+    const r = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', join(dir, 'o6'), '--transport', 'memory', '--master', '127.0.0.1:1']);
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /cannot submit to --master/);
+    const w = await runMr(['worker', '--master', '127.0.0.1:1', '--work-dir', join(dir, 'w'), '--transport', 'memory']);
+    expect(w.code).toBe(2);
+    expectOneLineError(w.stderr, /has no daemons/);
+  });
+});
+
 describe('job failures exit 1 and leave no output', () => {
   it('a map that throws names the error and the input file', async () => {
     const out = join(dir, 'failed');

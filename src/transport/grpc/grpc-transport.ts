@@ -28,7 +28,7 @@ export function createGrpcTransport(options: TransportOptions = {}): Transport {
   const token = options.token;
   return {
     name: 'grpc',
-    capabilities: { multiHost: true, sharedMemory: false, faultInjection: false },
+    capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: false },
     serveMaster: (handlers, listen) => serve(loadProto().Master.service, unaryHandlers(handlers, token), listen),
     serveWorker: (handlers, listen) => serve(loadProto().Worker.service, workerHandlers(handlers, token), listen),
     connectMaster: (address) => masterClient(address, token),
