@@ -1,6 +1,6 @@
 // The master's decisions as a pure state machine: jobs, stages, tasks, attempts and workers
 // change only through these methods, and time comes in as an argument (nowMs).
-import { addCounters, type Counters } from './counters.ts';
+import type { Counters } from './counters.ts';
 import type { Split } from './splits.ts';
 import { DEFAULT_SPECULATION, phaseTasks, pickBackup, pickPending, type SpeculationOptions } from './speculation.ts';
 import {
@@ -163,7 +163,7 @@ export class Scheduler {
     for (const loser of task.running.keys()) this.attempts.delete(loser); // cancelled at their next heartbeat
     task.running.clear();
     if (task.kind === 'map') task.output = { workerId: attempt.workerId, outputId };
-    addCounters(stage.counters, counters);
+    task.counters = counters;
     const phase = phaseOf(stage);
     if (phase !== 'map' && stage.mapDoneMs === undefined) stage.mapDoneMs = nowMs;
     if (phase === 'commit') {
@@ -215,7 +215,7 @@ export class Scheduler {
     task.state = 'done';
     task.doneMs = nowMs;
     task.output = output;
-    addCounters(stage.counters, counters);
+    task.counters = counters;
     if (phaseOf(stage) !== 'map') stage.mapDoneMs ??= nowMs;
     if (phaseOf(stage) === 'commit') stage.reduceDoneMs ??= nowMs;
   }

@@ -1,6 +1,6 @@
 // The task records of one stage and the transitions of a single task; no I/O, no clock.
 import type { Split } from './splits.ts';
-import type { Counters } from './counters.ts';
+import { addCounters, type Counters } from './counters.ts';
 
 export type TaskKind = 'map' | 'reduce';
 export type TaskState = 'pending' | 'running' | 'done';
@@ -35,6 +35,7 @@ export interface TaskRecord {
   lastError?: string;
   running: Map<string, AttemptRecord>;
   output?: MapOutputRef;
+  counters?: Counters;           // of the committed attempt; gone again if its output is lost
   committer?: string;            // the one attempt allowed to put its output in place
   doneMs?: number;
 }
@@ -47,7 +48,6 @@ export interface StageRecord {
   startedMs: number;
   mapDoneMs?: number;
   reduceDoneMs?: number;
-  counters: Counters;
   failedAttempts: number;
   backupAttempts: number;
 }
@@ -63,10 +63,16 @@ export function newStage(stage: number, splits: Split[], reducers: number, nowMs
     maps: splits.map((_, i) => newTask('map', i)),
     reduces: Array.from({ length: reducers }, (_, i) => newTask('reduce', i)),
     startedMs: nowMs,
-    counters: {},
     failedAttempts: 0,
     backupAttempts: 0,
   };
+}
+
+/** The stage's counters: the sum over its committed tasks, so a task run again is not counted twice. */
+export function stageCounters(stage: StageRecord): Counters {
+  const sum: Counters = {};
+  for (const task of [...stage.maps, ...stage.reduces]) if (task.state === 'done' && task.counters) addCounters(sum, task.counters);
+  return sum;
 }
 
 export function countDone(tasks: readonly TaskRecord[]): number {

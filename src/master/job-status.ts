@@ -1,6 +1,6 @@
 // Builds the JobStatus message (what `mr status` and `mr run` show) from the scheduler's records.
 import { Scheduler, type JobRecord } from '../core/scheduler.ts';
-import { phaseOf, type TaskRecord } from '../core/task-table.ts';
+import { phaseOf, stageCounters, type TaskRecord } from '../core/task-table.ts';
 import type * as M from '../transport/messages.ts';
 
 export function jobStatus(
@@ -13,7 +13,7 @@ export function jobStatus(
     return {
       ...Scheduler.progress(stage),
       elapsedMs: end - stage.startedMs,
-      counters: { ...stage.counters },
+      counters: stageCounters(stage),
       mapPhaseMs: (stage.mapDoneMs ?? end) - stage.startedMs,
       reducePhaseMs: stage.mapDoneMs === undefined ? 0 : end - stage.mapDoneMs,
       failedAttempts: stage.failedAttempts,

@@ -1,6 +1,7 @@
 // Replaying the master's journal rebuilds jobs, stages and committed tasks, and says what is left to do.
 import { describe, expect, it } from 'vitest';
 import { Scheduler } from '../../src/core/scheduler.ts';
+import { stageCounters } from '../../src/core/task-table.ts';
 import type { JournalRecord } from '../../src/master/journal.ts';
 import { replay, type RecoveredState } from '../../src/master/recovery.ts';
 import type { JobSpec } from '../../src/transport/messages.ts';
@@ -30,7 +31,7 @@ describe('journal replay', () => {
     const stage = scheduler.jobs.get('j')!.stages[0];
     expect(stage.maps.map((m) => m.state)).toEqual(['pending', 'done', 'pending']);
     expect(stage.maps[1].output).toEqual({ workerId: 'w1', outputId: 'o1' });
-    expect(stage.counters).toEqual({ n: 5 });
+    expect(stageCounters(stage)).toEqual({ n: 5 });
     expect(state.workerAddresses.get('w1')).toBe('127.0.0.1:1');
     scheduler.setEpoch(2);
     expect(scheduler.assign('w1', 101)!.attemptId).toBe('j.s1.map-0.e2.a1'); // never an id of the previous run

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Scheduler, type Assignment, type SchedulerEvent } from '../../src/core/scheduler.ts';
 import type { Split } from '../../src/core/splits.ts';
+import { stageCounters } from '../../src/core/task-table.ts';
 
 // As in the master's defaults, an attempt's lease outlasts the worker timeout.
 const LEASE = 3_000;
@@ -120,7 +121,7 @@ describe('Scheduler: success reports', () => {
     const a = mustAssign(s, 'w1');
     expect(s.succeed(a.attemptId, 'o', { n: 5 }, 1).accepted).toBe(true);
     expect(s.succeed(a.attemptId, 'o-again', { n: 5 }, 2).accepted).toBe(false);
-    expect(stage().counters).toEqual({ n: 5 });            // counted once
+    expect(stageCounters(stage())).toEqual({ n: 5 });            // counted once
     expect(stage().maps[0].output).toEqual({ workerId: 'w1', outputId: 'o' });
   });
 
@@ -137,7 +138,7 @@ describe('Scheduler: success reports', () => {
     expect(stage().maps[0].state).toBe('running');
     expect(s.succeed(fresh.attemptId, 'good', { n: 1 }, LEASE + 800).accepted).toBe(true);
     expect(stage().maps[0].output).toEqual({ workerId: 'w2', outputId: 'good' });
-    expect(stage().counters).toEqual({ n: 1 });
+    expect(stageCounters(stage())).toEqual({ n: 1 });
   });
 
   it('rejects reports of unknown attempts', () => {
@@ -198,6 +199,17 @@ describe('Scheduler: failures and retries', () => {
     const again = mustAssign(s, 'w2', 7);
     expect(again.kind).toBe('reduce');
     expect(again.mapOutputs![0]).toEqual({ workerId: 'w2', outputId: 'o0b' });
+  });
+
+  it('counts a map task that ran again after its output was lost once, not twice', () => {
+    const { s, stage } = setup({ maps: 1, reduces: 1 });
+    const m = mustAssign(s, 'w1', 1);
+    s.succeed(m.attemptId, 'o', { 'map.inputRecords': 10 }, 2);
+    s.loseWorker('w1');
+    const again = mustAssign(s, 'w2', 3);
+    expect(again.kind).toBe('map');
+    s.succeed(again.attemptId, 'o2', { 'map.inputRecords': 10 }, 4);
+    expect(stageCounters(stage())).toEqual({ 'map.inputRecords': 10 });
   });
 
   it('starts no backups for a job submitted without speculation', () => {
