@@ -4,6 +4,7 @@
 // node bin/tsx.mjs bench/faults.ts [--mib 256] [--workers 3] [--repeat 1] [--out bench/results]
 //   [--split-mib N] [--worker-timeout-ms 2000] [--timeout-s N]
 import { statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CORPUS_SEED, corpusCacheDir, ensureCorpus } from './lib/corpus.ts';
@@ -75,12 +76,16 @@ async function runAll(options: FaultOptions, settings: RunSettings): Promise<Sce
   for (let repeat = 1; repeat <= options.repeat; repeat++) {
     for (const scenario of SCENARIOS) {
       progress(`[${repeat}/${options.repeat}] ${scenario.label}: fresh cluster of ${options.workers} workers ...`);
+      // Other work on the machine skews the figures; the load before each run is kept to judge that.
+      const loadBefore = Number(loadavg()[0].toFixed(2));
       const result = await runScenario(scenario, settings);
       const { job, output } = result;
       const isReference = scenario.id === 'fault-free' && !reference && output !== undefined;
-      if (isReference) [reference, referenceCounters] = [output, job.summary?.stages?.[0]?.counters];
+      if (isReference) reference = output;
+      // Counters of a run where a live worker was presumed dead include rerun work: no reference.
+      if (scenario.id === 'fault-free' && job.ok && result.reRegistrations === 0) referenceCounters ??= job.summary?.stages?.[0]?.counters;
       const check = isReference ? { output: 'reference' as const, outputNote: `reference output (${output.length} bytes)` } : checkOutput(output, reference);
-      const run = { ...toScenarioRun(scenario, repeat, result, check), countersNote: checkCounters(job, referenceCounters) };
+      const run = { ...toScenarioRun(scenario, repeat, result, check), ...checkCounters(job, referenceCounters), loadBefore };
       if (!run.ok) progress(`!!! ${scenario.label} FAILED: ${run.error}\n    ${job.stderrTail.split('\n').join('\n    ')}`);
       runs.push(run);
       progress(describe(run));
@@ -97,8 +102,8 @@ function notes(options: FaultOptions, runs: ScenarioRun[]): string[] {
     presumedDead(runs),
     `seconds: wall time of \`mr run --master\` (submit to result, with its own start-up), median of ${options.repeat} run(s) each; engine: the job's elapsedMs.`,
     `killed: worker 0 of ${options.workers} gets SIGKILL when a status poll (every 200 ms) first sees mapDone >= mapTotal/2; its finished map outputs die with it and are run again. Google killed 200 of 1746 workers; here it is 1 of ${options.workers}.`,
-    'slow: worker 0 runs 10 ms of every 100 ms (SIGCONT, 10 ms, SIGSTOP, 90 ms) from submission to the end; it also serves its map outputs that slowly. Google\'s +44% is their sort with backup tasks disabled, on a cluster with its usual stragglers, not one slowed machine.',
-    `machine: ${machine.cores} cores (${machine.cpuModel}) for master + ${options.workers} workers + client, so workers share CPU and a stopped worker frees some for the others.`,
+    'slow: worker 0 runs 10 ms of every 100 ms (SIGCONT, 10 ms, SIGSTOP, 90 ms) from submission to the end (timers overshoot, so it runs a little more: the share measured is in the notes); it also serves its map outputs that slowly. Google\'s +44% is their sort with backup tasks disabled, on a cluster with its usual stragglers, not one slowed machine.',
+    `machine: ${machine.cores} cores (${machine.cpuModel}) for master + ${options.workers} workers + client, so workers share CPU and a stopped worker frees some for the others; 1-minute load average before each run: ${runs.map((r) => r.loadBefore).join(', ')}.`,
     mismatches === 0 ? 'Every successful run wrote output byte-identical to the fault-free run.' : `!!! ${mismatches} run(s) wrote output that DIFFERS from the fault-free run.`,
   ];
 }

@@ -79,7 +79,7 @@ export function slowDown(pid: number, runMs = 10, periodMs = 100): Fault {
       await loop;
       signal(pid, 'SIGCONT');
       const share = runningMs / Math.max(1, performance.now() - began);
-      const note = `worker ran ${(share * 100).toFixed(1)}% of the time (${runMs}/${periodMs} ms duty cycle)`;
+      const note = `worker ran ${(share * 100).toFixed(1)}% of the time`;
       return { kind: 'slow', note, runMs, periodMs, cycles, measuredRunShare: share };
     },
   };

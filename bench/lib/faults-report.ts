@@ -22,8 +22,12 @@ export interface ScenarioRun {
   outputNote: string;
   /** Set when the job's counters differ from the fault-free run's (they should not). */
   countersNote?: string;
+  /** counter -> [this run, fault-free run], for the counters that differ. */
+  countersDiff?: Record<string, [number | null, number | null]>;
   /** Times the master presumed a live worker dead (it missed heartbeats) and it re-registered. */
   reRegistrations: number;
+  /** The machine's 1-minute load average just before the run. */
+  loadBefore?: number;
   fault: FaultRecord;
   error?: string;
   detail: Record<string, unknown>;
@@ -52,20 +56,23 @@ const numbers = (values: (number | null)[]): number[] => values.filter((v): v is
 const listed = (runs: ScenarioRun[], pick: (r: ScenarioRun) => number | null): string =>
   runs.map((r) => (pick(r) === null ? '–' : String(pick(r)))).join(', ');
 
+/** The distinct values, in order: repeats of a scenario mostly say the same. */
+const distinct = (values: (string | undefined)[]): string[] => [...new Set(values.filter((v): v is string => !!v))];
+
 function rowNotes(runs: ScenarioRun[], engineSeconds: number | null, baseEngine: number | null): string {
-  const notes = new Set<string>();
+  const notes: string[] = [];
   // The engine's own time leaves out the client's start-up, which is the same in every scenario.
   const engineRatio = engineSeconds !== null && baseEngine ? ` (${(engineSeconds / baseEngine).toFixed(2)}x)` : '';
-  if (engineSeconds !== null) notes.add(`engine ${engineSeconds.toFixed(1)} s${engineRatio}`);
-  for (const run of runs) {
-    if (run.fault.note) notes.add(run.fault.note);
-    if (run.reRegistrations > 0) notes.add(`LIVE WORKER PRESUMED DEAD ${run.reRegistrations}x (re-registered)`);
-    if (!run.ok) notes.add(`FAILED: ${run.error ?? 'unknown'}`);
-    if (run.output === 'MISMATCH' || run.output === 'unchecked') notes.add(run.outputNote);
-    if (run.countersNote) notes.add(run.countersNote);
-  }
-  if (runs.every((r) => r.output === 'matches' || r.output === 'reference')) notes.add('output identical');
-  return [...notes].join('; ');
+  if (engineSeconds !== null) notes.push(`engine ${engineSeconds.toFixed(1)} s${engineRatio}`);
+  const faults = distinct(runs.map((r) => r.fault.note));
+  if (faults.length > 0) notes.push(faults.join(' / '));
+  const presumed = runs.filter((r) => r.reRegistrations > 0).map((r) => `${r.reRegistrations}x`);
+  if (presumed.length > 0) notes.push(`LIVE WORKER PRESUMED DEAD and re-registered: ${presumed.join(', ')}`);
+  notes.push(...distinct(runs.map((r) => (r.ok ? undefined : `FAILED: ${r.error ?? 'unknown'}`))));
+  notes.push(...distinct(runs.map((r) => (r.output === 'MISMATCH' || r.output === 'unchecked' ? r.outputNote : undefined))));
+  notes.push(...distinct(runs.map((r) => r.countersNote)));
+  if (runs.every((r) => r.output === 'matches' || r.output === 'reference')) notes.push('output identical');
+  return notes.join('; ');
 }
 
 export function summarize(runs: ScenarioRun[], order: { id: string; label: string }[]): ScenarioRow[] {

@@ -112,9 +112,10 @@ export async function runJob(request: JobRequest): Promise<JobRun> {
   const run: { jobId?: string; done: boolean; polls: number } = { done: false, polls: 0 };
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (data: Buffer) => (stdout += data.toString('utf8')));
-  child.stderr!.on('data', (data: Buffer) => {
-    stderr = (stderr + data.toString('utf8')).slice(-STDERR_KEEP_CHARS);
+  // Decoded as streams, so a character split across two chunks stays whole.
+  child.stdout!.setEncoding('utf8').on('data', (data: string) => (stdout += data));
+  child.stderr!.setEncoding('utf8').on('data', (data: string) => {
+    stderr = (stderr + data).slice(-STDERR_KEEP_CHARS);
     run.jobId ??= /^job (\S+)$/m.exec(stderr)?.[1];
   });
   const client = createTransport('grpc')!.connectMaster(request.address);
