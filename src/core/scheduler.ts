@@ -4,7 +4,7 @@ import type { Counters } from './counters.ts';
 import type { Split } from './splits.ts';
 import { DEFAULT_SPECULATION, phaseTasks, pickBackup, pickPending, type SpeculationOptions } from './speculation.ts';
 import {
-  assignableTasks, countDone, dropAttempt, newStage, phaseOf,
+  assignableTasks, countDone, dropAttempt, loseMapOutputs, newStage, phaseOf,
   type AttemptRecord, type MapOutputRef, type StageRecord, type TaskKind, type TaskRecord,
 } from './task-table.ts';
 
@@ -253,13 +253,7 @@ export class Scheduler {
     if (task.fetchFailures > FREE_FETCH_FAILURES) return this.fail(attemptId, error, nowMs);
     this.attempts.delete(attemptId);
     dropAttempt(task, attemptId);
-    for (const index of mapTasks) {
-      const map = stage.maps[index];
-      if (map?.state !== 'done') continue;
-      map.state = 'pending';
-      map.output = undefined;
-      stage.mapDoneMs = undefined;
-    }
+    loseMapOutputs(stage, (map) => mapTasks.includes(map.index));
     return [];
   }
 
@@ -315,13 +309,7 @@ export class Scheduler {
       if (job.state !== 'running' || job.awaitingStage) continue;
       const stage = job.stages[job.stages.length - 1];
       if (phaseOf(stage) === 'commit') continue;
-      for (const map of stage.maps) {
-        if (map.state === 'done' && map.output?.workerId === workerId) {
-          map.state = 'pending';
-          map.output = undefined;
-          stage.mapDoneMs = undefined;
-        }
-      }
+      loseMapOutputs(stage, (map) => map.output?.workerId === workerId);
     }
   }
 

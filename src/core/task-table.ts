@@ -100,6 +100,16 @@ export function assignableTasks(stage: StageRecord): TaskRecord[] {
   return tasks.filter((task) => task.state === 'pending');
 }
 
+/** Committed map outputs that are gone (their worker died, reducers cannot fetch them): those maps run again. */
+export function loseMapOutputs(stage: StageRecord, lost: (map: TaskRecord) => boolean): void {
+  for (const map of stage.maps) {
+    if (map.state !== 'done' || !lost(map)) continue;
+    map.state = 'pending';
+    map.output = undefined;
+    stage.mapDoneMs = undefined;
+  }
+}
+
 /** Drops an attempt; the task goes back to pending when no other attempt of it runs. */
 export function dropAttempt(task: TaskRecord, attemptId: string): void {
   task.running.delete(attemptId);
