@@ -101,6 +101,18 @@ describe('awkward input', () => {
     expect(recordsOf(await readParts(out))).toEqual(referenceWordCount([binary, empty]));
   });
 
+  it('keys beyond U+FFFF sort in UTF-8 byte order, not JavaScript string order', async () => {
+    const input = join(dir, 'astral.txt');
+    await writeFile(input, 'ＡＢＣ 𝒜𝒷𝒸 abc ﬁx 𝒜𝒷𝒸 zebra 日本\n');
+    const out = join(dir, 'astral-out');
+    const r = await runMr(['run', 'jobs/wordcount.ts', '--input', input, '--output', out, '--reducers', '1', '--quiet']);
+    expect(r.code).toBe(0);
+    const keys = (await readParts(out))[0].text.trim().split('\n').map((line) => line.split('\t')[0]);
+    const expected = [...referenceWordCount([input]).keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    expect(keys).toEqual(expected);
+    expect(keys.indexOf('ａｂｃ')).toBeLessThan(keys.indexOf('𝒜𝒷𝒸')); // U+FF41 (EF BD 81) before U+1D49C (F0 9D 92 9C)
+  });
+
   it('only empty input: one empty file per reducer', async () => {
     const empty = join(dir, 'only-empty.txt');
     await writeFile(empty, '');
