@@ -168,7 +168,7 @@ export class Master implements MasterService {
     if (!this.scheduler.workers.get(workerId)?.alive) return { retryAfterMs: 0 }; // it re-registers on heartbeat
     const assignment = this.scheduler.assign(workerId, this.now());
     if (!assignment) return undefined;
-    this.history.started(assignment, workerId, this.scheduler.isBackup(assignment.attemptId), Date.now());
+    this.history.started(assignment, workerId, this.scheduler.isBackup(assignment.attemptId), this.now());
     return { task: this.toTask(assignment) };
   }
 
@@ -221,7 +221,7 @@ export class Master implements MasterService {
     }
     this.outcomes.set(req.attemptId, accepted);
     const state = !req.ok ? 'failed' : accepted ? 'succeeded' : 'rejected';
-    this.history.finished(req.attemptId, state, req.error || (accepted || !req.ok ? '' : 'late or duplicate: another attempt committed, or the job ended'), req.log ?? '', Date.now());
+    this.history.finished(req.attemptId, state, req.error || (accepted || !req.ok ? '' : 'late or duplicate: another attempt committed, or the job ended'), req.log ?? '', this.now());
     this.wake();
     return { accepted };
   }

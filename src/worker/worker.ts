@@ -44,7 +44,7 @@ export class Worker {
   }
 
   async start(): Promise<void> {
-    await rm(this.options.workDir + '/map-out', { recursive: true, force: true });
+    await rm(this.store.root, { recursive: true, force: true }); // outputs of an earlier life of this worker are no one's now
     await mkdir(join(this.options.workDir, 'reduce-in'), { recursive: true });
     this.server = await this.options.transport.serveWorker(
       { fetchPartition: (req) => this.store.read(req.outputId, req.partition) },
