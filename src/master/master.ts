@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { autoSplitBytes, computeSplits } from '../core/splits.ts';
 import { Scheduler, isFinished, type Assignment, type SchedulerEvent } from '../core/scheduler.ts';
 import type { AttemptRecord } from '../core/task-table.ts';
-import { UsageError, oneLine } from '../errors.ts';
+import { OutputExistsError, UsageError, oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type * as M from '../transport/messages.ts';
 import type { MasterService } from '../transport/transport.ts';
@@ -75,6 +75,8 @@ export class Master implements MasterService {
     const jobId = req.jobId || randomUUID();
     if (this.specs.has(jobId)) return { jobId };
     if (req.stages.length === 0) throw new UsageError('a job needs at least one stage');
+    const writer = this.jobWritingTo(req.stages[0].outputDir);
+    if (writer) throw new OutputExistsError(`output directory ${req.stages[0].outputDir} is being written by job ${writer}; give --output another directory`);
     await checkOutputDir(req.stages[0].outputDir);
     this.specs.set(jobId, req.stages);
     this.journal?.append({ t: 'job', jobId, stages: req.stages }, true);
@@ -82,6 +84,15 @@ export class Master implements MasterService {
     await this.prepareStage(jobId, req.stages[0].inputFiles);
     this.options.log.info('job submitted', { jobId, stages: req.stages.length });
     return { jobId };
+  }
+
+  /** The unfinished job that writes to dir, if any: its output directory may still be empty. */
+  private jobWritingTo(dir: string): string | undefined {
+    for (const [jobId, stages] of this.specs) {
+      const job = this.scheduler.jobs.get(jobId);
+      if (job && !isFinished(job.state) && stages[0].outputDir === dir) return jobId;
+    }
+    return undefined;
   }
 
   /** Computes the splits of the job's next stage and starts it. */

@@ -75,6 +75,9 @@ describe('mr run --master and the operations commands', () => {
     const follower = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', BOOKS, '--output', out, '--master', cluster.address, '--quiet']);
     const result = finished(follower);
     const [, jobId] = await stderrMatch(follower, /^job (\S+)$/m);
+    const rival = await mr('run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', out, '--quiet'); // the same, still empty, output
+    expect(rival.code).toBe(2);
+    expect(rival.stderr).toContain(`is being written by job ${jobId}`);
     const kill = await mr('kill', jobId);
     expect(kill.code).toBe(0);
     expect(kill.stdout).toContain(`killed ${jobId}`);
