@@ -1,6 +1,7 @@
 // The master: takes jobs, hands tasks to workers (long poll), accepts attempts' results and
 // commits stages. Every decision is the pure Scheduler's; this class does the I/O around it.
 import { randomUUID } from 'node:crypto';
+import { isAbsolute } from 'node:path';
 import { autoSplitBytes, computeSplits } from '../core/splits.ts';
 import { Scheduler, isFinished, type Assignment, type SchedulerEvent } from '../core/scheduler.ts';
 import type { AttemptRecord } from '../core/task-table.ts';
@@ -75,6 +76,7 @@ export class Master implements MasterService {
     const jobId = req.jobId || randomUUID();
     if (this.specs.has(jobId)) return { jobId };
     if (req.stages.length === 0) throw new UsageError('a job needs at least one stage');
+    req.stages.forEach((spec, i) => checkSpec(spec, i + 1));
     const writer = this.jobWritingTo(req.stages[0].outputDir);
     if (writer) throw new OutputExistsError(`output directory ${req.stages[0].outputDir} is being written by job ${writer}; give --output another directory`);
     await checkOutputDir(req.stages[0].outputDir);
@@ -329,4 +331,19 @@ export class Master implements MasterService {
     this.shutdownWorkers();
     this.journal?.close();
   }
+}
+
+const MAX_REDUCERS = 100_000;
+
+/** A submitted stage must make sense before anything is started for it (clients may be other programs). */
+function checkSpec(spec: M.JobSpec, stage: number): void {
+  const problem =
+    !isAbsolute(spec.jobPath) ? 'the job path is not absolute'
+      : !isAbsolute(spec.outputDir) ? 'the output directory is not absolute'
+        : stage === 1 && spec.inputFiles.length === 0 ? 'there are no input files'
+          : spec.inputFiles.some((file) => !isAbsolute(file)) ? 'an input path is not absolute'
+            : !(Number.isInteger(spec.reducers) && spec.reducers >= 1 && spec.reducers <= MAX_REDUCERS) ? `reducers must be 1 to ${MAX_REDUCERS}, got ${spec.reducers}`
+              : !['lines', 'file', 'records'].includes(spec.inputMode) ? `unknown input mode ${spec.inputMode}`
+                : undefined;
+  if (problem) throw new UsageError(`stage ${stage}: ${problem}`);
 }
