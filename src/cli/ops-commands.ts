@@ -1,6 +1,6 @@
 // `mr status`, `mr list`, `mr kill`, `mr logs`: ask a running master about its jobs.
-import { EXIT, MasterUnreachableError, MrError, oneLine } from '../errors.ts';
-import { isUnavailable, unavailableReason } from '../transport/unavailable.ts';
+import { EXIT } from '../errors.ts';
+import { callMaster } from './master-call.ts';
 import { createTransport, type MasterClient } from '../transport/index.ts';
 import type { AttemptLog, JobStatus } from '../transport/messages.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
@@ -16,11 +16,7 @@ export interface OpsArgs extends TokenArgs {
 async function withMaster<T>(args: OpsArgs, fn: (client: MasterClient) => Promise<T>): Promise<T> {
   const client = createTransport(args.transport, { token: readToken(args) })!.connectMaster(args.master);
   try {
-    return await fn(client);
-  } catch (error) {
-    if (error instanceof MrError || !isUnavailable(error)) throw error;
-    const why = unavailableReason(error);
-    throw new MasterUnreachableError(`master ${args.master} unreachable (${why}); check that it runs and the address is right`);
+    return await callMaster(args.master, () => fn(client));
   } finally {
     client.close();
   }

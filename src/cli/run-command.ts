@@ -5,12 +5,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS } from '../config.ts';
-import { JobFailedError, MasterUnreachableError, MrError, oneLine } from '../errors.ts';
+import { JobFailedError, MasterUnreachableError, oneLine } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { Master } from '../master/master.ts';
-import { isUnavailable, unavailableReason } from '../transport/unavailable.ts';
 import { createTransport, type MasterClient } from '../transport/index.ts';
 import type { JobStatus } from '../transport/messages.ts';
+import { callMaster } from './master-call.ts';
 import { Progress } from './progress.ts';
 import type { RunConfig } from './run-config.ts';
 import { InProcessWorkers } from './in-process-workers.ts';
@@ -100,15 +100,6 @@ async function followThroughOutages<T>(config: RunConfig, call: () => Promise<T>
   }
 }
 
-async function unreachableAs3<T>(config: RunConfig, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof MrError) throw error;
-    if (isUnavailable(error)) {
-      const why = unavailableReason(error);
-      throw new MasterUnreachableError(`master ${config.master ?? '(embedded)'} unreachable (${why}); check that it runs and the address is right`);
-    }
-    throw error;
-  }
+function unreachableAs3<T>(config: RunConfig, call: () => Promise<T>): Promise<T> {
+  return callMaster(config.master ?? '(embedded)', call);
 }

@@ -50,13 +50,13 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
     buffer.add(key, value);
   };
   let yieldedMs = performance.now();
-  for await (const records of readRecords(spec.inputMode, split, counters)) {
-    for (let from = 0; from < records.length; from += SLICE_RECORDS) {
+  for await (const { keys, values } of readRecords(spec.inputMode, split, counters)) {
+    for (let from = 0; from < values.length; from += SLICE_RECORDS) {
       guard('map', split.path, () => {
-        const to = Math.min(records.length, from + SLICE_RECORDS);
+        const to = Math.min(values.length, from + SLICE_RECORDS);
         for (let i = from; i < to; i++) {
-          ctx.key = records[i][0];
-          job.map(records[i][1], emit, ctx);
+          if (keys !== undefined) ctx.key = keys[i];
+          job.map(values[i], emit, ctx);
         }
       });
       if (buffer.bytes > spec.sortBufferBytes) await spill();
@@ -99,15 +99,19 @@ function mapContext(spec: JobSpec, file: string, counters: Counters): MapContext
   };
 }
 
-type InputRecord = [string | undefined, string];
+/** A batch of input records: the values, and in 'records' mode the keys beside them. */
+interface RecordBatch {
+  values: string[];
+  keys?: string[];
+}
 
-/** The split's records as [key, value] batches: lines, key<TAB>value records, or the whole file. */
-async function* readRecords(mode: string, split: InputSplit, counters: Counters): AsyncGenerator<InputRecord[]> {
+/** The split's records in batches: lines (passed on as read), key<TAB>value records, or the whole file. */
+async function* readRecords(mode: string, split: InputSplit, counters: Counters): AsyncGenerator<RecordBatch> {
   if (mode === 'file') {
     const bytes = await readFile(split.path);
     counters[COUNTER.mapInputBytes] = bytes.length;
     counters[COUNTER.mapInputRecords] = 1;
-    yield [[undefined, new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)]];
+    yield { values: [new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)] };
     return;
   }
   let bytes = 0;
@@ -115,14 +119,22 @@ async function* readRecords(mode: string, split: InputSplit, counters: Counters)
   for await (const batch of readLineBatches(split.path, split.start, split.end)) {
     bytes += batch.bytes;
     records += batch.lines.length;
-    yield batch.lines.map((line): InputRecord => {
-      if (mode !== 'records') return [undefined, line];
-      const tab = line.indexOf('\t');
-      return tab < 0 ? [line, ''] : [line.slice(0, tab), line.slice(tab + 1)];
-    });
+    yield mode === 'records' ? splitRecords(batch.lines) : { values: batch.lines };
   }
   counters[COUNTER.mapInputBytes] = bytes;
   counters[COUNTER.mapInputRecords] = records;
+}
+
+/** key<TAB>value lines into keys and values; a line without a tab is a key with an empty value. */
+function splitRecords(lines: readonly string[]): RecordBatch {
+  const keys = new Array<string>(lines.length);
+  const values = new Array<string>(lines.length);
+  lines.forEach((line, i) => {
+    const tab = line.indexOf('\t');
+    keys[i] = tab < 0 ? line : line.slice(0, tab);
+    values[i] = tab < 0 ? '' : line.slice(tab + 1);
+  });
+  return { keys, values };
 }
 
 /** Writes each partition's sorted groups as one run file; returns the paths, by partition, and the record count. */
