@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
-import { BOOKS, FIXTURES, finished, readParts, recordsOf, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
+import { BOOKS, FIXTURES, finished, readParts, recordsOf, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles, referenceWordCount } from '../helpers/reference.ts';
 
 let dir: string;
@@ -46,6 +46,16 @@ describe('worker processes that crash', () => {
   });
 });
 
+/** The pid of a worker that has an attempt of the job running now. */
+async function runningWorkerPid(jobId: string): Promise<number> {
+  for (let tries = 0; tries < 100; tries++) {
+    const { attempts } = JSON.parse((await runMr(['logs', jobId, '--json', '--master', cluster!.address])).stdout);
+    const running = attempts.find((a: { state: string }) => a.state === 'running');
+    if (running) return Number(/-(\d+)-[0-9a-f]+$/.exec(running.workerId)![1]);
+  }
+  throw new Error(`no attempt of ${jobId} was seen running`);
+}
+
 describe('a worker stopped (SIGSTOP) for longer than its lease, then continued', () => {
   it('loses its attempts to others; its late results are rejected; the output is the same', async () => {
     cluster = await startCluster(join(dir, 'cluster'), 2, ['--lease-ms', '1500', '--worker-timeout-ms', '1000']);
@@ -54,19 +64,15 @@ describe('a worker stopped (SIGSTOP) for longer than its lease, then continued',
     const follower = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', BOOKS, '--output', out, '--master', cluster.address,
       '--reducers', '2', '--split-mib', '0.25', '--set', 'lineMs=0.1']);
     const result = finished(follower);
-    let stderr = '';
-    await new Promise<void>((resolve) => follower.stderr!.on('data', (d) => {
-      stderr += d;
-      if (/map [1-9]\d*\//.test(stderr)) resolve();
-    }));
-    const stopped = cluster.workers[0];
-    stopped.kill('SIGSTOP');
+    const [, jobId] = await stderrMatch(follower, /^job (\S+)$/m);
+    // Stop a worker that is surely running an attempt: the worker id names its process (w-<host>-<pid>-<random>).
+    const pid = await runningWorkerPid(jobId);
+    process.kill(pid, 'SIGSTOP');
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    stopped.kill('SIGCONT');
+    process.kill(pid, 'SIGCONT');
     const r = await result;
     expect(r.code).toBe(0);
     expect(recordsOf(await readParts(out))).toEqual(await lineLengthsMod7(inputFiles(BOOKS)));
-    const jobId = /^job (\S+)$/m.exec(r.stderr)![1];
     const { attempts } = JSON.parse((await runMr(['logs', jobId, '--json', '--master', cluster.address])).stdout);
     // The stopped worker's attempt was taken from it: cancelled when it came back (failed), its late
     // result refused (rejected), or never heard of again (lost). Each such task committed elsewhere.
