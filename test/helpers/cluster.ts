@@ -26,7 +26,8 @@ export async function startCluster(workDir: string, workers: number, masterArgs:
     address, master, workers: [],
     addWorker() {
       const worker = spawn(process.execPath, [MR, 'worker', '--master', address, '--work-dir', join(workDir, `worker-${next++}`), ...workerArgs],
-        { cwd: ROOT, stdio: 'ignore' });
+        { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+      worker.stderr!.resume(); // its log; drained so that it never blocks
       cluster.workers.push(worker);
       return worker;
     },
@@ -36,6 +37,16 @@ export async function startCluster(workDir: string, workers: number, masterArgs:
       await Promise.all(all.map((p) => new Promise((resolve) => p.once('exit', resolve))));
     },
   };
-  for (let i = 0; i < workers; i++) cluster.addWorker();
+  // Wait until every worker has registered, so that a test's job starts on the whole cluster.
+  await Promise.all(Array.from({ length: workers }, () => registered(cluster.addWorker())));
   return cluster;
+}
+
+function registered(worker: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    createInterface({ input: worker.stderr! }).on('line', (line) => {
+      if (line.includes('"msg":"registered"')) resolve();
+    });
+    worker.once('exit', (code) => reject(new Error(`mr worker exited with ${code} before registering`)));
+  });
 }
