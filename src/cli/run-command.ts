@@ -8,7 +8,10 @@ import { DEFAULTS } from '../config.ts';
 import { JobFailedError, MasterUnreachableError, oneLine } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { Master } from '../master/master.ts';
-import { createTransport, type MasterClient } from '../transport/index.ts';
+import { COUNTER } from '../core/counters.ts';
+import { createTransport, type BackendReport, type MasterClient } from '../transport/index.ts';
+import { countingMaster, type MessageCount } from './counting-master.ts';
+import { NodeThreads } from './node-threads.ts';
 import type { JobStatus } from '../transport/messages.ts';
 import { callMaster } from './master-call.ts';
 import { Progress } from './progress.ts';
@@ -16,29 +19,47 @@ import type { RunConfig } from './run-config.ts';
 import { InProcessWorkers } from './in-process-workers.ts';
 import { WorkerPool } from './worker-pool.ts';
 
-export async function runJob(config: RunConfig, progress: Progress): Promise<JobStatus> {
+export interface RunOutcome {
+  status: JobStatus;
+  backend: BackendReport;
+}
+
+export async function runJob(config: RunConfig, progress: Progress): Promise<RunOutcome> {
   if (config.master) {
     const remote = createTransport(config.transport, { token: config.token })!;
-    return submitAndFollow(remote.connectMaster(config.master), config, progress);
+    const status = await submitAndFollow(remote.connectMaster(config.master), config, progress);
+    // Another process's master: only what the job's counters tell.
+    const bytes = status.stages.reduce((sum, stage) => sum + (stage.counters[COUNTER.shuffleBytes] ?? 0), 0);
+    return { status, backend: { name: config.transport, nodes: status.workers.filter((w) => w.alive).length, messages: 0, bytes } };
   }
   // Even on loopback, the embedded cluster only answers to its own processes.
   const token = randomBytes(18).toString('base64url');
-  const transport = createTransport(config.transport, { token })!;
+  const transport = createTransport(config.transport, { token, nodes: config.nodes, tuning: config.tuning })!;
+  const { machine } = transport;
   const workRoot = await mkdtemp(join(tmpdir(), 'mr-run-'));
-  const master = new Master({ log: createLogger({ component: 'master', file: join(workRoot, 'master.log') }) });
-  const server = await transport.serveMaster(master, '127.0.0.1:0');
+  const master = new Master({ log: createLogger({ component: 'master', file: join(workRoot, 'master.log') }), nodes: machine?.nodes });
+  const counted: MessageCount = { messages: 0, bytes: 0 };
+  const server = await transport.serveMaster(machine ? master : countingMaster(master, counted), '127.0.0.1:0');
   let workersGone: string | undefined;
-  const pool = transport.capabilities.multiProcess
-    ? new WorkerPool({
-      count: config.workers, masterAddress: server.address, workRoot, transport: config.transport, token,
-      onWorkerDied: (pid) => master.workerProcessDied(pid), // no need to wait for missed heartbeats
-      onAllExited: (why) => (workersGone = why),
+  const pool = machine
+    ? new NodeThreads({
+      machine, transport: config.transport, token, masterAddress: server.address, workRoot, tuning: config.tuning ?? {},
+      onFailed: (why) => (workersGone = why),
     })
-    : new InProcessWorkers({ count: config.workers, masterAddress: server.address, workRoot, transport });
+    : transport.capabilities.multiProcess
+      ? new WorkerPool({
+        count: config.workers, masterAddress: server.address, workRoot, transport: config.transport, token,
+        onWorkerDied: (pid) => master.workerProcessDied(pid), // no need to wait for missed heartbeats
+        onAllExited: (why) => (workersGone = why),
+      })
+      : new InProcessWorkers({ count: config.workers, masterAddress: server.address, workRoot, transport });
   const client = transport.connectMaster(server.address);
   try {
     await pool.start();
-    return await submitAndFollow(client, config, progress, () => workersGone);
+    const status = await submitAndFollow(client, config, progress, () => workersGone);
+    if (machine) return { status, backend: machine.report(master.trace(status.jobId) ?? { stages: [] }) };
+    const shuffled = status.stages.reduce((sum, stage) => sum + (stage.counters[COUNTER.shuffleBytes] ?? 0), 0);
+    return { status, backend: { name: transport.name, nodes: config.workers, messages: counted.messages, bytes: counted.bytes + shuffled } };
   } finally {
     master.shutdownWorkers();
     await pool.stop(DEFAULTS.workerStopGraceMs);

@@ -6,7 +6,7 @@ import { DEFAULTS, MIB } from '../config.ts';
 import type { JobDefinition, PrepareInput } from '../core/job.ts';
 import { InputNotFoundError, UsageError, oneLine } from '../errors.ts';
 import { checkOutputDir } from '../storage/output-dir.ts';
-import { createTransport, transportNames } from '../transport/index.ts';
+import { createTransport, transportNames, type MachineTuning, type Transport } from '../transport/index.ts';
 import type { JobSpec } from '../transport/messages.ts';
 import { loadJob } from '../worker/job-loader.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
@@ -26,6 +26,12 @@ export interface RunArgs extends TokenArgs {
   splitMib?: number;
   sortBufferMib?: number;
   maxAttempts?: number;
+  nodes?: number;
+  report?: boolean;
+  linkLatencyUs?: number;
+  linkMbPerS?: number;
+  nodeMbPerS?: number;
+  moduleMib?: number;
 }
 
 export interface RunConfig {
@@ -37,6 +43,9 @@ export interface RunConfig {
   token?: string;
   json: boolean;
   quiet: boolean;
+  report: boolean;
+  nodes?: number;                // simulated machines only
+  tuning?: MachineTuning;
 }
 
 export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
@@ -47,12 +56,16 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   if (!transportNames().includes(transport)) {
     throw new UsageError(`unknown --transport ${transport}; available: ${transportNames().join(', ')}`);
   }
-  const capabilities = createTransport(transport)!.capabilities;
+  const { nodes, tuning, machine } = machineArgs(args, transport);
+  const capabilities = machine.capabilities;
   if (args.master && !capabilities.multiHost) {
     throw new UsageError(`--transport ${transport} runs master and workers in one process; it cannot submit to --master ${args.master}`);
   }
   const reducers = positiveInt('--reducers', args.reducers, DEFAULTS.reducers);
-  const workers = positiveInt('--workers', args.workers, DEFAULTS.workers());
+  if (machine.machine && args.workers !== undefined && args.workers !== machine.machine.nodes) {
+    throw new UsageError(`--transport ${transport} runs one worker per node: give --nodes ${args.workers} instead of --workers`);
+  }
+  const workers = machine.machine?.nodes ?? positiveInt('--workers', args.workers, DEFAULTS.workers());
   const base = {
     options: parseSet(args.set ?? []),
     splitBytes: args.splitMib === undefined ? 0 : Math.round(positiveNumber('--split-mib', args.splitMib, 0) * MIB),
@@ -77,7 +90,33 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
     });
   }
   const token = args.master ? readToken(args) : undefined;
-  return { stages, outputDir, workers, transport, master: args.master, token, json: !!args.json, quiet: !!args.quiet };
+  return { stages, outputDir, workers, transport, master: args.master, token, json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning };
+}
+
+/** --nodes and the cost-model knobs: only for a simulated machine, and checked by its backend. */
+function machineArgs(args: RunArgs, transport: string): { nodes?: number; tuning: MachineTuning; machine: Transport } {
+  const tuning: MachineTuning = {};
+  const knobs: [string, keyof MachineTuning, number | undefined][] = [
+    ['--link-latency-us', 'linkLatencyUs', args.linkLatencyUs], ['--link-mb-per-s', 'linkMbPerSec', args.linkMbPerS],
+    ['--node-mb-per-s', 'nodeMbPerSec', args.nodeMbPerS], ['--module-mib', 'moduleMib', args.moduleMib],
+  ];
+  for (const [flag, key, value] of knobs) {
+    if (value === undefined) continue;
+    if (!Number.isFinite(value) || value < 0 || (value === 0 && key !== 'linkLatencyUs')) {
+      throw new UsageError(`${flag} must be a positive number, got ${String(value)}`);
+    }
+    tuning[key] = value;
+  }
+  let machine: Transport;
+  try {
+    machine = createTransport(transport, { nodes: args.nodes, tuning })!;
+  } catch (error) {
+    throw new UsageError(`--nodes: ${oneLine(error)}`);
+  }
+  if (!machine.machine && (args.nodes !== undefined || Object.keys(tuning).length > 0)) {
+    throw new UsageError(`--nodes and the machine model options apply to the simulated backends (hypercube, butterfly), not to --transport ${transport}`);
+  }
+  return { nodes: machine.machine?.nodes, tuning, machine };
 }
 
 /** Expands each glob (sorted, absolute); a glob that matches no file is an error. */

@@ -3,6 +3,7 @@
 import { relative } from 'node:path';
 import { EXIT, JobFailedError } from '../errors.ts';
 import type { JobStatus } from '../transport/messages.ts';
+import { formatBackendReport } from './backend-report.ts';
 import { Progress } from './progress.ts';
 import { buildRunConfig, type RunArgs } from './run-config.ts';
 import { onInterrupt, runJob } from './run-command.ts';
@@ -12,9 +13,10 @@ export async function runCommand(args: RunArgs): Promise<void> {
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
   const progress = new Progress({ quiet: config.quiet, tty: !!process.stderr.isTTY, write: (text) => process.stderr.write(text) });
-  const status = await runJob(config, progress);
+  const { status, backend } = await runJob(config, progress);
   progress.end();
-  if (config.json) await writeOut(JSON.stringify(resultJson(status)) + '\n');
+  if (config.json) await writeOut(JSON.stringify({ ...resultJson(status), backend }) + '\n');
+  if (config.report) process.stderr.write(formatBackendReport(backend, status.elapsedMs).join('\n') + '\n');
   if (status.state === 'succeeded') {
     if (!config.quiet) {
       const rel = relative(process.cwd(), status.outputDir);

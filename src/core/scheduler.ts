@@ -2,6 +2,7 @@
 // change only through these methods, and time comes in as an argument (nowMs).
 import type { Counters } from './counters.ts';
 import type { Split } from './splits.ts';
+import { homeNode } from './placement.ts';
 import { DEFAULT_SPECULATION, phaseTasks, pickBackup, pickPending, type SpeculationOptions } from './speculation.ts';
 import {
   assignableTasks, countDone, dropAttempt, loseMapOutputs, newStage, phaseOf,
@@ -18,6 +19,7 @@ export interface SchedulerOptions {
   workerTimeoutMs: number;      // a worker silent for this long is presumed dead
   speculation?: SpeculationOptions;
   epoch?: number;               // how many times the master has started; keeps attempt ids unique across restarts
+  nodes?: number;               // a simulated machine of this many nodes: tasks are placed statically (placement.ts)
 }
 
 export interface JobRecord {
@@ -37,6 +39,7 @@ export interface WorkerRecord {
   id: string;
   lastSeenMs: number;
   alive: boolean;
+  node?: number;                 // its node on a simulated machine
 }
 
 export interface Assignment {
@@ -90,8 +93,8 @@ export class Scheduler {
     }
   }
 
-  registerWorker(workerId: string, nowMs: number): void {
-    this.workers.set(workerId, { id: workerId, lastSeenMs: nowMs, alive: true });
+  registerWorker(workerId: string, nowMs: number, node?: number): void {
+    this.workers.set(workerId, { id: workerId, lastSeenMs: nowMs, alive: true, ...(node === undefined ? {} : { node }) });
   }
 
   /** Renews the worker and its attempts' leases; returns the attempts it should stop, or undefined if unknown. */
@@ -117,9 +120,11 @@ export class Scheduler {
     for (const job of this.jobs.values()) {
       if (job.state !== 'running' || job.awaitingStage) continue;
       const stage = job.stages[job.stages.length - 1];
-      const task = pickPending(assignableTasks(stage), workerId, live);
+      const task = pickPending(this.placed(stage, assignableTasks(stage), worker), workerId, live);
       if (task) return this.startAttempt(job, stage, task, workerId, nowMs, false);
     }
+    // On a simulated machine placement is static, so a straggler gets no backup elsewhere.
+    if (this.options.nodes !== undefined) return undefined;
     for (const job of this.jobs.values()) {
       if (job.state !== 'running' || job.awaitingStage || !job.speculation) continue;
       const stage = job.stages[job.stages.length - 1];
@@ -128,6 +133,21 @@ export class Scheduler {
       if (straggler) return this.startAttempt(job, stage, straggler, workerId, nowMs, true);
     }
     return undefined;
+  }
+
+  /**
+   * With static placement (options.nodes), the tasks this worker may take: those whose home is
+   * its node, and those whose home node has no live worker (so a lost node never stalls a job).
+   */
+  private placed(stage: StageRecord, tasks: TaskRecord[], worker: WorkerRecord): TaskRecord[] {
+    const nodes = this.options.nodes;
+    if (nodes === undefined || worker.node === undefined) return tasks;
+    const liveNodes = new Set<number>();
+    for (const w of this.workers.values()) if (w.alive && w.node !== undefined) liveNodes.add(w.node);
+    return tasks.filter((task) => {
+      const home = homeNode(task.index, task.kind === 'map' ? stage.maps.length : stage.reduces.length, nodes);
+      return home === worker.node || !liveNodes.has(home);
+    });
   }
 
   private startAttempt(job: JobRecord, stage: StageRecord, task: TaskRecord, workerId: string, nowMs: number, backup: boolean): Assignment {
@@ -148,7 +168,7 @@ export class Scheduler {
   }
 
   /** An attempt finished. Only the first success of a task is accepted; the rest are stale. */
-  succeed(attemptId: string, outputId: string, counters: Counters, nowMs: number): { accepted: boolean; events: SchedulerEvent[] } {
+  succeed(attemptId: string, outputId: string, counters: Counters, nowMs: number, partitionBytes: readonly number[] = []): { accepted: boolean; events: SchedulerEvent[] } {
     const attempt = this.attempts.get(attemptId);
     if (!attempt) return { accepted: false, events: [] };
     this.attempts.delete(attemptId);
@@ -164,6 +184,8 @@ export class Scheduler {
     task.running.clear();
     if (task.kind === 'map') task.output = { workerId: attempt.workerId, outputId };
     task.counters = counters;
+    task.partitionBytes = [...partitionBytes];
+    task.node = this.workers.get(attempt.workerId)?.node;
     const phase = phaseOf(stage);
     if (phase !== 'map' && stage.mapDoneMs === undefined) stage.mapDoneMs = nowMs;
     if (phase === 'commit') {

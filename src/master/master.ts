@@ -1,5 +1,6 @@
 // The master: takes jobs, hands tasks to workers (long poll), accepts attempts' results and
 // commits stages. Every decision is the pure Scheduler's; this class does the I/O around it.
+import { traceStages, type JobTrace } from '../core/job-trace.ts';
 import { randomUUID } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { autoSplitBytes, computeSplits } from '../core/splits.ts';
@@ -24,6 +25,7 @@ export interface MasterOptions {
   heartbeatIntervalMs?: number;
   workerTimeoutMs?: number;
   now?: () => number;
+  nodes?: number;                // a simulated machine: place tasks statically on this many nodes
 }
 
 interface Waiter {
@@ -53,7 +55,7 @@ export class Master implements MasterService {
     this.now = options.now ?? Date.now;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1000;
     this.leaseMs = options.leaseMs ?? 30_000;
-    this.scheduler = new Scheduler({ leaseMs: this.leaseMs, workerTimeoutMs: options.workerTimeoutMs ?? 10_000 });
+    this.scheduler = new Scheduler({ leaseMs: this.leaseMs, workerTimeoutMs: options.workerTimeoutMs ?? 10_000, nodes: options.nodes });
     this.ticker = setInterval(() => this.tick(), 250);
     this.ticker.unref();
   }
@@ -145,6 +147,12 @@ export class Master implements MasterService {
     }));
   }
 
+  /** Where a job's tasks ran and what they read and wrote, for a machine model to replay. */
+  trace(jobId: string): JobTrace | undefined {
+    const job = this.scheduler.jobs.get(jobId);
+    return job && traceStages(job.stages);
+  }
+
   async killJob(req: M.KillJobRequest): Promise<M.KillJobReply> {
     const killed = this.scheduler.kill(req.jobId, this.now());
     if (killed) {
@@ -155,7 +163,7 @@ export class Master implements MasterService {
   }
 
   async registerWorker(req: M.RegisterWorkerRequest): Promise<M.RegisterWorkerReply> {
-    this.scheduler.registerWorker(req.workerId, this.now());
+    this.scheduler.registerWorker(req.workerId, this.now(), req.hasNode ? req.node : undefined);
     if (this.workerAddresses.get(req.workerId) !== req.address) this.journal?.append({ t: 'worker', workerId: req.workerId, address: req.address });
     this.workerAddresses.set(req.workerId, req.address);
     this.workerPids.set(req.pid, req.workerId);
@@ -221,7 +229,7 @@ export class Master implements MasterService {
     let accepted = false;
     if (req.ok) {
       const attempt = this.scheduler.attempt(req.attemptId);
-      const result = this.scheduler.succeed(req.attemptId, req.outputId, req.counters ?? {}, this.now());
+      const result = this.scheduler.succeed(req.attemptId, req.outputId, req.counters ?? {}, this.now(), req.partitionBytes ?? []);
       accepted = result.accepted;
       if (accepted && attempt) this.journalCommit(attempt, req);
       await this.handle(result.events);

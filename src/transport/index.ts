@@ -2,9 +2,11 @@
 import { registerTransport } from './transport.ts';
 import { createGrpcTransport } from './grpc/grpc-transport.ts';
 import { createMemoryTransport } from './memory/memory-transport.ts';
+import { createHypercubeTransport } from './hypercube/hypercube-transport.ts';
 
 registerTransport('grpc', createGrpcTransport);
 registerTransport('memory', createMemoryTransport);
+registerTransport('hypercube', createHypercubeTransport);
 
 export { createTransport, transportNames } from './transport.ts';
-export type { Transport, MasterClient, WorkerClient, MasterService, WorkerService, Server } from './transport.ts';
+export type { BackendReport, MachineTuning, SimulatedMachine, Transport, MasterClient, WorkerClient, MasterService, WorkerService, Server } from './transport.ts';

@@ -87,7 +87,7 @@ export interface AttemptLog {
 }
 export interface JobLogsReply { attempts: AttemptLog[] }
 
-export interface RegisterWorkerRequest { workerId: string; address: string; slots: number; pid: number }
+export interface RegisterWorkerRequest { workerId: string; address: string; slots: number; pid: number; hasNode?: boolean; node?: number }
 export interface RegisterWorkerReply { heartbeatIntervalMs: number; leaseMs: number }
 export interface TaskRequest { workerId: string; waitMs: number }
 

@@ -1,6 +1,8 @@
 // The one interface every backend implements: serve the master's and the workers' services,
 // and connect to them. Backends register by name; createTransport picks one.
+import type { JobTrace } from '../core/job-trace.ts';
 import type * as M from './messages.ts';
+import type { MapOutputStore } from '../worker/map-output-store.ts';
 
 export interface MasterService {
   submitJob(req: M.SubmitJobRequest): Promise<M.SubmitJobReply>;
@@ -14,6 +16,12 @@ export interface MasterService {
   commitAttempt(req: M.CommitRequest): Promise<M.CommitReply>;
   heartbeat(req: M.HeartbeatRequest): Promise<M.HeartbeatReply>;
 }
+
+/** The Master service's RPCs, by their method names here. */
+export const MASTER_METHODS: readonly (keyof MasterService)[] = [
+  'submitJob', 'getJobStatus', 'killJob', 'listJobs', 'getJobLogs',
+  'registerWorker', 'requestTask', 'reportAttempt', 'commitAttempt', 'heartbeat',
+];
 
 export interface WorkerService {
   /** The partition's bytes in chunks of at most 1 MiB. */
@@ -41,17 +49,49 @@ export interface Capabilities {
   faultInjection: boolean;
 }
 
+/** The backend's own figures for a finished job (`mr run --report`, `--json` under `backend`). */
+export type BackendReport = { name: string; nodes: number; messages: number; bytes: number } & Record<string, unknown>;
+
+/**
+ * A backend that models a machine of `nodes` nodes: `mr run` starts one worker per node in
+ * worker threads (threads hosting nodes round-robin), hands each thread threadData(), and asks
+ * for the machine's figures once the job is over.
+ */
+export interface SimulatedMachine {
+  readonly nodes: number;
+  /** How many threads carry the nodes' workers. */
+  readonly threads: number;
+  /** What the transport in a node thread needs (shared memory, say); structured-clonable. */
+  threadData(): unknown;
+  report(trace: JobTrace): BackendReport;
+  /** In a node thread: where the node's map outputs go, if not in files of its own (see MapOutputStore). */
+  outputStore?(node: number, root: string): MapOutputStore;
+}
+
 export interface Transport {
   readonly name: string;
   readonly capabilities: Capabilities;
+  readonly machine?: SimulatedMachine;
   serveMaster(handlers: MasterService, listen: string): Promise<Server>;
   serveWorker(handlers: WorkerService, listen: string): Promise<Server>;
   connectMaster(address: string): MasterClient;
   connectWorker(address: string): WorkerClient;
 }
 
+/** Knobs of the simulated machines' cost models; each backend takes those it knows. */
+export interface MachineTuning {
+  linkLatencyUs?: number;
+  linkMbPerSec?: number;
+  nodeMbPerSec?: number;
+  moduleMib?: number;
+}
+
 export interface TransportOptions {
   token?: string;
+  nodes?: number;
+  tuning?: MachineTuning;
+  /** In a node thread: what the machine's threadData() gave. */
+  threadData?: unknown;
 }
 
 export type TransportFactory = (options: TransportOptions) => Transport;

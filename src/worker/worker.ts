@@ -23,12 +23,14 @@ export interface WorkerOptions {
   log: Logger;
   listenHost?: string;
   masterGiveUpMs?: number;       // exit when the master has been unreachable this long
+  node?: number;                 // its node on a simulated machine
+  store?: MapOutputStore;        // where map outputs go (default: files under workDir/map-out)
 }
 
 const LONG_POLL_MS = 5000;
 
 export class Worker {
-  readonly id = `w-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  readonly id: string;
   private readonly store: MapOutputStore;
   private readonly running = new Map<string, AbortController>();
   private readonly peers = new Map<string, WorkerClient>();
@@ -40,7 +42,9 @@ export class Worker {
   stopped!: Promise<void>;
 
   constructor(private readonly options: WorkerOptions) {
-    this.store = new MapOutputStore(join(options.workDir, 'map-out'));
+    const node = options.node === undefined ? '' : `-n${options.node}`;
+    this.id = `w-${hostname()}-${process.pid}${node}-${randomBytes(3).toString('hex')}`;
+    this.store = options.store ?? new MapOutputStore(join(options.workDir, 'map-out'));
   }
 
   async start(): Promise<void> {
@@ -58,7 +62,8 @@ export class Worker {
   }
 
   private async register(): Promise<M.RegisterWorkerReply> {
-    const request = { workerId: this.id, address: this.server.address, slots: this.options.slots, pid: process.pid };
+    const { node } = this.options;
+    const request = { workerId: this.id, address: this.server.address, slots: this.options.slots, pid: process.pid, hasNode: node !== undefined, node: node ?? 0 };
     for (;;) {
       try {
         const reply = await this.master.registerWorker(request);

@@ -57,54 +57,122 @@ export interface SimulationResult {
   stats: NetworkStats;
 }
 
-/** A message that has fully arrived at route[hop] at timeUs and now needs the link to route[hop + 1]. */
-interface HopEvent {
-  timeUs: number;
-  message: number;
-  hop: number;
-}
-
 interface LinkState extends LinkStats {
   freeAtUs: number;
 }
 
-// Global (time, message index, hop) order: processing hop requests in this order makes each link
-// FIFO by arrival time with ties broken by message index, independently of the input array order.
-function eventBefore(a: HopEvent, b: HopEvent): boolean {
-  if (a.timeUs !== b.timeUs) return a.timeUs < b.timeUs;
-  if (a.message !== b.message) return a.message < b.message;
-  return a.hop < b.hop;
-}
-
 /** Simulates the delivery of all messages on a d-dimensional hypercube. */
 export function simulate(messages: readonly Message[], d: number, link: LinkModel = DEFAULT_LINK): SimulationResult {
-  checkDimensions(d);
-  checkLink(link);
-  messages.forEach((m, i) => checkMessage(m, d, `messages[${i}]`));
-  const routes = messages.map((m) => ecubeRoute(m.src, m.dst, d));
-  // A message to itself (or a hop-less route) is delivered when sent.
-  const deliveries = messages.map((m, i): Delivery => ({ arrivalUs: m.sendUs, hops: routes[i].length - 1 }));
-  const queue = new MinHeap<HopEvent>(eventBefore);
-  routes.forEach((route, i) => {
-    if (route.length > 1) queue.push({ timeUs: messages[i].sendUs, message: i, hop: 0 });
+  const network = new EventNetwork(d, link);
+  messages.forEach((m, i) => {
+    checkMessage(m, d, `messages[${i}]`);
+    network.send(m.src, m.dst, m.bytes, m.sendUs);
   });
-  const links = new Map<number, LinkState>();
-  let bisectionBytes = 0;
-  const n = nodeCount(d);
-  for (let event = queue.pop(); event !== undefined; event = queue.pop()) {
-    const route = routes[event.message];
-    const from = route[event.hop];
-    const to = route[event.hop + 1];
-    const key = from * n + to;
-    let state = links.get(key);
-    if (!state) links.set(key, (state = { from, to, bytes: 0, busyUs: 0, messages: 0, freeAtUs: 0 }));
-    const arrivalUs = transmit(state, messages[event.message].bytes, event.timeUs, link);
-    if (crossesBisection(from, to, d)) bisectionBytes += messages[event.message].bytes;
-    if (event.hop + 2 === route.length) deliveries[event.message].arrivalUs = arrivalUs;
-    else queue.push({ timeUs: arrivalUs, message: event.message, hop: event.hop + 1 });
+  network.run();
+  return { deliveries: network.deliveries(), stats: network.stats() };
+}
+
+/**
+ * An event: a message that has fully arrived at route[hop] and now needs the link to
+ * route[hop + 1], or a callback due at timeUs.
+ */
+type NetEvent =
+  | { timeUs: number; kind: 0; seq: number; fn: () => void }
+  | { timeUs: number; kind: 1; message: number; hop: number };
+
+// Global (time, callbacks first, then message index, hop) order: processing hop requests in this
+// order makes each link FIFO by arrival time with ties broken by message index, independently of
+// the order of sending; callbacks due at the same time run first, so what they send competes.
+function eventBefore(a: NetEvent, b: NetEvent): boolean {
+  if (a.timeUs !== b.timeUs) return a.timeUs < b.timeUs;
+  if (a.kind !== b.kind) return a.kind < b.kind;
+  if (a.kind === 0 && b.kind === 0) return a.seq < b.seq;
+  const x = a as Extract<NetEvent, { kind: 1 }>;
+  const y = b as Extract<NetEvent, { kind: 1 }>;
+  return x.message !== y.message ? x.message < y.message : x.hop < y.hop;
+}
+
+interface Sent extends Message {
+  route: number[];
+  arrivalUs: number;
+  onArrive?: (arrivalUs: number) => void;
+}
+
+/**
+ * The discrete-event network: messages may be sent, and callbacks scheduled, from inside
+ * callbacks (a reply sent when a request arrives), always at or after the current simulated time.
+ */
+export class EventNetwork {
+  private readonly queue = new MinHeap<NetEvent>(eventBefore);
+  private readonly sent: Sent[] = [];
+  private readonly links = new Map<number, LinkState>();
+  private bisectionBytes = 0;
+  private calls = 0;
+  /** The simulated time of the event being processed. */
+  nowUs = 0;
+
+  constructor(
+    readonly dimensions: number,
+    readonly link: LinkModel = DEFAULT_LINK,
+  ) {
+    checkDimensions(dimensions);
+    checkLink(link);
   }
-  const linkList = [...links.keys()].sort((a, b) => a - b).map((k) => linkStats(links.get(k)!));
-  return { deliveries, stats: summarize(messages, deliveries, linkList, bisectionBytes) };
+
+  /** Sends bytes from src to dst at atUs (default: now); onArrive runs when the last byte is there. */
+  send(src: number, dst: number, bytes: number, atUs = this.nowUs, onArrive?: (arrivalUs: number) => void): void {
+    const message = { src, dst, bytes, sendUs: atUs };
+    checkMessage(message, this.dimensions, 'message');
+    if (atUs < this.nowUs) throw new RangeError(`cannot send at ${atUs} us, before the current time ${this.nowUs} us`);
+    const route = ecubeRoute(src, dst, this.dimensions);
+    const index = this.sent.push({ ...message, route, arrivalUs: atUs, onArrive }) - 1;
+    // A message to itself is delivered when sent (through the queue, so callbacks keep time order).
+    if (route.length > 1) this.queue.push({ timeUs: atUs, kind: 1, message: index, hop: 0 });
+    else if (onArrive) this.at(atUs, () => onArrive(atUs));
+  }
+
+  /** Runs fn at simulated time timeUs. */
+  at(timeUs: number, fn: () => void): void {
+    if (timeUs < this.nowUs) throw new RangeError(`cannot schedule at ${timeUs} us, before the current time ${this.nowUs} us`);
+    this.queue.push({ timeUs, kind: 0, seq: this.calls++, fn });
+  }
+
+  /** Processes every event, including those that events cause. */
+  run(): void {
+    const n = nodeCount(this.dimensions);
+    for (let event = this.queue.pop(); event !== undefined; event = this.queue.pop()) {
+      this.nowUs = event.timeUs;
+      if (event.kind === 0) {
+        event.fn();
+        continue;
+      }
+      const message = this.sent[event.message];
+      const from = message.route[event.hop];
+      const to = message.route[event.hop + 1];
+      const key = from * n + to;
+      let state = this.links.get(key);
+      if (!state) this.links.set(key, (state = { from, to, bytes: 0, busyUs: 0, messages: 0, freeAtUs: 0 }));
+      const arrivalUs = transmit(state, message.bytes, event.timeUs, this.link);
+      if (crossesBisection(from, to, this.dimensions)) this.bisectionBytes += message.bytes;
+      if (event.hop + 2 < message.route.length) {
+        this.queue.push({ timeUs: arrivalUs, kind: 1, message: event.message, hop: event.hop + 1 });
+        continue;
+      }
+      message.arrivalUs = arrivalUs;
+      const { onArrive } = message;
+      if (onArrive) this.at(arrivalUs, () => onArrive(arrivalUs));
+    }
+  }
+
+  /** Per message sent, in order of sending. */
+  deliveries(): Delivery[] {
+    return this.sent.map((m) => ({ arrivalUs: m.arrivalUs, hops: m.route.length - 1 }));
+  }
+
+  stats(): NetworkStats {
+    const linkList = [...this.links.keys()].sort((a, b) => a - b).map((k) => linkStats(this.links.get(k)!));
+    return summarize(this.sent, this.deliveries(), linkList, this.bisectionBytes);
+  }
 }
 
 /**

@@ -3,13 +3,8 @@
 // fast tests of the core, and for running a job without sockets.
 import type * as M from '../messages.ts';
 import { methodCodec, type MethodCodec } from '../proto-codec.ts';
-import type { MasterClient, MasterService, Server, Transport, WorkerClient, WorkerService } from '../transport.ts';
+import { MASTER_METHODS, type MasterClient, type MasterService, type Server, type Transport, type WorkerClient, type WorkerService } from '../transport.ts';
 import { TransportUnavailableError } from '../unavailable.ts';
-
-const MASTER_METHODS: (keyof MasterService)[] = [
-  'submitJob', 'getJobStatus', 'killJob', 'listJobs', 'getJobLogs',
-  'registerWorker', 'requestTask', 'reportAttempt', 'commitAttempt', 'heartbeat',
-];
 
 const servers = new Map<string, MasterService | WorkerService>();
 let nextAddress = 1;

@@ -1,0 +1,74 @@
+// The worker threads of a simulated machine (hypercube, butterfly), started by `mr run`: node k
+// runs in thread k mod T. A thread that fails ends the job: a simulated machine does not replace
+// its nodes (that is what the grpc, ssi and horizontal backends are for).
+import { join } from 'node:path';
+import type { Worker as Thread } from 'node:worker_threads';
+import { startThread } from '../thread-entry.ts';
+import type { MachineTuning, SimulatedMachine } from '../transport/index.ts';
+import type { NodeThreadData, NodeThreadEvent } from '../worker/node-thread.ts';
+
+export interface NodeThreadsOptions {
+  machine: SimulatedMachine;
+  transport: string;
+  token: string;
+  masterAddress: string;
+  workRoot: string;
+  tuning: MachineTuning;
+  onFailed?: (why: string) => void;
+}
+
+const ENTRY = new URL('../worker/node-thread.ts', import.meta.url);
+
+export class NodeThreads {
+  private readonly threads: Thread[] = [];
+  private readonly exited: Promise<void>[] = [];
+
+  constructor(private readonly options: NodeThreadsOptions) {}
+
+  async start(): Promise<void> {
+    const { machine } = this.options;
+    const started: Promise<void>[] = [];
+    for (let t = 0; t < machine.threads; t++) {
+      const hosted = Array.from({ length: machine.nodes }, (_, node) => node).filter((node) => node % machine.threads === t);
+      const data: NodeThreadData = {
+        transport: this.options.transport, token: this.options.token, nodes: machine.nodes, hosted,
+        masterAddress: this.options.masterAddress, workRoot: join(this.options.workRoot, 'nodes'),
+        tuning: this.options.tuning, threadData: machine.threadData(),
+      };
+      const thread = startThread(ENTRY, { ...data });
+      this.threads.push(thread);
+      started.push(new Promise((resolve, reject) => {
+        thread.on('message', (event: NodeThreadEvent) => {
+          if (event.type === 'started') resolve();
+          if (event.type === 'failed') {
+            reject(new Error(`node thread ${t}: ${event.error}`));
+            this.options.onFailed?.(`node thread ${t} failed: ${event.error}`);
+          }
+        });
+        thread.on('error', (error) => {
+          reject(error);
+          this.options.onFailed?.(`node thread ${t} crashed: ${error.message}`);
+        });
+      }));
+      this.exited.push(new Promise((resolve) => thread.on('exit', () => resolve())));
+    }
+    await Promise.all(started);
+  }
+
+  /** Waits for the threads to end (after the master told the workers to stop), then asks, then terminates. */
+  async stop(graceMs: number): Promise<void> {
+    const all = Promise.all(this.exited);
+    if (await settlesWithin(all, graceMs)) return;
+    for (const thread of this.threads) thread.postMessage('stop');
+    if (await settlesWithin(all, graceMs)) return;
+    await Promise.all(this.threads.map((thread) => thread.terminate()));
+  }
+}
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const result = await Promise.race([promise.then(() => true), timeout]);
+  clearTimeout(timer);
+  return result;
+}

@@ -1,0 +1,50 @@
+// A worker thread of a simulated machine: runs the workers of the nodes it hosts (the same
+// Worker code as the daemon, one per node, each registered with its node number) until the
+// master tells them to stop or the host asks.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { oneLine } from '../errors.ts';
+import { createLogger } from '../log.ts';
+import { createTransport, type MachineTuning } from '../transport/index.ts';
+import { Worker } from './worker.ts';
+
+export interface NodeThreadData {
+  transport: string;
+  token: string;
+  nodes: number;                 // of the whole machine
+  hosted: number[];              // the nodes whose workers run in this thread
+  masterAddress: string;
+  workRoot: string;
+  tuning: MachineTuning;
+  threadData: unknown;
+}
+
+/** Messages a node thread posts to its host. */
+export type NodeThreadEvent = { type: 'started' } | { type: 'exited' } | { type: 'failed'; error: string };
+
+const data = workerData as NodeThreadData;
+const post = (event: NodeThreadEvent): void => parentPort!.postMessage(event);
+
+async function main(): Promise<void> {
+  const transport = createTransport(data.transport, { token: data.token, nodes: data.nodes, tuning: data.tuning, threadData: data.threadData })!;
+  const workers: Worker[] = [];
+  for (const node of data.hosted) {
+    const workDir = join(data.workRoot, `node-${node}`);
+    await mkdir(workDir, { recursive: true });
+    const log = createLogger({ component: `node-${node}`, file: join(workDir, 'worker.log') });
+    const store = transport.machine?.outputStore?.(node, join(workDir, 'map-out'));
+    const worker = new Worker({ masterAddress: data.masterAddress, workDir, slots: 1, transport, log, node, store });
+    await worker.start();
+    workers.push(worker);
+  }
+  parentPort!.on('message', (message) => {
+    if (message === 'stop') void Promise.all(workers.map((w) => w.stop()));
+  });
+  post({ type: 'started' });
+  await Promise.all(workers.map((w) => w.stopped));
+  post({ type: 'exited' });
+  parentPort!.close();
+}
+
+main().catch((error) => post({ type: 'failed', error: oneLine(error) }));
