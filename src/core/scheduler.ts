@@ -137,7 +137,8 @@ export class Scheduler {
 
   /**
    * With static placement (options.nodes), the tasks this worker may take: those whose home is
-   * its node, and those whose home node has no live worker (so a lost node never stalls a job).
+   * its node, those whose home node has no live worker (so a lost node never stalls a job), and
+   * those that already failed (a retry goes where pickPending sees fit, as anywhere else).
    */
   private placed(stage: StageRecord, tasks: TaskRecord[], worker: WorkerRecord): TaskRecord[] {
     const nodes = this.options.nodes;
@@ -146,7 +147,7 @@ export class Scheduler {
     for (const w of this.workers.values()) if (w.alive && w.node !== undefined) liveNodes.add(w.node);
     return tasks.filter((task) => {
       const home = homeNode(task.index, task.kind === 'map' ? stage.maps.length : stage.reduces.length, nodes);
-      return home === worker.node || !liveNodes.has(home);
+      return home === worker.node || !liveNodes.has(home) || task.failures > 0;
     });
   }
 

@@ -2,7 +2,7 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { transportNames } from '../../src/transport/index.ts';
+import { createTransport, transportNames } from '../../src/transport/index.ts';
 import { BOOKS, FIXTURES, readParts, recordsOf, removeDir, runMr, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles, referenceIndex, referenceWordCount } from '../helpers/reference.ts';
 
@@ -23,7 +23,9 @@ async function expectSameAsOtherBackends(caseName: string, out: string): Promise
 }
 
 describe.each(transportNames())('the %s backend', (transport) => {
-  const run = (name: string, args: string[]) => runMr(['run', ...args, '--output', join(dir, `${transport}-${name}`), '--transport', transport, '--workers', '2', '--quiet']);
+  // A simulated machine runs one worker per node, so it is scaled by --nodes, not --workers.
+  const scale = createTransport(transport)!.machine ? ['--nodes', '4'] : ['--workers', '2'];
+  const run = (name: string, args: string[]) => runMr(['run', ...args, '--output', join(dir, `${transport}-${name}`), '--transport', transport, ...scale, '--quiet']);
 
   it.each([1, 3, 10])('counts words with %i reducers', async (reducers) => {
     const r = await run(`wc-${reducers}`, ['jobs/wordcount.ts', '--input', BOOKS, '--reducers', String(reducers)]);
@@ -66,5 +68,15 @@ describe.each(transportNames())('the %s backend', (transport) => {
     const out = join(dir, `${transport}-empty`);
     expect((await readParts(out)).map((p) => p.text)).toEqual(['', '', '']);
     await expectSameAsOtherBackends('empty', out);
+  });
+
+  it("reports the backend's own figures under backend in --json", async () => {
+    const r = await run('json', ['jobs/wordcount.ts', '--input', BOOKS, '--json']);
+    expect(r.code).toBe(0);
+    const { backend } = JSON.parse(r.stdout);
+    expect(backend.name).toBe(transport);
+    expect(backend.nodes).toBeGreaterThan(0);
+    expect(backend.messages).toBeGreaterThan(0);
+    expect(backend.bytes).toBeGreaterThan(0);
   });
 });

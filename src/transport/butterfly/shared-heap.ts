@@ -6,6 +6,7 @@
 // Limits: nodes is a power of two from 1 to 1024 (as the switch network); a module holds 4 KiB
 // to 1 GiB, and all modules together at most 4 GiB. Offsets in the directory are relative to
 // their module, so they fit an Int32 word whatever the module's number.
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DirectoryWriter, ENTRY_BYTES, entryKey, findEntry, type EntryKey, type Placement } from './heap-directory.ts';
 import { ModuleSpace } from './module-space.ts';
@@ -98,8 +99,8 @@ export class HeapModule {
   private readonly bytes: Uint8Array;
   private readonly space: ModuleSpace;
   private readonly directory: DirectoryWriter;
-  private readonly stored = new Map<string, StoredPartition[]>();   // by outputId
-  private readonly openKeys = new Set<string>();
+  private readonly stored = new Map<string, Map<number, StoredPartition>>();   // outputId -> partition -> where
+  private readonly open = new Map<string, Set<number>>();                     // partitions being written
   private holder?: PartitionWriter;   // the sink writing into the module, if any
 
   constructor(readonly heap: HeapMemory, readonly node: number, readonly spillDir: string) {
@@ -111,13 +112,12 @@ export class HeapModule {
 
   openPartition(outputId: string, partition: number): PartitionSink {
     const key = entryKey(outputId, partition);
-    const id = `${partition}:${outputId}`;
-    if (this.openKeys.has(id) || this.stored.get(outputId)?.some((p) => p.slot >= 0 && this.isPartition(p, key))) {
-      throw new Error(`partition ${partition} of output '${outputId}' is already written or being written on node ${this.node}`);
+    if (this.open.get(outputId)?.has(partition) || this.stored.get(outputId)?.has(partition)) {
+      throw new Error(`partition ${partition} of output '${outputId}' is already written or being written on node ${this.node}: remove the output first`);
     }
-    this.openKeys.add(id);
+    mapOf(this.open, outputId, () => new Set()).add(partition);
     const extent = this.holder ? undefined : this.space.takeLargest();
-    const writer = new PartitionWriter(this.owner(key, id), this.bytes, extent, spillPath(this.spillDir, outputId, partition));
+    const writer = new PartitionWriter(this.owner(outputId, key), this.bytes, extent, spillPath(this.spillDir, outputId, partition));
     if (extent) this.holder = writer;
     return writer;
   }
@@ -125,15 +125,12 @@ export class HeapModule {
   /** Frees the module space of every partition of the output, its directory entries and spill files. */
   async remove(outputId: string): Promise<void> {
     entryKey(outputId, 0);
-    for (const id of this.openKeys) {
-      if (id.slice(id.indexOf(':') + 1) === outputId) throw new Error(`output '${outputId}' still has a partition open for writing on node ${this.node}: close it first`);
-    }
-    for (const { slot, placement } of this.stored.get(outputId) ?? []) {
+    if (this.open.get(outputId)?.size) throw new Error(`output '${outputId}' still has partitions open for writing on node ${this.node}: close them first`);
+    for (const { slot, placement } of this.stored.get(outputId)?.values() ?? []) {
       this.directory.delete(slot);
       if (placement.place === 'module') this.space.release(placement.offset, placement.length);
     }
     this.stored.delete(outputId);
-    const { rm } = await import('node:fs/promises');
     await rm(join(this.spillDir, outputId), { recursive: true, force: true });
   }
 
@@ -142,26 +139,21 @@ export class HeapModule {
     return this.heap.moduleBytes - this.space.freeBytes() - (this.holder?.reservedBytes() ?? 0);
   }
 
-  private isPartition(stored: StoredPartition, key: EntryKey): boolean {
-    return this.partitionsOf.get(stored) === key.partition;
-  }
-
-  private readonly partitionsOf = new WeakMap<StoredPartition, number>();
-
   /** What a sink may do to its module: give space back, and publish itself when it closes. */
-  private owner(key: EntryKey, id: string): SinkOwner {
+  private owner(outputId: string, key: EntryKey): SinkOwner {
+    const done = (): void => {
+      this.open.get(outputId)?.delete(key.partition);
+      if (this.open.get(outputId)?.size === 0) this.open.delete(outputId);
+    };
     return {
       releaseSpace: (sink, offset, length) => {
         this.space.release(offset, length);
         if (this.holder === sink) this.holder = undefined;
       },
       publish: (placement) => {
-        this.openKeys.delete(id);
         const slot = this.directory.publish(key, placement);
-        const stored = { slot, placement };
-        this.partitionsOf.set(stored, key.partition);
-        const outputId = id.slice(id.indexOf(':') + 1);
-        this.stored.set(outputId, [...(this.stored.get(outputId) ?? []), stored]);
+        done();
+        mapOf(this.stored, outputId, () => new Map()).set(key.partition, { slot, placement });
         if (placement.place === 'module') {
           this.bytesInModule += placement.length;
         } else {
@@ -169,7 +161,13 @@ export class HeapModule {
           this.partitionsSpilled++;
         }
       },
-      abandon: () => this.openKeys.delete(id),
+      abandon: done,
     };
   }
+}
+
+function mapOf<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = create()));
+  return value;
 }
