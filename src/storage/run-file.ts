@@ -4,9 +4,15 @@ import type { BatchSource } from '../core/kway-merge.ts';
 import { readLineBatches } from './line-reader.ts';
 import { TextWriter } from './text-writer.ts';
 
+/** Where a run's text goes: a file (TextWriter) or a memory module. close() gives the byte count. */
+export interface TextSink {
+  write(text: string): Promise<void> | undefined;
+  close(): Promise<number>;
+}
+
 export class RunWriter {
   records = 0;
-  private constructor(private readonly out: TextWriter) {}
+  constructor(private readonly out: TextSink) {}
 
   static async create(path: string): Promise<RunWriter> {
     return new RunWriter(await TextWriter.create(path));
@@ -20,6 +26,35 @@ export class RunWriter {
   close(): Promise<number> {
     return this.out.close();
   }
+}
+
+/** A run: a file, or its bytes in memory (a memory module, read where it lies). */
+export type RunRef = string | Buffer;
+
+export function sourceOf(run: RunRef): BatchSource<KeyValue> {
+  return typeof run === 'string' ? runSource(run) : bufferRunSource(run);
+}
+
+const BUFFER_BATCH_BYTES = 1 << 20;
+
+/** A run held in a buffer, decoded a batch of whole lines at a time (the buffer is not copied). */
+export function bufferRunSource(bytes: Buffer): BatchSource<KeyValue> {
+  let at = 0;
+  return {
+    async next() {
+      if (at >= bytes.length) return undefined;
+      let end = Math.min(bytes.length, at + BUFFER_BATCH_BYTES);
+      if (end < bytes.length) {
+        const newline = bytes.indexOf(10, end);
+        end = newline < 0 ? bytes.length : newline + 1;
+      }
+      const text = bytes.toString('utf8', at, end);
+      at = end;
+      const lines = text.split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      return decodeRecords(lines);
+    },
+  };
 }
 
 /** A run file read back as a source of sorted records for the k-way merge. */

@@ -2,6 +2,7 @@
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
+import { RunWriter, type RunRef } from '../storage/run-file.ts';
 
 export const CHUNK_BYTES = 1 << 20;
 
@@ -21,6 +22,16 @@ export class MapOutputStore {
     const dir = this.dir(outputId);
     await mkdir(dir, { recursive: true });
     return dir;
+  }
+
+  /** A writer of the output's final partition r (spills stay files under dir()). */
+  async openPartition(outputId: string, partition: number): Promise<RunWriter> {
+    return RunWriter.create(this.partitionPath(outputId, partition));
+  }
+
+  /** Partition r of a map output this worker can read without the network, or undefined. */
+  async localRun(outputId: string, partition: number): Promise<RunRef | undefined> {
+    return (await this.has(outputId)) ? this.partitionPath(outputId, partition) : undefined;
   }
 
   async has(outputId: string): Promise<boolean> {

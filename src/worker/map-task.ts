@@ -1,6 +1,6 @@
 // A map attempt: read the split, call the job's map per record, buffer and pre-combine,
 // spill sorted runs when the buffer is full, and leave one sorted file per partition.
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COUNTER, type Counters } from '../core/counters.ts';
 import { EmitBuffer, type SortedGroups } from '../core/emit-buffer.ts';
@@ -40,7 +40,7 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
   const spill = async (): Promise<void> => {
     const spillDir = join(dir, `spill-${spills.length}`);
     await mkdir(spillDir);
-    spills.push((await writePartitions(spillDir, drain())).paths);
+    spills.push(await spillRuns(spillDir, drain()));
   };
   const partitioner = makePartitioner(job, spec.reducers, spec.options ?? {});
   const drain = (): SortedGroups[] => guard('partition', split.path, () => buffer.drain(partitioner, spec.reducers));
@@ -70,7 +70,7 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
   }
   counters[COUNTER.mapOutputRecords] = buffer.records;
   const guardedCombine = combine && ((key: string, values: unknown[]) => guard('combine', split.path, () => combine(key, values)));
-  const { bytes: partitionBytes, records } = await finish(dir, spills, drain, guardedCombine, spec.reducers);
+  const { bytes: partitionBytes, records } = await finish(store, outputId, spills, drain, guardedCombine, spec.reducers);
   counters[COUNTER.spills] = spills.length;
   if (combine) {
     counters[COUNTER.combineInputRecords] = buffer.records;  // what the combiner saved: these in, ...
@@ -137,51 +137,49 @@ function splitRecords(lines: readonly string[]): RecordBatch {
   return { keys, values };
 }
 
-/** Writes each partition's sorted groups as one run file; returns the paths, by partition, and the record count. */
-async function writePartitions(dir: string, partitions: SortedGroups[]): Promise<{ paths: string[]; records: number }> {
-  const paths: string[] = [];
+/** Writes each partition's sorted groups as one run; returns the runs' bytes, by partition, and the record count. */
+async function writePartitions(partitions: SortedGroups[], open: (r: number) => Promise<RunWriter>): Promise<{ bytes: number[]; records: number }> {
+  const bytes: number[] = [];
   let records = 0;
   for (let r = 0; r < partitions.length; r++) {
-    const path = join(dir, `r-${r}`);
-    const out = await RunWriter.create(path);
+    const out = await open(r);
     for (const [key, values] of partitions[r]) {
       for (const value of values) {
         const flushing = out.write(key, value);
         if (flushing) await flushing;
       }
     }
-    await out.close();
+    bytes.push(await out.close());
     records += out.records;
-    paths.push(path);
   }
-  return { paths, records };
+  return { bytes, records };
 }
 
-/** Leaves the final r-N files in dir: straight from memory, or by merging the spilled runs. */
+/** Leaves the final partitions in the store: straight from memory, or by merging the spilled runs. */
 async function finish(
-  dir: string, spills: string[][], drain: () => SortedGroups[],
+  store: MapOutputStore, outputId: string, spills: string[][], drain: () => SortedGroups[],
   combine: ((key: string, values: unknown[]) => unknown) | undefined, reducers: number,
 ): Promise<{ bytes: number[]; records: number }> {
-  if (spills.length === 0) {
-    const { paths, records } = await writePartitions(dir, drain());
-    return { bytes: await Promise.all(paths.map(fileSize)), records };
-  }
+  const final = (r: number): Promise<RunWriter> => store.openPartition(outputId, r);
+  if (spills.length === 0) return writePartitions(drain(), final);
+  const dir = store.dir(outputId);
   const lastDir = join(dir, `spill-${spills.length}`);
   await mkdir(lastDir);
-  spills.push((await writePartitions(lastDir, drain())).paths);
+  spills.push(await spillRuns(lastDir, drain()));
   const bytes: number[] = [];
   let records = 0;
   for (let r = 0; r < reducers; r++) {
-    const target = join(dir, `r-${r}`);
-    const merged = await mergeRunsInto(spills.map((paths) => paths[r]), `${target}.tmp`, combine);
+    const merged = await mergeRunsInto(spills.map((paths) => paths[r]), await final(r), combine);
     bytes.push(merged.bytes);
     records += merged.records;
-    await rename(`${target}.tmp`, target);
   }
   await Promise.all(spills.map((_, i) => rm(join(dir, `spill-${i}`), { recursive: true, force: true })));
   return { bytes, records };
 }
 
-async function fileSize(path: string): Promise<number> {
-  return (await stat(path)).size;
+/** Writes one sorted run file per partition into dir; returns their paths. */
+async function spillRuns(dir: string, partitions: SortedGroups[]): Promise<string[]> {
+  const paths = partitions.map((_, r) => join(dir, `r-${r}`));
+  await writePartitions(partitions, (r) => RunWriter.create(paths[r]));
+  return paths;
 }

@@ -10,7 +10,7 @@ import { groupSorted, mergeSorted } from '../core/kway-merge.ts';
 import { formatValue, partFileName } from '../core/record-codec.ts';
 import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
 import type { JobSpec, MapOutput } from '../transport/messages.ts';
-import { runSource } from '../storage/run-file.ts';
+import { sourceOf, type RunRef } from '../storage/run-file.ts';
 import { TextWriter } from '../storage/text-writer.ts';
 import type { MapOutputStore } from './map-output-store.ts';
 import { byKey } from './run-merge.ts';
@@ -55,13 +55,14 @@ export async function runReduceTask(job: JobDefinition, attempt: ReduceAttempt, 
   }
 }
 
-/** Gets partition r of each map output as a local file: this worker's own, or fetched. */
-async function fetchRuns(attempt: ReduceAttempt, io: ReduceIo, scratch: string, counters: Counters, signal: AbortSignal): Promise<string[]> {
+/** Gets partition r of each map output: what this worker can read where it lies, or fetched into a file. */
+async function fetchRuns(attempt: ReduceAttempt, io: ReduceIo, scratch: string, counters: Counters, signal: AbortSignal): Promise<RunRef[]> {
   const limit = pLimit(FETCH_CONCURRENCY);
   let shuffled = 0;
   const results = await Promise.allSettled(attempt.mapOutputs.map((output) => limit(async () => {
     if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
-    if (await io.store.has(output.outputId)) return io.store.partitionPath(output.outputId, attempt.partition);
+    const local = await io.store.localRun(output.outputId, attempt.partition);
+    if (local !== undefined) return local;
     const path = join(scratch, `m-${output.mapTask}`);
     const bytes = await fetchWithRetries(() => download(io.fetch(output.workerAddress, output.outputId, attempt.partition), path), signal);
     shuffled += bytes;
@@ -77,7 +78,7 @@ async function fetchRuns(attempt: ReduceAttempt, io: ReduceIo, scratch: string, 
     );
   }
   counters[COUNTER.shuffleBytes] = shuffled;
-  return results.map((r) => (r as PromiseFulfilledResult<string>).value);
+  return results.map((r) => (r as PromiseFulfilledResult<RunRef>).value);
 }
 
 /** A fetch is idempotent (it rewrites the whole file), so it is retried before giving up. */
@@ -106,14 +107,14 @@ async function download(chunks: AsyncIterable<Buffer>, path: string): Promise<nu
   return bytes;
 }
 
-async function reduceInto(job: JobDefinition, runs: string[], path: string, counters: Counters, options: JobOptions): Promise<void> {
+async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, counters: Counters, options: JobOptions): Promise<void> {
   const out = await TextWriter.create(path);
   const own = new OwnRecords();
   const ctx = { options, emit: (key: string, value: unknown) => own.add(key, value) };
   let groups = 0;
   let records = 0;
   try {
-    await groupSorted(mergeSorted(runs.map(runSource), byKey), (key, values) => {
+    await groupSorted(mergeSorted(runs.map(sourceOf), byKey), (key, values) => {
       groups++;
       let result: unknown;
       try {
