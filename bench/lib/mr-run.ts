@@ -18,6 +18,7 @@ interface MrSummary {
   elapsedMs?: number;
   stages?: unknown[];
   processes?: { role: string; pid: number; cpuMs: number; maxRssKiB: number }[];
+  backend?: Record<string, unknown>;
 }
 
 /** The one JSON object on stdout; tolerates stray lines before it. */
@@ -71,11 +72,11 @@ function failedRun(workers: number, note: string, detail: { stderrTail: string; 
   return { run: MR_RUN, workers, ok: false, seconds: null, mbPerSecond: null, peakRssKiB: null, note, detail };
 }
 
-function mrRunArgs(corpus: string, outputDir: string, workers: number): string[] {
+function mrRunArgs(corpus: string, outputDir: string, workers: number, scale?: string[]): string[] {
   const job = join(REPO_ROOT, 'jobs', 'wordcount.ts');
   // --input is a glob: escape the corpus path so a '(' or '*' in it is taken literally.
   const io = ['--input', fastGlob.escapePath(corpus), '--output', outputDir];
-  const flags = ['--workers', String(workers), '--reducers', String(REDUCERS), '--json', '--quiet'];
+  const flags = [...(scale ?? ['--workers', String(workers)]), '--reducers', String(REDUCERS), '--json', '--quiet'];
   return [join(REPO_ROOT, 'bin', 'mr.mjs'), 'run', job, ...io, ...flags];
 }
 
@@ -93,7 +94,7 @@ function succeededRun(workers: number, bytes: number, run: ChildRun, summary: Mr
     masterRssKiB,
     workerRssKiB,
     note: check.note,
-    detail: { outputMatches: check.matches, engineElapsedMs: summary.elapsedMs, stages: summary.stages, processes: summary.processes },
+    detail: { outputMatches: check.matches, engineElapsedMs: summary.elapsedMs, stages: summary.stages, processes: summary.processes, backend: summary.backend },
   };
 }
 
@@ -103,10 +104,12 @@ export async function runMrWordcount(
   workers: number,
   reference: WordCounts | null,
   options: ChildOptions,
+  /** Replaces `--workers N`: the backend and its size, e.g. ['--transport', 'hypercube', '--nodes', '8']. */
+  scale?: string[],
 ): Promise<RunResult> {
   const outputDir = mkdtempSync(join(tmpdir(), 'mr-bench-out-'));
   try {
-    const run = await runChild(process.execPath, mrRunArgs(corpus, outputDir, workers), options);
+    const run = await runChild(process.execPath, mrRunArgs(corpus, outputDir, workers, scale), options);
     const summary = parseSummary(run.stdout);
     if (!isSuccess(run) || !summary?.ok) {
       const why = isSuccess(run) ? 'no {"ok": true} JSON on stdout' : failureReason(run, options);

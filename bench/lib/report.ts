@@ -98,11 +98,11 @@ export function machineInfo(): Record<string, unknown> {
   };
 }
 
-/** Writes wordcount.json (every figure) and wordcount.md (the table and targets) into outDir. */
-export function writeReport(outDir: string, summary: Record<string, unknown>, markdown: string): string[] {
+/** Writes <name>.json (every figure) and <name>.md (the table and targets) into outDir. */
+export function writeReport(outDir: string, summary: Record<string, unknown>, markdown: string, name = 'wordcount'): string[] {
   mkdirSync(outDir, { recursive: true });
-  const json = join(outDir, 'wordcount.json');
-  const md = join(outDir, 'wordcount.md');
+  const json = join(outDir, `${name}.json`);
+  const md = join(outDir, `${name}.md`);
   writeFileSync(json, `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(md, `${markdown}\n`);
   return [json, md];
