@@ -5,12 +5,14 @@ export function formatBackendReport(report: BackendReport, wallMs: number): stri
   const lines = [`backend ${report.name}: ${report.nodes} node(s), ${report.messages} message(s), ${bytes(report.bytes)}; wall ${seconds(wallMs)}`];
   if (typeof report.simulatedMs === 'number') lines.push(`simulated time ${seconds(report.simulatedMs)}`);
   const rest = Object.entries(report).filter(([key, value]) =>
-    !['name', 'nodes', 'messages', 'bytes', 'simulatedMs'].includes(key) && !Array.isArray(value) && value !== undefined);
+    !['name', 'nodes', 'messages', 'bytes', 'simulatedMs'].includes(key) && value !== undefined
+    && !(Array.isArray(value) && value.some((v) => typeof v === 'object'))); // per-link tables stay in --json
   if (rest.length > 0) lines.push(rest.map(([key, value]) => `${key}=${show(key, value)}`).join(' '));
   return lines.map((line) => `mr: ${line}`);
 }
 
 function show(key: string, value: unknown): string {
+  if (Array.isArray(value)) return `[${value.join(',')}]`;
   if (typeof value === 'number' && /bytes/i.test(key)) return bytes(value);
   if (value !== null && typeof value === 'object') {
     return Object.entries(value).map(([k, v]) => `${k}:${typeof v === 'number' && /bytes/i.test(k) ? bytes(v) : String(v)}`).join(',');

@@ -33,7 +33,7 @@ export class NodeThreads {
       const data: NodeThreadData = {
         transport: this.options.transport, token: this.options.token, nodes: machine.nodes, hosted,
         masterAddress: this.options.masterAddress, workRoot: join(this.options.workRoot, 'nodes'),
-        tuning: this.options.tuning, threadData: machine.threadData(),
+        tuning: this.options.tuning, threadData: machine.threadData(hosted),
       };
       const thread = startThread(ENTRY, { ...data });
       this.threads.push(thread);

@@ -1,7 +1,7 @@
 // What a finished job did, in the terms a machine model needs: per stage, where each task ran
 // and how many bytes it read and wrote. The simulated backends replay this on their network.
-import { COUNTER } from './counters.ts';
-import type { StageRecord } from './task-table.ts';
+import { COUNTER, type Counters } from './counters.ts';
+import { stageCounters, type StageRecord } from './task-table.ts';
 
 export interface MapTrace {
   node: number;
@@ -17,6 +17,7 @@ export interface ReduceTrace {
 export interface StageTrace {
   maps: MapTrace[];
   reduces: ReduceTrace[];
+  counters: Counters;            // the stage's, summed over its committed tasks
 }
 
 export interface JobTrace {
@@ -33,6 +34,7 @@ export function traceStages(stages: readonly StageRecord[]): JobTrace {
         partitionBytes: stage.reduces.map((_, r) => task.partitionBytes?.[r] ?? 0),
       })),
       reduces: stage.reduces.map((task) => ({ node: task.node ?? 0, outputBytes: task.counters?.[COUNTER.reduceOutputBytes] ?? 0 })),
+      counters: stageCounters(stage),
     })),
   };
 }

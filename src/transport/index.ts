@@ -3,10 +3,12 @@ import { registerTransport } from './transport.ts';
 import { createGrpcTransport } from './grpc/grpc-transport.ts';
 import { createMemoryTransport } from './memory/memory-transport.ts';
 import { createHypercubeTransport } from './hypercube/hypercube-transport.ts';
+import { createButterflyTransport } from './butterfly/butterfly-transport.ts';
 
 registerTransport('grpc', createGrpcTransport);
 registerTransport('memory', createMemoryTransport);
 registerTransport('hypercube', createHypercubeTransport);
+registerTransport('butterfly', createButterflyTransport);
 
 export { createTransport, transportNames } from './transport.ts';
 export type { BackendReport, MachineTuning, SimulatedMachine, Transport, MasterClient, WorkerClient, MasterService, WorkerService, Server } from './transport.ts';

@@ -61,11 +61,11 @@ export interface SimulatedMachine {
   readonly nodes: number;
   /** How many threads carry the nodes' workers. */
   readonly threads: number;
-  /** What the transport in a node thread needs (shared memory, say); structured-clonable. */
-  threadData(): unknown;
+  /** What the transport in the thread hosting these nodes needs (shared memory, say); structured-clonable. */
+  threadData(hosted: number[]): unknown;
   report(trace: JobTrace): BackendReport;
   /** In a node thread: where the node's map outputs go, if not in files of its own (see MapOutputStore). */
-  outputStore?(node: number, root: string): MapOutputStore;
+  outputStore?(node: number, rootOf: (node: number) => string): MapOutputStore;
 }
 
 export interface Transport {

@@ -1,6 +1,7 @@
 // Where a worker keeps map outputs (one sorted file per partition) and how it serves them.
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Counters } from '../core/counters.ts';
 import { UsageError } from '../errors.ts';
 import { RunWriter, type RunRef } from '../storage/run-file.ts';
 
@@ -27,6 +28,11 @@ export class MapOutputStore {
   /** A writer of the output's final partition r (spills stay files under dir()). */
   async openPartition(outputId: string, partition: number): Promise<RunWriter> {
     return RunWriter.create(this.partitionPath(outputId, partition));
+  }
+
+  /** Counters of how the store kept the output (added to the map attempt's counters). */
+  outputCounters(_outputId: string): Counters {
+    return {};
   }
 
   /** Partition r of a map output this worker can read without the network, or undefined. */

@@ -2,7 +2,7 @@
 // spill sorted runs when the buffer is full, and leave one sorted file per partition.
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { COUNTER, type Counters } from '../core/counters.ts';
+import { COUNTER, addCounters, type Counters } from '../core/counters.ts';
 import { EmitBuffer, type SortedGroups } from '../core/emit-buffer.ts';
 import type { JobDefinition, MapContext } from '../core/job.ts';
 import { makePartitioner } from '../core/partitioner.ts';
@@ -72,6 +72,7 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
   const guardedCombine = combine && ((key: string, values: unknown[]) => guard('combine', split.path, () => combine(key, values)));
   const { bytes: partitionBytes, records } = await finish(store, outputId, spills, drain, guardedCombine, spec.reducers);
   counters[COUNTER.spills] = spills.length;
+  addCounters(counters, store.outputCounters(outputId));
   if (combine) {
     counters[COUNTER.combineInputRecords] = buffer.records;  // what the combiner saved: these in, ...
     counters[COUNTER.combineOutputRecords] = records;        // ... these out to the shuffle

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     const workDir = join(data.workRoot, `node-${node}`);
     await mkdir(workDir, { recursive: true });
     const log = createLogger({ component: `node-${node}`, file: join(workDir, 'worker.log') });
-    const store = transport.machine?.outputStore?.(node, join(workDir, 'map-out'));
+    const store = transport.machine?.outputStore?.(node, (k) => join(data.workRoot, `node-${k}`, 'map-out'));
     const worker = new Worker({ masterAddress: data.masterAddress, workDir, slots: 1, transport, log, node, store });
     await worker.start();
     workers.push(worker);

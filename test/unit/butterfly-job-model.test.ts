@@ -13,7 +13,7 @@ const MODEL: ButterflyModel = {
 
 describe('a job replayed on the butterfly', () => {
   it('keeps everything local on one node: no switch, no conflicts', () => {
-    const trace: JobTrace = { stages: [{ maps: [{ node: 0, inputBytes: 1000, partitionBytes: [300, 200] }], reduces: [{ node: 0, outputBytes: 1 }, { node: 0, outputBytes: 1 }] }] };
+    const trace: JobTrace = { stages: [{ maps: [{ node: 0, inputBytes: 1000, partitionBytes: [300, 200] }], reduces: [{ node: 0, outputBytes: 1 }, { node: 0, outputBytes: 1 }], counters: {} }] };
     const sim = simulateJob(trace, 1, MODEL);
     expect(sim.stages).toBe(0);
     expect(sim.remoteBytes).toBe(0);
@@ -24,7 +24,7 @@ describe('a job replayed on the butterfly', () => {
   });
 
   it('reads another node\'s partition through the switch', () => {
-    const trace: JobTrace = { stages: [{ maps: [{ node: 1, inputBytes: 10, partitionBytes: [1000] }], reduces: [{ node: 0, outputBytes: 1 }] }] };
+    const trace: JobTrace = { stages: [{ maps: [{ node: 1, inputBytes: 10, partitionBytes: [1000] }], reduces: [{ node: 0, outputBytes: 1 }], counters: {} }] };
     const sim = simulateJob(trace, 2, MODEL);
     expect(sim.stages).toBe(1);
     // node 1: its two queue accesses to module 0 are remote; its output write is local
@@ -37,7 +37,7 @@ describe('a job replayed on the butterfly', () => {
   it('counts conflicts when processors want the same module in the same cycle', () => {
     const maps = [{ node: 0, inputBytes: 10, partitionBytes: [5000, 5000, 5000, 5000] }];
     const reduces = [0, 1, 2, 3].map((node) => ({ node, outputBytes: 1 }));
-    const sim = simulateJob({ stages: [{ maps, reduces }] }, 4, MODEL);
+    const sim = simulateJob({ stages: [{ maps, reduces, counters: {} }] }, 4, MODEL);
     const total = sim.conflictsPerStage.reduce((a, b) => a + b, 0);
     expect(total).toBeGreaterThan(0);
     // Three remote readers of module 0 share its one line into the last stage: at most one per cycle.
@@ -48,7 +48,7 @@ describe('a job replayed on the butterfly', () => {
   it('gives the same figures for the same trace', () => {
     const maps = Array.from({ length: 8 }, (_, i) => ({ node: i % 4, inputBytes: 100 * (i + 1), partitionBytes: [i * 300, 700, 0, 50] }));
     const reduces = [3, 2, 1, 0].map((node) => ({ node, outputBytes: 1 }));
-    const trace: JobTrace = { stages: [{ maps, reduces }, { maps: [{ node: 2, inputBytes: 5, partitionBytes: [5] }], reduces: [{ node: 1, outputBytes: 1 }] }] };
+    const trace: JobTrace = { stages: [{ maps, reduces, counters: {} }, { maps: [{ node: 2, inputBytes: 5, partitionBytes: [5] }], reduces: [{ node: 1, outputBytes: 1 }], counters: {} }] };
     expect(simulateJob(trace, 4, MODEL)).toEqual(simulateJob(structuredClone(trace), 4, MODEL));
   });
 });

@@ -10,7 +10,7 @@ const hop = (bytes: number): number => bytes / 100 + 5;
 
 describe('a job replayed on the hypercube', () => {
   it('times one map and one reduce on neighbouring nodes by hand', () => {
-    const trace: JobTrace = { stages: [{ maps: [{ node: 1, inputBytes: 500, partitionBytes: [2500] }], reduces: [{ node: 0, outputBytes: 10 }] }] };
+    const trace: JobTrace = { stages: [{ maps: [{ node: 1, inputBytes: 500, partitionBytes: [2500] }], reduces: [{ node: 0, outputBytes: 10 }], counters: {} }] };
     const { simulatedUs, stages, network } = simulateJob(trace, 1, MODEL);
     // hand-out 0->1, map 500 us, report 1->0: the barrier
     const mapDone = hop(100) + 500 + hop(100);
@@ -29,7 +29,7 @@ describe('a job replayed on the hypercube', () => {
     const n = 1 << d;
     const maps = Array.from({ length: n }, (_, i) => ({ node: i, inputBytes: 100, partitionBytes: Array(n).fill(400) }));
     const reduces = Array.from({ length: n }, (_, i) => ({ node: i, outputBytes: 1 }));
-    const { network } = simulateJob({ stages: [{ maps, reduces }] }, d, MODEL);
+    const { network } = simulateJob({ stages: [{ maps, reduces, counters: {} }] }, d, MODEL);
     // Shuffle data messages: one chunk per (map node, reduce node) pair of distinct nodes.
     const shuffle = network.links.reduce((sum, l) => sum + l.bytes, 0);
     expect(shuffle).toBeGreaterThan(n * (n - 1) * 400);
@@ -40,8 +40,8 @@ describe('a job replayed on the hypercube', () => {
   });
 
   it('runs chained stages one after the other, deterministically', () => {
-    const stage = { maps: [{ node: 3, inputBytes: 1000, partitionBytes: [300, 700] }, { node: 5, inputBytes: 2000, partitionBytes: [0, 50] }], reduces: [{ node: 2, outputBytes: 5 }, { node: 6, outputBytes: 5 }] };
-    const trace: JobTrace = { stages: [stage, { maps: [{ node: 0, inputBytes: 10, partitionBytes: [10] }], reduces: [{ node: 7, outputBytes: 1 }] }] };
+    const stage = { maps: [{ node: 3, inputBytes: 1000, partitionBytes: [300, 700] }, { node: 5, inputBytes: 2000, partitionBytes: [0, 50] }], reduces: [{ node: 2, outputBytes: 5 }, { node: 6, outputBytes: 5 }], counters: {} };
+    const trace: JobTrace = { stages: [stage, { maps: [{ node: 0, inputBytes: 10, partitionBytes: [10] }], reduces: [{ node: 7, outputBytes: 1 }], counters: {} }] };
     const a = simulateJob(trace, 3, MODEL);
     const b = simulateJob(structuredClone(trace), 3, MODEL);
     expect(a).toEqual(b);
@@ -51,6 +51,6 @@ describe('a job replayed on the hypercube', () => {
   });
 
   it('takes no time for an empty job', () => {
-    expect(simulateJob({ stages: [{ maps: [], reduces: [] }] }, 2, MODEL).simulatedUs).toBe(0);
+    expect(simulateJob({ stages: [{ maps: [], reduces: [], counters: {} }] }, 2, MODEL).simulatedUs).toBe(0);
   });
 });

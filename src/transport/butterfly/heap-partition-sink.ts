@@ -87,7 +87,7 @@ export class PartitionWriter implements PartitionSink {
   private moveToFile(): void {
     const { offset, length } = this.extent!;
     this.extent = undefined;
-    const prefix = new Uint8Array(0);   // a copy: the space is freed next
+    const prefix = this.module.slice(offset, offset + this.written);   // a copy: the space is freed next
     this.owner.releaseSpace(this, offset, length);
     this.startFile(prefix);
   }

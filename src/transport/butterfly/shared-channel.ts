@@ -66,7 +66,7 @@ class Ring {
     const at = position % this.capacity;
     const first = Math.min(source.length, this.capacity - at);
     this.bytes.set(source.subarray(0, first), at);
-    // mutated
+    if (first < source.length) this.bytes.set(source.subarray(first), 0);
   }
 
   /** Fills target from the ring from position on, wrapping at the end. */

@@ -1,0 +1,178 @@
+// The butterfly backend: a shared-memory multiprocessor after the BBN Butterfly. N processors
+// are worker threads (one per node) and N memory modules live in one SharedArrayBuffer heap.
+// - Control (task hand-out, reports, the barrier's progress, commits) crosses no socket: each
+//   processor's calls are proto-encoded frames in a ring of shared memory, signalled with
+//   Atomics.wait/notify (shared-channel.ts, shared-rpc.ts), served by the master on its thread.
+// - Map outputs are written into the map's own module; reducers read them where they lie,
+//   through the shared directory (module-output-store.ts), with no copy through messages.
+// - The finished job is replayed on the switch model (job-model.ts) for simulated time, local
+//   and remote bytes and switch conflicts per stage.
+import type { JobTrace } from '../../core/job-trace.ts';
+import { createMemoryTransport } from '../memory/memory-transport.ts';
+import { methodCodec, type MethodCodec } from '../proto-codec.ts';
+import {
+  MASTER_METHODS, type BackendReport, type MasterClient, type MasterService, type SimulatedMachine, type Transport, type TransportOptions, type WorkerClient,
+} from '../transport.ts';
+import { TransportUnavailableError } from '../unavailable.ts';
+import { DEFAULT_BUTTERFLY_MODEL, simulateJob, type ButterflyModel } from './job-model.ts';
+import { BUTTERFLY_COUNTER, ModuleOutputStore } from './module-output-store.ts';
+import { ChannelReader, ChannelWriter, channelMemory } from './shared-channel.ts';
+import { createHeap, type HeapMemory } from './shared-heap.ts';
+import { RpcClient, serveRpc } from './shared-rpc.ts';
+import { stagesOf } from './switch-network.ts';
+
+export const DEFAULT_NODES = 8;
+/** One thread per processor: more than this many would only contend for the cores. */
+export const MAX_NODES = 64;
+const MIB = 1 << 20;
+const HEAP_BUDGET_BYTES = 1 << 30;   // default module size: 64 MiB, or less so that the heap stays within 1 GiB
+
+interface Channels {
+  requests: SharedArrayBuffer;   // processor -> master
+  replies: SharedArrayBuffer;    // master -> processor
+}
+
+/** What a processor's thread gets: the heap, and the channels of its node. */
+interface ProcessorData {
+  heap: HeapMemory;
+  node: number;
+  channels: Channels;
+}
+
+export function createButterflyTransport(options: TransportOptions = {}): Transport {
+  const nodes = options.nodes ?? DEFAULT_NODES;
+  stagesOf(nodes);
+  if (nodes > MAX_NODES) throw new RangeError(`a butterfly here has at most ${MAX_NODES} processors (one thread each), not ${nodes}`);
+  const moduleBytes = options.tuning?.moduleMib !== undefined
+    ? Math.round(options.tuning.moduleMib * MIB)
+    : Math.min(64 * MIB, Math.floor(HEAP_BUDGET_BYTES / nodes));
+  if (moduleBytes < 4096) throw new RangeError(`a memory module holds at least 4 KiB (--module-mib ${4096 / MIB}), not ${moduleBytes} bytes`);
+  if (nodes * moduleBytes > 2 ** 32) throw new RangeError(`${nodes} modules of ${moduleBytes / MIB} MiB exceed the 4 GiB heap: use a smaller --module-mib`);
+  const model: ButterflyModel = {
+    ...DEFAULT_BUTTERFLY_MODEL,
+    nodeBytesPerSec: options.tuning?.nodeMbPerSec !== undefined ? options.tuning.nodeMbPerSec * 1e6 : DEFAULT_BUTTERFLY_MODEL.nodeBytesPerSec,
+  };
+  const processor = options.threadData as ProcessorData | undefined;
+  return processor ? processorSide(nodes, model, processor) : masterSide(nodes, moduleBytes, model);
+}
+
+const capabilities = { multiHost: false, multiProcess: false, sharedMemory: true, faultInjection: false };
+
+/** In `mr run`'s thread: the master, the heap and the channels. */
+function masterSide(nodes: number, moduleBytes: number, model: ButterflyModel): Transport {
+  const local = createMemoryTransport(); // the main thread's own client calls its master directly
+  let shared: { heap: HeapMemory; channels: Channels[] } | undefined;
+  const machine: SimulatedMachine = {
+    nodes,
+    threads: nodes,
+    threadData(hosted) {
+      if (!shared) throw new Error('the butterfly master is not serving yet');
+      return { heap: shared.heap, node: hosted[0], channels: shared.channels[hosted[0]] } satisfies ProcessorData;
+    },
+    report: (trace) => butterflyReport(trace, nodes, moduleBytes, model),
+  };
+  return {
+    name: 'butterfly',
+    capabilities,
+    machine,
+    async serveMaster(handlers) {
+      // The heap is allocated only now, not when options are merely checked.
+      shared ??= {
+        heap: createHeap(nodes, moduleBytes),
+        channels: Array.from({ length: nodes }, () => ({ requests: channelMemory(), replies: channelMemory() })),
+      };
+      const rpcHandlers = masterRpcHandlers(handlers);
+      const servers = shared.channels.map((c) => serveRpc(new ChannelReader(c.requests), new ChannelWriter(c.replies), rpcHandlers));
+      const direct = await local.serveMaster(handlers, '');
+      return {
+        address: direct.address,
+        async stop() {
+          for (const server of servers) server.stop();
+          await direct.stop();
+        },
+      };
+    },
+    serveWorker: () => Promise.reject(new Error('butterfly processors run in their own threads')),
+    connectMaster: (address) => local.connectMaster(address),
+    connectWorker: () => {
+      throw new TransportUnavailableError('butterfly map outputs are read from shared memory, not fetched');
+    },
+  };
+}
+
+function masterRpcHandlers(handlers: MasterService): Record<string, (request: Uint8Array) => Promise<Uint8Array>> {
+  const rpc: Record<string, (request: Uint8Array) => Promise<Uint8Array>> = {};
+  for (const method of MASTER_METHODS) {
+    const codec = codecOf(method);
+    const call = (handlers[method] as (request: unknown) => Promise<object>).bind(handlers);
+    rpc[method] = async (bytes) => codec.encodeReply(await call(codec.decodeRequest(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))));
+  }
+  return rpc;
+}
+
+const codecs = new Map<string, MethodCodec>();
+function codecOf(method: string): MethodCodec {
+  let codec = codecs.get(method);
+  if (!codec) codecs.set(method, (codec = methodCodec('Master', method[0].toUpperCase() + method.slice(1))));
+  return codec;
+}
+
+/** In a processor's thread: calls to the master over its channels, and its memory module. */
+function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData): Transport {
+  let rpc: RpcClient | undefined;
+  const machine: SimulatedMachine = {
+    nodes,
+    threads: nodes,
+    threadData: () => undefined,
+    report: (trace) => butterflyReport(trace, nodes, data.heap.moduleBytes, model),
+    outputStore: (node, rootOf) => new ModuleOutputStore(data.heap, node, rootOf),
+  };
+  return {
+    name: 'butterfly',
+    capabilities,
+    machine,
+    serveMaster: () => Promise.reject(new Error('the butterfly master runs in the main thread')),
+    // Nothing to serve: reducers read this node's module themselves.
+    serveWorker: () => Promise.resolve({ address: `butterfly:node-${data.node}`, stop: async () => {} }),
+    connectMaster() {
+      rpc ??= new RpcClient(new ChannelWriter(data.channels.requests), new ChannelReader(data.channels.replies));
+      const client = rpc;
+      const master: Record<string, unknown> = { close: () => client.close() };
+      for (const method of MASTER_METHODS) {
+        const codec = codecOf(method);
+        master[method] = async (request: object) => {
+          const reply = await client.call(method, codec.encodeRequest(request)).catch((error: unknown) => {
+            throw new TransportUnavailableError(`butterfly channel to the master: ${(error as Error).message}`);
+          });
+          return codec.decodeReply(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
+        };
+      }
+      return master as unknown as MasterClient;
+    },
+    connectWorker(): WorkerClient {
+      throw new TransportUnavailableError('butterfly map outputs are read from shared memory, not fetched');
+    },
+  };
+}
+
+export function butterflyReport(trace: JobTrace, nodes: number, moduleBytes: number, model: ButterflyModel): BackendReport {
+  const sim = simulateJob(trace, nodes, model);
+  return {
+    name: 'butterfly',
+    nodes,
+    messages: sim.remoteAccesses,
+    bytes: sim.localBytes + sim.remoteBytes,
+    simulatedMs: Math.round(sim.simulatedNs / 1000) / 1000,
+    stages: sim.stages,
+    localBytes: sim.localBytes,
+    remoteBytes: sim.remoteBytes,
+    switchConflicts: sim.conflictsPerStage,
+    switchTraversals: sim.remoteAccesses * sim.stages,
+    localAccesses: sim.localAccesses,
+    moduleMib: moduleBytes / MIB,
+    // Measured, not modelled: map output bytes that did not fit in their node's module.
+    spilledBytes: trace.stages.reduce((sum, stage) => sum + (stage.counters[BUTTERFLY_COUNTER.spilledBytes] ?? 0), 0),
+    model: { ...model.costs, blockBytes: model.blockBytes, nodeMbPerSec: model.nodeBytesPerSec / 1e6 },
+  };
+}
+
