@@ -111,7 +111,7 @@ function machineArgs(args: RunArgs, transport: string): { nodes?: number; tuning
   try {
     machine = createTransport(transport, { nodes: args.nodes, tuning })!;
   } catch (error) {
-    throw new UsageError(`--nodes: ${oneLine(error)}`);
+    throw new UsageError(`--transport ${transport}: ${oneLine(error)}`);
   }
   if (!machine.machine && (args.nodes !== undefined || Object.keys(tuning).length > 0)) {
     throw new UsageError(`--nodes and the machine model options apply to the simulated backends (hypercube, butterfly), not to --transport ${transport}`);

@@ -41,8 +41,8 @@ describe('the hypercube backend', () => {
   });
 
   it.each([
-    [['--nodes', '6'], /--nodes: .*power of two/],
-    [['--nodes', '2048'], /--nodes: .*power of two/],
+    [['--nodes', '6'], /--transport hypercube: .*power of two/],
+    [['--nodes', '2048'], /--transport hypercube: .*power of two/],
     [['--nodes', '4', '--workers', '2'], /one worker per node: give --nodes 2/],
     [['--link-mb-per-s', '-1'], /--link-mb-per-s must be a positive number/],
   ])('rejects %j with one clear line', async (extra, message) => {

@@ -169,7 +169,7 @@ export function butterflyReport(trace: JobTrace, nodes: number, moduleBytes: num
     switchConflicts: sim.conflictsPerStage,
     switchTraversals: sim.remoteAccesses * sim.stages,
     localAccesses: sim.localAccesses,
-    moduleMib: moduleBytes / MIB,
+    moduleMib: Math.round((moduleBytes / MIB) * 1000) / 1000,
     // Measured, not modelled: map output bytes that did not fit in their node's module.
     spilledBytes: trace.stages.reduce((sum, stage) => sum + (stage.counters[BUTTERFLY_COUNTER.spilledBytes] ?? 0), 0),
     model: { ...model.costs, blockBytes: model.blockBytes, nodeMbPerSec: model.nodeBytesPerSec / 1e6 },
