@@ -32,6 +32,9 @@ export interface RunArgs extends TokenArgs {
   linkMbPerS?: number;
   nodeMbPerS?: number;
   moduleMib?: number;
+  localNsPerByte?: number;
+  remoteNsPerByte?: number;
+  stageNs?: number;
 }
 
 export interface RunConfig {
@@ -99,10 +102,13 @@ function machineArgs(args: RunArgs, transport: string): { nodes?: number; tuning
   const knobs: [string, keyof MachineTuning, number | undefined][] = [
     ['--link-latency-us', 'linkLatencyUs', args.linkLatencyUs], ['--link-mb-per-s', 'linkMbPerSec', args.linkMbPerS],
     ['--node-mb-per-s', 'nodeMbPerSec', args.nodeMbPerS], ['--module-mib', 'moduleMib', args.moduleMib],
+    ['--local-ns-per-byte', 'localNsPerByte', args.localNsPerByte], ['--remote-ns-per-byte', 'remoteNsPerByte', args.remoteNsPerByte],
+    ['--stage-ns', 'stageNs', args.stageNs],
   ];
   for (const [flag, key, value] of knobs) {
     if (value === undefined) continue;
-    if (!Number.isFinite(value) || value < 0 || (value === 0 && key !== 'linkLatencyUs')) {
+    const zeroOk = key === 'linkLatencyUs' || key === 'localNsPerByte' || key === 'remoteNsPerByte' || key === 'stageNs';
+    if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroOk)) {
       throw new UsageError(`${flag} must be a positive number, got ${String(value)}`);
     }
     tuning[key] = value;

@@ -84,6 +84,9 @@ export interface MachineTuning {
   linkMbPerSec?: number;
   nodeMbPerSec?: number;
   moduleMib?: number;
+  localNsPerByte?: number;
+  remoteNsPerByte?: number;
+  stageNs?: number;
 }
 
 export interface TransportOptions {

@@ -48,9 +48,16 @@ export function createButterflyTransport(options: TransportOptions = {}): Transp
     : Math.min(64 * MIB, Math.floor(HEAP_BUDGET_BYTES / nodes));
   if (moduleBytes < 4096) throw new RangeError(`a memory module holds at least 4 KiB (--module-mib ${4096 / MIB}), not ${moduleBytes} bytes`);
   if (nodes * moduleBytes > 2 ** 32) throw new RangeError(`${nodes} modules of ${moduleBytes / MIB} MiB exceed the 4 GiB heap: use a smaller --module-mib`);
+  const tuning = options.tuning ?? {};
+  const base = DEFAULT_BUTTERFLY_MODEL;
   const model: ButterflyModel = {
-    ...DEFAULT_BUTTERFLY_MODEL,
-    nodeBytesPerSec: options.tuning?.nodeMbPerSec !== undefined ? options.tuning.nodeMbPerSec * 1e6 : DEFAULT_BUTTERFLY_MODEL.nodeBytesPerSec,
+    ...base,
+    costs: {
+      localNsPerByte: tuning.localNsPerByte ?? base.costs.localNsPerByte,
+      remoteNsPerByte: tuning.remoteNsPerByte ?? base.costs.remoteNsPerByte,
+      perStageNs: tuning.stageNs ?? base.costs.perStageNs,
+    },
+    nodeBytesPerSec: tuning.nodeMbPerSec !== undefined ? tuning.nodeMbPerSec * 1e6 : base.nodeBytesPerSec,
   };
   const processor = options.threadData as ProcessorData | undefined;
   return processor ? processorSide(nodes, model, processor) : masterSide(nodes, moduleBytes, model);

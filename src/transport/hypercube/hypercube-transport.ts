@@ -43,6 +43,12 @@ export function createHypercubeTransport(options: TransportOptions = {}): Transp
   };
 }
 
+/** Bytes per link: mean over the links that carried anything, and max. */
+function linkBytes(links: readonly { bytes: number }[]): { mean: number; max: number } {
+  const total = links.reduce((sum, l) => sum + l.bytes, 0);
+  return { mean: links.length > 0 ? Math.round(total / links.length) : 0, max: links.reduce((max, l) => Math.max(max, l.bytes), 0) };
+}
+
 export function hypercubeReport(trace: JobTrace, dimensions: number, model: HypercubeModel): BackendReport {
   const { simulatedUs, network } = simulateJob(trace, dimensions, model);
   const ms = (us: number): number => Math.round(us) / 1000;
@@ -58,6 +64,7 @@ export function hypercubeReport(trace: JobTrace, dimensions: number, model: Hype
     hottestLink: network.hottestLink ?? null,
     bisectionBytes: network.bisectionBytes,
     linkBusyMs: { mean: ms(network.meanLinkBusyUs), max: ms(network.maxLinkBusyUs) },
+    linkBytes: linkBytes(network.links),
     model: {
       linkLatencyUs: model.link.latencyUs,
       linkMbPerSec: model.link.bandwidthBytesPerSec / 1e6,
