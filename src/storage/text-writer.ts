@@ -10,8 +10,19 @@ export class TextWriter {
 
   private constructor(private readonly file: FileHandle, readonly path: string) {}
 
-  static async create(path: string): Promise<TextWriter> {
-    return new TextWriter(await open(path, 'w'), path);
+  /** Creates (or truncates) the file; prefix, if given, is its first bytes. */
+  static async create(path: string, prefix?: Uint8Array): Promise<TextWriter> {
+    const writer = new TextWriter(await open(path, 'w'), path);
+    if (prefix && prefix.length > 0) {
+      try {
+        await writer.file.write(prefix, 0, prefix.length);
+      } catch (error) {
+        await writer.file.close();
+        throw error;
+      }
+      writer.bytesWritten = prefix.length;
+    }
+    return writer;
   }
 
   /** Queues text; returns a promise only when the buffer had to be flushed (await it then). */

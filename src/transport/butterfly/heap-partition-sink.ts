@@ -3,7 +3,9 @@
 // copied to the file first, and the module space freed for others).
 import type { Placement } from './heap-directory.ts';
 import type { Extent } from './module-space.ts';
-import { SpillFile } from './spill-file.ts';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { TextWriter } from '../../storage/text-writer.ts';
 
 /** Like a file writer: await write() when it returns a promise; close() gives the bytes written. */
 export interface PartitionSink {
@@ -25,7 +27,7 @@ const encoder = new TextEncoder();
 
 export class PartitionWriter implements PartitionSink {
   private written = 0;   // bytes at the start of the extent, while writing into the module
-  private file?: SpillFile;
+  private file?: TextWriter;
   private opening?: Promise<void>;
   private queued: string[] = [];   // text written while the spill file was being opened
   private closed = false;
@@ -98,7 +100,8 @@ export class PartitionWriter implements PartitionSink {
   }
 
   private async openFile(prefix: Uint8Array): Promise<void> {
-    const file = await SpillFile.create(this.spillPath, prefix);
+    await mkdir(dirname(this.spillPath), { recursive: true });
+    const file = await TextWriter.create(this.spillPath, prefix);
     try {
       while (this.queued.length > 0) {
         const batch = this.queued;
