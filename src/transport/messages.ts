@@ -92,7 +92,7 @@ export interface RegisterWorkerReply { heartbeatIntervalMs: number; leaseMs: num
 export interface TaskRequest { workerId: string; waitMs: number }
 
 export interface InputSplit { path: string; start: number; end: number; wholeFile: boolean }
-export interface MapOutput { mapTask: number; workerAddress: string; outputId: string }
+export interface MapOutput { mapTask: number; workerAddress: string; outputId: string; path?: string }
 
 export interface Task {
   jobId: string;
@@ -133,3 +133,28 @@ export interface HeartbeatRequest { workerId: string; runningAttempts: string[];
 export interface HeartbeatReply { cancelAttempts: string[]; reregister: boolean }
 
 export interface FetchPartitionRequest { outputId: string; partition: number }
+
+// ---- ssi ----
+export interface ProcessEntry {
+  cpid: number; node: number; jobId: string; task: string; attemptId: string; state: string;
+  cpuMs: number; rssKib: number; elapsedMs: number;
+}
+export interface ListProcessesRequest { all: boolean }
+export interface ListProcessesReply { processes: ProcessEntry[] }
+export interface KillProcessRequest { cpid: number }
+export interface KillProcessReply { killed: boolean; error: string }
+export interface DrainNodeRequest { node: number }
+export interface DrainNodeReply { drained: boolean; moved: number; error: string }
+export interface NodeAddress { node: number; address: string }
+export type ResolveNodesRequest = Record<string, never>;
+export interface ResolveNodesReply { nodes: NodeAddress[] }
+export interface ReadFileRequest { path: string }
+
+// ---- horizontal ----
+export interface RunTaskRequest { task: Task; masterAddress: string; workerId: string; sharedDir: string }
+export interface ServerRef { address: string }
+export interface ServerState { address: string; healthy: boolean; outstanding: number; served: number; failed: number; leaving: boolean }
+export interface JoinReply { joined: boolean }
+export interface LeaveReply { left: boolean }
+export type ListServersRequest = Record<string, never>;
+export interface ListServersReply { servers: ServerState[]; failovers: number }
