@@ -1,0 +1,36 @@
+// The balancer's part of proto/mapreduce.proto (the Balancer service; the Worker service it
+// forwards comes from the gRPC backend's loadProto) and the one health RPC it sends to servers.
+import * as grpc from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+import { packageDefinition } from '../transport/proto-codec.ts';
+
+let balancer: grpc.ServiceClientConstructor | undefined;
+
+export function balancerService(): grpc.ServiceClientConstructor {
+  if (!balancer) {
+    const pkg = grpc.loadPackageDefinition(packageDefinition()).mr as grpc.GrpcObject;
+    balancer = pkg.Balancer as grpc.ServiceClientConstructor;
+  }
+  return balancer;
+}
+
+export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+
+/**
+ * grpc.health.v1.Health/Check of the whole server (service ''), on a channel the caller already
+ * holds: the probe travels the same connection as the requests, so it sees what they would see.
+ */
+export function checkHealth(client: grpc.Client, metadata: grpc.Metadata, deadlineMs: number): Promise<ServingStatus> {
+  const check = healthService.Check;
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(
+      check.path,
+      check.requestSerialize,
+      check.responseDeserialize,
+      { service: '' },
+      metadata,
+      { deadline: Date.now() + deadlineMs },
+      (error, reply) => (error ? reject(error) : resolve((reply as { status: ServingStatus }).status)),
+    );
+  });
+}
