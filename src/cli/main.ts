@@ -5,7 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { EXIT, MrError, UsageError, oneLine } from '../errors.ts';
 import { runCommand } from './run-report.ts';
 import { masterCommand, workerCommand } from './daemon-commands.ts';
-import { killCommand, listCommand, logsCommand, statusCommand } from './ops-commands.ts';
+import { catCommand, drainCommand, killCommand, listCommand, logsCommand, psCommand, statusCommand } from './ops-commands.ts';
 import { tokenOptions } from './token-args.ts';
 
 function commands(argv: string[]): Argv {
@@ -18,8 +18,8 @@ function commands(argv: string[]): Argv {
       .option('output', { type: 'string', describe: 'output directory: new or empty' })
       .option('reducers', { type: 'number', describe: 'reduce tasks, for jobs that declare none (default 4)' })
       .option('workers', { type: 'number', describe: 'worker processes to start (default: CPU cores)' })
-      .option('transport', { type: 'string', describe: 'execution backend: grpc (default), memory, hypercube or butterfly' })
-      .option('nodes', { type: 'number', describe: 'nodes of a simulated machine (hypercube, butterfly): a power of two (default 8)' })
+      .option('transport', { type: 'string', describe: 'execution backend: grpc (default), memory, hypercube, butterfly or ssi' })
+      .option('nodes', { type: 'number', describe: 'nodes: of a simulated machine (hypercube, butterfly: a power of two, default 8), or of an ssi pool' })
       .option('report', { type: 'boolean', describe: "print the backend's own figures at the end (simulated time, links, ...)" })
       .option('link-latency-us', { type: 'number', describe: 'hypercube: latency of one link hop in microseconds (default 5)' })
       .option('link-mb-per-s', { type: 'number', describe: 'hypercube: bandwidth of one link in MB/s (default 1000)' })
@@ -59,14 +59,23 @@ function commands(argv: string[]): Argv {
       .positional('job', { type: 'string', describe: 'job id' }),
     (args) => statusCommand(args as never))
     .command('list', 'the jobs of a running master', (y) => opsOptions(y), (args) => listCommand(args as never))
-    .command('kill <job>', 'kill a job: every attempt stops, no output is left', (y) => opsOptions(y)
-      .positional('job', { type: 'string', demandOption: true }),
+    .command('kill <job>', 'kill a job (every attempt stops, no output is left), or one process of `mr ps` by its CPID', (y) => opsOptions(y)
+      .positional('job', { type: 'string', demandOption: true, describe: 'job id, or a cluster-wide process id' }),
     (args) => killCommand(args as never))
+    .command('ps', 'every task attempt on every node, as one process table (CPID, node, state, CPU, memory)', (y) => opsOptions(y)
+      .option('all', { type: 'boolean', describe: 'finished attempts too' }),
+    (args) => psCommand(args as never))
+    .command('drain <node>', 'a node takes no new tasks; its running attempts move to other nodes', (y) => opsOptions(y)
+      .positional('node', { type: 'number', demandOption: true }),
+    (args) => drainCommand(args as never))
+    .command('cat <path>', 'print a file of the pool namespace, /cluster/<node>/<path>, from whichever node has it', (y) => opsOptions(y)
+      .positional('path', { type: 'string', demandOption: true }),
+    (args) => catCommand(args as never))
     .command('logs <job>', 'each attempt of a job: where it ran, its outcome, its error and what it printed', (y) => opsOptions(y)
       .positional('job', { type: 'string', demandOption: true })
       .option('task', { type: 'string', describe: 'only this task, e.g. map-3, reduce-0, s2.map-1' }),
     (args) => logsCommand(args as never))
-    .demandCommand(1, 'give a command: run, master, worker, status, list, kill or logs')
+    .demandCommand(1, 'give a command: run, master, worker, status, list, kill, logs, ps, drain or cat')
     .strict()
     .help()
     .version(false)

@@ -1,5 +1,6 @@
 // `mr status`, `mr list`, `mr kill`, `mr logs`: ask a running master about its jobs.
-import { EXIT } from '../errors.ts';
+import { EXIT, UsageError } from '../errors.ts';
+import { parseClusterPath } from '../worker/cluster-namespace.ts';
 import { callMaster } from './master-call.ts';
 import { createTransport, type MasterClient } from '../transport/index.ts';
 import type { AttemptLog, JobStatus } from '../transport/messages.ts';
@@ -74,12 +75,67 @@ export async function listCommand(args: OpsArgs): Promise<void> {
 
 export async function killCommand(args: OpsArgs): Promise<void> {
   const jobId = args.job as string;
+  if (/^\d+$/.test(jobId)) return killProcessCommand(args, Number(jobId));
   const { killed, status } = await withMaster(args, async (client) => {
     const reply = await client.killJob({ jobId });
     return { killed: reply.killed, status: await client.getJobStatus({ jobId }) };
   });
   if (args.json) await print(JSON.stringify({ id: jobId, killed, state: status.state }));
   else await print(killed ? `killed ${jobId}` : `${jobId} had already ended: ${status.state}`);
+  process.exit(EXIT.ok);
+}
+
+/** `mr kill <cpid>`: stops one attempt of the pool's process table, wherever it runs. */
+async function killProcessCommand(args: OpsArgs, cpid: number): Promise<void> {
+  const reply = await withMaster(args, (client) => client.killProcess({ cpid }));
+  if (args.json) await print(JSON.stringify({ cpid, killed: reply.killed, ...(reply.error ? { error: reply.error } : {}) }));
+  else await print(reply.killed ? `killed process ${cpid}` : reply.error);
+  process.exit(reply.killed ? EXIT.ok : EXIT.usage);
+}
+
+/** `mr ps`: every attempt on every node, as one machine's process table. */
+export async function psCommand(args: OpsArgs & { all?: boolean }): Promise<void> {
+  const { processes } = await withMaster(args, (client) => client.listProcesses({ all: !!args.all }));
+  if (args.json) {
+    await print(JSON.stringify({ processes }));
+  } else {
+    const rows = processes.map((p) => [String(p.cpid), String(p.node), p.state, `${(p.cpuMs / 1000).toFixed(1)}s`,
+      `${Math.round(p.rssKib / 1024)}M`, `${(p.elapsedMs / 1000).toFixed(1)}s`, p.jobId, p.task]);
+    await print(table([['CPID', 'NODE', 'STATE', 'CPU', 'MEM', 'TIME', 'JOB', 'TASK'], ...rows]));
+  }
+  process.exit(EXIT.ok);
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n');
+}
+
+/** `mr drain <node>`: the node takes no new tasks; what runs there moves to other nodes. */
+export async function drainCommand(args: OpsArgs & { node: number }): Promise<void> {
+  const reply = await withMaster(args, (client) => client.drainNode({ node: args.node }));
+  if (args.json) await print(JSON.stringify({ node: args.node, drained: reply.drained, moved: reply.moved, ...(reply.error ? { error: reply.error } : {}) }));
+  else await print(reply.drained ? `drained node ${args.node}: ${reply.moved} attempt(s) moved` : reply.error);
+  process.exit(reply.drained ? EXIT.ok : EXIT.usage);
+}
+
+/** `mr cat /cluster/<node>/<path>`: a file of the pool's namespace, from whichever node holds it. */
+export async function catCommand(args: OpsArgs & { path: string }): Promise<void> {
+  const { path } = args;
+  const node = parseClusterPath(path).node;
+  const transport = createTransport(args.transport, { token: readToken(args) })!;
+  const { nodes } = await withMaster(args, (client) => client.resolveNodes({}));
+  const address = nodes.find((n) => n.node === node)?.address;
+  if (!address) throw new UsageError(`node ${node} is not in the pool`);
+  const worker = transport.connectWorker(address);
+  try {
+    if (!worker.readFile) throw new UsageError(`the ${args.transport} backend has no file namespace`);
+    for await (const chunk of worker.readFile({ path })) {
+      if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+    }
+  } finally {
+    worker.close();
+  }
   process.exit(EXIT.ok);
 }
 

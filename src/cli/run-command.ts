@@ -59,7 +59,8 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
     const status = await submitAndFollow(client, config, progress, () => workersGone);
     if (machine) return { status, backend: machine.report(master.trace(status.jobId) ?? { stages: [] }) };
     const shuffled = status.stages.reduce((sum, stage) => sum + (stage.counters[COUNTER.shuffleBytes] ?? 0), 0);
-    return { status, backend: { name: transport.name, nodes: config.workers, messages: counted.messages, bytes: counted.bytes + shuffled } };
+    const ssi = transport.capabilities.namespace ? { migrations: master.migrations } : {};
+    return { status, backend: { name: transport.name, nodes: config.workers, messages: counted.messages, bytes: counted.bytes + shuffled, ...ssi } };
   } finally {
     master.shutdownWorkers();
     await pool.stop(DEFAULTS.workerStopGraceMs);

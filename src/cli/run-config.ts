@@ -68,7 +68,11 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   if (machine.machine && args.workers !== undefined && args.workers !== machine.machine.nodes) {
     throw new UsageError(`--transport ${transport} runs one worker per node: give --nodes ${args.workers} instead of --workers`);
   }
-  const workers = machine.machine?.nodes ?? positiveInt('--workers', args.workers, DEFAULTS.workers());
+  if (capabilities.sizedByNodes && args.workers !== undefined && args.nodes !== undefined && args.workers !== args.nodes) {
+    throw new UsageError(`--transport ${transport} is sized by --nodes; give --nodes or --workers, not both`);
+  }
+  const workers = machine.machine?.nodes
+    ?? positiveInt(capabilities.sizedByNodes && args.nodes !== undefined ? '--nodes' : '--workers', args.nodes ?? args.workers, DEFAULTS.workers());
   const base = {
     options: parseSet(args.set ?? []),
     splitBytes: args.splitMib === undefined ? 0 : Math.round(positiveNumber('--split-mib', args.splitMib, 0) * MIB),
@@ -119,8 +123,11 @@ function machineArgs(args: RunArgs, transport: string): { nodes?: number; tuning
   } catch (error) {
     throw new UsageError(`--transport ${transport}: ${oneLine(error)}`);
   }
-  if (!machine.machine && (args.nodes !== undefined || Object.keys(tuning).length > 0)) {
-    throw new UsageError(`--nodes and the machine model options apply to the simulated backends (hypercube, butterfly), not to --transport ${transport}`);
+  if (!machine.machine && Object.keys(tuning).length > 0) {
+    throw new UsageError(`the machine model options apply to the simulated backends (hypercube, butterfly), not to --transport ${transport}`);
+  }
+  if (!machine.machine && !machine.capabilities.sizedByNodes && args.nodes !== undefined) {
+    throw new UsageError(`--nodes applies to the simulated backends (hypercube, butterfly) and to ssi, not to --transport ${transport}`);
   }
   return { nodes: machine.machine?.nodes, tuning, machine };
 }

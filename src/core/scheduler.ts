@@ -40,6 +40,7 @@ export interface WorkerRecord {
   lastSeenMs: number;
   alive: boolean;
   node?: number;                 // its node on a simulated machine
+  draining?: boolean;            // takes no new tasks (mr drain)
 }
 
 export interface Assignment {
@@ -61,6 +62,8 @@ export class Scheduler {
   readonly jobs = new Map<string, JobRecord>();
   readonly workers = new Map<string, WorkerRecord>();
   private readonly attempts = new Map<string, AttemptRecord>();
+  /** Attempts moved off a node (it died or was drained): restarted elsewhere, not failures. */
+  migrations = 0;
 
   constructor(private readonly options: SchedulerOptions) {}
 
@@ -94,7 +97,32 @@ export class Scheduler {
   }
 
   registerWorker(workerId: string, nowMs: number, node?: number): void {
-    this.workers.set(workerId, { id: workerId, lastSeenMs: nowMs, alive: true, ...(node === undefined ? {} : { node }) });
+    const draining = this.workers.get(workerId)?.draining;
+    this.workers.set(workerId, { id: workerId, lastSeenMs: nowMs, alive: true, ...(node === undefined ? {} : { node }), ...(draining ? { draining } : {}) });
+  }
+
+  /**
+   * The worker takes no new tasks, and its running attempts are dropped (not failures) to run
+   * again elsewhere; its finished map outputs stay where they are. Returns the attempts moved.
+   */
+  drain(workerId: string): string[] {
+    const worker = this.workers.get(workerId);
+    if (!worker) return [];
+    worker.draining = true;
+    return this.dropAttemptsOf(workerId);
+  }
+
+  private dropAttemptsOf(workerId: string): string[] {
+    const moved: string[] = [];
+    for (const attempt of [...this.attempts.values()]) {
+      if (attempt.workerId !== workerId) continue;
+      this.attempts.delete(attempt.id);
+      const { task } = this.locate(attempt);
+      if (task) dropAttempt(task, attempt.id);
+      moved.push(attempt.id);
+    }
+    this.migrations += moved.length;
+    return moved;
   }
 
   /** Renews the worker and its attempts' leases; returns the attempts it should stop, or undefined if unknown. */
@@ -116,6 +144,7 @@ export class Scheduler {
     const worker = this.workers.get(workerId);
     if (!worker || !worker.alive) return undefined;
     worker.lastSeenMs = nowMs;
+    if (worker.draining) return undefined;
     const live = [...this.workers.values()].filter((w) => w.alive).map((w) => w.id);
     for (const job of this.jobs.values()) {
       if (job.state !== 'running' || job.awaitingStage) continue;
@@ -322,12 +351,7 @@ export class Scheduler {
   loseWorker(workerId: string): void {
     const worker = this.workers.get(workerId);
     if (worker) worker.alive = false;
-    for (const attempt of [...this.attempts.values()]) {
-      if (attempt.workerId !== workerId) continue;
-      this.attempts.delete(attempt.id);
-      const { task } = this.locate(attempt);
-      if (task) dropAttempt(task, attempt.id);
-    }
+    this.dropAttemptsOf(workerId);
     for (const job of this.jobs.values()) {
       if (job.state !== 'running' || job.awaitingStage) continue;
       const stage = job.stages[job.stages.length - 1];

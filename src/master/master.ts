@@ -13,6 +13,8 @@ import type { MasterService } from '../transport/transport.ts';
 import { checkOutputDir } from '../storage/output-dir.ts';
 import { clearStageOutput, commitStage, ensureDir, publishChainOutput, stageDir, statInputs } from './stage-output.ts';
 import { AttemptHistory } from './attempt-history.ts';
+import { NodeTable } from './node-table.ts';
+import { ProcessTable } from './process-table.ts';
 import { Journal } from './journal.ts';
 import { replay } from './recovery.ts';
 import { jobStatus } from './job-status.ts';
@@ -43,6 +45,8 @@ export class Master implements MasterService {
   readonly workerStats = new Map<string, M.ProcessStats>();
   private readonly outcomes = new Map<string, boolean>();
   private readonly history = new AttemptHistory();
+  private readonly processTable = new ProcessTable();
+  private readonly nodeTable = new NodeTable();
   private waiters: Waiter[] = [];
   private ticker?: NodeJS.Timeout;
   private shuttingDown = false;
@@ -164,11 +168,12 @@ export class Master implements MasterService {
 
   async registerWorker(req: M.RegisterWorkerRequest): Promise<M.RegisterWorkerReply> {
     this.scheduler.registerWorker(req.workerId, this.now(), req.hasNode ? req.node : undefined);
+    const node = this.nodeTable.assign(req.workerId, req.hasNode ? req.node : undefined);
     if (this.workerAddresses.get(req.workerId) !== req.address) this.journal?.append({ t: 'worker', workerId: req.workerId, address: req.address });
     this.workerAddresses.set(req.workerId, req.address);
     this.workerPids.set(req.pid, req.workerId);
-    this.options.log.info('worker registered', { workerId: req.workerId, address: req.address, slots: req.slots });
-    return { heartbeatIntervalMs: this.heartbeatIntervalMs, leaseMs: this.leaseMs };
+    this.options.log.info('worker registered', { workerId: req.workerId, address: req.address, slots: req.slots, node });
+    return { heartbeatIntervalMs: this.heartbeatIntervalMs, leaseMs: this.leaseMs, node };
   }
 
   requestTask(req: M.TaskRequest): Promise<M.TaskReply> {
@@ -190,6 +195,7 @@ export class Master implements MasterService {
     const assignment = this.scheduler.assign(workerId, this.now());
     if (!assignment) return undefined;
     this.history.started(assignment, workerId, this.scheduler.isBackup(assignment.attemptId), this.now());
+    this.processTable.started(assignment, workerId, this.nodeTable.nodeOf(workerId) ?? 0, this.now());
     return { task: this.toTask(assignment) };
   }
 
@@ -203,6 +209,7 @@ export class Master implements MasterService {
     };
     const mapOutputs = (a.mapOutputs ?? []).map((ref, mapTask) => ({
       mapTask, outputId: ref.outputId, workerAddress: this.workerAddresses.get(ref.workerId) ?? '',
+      path: `/cluster/${this.nodeTable.nodeOf(ref.workerId) ?? 0}/map-out/${ref.outputId}`,
     }));
     return { jobId: a.jobId, stage: a.stage, kind: a.kind, taskIndex: a.index, attemptId: a.attemptId, spec, split: a.split, mapOutputs };
   }
@@ -210,7 +217,10 @@ export class Master implements MasterService {
   /** Hands tasks to waiting workers; called whenever the scheduler's state may have changed. */
   private wake(): void {
     const still: Waiter[] = [];
-    for (const waiter of this.waiters) {
+    // The least loaded node first: with several slots per worker, work spreads before it stacks.
+    const load = (w: Waiter): number => this.scheduler.runningOn(w.workerId);
+    const byLoad = [...this.waiters].sort((a, b) => load(a) - load(b));
+    for (const waiter of byLoad) {
       const reply = this.reply(waiter.workerId);
       if (!reply) {
         still.push(waiter);
@@ -242,6 +252,7 @@ export class Master implements MasterService {
     }
     this.outcomes.set(req.attemptId, accepted);
     const state = !req.ok ? 'failed' : accepted ? 'succeeded' : 'rejected';
+    this.processTable.ended(req.attemptId, req.ok ? 'done' : 'failed', this.now());
     this.history.finished(req.attemptId, state, req.error || (accepted || !req.ok ? '' : 'late or duplicate: another attempt committed, or the job ended'), req.log ?? '', this.now());
     this.wake();
     return { accepted };
@@ -260,10 +271,61 @@ export class Master implements MasterService {
   }
 
   async heartbeat(req: M.HeartbeatRequest): Promise<M.HeartbeatReply> {
-    if (req.stats) this.workerStats.set(req.workerId, req.stats);
+    if (req.stats) {
+      this.workerStats.set(req.workerId, req.stats);
+      this.processTable.sample(req.workerId, req.stats);
+    }
     const cancel = this.scheduler.heartbeat(req.workerId, req.runningAttempts, this.now());
     if (cancel === undefined) return { cancelAttempts: req.runningAttempts, reregister: true };
     return { cancelAttempts: cancel, reregister: false };
+  }
+
+  /** The pool's process table: every attempt on every node under one cluster-wide id. */
+  async listProcesses(req: M.ListProcessesRequest): Promise<M.ListProcessesReply> {
+    return { processes: this.processTable.list(req.all, this.now(), (id) => this.scheduler.isRunning(id)) };
+  }
+
+  /** Stops an attempt wherever it runs (its worker hears at its next heartbeat); the task runs again. */
+  async killProcess(req: M.KillProcessRequest): Promise<M.KillProcessReply> {
+    const process = this.processTable.attemptOf(req.cpid);
+    if (!process) return { killed: false, error: `no process ${req.cpid}` };
+    if (!this.scheduler.isRunning(process.attemptId)) return { killed: false, error: `process ${req.cpid} is not running` };
+    this.processTable.ended(process.attemptId, 'killed', this.now());
+    await this.handle(this.scheduler.fail(process.attemptId, `killed by mr kill ${req.cpid}`, this.now()));
+    this.wake();
+    return { killed: true, error: '' };
+  }
+
+  /** The node takes no new tasks; its running attempts move to other nodes, not counted as failures. */
+  async drainNode(req: M.DrainNodeRequest): Promise<M.DrainNodeReply> {
+    const workers = this.nodeTable.workersOn(req.node).filter((id) => this.scheduler.workers.get(id)?.alive);
+    if (workers.length === 0) return { drained: false, moved: 0, error: `no live node ${req.node}` };
+    let moved = 0;
+    for (const workerId of workers) {
+      for (const attemptId of this.scheduler.drain(workerId)) {
+        this.processTable.ended(attemptId, 'moved', this.now());
+        moved++;
+      }
+    }
+    this.options.log.info('node drained', { node: req.node, moved });
+    this.wake();
+    return { drained: true, moved, error: '' };
+  }
+
+  /** Where each live node's worker serves its part of the /cluster namespace. */
+  async resolveNodes(): Promise<M.ResolveNodesReply> {
+    const nodes: M.NodeAddress[] = [];
+    for (const worker of this.scheduler.workers.values()) {
+      const node = this.nodeTable.nodeOf(worker.id);
+      const address = this.workerAddresses.get(worker.id);
+      if (worker.alive && node !== undefined && address) nodes.push({ node, address });
+    }
+    return { nodes };
+  }
+
+  /** Attempts moved off nodes that died or were drained. */
+  get migrations(): number {
+    return this.scheduler.migrations;
   }
 
   private tick(): void {

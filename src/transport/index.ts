@@ -4,11 +4,13 @@ import { createGrpcTransport } from './grpc/grpc-transport.ts';
 import { createMemoryTransport } from './memory/memory-transport.ts';
 import { createHypercubeTransport } from './hypercube/hypercube-transport.ts';
 import { createButterflyTransport } from './butterfly/butterfly-transport.ts';
+import { createSsiTransport } from './ssi/ssi-transport.ts';
 
 registerTransport('grpc', createGrpcTransport);
 registerTransport('memory', createMemoryTransport);
 registerTransport('hypercube', createHypercubeTransport);
 registerTransport('butterfly', createButterflyTransport);
+registerTransport('ssi', createSsiTransport);
 
 export { createTransport, transportNames } from './transport.ts';
 export type { BackendReport, MachineTuning, SimulatedMachine, Transport, MasterClient, WorkerClient, MasterService, WorkerService, Server } from './transport.ts';

@@ -88,7 +88,7 @@ export interface AttemptLog {
 export interface JobLogsReply { attempts: AttemptLog[] }
 
 export interface RegisterWorkerRequest { workerId: string; address: string; slots: number; pid: number; hasNode?: boolean; node?: number }
-export interface RegisterWorkerReply { heartbeatIntervalMs: number; leaseMs: number }
+export interface RegisterWorkerReply { heartbeatIntervalMs: number; leaseMs: number; node: number }
 export interface TaskRequest { workerId: string; waitMs: number }
 
 export interface InputSplit { path: string; start: number; end: number; wholeFile: boolean }

@@ -15,17 +15,26 @@ export interface MasterService {
   reportAttempt(req: M.AttemptReport): Promise<M.AttemptReportReply>;
   commitAttempt(req: M.CommitRequest): Promise<M.CommitReply>;
   heartbeat(req: M.HeartbeatRequest): Promise<M.HeartbeatReply>;
+  listProcesses(req: M.ListProcessesRequest): Promise<M.ListProcessesReply>;
+  killProcess(req: M.KillProcessRequest): Promise<M.KillProcessReply>;
+  drainNode(req: M.DrainNodeRequest): Promise<M.DrainNodeReply>;
+  resolveNodes(req: M.ResolveNodesRequest): Promise<M.ResolveNodesReply>;
 }
 
 /** The Master service's RPCs, by their method names here. */
 export const MASTER_METHODS: readonly (keyof MasterService)[] = [
   'submitJob', 'getJobStatus', 'killJob', 'listJobs', 'getJobLogs',
   'registerWorker', 'requestTask', 'reportAttempt', 'commitAttempt', 'heartbeat',
+  'listProcesses', 'killProcess', 'drainNode', 'resolveNodes',
 ];
 
 export interface WorkerService {
   /** The partition's bytes in chunks of at most 1 MiB. */
   fetchPartition(req: M.FetchPartitionRequest): AsyncIterable<Buffer>;
+  /** ssi: a file of this node's namespace (/cluster/<node>/...), in chunks of at most 1 MiB. */
+  readFile?(req: M.ReadFileRequest): AsyncIterable<Buffer>;
+  /** horizontal: runs one task to its end and reports it. */
+  runTask?(req: M.RunTaskRequest): Promise<M.AttemptReport>;
 }
 
 export interface MasterClient extends MasterService {
@@ -47,6 +56,10 @@ export interface Capabilities {
   multiProcess: boolean;         // workers may be other processes (false: they live in the caller's process)
   sharedMemory: boolean;
   faultInjection: boolean;
+  /** ssi: workers read map outputs through the /cluster namespace, never by address. */
+  namespace?: boolean;
+  /** Its pool is sized with --nodes (ssi), though it is no simulated machine. */
+  sizedByNodes?: boolean;
 }
 
 /** The backend's own figures for a finished job (`mr run --report`, `--json` under `backend`). */

@@ -26,7 +26,7 @@ export interface ReduceAttempt {
 export interface ReduceIo {
   store: MapOutputStore;                 // this worker's own map outputs, read without the network
   scratchDir: string;
-  fetch(address: string, outputId: string, partition: number): AsyncIterable<Buffer>;
+  fetch(output: MapOutput, partition: number): AsyncIterable<Buffer>;
   commit(attemptId: string): Promise<boolean>;
 }
 
@@ -64,7 +64,7 @@ async function fetchRuns(attempt: ReduceAttempt, io: ReduceIo, scratch: string, 
     const local = await io.store.localRun(output.outputId, attempt.partition);
     if (local !== undefined) return local;
     const path = join(scratch, `m-${output.mapTask}`);
-    const bytes = await fetchWithRetries(() => download(io.fetch(output.workerAddress, output.outputId, attempt.partition), path), signal);
+    const bytes = await fetchWithRetries(() => download(io.fetch(output, attempt.partition), path), signal);
     shuffled += bytes;
     return path;
   })));
@@ -73,7 +73,7 @@ async function fetchRuns(attempt: ReduceAttempt, io: ReduceIo, scratch: string, 
     if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
     const first = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     throw new FetchFailedError(
-      `cannot fetch map output ${lost.map((o) => o.mapTask).join(', ')} (from ${lost[0].workerAddress}): ${oneLine(first.reason)}`,
+      `cannot fetch map output ${lost.map((o) => o.mapTask).join(', ')} (from ${lost[0].path || lost[0].workerAddress}): ${oneLine(first.reason)}`,
       lost.map((o) => o.mapTask),
     );
   }

@@ -4,12 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
-import { AuthError, FetchFailedError, MasterUnreachableError, oneLine } from '../errors.ts';
+import { AuthError, FetchFailedError, MasterUnreachableError, UsageError, oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { processStats } from '../process-stats.ts';
 import type * as M from '../transport/messages.ts';
 import type { MasterClient, Server, Transport, WorkerClient } from '../transport/transport.ts';
 import { withAttemptConsole } from './attempt-console.ts';
+import { ClusterNamespace, readLocal } from './cluster-namespace.ts';
 import { loadJob } from './job-loader.ts';
 import { MapOutputStore } from './map-output-store.ts';
 import { runMapTask, type AttemptResult } from './map-task.ts';
@@ -39,19 +40,25 @@ export class Worker {
   private heartbeatTimer?: NodeJS.Timeout;
   private stopping = false;
   private lastContactMs = Date.now();
+  private node?: number;
+  private readonly namespace: ClusterNamespace;
   stopped!: Promise<void>;
 
   constructor(private readonly options: WorkerOptions) {
     const node = options.node === undefined ? '' : `-n${options.node}`;
     this.id = `w-${hostname()}-${process.pid}${node}-${randomBytes(3).toString('hex')}`;
     this.store = options.store ?? new MapOutputStore(join(options.workDir, 'map-out'));
+    this.namespace = new ClusterNamespace(() => this.node, options.workDir, () => this.master, options.transport);
   }
 
   async start(): Promise<void> {
     await rm(this.store.root, { recursive: true, force: true }); // outputs of an earlier life of this worker are no one's now
     await mkdir(join(this.options.workDir, 'reduce-in'), { recursive: true });
     this.server = await this.options.transport.serveWorker(
-      { fetchPartition: (req) => this.store.read(req.outputId, req.partition) },
+      {
+        fetchPartition: (req) => this.store.read(req.outputId, req.partition),
+        readFile: (req) => readLocal(this.namespace.localPath(req.path) ?? this.notHere(req.path), req.path),
+      },
       `${this.options.listenHost ?? '127.0.0.1'}:0`,
     );
     this.master = this.options.transport.connectMaster(this.options.masterAddress);
@@ -68,6 +75,7 @@ export class Worker {
       try {
         const reply = await this.master.registerWorker(request);
         this.lastContactMs = Date.now();
+        this.node = reply.node;
         this.options.log.info('registered', { workerId: this.id, address: this.server.address });
         return reply;
       } catch (error) {
@@ -153,9 +161,19 @@ export class Worker {
     return runReduceTask(job, { attemptId: task.attemptId, spec: task.spec, partition: task.taskIndex, mapOutputs: task.mapOutputs }, {
       store: this.store,
       scratchDir: join(this.options.workDir, 'reduce-in'),
-      fetch: (address, outputId, partition) => this.peer(address).fetchPartition({ outputId, partition }),
+      fetch: (output, partition) => this.fetch(output, partition),
       commit: async (attemptId) => (await this.master.commitAttempt({ workerId: this.id, attemptId })).allowed,
     }, signal);
+  }
+
+  /** A map output's partition: through the cluster namespace on an ssi pool, else from the worker that has it. */
+  private fetch(output: M.MapOutput, partition: number): AsyncIterable<Buffer> {
+    if (this.options.transport.capabilities.namespace && output.path) return this.namespace.open(`${output.path}/r-${partition}`);
+    return this.peer(output.workerAddress).fetchPartition({ outputId: output.outputId, partition });
+  }
+
+  private notHere(path: string): never {
+    throw new UsageError(`${path} is not on node ${this.node} (this worker)`);
   }
 
   private peer(address: string): WorkerClient {
@@ -177,6 +195,7 @@ export class Worker {
   private async shutdown(): Promise<void> {
     clearInterval(this.heartbeatTimer);
     for (const client of this.peers.values()) client.close();
+    this.namespace.close();
     this.master.close();
     await this.server.stop();
   }

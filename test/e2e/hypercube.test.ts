@@ -55,6 +55,6 @@ describe('the hypercube backend', () => {
   it('refuses --nodes on a backend that is not a simulated machine', async () => {
     const r = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', join(dir, 'grpc'), '--nodes', '4']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/apply to the simulated backends/);
+    expect(r.stderr).toMatch(/applies to the simulated backends/);
   });
 });

@@ -19,6 +19,10 @@ const POLICY: Record<keyof MasterService, CallPolicy> = {
   reportAttempt: { deadlineMs: 30_000, idempotent: true },  // the master remembers each attempt's outcome
   commitAttempt: { deadlineMs: 30_000, idempotent: true },
   heartbeat: { deadlineMs: 5_000, idempotent: true },
+  listProcesses: { deadlineMs: 10_000, idempotent: true },
+  killProcess: { deadlineMs: 10_000, idempotent: true },    // killing twice is killing once
+  drainNode: { deadlineMs: 10_000, idempotent: true },
+  resolveNodes: { deadlineMs: 10_000, idempotent: true },
 };
 const LONG_POLL_MARGIN_MS = 10_000;
 const FETCH_DEADLINE_MS = 10 * 60_000;
@@ -88,18 +92,34 @@ function unaryHandlers(handlers: MasterService, token: string | undefined): grpc
 }
 
 function workerHandlers(handlers: WorkerService, token: string | undefined): grpc.UntypedServiceImplementation {
-  return {
-    FetchPartition: async (call: grpc.ServerWritableStream<M.FetchPartitionRequest, { data: Buffer }>) => {
-      try {
-        checkToken(token, call.metadata);
-        for await (const data of handlers.fetchPartition(call.request)) {
-          if (call.cancelled) return;
-          if (!call.write({ data })) await new Promise((resolve) => call.once('drain', resolve));
-        }
-        call.end();
-      } catch (error) {
-        call.destroy(Object.assign(new Error(toStatus(error).details), toStatus(error)));
+  const unimplemented = (what: string) => Object.assign(new Error(`this worker does not serve ${what}`), { code: grpc.status.UNIMPLEMENTED });
+  const stream = (open: (req: any) => AsyncIterable<Buffer>) => async (call: grpc.ServerWritableStream<any, { data: Buffer }>) => {
+    try {
+      checkToken(token, call.metadata);
+      for await (const data of open(call.request)) {
+        if (call.cancelled) return;
+        if (!call.write({ data })) await new Promise((resolve) => call.once('drain', resolve));
       }
+      call.end();
+    } catch (error) {
+      // emit('error') sends the status to the client; destroy() would leave it waiting for one.
+      call.emit('error', toStatus(error));
+    }
+  };
+  return {
+    FetchPartition: stream((req: M.FetchPartitionRequest) => handlers.fetchPartition(req)),
+    ReadFile: stream((req: M.ReadFileRequest) => {
+      if (!handlers.readFile) throw unimplemented('ReadFile');
+      return handlers.readFile(req);
+    }),
+    RunTask: (call: grpc.ServerUnaryCall<M.RunTaskRequest, M.AttemptReport>, callback: grpc.sendUnaryData<M.AttemptReport>) => {
+      Promise.resolve()
+        .then(() => checkToken(token, call.metadata))
+        .then(() => {
+          if (!handlers.runTask) throw unimplemented('RunTask');
+          return handlers.runTask(call.request);
+        })
+        .then((reply) => callback(null, reply), (error) => callback(error?.code === grpc.status.UNIMPLEMENTED ? error : toStatus(error)));
     },
   };
 }
@@ -131,17 +151,22 @@ function masterClient(address: string, token: string | undefined): MasterClient 
 function workerClient(address: string, token: string | undefined): WorkerClient {
   const { Worker } = loadProto();
   const stub = new Worker(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as grpc.Client & Record<string, Function>;
+  async function* streamed(method: string, req: unknown): AsyncGenerator<Buffer> {
+    const call = stub[method](req, bearer(token), { deadline: new Date(Date.now() + FETCH_DEADLINE_MS) }) as grpc.ClientReadableStream<{ data: Buffer }>;
+    try {
+      for await (const chunk of call) yield (chunk as { data: Buffer }).data;
+    } catch (error) {
+      throw fromStatus(error);
+    } finally {
+      call.cancel();
+    }
+  }
   return {
-    async *fetchPartition(req) {
-      const call = stub.FetchPartition(req, bearer(token), { deadline: new Date(Date.now() + FETCH_DEADLINE_MS) }) as grpc.ClientReadableStream<{ data: Buffer }>;
-      try {
-        for await (const chunk of call) yield (chunk as { data: Buffer }).data;
-      } catch (error) {
-        throw fromStatus(error);
-      } finally {
-        call.cancel();
-      }
-    },
+    fetchPartition: (req) => streamed('FetchPartition', req),
+    readFile: (req) => streamed('ReadFile', req),
+    runTask: (req) => new Promise((resolve, reject) => {
+      stub.RunTask(req, bearer(token), { deadline: new Date(Date.now() + FETCH_DEADLINE_MS) }, (error: unknown, reply: M.AttemptReport) => (error ? reject(fromStatus(error)) : resolve(reply)));
+    }),
     close: () => stub.close(),
   };
 }

@@ -1,0 +1,76 @@
+// One process table for the whole pool: every attempt the master hands out gets a cluster-wide
+// id (cpid), whatever node runs it, and its CPU time and memory as its worker reports them, so
+// `mr ps` shows the pool as one machine. A worker runs its attempts in one process, so an
+// attempt's CPU time is the process's CPU time since the attempt started (exact with one slot,
+// shared between attempts with more).
+import type { Assignment } from '../core/scheduler.ts';
+import type { ProcessEntry, ProcessStats } from '../transport/messages.ts';
+import { taskName } from './attempt-history.ts';
+
+interface Row extends ProcessEntry {
+  workerId: string;
+  startedMs: number;
+  endedMs: number;
+  cpuAtStartMs?: number;
+}
+
+export type ProcessState = 'running' | 'done' | 'failed' | 'killed' | 'moved';
+
+const FIRST_CPID = 1000;
+
+export class ProcessTable {
+  private readonly rows = new Map<string, Row>();       // by attempt id
+  private readonly byCpid = new Map<number, Row>();
+  private readonly lastStats = new Map<string, ProcessStats>();
+  private nextCpid = FIRST_CPID;
+
+  started(a: Assignment, workerId: string, node: number, nowMs: number): number {
+    const cpid = this.nextCpid++;
+    const row: Row = {
+      cpid, node, jobId: a.jobId, task: taskName(a.stage, a.kind, a.index), attemptId: a.attemptId, state: 'running',
+      cpuMs: 0, rssKib: this.lastStats.get(workerId)?.maxRssKib ?? 0, elapsedMs: 0,
+      workerId, startedMs: nowMs, endedMs: 0, cpuAtStartMs: this.lastStats.get(workerId)?.cpuMs,
+    };
+    this.rows.set(a.attemptId, row);
+    this.byCpid.set(cpid, row);
+    return cpid;
+  }
+
+  /** A worker's process figures: they update its running attempts. */
+  sample(workerId: string, stats: ProcessStats): void {
+    this.lastStats.set(workerId, stats);
+    for (const row of this.rows.values()) {
+      if (row.workerId !== workerId || row.state !== 'running') continue;
+      row.cpuAtStartMs ??= stats.cpuMs;
+      row.cpuMs = Math.max(0, stats.cpuMs - row.cpuAtStartMs);
+      row.rssKib = stats.maxRssKib;
+    }
+  }
+
+  ended(attemptId: string, state: Exclude<ProcessState, 'running'>, nowMs: number): void {
+    const row = this.rows.get(attemptId);
+    if (!row || row.state !== 'running') return;
+    row.state = state;
+    row.endedMs = nowMs;
+  }
+
+  attemptOf(cpid: number): { attemptId: string; state: string; workerId: string } | undefined {
+    const row = this.byCpid.get(cpid);
+    return row && { attemptId: row.attemptId, state: row.state, workerId: row.workerId };
+  }
+
+  /** Running attempts (all: finished ones too), by cpid. `isRunning` catches attempts lost without a report. */
+  list(all: boolean, nowMs: number, isRunning: (attemptId: string) => boolean): ProcessEntry[] {
+    const out: ProcessEntry[] = [];
+    for (const row of this.byCpid.values()) {
+      if (row.state === 'running' && !isRunning(row.attemptId)) {
+        row.state = 'moved';
+        row.endedMs = nowMs;
+      }
+      if (!all && row.state !== 'running') continue;
+      const { workerId: _w, startedMs, endedMs, cpuAtStartMs: _c, ...entry } = row;
+      out.push({ ...entry, elapsedMs: (endedMs || nowMs) - startedMs });
+    }
+    return out;
+  }
+}
