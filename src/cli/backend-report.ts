@@ -6,13 +6,15 @@ export function formatBackendReport(report: BackendReport, wallMs: number): stri
   if (typeof report.simulatedMs === 'number') lines.push(`simulated time ${seconds(report.simulatedMs)}`);
   const rest = Object.entries(report).filter(([key, value]) =>
     !['name', 'nodes', 'messages', 'bytes', 'simulatedMs'].includes(key) && value !== undefined
-    && !(Array.isArray(value) && value.some((v) => typeof v === 'object'))); // per-link tables stay in --json
+    && !(Array.isArray(value) && value.length > MAX_LISTED)); // long tables (per link) stay in --json
   if (rest.length > 0) lines.push(rest.map(([key, value]) => `${key}=${show(key, value)}`).join(' '));
   return lines.map((line) => `mr: ${line}`);
 }
 
+const MAX_LISTED = 20;
+
 function show(key: string, value: unknown): string {
-  if (Array.isArray(value)) return `[${value.join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map((v) => (v !== null && typeof v === 'object' ? Object.values(v).join(':') : String(v))).join(',')}]`;
   if (typeof value === 'number' && /bytes/i.test(key)) return bytes(value);
   if (value !== null && typeof value === 'object') {
     return Object.entries(value).map(([k, v]) => `${k}:${typeof v === 'number' && /bytes/i.test(k) ? bytes(v) : String(v)}`).join(',');

@@ -5,11 +5,13 @@ import { EXIT, UsageError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { Master } from '../master/master.ts';
 import { createTransport, transportNames, type Transport } from '../transport/index.ts';
+import { TaskServer } from '../worker/task-server.ts';
 import { Worker } from '../worker/worker.ts';
 import { readToken, requireTokenBeyondLoopback, type TokenArgs } from './token-args.ts';
 
 interface WorkerArgs extends TokenArgs {
-  master: string;
+  master?: string;
+  join?: string;
   workDir: string;
   slots: number;
   transport: string;
@@ -38,6 +40,8 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
   requireTokenBeyondLoopback('--listen-host', args.listenHost, token);
   const workDir = resolve(args.workDir);
   await mkdir(workDir, { recursive: true });
+  if (args.join) return serverCommand(args, token, workDir);
+  if (!args.master) throw new UsageError('give --master host:port (a worker daemon), or --join host:port (a stateless server behind a balancer)');
   const worker = new Worker({
     masterAddress: args.master, workDir, slots: args.slots, transport: transportOf(args.transport, token),
     listenHost: args.listenHost, log: createLogger({ component: 'worker' }),
@@ -52,6 +56,25 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
   await worker.start();
   await worker.stopped;
   process.exit(EXIT.ok);
+}
+
+/** `mr worker --join H:P`: a stateless task server of the horizontal backend; SIGTERM drains it. */
+async function serverCommand(args: WorkerArgs, token: string | undefined, workDir: string): Promise<void> {
+  const server = new TaskServer({
+    transport: transportOf(args.transport, token), token, workDir, listenHost: args.listenHost, join: args.join,
+    log: createLogger({ component: 'server' }),
+  });
+  let draining = false;
+  const drain = () => {
+    if (draining) process.exit(EXIT.ok);
+    draining = true;
+    void server.drain().then(() => process.exit(EXIT.ok));
+  };
+  process.on('SIGINT', drain);
+  process.on('SIGTERM', drain);
+  if (args.exitWithParent) process.stdin.on('end', drain).on('close', drain).resume();
+  const address = await server.start();
+  process.stdout.write(`serving ${address}\n`);
 }
 
 export async function masterCommand(args: MasterArgs): Promise<void> {

@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { EXIT, MrError, UsageError, oneLine } from '../errors.ts';
 import { runCommand } from './run-report.ts';
 import { masterCommand, workerCommand } from './daemon-commands.ts';
+import { balancerCommand } from './balancer-command.ts';
 import { catCommand, drainCommand, killCommand, listCommand, logsCommand, psCommand, statusCommand } from './ops-commands.ts';
 import { tokenOptions } from './token-args.ts';
 
@@ -18,7 +19,7 @@ function commands(argv: string[]): Argv {
       .option('output', { type: 'string', describe: 'output directory: new or empty' })
       .option('reducers', { type: 'number', describe: 'reduce tasks, for jobs that declare none (default 4)' })
       .option('workers', { type: 'number', describe: 'worker processes to start (default: CPU cores)' })
-      .option('transport', { type: 'string', describe: 'execution backend: grpc (default), memory, hypercube, butterfly or ssi' })
+      .option('transport', { type: 'string', describe: 'execution backend: grpc (default), memory, hypercube, butterfly, ssi or horizontal' })
       .option('nodes', { type: 'number', describe: 'nodes: of a simulated machine (hypercube, butterfly: a power of two, default 8), or of an ssi pool' })
       .option('report', { type: 'boolean', describe: "print the backend's own figures at the end (simulated time, links, ...)" })
       .option('link-latency-us', { type: 'number', describe: 'hypercube: latency of one link hop in microseconds (default 5)' })
@@ -28,6 +29,7 @@ function commands(argv: string[]): Argv {
       .option('local-ns-per-byte', { type: 'number', describe: "butterfly: cost of reading one's own module, ns per byte (default 0.1)" })
       .option('remote-ns-per-byte', { type: 'number', describe: 'butterfly: cost of a transfer through the switch, ns per byte (default 0.4)' })
       .option('stage-ns', { type: 'number', describe: 'butterfly: cost of crossing one switch stage, ns (default 50)' })
+      .option('autoscale', { type: 'string', describe: 'horizontal: start servers while tasks queue up and stop idle ones, min..max (e.g. 1..8)' })
       .option('master', { type: 'string', describe: 'host:port of a running master to submit to' })
       .option('speculation', { type: 'boolean', default: true, describe: 'backup attempts for stragglers (--no-speculation)' })
       .option('set', { type: 'string', array: true, describe: 'job option name=value (repeatable), as ctx.options' })
@@ -39,7 +41,8 @@ function commands(argv: string[]): Argv {
       .option('quiet', { type: 'boolean', describe: 'no progress (errors are still shown)' }),
     (args) => runCommand(args as never))
     .command('worker', 'run a worker daemon', (y) => y
-      .option('master', { type: 'string', demandOption: true, describe: 'host:port of the master' })
+      .option('master', { type: 'string', describe: 'host:port of the master' })
+      .option('join', { type: 'string', describe: 'host:port of a balancer: run as a stateless task server behind it (horizontal)' })
       .option('work-dir', { type: 'string', demandOption: true, describe: 'directory for map outputs and scratch files' })
       .option('slots', { type: 'number', default: 1, describe: 'attempts run at once' })
       .option('transport', { type: 'string', default: 'grpc' })
@@ -55,6 +58,11 @@ function commands(argv: string[]): Argv {
       .option('worker-timeout-ms', { type: 'number', default: 10_000, describe: 'a worker silent this long is presumed dead' })
       .options(tokenOptions),
     (args) => masterCommand(args as never))
+    .command('balancer', 'run the load-balancing switch of the horizontal backend', (y) => y
+      .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'host:port (port 0 picks a free one)' })
+      .option('backends', { type: 'string', array: true, describe: 'host:port of worker servers (they may also join later: mr worker --join)' })
+      .options(tokenOptions),
+    (args) => balancerCommand(args as never))
     .command('status [job]', 'the jobs of a running master, or one job in detail', (y) => opsOptions(y)
       .positional('job', { type: 'string', describe: 'job id' }),
     (args) => statusCommand(args as never))
@@ -75,7 +83,7 @@ function commands(argv: string[]): Argv {
       .positional('job', { type: 'string', demandOption: true })
       .option('task', { type: 'string', describe: 'only this task, e.g. map-3, reduce-0, s2.map-1' }),
     (args) => logsCommand(args as never))
-    .demandCommand(1, 'give a command: run, master, worker, status, list, kill, logs, ps, drain or cat')
+    .demandCommand(1, 'give a command: run, master, worker, balancer, status, list, kill, logs, ps, drain or cat')
     .strict()
     .help()
     .version(false)

@@ -11,6 +11,7 @@ import { Master } from '../master/master.ts';
 import { COUNTER } from '../core/counters.ts';
 import { createTransport, type BackendReport, type MasterClient } from '../transport/index.ts';
 import { countingMaster, type MessageCount } from './counting-master.ts';
+import { HorizontalCluster } from './horizontal-cluster.ts';
 import { NodeThreads } from './node-threads.ts';
 import type { JobStatus } from '../transport/messages.ts';
 import { callMaster } from './master-call.ts';
@@ -41,7 +42,13 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
   const counted: MessageCount = { messages: 0, bytes: 0 };
   const server = await transport.serveMaster(machine ? master : countingMaster(master, counted), '127.0.0.1:0');
   let workersGone: string | undefined;
-  const pool = machine
+  const horizontal = transport.capabilities.stateless
+    ? new HorizontalCluster({
+      servers: config.workers, autoscale: config.autoscale, masterAddress: server.address, workRoot, transport,
+      transportName: config.transport, token, onAllExited: (why) => (workersGone = why),
+    })
+    : undefined;
+  const pool = horizontal ?? (machine
     ? new NodeThreads({
       machine, transport: config.transport, token, masterAddress: server.address, workRoot, tuning: config.tuning ?? {},
       onFailed: (why) => (workersGone = why),
@@ -52,7 +59,7 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
         onWorkerDied: (pid) => master.workerProcessDied(pid), // no need to wait for missed heartbeats
         onAllExited: (why) => (workersGone = why),
       })
-      : new InProcessWorkers({ count: config.workers, masterAddress: server.address, workRoot, transport });
+      : new InProcessWorkers({ count: config.workers, masterAddress: server.address, workRoot, transport }));
   const client = transport.connectMaster(server.address);
   try {
     await pool.start();
@@ -60,6 +67,12 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
     if (machine) return { status, backend: machine.report(master.trace(status.jobId) ?? { stages: [] }) };
     const shuffled = status.stages.reduce((sum, stage) => sum + (stage.counters[COUNTER.shuffleBytes] ?? 0), 0);
     const ssi = transport.capabilities.namespace ? { migrations: master.migrations } : {};
+    if (horizontal) {
+      return { status, backend: {
+        name: transport.name, nodes: horizontal.maxServers, messages: counted.messages, bytes: counted.bytes + shuffled,
+        failovers: horizontal.failovers, servers: horizontal.timeline,
+      } };
+    }
     return { status, backend: { name: transport.name, nodes: config.workers, messages: counted.messages, bytes: counted.bytes + shuffled, ...ssi } };
   } finally {
     master.shutdownWorkers();

@@ -9,6 +9,7 @@ import { checkOutputDir } from '../storage/output-dir.ts';
 import { createTransport, transportNames, type MachineTuning, type Transport } from '../transport/index.ts';
 import type { JobSpec } from '../transport/messages.ts';
 import { loadJob } from '../worker/job-loader.ts';
+import type { Autoscale } from './horizontal-cluster.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
 
 export interface RunArgs extends TokenArgs {
@@ -28,6 +29,7 @@ export interface RunArgs extends TokenArgs {
   maxAttempts?: number;
   nodes?: number;
   report?: boolean;
+  autoscale?: string;
   linkLatencyUs?: number;
   linkMbPerS?: number;
   nodeMbPerS?: number;
@@ -49,6 +51,7 @@ export interface RunConfig {
   report: boolean;
   nodes?: number;                // simulated machines only
   tuning?: MachineTuning;
+  autoscale?: Autoscale;         // horizontal only
 }
 
 export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
@@ -97,7 +100,18 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
     });
   }
   const token = args.master ? readToken(args) : undefined;
-  return { stages, outputDir, workers, transport, master: args.master, token, json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning };
+  const autoscale = args.autoscale === undefined ? undefined : parseAutoscale(args.autoscale, capabilities.stateless ?? false, transport);
+  return {
+    autoscale, stages, outputDir, workers, transport, master: args.master, token, json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning };
+}
+
+/** --autoscale min..max: servers of the horizontal backend. */
+function parseAutoscale(text: string, stateless: boolean, transport: string): Autoscale {
+  if (!stateless) throw new UsageError(`--autoscale applies to --transport horizontal, not ${transport}`);
+  const match = /^(\d+)\.\.(\d+)$/.exec(String(text).trim());
+  const [min, max] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!match || min < 1 || max < min || max > 64) throw new UsageError(`--autoscale wants min..max servers, 1 <= min <= max <= 64, like 1..8; got ${JSON.stringify(text)}`);
+  return { min, max };
 }
 
 /** --nodes and the cost-model knobs: only for a simulated machine, and checked by its backend. */

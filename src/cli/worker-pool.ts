@@ -11,7 +11,8 @@ export const MR_BIN = fileURLToPath(new URL('../../bin/mr.mjs', import.meta.url)
 
 export interface WorkerPoolOptions {
   count: number;
-  masterAddress: string;
+  masterAddress: string;         // or, for stateless servers, the balancer they join (with join: true)
+  join?: boolean;
   workRoot: string;
   transport: string;
   slots?: number;
@@ -24,9 +25,35 @@ export class WorkerPool {
   private readonly children = new Set<ChildProcess>();
   private restartsLeft: number;
   private stopping = false;
+  private readonly retired = new Set<ChildProcess>();
+  private nextSlot: number;
 
   constructor(private readonly options: WorkerPoolOptions) {
     this.restartsLeft = 2 * options.count;
+    this.nextSlot = options.count;
+  }
+
+  get size(): number {
+    return this.children.size - this.retired.size;
+  }
+
+  /** One more worker (an autoscaler growing the pool). */
+  async add(): Promise<void> {
+    await this.spawnWorker(this.nextSlot++);
+  }
+
+  /** Asks one worker to leave (SIGTERM: it drains first); it is not replaced. */
+  retire(): boolean {
+    const child = [...this.children].find((c) => !this.retired.has(c));
+    if (!child) return false;
+    this.retired.add(child);
+    child.kill('SIGTERM');
+    return true;
+  }
+
+  /** The pids of the running workers, oldest first. */
+  pids(): number[] {
+    return [...this.children].filter((c) => !this.retired.has(c)).map((c) => c.pid ?? 0);
   }
 
   async start(): Promise<void> {
@@ -38,14 +65,15 @@ export class WorkerPool {
     await mkdir(dir, { recursive: true });
     const logPath = join(dir, 'worker.log');
     const log = openSync(logPath, 'a');
-    const args = [MR_BIN, 'worker', '--master', this.options.masterAddress, '--work-dir', dir,
+    const target = this.options.join ? ['--join', this.options.masterAddress] : ['--master', this.options.masterAddress];
+    const args = [MR_BIN, 'worker', ...target, '--work-dir', dir,
       '--slots', String(this.options.slots ?? 1), '--transport', this.options.transport, '--exit-with-parent'];
     const child = spawn(process.execPath, args, { stdio: ['pipe', log, log], env: { ...process.env, MR_TOKEN: this.options.token } });
     closeSync(log);
     this.children.add(child);
     child.on('exit', (code, signal) => {
       this.children.delete(child);
-      if (this.stopping) return;
+      if (this.stopping || this.retired.delete(child)) return;
       this.options.onWorkerDied?.(child.pid ?? 0);
       if (this.restartsLeft-- > 0) {
         void this.spawnWorker(slot);

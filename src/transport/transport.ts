@@ -34,7 +34,7 @@ export interface WorkerService {
   /** ssi: a file of this node's namespace (/cluster/<node>/...), in chunks of at most 1 MiB. */
   readFile?(req: M.ReadFileRequest): AsyncIterable<Buffer>;
   /** horizontal: runs one task to its end and reports it. */
-  runTask?(req: M.RunTaskRequest): Promise<M.AttemptReport>;
+  runTask?(req: M.RunTaskRequest, signal?: AbortSignal): Promise<M.AttemptReport>;
 }
 
 export interface MasterClient extends MasterService {
@@ -60,6 +60,8 @@ export interface Capabilities {
   namespace?: boolean;
   /** Its pool is sized with --nodes (ssi), though it is no simulated machine. */
   sizedByNodes?: boolean;
+  /** horizontal: stateless servers behind a balancer run the tasks they are sent. */
+  stateless?: boolean;
 }
 
 /** The backend's own figures for a finished job (`mr run --report`, `--json` under `backend`). */

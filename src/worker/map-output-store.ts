@@ -30,6 +30,9 @@ export class MapOutputStore {
     return RunWriter.create(this.partitionPath(outputId, partition));
   }
 
+  /** The map attempt is done writing the output: from now on it may be read. */
+  async publish(_outputId: string): Promise<void> {}
+
   /** Counters of how the store kept the output (added to the map attempt's counters). */
   outputCounters(_outputId: string): Counters {
     return {};

@@ -73,6 +73,7 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
   const { bytes: partitionBytes, records } = await finish(store, outputId, spills, drain, guardedCombine, spec.reducers);
   counters[COUNTER.spills] = spills.length;
   addCounters(counters, store.outputCounters(outputId));
+  await store.publish(outputId);
   if (combine) {
     counters[COUNTER.combineInputRecords] = buffer.records;  // what the combiner saved: these in, ...
     counters[COUNTER.combineOutputRecords] = records;        // ... these out to the shuffle

@@ -4,17 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
-import { AuthError, FetchFailedError, MasterUnreachableError, UsageError, oneLine } from '../errors.ts';
+import { AuthError, MasterUnreachableError, UsageError, oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { processStats } from '../process-stats.ts';
 import type * as M from '../transport/messages.ts';
 import type { MasterClient, Server, Transport, WorkerClient } from '../transport/transport.ts';
-import { withAttemptConsole } from './attempt-console.ts';
 import { ClusterNamespace, readLocal } from './cluster-namespace.ts';
-import { loadJob } from './job-loader.ts';
 import { MapOutputStore } from './map-output-store.ts';
-import { runMapTask, type AttemptResult } from './map-task.ts';
-import { runReduceTask } from './reduce-task.ts';
+import { runAttempt, type AttemptIo, type AttemptOutcome } from './attempt-runner.ts';
 
 export interface WorkerOptions {
   masterAddress: string;
@@ -26,6 +23,8 @@ export interface WorkerOptions {
   masterGiveUpMs?: number;       // exit when the master has been unreachable this long
   node?: number;                 // its node on a simulated machine
   store?: MapOutputStore;        // where map outputs go (default: files under workDir/map-out)
+  /** A dispatcher: tasks are not run here but sent on (to the balancer), and their reports come back. */
+  remote?: (task: M.Task, workerId: string, signal: AbortSignal) => Promise<M.AttemptReport>;
 }
 
 const LONG_POLL_MS = 5000;
@@ -134,17 +133,10 @@ export class Worker {
   private async runAttempt(task: M.Task): Promise<void> {
     const controller = new AbortController();
     this.running.set(task.attemptId, controller);
-    const { value: result, error, log } = await withAttemptConsole(() => this.execute(task, controller.signal));
+    const outcome = await (this.options.remote ? this.runRemote(task, controller.signal) : runAttempt(task, this.io, controller.signal));
     this.running.delete(task.attemptId);
-    const base = { workerId: this.id, attemptId: task.attemptId, stats: this.stats(), log };
-    let report: M.AttemptReport;
-    if (result) {
-      report = { ...base, ok: true, error: '', ...result };
-    } else {
-      this.options.log.warn('attempt failed', { attemptId: task.attemptId, error: oneLine(error) });
-      const lostMapTasks = error instanceof FetchFailedError ? error.mapTasks : [];
-      report = { ...base, ok: false, error: oneLine(error), outputId: '', counters: {}, partitionBytes: [], lostMapTasks };
-    }
+    const report: M.AttemptReport = { ...outcome, workerId: this.id, stats: this.stats() };
+    if (!report.ok) this.options.log.warn('attempt failed', { attemptId: task.attemptId, error: report.error });
     try {
       const { accepted } = await this.master.reportAttempt(report);
       if (!accepted && report.outputId) await this.store.remove(report.outputId);
@@ -153,17 +145,23 @@ export class Worker {
     }
   }
 
-  private async execute(task: M.Task, signal: AbortSignal): Promise<AttemptResult> {
-    const job = await loadJob(task.spec.jobPath);
-    if (task.kind === 'map') {
-      return runMapTask(job, { attemptId: task.attemptId, spec: task.spec, split: task.split as M.InputSplit }, this.store, signal);
+  /** A dispatcher's attempt: run by a server behind the balancer; its failure to answer is the attempt's. */
+  private async runRemote(task: M.Task, signal: AbortSignal): Promise<AttemptOutcome> {
+    try {
+      const { workerId: _server, stats: _stats, ...outcome } = await this.options.remote!(task, this.id, signal);
+      return outcome;
+    } catch (error) {
+      return { attemptId: task.attemptId, ok: false, error: oneLine(error), log: '', outputId: '', counters: {}, partitionBytes: [], lostMapTasks: [] };
     }
-    return runReduceTask(job, { attemptId: task.attemptId, spec: task.spec, partition: task.taskIndex, mapOutputs: task.mapOutputs }, {
+  }
+
+  private get io(): AttemptIo {
+    return {
       store: this.store,
       scratchDir: join(this.options.workDir, 'reduce-in'),
       fetch: (output, partition) => this.fetch(output, partition),
       commit: async (attemptId) => (await this.master.commitAttempt({ workerId: this.id, attemptId })).allowed,
-    }, signal);
+    };
   }
 
   /** A map output's partition: through the cluster namespace on an ssi pool, else from the worker that has it. */

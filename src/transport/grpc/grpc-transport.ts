@@ -117,7 +117,9 @@ function workerHandlers(handlers: WorkerService, token: string | undefined): grp
         .then(() => checkToken(token, call.metadata))
         .then(() => {
           if (!handlers.runTask) throw unimplemented('RunTask');
-          return handlers.runTask(call.request);
+          const cancelled = new AbortController();
+          call.on('cancelled', () => cancelled.abort());
+          return handlers.runTask(call.request, cancelled.signal);
         })
         .then((reply) => callback(null, reply), (error) => callback(error?.code === grpc.status.UNIMPLEMENTED ? error : toStatus(error)));
     },

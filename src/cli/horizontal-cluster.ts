@@ -1,0 +1,133 @@
+// `mr run --transport horizontal`: the cloud shape on one machine. A balancer (in this process)
+// fronts stateless server processes (`mr worker --join`); a dispatcher (a Worker that sends its
+// tasks on instead of running them) takes tasks from the master and sends each through the
+// balancer; map outputs go to a shared store. With --autoscale min..max, servers are started
+// while tasks queue up and stopped when idle; the report shows how many there were over time.
+import { join } from 'node:path';
+import { Balancer } from '../balancer/balancer.ts';
+import { connectBalancer, type BalancerClient } from '../balancer/balancer-client.ts';
+import { createLogger, silentLogger } from '../log.ts';
+import type { Transport } from '../transport/index.ts';
+import { Worker } from '../worker/worker.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+export interface Autoscale {
+  min: number;
+  max: number;
+}
+
+export interface HorizontalClusterOptions {
+  servers: number;               // without autoscale
+  autoscale?: Autoscale;
+  masterAddress: string;
+  workRoot: string;
+  transport: Transport;
+  transportName: string;
+  token: string;
+  onAllExited?: (why: string) => void;
+}
+
+const TASK_DEADLINE_MS = 60 * 60_000;
+const SCALE_EVERY_MS = 500;
+const IDLE_BEFORE_STOP_MS = 3000;
+
+export class HorizontalCluster {
+  private readonly balancer: Balancer;
+  private client?: BalancerClient;
+  private pool?: WorkerPool;
+  private dispatcher?: Worker;
+  private scaler?: NodeJS.Timeout;
+  private readonly startedMs = Date.now();
+  private idleSinceMs?: number;
+  /** How many servers there were, each time that changed. */
+  readonly timeline: { atMs: number; servers: number }[] = [];
+
+  constructor(private readonly options: HorizontalClusterOptions) {
+    this.balancer = new Balancer({ token: options.token, log: createLogger({ component: 'balancer', file: join(options.workRoot, 'balancer.log') }) });
+  }
+
+  get failovers(): number {
+    return this.balancer.failovers;
+  }
+
+  get maxServers(): number {
+    return Math.max(0, ...this.timeline.map((t) => t.servers));
+  }
+
+  async start(): Promise<void> {
+    const { options } = this;
+    const address = await this.balancer.start('127.0.0.1:0');
+    this.client = connectBalancer(address, options.token);
+    const initial = options.autoscale?.min ?? options.servers;
+    this.pool = new WorkerPool({
+      count: initial, masterAddress: address, join: true, workRoot: join(options.workRoot, 'servers'),
+      transport: options.transportName, token: options.token, onAllExited: options.onAllExited,
+    });
+    await this.pool.start();
+    await this.waitForServers(initial);
+    this.record(initial);
+    const sharedDir = join(options.workRoot, 'shared');
+    const client = this.client;
+    this.dispatcher = new Worker({
+      masterAddress: options.masterAddress, workDir: join(options.workRoot, 'dispatcher'),
+      slots: options.autoscale?.max ?? options.servers, transport: options.transport, log: silentLogger,
+      remote: (task, workerId, signal) => {
+        const sent = client.runTask({ task, masterAddress: options.masterAddress, workerId, sharedDir }, TASK_DEADLINE_MS);
+        return abortable(sent, signal);
+      },
+    });
+    await this.dispatcher.start();
+    if (options.autoscale) this.scaler = setInterval(() => void this.scale(options.autoscale!), SCALE_EVERY_MS);
+  }
+
+  private async waitForServers(count: number): Promise<void> {
+    for (let i = 0; i < 600; i++) {
+      const { servers } = await this.client!.listServers();
+      if (servers.filter((s) => s.healthy).length >= count) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  private record(servers: number): void {
+    const last = this.timeline[this.timeline.length - 1];
+    if (last?.servers !== servers) this.timeline.push({ atMs: Date.now() - this.startedMs, servers });
+  }
+
+  /** More servers while every one is busy and tasks wait; fewer once some have been idle a while. */
+  private async scale({ min, max }: Autoscale): Promise<void> {
+    const pool = this.pool!;
+    const servers = this.balancer.servers().filter((s) => !s.leaving);
+    const outstanding = servers.reduce((sum, s) => sum + s.outstanding, 0);
+    const idle = servers.filter((s) => s.outstanding === 0).length;
+    if (outstanding > servers.length && pool.size < max) {
+      this.idleSinceMs = undefined;
+      await pool.add();
+    } else if (idle > 0 && pool.size > min) {
+      this.idleSinceMs ??= Date.now();
+      if (Date.now() - this.idleSinceMs > IDLE_BEFORE_STOP_MS) {
+        pool.retire();
+        this.idleSinceMs = undefined;
+      }
+    } else {
+      this.idleSinceMs = undefined;
+    }
+    this.record(pool.size);
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    clearInterval(this.scaler);
+    await this.dispatcher?.stop();
+    await this.pool?.stop(graceMs);
+    this.client?.close();
+    await this.balancer.stop();
+  }
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new Error('the attempt was cancelled'));
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -1,0 +1,35 @@
+// One attempt from task to report: load the job, run the map or reduce with what it needs,
+// capture what the job printed, and turn the outcome into the report the master wants. Shared
+// by the worker daemon (which pulls tasks) and the stateless task server (which is sent them).
+import type * as M from '../transport/messages.ts';
+import { FetchFailedError, oneLine } from '../errors.ts';
+import { withAttemptConsole } from './attempt-console.ts';
+import { loadJob } from './job-loader.ts';
+import type { MapOutputStore } from './map-output-store.ts';
+import { runMapTask, type AttemptResult } from './map-task.ts';
+import { runReduceTask } from './reduce-task.ts';
+
+export interface AttemptIo {
+  store: MapOutputStore;
+  scratchDir: string;
+  fetch(output: M.MapOutput, partition: number): AsyncIterable<Buffer>;
+  commit(attemptId: string): Promise<boolean>;
+}
+
+/** The report of one attempt, but for who sends it (workerId) and the process figures (stats). */
+export type AttemptOutcome = Omit<M.AttemptReport, 'workerId' | 'stats'>;
+
+export async function runAttempt(task: M.Task, io: AttemptIo, signal: AbortSignal): Promise<AttemptOutcome> {
+  const { value: result, error, log } = await withAttemptConsole(() => execute(task, io, signal));
+  if (result) return { attemptId: task.attemptId, ok: true, error: '', log, lostMapTasks: [], ...result };
+  const lostMapTasks = error instanceof FetchFailedError ? error.mapTasks : [];
+  return { attemptId: task.attemptId, ok: false, error: oneLine(error), log, outputId: '', counters: {}, partitionBytes: [], lostMapTasks };
+}
+
+async function execute(task: M.Task, io: AttemptIo, signal: AbortSignal): Promise<AttemptResult> {
+  const job = await loadJob(task.spec.jobPath);
+  if (task.kind === 'map') {
+    return runMapTask(job, { attemptId: task.attemptId, spec: task.spec, split: task.split as M.InputSplit }, io.store, signal);
+  }
+  return runReduceTask(job, { attemptId: task.attemptId, spec: task.spec, partition: task.taskIndex, mapOutputs: task.mapOutputs }, io, signal);
+}
