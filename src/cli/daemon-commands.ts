@@ -6,6 +6,7 @@ import { createLogger } from '../log.ts';
 import { Master } from '../master/master.ts';
 import { createTransport, transportNames, type Transport } from '../transport/index.ts';
 import { TaskServer } from '../worker/task-server.ts';
+import { startDispatcher } from './dispatcher.ts';
 import { Worker } from '../worker/worker.ts';
 import { readToken, requireTokenBeyondLoopback, type TokenArgs } from './token-args.ts';
 
@@ -25,6 +26,9 @@ interface MasterArgs extends TokenArgs {
   transport: string;
   leaseMs: number;
   workerTimeoutMs: number;
+  balancer?: string;
+  sharedDir?: string;
+  dispatchSlots: number;
 }
 
 function transportOf(name: string, token: string | undefined): Transport {
@@ -91,12 +95,19 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
     workerTimeoutMs: args.workerTimeoutMs,
     journalPath: join(workDir, 'journal.jsonl'),
   });
+  if (args.balancer && !args.sharedDir) throw new UsageError('--balancer needs --shared-dir: the directory every server keeps map outputs in');
   await master.recover();
-  const server = await transportOf(args.transport, token).serveMaster(master, args.listen);
+  const transport = transportOf(args.transport, token);
+  const server = await transport.serveMaster(master, args.listen);
   process.stdout.write(`listening ${server.address}\n`);
+  // horizontal: tasks go through the balancer to stateless servers, sent by a dispatcher here.
+  const dispatcher = args.balancer ? await startDispatcher({
+    masterAddress: server.address, balancerAddress: args.balancer, sharedDir: resolve(args.sharedDir!), slots: args.dispatchSlots,
+    transport, token, workDir: join(workDir, 'dispatcher'), log: createLogger({ component: 'dispatcher', file: join(workDir, 'dispatcher.log') }),
+  }) : undefined;
   const stop = () => {
     master.stop();
-    void server.stop().then(() => process.exit(EXIT.ok));
+    void Promise.all([dispatcher?.close(), server.stop()]).then(() => process.exit(EXIT.ok));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -8,7 +8,7 @@ import { Balancer } from '../balancer/balancer.ts';
 import { connectBalancer, type BalancerClient } from '../balancer/balancer-client.ts';
 import { createLogger, silentLogger } from '../log.ts';
 import type { Transport } from '../transport/index.ts';
-import { Worker } from '../worker/worker.ts';
+import { startDispatcher } from './dispatcher.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 export interface Autoscale {
@@ -27,7 +27,6 @@ export interface HorizontalClusterOptions {
   onAllExited?: (why: string) => void;
 }
 
-const TASK_DEADLINE_MS = 60 * 60_000;
 const SCALE_EVERY_MS = 500;
 const IDLE_BEFORE_STOP_MS = 3000;
 
@@ -35,7 +34,7 @@ export class HorizontalCluster {
   private readonly balancer: Balancer;
   private client?: BalancerClient;
   private pool?: WorkerPool;
-  private dispatcher?: Worker;
+  private dispatcher?: { close(): Promise<void> };
   private scaler?: NodeJS.Timeout;
   private readonly startedMs = Date.now();
   private idleSinceMs?: number;
@@ -66,17 +65,11 @@ export class HorizontalCluster {
     await this.pool.start();
     await this.waitForServers(initial);
     this.record(initial);
-    const sharedDir = join(options.workRoot, 'shared');
-    const client = this.client;
-    this.dispatcher = new Worker({
-      masterAddress: options.masterAddress, workDir: join(options.workRoot, 'dispatcher'),
-      slots: options.autoscale?.max ?? options.servers, transport: options.transport, log: silentLogger,
-      remote: (task, workerId, signal) => {
-        const sent = client.runTask({ task, masterAddress: options.masterAddress, workerId, sharedDir }, TASK_DEADLINE_MS);
-        return abortable(sent, signal);
-      },
+    this.dispatcher = await startDispatcher({
+      masterAddress: options.masterAddress, balancerAddress: address, sharedDir: join(options.workRoot, 'shared'),
+      slots: options.autoscale?.max ?? options.servers, transport: options.transport, token: options.token,
+      workDir: join(options.workRoot, 'dispatcher'), log: silentLogger,
     });
-    await this.dispatcher.start();
     if (options.autoscale) this.scaler = setInterval(() => void this.scale(options.autoscale!), SCALE_EVERY_MS);
   }
 
@@ -116,18 +109,9 @@ export class HorizontalCluster {
 
   async stop(graceMs: number): Promise<void> {
     clearInterval(this.scaler);
-    await this.dispatcher?.stop();
+    await this.dispatcher?.close();
     await this.pool?.stop(graceMs);
     this.client?.close();
     await this.balancer.stop();
   }
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(new Error('the attempt was cancelled'));
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -56,6 +56,9 @@ function commands(argv: string[]): Argv {
       .option('transport', { type: 'string', default: 'grpc' })
       .option('lease-ms', { type: 'number', default: 30_000, describe: 'an attempt without a heartbeat this long is presumed lost' })
       .option('worker-timeout-ms', { type: 'number', default: 10_000, describe: 'a worker silent this long is presumed dead' })
+      .option('balancer', { type: 'string', describe: 'horizontal: send tasks through this balancer (mr balancer) to stateless servers' })
+      .option('shared-dir', { type: 'string', describe: 'horizontal: the directory every server keeps map outputs in' })
+      .option('dispatch-slots', { type: 'number', default: 8, describe: 'horizontal: tasks sent to the balancer at once' })
       .options(tokenOptions),
     (args) => masterCommand(args as never))
     .command('balancer', 'run the load-balancing switch of the horizontal backend', (y) => y
