@@ -128,3 +128,26 @@ describe('the horizontal backend', () => {
     expect(recordsOf(await readParts(join(dir, 'joined')))).toEqual(await expected());
   });
 });
+
+describe('mr run --transport horizontal --autoscale', () => {
+  it('starts servers while tasks queue up, and reports them over time', async () => {
+    const r = await runMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', inputs, '--output', join(dir, 'autoscale'),
+      '--transport', 'horizontal', '--autoscale', '1..3', '--set', 'lineMs=10', '--json', '--quiet']);
+    expect(r.code).toBe(0);
+    const { backend } = JSON.parse(r.stdout);
+    expect(backend.name).toBe('horizontal');
+    expect(backend.servers[0]).toEqual({ atMs: expect.any(Number), servers: 1 });
+    expect(Math.max(...backend.servers.map((s: { servers: number }) => s.servers))).toBeGreaterThan(1);
+    expect(backend.nodes).toBeLessThanOrEqual(3);
+    expect(recordsOf(await readParts(join(dir, 'autoscale')))).toEqual(await expected());
+  });
+
+  it('rejects a bad range, and --autoscale on another backend', async () => {
+    const bad = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', join(dir, 'bad-as'), '--transport', 'horizontal', '--autoscale', '3..1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--autoscale wants min..max/);
+    const other = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', join(dir, 'bad-as2'), '--autoscale', '1..2']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/--autoscale applies to --transport horizontal/);
+  });
+});
