@@ -71,7 +71,8 @@ function commands(argv: string[]): Argv {
     (args) => statusCommand(args as never))
     .command('list', 'the jobs of a running master', (y) => opsOptions(y), (args) => listCommand(args as never))
     .command('kill <job>', 'kill a job (every attempt stops, no output is left), or one process of `mr ps` by its CPID', (y) => opsOptions(y)
-      .positional('job', { type: 'string', demandOption: true, describe: 'job id, or a cluster-wide process id' }),
+      .positional('job', { type: 'string', demandOption: true, describe: 'job id, or a cluster-wide process id' })
+      .option('signal', { alias: 's', type: 'string', describe: 'for a process: TERM or KILL (stop it; its task runs again), STOP (pause it), CONT (resume it)' }),
     (args) => killCommand(args as never))
     .command('ps', 'every task attempt on every node, as one process table (CPID, node, state, CPU, memory)', (y) => opsOptions(y)
       .option('all', { type: 'boolean', describe: 'finished attempts too' }),

@@ -86,10 +86,11 @@ export async function killCommand(args: OpsArgs): Promise<void> {
 }
 
 /** `mr kill <cpid>`: stops one attempt of the pool's process table, wherever it runs. */
-async function killProcessCommand(args: OpsArgs, cpid: number): Promise<void> {
-  const reply = await withMaster(args, (client) => client.killProcess({ cpid }));
-  if (args.json) await print(JSON.stringify({ cpid, killed: reply.killed, ...(reply.error ? { error: reply.error } : {}) }));
-  else await print(reply.killed ? `killed process ${cpid}` : reply.error);
+async function killProcessCommand(args: OpsArgs & { signal?: string }, cpid: number): Promise<void> {
+  const signal = (args.signal ?? 'TERM').toUpperCase().replace(/^SIG/, '');
+  const reply = await withMaster(args, (client) => client.killProcess({ cpid, signal }));
+  if (args.json) await print(JSON.stringify({ cpid, signal, done: reply.killed, ...(reply.error ? { error: reply.error } : {}) }));
+  else await print(!reply.killed ? reply.error : signal === 'STOP' ? `stopped process ${cpid}` : signal === 'CONT' ? `continued process ${cpid}` : `killed process ${cpid}`);
   process.exit(reply.killed ? EXIT.ok : EXIT.usage);
 }
 

@@ -47,6 +47,7 @@ export class Master implements MasterService {
   private readonly history = new AttemptHistory();
   private readonly processTable = new ProcessTable();
   private readonly nodeTable = new NodeTable();
+  private readonly stopped = new Set<string>();     // attempts held paused (mr kill -s STOP)
   private waiters: Waiter[] = [];
   private ticker?: NodeJS.Timeout;
   private shuttingDown = false;
@@ -277,7 +278,7 @@ export class Master implements MasterService {
     }
     const cancel = this.scheduler.heartbeat(req.workerId, req.runningAttempts, this.now());
     if (cancel === undefined) return { cancelAttempts: req.runningAttempts, reregister: true };
-    return { cancelAttempts: cancel, reregister: false };
+    return { cancelAttempts: cancel, reregister: false, pausedAttempts: req.runningAttempts.filter((id) => this.stopped.has(id)) };
   }
 
   /** The pool's process table: every attempt on every node under one cluster-wide id. */
@@ -287,9 +288,18 @@ export class Master implements MasterService {
 
   /** Stops an attempt wherever it runs (its worker hears at its next heartbeat); the task runs again. */
   async killProcess(req: M.KillProcessRequest): Promise<M.KillProcessReply> {
+    const signal = (req.signal || 'TERM').toUpperCase().replace(/^SIG/, '');
+    if (!['TERM', 'KILL', 'STOP', 'CONT'].includes(signal)) return { killed: false, error: `unknown signal ${req.signal}: give TERM, KILL, STOP or CONT` };
     const process = this.processTable.attemptOf(req.cpid);
     if (!process) return { killed: false, error: `no process ${req.cpid}` };
     if (!this.scheduler.isRunning(process.attemptId)) return { killed: false, error: `process ${req.cpid} is not running` };
+    if (signal === 'STOP' || signal === 'CONT') {
+      if (signal === 'STOP') this.stopped.add(process.attemptId);
+      else this.stopped.delete(process.attemptId);
+      this.processTable.setStopped(process.attemptId, signal === 'STOP');
+      return { killed: true, error: '' }; // the worker hears at its next heartbeat
+    }
+    this.stopped.delete(process.attemptId);
     this.processTable.ended(process.attemptId, 'killed', this.now());
     await this.handle(this.scheduler.fail(process.attemptId, `killed by mr kill ${req.cpid}`, this.now()));
     this.wake();

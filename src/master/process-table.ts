@@ -14,9 +14,11 @@ interface Row extends ProcessEntry {
   cpuAtStartMs?: number;
 }
 
-export type ProcessState = 'running' | 'done' | 'failed' | 'killed' | 'moved';
+export type ProcessState = 'running' | 'stopped' | 'done' | 'failed' | 'killed' | 'moved';
 
 const FIRST_CPID = 1000;
+
+const isLive = (state: string): boolean => state === 'running' || state === 'stopped';
 
 export class ProcessTable {
   private readonly rows = new Map<string, Row>();       // by attempt id
@@ -40,16 +42,22 @@ export class ProcessTable {
   sample(workerId: string, stats: ProcessStats): void {
     this.lastStats.set(workerId, stats);
     for (const row of this.rows.values()) {
-      if (row.workerId !== workerId || row.state !== 'running') continue;
+      if (row.workerId !== workerId || !isLive(row.state)) continue;
       row.cpuAtStartMs ??= stats.cpuMs;
       row.cpuMs = Math.max(0, stats.cpuMs - row.cpuAtStartMs);
       row.rssKib = stats.maxRssKib;
     }
   }
 
-  ended(attemptId: string, state: Exclude<ProcessState, 'running'>, nowMs: number): void {
+  /** STOP / CONT: the attempt is held paused, or runs again. */
+  setStopped(attemptId: string, stopped: boolean): void {
     const row = this.rows.get(attemptId);
-    if (!row || row.state !== 'running') return;
+    if (row && isLive(row.state)) row.state = stopped ? 'stopped' : 'running';
+  }
+
+  ended(attemptId: string, state: Exclude<ProcessState, 'running' | 'stopped'>, nowMs: number): void {
+    const row = this.rows.get(attemptId);
+    if (!row || !isLive(row.state)) return;
     row.state = state;
     row.endedMs = nowMs;
   }
@@ -63,11 +71,11 @@ export class ProcessTable {
   list(all: boolean, nowMs: number, isRunning: (attemptId: string) => boolean): ProcessEntry[] {
     const out: ProcessEntry[] = [];
     for (const row of this.byCpid.values()) {
-      if (row.state === 'running' && !isRunning(row.attemptId)) {
+      if (isLive(row.state) && !isRunning(row.attemptId)) {
         row.state = 'moved';
         row.endedMs = nowMs;
       }
-      if (!all && row.state !== 'running') continue;
+      if (!all && !isLive(row.state)) continue;
       const { workerId: _w, startedMs, endedMs, cpuAtStartMs: _c, ...entry } = row;
       out.push({ ...entry, elapsedMs: (endedMs || nowMs) - startedMs });
     }

@@ -130,7 +130,7 @@ export interface CommitRequest { workerId: string; attemptId: string }
 export interface CommitReply { allowed: boolean }
 
 export interface HeartbeatRequest { workerId: string; runningAttempts: string[]; stats?: ProcessStats | null }
-export interface HeartbeatReply { cancelAttempts: string[]; reregister: boolean }
+export interface HeartbeatReply { cancelAttempts: string[]; reregister: boolean; pausedAttempts?: string[] }
 
 export interface FetchPartitionRequest { outputId: string; partition: number }
 
@@ -141,7 +141,7 @@ export interface ProcessEntry {
 }
 export interface ListProcessesRequest { all: boolean }
 export interface ListProcessesReply { processes: ProcessEntry[] }
-export interface KillProcessRequest { cpid: number }
+export interface KillProcessRequest { cpid: number; signal?: string }
 export interface KillProcessReply { killed: boolean; error: string }
 export interface DrainNodeRequest { node: number }
 export interface DrainNodeReply { drained: boolean; moved: number; error: string }

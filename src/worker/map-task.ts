@@ -10,6 +10,7 @@ import { TaskError, oneLine } from '../errors.ts';
 import type { InputSplit, JobSpec } from '../transport/messages.ts';
 import { readLineBatches } from '../storage/line-reader.ts';
 import { RunWriter } from '../storage/run-file.ts';
+import { pausePoint } from './pause-gate.ts';
 import { mergeRunsInto } from './run-merge.ts';
 import type { MapOutputStore } from './map-output-store.ts';
 
@@ -51,20 +52,25 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
   };
   let yieldedMs = performance.now();
   for await (const { keys, values } of readRecords(spec.inputMode, split, counters)) {
-    for (let from = 0; from < values.length; from += SLICE_RECORDS) {
-      guard('map', split.path, () => {
+    for (let from = 0; from < values.length;) {
+      // A slice ends after SLICE_RECORDS records, or sooner when the map is slow: a slow map must
+      // not starve the event loop (heartbeats, cancellation and pausing go through it).
+      from = guard('map', split.path, () => {
         const to = Math.min(values.length, from + SLICE_RECORDS);
-        for (let i = from; i < to; i++) {
+        let i = from;
+        while (i < to) {
           if (keys !== undefined) ctx.key = keys[i];
-          job.map(values[i], emit, ctx);
+          job.map(values[i++], emit, ctx);
+          if ((i & 7) === 0 && performance.now() - yieldedMs > YIELD_EVERY_MS) break;
         }
+        return i;
       });
       if (buffer.bytes > spec.sortBufferBytes) await spill();
-      // A slow map must not starve the event loop: heartbeats and cancellations go through it.
       if (performance.now() - yieldedMs > YIELD_EVERY_MS) {
         await new Promise((resolve) => setImmediate(resolve));
         yieldedMs = performance.now();
       }
+      await pausePoint(signal);
       if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
     }
   }

@@ -13,6 +13,7 @@ import type { JobSpec, MapOutput } from '../transport/messages.ts';
 import { sourceOf, type RunRef } from '../storage/run-file.ts';
 import { TextWriter } from '../storage/text-writer.ts';
 import type { MapOutputStore } from './map-output-store.ts';
+import { isPaused, pausePoint } from './pause-gate.ts';
 import { byKey } from './run-merge.ts';
 import type { AttemptResult } from './map-task.ts';
 
@@ -42,7 +43,7 @@ export async function runReduceTask(job: JobDefinition, attempt: ReduceAttempt, 
     const target = join(attempt.spec.outputDir, partFileName(attempt.partition));
     const temp = join(attempt.spec.outputDir, `.${partFileName(attempt.partition)}.${attempt.attemptId}.tmp`);
     try {
-      await reduceInto(job, runs, temp, counters, attempt.spec.options ?? {});
+      await reduceInto(job, runs, temp, counters, attempt.spec.options ?? {}, signal);
       if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
       if (!(await io.commit(attempt.attemptId))) throw new TaskError(`attempt ${attempt.attemptId} may not commit: another attempt did, or the job ended`);
       await rename(temp, target);
@@ -60,6 +61,7 @@ async function fetchRuns(attempt: ReduceAttempt, io: ReduceIo, scratch: string, 
   const limit = pLimit(FETCH_CONCURRENCY);
   let shuffled = 0;
   const results = await Promise.allSettled(attempt.mapOutputs.map((output) => limit(async () => {
+    await pausePoint(signal);
     if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
     const local = await io.store.localRun(output.outputId, attempt.partition);
     if (local !== undefined) return local;
@@ -107,7 +109,7 @@ async function download(chunks: AsyncIterable<Buffer>, path: string): Promise<nu
   return bytes;
 }
 
-async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, counters: Counters, options: JobOptions): Promise<void> {
+async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, counters: Counters, options: JobOptions, signal: AbortSignal): Promise<void> {
   const out = await TextWriter.create(path);
   const own = new OwnRecords();
   const ctx = { options, emit: (key: string, value: unknown) => own.add(key, value) };
@@ -124,7 +126,8 @@ async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, coun
       }
       const lines = own.take();
       records += lines === undefined ? 1 : own.count;
-      return out.write(lines ?? key + '\t' + formatValue(result) + '\n');
+      const written = out.write(lines ?? key + '\t' + formatValue(result) + '\n');
+      return isPaused(signal) ? Promise.resolve(written).then(() => pausePoint(signal)) : written;
     });
   } finally {
     counters[COUNTER.reduceOutputBytes] = await out.close(true);

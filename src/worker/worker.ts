@@ -10,6 +10,7 @@ import { processStats } from '../process-stats.ts';
 import type * as M from '../transport/messages.ts';
 import type { MasterClient, Server, Transport, WorkerClient } from '../transport/transport.ts';
 import { ClusterNamespace, readLocal } from './cluster-namespace.ts';
+import { gateFor } from './pause-gate.ts';
 import { MapOutputStore } from './map-output-store.ts';
 import { runAttempt, type AttemptIo, type AttemptOutcome } from './attempt-runner.ts';
 
@@ -97,6 +98,8 @@ export class Worker {
       const reply = await this.master.heartbeat({ workerId: this.id, runningAttempts: [...this.running.keys()], stats: this.stats() });
       this.lastContactMs = Date.now();
       for (const id of reply.cancelAttempts) this.running.get(id)?.abort();
+      const paused = new Set(reply.pausedAttempts ?? []);
+      for (const [id, controller] of this.running) gateFor(controller.signal).set(paused.has(id));
       if (reply.reregister && !this.stopping) await this.register();
     } catch (error) {
       this.options.log.warn('heartbeat failed', { error: oneLine(error) });

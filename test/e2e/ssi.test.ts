@@ -83,6 +83,27 @@ describe('the ssi backend', () => {
     expect((await mr('kill', '999999')).code).toBe(2);
   });
 
+  it('pauses an attempt with STOP and resumes it with CONT, wherever it runs', async () => {
+    const job = startSlowJob('stop');
+    const jobId = await job.jobId;
+    const target = await until('a running map', async () => (await ps()).find((p) => p.jobId === jobId && p.state === 'running' && p.task.includes('map')));
+    expect((await mr('kill', String(target.cpid), '--signal', 'STOP')).stdout).toContain(`stopped process ${target.cpid}`);
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // a heartbeat, then a pause
+    const held = (await ps()).find((p) => p.cpid === target.cpid)!;
+    expect(held.state).toBe('stopped');
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const still = (await ps()).find((p) => p.cpid === target.cpid)!;
+    expect(still.state).toBe('stopped');
+    expect(still.cpuMs - held.cpuMs).toBeLessThan(1000); // it would burn ~3000 ms of CPU running
+    expect((await mr('kill', String(target.cpid), '-s', 'CONT')).stdout).toContain(`continued process ${target.cpid}`);
+    const r = await job.done;
+    expect(r.code).toBe(0);
+    expect(recordsOf(await readParts(join(dir, 'stop')))).toEqual(await expected());
+    const procs = (await ps(true)).filter((p) => p.jobId === jobId);
+    expect(procs.find((p) => p.cpid === target.cpid)?.state).toBe('done');
+    expect((await mr('kill', String(target.cpid), '-s', 'HUP')).stderr + (await mr('kill', String(target.cpid), '-s', 'HUP')).stdout).toMatch(/unknown signal|not running/);
+  });
+
   it('drains a node mid-job: its attempt moves, no failure is seen, and it takes no more work', async () => {
     const job = startSlowJob('drain');
     const jobId = await job.jobId;
