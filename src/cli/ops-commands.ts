@@ -1,6 +1,6 @@
 // `mr status`, `mr list`, `mr kill`, `mr logs`: ask a running master about its jobs.
 import { EXIT, UsageError } from '../errors.ts';
-import { parseClusterPath } from '../worker/cluster-namespace.ts';
+import { ClusterNamespace, parseClusterPath } from '../worker/cluster-namespace.ts';
 import { callMaster } from './master-call.ts';
 import { createTransport, type MasterClient } from '../transport/index.ts';
 import type { AttemptLog, JobStatus } from '../transport/messages.ts';
@@ -120,22 +120,22 @@ export async function drainCommand(args: OpsArgs & { node: number }): Promise<vo
   process.exit(reply.drained ? EXIT.ok : EXIT.usage);
 }
 
-/** `mr cat /cluster/<node>/<path>`: a file of the pool's namespace, from whichever node holds it. */
+/** `mr cat <path>`: a file of the pool's namespace (/cluster/<node>/..., or plain), from whichever node holds it. */
 export async function catCommand(args: OpsArgs & { path: string }): Promise<void> {
-  const { path } = args;
-  const node = parseClusterPath(path).node;
   const transport = createTransport(args.transport, { token: readToken(args) })!;
-  const { nodes } = await withMaster(args, (client) => client.resolveNodes({}));
-  const address = nodes.find((n) => n.node === node)?.address;
-  if (!address) throw new UsageError(`node ${node} is not in the pool`);
-  const worker = transport.connectWorker(address);
+  const master = transport.connectMaster(args.master);
+  // Seen from no node of its own: every path is another node's, found through the master.
+  const namespace = new ClusterNamespace(() => undefined, '/nonexistent', () => master, transport);
   try {
-    if (!worker.readFile) throw new UsageError(`the ${args.transport} backend has no file namespace`);
-    for await (const chunk of worker.readFile({ path })) {
-      if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
-    }
+    if (args.path.startsWith('/cluster/')) parseClusterPath(args.path);
+    await callMaster(args.master, async () => {
+      for await (const chunk of namespace.open(args.path)) {
+        if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+      }
+    });
   } finally {
-    worker.close();
+    namespace.close();
+    master.close();
   }
   process.exit(EXIT.ok);
 }

@@ -210,7 +210,7 @@ export class Master implements MasterService {
     };
     const mapOutputs = (a.mapOutputs ?? []).map((ref, mapTask) => ({
       mapTask, outputId: ref.outputId, workerAddress: this.workerAddresses.get(ref.workerId) ?? '',
-      path: `/cluster/${this.nodeTable.nodeOf(ref.workerId) ?? 0}/map-out/${ref.outputId}`,
+      path: `map-out/${ref.outputId}`, // ssi: a plain namespace path: the reducer need not know which node has it
     }));
     return { jobId: a.jobId, stage: a.stage, kind: a.kind, taskIndex: a.index, attemptId: a.attemptId, spec, split: a.split, mapOutputs };
   }

@@ -1,9 +1,12 @@
 // The ssi pool's one file namespace: /cluster/<node>/<path> names the file <path> under node
-// <node>'s work directory, from every node. Opening a path reads the local file when the node is
-// this one, and streams it from the node that has it otherwise (ReadFile); where each node
-// serves is asked of the master and cached, and asked again when a node is not found or moved.
+// <node>'s work directory, from every node; a plain relative path (map-out/<id>/r-0) names the
+// same file wherever it lies, without saying where: this node's copy if it has one, else the
+// first node that has it (found once, then remembered). Opening a path reads the local file, or
+// streams it from the node that has it (ReadFile); where each node serves is asked of the master
+// and cached, and asked again when a node is not found.
 import { createReadStream } from 'node:fs';
-import { join, normalize, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, join, normalize, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { MasterClient, Transport, WorkerClient } from '../transport/transport.ts';
 import { CHUNK_BYTES } from './map-output-store.ts';
@@ -12,6 +15,15 @@ export interface ClusterPath {
   node: number;
   /** Relative to the node's work directory, normalised, never above it. */
   rest: string;
+}
+
+/** A plain path of the namespace: relative, normalised, never above the work directory. */
+export function checkPlainPath(path: string): string {
+  const rest = normalize(path);
+  if (path.startsWith('/') || rest.startsWith('..') || rest.split(sep).includes('..') || rest === '.') {
+    throw new UsageError(`${JSON.stringify(path)} is not a path of the cluster namespace (/cluster/<node>/<path>, or a relative path)`);
+  }
+  return rest;
 }
 
 export function parseClusterPath(path: string): ClusterPath {
@@ -26,6 +38,7 @@ export function parseClusterPath(path: string): ClusterPath {
 export class ClusterNamespace {
   private addresses = new Map<number, string>();
   private readonly peers = new Map<string, WorkerClient>();
+  private readonly found = new Map<string, number>();    // directory of a plain path -> the node that had it
 
   constructor(
     private readonly self: () => number | undefined,
@@ -42,6 +55,10 @@ export class ClusterNamespace {
 
   /** The file's bytes in chunks, wherever it lies. */
   async *open(path: string): AsyncGenerator<Buffer> {
+    if (!path.startsWith('/cluster/')) {
+      yield* this.openPlain(checkPlainPath(path));
+      return;
+    }
     const local = this.localPath(path);
     if (local !== undefined) {
       yield* readLocal(local, path);
@@ -53,6 +70,36 @@ export class ClusterNamespace {
     if (!peer) this.peers.set(address, (peer = this.transport.connectWorker(address)));
     if (!peer.readFile) throw new UsageError(`the ${this.transport.name} backend cannot read ${path} from node ${node}`);
     yield* peer.readFile({ path });
+  }
+
+  /** A plain path: here if this node has it, else on the node that has it. */
+  private async *openPlain(rest: string): AsyncGenerator<Buffer> {
+    const self = this.self();
+    const local = join(this.workDir, rest);
+    if (await exists(local)) {
+      yield* readLocal(local, rest);
+      return;
+    }
+    const dir = dirname(rest);
+    const known = this.found.get(dir);
+    const { nodes } = await this.master().resolveNodes({});
+    this.addresses = new Map(nodes.map((n) => [n.node, n.address]));
+    const order = [...(known === undefined ? [] : [known]), ...nodes.map((n) => n.node).filter((n) => n !== known && n !== self)];
+    for (const node of order) {
+      const chunks = this.open(`/cluster/${node}/${rest}`)[Symbol.asyncIterator]();
+      let first: IteratorResult<Buffer>;
+      try {
+        first = await chunks.next();
+      } catch (error) {
+        if (error instanceof UsageError || /no file/.test(String((error as Error).message))) continue; // not on that node
+        throw error;
+      }
+      this.found.set(dir, node);
+      if (!first.done) yield first.value;
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+      return;
+    }
+    throw new UsageError(`no file ${rest} on any node`);
   }
 
   private async resolve(node: number): Promise<string> {
@@ -86,4 +133,8 @@ export async function* readLocal(path: string, shownAs = path): AsyncGenerator<B
     if (code === 'ENOENT' || code === 'EISDIR') throw new UsageError(`no file ${shownAs}`);
     throw error;
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isFile() ?? false;
 }

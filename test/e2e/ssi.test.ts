@@ -30,12 +30,12 @@ afterAll(async () => {
 
 const mr = (...args: string[]) => runMr([...args, '--master', cluster.address, '--transport', 'ssi']);
 const ps = async (all = false) => JSON.parse((await mr('ps', '--json', ...(all ? ['--all'] : []))).stdout).processes as
-  { cpid: number; node: number; state: string; task: string; jobId: string; cpuMs: number }[];
+  { cpid: number; node: number; state: string; task: string; jobId: string; cpuMs: number; elapsedMs: number }[];
 
 /** The expected output of slow-lines over the inputs: line lengths mod 7, counted. */
-async function expected(): Promise<Map<string, string>> {
+async function expected(files = 6): Promise<Map<string, string>> {
   const counts = new Map<string, number>();
-  for (let f = 0; f < 6; f++) {
+  for (let f = 0; f < files; f++) {
     for (const line of (await readFile(join(dir, `in-${f}.txt`), 'utf8')).split('\n').slice(0, -1)) {
       const key = String(line.length % 7);
       counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -44,9 +44,9 @@ async function expected(): Promise<Map<string, string>> {
   return new Map([...counts].map(([k, v]) => [k, String(v)]));
 }
 
-function startSlowJob(name: string) {
-  const child = startMr(['run', SLOW, '--input', inputs, '--output', join(dir, name), '--master', cluster.address,
-    '--transport', 'ssi', '--set', 'lineMs=25', '--reducers', '2', '--no-speculation', '--quiet']);
+function startSlowJob(name: string, lineMs = 25, input = inputs) {
+  const child = startMr(['run', SLOW, '--input', input, '--output', join(dir, name), '--master', cluster.address,
+    '--transport', 'ssi', '--set', `lineMs=${lineMs}`, '--reducers', '2', '--no-speculation', '--quiet']);
   return { child, done: finished(child), jobId: stderrMatch(child, /^job (\S+)$/m).then((m) => m[1]) };
 }
 
@@ -84,9 +84,11 @@ describe('the ssi backend', () => {
   });
 
   it('pauses an attempt with STOP and resumes it with CONT, wherever it runs', async () => {
-    const job = startSlowJob('stop');
+    // Three maps of about 12 s each, so that the one paused is still running when the pause lands.
+    const job = startSlowJob('stop', 60, join(dir, 'in-[0-2].txt'));
     const jobId = await job.jobId;
-    const target = await until('a running map', async () => (await ps()).find((p) => p.jobId === jobId && p.state === 'running' && p.task.includes('map')));
+    const target = await until('a running map', async () => (await ps()).find((p) =>
+      p.jobId === jobId && p.state === 'running' && p.task.includes('map') && p.elapsedMs < 6000));
     expect((await mr('kill', String(target.cpid), '--signal', 'STOP')).stdout).toContain(`stopped process ${target.cpid}`);
     await new Promise((resolve) => setTimeout(resolve, 2500)); // a heartbeat, then a pause
     const held = (await ps()).find((p) => p.cpid === target.cpid)!;
@@ -98,7 +100,7 @@ describe('the ssi backend', () => {
     expect((await mr('kill', String(target.cpid), '-s', 'CONT')).stdout).toContain(`continued process ${target.cpid}`);
     const r = await job.done;
     expect(r.code).toBe(0);
-    expect(recordsOf(await readParts(join(dir, 'stop')))).toEqual(await expected());
+    expect(recordsOf(await readParts(join(dir, 'stop')))).toEqual(await expected(3));
     const procs = (await ps(true)).filter((p) => p.jobId === jobId);
     expect(procs.find((p) => p.cpid === target.cpid)?.state).toBe('done');
     expect((await mr('kill', String(target.cpid), '-s', 'HUP')).stderr + (await mr('kill', String(target.cpid), '-s', 'HUP')).stdout).toMatch(/unknown signal|not running/);
@@ -131,6 +133,12 @@ describe('the ssi backend', () => {
     expect(cat.code).toBe(0);
     expect(cat.stdout).toBe(await readFile(onDisk, 'utf8'));
     expect(cat.stdout.length).toBeGreaterThan(0);
+    // The same file by a plain path: no node named, found wherever it lies.
+    const plain = await mr('cat', `map-out/${map.attemptId}/r-0`);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toBe(cat.stdout);
+    expect((await mr('cat', 'map-out/no-such-output/r-0')).stderr).toMatch(/no file map-out\/no-such-output\/r-0 on any node/);
+    expect((await mr('cat', '../escape')).code).toBe(2);
     const listing = await mr('cat', `/cluster/${map.node}/map-out/nothing-here`);
     expect(listing.code).toBe(2);
     expect(listing.stderr).toMatch(new RegExp(`no file /cluster/${map.node}/map-out/nothing-here`));
