@@ -6,6 +6,7 @@ import { EXIT, MrError, UsageError, oneLine } from '../errors.ts';
 import { runCommand } from './run-report.ts';
 import { masterCommand, workerCommand } from './daemon-commands.ts';
 import { balancerCommand } from './balancer-command.ts';
+import { benchCommand } from './bench-command.ts';
 import { catCommand, drainCommand, killCommand, listCommand, logsCommand, psCommand, statusCommand } from './ops-commands.ts';
 import { tokenOptions } from './token-args.ts';
 
@@ -40,6 +41,16 @@ function commands(argv: string[]): Argv {
       .option('json', { type: 'boolean', describe: 'print one JSON object with the result on stdout' })
       .option('quiet', { type: 'boolean', describe: 'no progress (errors are still shown)' }),
     (args) => runCommand(args as never))
+    .command('bench <jobs..>', 'run a job at several worker counts and backends; check the outputs agree; write JSON and a Markdown table', (y) => y
+      .positional('jobs', { type: 'string', array: true, demandOption: true, describe: 'job module(s), as for mr run' })
+      .option('input', { type: 'string', array: true, describe: 'input glob(s), quoted' })
+      .option('workers', { type: 'string', default: '1,2', describe: 'worker counts (nodes, for ssi and the simulated machines), e.g. 1,2,4,8' })
+      .option('transport', { type: 'string', default: 'grpc', describe: 'backends, e.g. grpc,ssi,horizontal' })
+      .option('repeat', { type: 'number', default: 1, describe: 'runs of each combination (the table shows medians)' })
+      .option('reducers', { type: 'number', describe: 'reduce tasks (default 4)' })
+      .option('set', { type: 'string', array: true, describe: 'job option name=value (repeatable)' })
+      .option('out', { type: 'string', default: 'mr-bench', describe: 'directory for bench.json and bench.md' }),
+    (args) => benchCommand(args as never))
     .command('worker', 'run a worker daemon', (y) => y
       .option('master', { type: 'string', describe: 'host:port of the master' })
       .option('join', { type: 'string', describe: 'host:port of a balancer: run as a stateless task server behind it (horizontal)' })
@@ -87,7 +98,7 @@ function commands(argv: string[]): Argv {
       .positional('job', { type: 'string', demandOption: true })
       .option('task', { type: 'string', describe: 'only this task, e.g. map-3, reduce-0, s2.map-1' }),
     (args) => logsCommand(args as never))
-    .demandCommand(1, 'give a command: run, master, worker, balancer, status, list, kill, logs, ps, drain or cat')
+    .demandCommand(1, 'give a command: run, bench, master, worker, balancer, status, list, kill, logs, ps, drain or cat')
     .strict()
     .help()
     .version(false)
