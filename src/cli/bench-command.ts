@@ -1,7 +1,7 @@
 // `mr bench`: how does a job scale? Runs `mr run` (real processes, as a user would) for every
 // backend x worker count x repeat, checks that every run wrote the same output, and writes every
 // figure as JSON and a Markdown table of medians, with speedup and parallel efficiency against
-// the same backend at its smallest worker count.
+// the same backend at its smallest worker count, and a speedup plot (SVG and PNG).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { EXIT, UsageError } from '../errors.ts';
 import { createTransport, transportNames } from '../transport/index.ts';
 import { expandInputs } from './run-config.ts';
+import { speedupPlot } from './speedup-plot.ts';
 import { MR_BIN } from './worker-pool.ts';
 
 export interface BenchArgs {
@@ -97,8 +98,11 @@ export async function benchCommand(args: BenchArgs): Promise<void> {
   const summary = { job: resolve(args.jobs[0]), input: files, inputBytes, workers, transports, repeat, identical, rows, runs };
   await writeFile(join(outDir, 'bench.json'), `${JSON.stringify(summary, null, 2)}\n`);
   await writeFile(join(outDir, 'bench.md'), `${markdown}\n`);
+  const plot = await speedupPlot(rows.map((r) => ({ backend: r.transport, workers: r.workers, speedup: r.speedup })), `speedup, ${(inputBytes / 1e6).toFixed(1)} MB`);
+  await writeFile(join(outDir, 'speedup.svg'), plot.svg);
+  await writeFile(join(outDir, 'speedup.png'), plot.png);
   process.stdout.write(`${markdown}\n`);
-  process.stderr.write(`mr bench: wrote ${join(outDir, 'bench.json')} and ${join(outDir, 'bench.md')}\n`);
+  process.stderr.write(`mr bench: wrote bench.json, bench.md, speedup.svg and speedup.png in ${outDir}\n`);
   const failed = runs.some((r) => !r.ok);
   if (!identical) process.stderr.write('mr bench: the runs did not all write the same output\n');
   process.exit(failed || !identical ? EXIT.jobFailed : EXIT.ok);

@@ -32,6 +32,13 @@ describe('mr bench', () => {
     expect(md).toContain('| backend | workers | median s | MB/s | speedup | efficiency | runs | failed |');
     expect(md).toContain('| memory | 2 |');
     expect(r.stdout).toContain('outputs identical across all runs');
+    const svg = await readFile(join(out, 'speedup.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toContain('grpc');
+    expect(svg).toContain('ideal');
+    const png = await readFile(join(out, 'speedup.png'));
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(png.length).toBeGreaterThan(5000);
   });
 
   it('rejects a bad sweep with one clear line', async () => {
