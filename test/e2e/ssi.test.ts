@@ -62,7 +62,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
 
 describe('the ssi backend', () => {
   it('shows every node\'s attempts in one process table, and kills one by its cluster-wide id', async () => {
-    const job = startSlowJob('ps');
+    const job = startSlowJob('ps', 50); // maps of about 10 s: time to look, then kill one still running
     const jobId = await job.jobId;
     const nodes = new Set<number>();
     const running = await until('attempts on three nodes', async () => {
@@ -71,9 +71,16 @@ describe('the ssi backend', () => {
       return nodes.size >= 3 && procs.length > 0 ? procs : undefined;
     });
     expect(running.every((p) => p.state === 'running' && p.cpid >= 1000 && /^s1\.map-\d$/.test(p.task))).toBe(true);
-    const victim = running[0];
-    const kill = await mr('kill', String(victim.cpid));
-    expect(kill.stdout).toContain(`killed process ${victim.cpid}`);
+    // The youngest running attempt, so that it is still running when the kill lands; an attempt
+    // that finished first is not running any more, and another is picked.
+    const victim = await until('an attempt killed', async () => {
+      const live = (await ps()).filter((p) => p.jobId === jobId && p.state === 'running').sort((a, b) => a.elapsedMs - b.elapsedMs);
+      if (live.length === 0) return undefined;
+      const kill = await mr('kill', String(live[0].cpid));
+      if (kill.stdout.includes(`killed process ${live[0].cpid}`)) return live[0];
+      expect(kill.stdout).toContain('is not running');
+      return undefined;
+    });
     const r = await job.done;
     expect(r.code).toBe(0);
     expect(recordsOf(await readParts(join(dir, 'ps')))).toEqual(await expected());
@@ -107,7 +114,7 @@ describe('the ssi backend', () => {
   });
 
   it('drains a node mid-job: its attempt moves, no failure is seen, and it takes no more work', async () => {
-    const job = startSlowJob('drain');
+    const job = startSlowJob('drain', 50); // maps of about 10 s: the one seen running still runs when the drain lands
     const jobId = await job.jobId;
     const target = await until('a running attempt', async () => (await ps()).find((p) => p.jobId === jobId && p.state === 'running'));
     const drain = await mr('drain', String(target.node), '--json');
