@@ -8,7 +8,7 @@ export class NodeTable {
 
   assign(workerId: string, given?: number): number {
     const known = this.nodes.get(workerId);
-    const node = given ?? known ?? this.nextFree();
+    const node = given ?? known ?? this.next;
     this.nodes.set(workerId, node);
     this.next = Math.max(this.next, node + 1);
     return node;
@@ -20,9 +20,5 @@ export class NodeTable {
 
   workersOn(node: number): string[] {
     return [...this.nodes].filter(([, n]) => n === node).map(([workerId]) => workerId);
-  }
-
-  private nextFree(): number {
-    return this.next;
   }
 }

@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until as poll } from '../helpers/until.ts';
 import { connectBalancer, type BalancerClient } from '../../src/balancer/balancer-client.ts';
 import { BOOKS, FIXTURES, MR, ROOT, finished, readParts, recordsOf, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles, referenceWordCount } from '../helpers/reference.ts';
@@ -49,16 +50,6 @@ afterAll(async () => {
   await removeDir(dir);
 });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 40_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** slow-lines over the inputs: line lengths mod 7, counted. */
 async function expected(): Promise<Map<string, string>> {
   const counts = new Map<string, number>();
@@ -82,6 +73,8 @@ const busyServer = async (among: Map<string, ChildProcess>) => {
   const busy = servers.find((s) => s.outstanding > 0 && among.has(s.address));
   return busy && { address: busy.address, child: among.get(busy.address)! };
 };
+
+const until = <T>(what: string, probe: () => Promise<T | undefined>, ms = 40_000): Promise<T> => poll(what, probe, ms, 100);
 
 describe('the horizontal backend', () => {
   it('loses a server mid-map: its task fails over, nothing is lost or duplicated', async () => {

@@ -5,6 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fg from 'fast-glob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until as poll } from '../helpers/until.ts';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
 import { FIXTURES, finished, readParts, recordsOf, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
 
@@ -50,15 +51,7 @@ function startSlowJob(name: string, lineMs = 25, input = inputs) {
   return { child, done: finished(child), jobId: stderrMatch(child, /^job (\S+)$/m).then((m) => m[1]) };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> => poll(what, probe, ms, 200);
 
 describe('the ssi backend', () => {
   it('shows every node\'s attempts in one process table, and kills one by its cluster-wide id', async () => {
