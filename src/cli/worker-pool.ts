@@ -68,7 +68,7 @@ export class WorkerPool {
     const target = this.options.join ? ['--join', this.options.masterAddress] : ['--master', this.options.masterAddress];
     const args = [MR_BIN, 'worker', ...target, '--work-dir', dir,
       '--slots', String(this.options.slots ?? 1), '--transport', this.options.transport, '--exit-with-parent'];
-    const child = spawn(process.execPath, args, { stdio: ['pipe', log, log], env: { ...process.env, MR_TOKEN: this.options.token } });
+    const child = spawn(process.execPath, [...workerNodeArgs(), ...args], { stdio: ['pipe', log, log], env: { ...process.env, MR_TOKEN: this.options.token } });
     closeSync(log);
     this.children.add(child);
     child.on('exit', (code, signal) => {
@@ -98,4 +98,12 @@ export class WorkerPool {
     for (const child of alive()) child.kill('SIGKILL');
     await waitAll(graceMs);
   }
+}
+
+/**
+ * Extra Node flags for worker processes, from MR_WORKER_NODE_ARGS (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=prof`: flags Node refuses in NODE_OPTIONS reach the workers this way.
+ */
+function workerNodeArgs(): string[] {
+  return (process.env.MR_WORKER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
 }

@@ -17,4 +17,9 @@ export const COUNTER = {
   reduceInputGroups: 'reduce.inputGroups',
   reduceOutputRecords: 'reduce.outputRecords',
   reduceOutputBytes: 'reduce.outputBytes',
+  // Milliseconds, summed over a stage's successful attempts (task time, not wall time).
+  mapMs: 'time.mapMs',           // a map attempt from start to published output
+  shuffleMs: 'time.shuffleMs',   // a reducer getting its partition of every map output
+  reduceMs: 'time.reduceMs',     // merging, calling reduce and writing the temporary part file
+  commitMs: 'time.commitMs',     // asking the master to commit, then the rename
 } as const;

@@ -205,6 +205,7 @@ export class Master implements MasterService {
     const base = specs[a.stage - 1];
     const spec = {
       ...base,
+      inputFiles: [], // a task reads its split, never the job's whole input list (which can be huge)
       outputDir: stageDir(base.outputDir, a.stage, specs.length),
       inputMode: a.stage > 1 ? 'records' : base.inputMode,
     };

@@ -31,6 +31,7 @@ export interface AttemptResult {
 
 export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store: MapOutputStore, signal: AbortSignal): Promise<AttemptResult> {
   const { spec, split } = attempt;
+  const started = performance.now();
   const counters: Counters = {};
   const combineCtx = { options: spec.options ?? {} };
   const combine = job.combine ? (key: string, values: unknown[]) => job.combine!(key, values, combineCtx) : undefined;
@@ -84,6 +85,7 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
     counters[COUNTER.combineInputRecords] = buffer.records;  // what the combiner saved: these in, ...
     counters[COUNTER.combineOutputRecords] = records;        // ... these out to the shuffle
   }
+  counters[COUNTER.mapMs] = Math.round(performance.now() - started);
   return { outputId, counters, partitionBytes };
 }
 

@@ -39,14 +39,23 @@ export async function runReduceTask(job: JobDefinition, attempt: ReduceAttempt, 
   const scratch = join(io.scratchDir, attempt.attemptId);
   await mkdir(scratch, { recursive: true });
   try {
+    let started = performance.now();
+    const lap = (counter: string): void => {
+      const now = performance.now();
+      counters[counter] = Math.round(now - started);
+      started = now;
+    };
     const runs = await fetchRuns(attempt, io, scratch, counters, signal);
+    lap(COUNTER.shuffleMs);
     const target = join(attempt.spec.outputDir, partFileName(attempt.partition));
     const temp = join(attempt.spec.outputDir, `.${partFileName(attempt.partition)}.${attempt.attemptId}.tmp`);
     try {
       await reduceInto(job, runs, temp, counters, attempt.spec.options ?? {}, signal);
+      lap(COUNTER.reduceMs);
       if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
       if (!(await io.commit(attempt.attemptId))) throw new TaskError(`attempt ${attempt.attemptId} may not commit: another attempt did, or the job ended`);
       await rename(temp, target);
+      lap(COUNTER.commitMs);
     } finally {
       await rm(temp, { force: true });
     }
