@@ -1,7 +1,8 @@
 // `mr bench`: how does a job scale? Runs `mr run` (real processes, as a user would) for every
 // backend x worker count x repeat, checks that every run wrote the same output, and writes every
 // figure as JSON and a Markdown table of medians, with speedup and parallel efficiency against
-// the same backend at its smallest worker count, and a speedup plot (SVG and PNG).
+// the same backend at its smallest worker count, the phase times, and a speedup plot (SVG and PNG).
+// The one-run and summary functions are exported for bench/standard.ts, which sweeps the same way.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -24,7 +25,19 @@ export interface BenchArgs {
   set?: string[];
 }
 
-interface BenchRun {
+/** Where a run's time went: wall time of each phase, and task time (summed over attempts) per step. */
+export interface PhaseTimes {
+  mapWallMs: number;
+  reduceWallMs: number;
+  mapMs: number;
+  shuffleMs: number;
+  reduceMs: number;
+  commitMs: number;
+}
+
+export interface BenchProcess { role: string; pid: number; cpuMs: number; maxRssKiB: number }
+
+export interface BenchRun {
   transport: string;
   workers: number;
   repeat: number;
@@ -34,24 +47,46 @@ interface BenchRun {
   engineMs?: number;
   mbPerSec?: number;
   outputHash?: string;
+  /** Set when the caller gave a reference to check the output against. */
+  outputMatches?: boolean;
+  outputNote?: string;
   mapTasks?: number;
   reduceTasks?: number;
   mapPhaseMs?: number;
   reducePhaseMs?: number;
+  phases?: PhaseTimes;
   shuffleBytes?: number;
-  processes?: { role: string; pid: number; cpuMs: number; maxRssKiB: number }[];
+  processes?: BenchProcess[];
   backend?: Record<string, unknown>;
 }
 
-interface BenchRow {
+export interface BenchRow {
   transport: string;
   workers: number;
   medianMs: number;
   mbPerSec: number;
   speedup: number;
   efficiency: number;
+  /** The run the speedup is against, e.g. "grpc x1". */
+  base: string;
+  phases: PhaseTimes;
   runs: number;
   failed: number;
+}
+
+/** What every run of a sweep shares. */
+export interface RunPlan {
+  jobs: string[];
+  input: string[];
+  inputBytes: number;
+  /** Each run writes its output under here; it is removed after the run. */
+  scratch: string;
+  reducers?: number;
+  set?: string[];
+  /** A run still going after this long is killed and counts as failed. */
+  timeoutMs?: number;
+  /** Checks the output files before they are removed: undefined when right, else what is wrong. */
+  checkOutput?: (files: string[]) => Promise<string | undefined>;
 }
 
 function list(flag: string, text: string): string[] {
@@ -77,24 +112,24 @@ export async function benchCommand(args: BenchArgs): Promise<void> {
   const outDir = resolve(args.out ?? 'mr-bench');
   await mkdir(outDir, { recursive: true });
   const scratch = await mkdtemp(join(tmpdir(), 'mr-bench-'));
+  const plan: RunPlan = { jobs: args.jobs, input: args.input, inputBytes, scratch, reducers: args.reducers, set: args.set };
   const runs: BenchRun[] = [];
   try {
     for (const transport of transports) {
       for (const n of workers) {
         for (let r = 1; r <= repeat; r++) {
-          const run = await runOnce(args, transport, n, r, scratch, inputBytes);
+          const run = await benchRun(plan, transport, n, r);
           runs.push(run);
-          process.stderr.write(`mr bench: ${transport} x${n} #${r}: ${run.ok ? `${(run.wallMs / 1000).toFixed(2)} s, ${run.mbPerSec?.toFixed(1)} MB/s` : `FAILED: ${run.error}`}\n`);
+          process.stderr.write(`mr bench: ${describeRun(run)}\n`);
         }
       }
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-  const hashes = new Set(runs.filter((r) => r.ok).map((r) => r.outputHash));
-  const identical = hashes.size <= 1;
+  const identical = outputsIdentical(runs);
   const rows = summarise(runs, inputBytes);
-  const markdown = table(rows, identical, inputBytes);
+  const markdown = [sweepHeadline(inputBytes, identical), '', sweepTables(rows)].join('\n');
   const summary = { job: resolve(args.jobs[0]), input: files, inputBytes, workers, transports, repeat, identical, rows, runs };
   await writeFile(join(outDir, 'bench.json'), `${JSON.stringify(summary, null, 2)}\n`);
   await writeFile(join(outDir, 'bench.md'), `${markdown}\n`);
@@ -108,40 +143,77 @@ export async function benchCommand(args: BenchArgs): Promise<void> {
   process.exit(failed || !identical ? EXIT.jobFailed : EXIT.ok);
 }
 
-async function runOnce(args: BenchArgs, transport: string, workers: number, repeat: number, scratch: string, inputBytes: number): Promise<BenchRun> {
-  const output = join(scratch, `${transport}-${workers}-${repeat}`);
+/** One progress line, e.g. "grpc x2 #1: 3.10 s, 86.6 MB/s". */
+export function describeRun(run: BenchRun): string {
+  const what = run.ok ? `${(run.wallMs / 1000).toFixed(2)} s, ${run.mbPerSec?.toFixed(1)} MB/s` : `FAILED: ${run.error}`;
+  return `${run.transport} x${run.workers} #${run.repeat}: ${what}${run.outputMatches === false ? `; OUTPUT WRONG: ${run.outputNote}` : ''}`;
+}
+
+/** True when every successful run wrote the same bytes. */
+export function outputsIdentical(runs: BenchRun[]): boolean {
+  return new Set(runs.filter((r) => r.ok).map((r) => r.outputHash)).size <= 1;
+}
+
+/** The simulated machines and ssi are sized in nodes (one worker each); the others in workers. */
+export function scaleArgs(transport: string, workers: number): string[] {
   const sized = createTransport(transport)!;
-  const scale = sized.machine || sized.capabilities.sizedByNodes ? ['--nodes', String(workers)] : ['--workers', String(workers)];
-  const argv = [MR_BIN, 'run', ...args.jobs, ...(args.input ?? []).flatMap((g) => ['--input', g]), '--output', output,
-    '--transport', transport, ...scale, '--json', '--quiet',
-    ...(args.reducers ? ['--reducers', String(args.reducers)] : []), ...(args.set ?? []).flatMap((s) => ['--set', s])];
-  const started = performance.now();
-  const { code, stdout, stderr } = await run(argv);
-  const wallMs = Math.round(performance.now() - started);
+  return sized.machine || sized.capabilities.sizedByNodes ? ['--nodes', String(workers)] : ['--workers', String(workers)];
+}
+
+/** One `mr run --json` through the real CLI, timed from outside; its output is hashed, then removed. */
+export async function benchRun(plan: RunPlan, transport: string, workers: number, repeat: number): Promise<BenchRun> {
+  const output = join(plan.scratch, `${transport}-${workers}-${repeat}`);
+  const argv = [MR_BIN, 'run', ...plan.jobs, ...plan.input.flatMap((g) => ['--input', g]), '--output', output,
+    '--transport', transport, ...scaleArgs(transport, workers), '--json', '--quiet',
+    ...(plan.reducers ? ['--reducers', String(plan.reducers)] : []), ...(plan.set ?? []).flatMap((s) => ['--set', s])];
+  const { code, stdout, stderr, timedOut, wallMs } = await runMr(argv, plan.timeoutMs);
   const base = { transport, workers, repeat, wallMs };
   try {
+    if (timedOut) return { ...base, ok: false, error: `timed out after ${Math.round((plan.timeoutMs ?? 0) / 1000)} s` };
     if (code !== 0) return { ...base, ok: false, error: stderr.trim().split('\n').pop() ?? `exit ${code}` };
     const result = JSON.parse(stdout);
     const stages = result.stages as { mapTasks: number; reduceTasks: number; mapPhaseMs: number; reducePhaseMs: number; counters: Record<string, number> }[];
+    const wrong = plan.checkOutput ? await plan.checkOutput(result.files) : undefined;
     return {
-      ...base, ok: true, engineMs: result.elapsedMs, mbPerSec: inputBytes / 1e6 / (wallMs / 1000),
-      outputHash: await hashFiles(result.files), mapTasks: sum(stages, (s) => s.mapTasks), reduceTasks: sum(stages, (s) => s.reduceTasks),
+      ...base, ok: true, engineMs: result.elapsedMs, mbPerSec: plan.inputBytes / 1e6 / (wallMs / 1000),
+      outputHash: await hashFiles(result.files), ...(plan.checkOutput ? { outputMatches: wrong === undefined, outputNote: wrong } : {}),
+      mapTasks: sum(stages, (s) => s.mapTasks), reduceTasks: sum(stages, (s) => s.reduceTasks),
       mapPhaseMs: sum(stages, (s) => s.mapPhaseMs), reducePhaseMs: sum(stages, (s) => s.reducePhaseMs),
-      shuffleBytes: sum(stages, (s) => s.counters['shuffle.bytes'] ?? 0), processes: result.processes, backend: trimBackend(result.backend),
+      phases: phaseTimes(stages), shuffleBytes: sum(stages, (s) => s.counters['shuffle.bytes'] ?? 0),
+      processes: result.processes, backend: trimBackend(result.backend),
     };
   } finally {
     await rm(output, { recursive: true, force: true });
   }
 }
 
-function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Wall phases from the stage summary; task times from the engine's time.* counters. */
+function phaseTimes(stages: { mapPhaseMs: number; reducePhaseMs: number; counters: Record<string, number> }[]): PhaseTimes {
+  const counter = (name: string): number => sum(stages, (s) => s.counters[name] ?? 0);
+  return {
+    mapWallMs: sum(stages, (s) => s.mapPhaseMs), reduceWallMs: sum(stages, (s) => s.reducePhaseMs),
+    mapMs: counter('time.mapMs'), shuffleMs: counter('time.shuffleMs'), reduceMs: counter('time.reduceMs'), commitMs: counter('time.commitMs'),
+  };
+}
+
+export interface MrProcessRun { code: number; stdout: string; stderr: string; timedOut: boolean; wallMs: number }
+
+/** Runs `node <argv>` (argv[0] is usually MR_BIN) and times it from spawn to exit. */
+export function runMr(argv: string[], timeoutMs?: number): Promise<MrProcessRun> {
   return new Promise((resolveRun) => {
+    const started = performance.now();
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
+    // The workers exit with their parent, so killing `mr run` ends the whole run.
+    const timer = timeoutMs ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs) : undefined;
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolveRun({ code: code ?? 1, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code: code ?? 1, stdout, stderr, timedOut, wallMs: Math.round(performance.now() - started) });
+    });
   });
 }
 
@@ -160,43 +232,76 @@ function trimBackend(backend: Record<string, unknown> | undefined): Record<strin
   return rest;
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Medians per backend and worker count; speedup against the backend's smallest worker count. */
-export function summarise(runs: BenchRun[], inputBytes: number): BenchRow[] {
+const PHASE_KEYS = ['mapWallMs', 'reduceWallMs', 'mapMs', 'shuffleMs', 'reduceMs', 'commitMs'] as const;
+
+function medianPhases(runs: BenchRun[]): PhaseTimes {
+  const timed = runs.filter((r) => r.phases);
+  return Object.fromEntries(PHASE_KEYS.map((k) => [k, median(timed.map((r) => r.phases![k]))])) as unknown as PhaseTimes;
+}
+
+/**
+ * Medians per backend and worker count; speedup against the backend's smallest worker count.
+ * With commonBase, a backend that has no run that small (the simulated machines start at 2
+ * nodes) is measured against commonBase instead, so every line of the plot shares one origin.
+ */
+export function summarise(runs: BenchRun[], inputBytes: number, commonBase?: { transport: string; workers: number }): BenchRow[] {
+  const medianOf = (transport: string, workers: number): number => median(runs.filter((r) => r.transport === transport && r.workers === workers && r.ok).map((r) => r.wallMs));
   const rows: BenchRow[] = [];
   for (const transport of [...new Set(runs.map((r) => r.transport))]) {
     const mine = runs.filter((r) => r.transport === transport);
     const counts = [...new Set(mine.map((r) => r.workers))].sort((a, b) => a - b);
-    let baseMs: number | undefined;
-    let baseWorkers = counts[0];
+    let base = { label: `${transport} x${counts[0]}`, ms: NaN, workers: counts[0] };
+    const own = counts.find((w) => Number.isFinite(medianOf(transport, w)));
+    if (own !== undefined) base = { label: `${transport} x${own}`, ms: medianOf(transport, own), workers: own };
+    if (commonBase && counts[0] > commonBase.workers) {
+      base = { label: `${commonBase.transport} x${commonBase.workers}`, ms: medianOf(commonBase.transport, commonBase.workers), workers: commonBase.workers };
+    }
     for (const workers of counts) {
       const ok = mine.filter((r) => r.workers === workers && r.ok);
-      const failed = mine.filter((r) => r.workers === workers && !r.ok).length;
-      const medianMs = ok.length ? median(ok.map((r) => r.wallMs)) : NaN;
-      if (baseMs === undefined && ok.length) {
-        baseMs = medianMs;
-        baseWorkers = workers;
-      }
-      const speedup = baseMs !== undefined && ok.length ? baseMs / medianMs : NaN;
-      rows.push({ transport, workers, medianMs, mbPerSec: inputBytes / 1e6 / (medianMs / 1000), speedup, efficiency: speedup / (workers / baseWorkers), runs: ok.length, failed });
+      const medianMs = median(ok.map((r) => r.wallMs));
+      const speedup = base.ms / medianMs;
+      rows.push({
+        transport, workers, medianMs, mbPerSec: inputBytes / 1e6 / (medianMs / 1000), speedup, efficiency: speedup / (workers / base.workers),
+        base: base.label, phases: medianPhases(ok), runs: ok.length, failed: mine.filter((r) => r.workers === workers && !r.ok).length,
+      });
     }
   }
   return rows;
 }
 
-function table(rows: BenchRow[], identical: boolean, inputBytes: number): string {
-  const f = (n: number, d: number): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
-  const lines = [
-    `mr bench: ${(inputBytes / 1e6).toFixed(1)} MB input; outputs ${identical ? 'identical across all runs' : 'DIFFER between runs'}`,
-    '',
+export function sweepHeadline(inputBytes: number, identical: boolean): string {
+  return `mr bench: ${(inputBytes / 1e6).toFixed(1)} MB input; outputs ${identical ? 'identical across all runs' : 'DIFFER between runs'}`;
+}
+
+const fixed = (n: number, d: number): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
+const seconds = (ms: number): string => fixed(ms / 1000, 2);
+
+/** A note for backends whose speedup is against another backend's run. */
+function borrowedBases(rows: BenchRow[]): string[] {
+  const byBase = new Map<string, Set<string>>();
+  for (const r of rows) if (!r.base.startsWith(`${r.transport} x`)) byBase.set(r.base, (byBase.get(r.base) ?? new Set()).add(r.transport));
+  return [...byBase].map(([base, transports]) => `\nSpeedup of ${[...transports].join(', ')}: against ${base}, since ${transports.size > 1 ? 'they have' : 'it has'} no run with so few workers.`);
+}
+
+/** The table of medians, then where the time went (wall per phase, task time per step). */
+export function sweepTables(rows: BenchRow[]): string {
+  return [
     '| backend | workers | median s | MB/s | speedup | efficiency | runs | failed |',
     '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.transport} | ${r.workers} | ${f(r.medianMs / 1000, 2)} | ${f(r.mbPerSec, 1)} | ${f(r.speedup, 2)} | ${f(r.efficiency, 2)} | ${r.runs} | ${r.failed} |`),
-  ];
-  return lines.join('\n');
+    ...rows.map((r) => `| ${r.transport} | ${r.workers} | ${seconds(r.medianMs)} | ${fixed(r.mbPerSec, 1)} | ${fixed(r.speedup, 2)} | ${fixed(r.efficiency, 2)} | ${r.runs} | ${r.failed} |`),
+    ...borrowedBases(rows),
+    '',
+    'Phase times, medians: wall time of the map and reduce phases, then task time summed over attempts (a map; a reducer\'s shuffle fetch, its reduce, its commit).',
+    '',
+    '| backend | workers | map wall s | reduce wall s | map task s | shuffle task s | reduce task s | commit task s |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.transport} | ${r.workers} | ${PHASE_KEYS.map((k) => seconds(r.phases[k])).join(' | ')} |`),
+  ].join('\n');
 }

@@ -24,6 +24,9 @@ describe('mr bench', () => {
       expect(run).toMatchObject({ ok: true, mapTasks: 8, reduceTasks: 4 });
       expect(run.wallMs).toBeGreaterThan(0);
       expect(run.backend.name).toBe(run.transport);
+      expect(run.phases.mapWallMs).toBe(run.mapPhaseMs);
+      for (const ms of Object.values(run.phases)) expect(ms).toBeGreaterThanOrEqual(0);
+      expect(run.phases.mapMs).toBeGreaterThan(0);
     }
     expect(new Set(summary.runs.map((run: { outputHash: string }) => run.outputHash)).size).toBe(1);
     const grpc1 = summary.rows.find((row: { transport: string; workers: number }) => row.transport === 'grpc' && row.workers === 1);
@@ -31,6 +34,7 @@ describe('mr bench', () => {
     const md = await readFile(join(out, 'bench.md'), 'utf8');
     expect(md).toContain('| backend | workers | median s | MB/s | speedup | efficiency | runs | failed |');
     expect(md).toContain('| memory | 2 |');
+    expect(md).toContain('| backend | workers | map wall s | reduce wall s | map task s | shuffle task s | reduce task s | commit task s |');
     expect(r.stdout).toContain('outputs identical across all runs');
     const svg = await readFile(join(out, 'speedup.svg'), 'utf8');
     expect(svg).toMatch(/^<svg/);
