@@ -1,0 +1,86 @@
+// The Markdown of the standard benchmark: the machine, the targets, then one table per section.
+import { sweepHeadline, sweepTables } from '../../src/cli/bench-command.ts';
+import type { RunResult } from './report.ts';
+import type { StandardSections, Target } from './standard-targets.ts';
+
+const fixed = (n: number | null | undefined, digits: number): string => (typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : '-');
+const secs = (ms: number | null | undefined): string => fixed(typeof ms === 'number' ? ms / 1000 : null, 2);
+const mib = (kib: number | null | undefined): string => fixed(typeof kib === 'number' ? kib / 1024 : null, 0);
+const cell = (text: string): string => text.replaceAll('|', '\\|');
+const row = (cells: (string | number)[]): string => `| ${cells.map((c) => cell(String(c))).join(' | ')} |`;
+const head = (cells: string[]): string[] => [row(cells), row(cells.map(() => '---'))];
+
+export function machineLine(machine: Record<string, unknown>): string {
+  const gib = (Number(machine.totalMemoryBytes) / 2 ** 30).toFixed(1);
+  return `${machine.cpuModel}, ${machine.cores} cores, ${gib} GiB memory; Node ${machine.node}; ${machine.platform}; ${machine.date}`;
+}
+
+export function targetsTable(targets: Target[]): string {
+  const verdict = (t: Target): string => (t.met === null ? 'not measured' : t.met ? 'met' : 'NOT met');
+  return [...head(['target', 'goal', 'measured', 'verdict']), ...targets.map((t) => row([t.label, t.goal, t.measured, verdict(t)]))].join('\n');
+}
+
+function sweepSection(s: NonNullable<StandardSections['sweep']>): string[] {
+  const matches = s.matchesSequential === null ? 'not checked (no sequential loop)' : s.matchesSequential ? 'yes, every run' : 'NO (see runs[].outputNote)';
+  return [
+    `## Sweep: word count, ${s.corpus.mib} MiB corpus, ${s.reducers} reducers, ${s.repeat} run(s) each`, '',
+    `${sweepHeadline(s.corpus.bytes, s.identical)}; equal to the sequential loop's counts: ${matches}`, '',
+    sweepTables(s.rows),
+  ];
+}
+
+function baselinesSection(s: NonNullable<StandardSections['baselines']>): string[] {
+  const line = (r: RunResult): string => row([r.run, secs(r.seconds === null ? null : r.seconds * 1000), fixed(r.mbPerSecond, 1), mib(r.peakRssKiB), r.note]);
+  return [`## Baselines, ${s.corpus.mib} MiB corpus`, '', ...head(['run', 'wall s', 'MB/s', 'peak RSS MiB', 'notes']), ...s.runs.map(line)];
+}
+
+function scalingSection(s: NonNullable<StandardSections['scaling']>): string[] {
+  return [
+    `## Input-size scaling, ${s.transport}`, '',
+    `Outputs identical across worker counts at each size: ${s.identicalPerSize ? 'yes' : 'NO'}.`, '',
+    ...head(['MiB', 'workers', 'wall s', 'engine s', 'MB/s', 'runs', 'failed']),
+    ...s.points.map((p) => row([p.mib, p.workers, secs(p.wallMs), secs(p.engineMs), fixed(p.mbPerSec, 1), `${p.runs}${p.fromSweep ? ' (sweep)' : ''}`, p.failed])),
+    '',
+    ...head(['workers', 'input', 'time ratio (wall)', 'time ratio (engine)']),
+    ...s.ratios.map((r) => row([r.workers, `${r.fromMib} -> ${r.toMib} MiB`, fixed(r.wallRatio, 2), fixed(r.engineRatio, 2)])),
+  ];
+}
+
+function startupSection(s: NonNullable<StandardSections['startup']>): string[] {
+  return [
+    '## Start-up', '', `\`${s.command}\`, embedded master, default workers.`, '',
+    ...head(['runs', 'median wall s', 'median engine s', 'each wall s']),
+    row([s.runs.filter((r) => r.ok).length, secs(s.medianWallMs), secs(s.medianEngineMs), s.runs.map((r) => (r.ok ? secs(r.wallMs) : 'failed')).join(', ')]),
+  ];
+}
+
+function schedulingSection(s: NonNullable<StandardSections['scheduling']>): string[] {
+  return [
+    '## Scheduling throughput', '', `Word count over ${s.files} one-line files (one map task each), ${s.workers} workers.${s.ok ? '' : ` FAILED: ${s.error}`}`, '',
+    ...head(['files', 'map tasks', 'reduce tasks', 'map phase s', 'engine s', 'map tasks/s', 'all tasks/s']),
+    row([s.files, s.mapTasks ?? '-', s.reduceTasks ?? '-', secs(s.mapPhaseMs), secs(s.engineMs), fixed(s.mapTasksPerSec, 0), fixed(s.tasksPerSec, 0)]),
+  ];
+}
+
+function memorySection(s: NonNullable<StandardSections['memory']>): string[] {
+  return [
+    `## Memory, ${s.mib} MiB corpus, ${s.workers} workers`, '', s.ok ? `Wall ${secs(s.wallMs)} s.` : `FAILED: ${s.error}`, '',
+    ...(s.processes.length ? head(['process', 'pid', 'CPU s', 'peak RSS MiB']) : []),
+    ...s.processes.map((p) => row([p.role, p.pid, secs(p.cpuMs), mib(p.maxRssKiB)])),
+  ];
+}
+
+export function standardMarkdown(machine: Record<string, unknown>, quick: boolean, sections: StandardSections, targets: Target[]): string {
+  const parts: string[][] = [
+    ['# mr standard benchmark', '', `Machine: ${machineLine(machine)}.`,
+      ...(quick ? ['', '**Quick mode**: small inputs, for trying the bench out; the figures are not comparable with the targets.'] : [])],
+    ['## Targets', '', targetsTable(targets)],
+  ];
+  if (sections.sweep) parts.push(sweepSection(sections.sweep));
+  if (sections.baselines) parts.push(baselinesSection(sections.baselines));
+  if (sections.scaling) parts.push(scalingSection(sections.scaling));
+  if (sections.startup) parts.push(startupSection(sections.startup));
+  if (sections.scheduling) parts.push(schedulingSection(sections.scheduling));
+  if (sections.memory) parts.push(memorySection(sections.memory));
+  return parts.map((p) => p.join('\n')).join('\n\n');
+}

@@ -1,0 +1,54 @@
+// `npm run bench` in miniature: every section of the standard benchmark on 1 MiB corpora and a
+// handful of tiny files, through the real CLI; the four result files and what they hold.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeDir, ROOT, tempDir, type MrResult } from '../helpers/run-mr.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await tempDir('mr-standard-bench-');
+});
+afterAll(() => removeDir(dir));
+
+function runBench(args: string[]): Promise<MrResult> {
+  // Its own corpus cache, so the test neither needs nor disturbs the real one.
+  const env = { ...process.env, MR_BENCH_CACHE: join(dir, 'cache') };
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'tsx.mjs'), join(ROOT, 'bench', 'standard.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+describe('npm run bench', () => {
+  it('runs every section small and writes latest.json, .md, .svg and .png', async () => {
+    const out = join(dir, 'results');
+    const r = await runBench(['--sweep-mib', '1', '--transports', 'grpc', '--workers', '1,2', '--machines', '', '--scaling-mib', '1,4', '--scaling-workers', '1',
+      '--startup-repeat', '1', '--tiny-files', '10', '--memory-mib', '1', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/\[bench\] sweep: grpc x2 #1: [\d.]+ s/);
+    expect(r.stderr).toMatch(/\[bench\] scaling: 1 MiB, grpc x1: taken from the sweep/);
+    const summary = JSON.parse(await readFile(join(out, 'latest.json'), 'utf8'));
+    expect(summary.problems).toEqual([]);
+    expect(summary.machine).toMatchObject({ cores: expect.any(Number), node: process.version });
+    const { sweep, baselines, scaling, startup, scheduling, memory } = summary.sections;
+    expect(sweep).toMatchObject({ identical: true, matchesSequential: true });
+    for (const run of sweep.runs) expect(run.phases).toEqual(expect.objectContaining({ mapWallMs: expect.any(Number), shuffleMs: expect.any(Number), commitMs: expect.any(Number) }));
+    expect(baselines.runs.map((b: { run: string }) => b.run)).toEqual(['sequential loop', 'hand-written byte loop', 'shell pipeline']);
+    expect(scaling.ratios).toEqual([expect.objectContaining({ workers: 1, fromMib: 1, toMib: 4 })]);
+    expect(startup.medianWallMs).toBeGreaterThan(startup.medianEngineMs);
+    expect(scheduling).toMatchObject({ ok: true, files: 10, mapTasks: 10, reduceTasks: 4 });
+    expect(memory.processes.map((p: { role: string }) => p.role).sort()).toEqual(['master', 'worker', 'worker']);
+    expect(summary.targets).toHaveLength(6);
+    for (const target of summary.targets) expect(typeof target.met).toBe('boolean');
+    const md = await readFile(join(out, 'latest.md'), 'utf8');
+    expect(md).toContain('| target | goal | measured | verdict |');
+    expect(md).toContain('| backend | workers | map wall s | reduce wall s | map task s | shuffle task s | reduce task s | commit task s |');
+    expect(r.stdout).toContain('## Scheduling throughput');
+    expect(await readFile(join(out, 'latest.svg'), 'utf8')).toMatch(/^<svg/);
+    expect((await readFile(join(out, 'latest.png'))).subarray(1, 4).toString()).toBe('PNG');
+  });
+});

@@ -1,0 +1,90 @@
+// The standard benchmark's arithmetic on made-up figures: speedup bases, scaling ratios, the
+// targets with their verdicts, and the Markdown they make. No processes, no files.
+import { describe, expect, it } from 'vitest';
+import { summarise, type BenchRun } from '../../src/cli/bench-command.ts';
+import { parseStandardOptions } from '../../bench/lib/standard-options.ts';
+import { standardMarkdown, targetsTable } from '../../bench/lib/standard-report.ts';
+import { scalingPoint, scalingRatios } from '../../bench/lib/standard-scaling.ts';
+import { evaluateTargets, problemsOf, type StandardSections } from '../../bench/lib/standard-targets.ts';
+
+const MB = 1e6;
+
+function run(transport: string, workers: number, wallMs: number, extra: Partial<BenchRun> = {}): BenchRun {
+  const phases = { mapWallMs: wallMs * 0.8, reduceWallMs: wallMs * 0.2, mapMs: wallMs, shuffleMs: 10, reduceMs: 20, commitMs: 5 };
+  return { transport, workers, repeat: 1, ok: true, wallMs, engineMs: wallMs - 300, outputHash: 'h', outputMatches: true, mapTasks: 8, reduceTasks: 4, mapPhaseMs: wallMs * 0.8, phases, ...extra };
+}
+
+const sweepRuns = [run('grpc', 1, 10_000), run('grpc', 2, 5_000), run('hypercube', 2, 6_000), run('hypercube', 4, 4_000)];
+
+function sections(overrides: Partial<StandardSections> = {}): StandardSections {
+  const corpus = { path: '/c', bytes: 1000 * MB, mib: 256 };
+  return {
+    sweep: { corpus, reducers: 4, repeat: 1, identical: true, matchesSequential: true, rows: summarise(sweepRuns, corpus.bytes, { transport: 'grpc', workers: 1 }), runs: sweepRuns },
+    baselines: { corpus, runs: [{ run: 'sequential loop', workers: 1, ok: true, seconds: 9.5, mbPerSecond: 105, peakRssKiB: 300_000, note: '' }] },
+    scaling: {
+      transport: 'grpc', workers: [1], identicalPerSize: true, runs: [],
+      points: [], ratios: [{ workers: 1, fromMib: 64, toMib: 256, wallRatio: 3.9, engineRatio: 4 }, { workers: 1, fromMib: 128, toMib: 512, wallRatio: 4.4, engineRatio: 4.1 }],
+    },
+    startup: { command: 'mr run', runs: [{ ok: true, wallMs: 450, engineMs: 200 }], medianWallMs: 450, medianEngineMs: 200 },
+    scheduling: { files: 2000, workers: 2, reducers: 4, ok: true, mapTasks: 2000, reduceTasks: 4, mapPhaseMs: 800, engineMs: 1000, mapTasksPerSec: 2500, tasksPerSec: 2004, run: run('grpc', 2, 1200) },
+    memory: {
+      mib: 1024, bytes: 1024 * MB, workers: 2, ok: true, wallMs: 20_000, maxRssKiB: 600 * 1024, run: run('grpc', 2, 20_000),
+      processes: [{ role: 'master', pid: 1, cpuMs: 100, maxRssKiB: 100 * 1024 }, { role: 'worker', pid: 2, cpuMs: 9000, maxRssKiB: 600 * 1024 }],
+    },
+    ...overrides,
+  };
+}
+
+describe('standard bench figures', () => {
+  it('measures a backend without a 1-worker run against the common base', () => {
+    const rows = summarise(sweepRuns, 1000 * MB, { transport: 'grpc', workers: 1 });
+    const hyper4 = rows.find((r) => r.transport === 'hypercube' && r.workers === 4)!;
+    expect(hyper4).toMatchObject({ base: 'grpc x1', speedup: 2.5, efficiency: 0.625 });
+    expect(rows.find((r) => r.transport === 'grpc' && r.workers === 2)).toMatchObject({ base: 'grpc x1', speedup: 2, mbPerSec: 200 });
+    // Without a common base, each backend is its own reference, as `mr bench` reports it.
+    expect(summarise(sweepRuns, 1000 * MB).find((r) => r.transport === 'hypercube' && r.workers === 2)).toMatchObject({ base: 'hypercube x2', speedup: 1 });
+    expect(hyper4.phases).toMatchObject({ mapWallMs: 3200, shuffleMs: 10, commitMs: 5 });
+  });
+
+  it('pairs every size with the one four times larger at the same worker count', () => {
+    const points = [64, 128, 256, 512].flatMap((mib) => [1, 2].map((w) => scalingPoint(mib, mib * MB, w, [run('grpc', w, mib * 40 / w)], false)));
+    const ratios = scalingRatios(points);
+    expect(ratios.map((r) => [r.workers, r.fromMib, r.toMib])).toEqual([[1, 64, 256], [1, 128, 512], [2, 64, 256], [2, 128, 512]]);
+    expect(ratios[0].wallRatio).toBe(4);
+  });
+
+  it('judges each target, and calls a skipped one not measured', () => {
+    const targets = evaluateTargets(sections());
+    const verdicts = Object.fromEntries(targets.map((t) => [t.id, t.met]));
+    expect(verdicts).toEqual({ 'speedup-vs-sequential': true, throughput: true, startup: true, scheduling: true, memory: false, 'input-scaling': false });
+    expect(targets.find((t) => t.id === 'speedup-vs-sequential')!.value).toBeCloseTo(1.9);
+    expect(targets.find((t) => t.id === 'input-scaling')!.measured).toBe('4.40x (128->512 MiB at 1 worker)');
+    const skipped = evaluateTargets(sections({ startup: undefined, memory: undefined }));
+    expect(skipped.find((t) => t.id === 'startup')).toMatchObject({ met: null, value: null, measured: 'not measured (skipped)' });
+    expect(targetsTable(skipped)).toContain('| largest process RSS, - MiB input, 2 workers | <= 512 MiB | not measured (skipped) | not measured |');
+  });
+
+  it('renders every section, and lists what makes figures untrustworthy', () => {
+    const machine = { cpuModel: 'Test CPU', cores: 2, totalMemoryBytes: 2 ** 33, node: 'v20', platform: 'linux', date: '2026-01-01' };
+    const md = standardMarkdown(machine, true, sections(), evaluateTargets(sections()));
+    expect(md).toContain('Machine: Test CPU, 2 cores, 8.0 GiB memory');
+    expect(md).toContain('**Quick mode**');
+    expect(md).toContain('| 2 workers vs the sequential loop | >= 1.8x | 1.90x (grpc x2, 256 MiB) | met |');
+    expect(md).toContain('Speedup of hypercube: against grpc x1, since it has no run with so few workers.');
+    for (const heading of ['## Sweep', '## Baselines', '## Input-size scaling', '## Start-up', '## Scheduling throughput', '## Memory']) expect(md).toContain(heading);
+    expect(problemsOf(sections())).toEqual([]);
+    const broken = sections();
+    broken.sweep!.identical = false;
+    broken.sweep!.runs.push(run('ssi', 2, 0, { ok: false, error: 'boom' }));
+    expect(problemsOf(broken)).toEqual(['ssi x2 #1 failed: boom', 'sweep: the runs did not all write the same output']);
+  });
+
+  it('takes small sizes with --quick, overrides, and refuses an unknown section', () => {
+    const quick = parseStandardOptions(['--quick', '--tiny-files', '7']);
+    expect(quick).toMatchObject({ sweepMib: 16, scalingMib: [8, 16, 32, 64], tinyFiles: 7, memoryMib: 64 });
+    expect(quick.outDir).toMatch(/bench\/results\/quick$/);
+    expect(parseStandardOptions([])).toMatchObject({ sweepMib: 256, scalingMib: [64, 128, 256, 512], tinyFiles: 2000, memoryMib: 1024, workers: [1, 2, 4], nodes: [2, 4] });
+    expect(parseStandardOptions(['--machines', '']).machines).toEqual([]);
+    expect(() => parseStandardOptions(['--skip', 'sweep,nope'])).toThrow(/no section "nope"/);
+  });
+});
