@@ -11,6 +11,14 @@ export type SortedGroups = [string, unknown[]][];
 const KEY_OVERHEAD_BYTES = 160;  // Map entry, value array and string headers: measured ~185 B for a 9-letter key
 const COMBINE_EVERY = 32;        // combine a key's values once this many have piled up
 const SURROGATE = /[\uD800-\uDFFF]/;
+// V8 makes a substring of this many characters or more a view into its parent string: a key
+// kept as such a view would keep its whole input line, and the chunk that line came from, alive.
+const SLICE_MIN_CHARS = 13;
+
+/** A flat copy of a string that no longer refers to the string it was cut from. */
+function ownCopy(text: string): string {
+  return (' ' + text).slice(1);
+}
 
 export function estimateBytes(value: unknown): number {
   switch (typeof value) {
@@ -31,7 +39,7 @@ export class EmitBuffer {
     this.records++;
     const values = this.groups.get(key);
     if (values === undefined) {
-      this.groups.set(key, [value]);
+      this.groups.set(key.length < SLICE_MIN_CHARS ? key : ownCopy(key), [value]);
       this.bytes += KEY_OVERHEAD_BYTES + key.length * 2 + estimateBytes(value);
       return;
     }

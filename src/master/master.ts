@@ -173,6 +173,7 @@ export class Master implements MasterService {
     if (this.workerAddresses.get(req.workerId) !== req.address) this.journal?.append({ t: 'worker', workerId: req.workerId, address: req.address });
     this.workerAddresses.set(req.workerId, req.address);
     this.workerPids.set(req.pid, req.workerId);
+    (globalThis as any).__mrTrace?.(`master: registered ${req.pid}`); /*TRACE*/
     this.options.log.info('worker registered', { workerId: req.workerId, address: req.address, slots: req.slots, node });
     return { heartbeatIntervalMs: this.heartbeatIntervalMs, leaseMs: this.leaseMs, node };
   }
@@ -197,6 +198,7 @@ export class Master implements MasterService {
     if (!assignment) return undefined;
     this.history.started(assignment, workerId, this.scheduler.isBackup(assignment.attemptId), this.now());
     this.processTable.started(assignment, workerId, this.nodeTable.nodeOf(workerId) ?? 0, this.now());
+    (globalThis as any).__mrTrace?.(`master: assign ${assignment.kind}${assignment.index}`); /*TRACE*/
     return { task: this.toTask(assignment) };
   }
 
@@ -235,6 +237,7 @@ export class Master implements MasterService {
   }
 
   async reportAttempt(req: M.AttemptReport): Promise<M.AttemptReportReply> {
+    (globalThis as any).__mrTrace?.(`master: report ${req.attemptId}`); /*TRACE*/
     if (req.stats) this.workerStats.set(req.workerId, req.stats);
     const known = this.outcomes.get(req.attemptId);
     if (known !== undefined) return { accepted: known };
@@ -257,7 +260,10 @@ export class Master implements MasterService {
     this.processTable.ended(req.attemptId, req.ok ? 'done' : 'failed', this.now());
     this.history.finished(req.attemptId, state, req.error || (accepted || !req.ok ? '' : 'late or duplicate: another attempt committed, or the job ended'), req.log ?? '', this.now());
     this.wake();
-    return { accepted };
+    // Piggybacking: the slot that reported is free, so its next task rides on this reply (after
+    // the workers already waiting were served), which halves the calls per task.
+    const next = req.wantTask ? this.reply(req.workerId) : undefined;
+    return next ? { accepted, next } : { accepted };
   }
 
   private journalCommit(attempt: Readonly<AttemptRecord>, req: M.AttemptReport): void {
@@ -368,6 +374,7 @@ export class Master implements MasterService {
         this.journal?.append({ t: 'job-end', jobId, state: 'succeeded' }, true);
       }
       this.scheduler.completeStage(jobId, this.now());
+      (globalThis as any).__mrTrace?.('master: stage complete'); /*TRACE*/
       if (stage < specs.length) await this.prepareStage(jobId, files);
     } catch (error) {
       await this.handle(this.scheduler.failJob(jobId, `cannot commit stage ${stage}: ${oneLine(error)}`, this.now()));

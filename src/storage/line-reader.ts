@@ -19,13 +19,16 @@ export async function* readLineBatches(path: string, start = 0, end = Infinity, 
   const file = await open(path, 'r');
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   try {
+    // A chunk no bigger than the file: a reducer may read thousands of tiny runs at once, and
+    // a megabyte each would be mostly garbage. A file that grows while read still reads whole.
+    const size = (await file.stat()).size;
     let readAt = start > 0 ? start - 1 : 0;
     let skipping = start > 0;    // the byte before `start` decides whether a line starts at `start`
     let carry: Buffer[] = [];    // an incomplete line, possibly spanning chunks
     let carryOffset = readAt;    // file offset of the next line's first byte
     for (;;) {
-      const chunk = Buffer.allocUnsafe(chunkBytes);
-      const { bytesRead } = await file.read(chunk, 0, chunkBytes, readAt);
+      const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(4096, size - readAt + 1)));
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, readAt);
       if (bytesRead === 0) break;
       let data = chunk.subarray(0, bytesRead);
       let dataOffset = readAt;

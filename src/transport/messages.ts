@@ -123,8 +123,9 @@ export interface AttemptReport {
   stats?: ProcessStats | null;
   lostMapTasks?: number[];
   log?: string;
+  wantTask?: boolean;
 }
-export interface AttemptReportReply { accepted: boolean }
+export interface AttemptReportReply { accepted: boolean; next?: TaskReply | null }
 
 export interface CommitRequest { workerId: string; attemptId: string }
 export interface CommitReply { allowed: boolean }

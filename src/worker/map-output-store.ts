@@ -58,9 +58,12 @@ export class MapOutputStore {
       throw new UsageError(`map output ${outputId} partition ${partition} is not on this worker`);
     });
     try {
+      let left = (await file.stat()).size;
       for (;;) {
-        const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-        const { bytesRead } = await file.read(chunk, 0, CHUNK_BYTES, null);
+        // Sized to what is left: thousands of tiny partitions must not cost a megabyte each.
+        const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(4096, left + 1)));
+        const { bytesRead } = await file.read(chunk, 0, chunk.length, null);
+        left -= bytesRead;
         if (bytesRead === 0) return;
         yield chunk.subarray(0, bytesRead);
       }

@@ -41,7 +41,7 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
   const spills: string[][] = [];
   const spill = async (): Promise<void> => {
     const spillDir = join(dir, `spill-${spills.length}`);
-    await mkdir(spillDir);
+    await mkdir(spillDir, { recursive: true });
     spills.push(await spillRuns(spillDir, drain()));
   };
   const partitioner = makePartitioner(job, spec.reducers, spec.options ?? {});
@@ -174,7 +174,7 @@ async function finish(
   if (spills.length === 0) return writePartitions(drain(), final);
   const dir = store.dir(outputId);
   const lastDir = join(dir, `spill-${spills.length}`);
-  await mkdir(lastDir);
+  await mkdir(lastDir, { recursive: true });
   spills.push(await spillRuns(lastDir, drain()));
   const bytes: number[] = [];
   let records = 0;

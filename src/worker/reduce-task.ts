@@ -1,6 +1,6 @@
 // A reduce attempt: fetch partition r of every map output, k-way merge them from disk, call
 // reduce per key, write part-r-NNNNN under a temporary name and rename it once allowed to commit.
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { COUNTER, type Counters } from '../core/counters.ts';
@@ -31,7 +31,9 @@ export interface ReduceIo {
   commit(attemptId: string): Promise<boolean>;
 }
 
-const FETCH_CONCURRENCY = 4;
+const FETCH_CONCURRENCY = 8;
+const FETCHED_RUN_IN_MEMORY_BYTES = 1 << 20;     // a fetched run up to this size stays in memory ...
+const FETCHED_IN_MEMORY_BYTES = 64 << 20;        // ... while an attempt's runs in memory stay under this
 const FETCH_RETRY_DELAYS_MS = [200, 1000];
 
 export async function runReduceTask(job: JobDefinition, attempt: ReduceAttempt, io: ReduceIo, signal: AbortSignal): Promise<AttemptResult> {
@@ -68,6 +70,7 @@ export async function runReduceTask(job: JobDefinition, attempt: ReduceAttempt, 
 /** Gets partition r of each map output: what this worker can read where it lies, or fetched into a file. */
 async function fetchRuns(attempt: ReduceAttempt, io: ReduceIo, scratch: string, counters: Counters, signal: AbortSignal): Promise<RunRef[]> {
   const limit = pLimit(FETCH_CONCURRENCY);
+  const memory = { leftBytes: FETCHED_IN_MEMORY_BYTES };
   let shuffled = 0;
   const results = await Promise.allSettled(attempt.mapOutputs.map((output) => limit(async () => {
     await pausePoint(signal);
@@ -75,9 +78,9 @@ async function fetchRuns(attempt: ReduceAttempt, io: ReduceIo, scratch: string, 
     const local = await io.store.localRun(output.outputId, attempt.partition);
     if (local !== undefined) return local;
     const path = join(scratch, `m-${output.mapTask}`);
-    const bytes = await fetchWithRetries(() => download(io.fetch(output, attempt.partition), path), signal);
-    shuffled += bytes;
-    return path;
+    const run = await fetchWithRetries(() => download(io.fetch(output, attempt.partition), path, memory), signal);
+    shuffled += typeof run === 'string' ? (await stat(run)).size : run.length;
+    return run;
   })));
   const lost = attempt.mapOutputs.filter((_, i) => results[i].status === 'rejected');
   if (lost.length > 0) {
@@ -93,7 +96,7 @@ async function fetchRuns(attempt: ReduceAttempt, io: ReduceIo, scratch: string, 
 }
 
 /** A fetch is idempotent (it rewrites the whole file), so it is retried before giving up. */
-async function fetchWithRetries(fetch: () => Promise<number>, signal: AbortSignal): Promise<number> {
+async function fetchWithRetries<T>(fetch: () => Promise<T>, signal: AbortSignal): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fetch();
@@ -104,18 +107,34 @@ async function fetchWithRetries(fetch: () => Promise<number>, signal: AbortSigna
   }
 }
 
-async function download(chunks: AsyncIterable<Buffer>, path: string): Promise<number> {
-  const file = await open(path, 'w');
-  let bytes = 0;
+/**
+ * Fetches one run: kept in memory while it is small and the attempt's memory allowance lasts
+ * (thousands of tiny map outputs must not cost a file each), else written to path.
+ */
+async function download(chunks: AsyncIterable<Buffer>, path: string, memory: { leftBytes: number }): Promise<RunRef> {
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let file: FileHandle | undefined;
   try {
     for await (const chunk of chunks) {
+      if (file === undefined && heldBytes + chunk.length <= Math.min(FETCHED_RUN_IN_MEMORY_BYTES, memory.leftBytes)) {
+        held.push(Buffer.from(chunk)); // a copy: the transport may reuse the chunk's memory
+        heldBytes += chunk.length;
+        continue;
+      }
+      if (file === undefined) {
+        file = await open(path, 'w');
+        for (const part of held) await file.write(part, 0, part.length);
+        held.length = 0;
+      }
       await file.write(chunk, 0, chunk.length);
-      bytes += chunk.length;
     }
   } finally {
-    await file.close();
+    await file?.close();
   }
-  return bytes;
+  if (file !== undefined) return path;
+  memory.leftBytes -= heldBytes;
+  return Buffer.concat(held, heldBytes);
 }
 
 async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, counters: Counters, options: JobOptions, signal: AbortSignal): Promise<void> {

@@ -12,6 +12,7 @@ import type { MasterClient, Server, Transport, WorkerClient } from '../transport
 import { ClusterNamespace, readLocal } from './cluster-namespace.ts';
 import { gateFor } from './pause-gate.ts';
 import { MapOutputStore } from './map-output-store.ts';
+import { MemoryFirstOutputStore } from './memory-first-store.ts';
 import { runAttempt, type AttemptIo, type AttemptOutcome } from './attempt-runner.ts';
 
 export interface WorkerOptions {
@@ -47,11 +48,15 @@ export class Worker {
   constructor(private readonly options: WorkerOptions) {
     const node = options.node === undefined ? '' : `-n${options.node}`;
     this.id = `w-${hostname()}-${process.pid}${node}-${randomBytes(3).toString('hex')}`;
-    this.store = options.store ?? new MapOutputStore(join(options.workDir, 'map-out'));
+    // On a single-system-image pool every map output is a file in the cluster namespace; elsewhere
+    // small outputs stay in memory (see MemoryFirstOutputStore).
+    const root = join(options.workDir, 'map-out');
+    this.store = options.store ?? (options.transport.capabilities.namespace ? new MapOutputStore(root) : new MemoryFirstOutputStore(root));
     this.namespace = new ClusterNamespace(() => this.node, options.workDir, () => this.master, options.transport);
   }
 
   async start(): Promise<void> {
+    (globalThis as any).__mrTrace?.('worker: start'); /*TRACE*/
     await rm(this.store.root, { recursive: true, force: true }); // outputs of an earlier life of this worker are no one's now
     await mkdir(join(this.options.workDir, 'reduce-in'), { recursive: true });
     this.server = await this.options.transport.serveWorker(
@@ -76,6 +81,7 @@ export class Worker {
         const reply = await this.master.registerWorker(request);
         this.lastContactMs = Date.now();
         this.node = reply.node;
+        (globalThis as any).__mrTrace?.('worker: registered'); /*TRACE*/
         this.options.log.info('registered', { workerId: this.id, address: this.server.address });
         return reply;
       } catch (error) {
@@ -111,10 +117,12 @@ export class Worker {
   }
 
   private async slotLoop(): Promise<void> {
+    let next: M.TaskReply | undefined; // what the last report's reply brought
     while (!this.stopping) {
       let reply: M.TaskReply;
       try {
-        reply = await this.master.requestTask({ workerId: this.id, waitMs: LONG_POLL_MS });
+        reply = next ?? await this.master.requestTask({ workerId: this.id, waitMs: LONG_POLL_MS });
+        next = undefined;
         this.lastContactMs = Date.now();
       } catch (error) {
         try {
@@ -127,24 +135,29 @@ export class Worker {
         await sleep(500);
         continue;
       }
+      (globalThis as any).__mrTrace?.(`worker: reply ${reply.shutdown ? 'shutdown' : reply.task ? reply.task.kind + reply.task.taskIndex : 'none'}`); /*TRACE*/
       if (reply.shutdown) this.stopping = true;
-      else if (reply.task) await this.runAttempt(reply.task);
+      else if (reply.task) next = await this.runAttempt(reply.task);
       else if (reply.retryAfterMs) await sleep(reply.retryAfterMs);
     }
   }
 
-  private async runAttempt(task: M.Task): Promise<void> {
+  /** Runs the attempt and reports it; returns the slot's next task if the report's reply brought one. */
+  private async runAttempt(task: M.Task): Promise<M.TaskReply | undefined> {
     const controller = new AbortController();
     this.running.set(task.attemptId, controller);
     const outcome = await (this.options.remote ? this.runRemote(task, controller.signal) : runAttempt(task, this.io, controller.signal));
     this.running.delete(task.attemptId);
-    const report: M.AttemptReport = { ...outcome, workerId: this.id, stats: this.stats() };
+    (globalThis as any).__mrTrace?.(`worker: ran ${task.kind}${task.taskIndex}`); /*TRACE*/
+    const report: M.AttemptReport = { ...outcome, workerId: this.id, stats: this.stats(), wantTask: !this.stopping };
     if (!report.ok) this.options.log.warn('attempt failed', { attemptId: task.attemptId, error: report.error });
     try {
-      const { accepted } = await this.master.reportAttempt(report);
+      const { accepted, next } = await this.master.reportAttempt(report);
       if (!accepted && report.outputId) await this.store.remove(report.outputId);
+      return next?.task || next?.shutdown ? next : undefined;
     } catch (failure) {
       this.options.log.warn('report failed', { attemptId: task.attemptId, error: oneLine(failure) });
+      return undefined;
     }
   }
 
@@ -194,11 +207,13 @@ export class Worker {
   }
 
   private async shutdown(): Promise<void> {
+    (globalThis as any).__mrTrace?.('worker: shutdown'); /*TRACE*/
     clearInterval(this.heartbeatTimer);
     for (const client of this.peers.values()) client.close();
     this.namespace.close();
     this.master.close();
     await this.server.stop();
+    (globalThis as any).__mrTrace?.('worker: server stopped'); /*TRACE*/
   }
 }
 
