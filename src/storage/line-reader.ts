@@ -1,5 +1,6 @@
 // Reads the lines of a byte range of a file in batches. A line belongs to the range that holds
 // its first byte, so adjacent ranges never cut a line in two nor read one twice.
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 const NEWLINE = 10;
@@ -16,19 +17,19 @@ export interface LineBatch {
  * decoding line-aligned regions on their own is exact.
  */
 export async function* readLineBatches(path: string, start = 0, end = Infinity, chunkBytes = DEFAULT_CHUNK_BYTES): AsyncGenerator<LineBatch> {
-  const file = await open(path, 'r');
+  const file = await openReader(path);
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   try {
     // A chunk no bigger than the file: a reducer may read thousands of tiny runs at once, and
     // a megabyte each would be mostly garbage. A file that grows while read still reads whole.
-    const size = (await file.stat()).size;
+    const size = file.size;
     let readAt = start > 0 ? start - 1 : 0;
     let skipping = start > 0;    // the byte before `start` decides whether a line starts at `start`
     let carry: Buffer[] = [];    // an incomplete line, possibly spanning chunks
     let carryOffset = readAt;    // file offset of the next line's first byte
     for (;;) {
       const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(4096, size - readAt + 1)));
-      const { bytesRead } = await file.read(chunk, 0, chunk.length, readAt);
+      const bytesRead = await file.read(chunk, readAt);
       if (bytesRead === 0) break;
       let data = chunk.subarray(0, bytesRead);
       let dataOffset = readAt;
@@ -80,4 +81,32 @@ function splitLines(text: string): string[] {
     if (line.charCodeAt(line.length - 1) === 13) lines[i] = line.slice(0, -1);
   }
   return lines;
+}
+
+/** Files up to this size are read with blocking calls: a tiny file costs less than the round trips to the thread pool. */
+const SMALL_FILE_BYTES = 256 * 1024;
+
+interface Reader {
+  size: number;
+  read(into: Buffer, position: number): Promise<number> | number;
+  close(): Promise<void> | void;
+}
+
+async function openReader(path: string): Promise<Reader> {
+  let size = -1;
+  try {
+    size = statSync(path).size;
+  } catch {
+    // open, below, fails with the error a reader should see
+  }
+  if (size >= 0 && size <= SMALL_FILE_BYTES) {
+    const fd = openSync(path, 'r');
+    return { size, read: (into, position) => readSync(fd, into, 0, into.length, position), close: () => closeSync(fd) };
+  }
+  const file = await open(path, 'r');
+  return {
+    size: (await file.stat()).size,
+    read: async (into, position) => (await file.read(into, 0, into.length, position)).bytesRead,
+    close: () => file.close(),
+  };
 }
