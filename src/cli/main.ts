@@ -3,12 +3,14 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, MrError, UsageError, oneLine } from '../errors.ts';
-import { runCommand } from './run-report.ts';
-import { masterCommand, workerCommand } from './daemon-commands.ts';
-import { balancerCommand } from './balancer-command.ts';
-import { benchCommand } from './bench-command.ts';
-import { catCommand, drainCommand, killCommand, listCommand, logsCommand, psCommand, statusCommand } from './ops-commands.ts';
 import { tokenOptions } from './token-args.ts';
+
+// Each command's module is imported only when that command runs: `mr run` and `mr worker` start
+// several processes per job, and none of them should load the bench plot (vega, resvg) or the
+// balancer.
+const run = () => import('./run-report.ts');
+const daemons = () => import('./daemon-commands.ts');
+const ops = () => import('./ops-commands.ts');
 
 function commands(argv: string[]): Argv {
   return yargs(argv)
@@ -40,7 +42,7 @@ function commands(argv: string[]): Argv {
       .options(tokenOptions)
       .option('json', { type: 'boolean', describe: 'print one JSON object with the result on stdout' })
       .option('quiet', { type: 'boolean', describe: 'no progress (errors are still shown)' }),
-    (args) => runCommand(args as never))
+    async (args) => (await run()).runCommand(args as never))
     .command('bench <jobs..>', 'run a job at several worker counts and backends; check the outputs agree; write JSON and a Markdown table', (y) => y
       .positional('jobs', { type: 'string', array: true, demandOption: true, describe: 'job module(s), as for mr run' })
       .option('input', { type: 'string', array: true, describe: 'input glob(s), quoted' })
@@ -50,7 +52,7 @@ function commands(argv: string[]): Argv {
       .option('reducers', { type: 'number', describe: 'reduce tasks (default 4)' })
       .option('set', { type: 'string', array: true, describe: 'job option name=value (repeatable)' })
       .option('out', { type: 'string', default: 'mr-bench', describe: 'directory for bench.json and bench.md' }),
-    (args) => benchCommand(args as never))
+    async (args) => (await import('./bench-command.ts')).benchCommand(args as never))
     .command('worker', 'run a worker daemon', (y) => y
       .option('master', { type: 'string', describe: 'host:port of the master' })
       .option('join', { type: 'string', describe: 'host:port of a balancer: run as a stateless task server behind it (horizontal)' })
@@ -60,7 +62,7 @@ function commands(argv: string[]): Argv {
       .option('listen-host', { type: 'string', default: '127.0.0.1', describe: 'host the shuffle service binds' })
       .options(tokenOptions)
       .option('exit-with-parent', { type: 'boolean', hidden: true }),
-    (args) => workerCommand(args as never))
+    async (args) => (await daemons()).workerCommand(args as never))
     .command('master', 'run a master daemon', (y) => y
       .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'host:port (port 0 picks a free one)' })
       .option('work-dir', { type: 'string', demandOption: true, describe: 'directory for the master\'s logs and state' })
@@ -71,33 +73,33 @@ function commands(argv: string[]): Argv {
       .option('shared-dir', { type: 'string', describe: 'horizontal: the directory every server keeps map outputs in' })
       .option('dispatch-slots', { type: 'number', default: 8, describe: 'horizontal: tasks sent to the balancer at once' })
       .options(tokenOptions),
-    (args) => masterCommand(args as never))
+    async (args) => (await daemons()).masterCommand(args as never))
     .command('balancer', 'run the load-balancing switch of the horizontal backend', (y) => y
       .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'host:port (port 0 picks a free one)' })
       .option('backends', { type: 'string', array: true, describe: 'host:port of worker servers (they may also join later: mr worker --join)' })
       .options(tokenOptions),
-    (args) => balancerCommand(args as never))
+    async (args) => (await import('./balancer-command.ts')).balancerCommand(args as never))
     .command('status [job]', 'the jobs of a running master, or one job in detail', (y) => opsOptions(y)
       .positional('job', { type: 'string', describe: 'job id' }),
-    (args) => statusCommand(args as never))
-    .command('list', 'the jobs of a running master', (y) => opsOptions(y), (args) => listCommand(args as never))
+    async (args) => (await ops()).statusCommand(args as never))
+    .command('list', 'the jobs of a running master', (y) => opsOptions(y), async (args) => (await ops()).listCommand(args as never))
     .command('kill <job>', 'kill a job (every attempt stops, no output is left), or one process of `mr ps` by its CPID', (y) => opsOptions(y)
       .positional('job', { type: 'string', demandOption: true, describe: 'job id, or a cluster-wide process id' })
       .option('signal', { alias: 's', type: 'string', describe: 'for a process: TERM or KILL (stop it; its task runs again), STOP (pause it), CONT (resume it)' }),
-    (args) => killCommand(args as never))
+    async (args) => (await ops()).killCommand(args as never))
     .command('ps', 'every task attempt on every node, as one process table (CPID, node, state, CPU, memory)', (y) => opsOptions(y)
       .option('all', { type: 'boolean', describe: 'finished attempts too' }),
-    (args) => psCommand(args as never))
+    async (args) => (await ops()).psCommand(args as never))
     .command('drain <node>', 'a node takes no new tasks; its running attempts move to other nodes', (y) => opsOptions(y)
       .positional('node', { type: 'number', demandOption: true }),
-    (args) => drainCommand(args as never))
+    async (args) => (await ops()).drainCommand(args as never))
     .command('cat <path>', 'print a file of the pool namespace, /cluster/<node>/<path>, from whichever node has it', (y) => opsOptions(y)
       .positional('path', { type: 'string', demandOption: true }),
-    (args) => catCommand(args as never))
+    async (args) => (await ops()).catCommand(args as never))
     .command('logs <job>', 'each attempt of a job: where it ran, its outcome, its error and what it printed', (y) => opsOptions(y)
       .positional('job', { type: 'string', demandOption: true })
       .option('task', { type: 'string', describe: 'only this task, e.g. map-3, reduce-0, s2.map-1' }),
-    (args) => logsCommand(args as never))
+    async (args) => (await ops()).logsCommand(args as never))
     .demandCommand(1, 'give a command: run, bench, master, worker, balancer, status, list, kill, logs, ps, drain or cat')
     .strict()
     .help()
@@ -117,7 +119,12 @@ function opsOptions(y: Argv): Argv {
 
 async function main(): Promise<void> {
   try {
-    await commands(hideBin(process.argv)).parseAsync();
+    const parser = commands(hideBin(process.argv));
+    // yargs renders the whole help text whenever a command runs, to show it if the command fails
+    // later (which .fail() above makes it never do): tens of ms at the start of every process.
+    (parser as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } })
+      .getInternalMethods().getUsageInstance().cacheHelpMessage = () => {};
+    await parser.parseAsync();
   } catch (error) {
     report(error);
   }
