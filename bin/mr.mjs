@@ -1,9 +1,16 @@
 #!/usr/bin/env node
-// The `mr` command: lets Node load TypeScript (ours and users' job modules) and
-// resolve `import ... from 'mr'` from a job file anywhere on disk, then runs the CLI.
-import { register } from 'node:module';
-import { register as registerTypeScript } from 'tsx/esm/api';
+// The `mr` command. Runs the prebuilt engine bundle when it is up to date with src/ (see
+// engine-bundle.mjs), and registers the loaders a job module needs (tsx, the `mr` resolver) only
+// when a job is imported; else runs src/ itself through tsx, with those loaders registered first.
+// MR_FROM_SOURCE=1 always runs src/.
+import { freshBundleEntry } from './engine-bundle.mjs';
+import { registerJobHooks, registerJobHooksOnDemand } from './job-hooks.mjs';
 
-registerTypeScript();
-register('./resolve-mr.mjs', import.meta.url); // after tsx: hooks run last-registered first
-await import('../src/cli/main.ts');
+const bundle = process.env.MR_FROM_SOURCE ? undefined : freshBundleEntry();
+if (bundle) {
+  registerJobHooksOnDemand();
+  await import(bundle);
+} else {
+  await registerJobHooks();
+  await import('../src/cli/main.ts');
+}

@@ -8,6 +8,7 @@ import { createTransport, transportNames, type Transport } from '../transport/in
 import { TaskServer } from '../worker/task-server.ts';
 import { startDispatcher } from './dispatcher.ts';
 import { Worker } from '../worker/worker.ts';
+import { prepareJobLoading } from '../worker/job-loader.ts';
 import { readToken, requireTokenBeyondLoopback, type TokenArgs } from './token-args.ts';
 
 interface WorkerArgs extends TokenArgs {
@@ -58,6 +59,7 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
     process.stdin.on('end', stop).on('close', stop).resume();
   }
   await worker.start();
+  void prepareJobLoading();
   await worker.stopped;
   process.exit(EXIT.ok);
 }
@@ -79,6 +81,7 @@ async function serverCommand(args: WorkerArgs, token: string | undefined, workDi
   if (args.exitWithParent) process.stdin.on('end', drain).on('close', drain).resume();
   const address = await server.start();
   process.stdout.write(`serving ${address}\n`);
+  void prepareJobLoading();
 }
 
 export async function masterCommand(args: MasterArgs): Promise<void> {
