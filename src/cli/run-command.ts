@@ -38,7 +38,10 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
   const transport = createTransport(config.transport, { token, nodes: config.nodes, tuning: config.tuning })!;
   const { machine } = transport;
   const workRoot = await mkdtemp(join(tmpdir(), 'mr-run-'));
-  const master = new Master({ log: createLogger({ component: 'master', file: join(workRoot, 'master.log') }), nodes: machine?.nodes });
+  const jobEnd = new JobEnd();
+  const master = new Master({
+    log: createLogger({ component: 'master', file: join(workRoot, 'master.log') }), nodes: machine?.nodes, onJobEnd: jobEnd.notify,
+  });
   const counted: MessageCount = { messages: 0, bytes: 0 };
   const server = await transport.serveMaster(machine ? master : countingMaster(master, counted), '127.0.0.1:0');
   let workersGone: string | undefined;
@@ -63,7 +66,7 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
   const client = transport.connectMaster(server.address);
   try {
     await pool.start();
-    const status = await submitAndFollow(client, config, progress, () => workersGone);
+    const status = await submitAndFollow(client, config, progress, () => workersGone, jobEnd);
     if (machine) return { status, backend: machine.report(master.trace(status.jobId) ?? { stages: [] }) };
     const shuffled = status.stages.reduce((sum, stage) => sum + (stage.counters[COUNTER.shuffleBytes] ?? 0), 0);
     const ssi = transport.capabilities.namespace ? { migrations: master.migrations } : {};
@@ -92,7 +95,9 @@ export function onInterrupt(): void {
   interrupt.requested = true;
 }
 
-async function submitAndFollow(client: MasterClient, config: RunConfig, progress: Progress, fatal?: () => string | undefined): Promise<JobStatus> {
+async function submitAndFollow(
+  client: MasterClient, config: RunConfig, progress: Progress, fatal?: () => string | undefined, jobEnd?: JobEnd,
+): Promise<JobStatus> {
   const jobId = `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   await unreachableAs3(config, () => client.submitJob({ jobId, stages: config.stages }));
   if (config.master) process.stderr.write(`job ${jobId}\n`); // the job's handle for mr status/kill/logs, even with --quiet
@@ -110,7 +115,33 @@ async function submitAndFollow(client: MasterClient, config: RunConfig, progress
       killed = true;
       await client.killJob({ jobId });
     }
-    await new Promise((resolve) => setTimeout(resolve, DEFAULTS.statusPollMs));
+    await (jobEnd ? jobEnd.pause(DEFAULTS.statusPollMs) : new Promise((resolve) => setTimeout(resolve, DEFAULTS.statusPollMs)));
+  }
+}
+
+/**
+ * The word of `mr run`'s own master that its job ended: the follower asks for the final status at
+ * once, not at its next poll (up to statusPollMs later, a good part of a small job's time).
+ */
+class JobEnd {
+  private ended = false;
+  private wake?: () => void;
+
+  readonly notify = (): void => {
+    this.ended = true;
+    this.wake?.();
+  };
+
+  /** Waits ms, or less when the job ends meanwhile (or has ended already). */
+  pause(ms: number): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 }
 

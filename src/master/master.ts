@@ -28,6 +28,7 @@ export interface MasterOptions {
   workerTimeoutMs?: number;
   now?: () => number;
   nodes?: number;                // a simulated machine: place tasks statically on this many nodes
+  onJobEnd?: (jobId: string) => void; // a job succeeded, failed or was killed
 }
 
 interface Waiter {
@@ -163,6 +164,7 @@ export class Master implements MasterService {
     if (killed) {
       this.journal?.append({ t: 'job-end', jobId: req.jobId, state: 'killed' }, true);
       await this.clearCurrentStage(req.jobId);
+      this.options.onJobEnd?.(req.jobId);
     }
     return { killed };
   }
@@ -173,7 +175,6 @@ export class Master implements MasterService {
     if (this.workerAddresses.get(req.workerId) !== req.address) this.journal?.append({ t: 'worker', workerId: req.workerId, address: req.address });
     this.workerAddresses.set(req.workerId, req.address);
     this.workerPids.set(req.pid, req.workerId);
-    (globalThis as any).__mrTrace?.(`master: registered ${req.pid}`); /*TRACE*/
     this.options.log.info('worker registered', { workerId: req.workerId, address: req.address, slots: req.slots, node });
     return { heartbeatIntervalMs: this.heartbeatIntervalMs, leaseMs: this.leaseMs, node };
   }
@@ -198,7 +199,6 @@ export class Master implements MasterService {
     if (!assignment) return undefined;
     this.history.started(assignment, workerId, this.scheduler.isBackup(assignment.attemptId), this.now());
     this.processTable.started(assignment, workerId, this.nodeTable.nodeOf(workerId) ?? 0, this.now());
-    (globalThis as any).__mrTrace?.(`master: assign ${assignment.kind}${assignment.index}`); /*TRACE*/
     return { task: this.toTask(assignment) };
   }
 
@@ -237,7 +237,6 @@ export class Master implements MasterService {
   }
 
   async reportAttempt(req: M.AttemptReport): Promise<M.AttemptReportReply> {
-    (globalThis as any).__mrTrace?.(`master: report ${req.attemptId}`); /*TRACE*/
     if (req.stats) this.workerStats.set(req.workerId, req.stats);
     const known = this.outcomes.get(req.attemptId);
     if (known !== undefined) return { accepted: known };
@@ -357,6 +356,7 @@ export class Master implements MasterService {
         this.options.log.warn('job failed', { jobId: event.jobId, error: event.error });
         this.journal?.append({ t: 'job-end', jobId: event.jobId, state: 'failed', error: event.error }, true);
         await this.clearCurrentStage(event.jobId);
+        this.options.onJobEnd?.(event.jobId);
       } else {
         await this.finishStage(event.jobId, event.stage);
       }
@@ -374,7 +374,7 @@ export class Master implements MasterService {
         this.journal?.append({ t: 'job-end', jobId, state: 'succeeded' }, true);
       }
       this.scheduler.completeStage(jobId, this.now());
-      (globalThis as any).__mrTrace?.('master: stage complete'); /*TRACE*/
+      if (stage === specs.length) this.options.onJobEnd?.(jobId);
       if (stage < specs.length) await this.prepareStage(jobId, files);
     } catch (error) {
       await this.handle(this.scheduler.failJob(jobId, `cannot commit stage ${stage}: ${oneLine(error)}`, this.now()));

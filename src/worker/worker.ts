@@ -56,7 +56,6 @@ export class Worker {
   }
 
   async start(): Promise<void> {
-    (globalThis as any).__mrTrace?.('worker: start'); /*TRACE*/
     await rm(this.store.root, { recursive: true, force: true }); // outputs of an earlier life of this worker are no one's now
     await mkdir(join(this.options.workDir, 'reduce-in'), { recursive: true });
     this.server = await this.options.transport.serveWorker(
@@ -81,7 +80,6 @@ export class Worker {
         const reply = await this.master.registerWorker(request);
         this.lastContactMs = Date.now();
         this.node = reply.node;
-        (globalThis as any).__mrTrace?.('worker: registered'); /*TRACE*/
         this.options.log.info('registered', { workerId: this.id, address: this.server.address });
         return reply;
       } catch (error) {
@@ -135,7 +133,6 @@ export class Worker {
         await sleep(500);
         continue;
       }
-      (globalThis as any).__mrTrace?.(`worker: reply ${reply.shutdown ? 'shutdown' : reply.task ? reply.task.kind + reply.task.taskIndex : 'none'}`); /*TRACE*/
       if (reply.shutdown) this.stopping = true;
       else if (reply.task) next = await this.runAttempt(reply.task);
       else if (reply.retryAfterMs) await sleep(reply.retryAfterMs);
@@ -148,7 +145,6 @@ export class Worker {
     this.running.set(task.attemptId, controller);
     const outcome = await (this.options.remote ? this.runRemote(task, controller.signal) : runAttempt(task, this.io, controller.signal));
     this.running.delete(task.attemptId);
-    (globalThis as any).__mrTrace?.(`worker: ran ${task.kind}${task.taskIndex}`); /*TRACE*/
     const report: M.AttemptReport = { ...outcome, workerId: this.id, stats: this.stats(), wantTask: !this.stopping };
     if (!report.ok) this.options.log.warn('attempt failed', { attemptId: task.attemptId, error: report.error });
     try {
@@ -207,13 +203,11 @@ export class Worker {
   }
 
   private async shutdown(): Promise<void> {
-    (globalThis as any).__mrTrace?.('worker: shutdown'); /*TRACE*/
     clearInterval(this.heartbeatTimer);
     for (const client of this.peers.values()) client.close();
     this.namespace.close();
     this.master.close();
     await this.server.stop();
-    (globalThis as any).__mrTrace?.('worker: server stopped'); /*TRACE*/
   }
 }
 
