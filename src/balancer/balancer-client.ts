@@ -1,7 +1,7 @@
 // Talking to a balancer: RunTask as to one big worker server, and the pool operations.
 import * as grpc from '@grpc/grpc-js';
 import { AuthError, UsageError } from '../errors.ts';
-import { callWithPolicy, isServiceError, type CallPolicy } from '../transport/grpc/call-policy.ts';
+import { callWithPolicy, isServiceError, type CallPolicy } from '../transport/call-policy.ts';
 import { loadProto } from '../transport/grpc/proto.ts';
 import { bearer } from '../transport/grpc/token.ts';
 import type { AttemptReport, ListServersReply, RunTaskRequest } from '../transport/messages.ts';

@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AuthError, MrError, UsageError, oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { isServiceError } from '../transport/grpc/call-policy.ts';
+import { isServiceError } from '../transport/call-policy.ts';
 import { loadProto } from '../transport/grpc/proto.ts';
 import { bearer, tokenMatches } from '../transport/grpc/token.ts';
 import type * as M from '../transport/messages.ts';

@@ -19,6 +19,7 @@ import { Journal } from './journal.ts';
 import { replay } from './recovery.ts';
 import { jobStatus } from './job-status.ts';
 import { processStats } from '../process-stats.ts';
+import { ReplyMemo } from './reply-memo.ts';
 
 export interface MasterOptions {
   log: Logger;
@@ -30,6 +31,9 @@ export interface MasterOptions {
   nodes?: number;                // a simulated machine: place tasks statically on this many nodes
   onJobEnd?: (jobId: string) => void; // a job succeeded, failed or was killed
 }
+
+/** How long the master remembers a reply it gave, for the same request coming again (see ReplyMemo). */
+const REPLY_KEEP_MS = 120_000;
 
 interface Waiter {
   workerId: string;
@@ -56,12 +60,19 @@ export class Master implements MasterService {
   private readonly now: () => number;
   private readonly heartbeatIntervalMs: number;
   private readonly leaseMs: number;
+  // Requests that may come twice (a retry after a lost reply, a duplicate on the way) are answered once.
+  private readonly submissions: ReplyMemo<M.SubmitJobReply>;
+  private readonly polls: ReplyMemo<M.TaskReply>;
+  private readonly reports: ReplyMemo<M.AttemptReportReply>;
 
   constructor(private readonly options: MasterOptions) {
     this.now = options.now ?? Date.now;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1000;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.scheduler = new Scheduler({ leaseMs: this.leaseMs, workerTimeoutMs: options.workerTimeoutMs ?? 10_000, nodes: options.nodes });
+    this.submissions = new ReplyMemo(REPLY_KEEP_MS, this.now);
+    this.polls = new ReplyMemo(REPLY_KEEP_MS, this.now);
+    this.reports = new ReplyMemo(REPLY_KEEP_MS, this.now);
     this.ticker = setInterval(() => this.tick(), 250);
     this.ticker.unref();
   }
@@ -80,8 +91,12 @@ export class Master implements MasterService {
     for (const { jobId, inputs } of recovery.toStart) await this.prepareStage(jobId, inputs ?? this.specs.get(jobId)![0].inputFiles);
   }
 
-  async submitJob(req: M.SubmitJobRequest): Promise<M.SubmitJobReply> {
+  submitJob(req: M.SubmitJobRequest): Promise<M.SubmitJobReply> {
     const jobId = req.jobId || randomUUID();
+    return this.submissions.once(jobId, () => this.startJob(jobId, req));
+  }
+
+  private async startJob(jobId: string, req: M.SubmitJobRequest): Promise<M.SubmitJobReply> {
     if (this.specs.has(jobId)) return { jobId };
     if (req.stages.length === 0) throw new UsageError('a job needs at least one stage');
     req.stages.forEach((spec, i) => checkSpec(spec, i + 1));
@@ -179,7 +194,12 @@ export class Master implements MasterService {
     return { heartbeatIntervalMs: this.heartbeatIntervalMs, leaseMs: this.leaseMs, node };
   }
 
+  /** A long poll; one the worker names (requestId) is answered once, however often it comes. */
   requestTask(req: M.TaskRequest): Promise<M.TaskReply> {
+    return req.requestId ? this.polls.once(`${req.workerId}/${req.requestId}`, () => this.poll(req)) : this.poll(req);
+  }
+
+  private poll(req: M.TaskRequest): Promise<M.TaskReply> {
     const now = this.reply(req.workerId);
     if (now || req.waitMs <= 0) return Promise.resolve(now ?? { retryAfterMs: 200 });
     return new Promise((resolve) => {
@@ -236,7 +256,12 @@ export class Master implements MasterService {
     this.waiters = still;
   }
 
-  async reportAttempt(req: M.AttemptReport): Promise<M.AttemptReportReply> {
+  /** Deduplicated by attempt id: the same report again gets the same reply, the next task it carried included. */
+  reportAttempt(req: M.AttemptReport): Promise<M.AttemptReportReply> {
+    return this.reports.once(req.attemptId, () => this.report(req));
+  }
+
+  private async report(req: M.AttemptReport): Promise<M.AttemptReportReply> {
     if (req.stats) this.workerStats.set(req.workerId, req.stats);
     const known = this.outcomes.get(req.attemptId);
     if (known !== undefined) return { accepted: known };
@@ -345,6 +370,7 @@ export class Master implements MasterService {
   }
 
   private tick(): void {
+    for (const memo of [this.submissions, this.polls, this.reports]) memo.prune();
     const events = this.scheduler.tick(this.now());
     if (events.length > 0) void this.handle(events).then(() => this.wake());
     else this.wake();

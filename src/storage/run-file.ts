@@ -31,19 +31,29 @@ export class RunWriter {
 /** A run: a file, or its bytes in memory (a memory module, read where it lies). */
 export type RunRef = string | Buffer;
 
-export function sourceOf(run: RunRef): BatchSource<KeyValue> {
-  return typeof run === 'string' ? runSource(run) : bufferRunSource(run);
+export function sourceOf(run: RunRef, batchBytes = BATCH_BYTES): BatchSource<KeyValue> {
+  return typeof run === 'string' ? runSource(run, batchBytes) : bufferRunSource(run, batchBytes);
 }
 
-const BUFFER_BATCH_BYTES = 1 << 20;
+const BATCH_BYTES = 1 << 20;
+const MERGE_BUFFER_BYTES = 16 << 20;
+const MIN_BATCH_BYTES = 64 << 10;
+
+/**
+ * The batch size for each of `runs` runs merged at once: a merge holds one decoded batch per
+ * run, so a reducer merging hundreds of small map outputs must not decode a megabyte of each.
+ */
+export function mergeBatchBytes(runs: number): number {
+  return Math.max(MIN_BATCH_BYTES, Math.min(BATCH_BYTES, Math.floor(MERGE_BUFFER_BYTES / Math.max(1, runs))));
+}
 
 /** A run held in a buffer, decoded a batch of whole lines at a time (the buffer is not copied). */
-export function bufferRunSource(bytes: Buffer): BatchSource<KeyValue> {
+export function bufferRunSource(bytes: Buffer, batchBytes = BATCH_BYTES): BatchSource<KeyValue> {
   let at = 0;
   return {
     async next() {
       if (at >= bytes.length) return undefined;
-      let end = Math.min(bytes.length, at + BUFFER_BATCH_BYTES);
+      let end = Math.min(bytes.length, at + batchBytes);
       if (end < bytes.length) {
         const newline = bytes.indexOf(10, end);
         end = newline < 0 ? bytes.length : newline + 1;
@@ -58,8 +68,8 @@ export function bufferRunSource(bytes: Buffer): BatchSource<KeyValue> {
 }
 
 /** A run file read back as a source of sorted records for the k-way merge. */
-export function runSource(path: string): BatchSource<KeyValue> {
-  const batches = readLineBatches(path);
+export function runSource(path: string, batchBytes = BATCH_BYTES): BatchSource<KeyValue> {
+  const batches = readLineBatches(path, 0, Infinity, batchBytes);
   return {
     async next() {
       const { value, done } = await batches.next();

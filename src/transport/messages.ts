@@ -89,7 +89,7 @@ export interface JobLogsReply { attempts: AttemptLog[] }
 
 export interface RegisterWorkerRequest { workerId: string; address: string; slots: number; pid: number; hasNode?: boolean; node?: number }
 export interface RegisterWorkerReply { heartbeatIntervalMs: number; leaseMs: number; node: number }
-export interface TaskRequest { workerId: string; waitMs: number }
+export interface TaskRequest { workerId: string; waitMs: number; requestId?: string }
 
 export interface InputSplit { path: string; start: number; end: number; wholeFile: boolean }
 export interface MapOutput { mapTask: number; workerAddress: string; outputId: string; path?: string }

@@ -10,7 +10,7 @@ import { groupSorted, mergeSorted } from '../core/kway-merge.ts';
 import { formatValue, partFileName } from '../core/record-codec.ts';
 import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
 import type { JobSpec, MapOutput } from '../transport/messages.ts';
-import { sourceOf, type RunRef } from '../storage/run-file.ts';
+import { mergeBatchBytes, sourceOf, type RunRef } from '../storage/run-file.ts';
 import { TextWriter } from '../storage/text-writer.ts';
 import type { MapOutputStore } from './map-output-store.ts';
 import { isPaused, pausePoint } from './pause-gate.ts';
@@ -144,7 +144,8 @@ async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, coun
   let groups = 0;
   let records = 0;
   try {
-    await groupSorted(mergeSorted(runs.map(sourceOf), byKey), (key, values) => {
+    const batchBytes = mergeBatchBytes(runs.length);
+    await groupSorted(mergeSorted(runs.map((run) => sourceOf(run, batchBytes)), byKey), (key, values) => {
       groups++;
       let result: unknown;
       try {

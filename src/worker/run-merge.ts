@@ -2,13 +2,14 @@
 import { compareKeys } from '../core/key-order.ts';
 import { groupSorted, mergeSorted } from '../core/kway-merge.ts';
 import type { KeyValue } from '../core/record-codec.ts';
-import { runSource, type RunWriter } from '../storage/run-file.ts';
+import { mergeBatchBytes, runSource, type RunWriter } from '../storage/run-file.ts';
 
 export const byKey = (a: KeyValue, b: KeyValue): number => compareKeys(a[0], b[0]);
 
 /** Merges the runs into out; returns the bytes written and the record count. */
 export async function mergeRunsInto(runs: string[], out: RunWriter, combine?: (key: string, values: unknown[]) => unknown): Promise<{ bytes: number; records: number }> {
-  const merged = mergeSorted(runs.map(runSource), byKey);
+  const batchBytes = mergeBatchBytes(runs.length);
+  const merged = mergeSorted(runs.map((run) => runSource(run, batchBytes)), byKey);
   if (combine) {
     await groupSorted(merged, (key, values) => out.write(key, values.length === 1 ? values[0] : combine(key, values)));
   } else {

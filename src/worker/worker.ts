@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import { processStats } from '../process-stats.ts';
 import type * as M from '../transport/messages.ts';
 import type { MasterClient, Server, Transport, WorkerClient } from '../transport/transport.ts';
+import { isUnavailable } from '../transport/unavailable.ts';
 import { ClusterNamespace, readLocal } from './cluster-namespace.ts';
 import { gateFor } from './pause-gate.ts';
 import { MapOutputStore } from './map-output-store.ts';
@@ -42,6 +43,7 @@ export class Worker {
   private stopping = false;
   private lastContactMs = Date.now();
   private node?: number;
+  private requests = 0;
   private readonly namespace: ClusterNamespace;
   stopped!: Promise<void>;
 
@@ -116,11 +118,20 @@ export class Worker {
 
   private async slotLoop(): Promise<void> {
     let next: M.TaskReply | undefined; // what the last report's reply brought
+    // A request whose reply did not come is asked again under the same id: the master answers it
+    // with the reply it gave it (a task, maybe), never with a second one.
+    let requestId: string | undefined;
     while (!this.stopping) {
       let reply: M.TaskReply;
       try {
-        reply = next ?? await this.master.requestTask({ workerId: this.id, waitMs: LONG_POLL_MS });
-        next = undefined;
+        if (next) {
+          reply = next;
+          next = undefined;
+        } else {
+          requestId ??= String(this.requests++);
+          reply = await this.master.requestTask({ workerId: this.id, waitMs: LONG_POLL_MS, requestId });
+          requestId = undefined;
+        }
         this.lastContactMs = Date.now();
       } catch (error) {
         try {
@@ -147,13 +158,33 @@ export class Worker {
     this.running.delete(task.attemptId);
     const report: M.AttemptReport = { ...outcome, workerId: this.id, stats: this.stats(), wantTask: !this.stopping };
     if (!report.ok) this.options.log.warn('attempt failed', { attemptId: task.attemptId, error: report.error });
-    try {
-      const { accepted, next } = await this.master.reportAttempt(report);
-      if (!accepted && report.outputId) await this.store.remove(report.outputId);
-      return next?.task || next?.shutdown ? next : undefined;
-    } catch (failure) {
-      this.options.log.warn('report failed', { attemptId: task.attemptId, error: oneLine(failure) });
-      return undefined;
+    const reply = await this.deliver(report);
+    if (!reply) return undefined;
+    if (!reply.accepted && report.outputId) await this.store.remove(report.outputId);
+    return reply.next?.task || reply.next?.shutdown ? reply.next : undefined;
+  }
+
+  /**
+   * Reports until the master hears it: a report is idempotent (deduplicated by attempt id), and
+   * one that never arrives costs a whole lease, so an unreachable master (a partition, a restart)
+   * is waited out like a long one, up to masterGiveUpMs.
+   */
+  private async deliver(report: M.AttemptReport): Promise<M.AttemptReportReply | undefined> {
+    for (;;) {
+      try {
+        const reply = await this.master.reportAttempt(report);
+        this.lastContactMs = Date.now();
+        return reply;
+      } catch (failure) {
+        this.options.log.warn('report failed', { attemptId: report.attemptId, error: oneLine(failure) });
+        if (!isUnavailable(failure) || this.stopping) return undefined;
+        try {
+          this.checkMasterGone(failure);
+        } catch {
+          return undefined;
+        }
+        await sleep(500);
+      }
     }
   }
 

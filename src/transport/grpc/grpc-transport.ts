@@ -4,27 +4,10 @@ import { HealthImplementation } from 'grpc-health-check';
 import { AuthError, MrError, UsageError } from '../../errors.ts';
 import type * as M from '../messages.ts';
 import type { MasterClient, MasterService, Server, Transport, TransportOptions, WorkerClient, WorkerService } from '../transport.ts';
-import { callWithPolicy, isServiceError, type CallPolicy } from './call-policy.ts';
+import { LONG_POLL_MARGIN_MS, MASTER_POLICY, callWithPolicy, isServiceError } from '../call-policy.ts';
 import { loadProto } from './proto.ts';
 import { bearer, tokenMatches } from './token.ts';
 
-const POLICY: Record<keyof MasterService, CallPolicy> = {
-  submitJob: { deadlineMs: 30_000, idempotent: true },      // the client picks the job id
-  getJobStatus: { deadlineMs: 10_000, idempotent: true },
-  killJob: { deadlineMs: 10_000, idempotent: true },
-  listJobs: { deadlineMs: 10_000, idempotent: true },
-  getJobLogs: { deadlineMs: 10_000, idempotent: true },
-  registerWorker: { deadlineMs: 10_000, idempotent: true }, // the worker picks its id
-  requestTask: { deadlineMs: 0, idempotent: false },        // a lost reply costs a lease, never a duplicate
-  reportAttempt: { deadlineMs: 30_000, idempotent: true },  // the master remembers each attempt's outcome
-  commitAttempt: { deadlineMs: 30_000, idempotent: true },
-  heartbeat: { deadlineMs: 5_000, idempotent: true },
-  listProcesses: { deadlineMs: 10_000, idempotent: true },
-  killProcess: { deadlineMs: 10_000, idempotent: true },    // killing twice is killing once
-  drainNode: { deadlineMs: 10_000, idempotent: true },
-  resolveNodes: { deadlineMs: 10_000, idempotent: true },
-};
-const LONG_POLL_MARGIN_MS = 10_000;
 const FETCH_DEADLINE_MS = 10 * 60_000;
 const CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc.max_receive_message_length': 16 << 20 };
 
@@ -79,7 +62,7 @@ function checkToken(token: string | undefined, metadata: grpc.Metadata): void {
 
 function unaryHandlers(handlers: MasterService, token: string | undefined): grpc.UntypedServiceImplementation {
   const impl: grpc.UntypedServiceImplementation = {};
-  for (const method of Object.keys(POLICY) as (keyof MasterService)[]) {
+  for (const method of Object.keys(MASTER_POLICY) as (keyof MasterService)[]) {
     const name = method[0].toUpperCase() + method.slice(1);
     impl[name] = (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
       Promise.resolve()
@@ -138,14 +121,14 @@ function masterClient(address: string, token: string | undefined): MasterClient 
   const { Master } = loadProto();
   const stub = new Master(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as Record<string, Function>;
   const unary = (method: keyof MasterService, deadlineMs?: number) => (req: unknown) => {
-    const policy = deadlineMs === undefined ? POLICY[method] : { ...POLICY[method], deadlineMs };
+    const policy = deadlineMs === undefined ? MASTER_POLICY[method] : { ...MASTER_POLICY[method], deadlineMs };
     const name = method[0].toUpperCase() + method.slice(1);
     return callWithPolicy(policy, (deadline) => new Promise((resolve, reject) => {
       stub[name].call(stub, req, bearer(token), { deadline }, (error: unknown, reply: unknown) => (error ? reject(fromStatus(error)) : resolve(reply)));
     }));
   };
   const client: Record<string, unknown> = { close: () => (stub as unknown as grpc.Client).close() };
-  for (const method of Object.keys(POLICY) as (keyof MasterService)[]) client[method] = unary(method);
+  for (const method of Object.keys(MASTER_POLICY) as (keyof MasterService)[]) client[method] = unary(method);
   client.requestTask = (req: M.TaskRequest) => unary('requestTask', req.waitMs + LONG_POLL_MARGIN_MS)(req);
   return client as unknown as MasterClient;
 }
