@@ -6,6 +6,7 @@ export const DEFAULTS = {
   workers: () => Math.max(1, availableParallelism()),
   transport: 'grpc',
   sortBufferBytes: 64 << 20,     // a map task spills sorted runs past this much buffered output
+  workerHeapMib: 384,            // V8's old-space limit for spawned worker processes (see worker-pool.ts)
   maxAttempts: 4,
   statusPollMs: 200,
   workerStopGraceMs: 1000,
