@@ -30,6 +30,7 @@ export interface MasterOptions {
   now?: () => number;
   nodes?: number;                // a simulated machine: place tasks statically on this many nodes
   onJobEnd?: (jobId: string) => void; // a job succeeded, failed or was killed
+  chaosCounts?: () => M.ChaosCounts | undefined; // what --chaos did to this process's messages
 }
 
 /** How long the master remembers a reply it gave, for the same request coming again (see ReplyMemo). */
@@ -422,7 +423,7 @@ export class Master implements MasterService {
   }
 
   private processes(): M.ProcessStats[] {
-    return [processStats('master', ''), ...this.workerStats.values()];
+    return [processStats('master', '', this.options.chaosCounts?.()), ...this.workerStats.values()];
   }
 
   /** A worker process on this machine is known to be dead (embedded mode sees it exit). */

@@ -1,6 +1,7 @@
 // Deadlines and retries for every RPC: an idempotent call is retried with backoff when the
 // network fails it (UNAVAILABLE, DEADLINE_EXCEEDED, or an in-process backend's "nobody answered");
-// a non-idempotent one never is. Shared by every backend that needs it.
+// a non-idempotent one never is. gRPC applies it to every call; in-process backends only under
+// --chaos, the one thing that makes their calls fail.
 import type { ServiceError } from '@grpc/grpc-js';
 import type { MasterService } from './transport.ts';
 import { isUnavailable } from './unavailable.ts';

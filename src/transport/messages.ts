@@ -44,6 +44,19 @@ export interface ProcessStats {
   workerId: string;
   cpuMs: number;
   maxRssKib: number;
+  chaos?: ChaosCounts | null;
+}
+
+export interface ChaosCounts {
+  messages: number;
+  droppedRequests: number;
+  droppedReplies: number;
+  delayed: number;
+  duplicated: number;
+  reordered: number;
+  throttled: number;
+  throttledMs: number;
+  partitioned: number;
 }
 
 export interface JobStatus {

@@ -1,6 +1,7 @@
 // The one interface every backend implements: serve the master's and the workers' services,
 // and connect to them. Backends register by name; createTransport picks one.
 import type { JobTrace } from '../core/job-trace.ts';
+import type { ChaosNode } from './chaos/chaos-node.ts';
 import type * as M from './messages.ts';
 import type { MapOutputStore } from '../worker/map-output-store.ts';
 
@@ -55,6 +56,7 @@ export interface Capabilities {
   multiHost: boolean;            // master and workers may run on different machines
   multiProcess: boolean;         // workers may be other processes (false: they live in the caller's process)
   sharedMemory: boolean;
+  /** It carries the chaos layer (--chaos): every message of the job passes through it. */
   faultInjection: boolean;
   /** ssi: workers read map outputs through the /cluster namespace, never by address. */
   namespace?: boolean;
@@ -87,6 +89,8 @@ export interface Transport {
   readonly name: string;
   readonly capabilities: Capabilities;
   readonly machine?: SimulatedMachine;
+  /** The chaos layer this transport's calls pass through (--chaos), if any: its counts go in the node's stats. */
+  readonly chaos?: ChaosNode;
   serveMaster(handlers: MasterService, listen: string): Promise<Server>;
   serveWorker(handlers: WorkerService, listen: string): Promise<Server>;
   connectMaster(address: string): MasterClient;
@@ -110,6 +114,8 @@ export interface TransportOptions {
   tuning?: MachineTuning;
   /** In a node thread: what the machine's threadData() gave. */
   threadData?: unknown;
+  /** The chaos layer of the node that uses this transport; only backends with capabilities.faultInjection take it. */
+  chaos?: ChaosNode;
 }
 
 export type TransportFactory = (options: TransportOptions) => Transport;

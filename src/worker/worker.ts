@@ -113,7 +113,7 @@ export class Worker {
   }
 
   private stats(): M.ProcessStats {
-    return processStats('worker', this.id);
+    return processStats('worker', this.id, this.options.transport.chaos?.counts);
   }
 
   private async slotLoop(): Promise<void> {

@@ -1,16 +1,7 @@
 // Seeded PRNG and random-string helpers for the unit tests, so that random failures reproduce.
 
-/** mulberry32: a tiny 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a tiny 32-bit PRNG; returns floats in [0, 1). The chaos layer's own. */
+export { mulberry32 } from '../../src/transport/chaos/chaos-random.ts';
 
 export type Rng = () => number;
 

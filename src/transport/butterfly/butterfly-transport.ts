@@ -8,6 +8,8 @@
 // - The finished job is replayed on the switch model (job-model.ts) for simulated time, local
 //   and remote bytes and switch conflicts per stage.
 import type { JobTrace } from '../../core/job-trace.ts';
+import type { ChaosNode } from '../chaos/chaos-node.ts';
+import { chaosMasterClient, chaosMasterService } from '../chaos/chaos-services.ts';
 import { createMemoryTransport } from '../memory/memory-transport.ts';
 import { methodCodec, type MethodCodec } from '../proto-codec.ts';
 import {
@@ -60,14 +62,16 @@ export function createButterflyTransport(options: TransportOptions = {}): Transp
     nodeBytesPerSec: tuning.nodeMbPerSec !== undefined ? tuning.nodeMbPerSec * 1e6 : base.nodeBytesPerSec,
   };
   const processor = options.threadData as ProcessorData | undefined;
-  return processor ? processorSide(nodes, model, processor) : masterSide(nodes, moduleBytes, model);
+  return processor ? processorSide(nodes, model, processor, options.chaos) : masterSide(nodes, moduleBytes, model, options.chaos);
 }
 
-const capabilities = { multiHost: false, multiProcess: false, sharedMemory: true, faultInjection: false };
+// Chaos: the processors' calls to the master are messages in shared-memory rings, and go through
+// the chaos layer like any; map outputs are read from memory, where no network can lose them.
+const capabilities = { multiHost: false, multiProcess: false, sharedMemory: true, faultInjection: true };
 
 /** In `mr run`'s thread: the master, the heap and the channels. */
-function masterSide(nodes: number, moduleBytes: number, model: ButterflyModel): Transport {
-  const local = createMemoryTransport(); // the main thread's own client calls its master directly
+function masterSide(nodes: number, moduleBytes: number, model: ButterflyModel, chaos: ChaosNode | undefined): Transport {
+  const local = createMemoryTransport({ chaos }); // the main thread's own client calls its master directly
   let shared: { heap: HeapMemory; channels: Channels[] } | undefined;
   const machine: SimulatedMachine = {
     nodes,
@@ -82,13 +86,14 @@ function masterSide(nodes: number, moduleBytes: number, model: ButterflyModel): 
     name: 'butterfly',
     capabilities,
     machine,
+    chaos,
     async serveMaster(handlers) {
       // The heap is allocated only now, not when options are merely checked.
       shared ??= {
         heap: createHeap(nodes, moduleBytes),
         channels: Array.from({ length: nodes }, () => ({ requests: channelMemory(), replies: channelMemory() })),
       };
-      const rpcHandlers = masterRpcHandlers(handlers);
+      const rpcHandlers = masterRpcHandlers(chaos ? chaosMasterService(handlers, chaos) : handlers);
       const servers = shared.channels.map((c) => serveRpc(new ChannelReader(c.requests), new ChannelWriter(c.replies), rpcHandlers));
       const direct = await local.serveMaster(handlers, '');
       return {
@@ -125,7 +130,7 @@ function codecOf(method: string): MethodCodec {
 }
 
 /** In a processor's thread: calls to the master over its channels, and its memory module. */
-function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData): Transport {
+function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData, chaos: ChaosNode | undefined): Transport {
   let rpc: RpcClient | undefined;
   const machine: SimulatedMachine = {
     nodes,
@@ -138,6 +143,7 @@ function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData
     name: 'butterfly',
     capabilities,
     machine,
+    chaos,
     serveMaster: () => Promise.reject(new Error('the butterfly master runs in the main thread')),
     // Nothing to serve: reducers read this node's module themselves.
     serveWorker: () => Promise.resolve({ address: `butterfly:node-${data.node}`, stop: async () => {} }),
@@ -154,7 +160,7 @@ function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData
           return codec.decodeReply(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
         };
       }
-      return master as unknown as MasterClient;
+      return chaos ? chaosMasterClient(master as unknown as MasterClient, chaos) : master as unknown as MasterClient;
     },
     connectWorker(): WorkerClient {
       throw new TransportUnavailableError('butterfly map outputs are read from shared memory, not fetched');

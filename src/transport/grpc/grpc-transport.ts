@@ -2,9 +2,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AuthError, MrError, UsageError } from '../../errors.ts';
+import { LONG_POLL_MARGIN_MS, MASTER_POLICY, callWithPolicy, isServiceError } from '../call-policy.ts';
+import type { ChaosNode } from '../chaos/chaos-node.ts';
+import { chaosMasterService, chaosWorkerService } from '../chaos/chaos-services.ts';
 import type * as M from '../messages.ts';
 import type { MasterClient, MasterService, Server, Transport, TransportOptions, WorkerClient, WorkerService } from '../transport.ts';
-import { LONG_POLL_MARGIN_MS, MASTER_POLICY, callWithPolicy, isServiceError } from '../call-policy.ts';
+import { TransportUnavailableError } from '../unavailable.ts';
 import { loadProto } from './proto.ts';
 import { bearer, tokenMatches } from './token.ts';
 
@@ -12,14 +15,15 @@ const FETCH_DEADLINE_MS = 10 * 60_000;
 const CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc.max_receive_message_length': 16 << 20 };
 
 export function createGrpcTransport(options: TransportOptions = {}): Transport {
-  const token = options.token;
+  const { token, chaos } = options;
   return {
     name: 'grpc',
-    capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: false },
-    serveMaster: (handlers, listen) => serve(loadProto().Master.service, unaryHandlers(handlers, token), listen),
-    serveWorker: (handlers, listen) => serve(loadProto().Worker.service, workerHandlers(handlers, token), listen),
-    connectMaster: (address) => masterClient(address, token),
-    connectWorker: (address) => workerClient(address, token),
+    capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: true },
+    chaos,
+    serveMaster: (handlers, listen) => serve(loadProto().Master.service, unaryHandlers(chaos ? chaosMasterService(handlers, chaos) : handlers, token), listen),
+    serveWorker: (handlers, listen) => serve(loadProto().Worker.service, workerHandlers(chaos ? chaosWorkerService(handlers, chaos) : handlers, token), listen),
+    connectMaster: (address) => masterClient(address, token, chaos),
+    connectWorker: (address) => workerClient(address, token, chaos),
   };
 }
 
@@ -48,6 +52,8 @@ async function serve(service: grpc.ServiceDefinition, impl: grpc.UntypedServiceI
 
 function toStatus(error: unknown): Partial<grpc.StatusObject> {
   const details = error instanceof Error ? error.message : String(error);
+  // A server that does not answer (its node cut off by --chaos): what its caller would see of a network failure.
+  if (error instanceof TransportUnavailableError) return { code: grpc.status.UNAVAILABLE, details };
   const code = error instanceof AuthError ? grpc.status.UNAUTHENTICATED
     : error instanceof UsageError ? grpc.status.INVALID_ARGUMENT
       : error instanceof MrError ? grpc.status.FAILED_PRECONDITION : grpc.status.INTERNAL;
@@ -117,15 +123,22 @@ function fromStatus(error: unknown): unknown {
   return error;
 }
 
-function masterClient(address: string, token: string | undefined): MasterClient {
+/**
+ * Each call has a deadline and, if idempotent, retries (call-policy.ts). Under --chaos, every
+ * try passes through the node's chaos layer below that policy, as a network between the stub and
+ * the server: what the layer loses, the policy retries. (Not a grpc-js interceptor: a duplicated
+ * request is a second call, which an interceptor cannot make.)
+ */
+function masterClient(address: string, token: string | undefined, chaos: ChaosNode | undefined): MasterClient {
   const { Master } = loadProto();
   const stub = new Master(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as Record<string, Function>;
-  const unary = (method: keyof MasterService, deadlineMs?: number) => (req: unknown) => {
+  const unary = (method: keyof MasterService, deadlineMs?: number) => (req: object) => {
     const policy = deadlineMs === undefined ? MASTER_POLICY[method] : { ...MASTER_POLICY[method], deadlineMs };
     const name = method[0].toUpperCase() + method.slice(1);
-    return callWithPolicy(policy, (deadline) => new Promise((resolve, reject) => {
+    const send = (deadline: Date) => new Promise((resolve, reject) => {
       stub[name].call(stub, req, bearer(token), { deadline }, (error: unknown, reply: unknown) => (error ? reject(fromStatus(error)) : resolve(reply)));
-    }));
+    });
+    return callWithPolicy(policy, chaos ? (deadline) => chaos.unary('Master', method, req, () => send(deadline)) : send);
   };
   const client: Record<string, unknown> = { close: () => (stub as unknown as grpc.Client).close() };
   for (const method of Object.keys(MASTER_POLICY) as (keyof MasterService)[]) client[method] = unary(method);
@@ -133,7 +146,7 @@ function masterClient(address: string, token: string | undefined): MasterClient 
   return client as unknown as MasterClient;
 }
 
-function workerClient(address: string, token: string | undefined): WorkerClient {
+function workerClient(address: string, token: string | undefined, chaos: ChaosNode | undefined): WorkerClient {
   const { Worker } = loadProto();
   const stub = new Worker(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as grpc.Client & Record<string, Function>;
   async function* streamed(method: string, req: unknown): AsyncGenerator<Buffer> {
@@ -146,9 +159,15 @@ function workerClient(address: string, token: string | undefined): WorkerClient 
       call.cancel();
     }
   }
+  const open = (method: 'fetchPartition' | 'readFile', req: object) => {
+    const name = method[0].toUpperCase() + method.slice(1);
+    return chaos ? chaos.stream('Worker', method, req, () => streamed(name, req)) : streamed(name, req);
+  };
   return {
-    fetchPartition: (req) => streamed('FetchPartition', req),
-    readFile: (req) => streamed('ReadFile', req),
+    fetchPartition: (req) => open('fetchPartition', req),
+    readFile: (req) => open('readFile', req),
+    // Not through the chaos layer: a duplicated RunTask would run one attempt twice at once, which
+    // no network does to a unary call; the horizontal backend, its only user, takes no --chaos.
     runTask: (req) => new Promise((resolve, reject) => {
       stub.RunTask(req, bearer(token), { deadline: new Date(Date.now() + FETCH_DEADLINE_MS) }, (error: unknown, reply: M.AttemptReport) => (error ? reject(fromStatus(error)) : resolve(reply)));
     }),

@@ -9,7 +9,9 @@ import type { Transport, TransportOptions } from '../transport.ts';
 
 export function createHorizontalTransport(options: TransportOptions = {}): Transport {
   return {
-    ...createGrpcTransport(options),
+    // No chaos layer: tasks travel from the dispatcher through the balancer's own channels, which
+    // it does not wrap, and a duplicated RunTask would run one attempt twice at once.
+    ...createGrpcTransport({ ...options, chaos: undefined }),
     name: 'horizontal',
     capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: false, stateless: true },
   };

@@ -38,7 +38,7 @@ export function createHypercubeTransport(options: TransportOptions = {}): Transp
   return {
     ...createGrpcTransport(options),
     name: 'hypercube',
-    capabilities: { multiHost: false, multiProcess: false, sharedMemory: false, faultInjection: false },
+    capabilities: { multiHost: false, multiProcess: false, sharedMemory: false, faultInjection: true },
     machine,
   };
 }

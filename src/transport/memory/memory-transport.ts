@@ -1,9 +1,12 @@
 // The in-process backend: master and workers live in one process and call each other directly,
 // yet every message is still encoded and decoded with the proto schema, as on the wire. For
 // fast tests of the core, and for running a job without sockets.
+import { chaosMasterClient, chaosMasterService, chaosWorkerClient, chaosWorkerService } from '../chaos/chaos-services.ts';
 import type * as M from '../messages.ts';
 import { methodCodec, type MethodCodec } from '../proto-codec.ts';
-import { MASTER_METHODS, type MasterClient, type MasterService, type Server, type Transport, type WorkerClient, type WorkerService } from '../transport.ts';
+import {
+  MASTER_METHODS, type MasterClient, type MasterService, type Server, type Transport, type TransportOptions, type WorkerClient, type WorkerService,
+} from '../transport.ts';
 import { TransportUnavailableError } from '../unavailable.ts';
 
 const servers = new Map<string, MasterService | WorkerService>();
@@ -55,13 +58,16 @@ function workerClient(address: string): WorkerClient {
   };
 }
 
-export function createMemoryTransport(): Transport {
+/** Under --chaos, each node (the master, each in-process worker) has a transport of its own, with its chaos layer. */
+export function createMemoryTransport(options: TransportOptions = {}): Transport {
+  const { chaos } = options;
   return {
     name: 'memory',
-    capabilities: { multiHost: false, multiProcess: false, sharedMemory: true, faultInjection: false },
-    serveMaster: (handlers) => listen(handlers, 'master'),
-    serveWorker: (handlers) => listen(handlers, 'worker'),
-    connectMaster: masterClient,
-    connectWorker: workerClient,
+    capabilities: { multiHost: false, multiProcess: false, sharedMemory: true, faultInjection: true },
+    chaos,
+    serveMaster: (handlers) => listen(chaos ? chaosMasterService(handlers, chaos) : handlers, 'master'),
+    serveWorker: (handlers) => listen(chaos ? chaosWorkerService(handlers, chaos) : handlers, 'worker'),
+    connectMaster: (address) => (chaos ? chaosMasterClient(masterClient(address), chaos) : masterClient(address)),
+    connectWorker: (address) => (chaos ? chaosWorkerClient(workerClient(address), chaos) : workerClient(address)),
   };
 }
