@@ -10,8 +10,10 @@ import { startDispatcher } from './dispatcher.ts';
 import { Worker } from '../worker/worker.ts';
 import { prepareJobLoading } from '../worker/job-loader.ts';
 import { readToken, requireTokenBeyondLoopback, type TokenArgs } from './token-args.ts';
+import { ChaosNode } from '../transport/chaos/chaos-node.ts';
+import { readChaos, type ChaosArgs } from './chaos-args.ts';
 
-interface WorkerArgs extends TokenArgs {
+interface WorkerArgs extends TokenArgs, ChaosArgs {
   master?: string;
   join?: string;
   workDir: string;
@@ -19,9 +21,11 @@ interface WorkerArgs extends TokenArgs {
   transport: string;
   listenHost: string;
   exitWithParent?: boolean;
+  chaosName?: string;
+  chaosEpochMs?: number;
 }
 
-interface MasterArgs extends TokenArgs {
+interface MasterArgs extends TokenArgs, ChaosArgs {
   listen: string;
   workDir: string;
   transport: string;
@@ -32,10 +36,15 @@ interface MasterArgs extends TokenArgs {
   dispatchSlots: number;
 }
 
-function transportOf(name: string, token: string | undefined): Transport {
-  const transport = createTransport(name, { token });
+/** node: the daemon's node name for --chaos (master, or the worker's --chaos-name). */
+function transportOf(name: string, token: string | undefined, args: ChaosArgs & { chaosEpochMs?: number }, node: string): Transport {
+  const settings = readChaos(args);
+  // A daemon counts partition windows from its own start, unless mr run, which started it, gave its own.
+  const chaos = settings && new ChaosNode({ ...settings, epochMs: args.chaosEpochMs ?? Date.now() }, node);
+  const transport = createTransport(name, { token, chaos });
   if (!transport) throw new UsageError(`unknown --transport ${name}; available: ${transportNames().join(', ')}`);
   if (!transport.capabilities.multiProcess) throw new UsageError(`--transport ${name} runs everything inside mr run; it has no daemons`);
+  if (chaos && !transport.capabilities.faultInjection) throw new UsageError(`--transport ${name} cannot carry --chaos (not every message of a job passes through its transport)`);
   return transport;
 }
 
@@ -48,7 +57,7 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
   if (args.join) return serverCommand(args, token, workDir);
   if (!args.master) throw new UsageError('give --master host:port (a worker daemon), or --join host:port (a stateless server behind a balancer)');
   const worker = new Worker({
-    masterAddress: args.master, workDir, slots: args.slots, transport: transportOf(args.transport, token),
+    masterAddress: args.master, workDir, slots: args.slots, transport: transportOf(args.transport, token, args, args.chaosName ?? `worker-${process.pid}`),
     listenHost: args.listenHost, log: createLogger({ component: 'worker' }),
   });
   const stop = () => void worker.stop().then(() => process.exit(EXIT.ok));
@@ -67,7 +76,7 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
 /** `mr worker --join H:P`: a stateless task server of the horizontal backend; SIGTERM drains it. */
 async function serverCommand(args: WorkerArgs, token: string | undefined, workDir: string): Promise<void> {
   const server = new TaskServer({
-    transport: transportOf(args.transport, token), token, workDir, listenHost: args.listenHost, join: args.join,
+    transport: transportOf(args.transport, token, args, args.chaosName ?? `worker-${process.pid}`), token, workDir, listenHost: args.listenHost, join: args.join,
     log: createLogger({ component: 'server' }),
   });
   let draining = false;
@@ -92,15 +101,16 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   for (const [flag, value] of [['--lease-ms', args.leaseMs], ['--worker-timeout-ms', args.workerTimeoutMs]] as const) {
     if (!Number.isInteger(value) || value < 100) throw new UsageError(`${flag} must be a whole number of milliseconds, at least 100`);
   }
+  const transport = transportOf(args.transport, token, args, 'master');
   const master = new Master({
     log: createLogger({ component: 'master', file: join(workDir, 'master.log') }),
     leaseMs: args.leaseMs,
     workerTimeoutMs: args.workerTimeoutMs,
     journalPath: join(workDir, 'journal.jsonl'),
+    chaosCounts: () => transport.chaos?.counts,
   });
   if (args.balancer && !args.sharedDir) throw new UsageError('--balancer needs --shared-dir: the directory every server keeps map outputs in');
   await master.recover();
-  const transport = transportOf(args.transport, token);
   const server = await transport.serveMaster(master, args.listen);
   process.stdout.write(`listening ${server.address}\n`);
   // horizontal: tasks go through the balancer to stateless servers, sent by a dispatcher here.

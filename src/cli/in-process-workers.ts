@@ -9,13 +9,14 @@ import { Worker } from '../worker/worker.ts';
 export class InProcessWorkers {
   private readonly workers: Worker[] = [];
 
-  constructor(private readonly options: { count: number; masterAddress: string; workRoot: string; transport: Transport }) {}
+  /** transportOf(slot): worker-<slot>'s transport (its own under --chaos, which names each node). */
+  constructor(private readonly options: { count: number; masterAddress: string; workRoot: string; transportOf: (slot: number) => Transport }) {}
 
   async start(): Promise<void> {
     for (let i = 0; i < this.options.count; i++) {
       const workDir = join(this.options.workRoot, `worker-${i}`);
       await mkdir(workDir, { recursive: true });
-      const worker = new Worker({ masterAddress: this.options.masterAddress, workDir, slots: 1, transport: this.options.transport, log: silentLogger });
+      const worker = new Worker({ masterAddress: this.options.masterAddress, workDir, slots: 1, transport: this.options.transportOf(i), log: silentLogger });
       await worker.start();
       this.workers.push(worker);
     }

@@ -3,6 +3,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, MrError, UsageError, oneLine } from '../errors.ts';
+import { chaosOptions } from './chaos-args.ts';
 import { tokenOptions } from './token-args.ts';
 
 // Each command's module is imported only when that command runs: `mr run` and `mr worker` start
@@ -39,6 +40,7 @@ function commands(argv: string[]): Argv {
       .option('split-mib', { type: 'number', describe: 'map split size in MiB (default: about two map tasks per worker, 4 to 64 MiB)' })
       .option('sort-buffer-mib', { type: 'number', describe: 'map output buffer before spilling, MiB (default 64)' })
       .option('max-attempts', { type: 'number', describe: 'attempts per task before the job fails (default 4)' })
+      .options(chaosOptions)
       .options(tokenOptions)
       .option('json', { type: 'boolean', describe: 'print one JSON object with the result on stdout' })
       .option('quiet', { type: 'boolean', describe: 'no progress (errors are still shown)' }),
@@ -60,6 +62,9 @@ function commands(argv: string[]): Argv {
       .option('slots', { type: 'number', default: 1, describe: 'attempts run at once' })
       .option('transport', { type: 'string', default: 'grpc' })
       .option('listen-host', { type: 'string', default: '127.0.0.1', describe: 'host the shuffle service binds' })
+      .options(chaosOptions)
+      .option('chaos-name', { type: 'string', describe: "this worker's node name for --chaos partition=<node>@... (default worker-<pid>)" })
+      .option('chaos-epoch-ms', { type: 'number', hidden: true })
       .options(tokenOptions)
       .option('exit-with-parent', { type: 'boolean', hidden: true }),
     async (args) => (await daemons()).workerCommand(args as never))
@@ -72,6 +77,7 @@ function commands(argv: string[]): Argv {
       .option('balancer', { type: 'string', describe: 'horizontal: send tasks through this balancer (mr balancer) to stateless servers' })
       .option('shared-dir', { type: 'string', describe: 'horizontal: the directory every server keeps map outputs in' })
       .option('dispatch-slots', { type: 'number', default: 8, describe: 'horizontal: tasks sent to the balancer at once' })
+      .options(chaosOptions)
       .options(tokenOptions),
     async (args) => (await daemons()).masterCommand(args as never))
     .command('balancer', 'run the load-balancing switch of the horizontal backend', (y) => y

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { Worker as Thread } from 'node:worker_threads';
 import { startThread } from '../thread-entry.ts';
+import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
 import type { MachineTuning, SimulatedMachine } from '../transport/index.ts';
 import type { NodeThreadData, NodeThreadEvent } from '../worker/node-thread.ts';
 
@@ -14,6 +15,7 @@ export interface NodeThreadsOptions {
   masterAddress: string;
   workRoot: string;
   tuning: MachineTuning;
+  chaos?: ChaosSettings;         // node k's worker gets it under the name worker-<k>
   onFailed?: (why: string) => void;
 }
 
@@ -33,7 +35,7 @@ export class NodeThreads {
       const data: NodeThreadData = {
         transport: this.options.transport, token: this.options.token, nodes: machine.nodes, hosted,
         masterAddress: this.options.masterAddress, workRoot: join(this.options.workRoot, 'nodes'),
-        tuning: this.options.tuning, threadData: machine.threadData(hosted),
+        tuning: this.options.tuning, threadData: machine.threadData(hosted), chaos: this.options.chaos,
       };
       const thread = startThread(ENTRY, { ...data });
       this.threads.push(thread);

@@ -10,6 +10,8 @@ import { createLogger } from '../log.ts';
 import { Master } from '../master/master.ts';
 import { COUNTER } from '../core/counters.ts';
 import { createTransport, type BackendReport, type MasterClient } from '../transport/index.ts';
+import { ChaosNode, type ChaosSettings } from '../transport/chaos/chaos-node.ts';
+import { chaosSummary } from './chaos-args.ts';
 import { countingMaster, type MessageCount } from './counting-master.ts';
 import { HorizontalCluster } from './horizontal-cluster.ts';
 import { NodeThreads } from './node-threads.ts';
@@ -23,6 +25,7 @@ import { WorkerPool } from './worker-pool.ts';
 export interface RunOutcome {
   status: JobStatus;
   backend: BackendReport;
+  chaos?: Record<string, unknown>;   // under --chaos: what it did, summed over the nodes
 }
 
 export async function runJob(config: RunConfig, progress: Progress): Promise<RunOutcome> {
@@ -35,12 +38,18 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
   }
   // Even on loopback, the embedded cluster only answers to its own processes.
   const token = randomBytes(18).toString('base64url');
-  const transport = createTransport(config.transport, { token, nodes: config.nodes, tuning: config.tuning })!;
+  // Every process of the run counts partition windows from now (see chaos-node.ts).
+  const chaos: ChaosSettings | undefined = config.chaos && { ...config.chaos, epochMs: Date.now() };
+  const transportOf = (node: string) => createTransport(config.transport, {
+    token, nodes: config.nodes, tuning: config.tuning, chaos: chaos && new ChaosNode(chaos, node),
+  })!;
+  const transport = transportOf('master');
   const { machine } = transport;
   const workRoot = await mkdtemp(join(tmpdir(), 'mr-run-'));
   const jobEnd = new JobEnd();
   const master = new Master({
     log: createLogger({ component: 'master', file: join(workRoot, 'master.log') }), nodes: machine?.nodes, onJobEnd: jobEnd.notify,
+    chaosCounts: () => transport.chaos?.counts,
   });
   const counted: MessageCount = { messages: 0, bytes: 0 };
   const server = await transport.serveMaster(machine ? master : countingMaster(master, counted), '127.0.0.1:0');
@@ -53,21 +62,25 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
     : undefined;
   const pool = horizontal ?? (machine
     ? new NodeThreads({
-      machine, transport: config.transport, token, masterAddress: server.address, workRoot, tuning: config.tuning ?? {},
+      machine, transport: config.transport, token, masterAddress: server.address, workRoot, tuning: config.tuning ?? {}, chaos,
       onFailed: (why) => (workersGone = why),
     })
     : transport.capabilities.multiProcess
       ? new WorkerPool({
-        count: config.workers, masterAddress: server.address, workRoot, transport: config.transport, token,
+        count: config.workers, masterAddress: server.address, workRoot, transport: config.transport, token, chaos,
         onWorkerDied: (pid) => master.workerProcessDied(pid), // no need to wait for missed heartbeats
         onAllExited: (why) => (workersGone = why),
       })
-      : new InProcessWorkers({ count: config.workers, masterAddress: server.address, workRoot, transport }));
+      : new InProcessWorkers({
+        count: config.workers, masterAddress: server.address, workRoot,
+        transportOf: (slot) => (chaos ? transportOf(`worker-${slot}`) : transport),
+      }));
   const client = transport.connectMaster(server.address);
   try {
     await pool.start();
     const status = await submitAndFollow(client, config, progress, () => workersGone, jobEnd);
-    if (machine) return { status, backend: machine.report(master.trace(status.jobId) ?? { stages: [] }) };
+    const chaosReport = chaos && { chaos: chaosSummary(chaos, status.processes) };
+    if (machine) return { status, backend: machine.report(master.trace(status.jobId) ?? { stages: [] }), ...chaosReport };
     const shuffled = status.stages.reduce((sum, stage) => sum + (stage.counters[COUNTER.shuffleBytes] ?? 0), 0);
     const ssi = transport.capabilities.namespace ? { migrations: master.migrations } : {};
     if (horizontal) {
@@ -76,7 +89,7 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
         failovers: horizontal.failovers, servers: horizontal.timeline,
       } };
     }
-    return { status, backend: { name: transport.name, nodes: config.workers, messages: counted.messages, bytes: counted.bytes + shuffled, ...ssi } };
+    return { status, backend: { name: transport.name, nodes: config.workers, messages: counted.messages, bytes: counted.bytes + shuffled, ...ssi }, ...chaosReport };
   } finally {
     master.shutdownWorkers();
     await pool.stop(DEFAULTS.workerStopGraceMs);

@@ -9,10 +9,11 @@ import { checkOutputDir } from '../storage/output-dir.ts';
 import { createTransport, transportNames, type MachineTuning, type Transport } from '../transport/index.ts';
 import type { JobSpec } from '../transport/messages.ts';
 import { loadJob } from '../worker/job-loader.ts';
+import { readChaos, type ChaosArgs, type ChaosChoice } from './chaos-args.ts';
 import type { Autoscale } from './horizontal-cluster.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
 
-export interface RunArgs extends TokenArgs {
+export interface RunArgs extends TokenArgs, ChaosArgs {
   jobs: string[];
   input?: string[];
   output?: string;
@@ -52,6 +53,7 @@ export interface RunConfig {
   nodes?: number;                // simulated machines only
   tuning?: MachineTuning;
   autoscale?: Autoscale;         // horizontal only
+  chaos?: ChaosChoice;
 }
 
 export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
@@ -102,7 +104,26 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   const token = args.master ? readToken(args) : undefined;
   const autoscale = args.autoscale === undefined ? undefined : parseAutoscale(args.autoscale, capabilities.stateless ?? false, transport);
   return {
-    autoscale, stages, outputDir, workers, transport, master: args.master, token, json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning };
+    autoscale, stages, outputDir, workers, transport, master: args.master, token, json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
+    chaos: chaosArgs(args, machine, workers) };
+}
+
+/** --chaos: on a backend that carries it, in a cluster that `mr run` starts (it names the nodes). */
+function chaosArgs(args: RunArgs, machine: Transport, workers: number): ChaosChoice | undefined {
+  const chaos = readChaos(args);
+  if (!chaos) return undefined;
+  if (args.master) {
+    throw new UsageError('--chaos acts on the processes that take it: give it to mr master and mr worker (with --chaos-name), not to mr run --master');
+  }
+  if (!machine.capabilities.faultInjection) {
+    const able = transportNames().filter((name) => createTransport(name)?.capabilities.faultInjection);
+    throw new UsageError(`--transport ${machine.name} cannot carry --chaos (not every message of a job passes through its transport); use ${able.join(', ')}`);
+  }
+  const names = ['master', ...Array.from({ length: workers }, (_, i) => `worker-${i}`)];
+  for (const { node } of chaos.spec.partitions) {
+    if (!names.includes(node)) throw new UsageError(`--chaos partition=${node}@...: this run has no node ${node}; its nodes are master and worker-0 to worker-${workers - 1}`);
+  }
+  return chaos;
 }
 
 /** --autoscale min..max: servers of the horizontal backend. */

@@ -4,6 +4,7 @@ import { relative } from 'node:path';
 import { EXIT, JobFailedError } from '../errors.ts';
 import type { JobStatus } from '../transport/messages.ts';
 import { formatBackendReport } from './backend-report.ts';
+import { formatChaosSummary } from './chaos-args.ts';
 import { Progress } from './progress.ts';
 import { buildRunConfig, type RunArgs } from './run-config.ts';
 import { onInterrupt, runJob } from './run-command.ts';
@@ -13,10 +14,11 @@ export async function runCommand(args: RunArgs): Promise<void> {
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
   const progress = new Progress({ quiet: config.quiet, tty: !!process.stderr.isTTY, write: (text) => process.stderr.write(text) });
-  const { status, backend } = await runJob(config, progress);
+  const { status, backend, chaos } = await runJob(config, progress);
   progress.end();
-  if (config.json) await writeOut(JSON.stringify({ ...resultJson(status), backend }) + '\n');
+  if (config.json) await writeOut(JSON.stringify({ ...resultJson(status), backend, ...(chaos ? { chaos } : {}) }) + '\n');
   if (config.report) process.stderr.write(formatBackendReport(backend, status.elapsedMs).join('\n') + '\n');
+  if (chaos && !config.quiet) process.stderr.write(formatChaosSummary(chaos) + '\n');
   if (status.state === 'succeeded') {
     if (!config.quiet) {
       const rel = relative(process.cwd(), status.outputDir);
@@ -59,6 +61,6 @@ export function resultJson(status: JobStatus): Record<string, unknown> {
       backupAttempts: stage.backupAttempts,
       counters: stage.counters,
     })),
-    processes: status.processes.map((p) => ({ role: p.role, pid: p.pid, cpuMs: p.cpuMs, maxRssKiB: p.maxRssKib })),
+    processes: status.processes.map((p) => ({ role: p.role, pid: p.pid, cpuMs: p.cpuMs, maxRssKiB: p.maxRssKib, ...(p.chaos ? { chaos: p.chaos } : {}) })),
   };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { oneLine } from '../errors.ts';
 import { createLogger } from '../log.ts';
+import { ChaosNode, type ChaosSettings } from '../transport/chaos/chaos-node.ts';
 import { createTransport, type MachineTuning } from '../transport/index.ts';
 import { Worker } from './worker.ts';
 
@@ -18,6 +19,7 @@ export interface NodeThreadData {
   workRoot: string;
   tuning: MachineTuning;
   threadData: unknown;
+  chaos?: ChaosSettings;         // each node then has a transport of its own, with its chaos layer (worker-<node>)
 }
 
 /** Messages a node thread posts to its host. */
@@ -27,9 +29,14 @@ const data = workerData as NodeThreadData;
 const post = (event: NodeThreadEvent): void => parentPort!.postMessage(event);
 
 async function main(): Promise<void> {
-  const transport = createTransport(data.transport, { token: data.token, nodes: data.nodes, tuning: data.tuning, threadData: data.threadData })!;
+  const transportOf = (node: number) => createTransport(data.transport, {
+    token: data.token, nodes: data.nodes, tuning: data.tuning, threadData: data.threadData,
+    chaos: data.chaos && new ChaosNode(data.chaos, `worker-${node}`),
+  })!;
+  const shared = data.chaos ? undefined : transportOf(data.hosted[0]);
   const workers: Worker[] = [];
   for (const node of data.hosted) {
+    const transport = shared ?? transportOf(node);
     const workDir = join(data.workRoot, `node-${node}`);
     await mkdir(workDir, { recursive: true });
     const log = createLogger({ component: `node-${node}`, file: join(workDir, 'worker.log') });

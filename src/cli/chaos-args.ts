@@ -1,0 +1,67 @@
+// --chaos and --chaos-seed (mr run, mr master, mr worker), turned into the settings every process
+// of a run shares; and what a run's processes say the chaos layer did, summed for the report.
+import { UsageError } from '../errors.ts';
+import { sumCounts, type ChaosCounts } from '../transport/chaos/chaos-counts.ts';
+import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
+import { parseChaosSpec } from '../transport/chaos/chaos-spec.ts';
+import type { ProcessStats } from '../transport/messages.ts';
+
+export interface ChaosArgs {
+  chaos?: string;
+  chaosSeed?: number;
+}
+
+export const DEFAULT_CHAOS_SEED = 1;
+
+export const chaosOptions = {
+  chaos: {
+    type: 'string',
+    describe: 'inject network faults: drop=P,delay=20ms±15ms,dup=P,reorder=P,bandwidth=10MB/s,partition=<node>@3s-8s (nodes: master, worker-0, worker-1, ...)',
+  },
+  'chaos-seed': { type: 'number', describe: `seed of the chaos layer's decisions (default ${DEFAULT_CHAOS_SEED})` },
+} as const;
+
+/** The settings but the epoch, which the run's start (or a daemon's) decides. */
+export type ChaosChoice = Omit<ChaosSettings, 'epochMs'>;
+
+/** The chaos settings, or undefined without --chaos. */
+export function readChaos(args: ChaosArgs): ChaosChoice | undefined {
+  if (args.chaos === undefined) {
+    if (args.chaosSeed !== undefined) throw new UsageError('--chaos-seed applies with --chaos <spec>');
+    return undefined;
+  }
+  const seed = args.chaosSeed ?? DEFAULT_CHAOS_SEED;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--chaos-seed must be a whole number from 0 to ${0xffffffff}, got ${String(seed)}`);
+  return { text: String(args.chaos), spec: parseChaosSpec(String(args.chaos)), seed };
+}
+
+/** The flags that give a spawned process the run's chaos, under its own node name. */
+export function chaosFlags(settings: ChaosSettings | undefined, name: string): string[] {
+  if (!settings) return [];
+  return ['--chaos', settings.text, '--chaos-seed', String(settings.seed), '--chaos-name', name, '--chaos-epoch-ms', String(settings.epochMs)];
+}
+
+/** `--json` under `chaos`: the settings, and the counts summed over the processes that reported them. */
+export function chaosSummary(settings: ChaosSettings, processes: readonly ProcessStats[]): Record<string, unknown> {
+  const reporting = processes.filter((p) => p.chaos);
+  const counts: ChaosCounts = sumCounts(reporting.map((p) => p.chaos));
+  return {
+    spec: settings.text,
+    seed: settings.seed,
+    ...counts,
+    dropped: counts.droppedRequests + counts.droppedReplies,
+    partitions: settings.spec.partitions,
+    nodes: reporting.length,
+  };
+}
+
+/** One line for stderr. */
+export function formatChaosSummary(summary: Record<string, unknown>): string {
+  const n = (key: string): number => Number(summary[key] ?? 0);
+  const windows = (summary.partitions as { node: string; fromMs: number; toMs: number }[])
+    .map((p) => `${p.node} ${p.fromMs / 1000}s-${p.toMs / 1000}s`).join(', ');
+  return `mr: chaos (seed ${String(summary.seed)}, ${n('nodes')} node(s)): ${n('messages')} message(s), `
+    + `${n('dropped')} dropped (${n('droppedRequests')} requests, ${n('droppedReplies')} replies), ${n('delayed')} delayed, `
+    + `${n('duplicated')} duplicated, ${n('reordered')} reordered, ${n('throttled')} throttled (${n('throttledMs')} ms)`
+    + (windows ? `, ${n('partitioned')} refused while cut off (${windows})` : '');
+}
