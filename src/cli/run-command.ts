@@ -8,6 +8,7 @@ import { DEFAULTS } from '../config.ts';
 import { JobFailedError, MasterUnreachableError, oneLine } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { Master } from '../master/master.ts';
+import { removeAttemptLeftovers } from '../master/stage-output.ts';
 import { COUNTER } from '../core/counters.ts';
 import { createTransport, type BackendReport, type MasterClient } from '../transport/index.ts';
 import { ChaosNode, type ChaosSettings } from '../transport/chaos/chaos-node.ts';
@@ -93,6 +94,7 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
   } finally {
     master.shutdownWorkers();
     await pool.stop(DEFAULTS.workerStopGraceMs);
+    await removeAttemptLeftovers(config.outputDir); // a losing attempt's temp file, once no worker can write
     client.close();
     master.stop();
     await server.stop();

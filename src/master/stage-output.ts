@@ -47,6 +47,20 @@ export async function clearStageOutput(dir: string): Promise<void> {
   await Promise.all(ours.map((name) => rm(join(dir, name), { force: true })));
 }
 
+/**
+ * Removes the temporary part files of attempts that lost (a reduce cut off from the master, or
+ * killed mid-write), from a stage's directory and its chain's stage directories. Only safe once
+ * no attempt can still be writing: `mr run` calls it after its workers have exited.
+ */
+export async function removeAttemptLeftovers(outputDir: string): Promise<void> {
+  const names = await readdir(outputDir).catch(() => [] as string[]);
+  const stages = names.filter((name) => /^stage-\d+$/.test(name)).map((name) => join(outputDir, name));
+  for (const dir of [outputDir, ...stages]) {
+    const leftovers = (dir === outputDir ? names : await readdir(dir).catch(() => [] as string[])).filter((name) => /^\.part-r-\d{5}\..*\.tmp$/.test(name));
+    await Promise.all(leftovers.map((name) => rm(join(dir, name), { force: true })));
+  }
+}
+
 export async function ensureDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
 }
