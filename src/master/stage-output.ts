@@ -6,6 +6,8 @@ import { partFileName } from '../core/record-codec.ts';
 import type { InputFile } from '../core/splits.ts';
 
 export const SUCCESS_FILE = '_SUCCESS';
+/** A reduce attempt's part file before its commit: .part-r-NNNNN.<attempt>.tmp (see reduce-task.ts). */
+const TEMP_PART_FILE = /^\.part-r-\d{5}\..*\.tmp$/;
 
 /** Stage k of a chain writes to <out>/stage-k; a single-stage job writes to <out> itself. */
 export function stageDir(outputDir: string, stage: number, stageCount: number): string {
@@ -43,7 +45,7 @@ export async function publishChainOutput(outputDir: string, files: readonly stri
 /** Removes a failed or killed stage's part files and temporary files, never anything else. */
 export async function clearStageOutput(dir: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  const ours = names.filter((name) => /^part-r-\d{5}$/.test(name) || /^\.part-r-\d{5}\..*\.tmp$/.test(name) || name === SUCCESS_FILE);
+  const ours = names.filter((name) => /^part-r-\d{5}$/.test(name) || TEMP_PART_FILE.test(name) || name === SUCCESS_FILE);
   await Promise.all(ours.map((name) => rm(join(dir, name), { force: true })));
 }
 
@@ -53,10 +55,10 @@ export async function clearStageOutput(dir: string): Promise<void> {
  * no attempt can still be writing: `mr run` calls it after its workers have exited.
  */
 export async function removeAttemptLeftovers(outputDir: string): Promise<void> {
-  const names = await readdir(outputDir).catch(() => [] as string[]);
-  const stages = names.filter((name) => /^stage-\d+$/.test(name)).map((name) => join(outputDir, name));
-  for (const dir of [outputDir, ...stages]) {
-    const leftovers = (dir === outputDir ? names : await readdir(dir).catch(() => [] as string[])).filter((name) => /^\.part-r-\d{5}\..*\.tmp$/.test(name));
+  const list = (dir: string): Promise<string[]> => readdir(dir).catch(() => [] as string[]);
+  const stages = (await list(outputDir)).filter((name) => /^stage-\d+$/.test(name));
+  for (const dir of [outputDir, ...stages.map((name) => join(outputDir, name))]) {
+    const leftovers = (await list(dir)).filter((name) => TEMP_PART_FILE.test(name));
     await Promise.all(leftovers.map((name) => rm(join(dir, name), { force: true })));
   }
 }

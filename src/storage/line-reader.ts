@@ -28,7 +28,7 @@ export async function* readLineBatches(path: string, start = 0, end = Infinity, 
     let carry: Buffer[] = [];    // an incomplete line, possibly spanning chunks
     let carryOffset = readAt;    // file offset of the next line's first byte
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(4096, size - readAt + 1)));
+      const chunk = Buffer.allocUnsafe(readChunkBytes(size - readAt, chunkBytes));
       const bytesRead = await file.read(chunk, readAt);
       if (bytesRead === 0) break;
       let data = chunk.subarray(0, bytesRead);
@@ -81,6 +81,14 @@ function splitLines(text: string): string[] {
     if (line.charCodeAt(line.length - 1) === 13) lines[i] = line.slice(0, -1);
   }
   return lines;
+}
+
+/**
+ * How big a read buffer to allocate with `leftBytes` of the file still to read: no bigger than
+ * that (plus one byte, to see the end), so thousands of tiny files do not cost a megabyte each.
+ */
+export function readChunkBytes(leftBytes: number, maxBytes: number): number {
+  return Math.min(maxBytes, Math.max(4096, leftBytes + 1));
 }
 
 /** Files up to this size are read with blocking calls: a tiny file costs less than the round trips to the thread pool. */

@@ -3,6 +3,7 @@ import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Counters } from '../core/counters.ts';
 import { UsageError } from '../errors.ts';
+import { readChunkBytes } from '../storage/line-reader.ts';
 import { RunWriter, type RunRef } from '../storage/run-file.ts';
 
 export const CHUNK_BYTES = 1 << 20;
@@ -60,8 +61,7 @@ export class MapOutputStore {
     try {
       let left = (await file.stat()).size;
       for (;;) {
-        // Sized to what is left: thousands of tiny partitions must not cost a megabyte each.
-        const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(4096, left + 1)));
+        const chunk = Buffer.allocUnsafe(readChunkBytes(left, CHUNK_BYTES));
         const { bytesRead } = await file.read(chunk, 0, chunk.length, null);
         left -= bytesRead;
         if (bytesRead === 0) return;

@@ -1,6 +1,6 @@
 // A reduce attempt: fetch partition r of every map output, k-way merge them from disk, call
 // reduce per key, write part-r-NNNNN under a temporary name and rename it once allowed to commit.
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { COUNTER, type Counters } from '../core/counters.ts';
@@ -78,8 +78,8 @@ async function fetchRuns(attempt: ReduceAttempt, io: ReduceIo, scratch: string, 
     const local = await io.store.localRun(output.outputId, attempt.partition);
     if (local !== undefined) return local;
     const path = join(scratch, `m-${output.mapTask}`);
-    const run = await fetchWithRetries(() => download(io.fetch(output, attempt.partition), path, memory), signal);
-    shuffled += typeof run === 'string' ? (await stat(run)).size : run.length;
+    const { run, bytes } = await fetchWithRetries(() => download(io.fetch(output, attempt.partition), path, memory), signal);
+    shuffled += bytes;
     return run;
   })));
   const lost = attempt.mapOutputs.filter((_, i) => results[i].status === 'rejected');
@@ -111,12 +111,14 @@ async function fetchWithRetries<T>(fetch: () => Promise<T>, signal: AbortSignal)
  * Fetches one run: kept in memory while it is small and the attempt's memory allowance lasts
  * (thousands of tiny map outputs must not cost a file each), else written to path.
  */
-async function download(chunks: AsyncIterable<Buffer>, path: string, memory: { leftBytes: number }): Promise<RunRef> {
+async function download(chunks: AsyncIterable<Buffer>, path: string, memory: { leftBytes: number }): Promise<{ run: RunRef; bytes: number }> {
   const held: Buffer[] = [];
   let heldBytes = 0;
+  let bytes = 0;
   let file: FileHandle | undefined;
   try {
     for await (const chunk of chunks) {
+      bytes += chunk.length;
       if (file === undefined && heldBytes + chunk.length <= Math.min(FETCHED_RUN_IN_MEMORY_BYTES, memory.leftBytes)) {
         held.push(Buffer.from(chunk)); // a copy: the transport may reuse the chunk's memory
         heldBytes += chunk.length;
@@ -132,9 +134,9 @@ async function download(chunks: AsyncIterable<Buffer>, path: string, memory: { l
   } finally {
     await file?.close();
   }
-  if (file !== undefined) return path;
+  if (file !== undefined) return { run: path, bytes };
   memory.leftBytes -= heldBytes;
-  return Buffer.concat(held, heldBytes);
+  return { run: Buffer.concat(held, heldBytes), bytes };
 }
 
 async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, counters: Counters, options: JobOptions, signal: AbortSignal): Promise<void> {
