@@ -3,6 +3,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, MrError, UsageError, oneLine } from '../errors.ts';
+import { armFailpoints } from '../failpoints.ts';
 import { chaosOptions } from './chaos-args.ts';
 import { tokenOptions } from './token-args.ts';
 
@@ -125,6 +126,7 @@ function opsOptions(y: Argv): Argv {
 
 async function main(): Promise<void> {
   try {
+    armFailpoints(process.env.MR_FAILPOINTS, process.env.MR_FAILPOINT_ONCE); // a testing aid, see failpoints.ts
     const parser = commands(hideBin(process.argv));
     // yargs renders the whole help text whenever a command runs, to show it if the command fails
     // later (which .fail() above makes it never do): tens of ms at the start of every process.

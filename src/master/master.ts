@@ -7,6 +7,7 @@ import { autoSplitBytes, computeSplits } from '../core/splits.ts';
 import { Scheduler, isFinished, type Assignment, type SchedulerEvent } from '../core/scheduler.ts';
 import type { AttemptRecord } from '../core/task-table.ts';
 import { OutputExistsError, UsageError, oneLine } from '../errors.ts';
+import { failpoint } from '../failpoints.ts';
 import type { Logger } from '../log.ts';
 import type * as M from '../transport/messages.ts';
 import type { MasterService } from '../transport/transport.ts';
@@ -271,7 +272,10 @@ export class Master implements MasterService {
       const attempt = this.scheduler.attempt(req.attemptId);
       const result = this.scheduler.succeed(req.attemptId, req.outputId, req.counters ?? {}, this.now(), req.partitionBytes ?? []);
       accepted = result.accepted;
-      if (accepted && attempt) this.journalCommit(attempt, req);
+      if (accepted && attempt) {
+        this.journalCommit(attempt, req);
+        failpoint(attempt.kind === 'map' ? 'master.map.after-commit' : 'master.reduce.after-commit');
+      }
       await this.handle(result.events);
     } else if (req.lostMapTasks?.length) {
       this.options.log.warn('map outputs lost', { attemptId: req.attemptId, mapTasks: req.lostMapTasks, error: req.error });
@@ -308,6 +312,7 @@ export class Master implements MasterService {
       this.workerStats.set(req.workerId, req.stats);
       this.processTable.sample(req.workerId, req.stats);
     }
+    if (req.runningAttempts.some((id) => this.scheduler.attempt(id)?.kind === 'reduce')) failpoint('master.shuffle.reduce-running');
     const cancel = this.scheduler.heartbeat(req.workerId, req.runningAttempts, this.now());
     if (cancel === undefined) return { cancelAttempts: req.runningAttempts, reregister: true };
     return { cancelAttempts: cancel, reregister: false, pausedAttempts: req.runningAttempts.filter((id) => this.stopped.has(id)) };

@@ -4,6 +4,7 @@ import { link, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { partFileName } from '../core/record-codec.ts';
 import type { InputFile } from '../core/splits.ts';
+import { failpoint } from '../failpoints.ts';
 
 export const SUCCESS_FILE = '_SUCCESS';
 /** A reduce attempt's part file before its commit: .part-r-NNNNN.<attempt>.tmp (see reduce-task.ts). */
@@ -26,6 +27,7 @@ export async function statInputs(paths: readonly string[]): Promise<InputFile[]>
 export async function commitStage(dir: string, reducers: number): Promise<string[]> {
   const files = partFiles(dir, reducers);
   await Promise.all(files.map((file) => stat(file)));
+  failpoint('master.commit.before-success');
   await writeFile(join(dir, SUCCESS_FILE), '');
   return files;
 }

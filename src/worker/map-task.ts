@@ -7,6 +7,7 @@ import { EmitBuffer, type SortedGroups } from '../core/emit-buffer.ts';
 import type { JobDefinition, MapContext } from '../core/job.ts';
 import { makePartitioner } from '../core/partitioner.ts';
 import { TaskError, oneLine } from '../errors.ts';
+import { failpoint } from '../failpoints.ts';
 import type { InputSplit, JobSpec } from '../transport/messages.ts';
 import { readLineBatches } from '../storage/line-reader.ts';
 import { RunWriter } from '../storage/run-file.ts';
@@ -66,6 +67,7 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
         }
         return i;
       });
+      failpoint('worker.map.after-records');
       if (buffer.bytes > spec.sortBufferBytes) await spill();
       if (performance.now() - yieldedMs > YIELD_EVERY_MS) {
         await new Promise((resolve) => setImmediate(resolve));

@@ -9,6 +9,7 @@ import { compareKeys } from '../core/key-order.ts';
 import { groupSorted, mergeSorted } from '../core/kway-merge.ts';
 import { formatValue, partFileName } from '../core/record-codec.ts';
 import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
+import { failpoint } from '../failpoints.ts';
 import type { JobSpec, MapOutput } from '../transport/messages.ts';
 import { mergeBatchBytes, sourceOf, type RunRef } from '../storage/run-file.ts';
 import { TextWriter } from '../storage/text-writer.ts';
@@ -55,7 +56,9 @@ export async function runReduceTask(job: JobDefinition, attempt: ReduceAttempt, 
       await reduceInto(job, runs, temp, counters, attempt.spec.options ?? {}, signal);
       lap(COUNTER.reduceMs);
       if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
+      failpoint('worker.reduce.before-commit');
       if (!(await io.commit(attempt.attemptId))) throw new TaskError(`attempt ${attempt.attemptId} may not commit: another attempt did, or the job ended`);
+      failpoint('worker.reduce.before-rename');
       await rename(temp, target);
       lap(COUNTER.commitMs);
     } finally {
@@ -72,15 +75,19 @@ async function fetchRuns(attempt: ReduceAttempt, io: ReduceIo, scratch: string, 
   const limit = pLimit(FETCH_CONCURRENCY);
   const memory = { leftBytes: FETCHED_IN_MEMORY_BYTES };
   let shuffled = 0;
+  const ranFirst = (run: RunRef): RunRef => {
+    if (attempt.mapOutputs.length > 1) failpoint('worker.shuffle.after-first-run');
+    return run;
+  };
   const results = await Promise.allSettled(attempt.mapOutputs.map((output) => limit(async () => {
     await pausePoint(signal);
     if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
     const local = await io.store.localRun(output.outputId, attempt.partition);
-    if (local !== undefined) return local;
+    if (local !== undefined) return ranFirst(local);
     const path = join(scratch, `m-${output.mapTask}`);
     const { run, bytes } = await fetchWithRetries(() => download(io.fetch(output, attempt.partition), path, memory), signal);
     shuffled += bytes;
-    return run;
+    return ranFirst(run);
   })));
   const lost = attempt.mapOutputs.filter((_, i) => results[i].status === 'rejected');
   if (lost.length > 0) {
@@ -148,7 +155,7 @@ async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, coun
   try {
     const batchBytes = mergeBatchBytes(runs.length);
     await groupSorted(mergeSorted(runs.map((run) => sourceOf(run, batchBytes)), byKey), (key, values) => {
-      groups++;
+      if (groups++ === 0) failpoint('worker.reduce.after-first-key');
       let result: unknown;
       try {
         result = job.reduce(key, values, ctx);
