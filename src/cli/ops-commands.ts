@@ -3,7 +3,7 @@ import { EXIT, UsageError } from '../errors.ts';
 import { ClusterNamespace, parseClusterPath } from '../worker/cluster-namespace.ts';
 import { callMaster } from './master-call.ts';
 import { createTransport, type MasterClient } from '../transport/index.ts';
-import type { AttemptLog, JobStatus } from '../transport/messages.ts';
+import type { AttemptLog, JobStatus, StageStatus } from '../transport/messages.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
 
 export interface OpsArgs extends TokenArgs {
@@ -49,6 +49,7 @@ function statusDetail(status: JobStatus): string {
   const lines = [statusLine(status)];
   status.stages.forEach((s, i) => {
     lines.push(`  stage ${i + 1}: map ${s.mapDone}/${s.mapTotal} done, ${s.mapRunning} running; reduce ${s.reduceDone}/${s.reduceTotal} done, ${s.reduceRunning} running; ${s.failedAttempts} failed attempts, ${s.backupAttempts} backups`);
+    lines.push(...reduceLines(s));
   });
   for (const w of status.workers) {
     lines.push(`  worker ${w.workerId} ${w.address} ${w.alive ? 'alive' : 'dead'}: ${w.running} running, ${w.succeeded} succeeded, ${w.failed} failed, heartbeat ${(w.heartbeatAgeMs / 1000).toFixed(1)} s ago`);
@@ -56,6 +57,16 @@ function statusDetail(status: JobStatus): string {
   if (status.error) lines.push(`  error: ${status.error}`);
   lines.push(`  output: ${status.outputDir}`);
   return lines.join('\n');
+}
+
+/** Per reducer: input records and bytes (final once every map is done), state and time; then the stragglers. */
+function reduceLines(s: StageStatus): string[] {
+  const lines = (s.reduces ?? []).map((r) => {
+    const input = `${r.inputRecords} records, ${r.inputBytes} bytes${r.inputKnown ? '' : ' so far'}`;
+    return `    reducer ${r.index}: ${r.state.padEnd(7)} ${(r.elapsedMs / 1000).toFixed(1).padStart(6)} s  input ${input}`;
+  });
+  for (const straggler of s.stragglers ?? []) lines.push(`    straggler: ${straggler.message}`);
+  return lines;
 }
 
 export async function statusCommand(args: OpsArgs): Promise<void> {

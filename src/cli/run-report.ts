@@ -27,12 +27,19 @@ export async function runCommand(args: RunArgs): Promise<void> {
         const counters = Object.entries(stage.counters).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(' ');
         process.stderr.write(`mr: ${status.stages.length > 1 ? `stage ${i + 1} ` : ''}counters: ${counters}\n`);
       });
+      for (const line of skewLines(status)) process.stderr.write(`${line}\n`);
       process.stderr.write(`mr: done in ${(status.elapsedMs / 1000).toFixed(1)} s: ${status.files.length} output file(s) in ${where}\n`);
     }
     process.exit(EXIT.ok);
   }
   const reason = status.state === 'killed' ? 'the job was killed; no output was written' : `job failed: ${status.error}`;
   throw new JobFailedError(reason);
+}
+
+/** A warning per skewed reducer: its job finished, but one partition held far more than its share. */
+export function skewLines(status: JobStatus): string[] {
+  return status.stages.flatMap((stage, i) => (stage.stragglers ?? []).filter((s) => s.skewed)
+    .map((s) => `mr: ${status.stages.length > 1 ? `stage ${i + 1} ` : ''}skewed ${s.message}`));
 }
 
 function writeOut(text: string): Promise<void> {
@@ -60,6 +67,8 @@ export function resultJson(status: JobStatus): Record<string, unknown> {
       reduceAttempts: stage.reduceAttempts,
       backupAttempts: stage.backupAttempts,
       counters: stage.counters,
+      reduces: stage.reduces ?? [],
+      stragglers: stage.stragglers ?? [],
     })),
     processes: status.processes.map((p) => ({ role: p.role, pid: p.pid, cpuMs: p.cpuMs, maxRssKiB: p.maxRssKib, ...(p.chaos ? { chaos: p.chaos } : {}) })),
   };

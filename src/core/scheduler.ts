@@ -198,7 +198,9 @@ export class Scheduler {
   }
 
   /** An attempt finished. Only the first success of a task is accepted; the rest are stale. */
-  succeed(attemptId: string, outputId: string, counters: Counters, nowMs: number, partitionBytes: readonly number[] = []): { accepted: boolean; events: SchedulerEvent[] } {
+  succeed(
+    attemptId: string, outputId: string, counters: Counters, nowMs: number, partitionBytes: readonly number[] = [], partitionRecords: readonly number[] = [],
+  ): { accepted: boolean; events: SchedulerEvent[] } {
     const attempt = this.attempts.get(attemptId);
     if (!attempt) return { accepted: false, events: [] };
     this.attempts.delete(attemptId);
@@ -215,6 +217,7 @@ export class Scheduler {
     if (task.kind === 'map') task.output = { workerId: attempt.workerId, outputId };
     task.counters = counters;
     task.partitionBytes = [...partitionBytes];
+    task.partitionRecords = [...partitionRecords];
     task.node = this.workers.get(attempt.workerId)?.node;
     const phase = phaseOf(stage);
     if (phase !== 'map' && stage.mapDoneMs === undefined) stage.mapDoneMs = nowMs;

@@ -38,6 +38,7 @@ export interface TaskRecord {
   counters?: Counters;           // of the committed attempt; gone again if its output is lost
   committer?: string;            // the one attempt allowed to put its output in place
   partitionBytes?: number[];     // map tasks: the committed output's size per partition
+  partitionRecords?: number[];   // map tasks: the committed output's records per partition
   node?: number;                 // the node that ran the committed attempt (simulated machines)
   doneMs?: number;
 }

@@ -1,6 +1,7 @@
 // Builds the JobStatus message (what `mr status` and `mr run` show) from the scheduler's records.
 import { Scheduler, type JobRecord } from '../core/scheduler.ts';
-import { phaseOf, stageCounters, type TaskRecord } from '../core/task-table.ts';
+import { findStragglers, type TaskFigures } from '../core/stragglers.ts';
+import { phaseOf, stageCounters, type StageRecord, type TaskRecord } from '../core/task-table.ts';
 import type * as M from '../transport/messages.ts';
 
 export function jobStatus(
@@ -10,6 +11,7 @@ export function jobStatus(
   const phase = job.state === 'succeeded' ? 'done' : current && !job.awaitingStage ? phaseOf(current) : 'map';
   const stages = job.stages.map((stage): M.StageStatus => {
     const end = stage.reduceDoneMs ?? job.finishedMs ?? nowMs;
+    const reduces = reduceFigures(stage, job.finishedMs ?? nowMs);
     return {
       ...Scheduler.progress(stage),
       elapsedMs: end - stage.startedMs,
@@ -22,6 +24,14 @@ export function jobStatus(
       backupAttempts: stage.backupAttempts,
       mapRunning: countRunning(stage.maps),
       reduceRunning: countRunning(stage.reduces),
+      reduces,
+      stragglers: [
+        ...findStragglers('reduce', reduces.map((r): TaskFigures => ({
+          index: r.index, state: r.state as TaskFigures['state'], elapsedMs: r.elapsedMs,
+          ...(r.inputKnown ? { inputRecords: r.inputRecords, inputBytes: r.inputBytes } : {}),
+        }))),
+        ...findStragglers('map', stage.maps.map((task) => figures(task, job.finishedMs ?? nowMs))),
+      ],
     };
   });
   return {
@@ -46,4 +56,29 @@ function sumAttempts(tasks: readonly TaskRecord[]): number {
 
 function countRunning(tasks: readonly TaskRecord[]): number {
   return tasks.reduce((sum, task) => sum + task.running.size, 0);
+}
+
+/** Per reducer: its input (from the committed map outputs' partition figures), state and time. */
+function reduceFigures(stage: StageRecord, nowMs: number): M.ReduceTaskStatus[] {
+  const inputKnown = stage.maps.every((map) => map.state === 'done');
+  const recordsKnown = stage.maps.every((map) => map.state !== 'done' || map.partitionRecords?.length === stage.reduces.length);
+  return stage.reduces.map((task, r) => {
+    let inputRecords = 0;
+    let inputBytes = 0;
+    for (const map of stage.maps) {
+      if (map.state !== 'done') continue;
+      inputRecords += map.partitionRecords?.[r] ?? 0;
+      inputBytes += map.partitionBytes?.[r] ?? 0;
+    }
+    const { state, elapsedMs } = figures(task, nowMs);
+    return { index: r, state, inputKnown: inputKnown && recordsKnown, inputRecords, inputBytes, elapsedMs, attempts: task.attemptsStarted };
+  });
+}
+
+/** A task's state and time: its committed attempt's, or how long its oldest running attempt has run. */
+function figures(task: TaskRecord, nowMs: number): TaskFigures {
+  let elapsedMs = 0;
+  if (task.state === 'done') elapsedMs = task.durationMs ?? 0;
+  else for (const attempt of task.running.values()) elapsedMs = Math.max(elapsedMs, nowMs - attempt.startedMs);
+  return { index: task.index, state: task.state, elapsedMs };
 }

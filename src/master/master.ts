@@ -270,7 +270,7 @@ export class Master implements MasterService {
     let accepted = false;
     if (req.ok) {
       const attempt = this.scheduler.attempt(req.attemptId);
-      const result = this.scheduler.succeed(req.attemptId, req.outputId, req.counters ?? {}, this.now(), req.partitionBytes ?? []);
+      const result = this.scheduler.succeed(req.attemptId, req.outputId, req.counters ?? {}, this.now(), req.partitionBytes ?? [], req.partitionRecords ?? []);
       accepted = result.accepted;
       if (accepted && attempt) {
         this.journalCommit(attempt, req);

@@ -1,6 +1,8 @@
 // The TypeScript shape of the messages in proto/mapreduce.proto (field names as proto-loader
 // gives them: camelCase, 64-bit integers as numbers). Keep in step with the proto file.
 
+import type { Straggler } from '../core/stragglers.ts';
+
 export interface JobSpec {
   jobPath: string;
   inputFiles: string[];
@@ -36,7 +38,21 @@ export interface StageStatus {
   backupAttempts: number;
   mapRunning: number;
   reduceRunning: number;
+  reduces?: ReduceTaskStatus[];
+  stragglers?: Straggler[];
 }
+
+export interface ReduceTaskStatus {
+  index: number;
+  state: string;
+  inputKnown: boolean;
+  inputRecords: number;
+  inputBytes: number;
+  elapsedMs: number;
+  attempts: number;
+}
+
+export type { Straggler };
 
 export interface ProcessStats {
   role: string;
@@ -137,6 +153,7 @@ export interface AttemptReport {
   lostMapTasks?: number[];
   log?: string;
   wantTask?: boolean;
+  partitionRecords?: number[];
 }
 export interface AttemptReportReply { accepted: boolean; next?: TaskReply | null }
 

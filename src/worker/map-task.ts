@@ -28,6 +28,7 @@ export interface AttemptResult {
   outputId: string;
   counters: Counters;
   partitionBytes: number[];
+  partitionRecords?: number[];   // map attempts: records per partition (what each reducer will read)
 }
 
 export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store: MapOutputStore, signal: AbortSignal): Promise<AttemptResult> {
@@ -79,16 +80,20 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
   }
   counters[COUNTER.mapOutputRecords] = buffer.records;
   const guardedCombine = combine && ((key: string, values: unknown[]) => guard('combine', split.path, () => combine(key, values)));
-  const { bytes: partitionBytes, records } = await finish(store, outputId, spills, drain, guardedCombine, spec.reducers);
+  const { bytes: partitionBytes, records: partitionRecords } = await finish(store, outputId, spills, drain, guardedCombine, spec.reducers);
   counters[COUNTER.spills] = spills.length;
   addCounters(counters, store.outputCounters(outputId));
   await store.publish(outputId);
   if (combine) {
     counters[COUNTER.combineInputRecords] = buffer.records;  // what the combiner saved: these in, ...
-    counters[COUNTER.combineOutputRecords] = records;        // ... these out to the shuffle
+    counters[COUNTER.combineOutputRecords] = sum(partitionRecords); // ... these out to the shuffle
   }
   counters[COUNTER.mapMs] = Math.round(performance.now() - started);
-  return { outputId, counters, partitionBytes };
+  return { outputId, counters, partitionBytes, partitionRecords };
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, n) => total + n, 0);
 }
 
 /** Runs a job function, turning what it throws into a TaskError that names the input. */
@@ -149,10 +154,10 @@ function splitRecords(lines: readonly string[]): RecordBatch {
   return { keys, values };
 }
 
-/** Writes each partition's sorted groups as one run; returns the runs' bytes, by partition, and the record count. */
-async function writePartitions(partitions: SortedGroups[], open: (r: number) => Promise<RunWriter>): Promise<{ bytes: number[]; records: number }> {
+/** Writes each partition's sorted groups as one run; returns the runs' bytes and records, by partition. */
+async function writePartitions(partitions: SortedGroups[], open: (r: number) => Promise<RunWriter>): Promise<{ bytes: number[]; records: number[] }> {
   const bytes: number[] = [];
-  let records = 0;
+  const records: number[] = [];
   for (let r = 0; r < partitions.length; r++) {
     const out = await open(r);
     for (const [key, values] of partitions[r]) {
@@ -162,7 +167,7 @@ async function writePartitions(partitions: SortedGroups[], open: (r: number) => 
       }
     }
     bytes.push(await out.close());
-    records += out.records;
+    records.push(out.records);
   }
   return { bytes, records };
 }
@@ -171,7 +176,7 @@ async function writePartitions(partitions: SortedGroups[], open: (r: number) => 
 async function finish(
   store: MapOutputStore, outputId: string, spills: string[][], drain: () => SortedGroups[],
   combine: ((key: string, values: unknown[]) => unknown) | undefined, reducers: number,
-): Promise<{ bytes: number[]; records: number }> {
+): Promise<{ bytes: number[]; records: number[] }> {
   const final = (r: number): Promise<RunWriter> => store.openPartition(outputId, r);
   if (spills.length === 0) return writePartitions(drain(), final);
   const dir = store.dir(outputId);
@@ -179,11 +184,11 @@ async function finish(
   await mkdir(lastDir, { recursive: true });
   spills.push(await spillRuns(lastDir, drain()));
   const bytes: number[] = [];
-  let records = 0;
+  const records: number[] = [];
   for (let r = 0; r < reducers; r++) {
     const merged = await mergeRunsInto(spills.map((paths) => paths[r]), await final(r), combine);
     bytes.push(merged.bytes);
-    records += merged.records;
+    records.push(merged.records);
   }
   await Promise.all(spills.map((_, i) => rm(join(dir, `spill-${i}`), { recursive: true, force: true })));
   return { bytes, records };
