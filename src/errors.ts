@@ -16,7 +16,9 @@ export class UsageError extends MrError {
 }
 
 export class InputNotFoundError extends UsageError {}
+export class InputUnreadableError extends UsageError {}
 export class OutputExistsError extends UsageError {}
+export class OutputNotWritableError extends UsageError {}
 export class JobModuleError extends UsageError {}
 
 /** A request without the right token: the caller must give the cluster's secret. */

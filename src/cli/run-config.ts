@@ -1,10 +1,12 @@
 // Turns `mr run` arguments into a checked RunConfig: job modules loaded, input globs expanded,
 // output directory checked. Any problem is a UsageError (exit 2) and nothing is submitted.
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import fg from 'fast-glob';
 import { DEFAULTS, MIB } from '../config.ts';
 import type { JobDefinition, PrepareInput } from '../core/job.ts';
-import { InputNotFoundError, UsageError, oneLine } from '../errors.ts';
+import { InputNotFoundError, InputUnreadableError, UsageError, oneLine } from '../errors.ts';
 import { checkOutputDir } from '../storage/output-dir.ts';
 import { createTransport, transportNames, type MachineTuning, type Transport } from '../transport/index.ts';
 import type { JobSpec } from '../transport/messages.ts';
@@ -167,15 +169,30 @@ function machineArgs(args: RunArgs, transport: string): { nodes?: number; tuning
   return { nodes: machine.machine?.nodes, tuning, machine };
 }
 
-/** Expands each glob (sorted, absolute); a glob that matches no file is an error. */
+/**
+ * Expands each glob (sorted, absolute). Directories it matches are skipped; a glob that matches
+ * no file is an error, and so is a file this process cannot read (before anything is submitted).
+ */
 export async function expandInputs(globs: readonly string[]): Promise<string[]> {
   const files = new Set<string>();
   for (const glob of globs) {
     const matches = await fg(glob, { absolute: true, onlyFiles: true, dot: false, followSymbolicLinks: true });
-    if (matches.length === 0) throw new InputNotFoundError(`--input ${glob} matches no file; check the path, and quote the glob`);
+    if (matches.length === 0) {
+      if ((await stat(glob).catch(() => undefined))?.isDirectory()) {
+        throw new InputNotFoundError(`--input ${glob} is a directory; give a glob of its files, like '${glob.replace(/\/+$/, '')}/*'`);
+      }
+      throw new InputNotFoundError(`--input ${glob} matches no file; check the path, and quote the glob`);
+    }
     for (const match of matches) files.add(match);
   }
-  return [...files].sort();
+  const sorted = [...files].sort();
+  const checks = await Promise.allSettled(sorted.map((file) => access(file, constants.R_OK)));
+  const denied = checks.findIndex((check) => check.status === 'rejected');
+  if (denied >= 0) {
+    const error = (checks[denied] as PromiseRejectedResult).reason as NodeJS.ErrnoException;
+    throw new InputUnreadableError(`cannot read input file ${sorted[denied]} (${error.code ?? oneLine(error)}); check its permissions`);
+  }
+  return sorted;
 }
 
 function positiveInt(flag: string, value: number | undefined, fallback: number): number {

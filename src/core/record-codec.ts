@@ -3,9 +3,29 @@
 
 export type KeyValue = [string, unknown];
 
+/** A record that cannot be written: a value JSON cannot carry, or a key or value that would break the line format. */
+export class RecordError extends TypeError {}
+
+/** The key as a message shows it: quoted, escaped, cut at 100 characters. */
+export function showKey(key: string): string {
+  return JSON.stringify(key.length > 100 ? `${key.slice(0, 100)}...` : key);
+}
+
+function kindOf(value: unknown): string {
+  return value === undefined ? 'undefined' : `a ${typeof value}`;
+}
+
 export function encodeRecord(key: string, value: unknown): string {
-  // JSON.stringify gives undefined for undefined, functions and symbols: those travel as null.
-  return JSON.stringify(key) + '\t' + (JSON.stringify(value) ?? 'null') + '\n';
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    // a BigInt, a circular object
+    throw new RecordError(`the value emitted for key ${showKey(key)} is not JSON-serialisable: ${(error as Error).message}`);
+  }
+  // undefined, a function or a symbol: JSON has no such value, and writing null would hide the bug
+  if (json === undefined) throw new RecordError(`the value emitted for key ${showKey(key)} is ${kindOf(value)}, which JSON cannot carry; emit a string, number, boolean, null, array or plain object`);
+  return JSON.stringify(key) + '\t' + json + '\n';
 }
 
 /** Decodes the complete lines of text (each without its newline) into records. */
@@ -25,6 +45,30 @@ export function decodeRecords(lines: readonly string[]): KeyValue[] {
 /** How a reduced value is written to a part file: String(value), objects and arrays as JSON. */
 export function formatValue(value: unknown): string {
   return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
+
+const TAB_OR_NEWLINE = /[\t\n]/;
+
+/**
+ * One line of a part file, key<TAB>value. A key with a tab or a newline, or a value with a
+ * newline, would turn into other records when the file is read; undefined (a reduce that
+ * returned nothing), a function or a symbol is a bug, not a value. Each is an error.
+ */
+export function formatRecord(key: string, value: unknown): string {
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
+    throw new RecordError(`the output value for key ${showKey(key)} is ${kindOf(value)}; reduce must return a value (or write its records with ctx.emit)`);
+  }
+  if (TAB_OR_NEWLINE.test(key)) {
+    throw new RecordError(`the output key ${showKey(key)} holds a ${key.includes('\t') ? 'tab' : 'newline'}; output lines are key<TAB>value, so keys must hold neither`);
+  }
+  let text: string;
+  try {
+    text = formatValue(value);
+  } catch (error) {
+    throw new RecordError(`the output value for key ${showKey(key)} cannot be written: ${(error as Error).message}`);
+  }
+  if (text.includes('\n')) throw new RecordError(`the output value for key ${showKey(key)} holds a newline; output lines are key<TAB>value, so values must hold none`);
+  return key + '\t' + text + '\n';
 }
 
 /** The name of reducer r's output file: part-r-00000, part-r-00001, ... */

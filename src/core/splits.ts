@@ -4,6 +4,7 @@
 export interface InputFile {
   path: string;
   sizeBytes: number;
+  mtimeMs?: number;              // when known, splits carry it and the size: a map task checks the file is unchanged
 }
 
 export interface Split {
@@ -11,6 +12,8 @@ export interface Split {
   start: number;
   end: number;
   wholeFile: boolean;
+  fileBytes?: number;
+  mtimeMs?: number;
 }
 
 /**
@@ -21,14 +24,15 @@ export function computeSplits(files: readonly InputFile[], splitBytes: number, w
   if (!(splitBytes >= 1)) throw new RangeError(`split size must be at least 1 byte, got ${splitBytes}`);
   const splits: Split[] = [];
   for (const file of files) {
+    const snapshot = file.mtimeMs === undefined ? {} : { fileBytes: file.sizeBytes, mtimeMs: file.mtimeMs };
     if (wholeFiles || file.sizeBytes <= splitBytes) {
-      splits.push({ path: file.path, start: 0, end: file.sizeBytes, wholeFile: wholeFiles });
+      splits.push({ path: file.path, start: 0, end: file.sizeBytes, wholeFile: wholeFiles, ...snapshot });
       continue;
     }
     const count = Math.ceil(file.sizeBytes / splitBytes);
     const step = Math.ceil(file.sizeBytes / count); // even slices, none tiny at the end
     for (let start = 0; start < file.sizeBytes; start += step) {
-      splits.push({ path: file.path, start, end: Math.min(file.sizeBytes, start + step), wholeFile: false });
+      splits.push({ path: file.path, start, end: Math.min(file.sizeBytes, start + step), wholeFile: false, ...snapshot });
     }
   }
   return splits;

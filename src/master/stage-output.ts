@@ -20,7 +20,10 @@ export function partFiles(dir: string, reducers: number): string[] {
 }
 
 export async function statInputs(paths: readonly string[]): Promise<InputFile[]> {
-  return Promise.all(paths.map(async (path) => ({ path, sizeBytes: (await stat(path)).size })));
+  return Promise.all(paths.map(async (path) => {
+    const info = await stat(path);
+    return { path, sizeBytes: info.size, mtimeMs: info.mtimeMs };
+  }));
 }
 
 /** Marks a stage complete: _SUCCESS is written only after checking every part file is there. */

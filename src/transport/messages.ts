@@ -120,7 +120,7 @@ export interface RegisterWorkerRequest { workerId: string; address: string; slot
 export interface RegisterWorkerReply { heartbeatIntervalMs: number; leaseMs: number; node: number }
 export interface TaskRequest { workerId: string; waitMs: number; requestId?: string }
 
-export interface InputSplit { path: string; start: number; end: number; wholeFile: boolean }
+export interface InputSplit { path: string; start: number; end: number; wholeFile: boolean; fileBytes?: number; mtimeMs?: number }
 export interface MapOutput { mapTask: number; workerAddress: string; outputId: string; path?: string }
 
 export interface Task {

@@ -2,7 +2,8 @@
 // capture what the job printed, and turn the outcome into the report the master wants. Shared
 // by the worker daemon (which pulls tasks) and the stateless task server (which is sent them).
 import type * as M from '../transport/messages.ts';
-import { FetchFailedError, oneLine } from '../errors.ts';
+import { RecordError } from '../core/record-codec.ts';
+import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
 import { withAttemptConsole } from './attempt-console.ts';
 import { loadJob } from './job-loader.ts';
 import type { MapOutputStore } from './map-output-store.ts';
@@ -29,7 +30,11 @@ export async function runAttempt(task: M.Task, io: AttemptIo, signal: AbortSigna
 async function execute(task: M.Task, io: AttemptIo, signal: AbortSignal): Promise<AttemptResult> {
   const job = await loadJob(task.spec.jobPath);
   if (task.kind === 'map') {
-    return runMapTask(job, { attemptId: task.attemptId, spec: task.spec, split: task.split as M.InputSplit }, io.store, signal);
+    const split = task.split as M.InputSplit;
+    return runMapTask(job, { attemptId: task.attemptId, spec: task.spec, split }, io.store, signal).catch((error: unknown) => {
+      // a value that JSON cannot carry: the message names the key, this adds the input
+      throw error instanceof RecordError ? new TaskError(`map on input ${split.path}: ${error.message}`) : error;
+    });
   }
   return runReduceTask(job, { attemptId: task.attemptId, spec: task.spec, partition: task.taskIndex, mapOutputs: task.mapOutputs }, io, signal);
 }

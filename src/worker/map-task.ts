@@ -14,6 +14,7 @@ import { RunWriter } from '../storage/run-file.ts';
 import { pausePoint } from './pause-gate.ts';
 import { mergeRunsInto } from './run-merge.ts';
 import type { MapOutputStore } from './map-output-store.ts';
+import { readAsSubmitted } from './input-snapshot.ts';
 
 const SLICE_RECORDS = 256;       // records between checks of the buffer, the clock and cancellation
 const YIELD_EVERY_MS = 50;
@@ -54,7 +55,7 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
     buffer.add(key, value);
   };
   let yieldedMs = performance.now();
-  for await (const { keys, values } of readRecords(spec.inputMode, split, counters)) {
+  for await (const { keys, values } of readAsSubmitted(split, () => readRecords(spec.inputMode, split, counters))) {
     for (let from = 0; from < values.length;) {
       // A slice ends after SLICE_RECORDS records, or sooner when the map is slow: a slow map must
       // not starve the event loop (heartbeats, cancellation and pausing go through it).

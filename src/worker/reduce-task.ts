@@ -7,7 +7,7 @@ import { COUNTER, type Counters } from '../core/counters.ts';
 import type { JobDefinition, JobOptions } from '../core/job.ts';
 import { compareKeys } from '../core/key-order.ts';
 import { groupSorted, mergeSorted } from '../core/kway-merge.ts';
-import { formatValue, partFileName } from '../core/record-codec.ts';
+import { RecordError, formatRecord, partFileName, showKey } from '../core/record-codec.ts';
 import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { JobSpec, MapOutput } from '../transport/messages.ts';
@@ -160,11 +160,11 @@ async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, coun
       try {
         result = job.reduce(key, values, ctx);
       } catch (error) {
-        throw new TaskError(`reduce threw on key ${JSON.stringify(key.slice(0, 100))}: ${oneLine(error)}`);
+        throw new TaskError(`reduce threw on key ${showKey(key)}: ${oneLine(error)}`);
       }
       const lines = own.take();
       records += lines === undefined ? 1 : own.count;
-      const written = out.write(lines ?? key + '\t' + formatValue(result) + '\n');
+      const written = out.write(lines ?? outputLine(key, result));
       return isPaused(signal) ? Promise.resolve(written).then(() => pausePoint(signal)) : written;
     });
   } finally {
@@ -172,6 +172,15 @@ async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, coun
   }
   counters[COUNTER.reduceInputGroups] = groups;
   counters[COUNTER.reduceOutputRecords] = records;
+}
+
+/** A returned value as its output line; a value that cannot be written fails the attempt, naming the key. */
+function outputLine(key: string, value: unknown): string {
+  try {
+    return formatRecord(key, value);
+  } catch (error) {
+    throw error instanceof RecordError ? new TaskError(`reduce output: ${error.message}`) : error;
+  }
 }
 
 /** Records a reduce wrote itself with ctx.emit, checked to stay in increasing byte order. */
@@ -186,7 +195,7 @@ class OwnRecords {
       throw new TypeError(`emit: key ${JSON.stringify(key)} does not come after ${JSON.stringify(this.last)}; a reducer's keys must increase`);
     }
     this.last = key;
-    this.lines.push(key + '\t' + formatValue(value) + '\n');
+    this.lines.push(formatRecord(key, value));
   }
 
   /** The lines emitted since the last take, or undefined when the reduce emitted none. */

@@ -1,6 +1,6 @@
 // record-codec: intermediate records round-trip as JSON(key) TAB JSON(value) lines; output formatting.
 import { describe, expect, it } from 'vitest';
-import { decodeRecords, encodeRecord, formatValue, partFileName } from '../../src/core/record-codec.ts';
+import { RecordError, decodeRecords, encodeRecord, formatRecord, formatValue, partFileName } from '../../src/core/record-codec.ts';
 import { int, mulberry32, pick, randomString, type Rng } from './prng.ts';
 
 const NASTY = ['\t', '\n', '\r', '"', '\\', "'", '\u2028', '\u0000', '\u001f', '/', '😀', 'é', '\ud800', '\udc00', ' '];
@@ -41,7 +41,6 @@ describe('encodeRecord / decodeRecords', () => {
   it('encodes one line: JSON key, a tab, JSON value, a newline', () => {
     expect(encodeRecord('a', 1)).toBe('"a"\t1\n');
     expect(encodeRecord('t\tn\n', 'v\tw')).toBe('"t\\tn\\n"\t"v\\tw"\n');
-    expect(encodeRecord('k', undefined)).toBe('"k"\tnull\n');
   });
 
   it('round-trips keys with tabs, newlines, quotes, backslashes and unicode, and all value kinds', () => {
@@ -52,8 +51,14 @@ describe('encodeRecord / decodeRecords', () => {
     expect(roundTrip(records)).toEqual(records);
   });
 
-  it('decodes an undefined value as null', () => {
-    expect(roundTrip([['u', undefined], ['v', 2]])).toEqual([['u', null], ['v', 2]]);
+  it('refuses a value JSON cannot carry, naming its key', () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    for (const value of [undefined, () => 1, Symbol('s'), 1n, circular]) {
+      expect(() => encodeRecord('the\tkey', value)).toThrowError(RecordError);
+      expect(() => encodeRecord('the\tkey', value)).toThrowError(/key "the\\tkey"/);
+    }
+    expect(encodeRecord('k', null)).toBe('"k"\tnull\n');
   });
 
   it('keeps keys that look like JSON escapes literally', () => {
@@ -64,6 +69,23 @@ describe('encodeRecord / decodeRecords', () => {
   it('rejects a line with no tab after a JSON key', () => {
     expect(() => decodeRecords(['no tab here'])).toThrowError(/corrupt intermediate record/);
     expect(() => decodeRecords(['\t1'])).toThrowError(/corrupt/);
+  });
+});
+
+describe('formatRecord', () => {
+  it('writes key<TAB>value lines; a tab in the value is fine', () => {
+    expect(formatRecord('k', 1)).toBe('k\t1\n');
+    expect(formatRecord('k', 'a\tb')).toBe('k\ta\tb\n');
+    expect(formatRecord('k', null)).toBe('k\tnull\n');
+    expect(formatRecord('k', { s: 'a\nb' })).toBe('k\t{"s":"a\\nb"}\n'); // JSON escapes it
+  });
+
+  it('refuses what would break the line format or is no value, naming the key', () => {
+    expect(() => formatRecord('a\tb', 1)).toThrowError(/key "a\\tb" holds a tab/);
+    expect(() => formatRecord('a\nb', 1)).toThrowError(/key "a\\nb" holds a newline/);
+    expect(() => formatRecord('k', 'two\nlines')).toThrowError(/value for key "k" holds a newline/);
+    expect(() => formatRecord('k', undefined)).toThrowError(/value for key "k" is undefined/);
+    expect(() => formatRecord('k', () => 1)).toThrowError(RecordError);
   });
 });
 

@@ -13,6 +13,10 @@ import { bearer, tokenMatches } from './token.ts';
 
 const FETCH_DEADLINE_MS = 10 * 60_000;
 const CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc.max_receive_message_length': 16 << 20 };
+// A connection without a call for this long is closed, one that never sent a byte included: a
+// client that connects and goes silent holds no socket for ever (clients reconnect on their next call).
+export const IDLE_CONNECTION_MS = 30_000;
+const SERVER_OPTIONS: grpc.ServerOptions = { ...CHANNEL_OPTIONS, 'grpc.max_connection_idle_ms': IDLE_CONNECTION_MS };
 
 export function createGrpcTransport(options: TransportOptions = {}): Transport {
   const { token, chaos } = options;
@@ -29,7 +33,7 @@ export function createGrpcTransport(options: TransportOptions = {}): Transport {
 
 /** A server with the service and the standard gRPC health service (grpc.health.v1), unauthenticated. */
 async function serve(service: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation, listen: string): Promise<Server> {
-  const server = new grpc.Server(CHANNEL_OPTIONS);
+  const server = new grpc.Server(SERVER_OPTIONS);
   server.addService(service, impl);
   const health = new HealthImplementation({ '': 'SERVING' });
   health.addToServer(server);

@@ -1,0 +1,37 @@
+// A map task reads its input as it was when the job was submitted: the master records each file's
+// size and modification time in its splits, and the task compares them before and after reading.
+// A file that changed in between fails the attempt, naming the file, instead of mixing old and new.
+import { stat } from 'node:fs/promises';
+import { MrError, TaskError, oneLine } from '../errors.ts';
+import type { InputSplit } from '../transport/messages.ts';
+
+/** The records read from split, between two checks that its file is still as submitted. */
+export async function* readAsSubmitted<T>(split: InputSplit, read: () => AsyncIterable<T>): AsyncGenerator<T> {
+  await checkUnchanged(split);
+  const records = read()[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<T>;
+    try {
+      next = await records.next();
+    } catch (error) {
+      throw error instanceof MrError ? error : new TaskError(`cannot read input file ${split.path}: ${oneLine(error)}`);
+    }
+    if (next.done) break;
+    yield next.value;
+  }
+  await checkUnchanged(split);
+}
+
+async function checkUnchanged(split: InputSplit): Promise<void> {
+  const info = await stat(split.path).catch((error: unknown) => {
+    throw new TaskError(`cannot read input file ${split.path}: ${oneLine(error)}`);
+  });
+  if (!split.mtimeMs) return; // a split that carries no snapshot (journaled before there was one)
+  const changes: string[] = [];
+  if (info.size !== split.fileBytes) changes.push(`${split.fileBytes} bytes then, ${info.size} now`);
+  if (info.mtimeMs !== split.mtimeMs) changes.push('modified since');
+  if (changes.length > 0) {
+    throw new TaskError(`input file ${split.path} changed after the job was submitted (${changes.join(', ')}); `
+      + 'run the job again on input that stays put while it runs (a copy, say)');
+  }
+}
