@@ -11,13 +11,13 @@ import { failpoint } from '../failpoints.ts';
 import type { InputSplit, JobSpec } from '../transport/messages.ts';
 import { readLineBatches } from '../storage/line-reader.ts';
 import { RunWriter } from '../storage/run-file.ts';
+import { EventLoopTurns } from './event-loop-turns.ts';
 import { pausePoint } from './pause-gate.ts';
 import { mergeRunsInto } from './run-merge.ts';
 import type { MapOutputStore } from './map-output-store.ts';
 import { readAsSubmitted } from './input-snapshot.ts';
 
 const SLICE_RECORDS = 256;       // records between checks of the buffer, the clock and cancellation
-const YIELD_EVERY_MS = 50;
 
 export interface MapAttempt {
   attemptId: string;
@@ -54,7 +54,7 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
     if (typeof key !== 'string') throw new TypeError(`emit: the key must be a string, got ${typeof key}`);
     buffer.add(key, value);
   };
-  let yieldedMs = performance.now();
+  const turns = new EventLoopTurns();
   for await (const { keys, values } of readAsSubmitted(split, () => readRecords(spec.inputMode, split, counters))) {
     for (let from = 0; from < values.length;) {
       // A slice ends after SLICE_RECORDS records, or sooner when the map is slow: a slow map must
@@ -65,16 +65,13 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
         while (i < to) {
           if (keys !== undefined) ctx.key = keys[i];
           job.map(values[i++], emit, ctx);
-          if ((i & 7) === 0 && performance.now() - yieldedMs > YIELD_EVERY_MS) break;
+          if ((i & 7) === 0 && turns.due()) break;
         }
         return i;
       });
       failpoint('worker.map.after-records');
       if (buffer.bytes > spec.sortBufferBytes) await spill();
-      if (performance.now() - yieldedMs > YIELD_EVERY_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        yieldedMs = performance.now();
-      }
+      if (turns.due()) await turns.turn();
       await pausePoint(signal);
       if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
     }

@@ -14,6 +14,7 @@ import type { JobSpec, MapOutput } from '../transport/messages.ts';
 import { mergeBatchBytes, sourceOf, type RunRef } from '../storage/run-file.ts';
 import { TextWriter } from '../storage/text-writer.ts';
 import type { MapOutputStore } from './map-output-store.ts';
+import { EventLoopTurns } from './event-loop-turns.ts';
 import { isPaused, pausePoint } from './pause-gate.ts';
 import { byKey } from './run-merge.ts';
 import type { AttemptResult } from './map-task.ts';
@@ -152,6 +153,7 @@ async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, coun
   const ctx = { options, emit: (key: string, value: unknown) => own.add(key, value) };
   let groups = 0;
   let records = 0;
+  const turns = new EventLoopTurns();
   try {
     const batchBytes = mergeBatchBytes(runs.length);
     await groupSorted(mergeSorted(runs.map((run) => sourceOf(run, batchBytes)), byKey), (key, values) => {
@@ -165,7 +167,8 @@ async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, coun
       const lines = own.take();
       records += lines === undefined ? 1 : own.count;
       const written = out.write(lines ?? outputLine(key, result));
-      return isPaused(signal) ? Promise.resolve(written).then(() => pausePoint(signal)) : written;
+      if (isPaused(signal)) return Promise.resolve(written).then(() => pausePoint(signal));
+      return turns.due() ? Promise.resolve(written).then(() => turns.turn()) : written;
     });
   } finally {
     counters[COUNTER.reduceOutputBytes] = await out.close(true);
