@@ -8,13 +8,16 @@ export interface Cluster {
   address: string;
   master: ChildProcess;
   workers: ChildProcess[];
-  addWorker(): ChildProcess;
+  /** Starts one more worker, in a work dir of its own or the one given (a worker restarted on it). */
+  addWorker(workDir?: string): ChildProcess;
   stop(): Promise<void>;
 }
 
-export async function startCluster(workDir: string, workers: number, masterArgs: string[] = [], workerArgs: string[] = []): Promise<Cluster> {
+/** env: added to every daemon's environment (MR_FAILPOINTS, say). */
+export async function startCluster(workDir: string, workers: number, masterArgs: string[] = [], workerArgs: string[] = [],
+  env: NodeJS.ProcessEnv = {}): Promise<Cluster> {
   const master = spawn(process.execPath, [MR, 'master', '--listen', '127.0.0.1:0', '--work-dir', join(workDir, 'master'), ...masterArgs],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const first = await new Promise<string>((resolve, reject) => {
     createInterface({ input: master.stdout! }).once('line', resolve);
     master.once('exit', (code) => reject(new Error(`mr master exited with ${code}`)));
@@ -24,9 +27,9 @@ export async function startCluster(workDir: string, workers: number, masterArgs:
   let next = 0;
   const cluster: Cluster = {
     address, master, workers: [],
-    addWorker() {
-      const worker = spawn(process.execPath, [MR, 'worker', '--master', address, '--work-dir', join(workDir, `worker-${next++}`), ...workerArgs],
-        { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    addWorker(dir = join(workDir, `worker-${next++}`)) {
+      const worker = spawn(process.execPath, [MR, 'worker', '--master', address, '--work-dir', dir, ...workerArgs],
+        { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
       worker.stderr!.resume(); // its log; drained so that it never blocks
       cluster.workers.push(worker);
       return worker;

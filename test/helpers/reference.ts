@@ -34,3 +34,17 @@ export function referenceIndex(files: string[]): Map<string, string> {
 export function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
+
+/** What test/fixtures/slow-lines.ts computes: line length (without a CR) mod 7 -> number of lines. */
+export function referenceLineLengthsMod7(files: string[]): Map<string, string> {
+  const counts = new Map<string, number>();
+  for (const file of files) {
+    const lines = readFileSync(file, 'utf8').split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    for (const line of lines) {
+      const key = String(line.replace(/\r$/, '').length % 7);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  return new Map([...counts].map(([k, v]) => [k, String(v)]));
+}

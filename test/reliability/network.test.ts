@@ -1,0 +1,165 @@
+// The network is not reliable, latency is not zero, bandwidth is not infinite, topology changes:
+// jobs under --chaos (each switch alone and all together, on every backend that carries it), a
+// worker cut off while it holds map outputs, the master cut off from every worker for longer than
+// the lease, and a worker that comes back on another port mid-job. Every run must write exactly
+// the sequential word count, and the fault must have happened (chaos counts, attempt histories).
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { startCluster, type Cluster } from '../helpers/cluster.ts';
+import { inputFiles, referenceLineLengthsMod7, referenceWordCount } from '../helpers/reference.ts';
+import { BOOKS, FIXTURES, finished, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
+import { until } from '../helpers/until.ts';
+import { reliabilityCase } from './harness.ts';
+
+let dir: string;
+let reference: Map<string, string>;
+let runs = 0;
+const clusters: Cluster[] = [];
+
+beforeAll(async () => {
+  dir = await tempDir('mr-network-');
+  reference = referenceWordCount(inputFiles(BOOKS));
+});
+afterAll(async () => {
+  await Promise.all(clusters.map((c) => c.stop()));
+  await removeDir(dir);
+});
+
+async function wordcount(extra: string[], job = 'jobs/wordcount.ts') {
+  const out = join(dir, `out-${runs++}`);
+  const result = await runMr(['run', job, '--input', BOOKS, '--output', out, '--reducers', '4', '--json', '--quiet', ...extra]);
+  if (result.code !== 0) throw new Error(`mr run ${extra.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return { out, json: JSON.parse(result.stdout), stderr: result.stderr };
+}
+
+// The seed decides each fate: with seed 27, the first six status calls of `mr run` (its node,
+// master) lose a request and a reply under drop=0.1, and one is duplicated under dup=0.1,
+// whatever the timing; the other nodes' messages add more.
+const SEED = '27';
+
+describe('each chaos switch alone, on grpc', () => {
+  const switches: [string, string[]][] = [
+    ['drop=0.1', ['droppedRequests', 'droppedReplies']],
+    ['delay=5ms±3ms', ['delayed']],
+    ['dup=0.1', ['duplicated']],
+    ['reorder=0.2', ['reordered']],
+    ['bandwidth=500KB/s', ['throttled', 'throttledMs']],
+  ];
+  for (const [spec, acted] of switches) {
+    reliabilityCase('network', `--chaos ${spec}: the exact output, and the switch acted`, async (ctx) => {
+      const { out, json } = await wordcount(['--workers', '2', '--chaos', spec, '--chaos-seed', SEED]);
+      await ctx.expectOutput(out, reference);
+      expect(json.chaos).toMatchObject({ spec, seed: 27, nodes: 3 });
+      for (const key of acted) expect(json.chaos[key], key).toBeGreaterThan(0);
+      expect(json.chaos.messages).toBeGreaterThan(50);
+    }, { fast: true });
+  }
+});
+
+// Rates high enough that each switch acts in a job of some hundred messages, low enough that
+// no call runs out of retries.
+const ALL = 'drop=0.1,delay=5ms±3ms,dup=0.1,reorder=0.1,bandwidth=1MB/s';
+
+describe('every switch at once', () => {
+  reliabilityCase('network', 'all switches on grpc, default seed, stderr says what chaos did', async (ctx) => {
+    const out = join(dir, 'all-grpc');
+    const result = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', out, '--reducers', '4', '--workers', '2',
+      '--chaos', ALL]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/^mr: chaos \(seed 1, 3 node\(s\)\): \d+ message\(s\), [1-9]\d* dropped/m);
+    await ctx.expectOutput(out, reference);
+  }, { fast: true });
+
+  // The simulated machines carry their shuffle in memory (butterfly) or over loopback gRPC
+  // (hypercube); memory and butterfly have no retry layer of their own: the chaos layer brings one.
+  const backends: [string, string[]][] = [
+    ['memory', ['--workers', '2']],
+    ['ssi', ['--nodes', '2']],
+    ['hypercube', ['--nodes', '4']],
+    ['butterfly', ['--nodes', '4']],
+  ];
+  for (const [transport, sizing] of backends) {
+    reliabilityCase('network', `all switches on ${transport}`, async (ctx) => {
+      const { out, json } = await wordcount(['--transport', transport, ...sizing, '--chaos', ALL, '--chaos-seed', SEED]);
+      await ctx.expectOutput(out, reference);
+      for (const key of ['messages', 'dropped', 'delayed', 'duplicated']) expect(json.chaos[key], key).toBeGreaterThan(0);
+      const workers = json.processes.filter((p: { role: string }) => p.role === 'worker');
+      expect(workers.every((p: { chaos?: { messages: number } }) => (p.chaos?.messages ?? 0) > 0)).toBe(true);
+    }, { fast: true });
+  }
+
+  reliabilityCase('network', 'all switches at higher rates, three seeds, on grpc', async (ctx) => {
+    for (const seed of ['101', '202', '303']) {
+      const { out, json } = await wordcount(['--workers', '2', '--chaos', 'drop=0.15,delay=10ms±10ms,dup=0.15,reorder=0.2,bandwidth=2MB/s',
+        '--chaos-seed', seed]);
+      await ctx.expectOutput(out, reference);
+      expect(json.chaos.dropped).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('partitions', () => {
+  reliabilityCase('network', 'a worker holding map outputs is cut off mid-job', async (ctx) => {
+    // A word count whose reduces take some 6 s, after maps that end about 2 s into the run: the
+    // window falls in the reduce phase, while worker-1 holds map outputs and runs reduces.
+    const { out, json } = await wordcount(['--workers', '2', '--chaos', 'partition=worker-1@3s-6s'], join(FIXTURES, 'slow-reduce.ts'));
+    await ctx.expectOutput(out, reference);
+    expect(json.chaos.partitions).toEqual([{ node: 'worker-1', fromMs: 3000, toMs: 6000 }]);
+    expect(json.chaos.partitioned).toBeGreaterThan(0);
+    expect(json.elapsedMs).toBeGreaterThan(6000);
+  }, { fast: true });
+
+  reliabilityCase('network', 'the master is cut off from every worker for longer than the lease', async (ctx) => {
+    // A daemon master whose chaos clock starts with it: from 9 s to 13 s after its start it
+    // refuses every call, four times its 1 s lease. The slow maps keep the job running across
+    // the whole window; the workers' attempts lose their leases, and the job still ends exact.
+    const cluster = await startCluster(join(dir, 'cut-master'), 2,
+      ['--lease-ms', '1000', '--worker-timeout-ms', '1000', '--chaos', 'partition=master@9s-13s'], []);
+    clusters.push(cluster);
+    const out = join(dir, 'cut-master-out');
+    const follower = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', BOOKS, '--output', out, '--master', cluster.address,
+      '--reducers', '4', '--split-mib', '0.25', '--set', 'lineMs=0.25']);
+    const result = finished(follower);
+    const [, jobId] = await stderrMatch(follower, /^job (\S+)$/m);
+    const r = await result;
+    expect(r.code, r.stderr).toBe(0);
+    await ctx.expectOutput(out, referenceLineLengthsMod7(inputFiles(BOOKS)));
+    const { attempts } = JSON.parse((await runMr(['logs', jobId, '--json', '--master', cluster.address])).stdout);
+    // Attempts that ran across the window lost their leases or had their reports refused, and ran again.
+    const taken = attempts.filter((a: { state: string }) => ['lost', 'rejected', 'failed'].includes(a.state));
+    expect(taken.length, JSON.stringify(attempts.map((a: { state: string }) => a.state))).toBeGreaterThan(0);
+  });
+
+  reliabilityCase('network', 'a worker comes back on another port mid-job (topology change)', async (ctx) => {
+    const cluster = await startCluster(join(dir, 'moved'), 2, ['--lease-ms', '2000', '--worker-timeout-ms', '1500']);
+    clusters.push(cluster);
+    const out = join(dir, 'moved-out');
+    const follower = startMr(['run', join(FIXTURES, 'slow-reduce.ts'), '--input', BOOKS, '--output', out, '--master', cluster.address,
+      '--reducers', '4', '--split-mib', '0.5']);
+    const result = finished(follower);
+    const [, jobId] = await stderrMatch(follower, /^job (\S+)$/m);
+    // Once the reduces run (every map output is on a worker), worker 0 goes away and a new worker
+    // process takes its work dir, on a new port: its map outputs must be found again or rebuilt.
+    await until('the reduce phase', async () => {
+      const job = JSON.parse((await runMr(['status', jobId, '--json', '--master', cluster.address])).stdout).jobs[0];
+      return job?.phase === 'reduce' ? true : undefined;
+    }, 60_000, 100);
+    const [first] = cluster.workers;
+    const before = await workerAddresses(cluster.address, jobId);
+    first!.kill('SIGKILL');
+    await new Promise((resolve) => first!.once('exit', resolve));
+    const moved = cluster.addWorker(join(dir, 'moved', 'worker-0'));
+    const r = await result;
+    expect(r.code, r.stderr).toBe(0);
+    await ctx.expectOutput(out, reference);
+    expect(moved.exitCode).toBeNull();
+    const after = await workerAddresses(cluster.address, jobId);
+    expect(after.filter((a) => !before.includes(a)).length, `workers before ${before}, after ${after}`).toBeGreaterThan(0);
+  });
+});
+
+/** The address of every worker the master knows alive (from `mr status <job>`). */
+async function workerAddresses(master: string, jobId: string): Promise<string[]> {
+  const { stdout } = await runMr(['status', jobId, '--master', master]);
+  return [...stdout.matchAll(/^ {2}worker \S+ (\S+) alive/gm)].map((m) => m[1]!);
+}
