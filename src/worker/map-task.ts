@@ -33,6 +33,21 @@ export interface AttemptResult {
 }
 
 export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store: MapOutputStore, signal: AbortSignal): Promise<AttemptResult> {
+  try {
+    return await mapInto(job, attempt, store, signal);
+  } catch (error) {
+    // A failed or cancelled attempt's spills and partitions are no one's: a disk that filled up
+    // must not stay full, nor memory stay held.
+    await store.remove(attempt.attemptId).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      throw new TaskError(`map of ${attempt.split.path}: no space for its output in ${store.root} (free some on the worker's --work-dir): ${oneLine(error)}`);
+    }
+    throw error;
+  }
+}
+
+async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutputStore, signal: AbortSignal): Promise<AttemptResult> {
   const { spec, split } = attempt;
   const started = performance.now();
   const counters: Counters = {};
