@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { channelCredentials, type TlsMaterial } from '../transport/grpc/credentials.ts';
 import { loadProto } from '../transport/grpc/proto.ts';
 import { bearer } from '../transport/grpc/token.ts';
 import type { ServerState } from '../transport/messages.ts';
@@ -31,6 +32,7 @@ export interface Backend {
 
 export interface BackendPoolOptions {
   token?: string;
+  tls?: TlsMaterial;
   healthIntervalMs: number;
   log: Logger;
 }
@@ -65,7 +67,7 @@ export class BackendPool {
       return;
     }
     const { Worker } = loadProto();
-    const client = new Worker(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as grpc.Client;
+    const client = new Worker(address, channelCredentials(this.options.tls), CHANNEL_OPTIONS) as unknown as grpc.Client;
     backend = { address, client, healthy: false, leaving: false, outstanding: 0, served: 0, failed: 0, probing: false, probed: false };
     this.backends.set(address, backend);
     this.options.log.info('server joined', { address });

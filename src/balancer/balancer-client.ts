@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { AuthError, UsageError } from '../errors.ts';
 import { callWithPolicy, isServiceError, type CallPolicy } from '../transport/call-policy.ts';
+import { channelCredentials, type TlsMaterial } from '../transport/grpc/credentials.ts';
 import { loadProto } from '../transport/grpc/proto.ts';
 import { bearer } from '../transport/grpc/token.ts';
 import type { AttemptReport, ListServersReply, RunTaskRequest } from '../transport/messages.ts';
@@ -37,10 +38,10 @@ function unary<T>(stub: Stub, method: string, req: unknown, metadata: grpc.Metad
   });
 }
 
-export function connectBalancer(address: string, token?: string): BalancerClient {
-  const pool = new (balancerService())(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as Stub;
+export function connectBalancer(address: string, token?: string, tls?: TlsMaterial): BalancerClient {
+  const pool = new (balancerService())(address, channelCredentials(tls), CHANNEL_OPTIONS) as unknown as Stub;
   // One connection for both services.
-  const worker = new (loadProto().Worker)(address, grpc.credentials.createInsecure(), { channelOverride: pool.getChannel() }) as unknown as Stub;
+  const worker = new (loadProto().Worker)(address, channelCredentials(tls), { channelOverride: pool.getChannel() }) as unknown as Stub;
   const poolCall = <T>(method: string, req: unknown) =>
     callWithPolicy(POOL_POLICY, (deadline) => unary<T>(pool, method, req, bearer(token), deadline));
   return {

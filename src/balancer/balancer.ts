@@ -6,6 +6,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { AuthError, MrError, UsageError, oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { isServiceError } from '../transport/call-policy.ts';
+import { serverCredentials, type TlsMaterial } from '../transport/grpc/credentials.ts';
 import { loadProto } from '../transport/grpc/proto.ts';
 import { bearer, tokenMatches } from '../transport/grpc/token.ts';
 import type * as M from '../transport/messages.ts';
@@ -16,6 +17,7 @@ import { checkAddress, hostOf } from './server-address.ts';
 export interface BalancerOptions {
   backends?: string[];
   token?: string;
+  tls?: TlsMaterial;             // mutual TLS for its server and its channels to the servers
   healthIntervalMs?: number;
   log: Logger;
 }
@@ -59,6 +61,7 @@ export class Balancer {
   failovers = 0;
   private readonly pool: BackendPool;
   private readonly token: string | undefined;
+  private readonly tls: TlsMaterial | undefined;
   private readonly log: Logger;
   private server: grpc.Server | undefined;
   private health: HealthImplementation | undefined;
@@ -66,8 +69,9 @@ export class Balancer {
 
   constructor(options: BalancerOptions) {
     this.token = options.token;
+    this.tls = options.tls;
     this.log = options.log;
-    this.pool = new BackendPool({ token: options.token, healthIntervalMs: options.healthIntervalMs ?? 500, log: options.log });
+    this.pool = new BackendPool({ token: options.token, tls: options.tls, healthIntervalMs: options.healthIntervalMs ?? 500, log: options.log });
     for (const address of options.backends ?? []) void this.pool.join(checkAddress('backend', address));
   }
 
@@ -79,7 +83,7 @@ export class Balancer {
     this.health = new HealthImplementation({ '': 'SERVING' });
     this.health.addToServer(server);
     const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+      server.bindAsync(listen, serverCredentials(this.tls), (error, bound) => (error ? reject(error) : resolve(bound)));
     });
     this.server = server;
     this.pool.startProbing();

@@ -4,18 +4,20 @@ import { addressList, checkAddress, hostOf } from '../balancer/server-address.ts
 import { EXIT, UsageError, oneLine } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { readToken, requireTokenBeyondLoopback, type TokenArgs } from './token-args.ts';
+import { readTls, type TlsArgs } from './tls-args.ts';
 
-export interface BalancerArgs extends TokenArgs {
+export interface BalancerArgs extends TokenArgs, TlsArgs {
   listen: string;
   backends?: string[] | string;   // host:port of worker servers, comma-separated or repeated
 }
 
 export async function balancerCommand(args: BalancerArgs): Promise<void> {
   const token = readToken(args);
+  const tls = readTls(args);
   const listen = checkAddress('--listen', args.listen, { portZero: true });
-  requireTokenBeyondLoopback('--listen', hostOf(listen), token);
+  requireTokenBeyondLoopback('--listen', hostOf(listen), token, tls);
   const backends = addressList('--backends', args.backends);
-  const balancer = new Balancer({ backends, token, log: createLogger({ component: 'balancer' }) });
+  const balancer = new Balancer({ backends, token, tls, log: createLogger({ component: 'balancer' }) });
   let address: string;
   try {
     address = await balancer.start(listen);

@@ -10,10 +10,12 @@ import { startDispatcher } from './dispatcher.ts';
 import { Worker } from '../worker/worker.ts';
 import { prepareJobLoading } from '../worker/job-loader.ts';
 import { readToken, requireTokenBeyondLoopback, type TokenArgs } from './token-args.ts';
+import { readTls, type TlsArgs } from './tls-args.ts';
+import type { TlsMaterial } from '../transport/grpc/credentials.ts';
 import { ChaosNode } from '../transport/chaos/chaos-node.ts';
 import { readChaos, type ChaosArgs } from './chaos-args.ts';
 
-interface WorkerArgs extends TokenArgs, ChaosArgs {
+interface WorkerArgs extends TokenArgs, TlsArgs, ChaosArgs {
   master?: string;
   join?: string;
   workDir: string;
@@ -25,7 +27,7 @@ interface WorkerArgs extends TokenArgs, ChaosArgs {
   chaosEpochMs?: number;
 }
 
-interface MasterArgs extends TokenArgs, ChaosArgs {
+interface MasterArgs extends TokenArgs, TlsArgs, ChaosArgs {
   listen: string;
   workDir: string;
   transport: string;
@@ -37,11 +39,11 @@ interface MasterArgs extends TokenArgs, ChaosArgs {
 }
 
 /** node: the daemon's node name for --chaos (master, or the worker's --chaos-name). */
-function transportOf(name: string, token: string | undefined, args: ChaosArgs & { chaosEpochMs?: number }, node: string): Transport {
+function transportOf(name: string, token: string | undefined, tls: TlsMaterial | undefined, args: ChaosArgs & { chaosEpochMs?: number }, node: string): Transport {
   const settings = readChaos(args);
   // A daemon counts partition windows from its own start, unless mr run, which started it, gave its own.
   const chaos = settings && new ChaosNode({ ...settings, epochMs: args.chaosEpochMs ?? Date.now() }, node);
-  const transport = createTransport(name, { token, chaos });
+  const transport = createTransport(name, { token, tls, chaos });
   if (!transport) throw new UsageError(`unknown --transport ${name}; available: ${transportNames().join(', ')}`);
   if (!transport.capabilities.multiProcess) throw new UsageError(`--transport ${name} runs everything inside mr run; it has no daemons`);
   if (chaos && !transport.capabilities.faultInjection) throw new UsageError(`--transport ${name} cannot carry --chaos (not every message of a job passes through its transport)`);
@@ -51,13 +53,14 @@ function transportOf(name: string, token: string | undefined, args: ChaosArgs & 
 export async function workerCommand(args: WorkerArgs): Promise<void> {
   if (!Number.isInteger(args.slots) || args.slots < 1) throw new UsageError(`--slots must be a whole number of at least 1, got ${args.slots}`);
   const token = readToken(args);
-  requireTokenBeyondLoopback('--listen-host', args.listenHost, token);
+  const tls = readTls(args);
+  requireTokenBeyondLoopback('--listen-host', args.listenHost, token, tls);
   const workDir = resolve(args.workDir);
   await mkdir(workDir, { recursive: true });
-  if (args.join) return serverCommand(args, token, workDir);
+  if (args.join) return serverCommand(args, token, tls, workDir);
   if (!args.master) throw new UsageError('give --master host:port (a worker daemon), or --join host:port (a stateless server behind a balancer)');
   const worker = new Worker({
-    masterAddress: args.master, workDir, slots: args.slots, transport: transportOf(args.transport, token, args, args.chaosName ?? `worker-${process.pid}`),
+    masterAddress: args.master, workDir, slots: args.slots, transport: transportOf(args.transport, token, tls, args, args.chaosName ?? `worker-${process.pid}`),
     listenHost: args.listenHost, log: createLogger({ component: 'worker' }),
   });
   const stop = () => void worker.stop().then(() => process.exit(EXIT.ok));
@@ -74,9 +77,9 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
 }
 
 /** `mr worker --join H:P`: a stateless task server of the horizontal backend; SIGTERM drains it. */
-async function serverCommand(args: WorkerArgs, token: string | undefined, workDir: string): Promise<void> {
+async function serverCommand(args: WorkerArgs, token: string | undefined, tls: TlsMaterial | undefined, workDir: string): Promise<void> {
   const server = new TaskServer({
-    transport: transportOf(args.transport, token, args, args.chaosName ?? `worker-${process.pid}`), token, workDir, listenHost: args.listenHost, join: args.join,
+    transport: transportOf(args.transport, token, tls, args, args.chaosName ?? `worker-${process.pid}`), token, tls, workDir, listenHost: args.listenHost, join: args.join,
     log: createLogger({ component: 'server' }),
   });
   let draining = false;
@@ -95,13 +98,14 @@ async function serverCommand(args: WorkerArgs, token: string | undefined, workDi
 
 export async function masterCommand(args: MasterArgs): Promise<void> {
   const token = readToken(args);
-  requireTokenBeyondLoopback('--listen', args.listen.slice(0, args.listen.lastIndexOf(':')), token);
+  const tls = readTls(args);
+  requireTokenBeyondLoopback('--listen', args.listen.slice(0, args.listen.lastIndexOf(':')), token, tls);
   const workDir = resolve(args.workDir);
   await mkdir(workDir, { recursive: true });
   for (const [flag, value] of [['--lease-ms', args.leaseMs], ['--worker-timeout-ms', args.workerTimeoutMs]] as const) {
     if (!Number.isInteger(value) || value < 100) throw new UsageError(`${flag} must be a whole number of milliseconds, at least 100`);
   }
-  const transport = transportOf(args.transport, token, args, 'master');
+  const transport = transportOf(args.transport, token, tls, args, 'master');
   const master = new Master({
     log: createLogger({ component: 'master', file: join(workDir, 'master.log') }),
     leaseMs: args.leaseMs,
@@ -116,7 +120,7 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   // horizontal: tasks go through the balancer to stateless servers, sent by a dispatcher here.
   const dispatcher = args.balancer ? await startDispatcher({
     masterAddress: server.address, balancerAddress: args.balancer, sharedDir: resolve(args.sharedDir!), slots: args.dispatchSlots,
-    transport, token, workDir: join(workDir, 'dispatcher'), log: createLogger({ component: 'dispatcher', file: join(workDir, 'dispatcher.log') }),
+    transport, token, tls, workDir: join(workDir, 'dispatcher'), log: createLogger({ component: 'dispatcher', file: join(workDir, 'dispatcher.log') }),
   }) : undefined;
   const stop = () => {
     master.stop();

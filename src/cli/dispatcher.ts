@@ -4,6 +4,7 @@
 // `mr master --balancer`).
 import { connectBalancer } from '../balancer/balancer-client.ts';
 import type { Logger } from '../log.ts';
+import type { TlsMaterial } from '../transport/grpc/credentials.ts';
 import type { Transport } from '../transport/index.ts';
 import { Worker } from '../worker/worker.ts';
 
@@ -14,6 +15,7 @@ export interface DispatcherOptions {
   slots: number;                 // tasks in flight at once
   transport: Transport;
   token?: string;
+  tls?: TlsMaterial;
   workDir: string;
   log: Logger;
 }
@@ -21,7 +23,7 @@ export interface DispatcherOptions {
 const TASK_DEADLINE_MS = 60 * 60_000;
 
 export async function startDispatcher(options: DispatcherOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
-  const client = connectBalancer(options.balancerAddress, options.token);
+  const client = connectBalancer(options.balancerAddress, options.token, options.tls);
   const worker = new Worker({
     masterAddress: options.masterAddress, workDir: options.workDir, slots: options.slots, transport: options.transport, log: options.log,
     remote: (task, workerId, signal) => abortable(client.runTask({ task, masterAddress: options.masterAddress, workerId, sharedDir: options.sharedDir }, TASK_DEADLINE_MS), signal),

@@ -5,8 +5,9 @@ import { callMaster } from './master-call.ts';
 import { createTransport, type MasterClient } from '../transport/index.ts';
 import type { AttemptLog, JobStatus, StageStatus } from '../transport/messages.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
+import { readTls, type TlsArgs } from './tls-args.ts';
 
-export interface OpsArgs extends TokenArgs {
+export interface OpsArgs extends TokenArgs, TlsArgs {
   master: string;
   transport: string;
   json?: boolean;
@@ -15,7 +16,7 @@ export interface OpsArgs extends TokenArgs {
 }
 
 async function withMaster<T>(args: OpsArgs, fn: (client: MasterClient) => Promise<T>): Promise<T> {
-  const client = createTransport(args.transport, { token: readToken(args) })!.connectMaster(args.master);
+  const client = createTransport(args.transport, { token: readToken(args), tls: readTls(args) })!.connectMaster(args.master);
   try {
     return await callMaster(args.master, () => fn(client));
   } finally {
@@ -133,7 +134,7 @@ export async function drainCommand(args: OpsArgs & { node: number }): Promise<vo
 
 /** `mr cat <path>`: a file of the pool's namespace (/cluster/<node>/..., or plain), from whichever node holds it. */
 export async function catCommand(args: OpsArgs & { path: string }): Promise<void> {
-  const transport = createTransport(args.transport, { token: readToken(args) })!;
+  const transport = createTransport(args.transport, { token: readToken(args), tls: readTls(args) })!;
   const master = transport.connectMaster(args.master);
   // Seen from no node of its own: every path is another node's, found through the master.
   const namespace = new ClusterNamespace(() => undefined, '/nonexistent', () => master, transport);

@@ -31,7 +31,7 @@ export interface RunOutcome {
 
 export async function runJob(config: RunConfig, progress: Progress): Promise<RunOutcome> {
   if (config.master) {
-    const remote = createTransport(config.transport, { token: config.token })!;
+    const remote = createTransport(config.transport, { token: config.token, tls: config.tls })!;
     const status = await submitAndFollow(remote.connectMaster(config.master), config, progress);
     // Another process's master: only what the job's counters tell.
     const bytes = status.stages.reduce((sum, stage) => sum + (stage.counters[COUNTER.shuffleBytes] ?? 0), 0);
@@ -42,7 +42,7 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
   // Every process of the run counts partition windows from now (see chaos-node.ts).
   const chaos: ChaosSettings | undefined = config.chaos && { ...config.chaos, epochMs: Date.now() };
   const transportOf = (node: string) => createTransport(config.transport, {
-    token, nodes: config.nodes, tuning: config.tuning, chaos: chaos && new ChaosNode(chaos, node),
+    token, tls: config.tls, nodes: config.nodes, tuning: config.tuning, chaos: chaos && new ChaosNode(chaos, node),
   })!;
   const transport = transportOf('master');
   const { machine } = transport;
@@ -68,7 +68,7 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
     })
     : transport.capabilities.multiProcess
       ? new WorkerPool({
-        count: config.workers, masterAddress: server.address, workRoot, transport: config.transport, token, chaos,
+        count: config.workers, masterAddress: server.address, workRoot, transport: config.transport, token, tlsFlags: config.tlsFlags, chaos,
         onWorkerDied: (pid) => master.workerProcessDied(pid), // no need to wait for missed heartbeats
         onAllExited: (why) => (workersGone = why),
       })

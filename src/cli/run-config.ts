@@ -14,8 +14,10 @@ import { loadJob } from '../worker/job-loader.ts';
 import { readChaos, type ChaosArgs, type ChaosChoice } from './chaos-args.ts';
 import type { Autoscale } from './horizontal-cluster.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
+import { readTls, tlsFlags, type TlsArgs } from './tls-args.ts';
+import type { TlsMaterial } from '../transport/grpc/credentials.ts';
 
-export interface RunArgs extends TokenArgs, ChaosArgs {
+export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
   jobs: string[];
   input?: string[];
   output?: string;
@@ -49,6 +51,8 @@ export interface RunConfig {
   transport: string;
   master?: string;
   token?: string;
+  tls?: TlsMaterial;             // mutual TLS: with --master, or for the cluster mr run starts (grpc)
+  tlsFlags: string[];            // the same, as flags for the workers mr run starts
   json: boolean;
   quiet: boolean;
   report: boolean;
@@ -104,9 +108,13 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
     });
   }
   const token = args.master ? readToken(args) : undefined;
+  const tls = readTls(args);
+  if (tls && !args.master && (!capabilities.multiProcess || capabilities.stateless || machine.machine)) {
+    throw new UsageError(`--tls-cert, --tls-key and --tls-ca secure the cluster mr run starts with --transport grpc only, not ${transport}; or give --master`);
+  }
   const autoscale = args.autoscale === undefined ? undefined : parseAutoscale(args.autoscale, capabilities.stateless ?? false, transport);
   return {
-    autoscale, stages, outputDir, workers, transport, master: args.master, token, json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
+    autoscale, stages, outputDir, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
     chaos: chaosArgs(args, machine, workers) };
 }
 

@@ -1,7 +1,9 @@
 // The cluster's shared secret from --token, --token-file or MR_TOKEN (preferred: argv shows in `ps`),
-// and the rule that a daemon bound beyond loopback must have one.
+// and the rule that a daemon bound beyond loopback must have one (or mutual TLS, tls-args.ts).
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
+import type { TlsMaterial } from '../transport/grpc/credentials.ts';
+import { tlsOptions } from './tls-args.ts';
 
 export interface TokenArgs {
   token?: string;
@@ -25,13 +27,16 @@ export function readToken(args: TokenArgs, env: NodeJS.ProcessEnv = process.env)
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/;
 
-export function requireTokenBeyondLoopback(flag: string, host: string, token: string | undefined): void {
-  if (!LOOPBACK.test(host) && token === undefined) {
-    throw new UsageError(`${flag} ${host} is reachable from other machines: give a shared secret with --token-file (or --token, or MR_TOKEN), or bind 127.0.0.1`);
+/** Beyond loopback a caller must prove who it is: with the token, or with a certificate (mutual TLS). */
+export function requireTokenBeyondLoopback(flag: string, host: string, token: string | undefined, tls?: TlsMaterial): void {
+  if (!LOOPBACK.test(host) && token === undefined && tls === undefined) {
+    throw new UsageError(`${flag} ${host} is reachable from other machines: give a shared secret with --token-file (or --token, or MR_TOKEN), or mutual TLS (--tls-cert, --tls-key, --tls-ca), or bind 127.0.0.1`);
   }
 }
 
+/** Who may talk to whom: the shared secret and mutual TLS, on every command that talks to a daemon. */
 export const tokenOptions = {
   token: { type: 'string', describe: 'shared secret checked on every RPC (visible in ps; prefer --token-file or MR_TOKEN)' },
   'token-file': { type: 'string', describe: 'file holding the shared secret' },
+  ...tlsOptions,
 } as const;

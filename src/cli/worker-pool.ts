@@ -20,6 +20,7 @@ export interface WorkerPoolOptions {
   transport: string;
   slots?: number;
   token: string;                 // given to the workers in MR_TOKEN, not in argv (which `ps` shows)
+  tlsFlags?: string[];           // --tls-cert, --tls-key, --tls-ca of mr run: file names, fine in argv
   chaos?: ChaosSettings;         // each worker gets it under the name of its slot, worker-<slot>
   onWorkerDied?: (pid: number) => void;
   onAllExited?: (why: string) => void;
@@ -72,7 +73,7 @@ export class WorkerPool {
     const target = this.options.join ? ['--join', this.options.masterAddress] : ['--master', this.options.masterAddress];
     const args = [MR_BIN, 'worker', ...target, '--work-dir', dir,
       '--slots', String(this.options.slots ?? 1), '--transport', this.options.transport, '--exit-with-parent',
-      ...chaosFlags(this.options.chaos, `worker-${slot}`)];
+      ...chaosFlags(this.options.chaos, `worker-${slot}`), ...(this.options.tlsFlags ?? [])];
     const child = spawn(process.execPath, [...workerNodeArgs(), ...args], { stdio: ['pipe', log, log], env: { ...process.env, MR_TOKEN: this.options.token } });
     closeSync(log);
     this.children.add(child);

@@ -454,11 +454,14 @@ export class Master implements MasterService {
 }
 
 const MAX_REDUCERS = 100_000;
+/** The job modules workers load (the master loads none); the name's end only, the file is the workers' to find. */
+const JOB_FILE = /\.(ts|mts|js|mjs)$/;
 
 /** A submitted stage must make sense before anything is started for it (clients may be other programs). */
 function checkSpec(spec: M.JobSpec, stage: number): void {
   const problem =
-    !isAbsolute(spec.jobPath) ? 'the job path is not absolute'
+    !isAbsolute(spec.jobPath) ? 'the job path is not absolute (a job is a module file on the workers, never code or a URL)'
+      : !JOB_FILE.test(spec.jobPath) ? 'the job path does not name a .ts, .mts, .js or .mjs file'
       : !isAbsolute(spec.outputDir) ? 'the output directory is not absolute'
         : stage === 1 && spec.inputFiles.length === 0 ? 'there are no input files'
           : spec.inputFiles.some((file) => !isAbsolute(file)) ? 'an input path is not absolute'

@@ -2,6 +2,7 @@
 // and connect to them. Backends register by name; createTransport picks one.
 import type { JobTrace } from '../core/job-trace.ts';
 import type { ChaosNode } from './chaos/chaos-node.ts';
+import type { TlsMaterial } from './grpc/credentials.ts';
 import type * as M from './messages.ts';
 import type { MapOutputStore } from '../worker/map-output-store.ts';
 
@@ -110,6 +111,8 @@ export interface MachineTuning {
 
 export interface TransportOptions {
   token?: string;
+  /** gRPC backends: mutual TLS on every server and client (credentials.ts). */
+  tls?: TlsMaterial;
   nodes?: number;
   tuning?: MachineTuning;
   /** In a node thread: what the machine's threadData() gave. */

@@ -10,6 +10,7 @@ import { connectBalancer } from '../balancer/balancer-client.ts';
 import { UsageError, oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { processStats } from '../process-stats.ts';
+import type { TlsMaterial } from '../transport/grpc/credentials.ts';
 import type * as M from '../transport/messages.ts';
 import type { MasterClient, Server, Transport } from '../transport/transport.ts';
 import { runAttempt } from './attempt-runner.ts';
@@ -18,6 +19,7 @@ import { SharedOutputStore } from './shared-output-store.ts';
 export interface TaskServerOptions {
   transport: Transport;
   token?: string;
+  tls?: TlsMaterial;
   workDir: string;
   listenHost: string;
   join?: string;                 // the balancer to join, host:port
@@ -46,7 +48,7 @@ export class TaskServer {
       runTask: (req, signal) => this.track(this.runTask(req, signal)),
     }, `${this.options.listenHost}:0`);
     if (this.options.join) {
-      const balancer = connectBalancer(this.options.join, this.options.token);
+      const balancer = connectBalancer(this.options.join, this.options.token, this.options.tls);
       try {
         await balancer.join(this.server.address);
       } finally {
@@ -94,7 +96,7 @@ export class TaskServer {
   async drain(): Promise<void> {
     this.draining = true;
     if (this.options.join && this.server) {
-      const balancer = connectBalancer(this.options.join, this.options.token);
+      const balancer = connectBalancer(this.options.join, this.options.token, this.options.tls);
       await balancer.leave(this.server.address).catch((error) => this.options.log.warn('could not leave the balancer', { error: oneLine(error) }));
       balancer.close();
     }

@@ -8,6 +8,8 @@ import { chaosMasterService, chaosWorkerService } from '../chaos/chaos-services.
 import type * as M from '../messages.ts';
 import type { MasterClient, MasterService, Server, Transport, TransportOptions, WorkerClient, WorkerService } from '../transport.ts';
 import { TransportUnavailableError } from '../unavailable.ts';
+import { channelCredentials, serverCredentials, type TlsMaterial } from './credentials.ts';
+import { handshakeError } from './handshake.ts';
 import { loadProto } from './proto.ts';
 import { bearer, tokenMatches } from './token.ts';
 
@@ -19,26 +21,26 @@ export const IDLE_CONNECTION_MS = 30_000;
 const SERVER_OPTIONS: grpc.ServerOptions = { ...CHANNEL_OPTIONS, 'grpc.max_connection_idle_ms': IDLE_CONNECTION_MS };
 
 export function createGrpcTransport(options: TransportOptions = {}): Transport {
-  const { token, chaos } = options;
+  const { token, chaos, tls } = options;
   return {
     name: 'grpc',
     capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: true },
     chaos,
-    serveMaster: (handlers, listen) => serve(loadProto().Master.service, unaryHandlers(chaos ? chaosMasterService(handlers, chaos) : handlers, token), listen),
-    serveWorker: (handlers, listen) => serve(loadProto().Worker.service, workerHandlers(chaos ? chaosWorkerService(handlers, chaos) : handlers, token), listen),
-    connectMaster: (address) => masterClient(address, token, chaos),
-    connectWorker: (address) => workerClient(address, token, chaos),
+    serveMaster: (handlers, listen) => serve(loadProto().Master.service, unaryHandlers(chaos ? chaosMasterService(handlers, chaos) : handlers, token), listen, tls),
+    serveWorker: (handlers, listen) => serve(loadProto().Worker.service, workerHandlers(chaos ? chaosWorkerService(handlers, chaos) : handlers, token), listen, tls),
+    connectMaster: (address) => masterClient(address, token, chaos, tls),
+    connectWorker: (address) => workerClient(address, token, chaos, tls),
   };
 }
 
-/** A server with the service and the standard gRPC health service (grpc.health.v1), unauthenticated. */
-async function serve(service: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation, listen: string): Promise<Server> {
+/** A server with the service and the standard gRPC health service (grpc.health.v1), without token (TLS, if on, still applies). */
+async function serve(service: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation, listen: string, tls: TlsMaterial | undefined): Promise<Server> {
   const server = new grpc.Server(SERVER_OPTIONS);
   server.addService(service, impl);
   const health = new HealthImplementation({ '': 'SERVING' });
   health.addToServer(server);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+    server.bindAsync(listen, serverCredentials(tls), (error, bound) => (error ? reject(error) : resolve(bound)));
   });
   const host = listen.slice(0, listen.lastIndexOf(':'));
   return {
@@ -133,16 +135,20 @@ function fromStatus(error: unknown): unknown {
  * the server: what the layer loses, the policy retries. (Not a grpc-js interceptor: a duplicated
  * request is a second call, which an interceptor cannot make.)
  */
-function masterClient(address: string, token: string | undefined, chaos: ChaosNode | undefined): MasterClient {
+function masterClient(address: string, token: string | undefined, chaos: ChaosNode | undefined, tls: TlsMaterial | undefined): MasterClient {
   const { Master } = loadProto();
-  const stub = new Master(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as Record<string, Function>;
+  const stub = new Master(address, channelCredentials(tls), CHANNEL_OPTIONS) as unknown as Record<string, Function>;
   const unary = (method: keyof MasterService, deadlineMs?: number) => (req: object) => {
     const policy = deadlineMs === undefined ? MASTER_POLICY[method] : { ...MASTER_POLICY[method], deadlineMs };
     const name = method[0].toUpperCase() + method.slice(1);
     const send = (deadline: Date) => new Promise((resolve, reject) => {
       stub[name].call(stub, req, bearer(token), { deadline }, (error: unknown, reply: unknown) => (error ? reject(fromStatus(error)) : resolve(reply)));
     });
-    return callWithPolicy(policy, chaos ? (deadline) => chaos.unary('Master', method, req, () => send(deadline)) : send);
+    // Only once the retries are spent: a server restarting may drop a connection or two the same way.
+    return callWithPolicy(policy, chaos ? (deadline) => chaos.unary('Master', method, req, () => send(deadline)) : send)
+      .catch((error) => {
+        throw handshakeError(error, `master ${address}`, tls !== undefined) ?? error;
+      });
   };
   const client: Record<string, unknown> = { close: () => (stub as unknown as grpc.Client).close() };
   for (const method of Object.keys(MASTER_POLICY) as (keyof MasterService)[]) client[method] = unary(method);
@@ -150,9 +156,9 @@ function masterClient(address: string, token: string | undefined, chaos: ChaosNo
   return client as unknown as MasterClient;
 }
 
-function workerClient(address: string, token: string | undefined, chaos: ChaosNode | undefined): WorkerClient {
+function workerClient(address: string, token: string | undefined, chaos: ChaosNode | undefined, tls: TlsMaterial | undefined): WorkerClient {
   const { Worker } = loadProto();
-  const stub = new Worker(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as grpc.Client & Record<string, Function>;
+  const stub = new Worker(address, channelCredentials(tls), CHANNEL_OPTIONS) as unknown as grpc.Client & Record<string, Function>;
   async function* streamed(method: string, req: unknown): AsyncGenerator<Buffer> {
     const call = stub[method](req, bearer(token), { deadline: new Date(Date.now() + FETCH_DEADLINE_MS) }) as grpc.ClientReadableStream<{ data: Buffer }>;
     try {
