@@ -60,13 +60,23 @@ function statusDetail(status: JobStatus): string {
   return lines.join('\n');
 }
 
-/** Per reducer: input records and bytes (final once every map is done), state and time; then the stragglers. */
+const LISTED_REDUCERS = 20;
+
+/**
+ * Per reducer: input records and bytes (final once every map is done), state and time; then the
+ * stragglers. Past LISTED_REDUCERS reducers, only the running ones and the stragglers are listed.
+ */
 function reduceLines(s: StageStatus): string[] {
-  const lines = (s.reduces ?? []).map((r) => {
+  const reduces = s.reduces ?? [];
+  const stragglers = s.stragglers ?? [];
+  const named = new Set(stragglers.filter((x) => x.kind === 'reduce').map((x) => x.taskIndex));
+  const shown = reduces.length <= LISTED_REDUCERS ? reduces : reduces.filter((r) => r.state === 'running' || named.has(r.index));
+  const lines = shown.map((r) => {
     const input = `${r.inputRecords} records, ${r.inputBytes} bytes${r.inputKnown ? '' : ' so far'}`;
     return `    reducer ${r.index}: ${r.state.padEnd(7)} ${(r.elapsedMs / 1000).toFixed(1).padStart(6)} s  input ${input}`;
   });
-  for (const straggler of s.stragglers ?? []) lines.push(`    straggler: ${straggler.message}`);
+  if (shown.length < reduces.length) lines.push(`    (${reduces.length - shown.length} more reducers; --json lists them all)`);
+  for (const straggler of stragglers) lines.push(`    straggler: ${straggler.message}`);
   return lines;
 }
 

@@ -62,17 +62,21 @@ function countRunning(tasks: readonly TaskRecord[]): number {
 function reduceFigures(stage: StageRecord, nowMs: number): M.ReduceTaskStatus[] {
   const inputKnown = stage.maps.every((map) => map.state === 'done');
   const recordsKnown = stage.maps.every((map) => map.state !== 'done' || map.partitionRecords?.length === stage.reduces.length);
+  const records = new Array<number>(stage.reduces.length).fill(0);
+  const bytes = new Array<number>(stage.reduces.length).fill(0);
+  for (const map of stage.maps) {
+    if (map.state !== 'done') continue;
+    addInto(records, map.partitionRecords);
+    addInto(bytes, map.partitionBytes);
+  }
   return stage.reduces.map((task, r) => {
-    let inputRecords = 0;
-    let inputBytes = 0;
-    for (const map of stage.maps) {
-      if (map.state !== 'done') continue;
-      inputRecords += map.partitionRecords?.[r] ?? 0;
-      inputBytes += map.partitionBytes?.[r] ?? 0;
-    }
     const { state, elapsedMs } = figures(task, nowMs);
-    return { index: r, state, inputKnown: inputKnown && recordsKnown, inputRecords, inputBytes, elapsedMs, attempts: task.attemptsStarted };
+    return { index: r, state, inputKnown: inputKnown && recordsKnown, inputRecords: records[r], inputBytes: bytes[r], elapsedMs, attempts: task.attemptsStarted };
   });
+}
+
+function addInto(sums: number[], values: readonly number[] = []): void {
+  for (let r = 0; r < sums.length && r < values.length; r++) sums[r] += values[r];
 }
 
 /** A task's state and time: its committed attempt's, or how long its oldest running attempt has run. */
