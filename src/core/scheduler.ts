@@ -228,6 +228,18 @@ export class Scheduler {
     return { accepted: true, events: [] };
   }
 
+  /**
+   * Whether outputId is a map output some task committed. A master restarted from its journal
+   * does not know the attempts of before; a report of one whose commit was journaled just before
+   * the crash (its reply lost with the master) is that commit's, not a late duplicate.
+   */
+  isCommittedOutput(outputId: string): boolean {
+    for (const job of this.jobs.values()) {
+      for (const stage of job.stages) if (stage.maps.some((task) => task.state === 'done' && task.output?.outputId === outputId)) return true;
+    }
+    return false;
+  }
+
   attempt(attemptId: string): Readonly<AttemptRecord> | undefined {
     return this.attempts.get(attemptId);
   }

@@ -268,7 +268,9 @@ export class Master implements MasterService {
     const known = this.outcomes.get(req.attemptId);
     if (known !== undefined) return { accepted: known };
     let accepted = false;
-    if (req.ok) {
+    if (req.ok && !this.scheduler.attempt(req.attemptId) && req.outputId && this.scheduler.isCommittedOutput(req.outputId)) {
+      accepted = true; // committed before a restart: its worker must keep the output
+    } else if (req.ok) {
       const attempt = this.scheduler.attempt(req.attemptId);
       const result = this.scheduler.succeed(req.attemptId, req.outputId, req.counters ?? {}, this.now(), req.partitionBytes ?? [], req.partitionRecords ?? []);
       accepted = result.accepted;
