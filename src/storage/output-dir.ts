@@ -32,7 +32,7 @@ async function checkWritable(dir: string, exists: boolean): Promise<void> {
     await access(at, constants.W_OK | constants.X_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'not writable';
-    const where = at === dir ? `output directory ${dir}` : `${at}, where output directory ${dir} would be created,`;
-    throw new OutputNotWritableError(`cannot write to ${where} (${code}); give --output a directory you can write to`);
+    const what = at === dir ? `cannot write to output directory ${dir}` : `cannot create output directory ${dir}: ${at} is not writable`;
+    throw new OutputNotWritableError(`${what} (${code}); give --output a directory you can write to`);
   }
 }
