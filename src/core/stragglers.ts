@@ -47,12 +47,15 @@ export function findStragglers(kind: 'map' | 'reduce', tasks: readonly TaskFigur
   thresholds: StragglerThresholds = DEFAULT_STRAGGLER_THRESHOLDS): Straggler[] {
   if (tasks.length < 2) return [];
   const input = inputMeasure(tasks, thresholds);
+  if (!input && !tasks.some((task) => task.elapsedMs >= thresholds.minSlowMs)) return []; // thousands of short maps: no sorting
   const inputs = input ? sorted(tasks.map(input.of)) : [];
   const total = inputs.reduce((sum, n) => sum + n, 0);
   const finished = sorted(tasks.filter((t) => t.state === 'done').map((t) => t.elapsedMs));
   const fairShare = 1 / tasks.length;
   const found: Straggler[] = [];
   for (const task of tasks) {
+    // The common case, cheaply: a short task with no input figures is nobody's straggler.
+    if (!input && task.elapsedMs < thresholds.minSlowMs) continue;
     const mine = input ? input.of(task) : 0;
     const inputShare = total > 0 ? mine / total : 0;
     const inputMedian = input ? medianWithout(inputs, mine) : 0;
