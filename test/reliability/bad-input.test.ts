@@ -181,6 +181,19 @@ reliabilityCase('bad input', 'no default export, map not a function, a module th
   }));
 }, { fast: true });
 
+reliabilityCase('bad input', 'a module that loads in mr run but throws at import in the workers: exit 1 naming the module, no output', async () => {
+  // Its first import (mr run's check) leaves a marker; every later one (a worker's) throws.
+  const marker = join(dir, 'imported-once.marker');
+  const path = await job('throws-in-workers.mjs', `import { existsSync, writeFileSync } from 'node:fs';
+if (existsSync(${JSON.stringify(marker)})) throw new Error('no database on this host');
+writeFileSync(${JSON.stringify(marker)}, '');
+export default { map(line, emit) { ${WORDS} }, reduce: (word, counts) => counts.length };\n`);
+  const out = join(dir, 'throws-in-workers-out');
+  const r = await runMr(['run', path, '--input', BOOK, '--output', out, '--workers', '1', '--quiet']);
+  expectOneLineError(r, 1, /^mr: job failed: stage 1 map task 0 failed 4 times; .*job module .*throws-in-workers\.mjs does not load: no database on this host/);
+  await expectNoOutput(out);
+});
+
 reliabilityCase('bad input', 'a reduce that returns undefined fails the job naming the key: exit 1, no output', async () => {
   const path = await job('reduce-undefined.mjs', `export default {
   map(line, emit) { ${WORDS} },
