@@ -131,8 +131,9 @@ reliabilityCase('load', 'one 2 GiB input file: split into many map tasks, bounde
     expect(stage.mapTasks).toBeGreaterThanOrEqual(Math.ceil(size / MAX_SPLIT_BYTES));
     expect(stage.counters['map.inputBytes']).toBe(size);
     expect(stage.counters['map.inputRecords']).toBe(lines.length * copies);
-    // Memory stays bounded by the split and sort buffer, not the input: no process near 1 GiB.
-    for (const p of json.processes) expect(p.maxRssKiB, `${p.role} ${p.pid}`).toBeLessThan(1 << 20);
+    // Memory is bounded by the split and the sort buffer, not by the input (about 200 MiB a worker
+    // when measured; a worker's heap is capped at 384 MiB): no process reaches 768 MiB.
+    for (const p of json.processes) expect(p.maxRssKiB, `${p.role} ${p.pid} max RSS (KiB)`).toBeLessThan(768 << 10);
   } finally {
     await rm(big, { force: true });
     await rm(out, { recursive: true, force: true });
