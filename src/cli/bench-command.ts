@@ -3,13 +3,14 @@
 // figure as JSON and a Markdown table of medians, with speedup and parallel efficiency against
 // the same backend at its smallest worker count, the phase times, and a speedup plot (SVG and PNG).
 // The one-run and summary functions are exported for bench/standard.ts, which sweeps the same way.
+import { checkTransportName } from './transport-arg.ts';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EXIT, UsageError } from '../errors.ts';
-import { createTransport, transportNames } from '../transport/index.ts';
+import { createTransport } from '../transport/index.ts';
 import { expandInputs } from './run-config.ts';
 import { speedupPlot } from './speedup-plot.ts';
 import { MR_BIN } from './worker-pool.ts';
@@ -104,7 +105,7 @@ export async function benchCommand(args: BenchArgs): Promise<void> {
     return n;
   });
   const transports = list('--transport', args.transport ?? 'grpc');
-  for (const t of transports) if (!transportNames().includes(t)) throw new UsageError(`unknown --transport ${t}; available: ${transportNames().join(', ')}`);
+  for (const t of transports) checkTransportName(t);
   const repeat = args.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError(`--repeat must be a whole number of at least 1, got ${args.repeat}`);
   const files = await expandInputs(args.input);

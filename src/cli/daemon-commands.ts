@@ -1,10 +1,11 @@
 // `mr master` and `mr worker`: long-running daemons, stopped cleanly by SIGINT/SIGTERM.
+import { namedTransport } from './transport-arg.ts';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EXIT, UsageError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { Master } from '../master/master.ts';
-import { createTransport, transportNames, type Transport } from '../transport/index.ts';
+import type { Transport } from '../transport/index.ts';
 import { TaskServer } from '../worker/task-server.ts';
 import { startDispatcher } from './dispatcher.ts';
 import { Worker } from '../worker/worker.ts';
@@ -43,8 +44,7 @@ function transportOf(name: string, token: string | undefined, tls: TlsMaterial |
   const settings = readChaos(args);
   // A daemon counts partition windows from its own start, unless mr run, which started it, gave its own.
   const chaos = settings && new ChaosNode({ ...settings, epochMs: args.chaosEpochMs ?? Date.now() }, node);
-  const transport = createTransport(name, { token, tls, chaos });
-  if (!transport) throw new UsageError(`unknown --transport ${name}; available: ${transportNames().join(', ')}`);
+  const transport = namedTransport(name, { token, tls, chaos });
   if (!transport.capabilities.multiProcess) throw new UsageError(`--transport ${name} runs everything inside mr run; it has no daemons`);
   if (chaos && !transport.capabilities.faultInjection) throw new UsageError(`--transport ${name} cannot carry --chaos (not every message of a job passes through its transport)`);
   return transport;

@@ -1,8 +1,9 @@
 // `mr status`, `mr list`, `mr kill`, `mr logs`: ask a running master about its jobs.
-import { EXIT, UsageError } from '../errors.ts';
+import { namedTransport } from './transport-arg.ts';
+import { EXIT } from '../errors.ts';
 import { ClusterNamespace, parseClusterPath } from '../worker/cluster-namespace.ts';
 import { callMaster } from './master-call.ts';
-import { createTransport, type MasterClient } from '../transport/index.ts';
+import type { MasterClient } from '../transport/index.ts';
 import type { AttemptLog, JobStatus, StageStatus } from '../transport/messages.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
 import { readTls, type TlsArgs } from './tls-args.ts';
@@ -16,7 +17,7 @@ export interface OpsArgs extends TokenArgs, TlsArgs {
 }
 
 async function withMaster<T>(args: OpsArgs, fn: (client: MasterClient) => Promise<T>): Promise<T> {
-  const client = createTransport(args.transport, { token: readToken(args), tls: readTls(args) })!.connectMaster(args.master);
+  const client = namedTransport(args.transport, { token: readToken(args), tls: readTls(args) }).connectMaster(args.master);
   try {
     return await callMaster(args.master, () => fn(client));
   } finally {
@@ -144,7 +145,7 @@ export async function drainCommand(args: OpsArgs & { node: number }): Promise<vo
 
 /** `mr cat <path>`: a file of the pool's namespace (/cluster/<node>/..., or plain), from whichever node holds it. */
 export async function catCommand(args: OpsArgs & { path: string }): Promise<void> {
-  const transport = createTransport(args.transport, { token: readToken(args), tls: readTls(args) })!;
+  const transport = namedTransport(args.transport, { token: readToken(args), tls: readTls(args) });
   const master = transport.connectMaster(args.master);
   // Seen from no node of its own: every path is another node's, found through the master.
   const namespace = new ClusterNamespace(() => undefined, '/nonexistent', () => master, transport);

@@ -1,5 +1,6 @@
 // Turns `mr run` arguments into a checked RunConfig: job modules loaded, input globs expanded,
 // output directory checked. Any problem is a UsageError (exit 2) and nothing is submitted.
+import { checkTransportName } from './transport-arg.ts';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -67,9 +68,7 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   if (!args.input?.length) throw new UsageError('--input <glob> is required (quote the glob)');
   if (!args.output) throw new UsageError('--output <dir> is required');
   const transport = args.transport ?? DEFAULTS.transport;
-  if (!transportNames().includes(transport)) {
-    throw new UsageError(`unknown --transport ${transport}; available: ${transportNames().join(', ')}`);
-  }
+  checkTransportName(transport);
   const { nodes, tuning, machine } = machineArgs(args, transport);
   const capabilities = machine.capabilities;
   if (args.master && !capabilities.multiHost) {
