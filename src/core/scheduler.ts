@@ -294,8 +294,10 @@ export class Scheduler {
     this.attempts.delete(attemptId);
     const { job, stage, task } = this.locate(attempt);
     if (!job || !stage || !task) return [];
+    const lostTheCommit = task.committer !== undefined && task.committer !== attemptId;
     dropAttempt(task, attemptId);
-    if (job.state !== 'running' || task.state === 'done') return [];
+    // Refused the commit because another attempt holds it: a losing copy, not the task's failure.
+    if (job.state !== 'running' || task.state === 'done' || lostTheCommit) return [];
     task.failures++;
     task.failedOn.add(attempt.workerId);
     task.lastError = error;

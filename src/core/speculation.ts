@@ -19,8 +19,9 @@ export function pickPending(pending: readonly TaskRecord[], workerId: string, li
 
 /**
  * A running task worth a backup attempt on this worker: every task of the phase is assigned,
- * it has a single attempt, on another worker, running far longer than its finished peers.
- * The longest-running such task is chosen.
+ * it has a single attempt, on another worker, running far longer than its finished peers, and
+ * not already allowed to commit (a backup could not commit; if the committer died, the task
+ * runs again once its loss is known). The longest-running such task is chosen.
  */
 export function pickBackup(phaseTasks: readonly TaskRecord[], workerId: string, nowMs: number, options: SpeculationOptions): TaskRecord | undefined {
   const durations = phaseTasks.filter((t) => t.durationMs !== undefined).map((t) => t.durationMs as number).sort((a, b) => a - b);
@@ -30,7 +31,7 @@ export function pickBackup(phaseTasks: readonly TaskRecord[], workerId: string, 
   let best: TaskRecord | undefined;
   let bestAge = threshold;
   for (const task of phaseTasks) {
-    if (task.state !== 'running' || task.running.size !== 1) continue;
+    if (task.state !== 'running' || task.running.size !== 1 || task.committer !== undefined) continue;
     const [attempt] = task.running.values();
     const age = nowMs - attempt.startedMs;
     if (attempt.workerId !== workerId && age >= bestAge) {

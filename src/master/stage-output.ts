@@ -26,10 +26,16 @@ export async function statInputs(paths: readonly string[]): Promise<InputFile[]>
   }));
 }
 
-/** Marks a stage complete: _SUCCESS is written only after checking every part file is there. */
+/**
+ * Marks a stage complete: _SUCCESS is written only after checking every part file is there, and
+ * after removing the temporary files of reduce attempts that died before their rename (a losing
+ * attempt still alive removes its own).
+ */
 export async function commitStage(dir: string, reducers: number): Promise<string[]> {
   const files = partFiles(dir, reducers);
   await Promise.all(files.map((file) => stat(file)));
+  const leftovers = (await readdir(dir)).filter((name) => TEMP_PART_FILE.test(name));
+  await Promise.all(leftovers.map((name) => rm(join(dir, name), { force: true })));
   failpoint('master.commit.before-success');
   await writeFile(join(dir, SUCCESS_FILE), '');
   return files;

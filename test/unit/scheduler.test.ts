@@ -405,6 +405,29 @@ describe('Scheduler: commit permission and kill', () => {
     expect(s.mayCommit(again.attemptId)).toBe(false);        // done: nothing more to commit
   });
 
+  it('an attempt refused the commit is not a failure, and a task being committed gets no backup', () => {
+    const { s, stage } = setup({ maps: 1, reduces: 2, maxAttempts: 1 });
+    finishMaps(s, 1);
+    const r0 = mustAssign(s, 'w1', 1);
+    const r1 = mustAssign(s, 'w2', 1);
+    s.succeed(r1.attemptId, 'r1', {}, 100);
+    const backup = mustAssign(s, 'w2', 1500);                // r0 straggles: a backup of it
+    expect([backup.kind, backup.index]).toEqual(['reduce', 0]);
+    expect(s.mayCommit(r0.attemptId)).toBe(true);
+    expect(s.mayCommit(backup.attemptId)).toBe(false);
+    expect(s.fail(backup.attemptId, 'may not commit', 1600)).toEqual([]); // maxAttempts 1, yet the job goes on
+    expect(stage().failedAttempts).toBe(0);
+    expect(s.assign('w2', 1700)).toBeUndefined();              // r0 may commit: no second backup
+    // r0's worker dies before renaming: the task runs again (after the map whose output died too) and may commit
+    const later = 1500 + LEASE + WORKER_TIMEOUT;
+    expect(run(s, 1700 + STEP, later, { w2: [] })).toEqual([]);
+    const map = mustAssign(s, 'w2', later + 1);
+    expect(s.succeed(map.attemptId, 'out-0b', {}, later + 2).accepted).toBe(true);
+    const again = mustAssign(s, 'w2', later + 3);
+    expect([again.kind, again.index]).toEqual(['reduce', 0]);
+    expect(s.mayCommit(again.attemptId)).toBe(true);
+  });
+
   it('kill() stops assignment and rejects further reports and commits', () => {
     const { s, job } = setup({ maps: 2, reduces: 1 });
     const a = mustAssign(s, 'w1', 0);
