@@ -75,8 +75,9 @@ reliabilityCase('process', 'worker processes killed (SIGKILL) in map, by the job
   const r = await runMr(['run', join(FIXTURES, 'crashy.ts'), '--input', BOOKS, '--output', out, '--workers', '2', '--reducers', '3',
     '--set', 'crashFiles=pg-grimm.txt,pg-dorian_gray.txt,pg-tom_sawyer.txt', '--set', `markerDir=${markerDir}`, '--json', '--quiet']);
   expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
+  expect(r.code, r.stderr).toBe(0);
   await ctx.expectOutput(out, wordCountOfBooks());
+  await expectOnlyOutputFiles(out, 3);
   const stage = JSON.parse(r.stdout).stages[0];
   expect(stage.mapAttempts).toBeGreaterThanOrEqual(stage.mapTasks + 3);
   expect(stage.failedAttempts).toBe(0); // a lost worker is not the task's fault
@@ -136,8 +137,9 @@ reliabilityCase('process', 'a worker killed (SIGKILL) during the reduce phase lo
   const r = await result;
   expect(killed).toBe(true);
   expect(r.stderr).toMatch(/^job job-/m);
-  expect(r.code).toBe(0);
+  expect(r.code, r.stderr).toBe(0);
   await ctx.expectOutput(out, wordCountOfBooks());
+  await expectOnlyOutputFiles(out, 6);
 }, { fast: true });
 
 // --- a worker stopped past its lease --------------------------------------------------------------
@@ -160,8 +162,9 @@ reliabilityCase('process', 'a worker stopped (SIGSTOP) past its lease, then cont
   await new Promise((resolve) => setTimeout(resolve, 3000)); // twice the lease
   process.kill(pid, 'SIGCONT');
   const r = await result;
-  expect(r.code).toBe(0);
+  expect(r.code, r.stderr).toBe(0);
   await ctx.expectOutput(out, referenceLineLengthsMod7(inputFiles(BOOKS)));
+  await expectOnlyOutputFiles(out, 2);
   // The stopped worker's attempt was taken from it: cancelled when it came back (failed), its late
   // result refused (rejected), or never heard of again (lost). Each such task committed elsewhere.
   const attempts = await attemptsOf(cluster, jobId);
@@ -212,7 +215,7 @@ for (const { phase, point, fast } of MASTER_POINTS) {
     await restartMaster(cluster, clusterDir);
     const r = await result;
     expect(r.stderr).toMatch(/the master is back/);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     await ctx.expectOutput(out, wordCountOfBooks());
     await expectOnlyOutputFiles(out, 4);
     const jobId = /^job (\S+)$/m.exec(r.stderr)![1];
@@ -292,8 +295,9 @@ reliabilityCase('process', "a worker's disk full (a 2 MiB tmpfs as its work dir)
     // A 2 MiB sort buffer: every map spills runs to its worker's disk, megabytes of them in all.
     const r = await runMr(['run', WORDCOUNT, '--input', join(dir, 'many-words', '*.txt'), '--output', out, '--master', cluster.address,
       '--reducers', '2', '--sort-buffer-mib', '2', '--no-speculation']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     await ctx.expectOutput(out, referenceWordCount(files));
+    await expectOnlyOutputFiles(out, 2);
     const jobId = /^job (\S+)$/m.exec(r.stderr)![1];
     const attempts = await attemptsOf(cluster, jobId);
     const full = cluster.workers[0].pid;
