@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AuthError, MrError, UsageError, oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { ChaosNode } from '../transport/chaos/chaos-node.ts';
 import { isServiceError } from '../transport/call-policy.ts';
 import { serverCredentials, type TlsMaterial } from '../transport/grpc/credentials.ts';
 import { loadProto } from '../transport/grpc/proto.ts';
@@ -18,6 +19,7 @@ export interface BalancerOptions {
   backends?: string[];
   token?: string;
   tls?: TlsMaterial;             // mutual TLS for its server and its channels to the servers
+  chaos?: ChaosNode;             // --chaos: every RunTask sent to a server passes through this node's layer
   healthIntervalMs?: number;
   log: Logger;
 }
@@ -63,6 +65,7 @@ export class Balancer {
   private readonly token: string | undefined;
   private readonly tls: TlsMaterial | undefined;
   private readonly log: Logger;
+  private readonly chaos: ChaosNode | undefined;
   private server: grpc.Server | undefined;
   private health: HealthImplementation | undefined;
   private stopping = false;
@@ -71,6 +74,7 @@ export class Balancer {
     this.token = options.token;
     this.tls = options.tls;
     this.log = options.log;
+    this.chaos = options.chaos;
     this.pool = new BackendPool({ token: options.token, tls: options.tls, healthIntervalMs: options.healthIntervalMs ?? 500, log: options.log });
     for (const address of options.backends ?? []) void this.pool.join(checkAddress('backend', address));
   }
@@ -184,11 +188,16 @@ export class Balancer {
     }
   }
 
+  /**
+   * One RunTask to one server. Under --chaos it may be lost (either way), delayed, throttled or
+   * sent twice: a lost one fails over to another server, which runs the same attempt again.
+   */
   private forward(backend: Backend, request: M.RunTaskRequest, deadline: number, started: (call: grpc.ClientUnaryCall) => void): Promise<M.AttemptReport> {
     const stub = backend.client as unknown as Record<string, Function>;
-    return new Promise((resolve, reject) => {
+    const send = () => new Promise<M.AttemptReport>((resolve, reject) => {
       started(stub.RunTask.call(stub, request, bearer(this.token), { deadline }, (error: unknown, reply: M.AttemptReport) => (error ? reject(error) : resolve(reply))));
     });
+    return this.chaos ? this.chaos.unary('Worker', 'runTask', request, send) : send();
   }
 
   /** The server to send to, waiting while none is usable, up to the caller's deadline. */

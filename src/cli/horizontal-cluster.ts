@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Balancer } from '../balancer/balancer.ts';
 import { connectBalancer, type BalancerClient } from '../balancer/balancer-client.ts';
 import { createLogger, silentLogger } from '../log.ts';
+import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
 import type { Transport } from '../transport/index.ts';
 import { startDispatcher } from './dispatcher.ts';
 import { WorkerPool } from './worker-pool.ts';
@@ -24,6 +25,7 @@ export interface HorizontalClusterOptions {
   transport: Transport;
   transportName: string;
   token: string;
+  chaos?: ChaosSettings;         // servers get it as worker-<slot>; the balancer's sends go through transport.chaos
   onAllExited?: (why: string) => void;
 }
 
@@ -42,7 +44,7 @@ export class HorizontalCluster {
   readonly timeline: { atMs: number; servers: number }[] = [];
 
   constructor(private readonly options: HorizontalClusterOptions) {
-    this.balancer = new Balancer({ token: options.token, log: createLogger({ component: 'balancer', file: join(options.workRoot, 'balancer.log') }) });
+    this.balancer = new Balancer({ token: options.token, chaos: options.transport.chaos, log: createLogger({ component: 'balancer', file: join(options.workRoot, 'balancer.log') }) });
   }
 
   get failovers(): number {
@@ -60,7 +62,7 @@ export class HorizontalCluster {
     const initial = options.autoscale?.min ?? options.servers;
     this.pool = new WorkerPool({
       count: initial, masterAddress: address, join: true, workRoot: join(options.workRoot, 'servers'),
-      transport: options.transportName, token: options.token, onAllExited: options.onAllExited,
+      transport: options.transportName, token: options.token, chaos: options.chaos, onAllExited: options.onAllExited,
     });
     await this.pool.start();
     await this.waitForServers(initial);

@@ -58,7 +58,7 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
   const horizontal = transport.capabilities.stateless
     ? new HorizontalCluster({
       servers: config.workers, autoscale: config.autoscale, masterAddress: server.address, workRoot, transport,
-      transportName: config.transport, token, onAllExited: (why) => (workersGone = why),
+      transportName: config.transport, token, chaos, onAllExited: (why) => (workersGone = why),
     })
     : undefined;
   const pool = horizontal ?? (machine
@@ -88,7 +88,7 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
       return { status, backend: {
         name: transport.name, nodes: horizontal.maxServers, messages: counted.messages, bytes: counted.bytes + shuffled,
         failovers: horizontal.failovers, servers: horizontal.timeline,
-      } };
+      }, ...chaosReport };
     }
     return { status, backend: { name: transport.name, nodes: config.workers, messages: counted.messages, bytes: counted.bytes + shuffled, ...ssi }, ...chaosReport };
   } finally {

@@ -114,7 +114,7 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   const autoscale = args.autoscale === undefined ? undefined : parseAutoscale(args.autoscale, capabilities.stateless ?? false, transport);
   return {
     autoscale, stages, outputDir, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
-    chaos: chaosArgs(args, machine, workers) };
+    chaos: chaosArgs(args, machine, autoscale?.max ?? workers) };
 }
 
 /** --chaos: on a backend that carries it, in a cluster that `mr run` starts (it names the nodes). */

@@ -264,7 +264,8 @@ export class Master implements MasterService {
   }
 
   private async report(req: M.AttemptReport): Promise<M.AttemptReportReply> {
-    if (req.stats) this.workerStats.set(req.workerId, req.stats);
+    // A dispatcher's report carries the figures of the server that ran the attempt, under its own id.
+    if (req.stats) this.workerStats.set(req.stats.workerId || req.workerId, req.stats);
     const known = this.outcomes.get(req.attemptId);
     if (known !== undefined) return { accepted: known };
     let accepted = false;

@@ -1,5 +1,6 @@
 // A reduce attempt: fetch partition r of every map output, k-way merge them from disk, call
 // reduce per key, write part-r-NNNNN under a temporary name and rename it once allowed to commit.
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
@@ -40,7 +41,9 @@ const FETCH_RETRY_DELAYS_MS = [200, 1000];
 
 export async function runReduceTask(job: JobDefinition, attempt: ReduceAttempt, io: ReduceIo, signal: AbortSignal): Promise<AttemptResult> {
   const counters: Counters = {};
-  const scratch = join(io.scratchDir, attempt.attemptId);
+  // Names of this run's own: the horizontal backend may run one attempt on two servers at once.
+  const run = `${attempt.attemptId}.${randomBytes(3).toString('hex')}`;
+  const scratch = join(io.scratchDir, run);
   await mkdir(scratch, { recursive: true });
   try {
     let started = performance.now();
@@ -52,7 +55,7 @@ export async function runReduceTask(job: JobDefinition, attempt: ReduceAttempt, 
     const runs = await fetchRuns(attempt, io, scratch, counters, signal);
     lap(COUNTER.shuffleMs);
     const target = join(attempt.spec.outputDir, partFileName(attempt.partition));
-    const temp = join(attempt.spec.outputDir, `.${partFileName(attempt.partition)}.${attempt.attemptId}.tmp`);
+    const temp = join(attempt.spec.outputDir, `.${partFileName(attempt.partition)}.${run}.tmp`);
     try {
       await reduceInto(job, runs, temp, counters, attempt.spec.options ?? {}, signal);
       lap(COUNTER.reduceMs);

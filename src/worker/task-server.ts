@@ -26,12 +26,17 @@ export interface TaskServerOptions {
   log: Logger;
 }
 
+/** How long a finished attempt's report answers a repeated RunTask (longer than any retry takes). */
+const RUN_MEMORY_MS = 5 * 60_000;
+
 export class TaskServer {
   readonly id = `s-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private server?: Server;
   private readonly masters = new Map<string, MasterClient>();
   private readonly stores = new Map<string, SharedOutputStore>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Each attempt's run, by attempt id, while it runs and for a while after (see runOnce). */
+  private readonly runs = new Map<string, Promise<M.AttemptReport>>();
   private draining = false;
 
   constructor(private readonly options: TaskServerOptions) {}
@@ -45,7 +50,7 @@ export class TaskServer {
       fetchPartition: () => {
         throw new UsageError('a stateless server keeps no map outputs: they are in the shared store');
       },
-      runTask: (req, signal) => this.track(this.runTask(req, signal)),
+      runTask: (req, signal) => this.runOnce(req, signal),
     }, `${this.options.listenHost}:0`);
     if (this.options.join) {
       const balancer = connectBalancer(this.options.join, this.options.token, this.options.tls);
@@ -64,6 +69,24 @@ export class TaskServer {
     return work.finally(() => this.inFlight.delete(work));
   }
 
+  /**
+   * A RunTask for an attempt this server runs or ran lately gets that run's report: a request sent
+   * twice (a duplicate in the network, a retry whose first reply was lost) runs its attempt once
+   * here. Another server may run it too (fail-over); that is safe, each run writes under names of
+   * its own. A run cancelled by its caller is not kept: the next request runs the attempt again.
+   */
+  private runOnce(req: M.RunTaskRequest, signal?: AbortSignal): Promise<M.AttemptReport> {
+    const id = req.task.attemptId;
+    const known = this.runs.get(id);
+    if (known) return known;
+    const run = this.track(this.runTask(req, signal));
+    this.runs.set(id, run);
+    const forget = () => this.runs.delete(id);
+    run.then(() => setTimeout(forget, RUN_MEMORY_MS).unref(), forget);
+    signal?.addEventListener('abort', forget, { once: true });
+    return run;
+  }
+
   private async runTask(req: M.RunTaskRequest, signal?: AbortSignal): Promise<M.AttemptReport> {
     if (this.draining) throw new UsageError(`server ${this.address} is draining`);
     const { task } = req;
@@ -76,7 +99,7 @@ export class TaskServer {
       commit: async (attemptId) => (await master.commitAttempt({ workerId: req.workerId, attemptId })).allowed,
     }, signal ?? new AbortController().signal);
     if (!outcome.ok) this.options.log.warn('attempt failed', { attemptId: task.attemptId, error: outcome.error });
-    return { ...outcome, workerId: this.id, stats: processStats('server', this.id) };
+    return { ...outcome, workerId: this.id, stats: processStats('server', this.id, this.options.transport.chaos?.counts) };
   }
 
   private storeFor(sharedDir: string): SharedOutputStore {

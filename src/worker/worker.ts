@@ -113,7 +113,8 @@ export class Worker {
   }
 
   private stats(): M.ProcessStats {
-    return processStats('worker', this.id, this.options.transport.chaos?.counts);
+    // A dispatcher's calls pass through the chaos layer of the process it shares with the master, counted there.
+    return processStats(this.options.remote ? 'dispatcher' : 'worker', this.id, this.options.remote ? undefined : this.options.transport.chaos?.counts);
   }
 
   private async slotLoop(): Promise<void> {
@@ -154,9 +155,10 @@ export class Worker {
   private async runAttempt(task: M.Task): Promise<M.TaskReply | undefined> {
     const controller = new AbortController();
     this.running.set(task.attemptId, controller);
-    const outcome = await (this.options.remote ? this.runRemote(task, controller.signal) : runAttempt(task, this.io, controller.signal));
+    const { stats = this.stats(), ...outcome }: AttemptOutcome & { stats?: M.ProcessStats } = await (this.options.remote
+      ? this.runRemote(task, controller.signal) : runAttempt(task, this.io, controller.signal));
     this.running.delete(task.attemptId);
-    const report: M.AttemptReport = { ...outcome, workerId: this.id, stats: this.stats(), wantTask: !this.stopping };
+    const report: M.AttemptReport = { ...outcome, workerId: this.id, stats, wantTask: !this.stopping };
     if (!report.ok) this.options.log.warn('attempt failed', { attemptId: task.attemptId, error: report.error });
     const reply = await this.deliver(report);
     if (!reply) return undefined;
@@ -188,11 +190,14 @@ export class Worker {
     }
   }
 
-  /** A dispatcher's attempt: run by a server behind the balancer; its failure to answer is the attempt's. */
-  private async runRemote(task: M.Task, signal: AbortSignal): Promise<AttemptOutcome> {
+  /**
+   * A dispatcher's attempt: run by a server behind the balancer; its failure to answer is the
+   * attempt's. The server's own figures (its process, its chaos layer) go to the master with the report.
+   */
+  private async runRemote(task: M.Task, signal: AbortSignal): Promise<AttemptOutcome & { stats?: M.ProcessStats }> {
     try {
-      const { workerId: _server, stats: _stats, ...outcome } = await this.options.remote!(task, this.id, signal);
-      return outcome;
+      const { workerId: _server, stats, ...outcome } = await this.options.remote!(task, this.id, signal);
+      return { ...outcome, ...(stats ? { stats } : {}) };
     } catch (error) {
       return { attemptId: task.attemptId, ok: false, error: oneLine(error), log: '', outputId: '', counters: {}, partitionBytes: [], lostMapTasks: [] };
     }

@@ -88,6 +88,16 @@ describe('every switch at once', () => {
     }, { fast: true });
   }
 
+  // The balancer's RunTask to a server meets the chaos layer too: a lost one fails over to another
+  // server, which runs the same attempt again; one sent twice runs once on its server.
+  reliabilityCase('network', 'all switches on horizontal: lost RunTasks fail over', async (ctx) => {
+    const { out, json } = await wordcount(['--transport', 'horizontal', '--workers', '2', '--chaos', ALL, '--chaos-seed', SEED]);
+    await ctx.expectOutput(out, reference);
+    for (const key of ['dropped', 'delayed', 'duplicated']) expect(json.chaos[key], key).toBeGreaterThan(0);
+    expect(json.backend.failovers).toBeGreaterThan(0);
+    expect(json.processes.some((p: { role: string; chaos?: unknown }) => p.role === 'server' && p.chaos)).toBe(true);
+  }, { fast: true });
+
   reliabilityCase('network', 'all switches at higher rates, three seeds, on grpc', async (ctx) => {
     for (const seed of ['101', '202', '303']) {
       const { out, json } = await wordcount(['--workers', '2', '--chaos', 'drop=0.15,delay=10ms±10ms,dup=0.15,reorder=0.2,bandwidth=2MB/s',
@@ -108,6 +118,14 @@ describe('partitions', () => {
     expect(json.chaos.partitioned).toBeGreaterThan(0);
     expect(json.elapsedMs).toBeGreaterThan(6000);
   }, { fast: true });
+
+  reliabilityCase('network', 'a horizontal server is cut off mid-job: the balancer fails its tasks over', async (ctx) => {
+    const { out, json } = await wordcount(['--transport', 'horizontal', '--workers', '2', '--chaos', 'partition=worker-1@2s-5s'],
+      join(FIXTURES, 'slow-reduce.ts'));
+    await ctx.expectOutput(out, reference);
+    expect(json.chaos.partitioned).toBeGreaterThan(0);
+    expect(json.elapsedMs).toBeGreaterThan(5000);
+  });
 
   reliabilityCase('network', 'the master is cut off from every worker for longer than the lease', async (ctx) => {
     // A daemon master whose chaos clock starts with it: from 9 s to 13 s after its start it
@@ -156,6 +174,23 @@ describe('partitions', () => {
     const after = await workerAddresses(cluster.address, jobId);
     expect(after.filter((a) => !before.includes(a)).length, `workers before ${before}, after ${after}`).toBeGreaterThan(0);
   });
+});
+
+describe('bad chaos options', () => {
+  const usage = async (extra: string[], message: RegExp) => {
+    const result = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', join(dir, `bad-${runs++}`), ...extra]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  };
+  reliabilityCase('network', 'bad --chaos options are one-line usage errors', async () => {
+    await usage(['--chaos', 'drop=2'], /^mr: --chaos drop=2: wants a probability/);
+    await usage(['--chaos', 'jitter=5ms'], /unknown switch jitter/);
+    await usage(['--chaos-seed', '3'], /--chaos-seed applies with --chaos/);
+    await usage(['--chaos', 'drop=0.1', '--chaos-seed', '-1'], /--chaos-seed must be a whole number/);
+    await usage(['--workers', '2', '--chaos', 'partition=worker-2@1s-2s'], /no node worker-2; its nodes are master and worker-0 to worker-1/);
+    await usage(['--master', '127.0.0.1:1', '--chaos', 'drop=0.1'], /give it to mr master and mr worker/);
+  }, { fast: true });
 });
 
 /** The address of every worker the master knows alive (from `mr status <job>`). */

@@ -176,8 +176,7 @@ function workerClient(address: string, token: string | undefined, chaos: ChaosNo
   return {
     fetchPartition: (req) => open('fetchPartition', req),
     readFile: (req) => open('readFile', req),
-    // Not through the chaos layer: a duplicated RunTask would run one attempt twice at once, which
-    // no network does to a unary call; the horizontal backend, its only user, takes no --chaos.
+    // Not through the chaos layer: the balancer, which sends RunTask to servers, wraps its own sends.
     runTask: (req) => new Promise((resolve, reject) => {
       stub.RunTask(req, bearer(token), { deadline: new Date(Date.now() + FETCH_DEADLINE_MS) }, (error: unknown, reply: M.AttemptReport) => (error ? reject(fromStatus(error)) : resolve(reply)));
     }),

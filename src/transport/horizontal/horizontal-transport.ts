@@ -3,16 +3,17 @@
 // tasks are sent to the balancer (src/balancer/), which hands each to the healthy server with
 // the fewest requests in flight and fails it over to another when that server dies mid-request;
 // servers keep map outputs in a shared store, so losing one loses no data; every task is
-// idempotent (output names fixed by the attempt, commit by rename, one completion per task).
+// idempotent (map outputs staged per server and renamed into place, part files written under a
+// name of their own and renamed after the master allowed the commit, one completion per task),
+// and a server runs an attempt it is sent twice (a duplicated or retried RunTask) once.
 import { createGrpcTransport } from '../grpc/grpc-transport.ts';
 import type { Transport, TransportOptions } from '../transport.ts';
 
 export function createHorizontalTransport(options: TransportOptions = {}): Transport {
   return {
-    // No chaos layer: tasks travel from the dispatcher through the balancer's own channels, which
-    // it does not wrap, and a duplicated RunTask would run one attempt twice at once.
-    ...createGrpcTransport({ ...options, chaos: undefined }),
+    // Under --chaos, the balancer sends RunTask through the chaos layer of its node (master) itself.
+    ...createGrpcTransport(options),
     name: 'horizontal',
-    capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: false, stateless: true },
+    capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: true, stateless: true },
   };
 }
