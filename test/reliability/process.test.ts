@@ -7,10 +7,11 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
 import { inputFiles, referenceLineLengthsMod7, referenceWordCount } from '../helpers/reference.ts';
 import { BOOKS, FIXTURES, MR, ROOT, finished, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
+import type { FailpointName } from '../../src/failpoints.ts';
 import { FULL, reliabilityCase } from './harness.ts';
 
 const WORDCOUNT = join(ROOT, 'jobs', 'wordcount.ts');
@@ -22,9 +23,14 @@ const others: ChildProcess[] = [];   // masters started again after a kill
 beforeAll(async () => {
   dir = await tempDir('mr-process-');
 });
+// Each case's daemons go when it ends: a dozen idle clusters would crowd a small machine.
+afterEach(async () => {
+  const alive = others.splice(0).filter((p) => p.exitCode === null && p.signalCode === null);
+  for (const p of alive) p.kill('SIGKILL');
+  await Promise.all(alive.map((p) => new Promise((resolve) => p.once('exit', resolve))));
+  for (const cluster of clusters.splice(0)) await cluster.stop();
+});
 afterAll(async () => {
-  for (const p of others) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  for (const cluster of clusters) await cluster.stop();
   await removeDir(dir);
 });
 
@@ -36,7 +42,7 @@ function wordCountOfBooks(): Map<string, string> {
 
 let armedCount = 0;
 /** The environment that arms one fail point, to fire once across every process that gets it. */
-function armed(point: string): { env: NodeJS.ProcessEnv; once: string } {
+function armed(point: FailpointName): { env: NodeJS.ProcessEnv; once: string } {
   const once = join(dir, `fired-${armedCount++}`);
   return { env: { MR_FAILPOINTS: `${point}=kill`, MR_FAILPOINT_ONCE: once }, once };
 }
