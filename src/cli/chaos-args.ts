@@ -16,7 +16,7 @@ export const DEFAULT_CHAOS_SEED = 1;
 export const chaosOptions = {
   chaos: {
     type: 'string',
-    describe: 'inject network faults: drop=P,delay=20ms±15ms,dup=P,reorder=P,bandwidth=10MB/s,partition=<node>@3s-8s (nodes: master, worker-0, worker-1, ...)',
+    describe: 'inject network faults: drop=P,delay=20ms±15ms,dup=P,reorder=P,bandwidth=10MB/s,partition=<node>@3s-8s,intruder=P,restart=<node>@4s; a rate@<node> is that node\'s own (nodes: master, worker-0, worker-1, ...)',
   },
   'chaos-seed': { type: 'number', describe: `seed of the chaos layer's decisions (default ${DEFAULT_CHAOS_SEED})` },
 } as const;
@@ -51,6 +51,8 @@ export function chaosSummary(settings: ChaosSettings, processes: readonly Proces
     ...counts,
     dropped: counts.droppedRequests + counts.droppedReplies,
     partitions: settings.spec.partitions,
+    ...(settings.spec.restarts ? { restarts: settings.spec.restarts } : {}),
+    ...(settings.spec.nodes ? { ownRates: settings.spec.nodes } : {}),
     nodes: reporting.length,
   };
 }
@@ -63,5 +65,6 @@ export function formatChaosSummary(summary: Record<string, unknown>): string {
   return `mr: chaos (seed ${String(summary.seed)}, ${n('nodes')} node(s)): ${n('messages')} message(s), `
     + `${n('dropped')} dropped (${n('droppedRequests')} requests, ${n('droppedReplies')} replies), ${n('delayed')} delayed, `
     + `${n('duplicated')} duplicated, ${n('reordered')} reordered, ${n('throttled')} throttled (${n('throttledMs')} ms)`
-    + (windows ? `, ${n('partitioned')} refused while cut off (${windows})` : '');
+    + (windows ? `, ${n('partitioned')} refused while cut off (${windows})` : '')
+    + (n('intruders') ? `, ${n('intruders')} forged call(s), ${n('intrudersAdmitted')} admitted` : '');
 }

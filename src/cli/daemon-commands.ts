@@ -13,6 +13,7 @@ import { prepareJobLoading } from '../worker/job-loader.ts';
 import { readToken, requireTokenBeyondLoopback, type TokenArgs } from './token-args.ts';
 import { readTls, type TlsArgs } from './tls-args.ts';
 import type { TlsMaterial } from '../transport/grpc/credentials.ts';
+import { scheduleRestarts } from '../transport/chaos/chaos-restart.ts';
 import { ChaosNode } from '../transport/chaos/chaos-node.ts';
 import { readChaos, type ChaosArgs } from './chaos-args.ts';
 
@@ -44,6 +45,12 @@ function transportOf(name: string, token: string | undefined, tls: TlsMaterial |
   const settings = readChaos(args);
   // A daemon counts partition windows from its own start, unless mr run, which started it, gave its own.
   const chaos = settings && new ChaosNode({ ...settings, epochMs: args.chaosEpochMs ?? Date.now() }, node);
+  if (chaos) {
+    scheduleRestarts(chaos.settings, node, () => {
+      process.stderr.write(`mr: chaos: restart=${node}: this process is killed now (SIGKILL)\n`);
+      process.kill(process.pid, 'SIGKILL');
+    });
+  }
   const transport = namedTransport(name, { token, tls, chaos });
   if (!transport.capabilities.multiProcess) throw new UsageError(`--transport ${name} runs everything inside mr run; it has no daemons`);
   if (chaos && !transport.capabilities.faultInjection) throw new UsageError(`--transport ${name} cannot carry --chaos (not every message of a job passes through its transport)`);

@@ -12,6 +12,7 @@ import { checkOutputDir } from '../storage/output-dir.ts';
 import { createTransport, transportNames, type MachineTuning, type Transport } from '../transport/index.ts';
 import type { JobSpec } from '../transport/messages.ts';
 import { loadJob } from '../worker/job-loader.ts';
+import { namedNodes } from '../transport/chaos/chaos-spec.ts';
 import { readChaos, type ChaosArgs, type ChaosChoice } from './chaos-args.ts';
 import type { Autoscale } from './horizontal-cluster.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
@@ -129,8 +130,14 @@ function chaosArgs(args: RunArgs, machine: Transport, workers: number): ChaosCho
     throw new UsageError(`--transport ${machine.name} cannot carry --chaos (not every message of a job passes through its transport); use ${able.join(', ')}`);
   }
   const names = ['master', ...Array.from({ length: workers }, (_, i) => `worker-${i}`)];
-  for (const { node } of chaos.spec.partitions) {
-    if (!names.includes(node)) throw new UsageError(`--chaos partition=${node}@...: this run has no node ${node}; its nodes are master and worker-0 to worker-${workers - 1}`);
+  for (const node of namedNodes(chaos.spec)) {
+    if (!names.includes(node)) throw new UsageError(`--chaos names ${node}, but this run has no node ${node}; its nodes are master and worker-0 to worker-${workers - 1}`);
+  }
+  for (const { node } of chaos.spec.restarts ?? []) {
+    if (node === 'master') throw new UsageError('--chaos restart=master@...: the master is mr run itself; restart workers, or a master daemon (mr master --chaos)');
+    if (!machine.capabilities.multiProcess || machine.machine) {
+      throw new UsageError(`--chaos restart=${node}@...: --transport ${machine.name} runs its workers inside mr run; restart needs worker processes (grpc, ssi, horizontal)`);
+    }
   }
   return chaos;
 }

@@ -73,6 +73,8 @@ export interface ChaosCounts {
   throttled: number;
   throttledMs: number;
   partitioned: number;
+  intruders: number;
+  intrudersAdmitted: number;
 }
 
 export interface JobStatus {

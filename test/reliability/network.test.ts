@@ -108,6 +108,37 @@ describe('every switch at once', () => {
   });
 });
 
+describe('the fallacies without a network switch of their own', () => {
+  // The network is secure: an intruder's copies of the calls to the master, without the
+  // cluster's token, must all be turned away, and the job must not notice them.
+  reliabilityCase('network', 'intruder=0.3: every forged call is refused (UNAUTHENTICATED), none admitted', async (ctx) => {
+    const { out, json, stderr } = await wordcount(['--workers', '2', '--chaos', 'intruder=0.3']);
+    await ctx.expectOutput(out, reference);
+    expect(json.chaos.intruders).toBeGreaterThan(5);
+    expect(json.chaos.intrudersAdmitted).toBe(0);
+    expect(stderr).toBe('');
+  }, { fast: true });
+
+  // The network is homogeneous: one worker's link is slow and narrow, the other's is not.
+  reliabilityCase('network', 'one worker behind a slow, narrow link (delay and bandwidth @worker-1)', async (ctx) => {
+    const { out, json } = await wordcount(['--workers', '2', '--chaos', 'delay=40ms±20ms@worker-1,bandwidth=300KB/s@worker-1']);
+    await ctx.expectOutput(out, reference);
+    expect(json.chaos.ownRates).toEqual({ 'worker-1': { delay: { ms: 40, jitterMs: 20 }, bandwidthBytesPerSec: 300e3 } });
+    const workers = json.processes.filter((p: { role: string }) => p.role === 'worker').map((p: { chaos: { delayed: number } }) => p.chaos.delayed);
+    expect(workers.filter((delayed: number) => delayed > 0)).toHaveLength(1); // worker-1's link only
+    expect(json.processes.find((p: { role: string }) => p.role === 'master').chaos.delayed).toBe(0);
+  }, { fast: true });
+
+  // There is one administrator: another one restarts worker-1's machine mid-job, unannounced.
+  reliabilityCase('network', 'restart=worker-1@2s: a worker killed mid-job by someone else is replaced; nothing lost', async (ctx) => {
+    const { out, json } = await wordcount(['--workers', '2', '--chaos', 'restart=worker-1@2s'], join(FIXTURES, 'slow-reduce.ts'));
+    await ctx.expectOutput(out, reference);
+    expect(json.chaos.restarts).toEqual([{ node: 'worker-1', atMs: 2000 }]);
+    expect(json.processes.filter((p: { role: string }) => p.role === 'worker').length).toBe(3); // worker-1 twice
+    expect(json.elapsedMs).toBeGreaterThan(2000);
+  }, { fast: true });
+});
+
 describe('partitions', () => {
   reliabilityCase('network', 'a worker holding map outputs is cut off mid-job', async (ctx) => {
     // A word count whose reduces take some 6 s, after maps that end about 2 s into the run: the
@@ -190,6 +221,9 @@ describe('bad chaos options', () => {
     await usage(['--chaos', 'drop=0.1', '--chaos-seed', '-1'], /--chaos-seed must be a whole number/);
     await usage(['--workers', '2', '--chaos', 'partition=worker-2@1s-2s'], /no node worker-2; its nodes are master and worker-0 to worker-1/);
     await usage(['--master', '127.0.0.1:1', '--chaos', 'drop=0.1'], /give it to mr master and mr worker/);
+    await usage(['--workers', '2', '--chaos', 'delay=5ms@worker-3'], /this run has no node worker-3/);
+    await usage(['--chaos', 'restart=master@2s'], /the master is mr run itself/);
+    await usage(['--transport', 'butterfly', '--chaos', 'restart=worker-1@2s'], /restart needs worker processes/);
   }, { fast: true });
 });
 

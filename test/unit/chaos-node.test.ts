@@ -159,3 +159,47 @@ describe('in-process services and clients under chaos', () => {
     expect(served).toBe(15 + node.counts.droppedReplies); // a lost reply's request was served, then asked again
   });
 });
+
+describe('intruder=P', () => {
+  it('sends forged copies of about P of the calls; a refused one is not admitted, an answered one is', async () => {
+    const refusing = new ChaosNode(settings('intruder=0.25'), 'worker-0');
+    let forged = 0;
+    const refuse = async () => {
+      forged++;
+      throw Object.assign(new Error('missing or wrong token'), { code: 16 }); // UNAUTHENTICATED
+    };
+    for (let i = 0; i < 400; i++) await refusing.unary('Master', 'getJobStatus', STATUS, async () => 'ok', refuse);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(refusing.counts.intruders).toBe(forged);
+    expect(forged).toBeGreaterThan(60);
+    expect(forged).toBeLessThan(140);
+    expect(refusing.counts.intrudersAdmitted).toBe(0);
+
+    const trusting = new ChaosNode(settings('intruder=0.25'), 'worker-0');
+    for (let i = 0; i < 400; i++) await trusting.unary('Master', 'getJobStatus', STATUS, async () => 'ok', async () => 'served');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(trusting.counts.intrudersAdmitted).toBe(trusting.counts.intruders);
+    expect(trusting.counts.intruders).toBe(forged); // the same seed, node and method: the same fates
+  });
+
+  it('does nothing where the transport cannot forge a call', async () => {
+    const node = new ChaosNode(settings('intruder=0.5'), 'worker-0');
+    for (let i = 0; i < 50; i++) await node.unary('Master', 'getJobStatus', STATUS, async () => 'ok');
+    expect(node.counts.intruders).toBe(0);
+  });
+});
+
+describe('rates of one node', () => {
+  it('apply to that node only', async () => {
+    const text = 'drop=0.5@worker-1';
+    const calm = new ChaosNode(settings(text), 'worker-0');
+    const lossy = new ChaosNode(settings(text), 'worker-1');
+    const lost = async (node: ChaosNode) => {
+      let n = 0;
+      for (let i = 0; i < 100; i++) if ((await outcome(node.unary('Master', 'getJobStatus', STATUS, async () => 'ok'))) instanceof Error) n++;
+      return n;
+    };
+    expect(await lost(calm)).toBe(0);
+    expect(await lost(lossy)).toBeGreaterThan(50);
+  });
+});

@@ -1,7 +1,8 @@
 // The --chaos spec parser: every switch, its forms and its units; a bad spec is one UsageError line naming the part.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../src/errors.ts';
-import { parseChaosSpec } from '../../src/transport/chaos/chaos-spec.ts';
+import { scheduleRestarts } from '../../src/transport/chaos/chaos-restart.ts';
+import { namedNodes, parseChaosSpec, specOfNode } from '../../src/transport/chaos/chaos-spec.ts';
 
 describe('parseChaosSpec', () => {
   it('reads the issue\'s example', () => {
@@ -75,4 +76,51 @@ describe('parseChaosSpec', () => {
       expect((error as Error).message).not.toContain('\n');
     });
   }
+});
+
+describe('switches of one node, intruders and restarts', () => {
+  it('takes rate@node as that node\'s own rate, over everyone\'s', () => {
+    const spec = parseChaosSpec('drop=0.1,delay=80ms±10ms@worker-1,bandwidth=1MB/s@worker-1,drop=0.3@worker-0');
+    expect(spec.drop).toBe(0.1);
+    expect(spec.delay).toBeUndefined();
+    expect(spec.nodes).toEqual({ 'worker-1': { delay: { ms: 80, jitterMs: 10 }, bandwidthBytesPerSec: 1e6 }, 'worker-0': { drop: 0.3 } });
+    expect(specOfNode(spec, 'worker-1')).toMatchObject({ drop: 0.1, delay: { ms: 80, jitterMs: 10 }, bandwidthBytesPerSec: 1e6 });
+    expect(specOfNode(spec, 'worker-0')).toMatchObject({ drop: 0.3 });
+    expect(specOfNode(spec, 'master')).toBe(spec);
+    expect(namedNodes(spec).sort()).toEqual(['worker-0', 'worker-1']);
+  });
+
+  it('refuses the same rate twice for one node, but not for two', () => {
+    expect(() => parseChaosSpec('delay=5ms@worker-1,delay=6ms@worker-1')).toThrow(/delay@worker-1 is given twice/);
+    expect(() => parseChaosSpec('delay=5ms,delay=6ms@worker-1')).not.toThrow();
+  });
+
+  it('reads intruder=P and restart=<node>@<time>', () => {
+    const spec = parseChaosSpec('intruder=0.2,restart=worker-1@4s,restart=worker-0@1500ms');
+    expect(spec.intruder).toBe(0.2);
+    expect(spec.restarts).toEqual([{ node: 'worker-1', atMs: 4000 }, { node: 'worker-0', atMs: 1500 }]);
+    expect(namedNodes(spec).sort()).toEqual(['worker-0', 'worker-1']);
+    expect(() => parseChaosSpec('restart=worker-1')).toThrow(UsageError);
+    expect(() => parseChaosSpec('restart=worker-1@soon')).toThrow(/wants <node>@<time>/);
+    expect(() => parseChaosSpec('intruder=1')).toThrow(/probability/);
+  });
+});
+
+describe('scheduleRestarts', () => {
+  it('kills the node at its moment, counted from the epoch, and not again once it has passed', () => {
+    vi.useFakeTimers();
+    try {
+      const settings = { text: '', seed: 1, epochMs: 10_000, spec: parseChaosSpec('restart=worker-1@4s') };
+      let killed = 0;
+      scheduleRestarts(settings, 'worker-1', () => killed++, () => 11_000); // 1 s into the run
+      scheduleRestarts(settings, 'worker-0', () => killed++, () => 11_000); // not this node
+      vi.advanceTimersByTime(2_999);
+      expect(killed).toBe(0);
+      vi.advanceTimersByTime(1);
+      expect(killed).toBe(1);
+      expect(scheduleRestarts(settings, 'worker-1', () => killed++, () => 14_500)).toEqual([]); // its replacement lives on
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

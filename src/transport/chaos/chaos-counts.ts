@@ -4,7 +4,7 @@ import type { ChaosCounts } from '../messages.ts';
 export type { ChaosCounts };
 
 export function emptyCounts(): ChaosCounts {
-  return { messages: 0, droppedRequests: 0, droppedReplies: 0, delayed: 0, duplicated: 0, reordered: 0, throttled: 0, throttledMs: 0, partitioned: 0 };
+  return { messages: 0, droppedRequests: 0, droppedReplies: 0, delayed: 0, duplicated: 0, reordered: 0, throttled: 0, throttledMs: 0, partitioned: 0, intruders: 0, intrudersAdmitted: 0 };
 }
 
 /** The sum of several tallies; missing ones (a process without chaos) count nothing. */

@@ -16,7 +16,7 @@ import { TransportUnavailableError } from '../unavailable.ts';
 import { emptyCounts, type ChaosCounts } from './chaos-counts.ts';
 import { callFate, cutOffWindow, messageFate, type CallFate, type MessageFate } from './chaos-fate.ts';
 import { RandomStreams } from './chaos-random.ts';
-import type { ChaosPartition, ChaosSpec } from './chaos-spec.ts';
+import { specOfNode, type ChaosPartition, type ChaosSpec } from './chaos-spec.ts';
 import { burstBytesOf, fullBucket, takeBytes, type Bucket } from './token-bucket.ts';
 
 /** What every process of a run shares: the spec (and its text, to hand on), the seed, the epoch. */
@@ -38,6 +38,8 @@ export class ChaosFault extends TransportUnavailableError {
 
 type Service = 'Master' | 'Worker';
 
+const NOT_ADMITTED = new Set<number>([status.UNAUTHENTICATED, status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.CANCELLED]);
+
 /** A request held back waits for a later message to overtake it, but no longer than this. */
 const REORDER_HOLD_MAX_MS = 200;
 
@@ -52,8 +54,11 @@ export class ChaosNode {
     this.streams = new RandomStreams(settings.seed, name);
   }
 
+  private ownSpec?: ChaosSpec;
+
+  /** The spec as this node meets it (its own rates, if the spec gives it some). */
   private get spec(): ChaosSpec {
-    return this.settings.spec;
+    return (this.ownSpec ??= specOfNode(this.settings.spec, this.name));
   }
 
   /** The partition window this node is in now, if any. */
@@ -69,12 +74,17 @@ export class ChaosNode {
     throw new ChaosFault(`chaos: ${this.name} is cut off from the network (${window.fromMs / 1000}s-${window.toMs / 1000}s): ${what}`);
   }
 
-  /** One unary call: its request may be refused, lost, held back, delayed, throttled or doubled; its reply lost, delayed or throttled. */
-  async unary<T>(service: Service, method: string, request: object, send: () => Promise<T>): Promise<T> {
+  /**
+   * One unary call: its request may be refused, lost, held back, delayed, throttled or doubled; its
+   * reply lost, delayed or throttled. Under intruder=P, `forge` (the same call without a valid
+   * token, where the transport can make one) is also sent, as an intruder on the network would.
+   */
+  async unary<T>(service: Service, method: string, request: object, send: () => Promise<T>, forge?: () => Promise<unknown>): Promise<T> {
     const fate = await this.dispatch(service, method, request);
     const reply = send();
     this.overtake();
     if (fate.request.duplicated) this.duplicate(fate.duplicateLagMs, () => send());
+    if (forge && this.spec.intruder && this.streams.stream(`${method}.intruder`)() < this.spec.intruder) this.intrude(forge);
     const value = await reply;
     await this.arrive(fate.reply, method, () => this.codec(service, method).encodeReply(value as object).length);
     return value;
@@ -172,6 +182,16 @@ export class ChaosNode {
     this.counts.duplicated++;
     this.counts.messages++;
     setTimeout(() => void send().catch(() => {}), lagMs);
+  }
+
+  /** A forged copy goes out; the server must turn it away (UNAUTHENTICATED). */
+  private intrude(forge: () => Promise<unknown>): void {
+    this.counts.intruders++;
+    forge().then(() => this.counts.intrudersAdmitted++, (error: unknown) => {
+      // Turned away, or lost on the way (no one can tell whether it was heard): not admitted.
+      const code = (error as { code?: number }).code;
+      if (code === undefined || !NOT_ADMITTED.has(code)) this.counts.intrudersAdmitted++;
+    });
   }
 
   private codec(service: Service, method: string): MethodCodec {

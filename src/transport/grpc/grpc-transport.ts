@@ -1,4 +1,5 @@
 // The gRPC backend: real HTTP/2 servers and clients (grpc-js) speaking proto/mapreduce.proto.
+import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AuthError, MrError, UsageError } from '../../errors.ts';
@@ -141,11 +142,16 @@ function masterClient(address: string, token: string | undefined, chaos: ChaosNo
   const unary = (method: keyof MasterService, deadlineMs?: number) => (req: object) => {
     const policy = deadlineMs === undefined ? MASTER_POLICY[method] : { ...MASTER_POLICY[method], deadlineMs };
     const name = method[0].toUpperCase() + method.slice(1);
-    const send = (deadline: Date) => new Promise((resolve, reject) => {
-      stub[name].call(stub, req, bearer(token), { deadline }, (error: unknown, reply: unknown) => (error ? reject(fromStatus(error)) : resolve(reply)));
+    const send = (deadline: Date, as = token) => new Promise((resolve, reject) => {
+      stub[name].call(stub, req, bearer(as), { deadline }, (error: unknown, reply: unknown) => (error ? reject(error) : resolve(reply)));
     });
+    const sendChecked = (deadline: Date) => send(deadline).catch((error) => {
+      throw fromStatus(error);
+    });
+    // intruder=P: the same call with a token of the intruder's own making.
+    const forge = (deadline: Date) => () => send(deadline, `forged-${randomBytes(8).toString('hex')}`);
     // Only once the retries are spent: a server restarting may drop a connection or two the same way.
-    return callWithPolicy(policy, chaos ? (deadline) => chaos.unary('Master', method, req, () => send(deadline)) : send)
+    return callWithPolicy(policy, chaos ? (deadline) => chaos.unary('Master', method, req, () => sendChecked(deadline), forge(deadline)) : sendChecked)
       .catch((error) => {
         throw handshakeError(error, `master ${address}`, tls !== undefined) ?? error;
       });
