@@ -1,17 +1,20 @@
 // Builds the JobStatus message (what `mr status` and `mr run` show) from the scheduler's records.
 import { Scheduler, type JobRecord } from '../core/scheduler.ts';
+import { stageProgress, type StageProgress } from '../core/progress.ts';
 import { findStragglers, type TaskFigures } from '../core/stragglers.ts';
 import { phaseOf, stageCounters, type StageRecord, type TaskRecord } from '../core/task-table.ts';
 import type * as M from '../transport/messages.ts';
 
 export function jobStatus(
   job: JobRecord, specs: M.JobSpec[], files: string[], processes: M.ProcessStats[], workers: M.WorkerLoad[], nowMs: number,
+  progressOf: (stage: StageRecord) => StageProgress = (stage) => stageProgress(stage, () => undefined),
 ): M.JobStatus {
   const current = job.stages[job.stages.length - 1];
   const phase = job.state === 'succeeded' ? 'done' : current && !job.awaitingStage ? phaseOf(current) : 'map';
   const stages = job.stages.map((stage): M.StageStatus => {
     const end = stage.reduceDoneMs ?? job.finishedMs ?? nowMs;
     const reduces = reduceFigures(stage, job.finishedMs ?? nowMs);
+    const { map, reduce, ...figures } = progressOf(stage);
     return {
       ...Scheduler.progress(stage),
       elapsedMs: end - stage.startedMs,
@@ -30,8 +33,10 @@ export function jobStatus(
           index: r.index, state: r.state as TaskFigures['state'], elapsedMs: r.elapsedMs,
           ...(r.inputKnown ? { inputRecords: r.inputRecords, inputBytes: r.inputBytes } : {}),
         }))),
-        ...findStragglers('map', stage.maps.map((task) => figures(task, job.finishedMs ?? nowMs))),
+        ...findStragglers('map', stage.maps.map((task) => taskFigures(task, job.finishedMs ?? nowMs))),
       ],
+      progress: { map, reduce },
+      ...figures,
     };
   });
   return {
@@ -70,7 +75,7 @@ function reduceFigures(stage: StageRecord, nowMs: number): M.ReduceTaskStatus[] 
     addInto(bytes, map.partitionBytes);
   }
   return stage.reduces.map((task, r) => {
-    const { state, elapsedMs } = figures(task, nowMs);
+    const { state, elapsedMs } = taskFigures(task, nowMs);
     return { index: r, state, inputKnown: inputKnown && recordsKnown, inputRecords: records[r], inputBytes: bytes[r], elapsedMs, attempts: task.attemptsStarted };
   });
 }
@@ -80,7 +85,7 @@ function addInto(sums: number[], values: readonly number[] = []): void {
 }
 
 /** A task's state and time: its committed attempt's, or how long its oldest running attempt has run. */
-function figures(task: TaskRecord, nowMs: number): TaskFigures {
+function taskFigures(task: TaskRecord, nowMs: number): TaskFigures {
   let elapsedMs = 0;
   if (task.state === 'done') elapsedMs = task.durationMs ?? 0;
   else for (const attempt of task.running.values()) elapsedMs = Math.max(elapsedMs, nowMs - attempt.startedMs);

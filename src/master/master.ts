@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { autoSplitBytes, computeSplits } from '../core/splits.ts';
 import { Scheduler, isFinished, type Assignment, type SchedulerEvent } from '../core/scheduler.ts';
-import type { AttemptRecord } from '../core/task-table.ts';
+import type { AttemptRecord, StageRecord } from '../core/task-table.ts';
 import { OutputExistsError, UsageError, oneLine } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { Logger } from '../log.ts';
@@ -19,6 +19,7 @@ import { ProcessTable } from './process-table.ts';
 import { Journal } from './journal.ts';
 import { replay } from './recovery.ts';
 import { jobStatus } from './job-status.ts';
+import { stageProgress, type AttemptFigures, type StageProgress } from '../core/progress.ts';
 import { processStats } from '../process-stats.ts';
 import { ReplyMemo } from './reply-memo.ts';
 
@@ -55,6 +56,9 @@ export class Master implements MasterService {
   private readonly processTable = new ProcessTable();
   private readonly nodeTable = new NodeTable();
   private readonly stopped = new Set<string>();     // attempts held paused (mr kill -s STOP)
+  // What each worker's running attempts last reported, and the progress shown per stage (it never drops).
+  private readonly attemptFigures = new Map<string, Map<string, AttemptFigures>>();
+  private readonly shownProgress = new Map<string, StageProgress>();
   private waiters: Waiter[] = [];
   private ticker?: NodeJS.Timeout;
   private shuttingDown = false;
@@ -145,7 +149,22 @@ export class Master implements MasterService {
   async getJobStatus(req: M.JobStatusRequest): Promise<M.JobStatus> {
     const job = this.scheduler.jobs.get(req.jobId);
     if (!job) throw new UsageError(`no job ${req.jobId} on this master`);
-    return jobStatus(job, this.specs.get(req.jobId) ?? [], this.files.get(req.jobId) ?? [], this.processes(), this.workerLoads(), this.now());
+    return jobStatus(
+      job, this.specs.get(req.jobId) ?? [], this.files.get(req.jobId) ?? [], this.processes(), this.workerLoads(), this.now(),
+      (stage) => this.progressOf(req.jobId, stage),
+    );
+  }
+
+  /** The stage's progress, never below what any status reply showed before. */
+  private progressOf(jobId: string, stage: StageRecord): StageProgress {
+    const key = `${jobId}/${stage.stage}`;
+    const figures = (attemptId: string): AttemptFigures | undefined => {
+      const workerId = this.scheduler.attempt(attemptId)?.workerId;
+      return workerId === undefined ? undefined : this.attemptFigures.get(workerId)?.get(attemptId);
+    };
+    const progress = stageProgress(stage, figures, this.shownProgress.get(key));
+    this.shownProgress.set(key, progress);
+    return progress;
   }
 
   async listJobs(): Promise<M.ListJobsReply> {
@@ -315,6 +334,7 @@ export class Master implements MasterService {
       this.workerStats.set(req.workerId, req.stats);
       this.processTable.sample(req.workerId, req.stats);
     }
+    this.attemptFigures.set(req.workerId, new Map((req.progress ?? []).map(({ attemptId, ...figures }) => [attemptId, figures])));
     if (req.runningAttempts.some((id) => this.scheduler.attempt(id)?.kind === 'reduce')) failpoint('master.shuffle.reduce-running');
     const cancel = this.scheduler.heartbeat(req.workerId, req.runningAttempts, this.now());
     if (cancel === undefined) return { cancelAttempts: req.runningAttempts, reregister: true };

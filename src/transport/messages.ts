@@ -40,6 +40,12 @@ export interface StageStatus {
   reduceRunning: number;
   reduces?: ReduceTaskStatus[];
   stragglers?: Straggler[];
+  progress?: { map: number; reduce: number } | null; // never decreasing (src/core/progress.ts)
+  mapRerunning?: number;
+  mapBytesRead?: number;
+  mapBytesTotal?: number;
+  reduceBytesRead?: number;
+  reduceBytesTotal?: number;
 }
 
 export interface ReduceTaskStatus {
@@ -162,7 +168,8 @@ export interface AttemptReportReply { accepted: boolean; next?: TaskReply | null
 export interface CommitRequest { workerId: string; attemptId: string }
 export interface CommitReply { allowed: boolean }
 
-export interface HeartbeatRequest { workerId: string; runningAttempts: string[]; stats?: ProcessStats | null }
+export interface HeartbeatRequest { workerId: string; runningAttempts: string[]; stats?: ProcessStats | null; progress?: AttemptProgress[] }
+export interface AttemptProgress { attemptId: string; inputBytesRead?: number; outputsFetched?: number }
 export interface HeartbeatReply { cancelAttempts: string[]; reregister: boolean; pausedAttempts?: string[] }
 
 export interface FetchPartitionRequest { outputId: string; partition: number }

@@ -2,6 +2,7 @@
 // capture what the job printed, and turn the outcome into the report the master wants. Shared
 // by the worker daemon (which pulls tasks) and the stateless task server (which is sent them).
 import type * as M from '../transport/messages.ts';
+import type { AttemptFigures } from '../core/progress.ts';
 import { RecordError } from '../core/record-codec.ts';
 import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
 import { withAttemptConsole } from './attempt-console.ts';
@@ -20,21 +21,22 @@ export interface AttemptIo {
 /** The report of one attempt, but for who sends it (workerId) and the process figures (stats). */
 export type AttemptOutcome = Omit<M.AttemptReport, 'workerId' | 'stats'>;
 
-export async function runAttempt(task: M.Task, io: AttemptIo, signal: AbortSignal): Promise<AttemptOutcome> {
-  const { value: result, error, log } = await withAttemptConsole(() => execute(task, io, signal));
+/** progress: filled in as the attempt goes, for the worker's heartbeats (the job status's partial credit). */
+export async function runAttempt(task: M.Task, io: AttemptIo, signal: AbortSignal, progress: AttemptFigures = {}): Promise<AttemptOutcome> {
+  const { value: result, error, log } = await withAttemptConsole(() => execute(task, io, signal, progress));
   if (result) return { attemptId: task.attemptId, ok: true, error: '', log, lostMapTasks: [], ...result };
   const lostMapTasks = error instanceof FetchFailedError ? error.mapTasks : [];
   return { attemptId: task.attemptId, ok: false, error: oneLine(error), log, outputId: '', counters: {}, partitionBytes: [], lostMapTasks };
 }
 
-async function execute(task: M.Task, io: AttemptIo, signal: AbortSignal): Promise<AttemptResult> {
+async function execute(task: M.Task, io: AttemptIo, signal: AbortSignal, progress: AttemptFigures): Promise<AttemptResult> {
   const job = await loadJob(task.spec.jobPath);
   if (task.kind === 'map') {
     const split = task.split as M.InputSplit;
-    return runMapTask(job, { attemptId: task.attemptId, spec: task.spec, split }, io.store, signal).catch((error: unknown) => {
+    return runMapTask(job, { attemptId: task.attemptId, spec: task.spec, split }, io.store, signal, progress).catch((error: unknown) => {
       // a value that JSON cannot carry: the message names the key, this adds the input
       throw error instanceof RecordError ? new TaskError(`map on input ${split.path}: ${error.message}`) : error;
     });
   }
-  return runReduceTask(job, { attemptId: task.attemptId, spec: task.spec, partition: task.taskIndex, mapOutputs: task.mapOutputs }, io, signal);
+  return runReduceTask(job, { attemptId: task.attemptId, spec: task.spec, partition: task.taskIndex, mapOutputs: task.mapOutputs }, io, signal, progress);
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { COUNTER, addCounters, type Counters } from '../core/counters.ts';
 import { EmitBuffer, type SortedGroups } from '../core/emit-buffer.ts';
 import type { JobDefinition, MapContext } from '../core/job.ts';
+import type { AttemptFigures } from '../core/progress.ts';
 import { makePartitioner } from '../core/partitioner.ts';
 import { TaskError, oneLine } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
@@ -32,9 +33,11 @@ export interface AttemptResult {
   partitionRecords?: number[];   // map attempts: records per partition (what each reducer will read)
 }
 
-export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store: MapOutputStore, signal: AbortSignal): Promise<AttemptResult> {
+export async function runMapTask(
+  job: JobDefinition, attempt: MapAttempt, store: MapOutputStore, signal: AbortSignal, progress: AttemptFigures = {},
+): Promise<AttemptResult> {
   try {
-    return await mapInto(job, attempt, store, signal);
+    return await mapInto(job, attempt, store, signal, progress);
   } catch (error) {
     // A failed or cancelled attempt's spills and partitions are no one's: a disk that filled up
     // must not stay full, nor memory stay held.
@@ -47,7 +50,7 @@ export async function runMapTask(job: JobDefinition, attempt: MapAttempt, store:
   }
 }
 
-async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutputStore, signal: AbortSignal): Promise<AttemptResult> {
+async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutputStore, signal: AbortSignal, progress: AttemptFigures): Promise<AttemptResult> {
   const { spec, split } = attempt;
   const started = performance.now();
   const counters: Counters = {};
@@ -70,7 +73,7 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
     buffer.add(key, value);
   };
   const turns = new EventLoopTurns();
-  for await (const { keys, values } of readAsSubmitted(split, () => readRecords(spec.inputMode, split, counters))) {
+  for await (const { keys, values } of readAsSubmitted(split, () => readRecords(spec.inputMode, split, counters, progress))) {
     for (let from = 0; from < values.length;) {
       // A slice ends after SLICE_RECORDS records, or sooner when the map is slow: a slow map must
       // not starve the event loop (heartbeats, cancellation and pausing go through it).
@@ -136,11 +139,12 @@ interface RecordBatch {
 }
 
 /** The split's records in batches: lines (passed on as read), key<TAB>value records, or the whole file. */
-async function* readRecords(mode: string, split: InputSplit, counters: Counters): AsyncGenerator<RecordBatch> {
+async function* readRecords(mode: string, split: InputSplit, counters: Counters, progress: AttemptFigures): AsyncGenerator<RecordBatch> {
   if (mode === 'file') {
     const bytes = await readFile(split.path);
     counters[COUNTER.mapInputBytes] = bytes.length;
     counters[COUNTER.mapInputRecords] = 1;
+    progress.inputBytesRead = bytes.length;
     yield { values: [new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)] };
     return;
   }
@@ -149,6 +153,7 @@ async function* readRecords(mode: string, split: InputSplit, counters: Counters)
   for await (const batch of readLineBatches(split.path, split.start, split.end)) {
     bytes += batch.bytes;
     records += batch.lines.length;
+    progress.inputBytesRead = bytes;
     yield mode === 'records' ? splitRecords(batch.lines) : { values: batch.lines };
   }
   counters[COUNTER.mapInputBytes] = bytes;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { COUNTER, type Counters } from '../core/counters.ts';
 import type { JobDefinition, JobOptions } from '../core/job.ts';
+import type { AttemptFigures } from '../core/progress.ts';
 import { compareKeys } from '../core/key-order.ts';
 import { groupSorted, mergeSorted } from '../core/kway-merge.ts';
 import { RecordError, formatRecord, partFileName, showKey } from '../core/record-codec.ts';
@@ -39,7 +40,9 @@ const FETCHED_RUN_IN_MEMORY_BYTES = 1 << 20;     // a fetched run up to this siz
 const FETCHED_IN_MEMORY_BYTES = 64 << 20;        // ... while an attempt's runs in memory stay under this
 const FETCH_RETRY_DELAYS_MS = [200, 1000];
 
-export async function runReduceTask(job: JobDefinition, attempt: ReduceAttempt, io: ReduceIo, signal: AbortSignal): Promise<AttemptResult> {
+export async function runReduceTask(
+  job: JobDefinition, attempt: ReduceAttempt, io: ReduceIo, signal: AbortSignal, progress: AttemptFigures = {},
+): Promise<AttemptResult> {
   const counters: Counters = {};
   // Names of this run's own: the horizontal backend may run one attempt on two servers at once.
   const run = `${attempt.attemptId}.${randomBytes(3).toString('hex')}`;
@@ -52,7 +55,7 @@ export async function runReduceTask(job: JobDefinition, attempt: ReduceAttempt, 
       counters[counter] = Math.round(now - started);
       started = now;
     };
-    const runs = await fetchRuns(attempt, io, scratch, counters, signal);
+    const runs = await fetchRuns(attempt, io, scratch, counters, signal, progress);
     lap(COUNTER.shuffleMs);
     const target = join(attempt.spec.outputDir, partFileName(attempt.partition));
     const temp = join(attempt.spec.outputDir, `.${partFileName(attempt.partition)}.${run}.tmp`);
@@ -75,11 +78,15 @@ export async function runReduceTask(job: JobDefinition, attempt: ReduceAttempt, 
 }
 
 /** Gets partition r of each map output: what this worker can read where it lies, or fetched into a file. */
-async function fetchRuns(attempt: ReduceAttempt, io: ReduceIo, scratch: string, counters: Counters, signal: AbortSignal): Promise<RunRef[]> {
+async function fetchRuns(
+  attempt: ReduceAttempt, io: ReduceIo, scratch: string, counters: Counters, signal: AbortSignal, progress: AttemptFigures,
+): Promise<RunRef[]> {
   const limit = pLimit(FETCH_CONCURRENCY);
   const memory = { leftBytes: FETCHED_IN_MEMORY_BYTES };
   let shuffled = 0;
+  progress.outputsFetched = 0;
   const ranFirst = (run: RunRef): RunRef => {
+    progress.outputsFetched = (progress.outputsFetched ?? 0) + 1;
     if (attempt.mapOutputs.length > 1) failpoint('worker.shuffle.after-first-run');
     return run;
   };

@@ -8,6 +8,7 @@ import { AuthError, MasterUnreachableError, UsageError, oneLine } from '../error
 import type { Logger } from '../log.ts';
 import { processStats } from '../process-stats.ts';
 import type * as M from '../transport/messages.ts';
+import type { AttemptFigures } from '../core/progress.ts';
 import type { MasterClient, Server, Transport, WorkerClient } from '../transport/transport.ts';
 import { isUnavailable } from '../transport/unavailable.ts';
 import { ClusterNamespace, readLocal } from './cluster-namespace.ts';
@@ -36,6 +37,7 @@ export class Worker {
   readonly id: string;
   private readonly store: MapOutputStore;
   private readonly running = new Map<string, AbortController>();
+  private readonly progress = new Map<string, AttemptFigures>(); // of the running attempts, for heartbeats
   private readonly peers = new Map<string, WorkerClient>();
   private master!: MasterClient;
   private server!: Server;
@@ -101,7 +103,8 @@ export class Worker {
 
   private async heartbeat(): Promise<void> {
     try {
-      const reply = await this.master.heartbeat({ workerId: this.id, runningAttempts: [...this.running.keys()], stats: this.stats() });
+      const progress = [...this.progress].map(([attemptId, figures]) => ({ attemptId, ...figures }));
+      const reply = await this.master.heartbeat({ workerId: this.id, runningAttempts: [...this.running.keys()], stats: this.stats(), progress });
       this.lastContactMs = Date.now();
       for (const id of reply.cancelAttempts) this.running.get(id)?.abort();
       const paused = new Set(reply.pausedAttempts ?? []);
@@ -154,10 +157,13 @@ export class Worker {
   /** Runs the attempt and reports it; returns the slot's next task if the report's reply brought one. */
   private async runAttempt(task: M.Task): Promise<M.TaskReply | undefined> {
     const controller = new AbortController();
+    const progress: AttemptFigures = {};
     this.running.set(task.attemptId, controller);
+    this.progress.set(task.attemptId, progress);
     const { stats = this.stats(), ...outcome }: AttemptOutcome & { stats?: M.ProcessStats } = await (this.options.remote
-      ? this.runRemote(task, controller.signal) : runAttempt(task, this.io, controller.signal));
+      ? this.runRemote(task, controller.signal) : runAttempt(task, this.io, controller.signal, progress));
     this.running.delete(task.attemptId);
+    this.progress.delete(task.attemptId);
     const report: M.AttemptReport = { ...outcome, workerId: this.id, stats, wantTask: !this.stopping };
     if (!report.ok) this.options.log.warn('attempt failed', { attemptId: task.attemptId, error: report.error });
     const reply = await this.deliver(report);
