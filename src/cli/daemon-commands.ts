@@ -16,6 +16,8 @@ import type { TlsMaterial } from '../transport/grpc/credentials.ts';
 import { scheduleRestarts } from '../transport/chaos/chaos-restart.ts';
 import { ChaosNode } from '../transport/chaos/chaos-node.ts';
 import { readChaos, type ChaosArgs } from './chaos-args.ts';
+import { parseHttpBind, requireTokenForHttp } from '../http/http-address.ts';
+import type { MasterHttp } from '../http/master-http.ts';
 
 interface WorkerArgs extends TokenArgs, TlsArgs, ChaosArgs {
   master?: string;
@@ -38,6 +40,7 @@ interface MasterArgs extends TokenArgs, TlsArgs, ChaosArgs {
   balancer?: string;
   sharedDir?: string;
   dispatchSlots: number;
+  http?: string;
 }
 
 /** node: the daemon's node name for --chaos (master, or the worker's --chaos-name). */
@@ -107,6 +110,7 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   const token = readToken(args);
   const tls = readTls(args);
   requireTokenBeyondLoopback('--listen', args.listen.slice(0, args.listen.lastIndexOf(':')), token, tls);
+  const http = args.http === undefined ? undefined : await statusHttp(args.http, token);
   const workDir = resolve(args.workDir);
   await mkdir(workDir, { recursive: true });
   for (const [flag, value] of [['--lease-ms', args.leaseMs], ['--worker-timeout-ms', args.workerTimeoutMs]] as const) {
@@ -119,11 +123,13 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
     workerTimeoutMs: args.workerTimeoutMs,
     journalPath: join(workDir, 'journal.jsonl'),
     chaosCounts: () => transport.chaos?.counts,
+    onAttemptEnd: http?.onAttemptEnd,
   });
   if (args.balancer && !args.sharedDir) throw new UsageError('--balancer needs --shared-dir: the directory every server keeps map outputs in');
   await master.recover();
   const server = await transport.serveMaster(master, args.listen);
   process.stdout.write(`listening ${server.address}\n`);
+  if (http) process.stdout.write(`http ${await http.start(master, createLogger({ component: 'http', file: join(workDir, 'master.log') }))}\n`);
   // horizontal: tasks go through the balancer to stateless servers, sent by a dispatcher here.
   const dispatcher = args.balancer ? await startDispatcher({
     masterAddress: server.address, balancerAddress: args.balancer, sharedDir: resolve(args.sharedDir!), slots: args.dispatchSlots,
@@ -131,9 +137,16 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   }) : undefined;
   const stop = () => {
     master.stop();
-    void Promise.all([dispatcher?.close(), server.stop()]).then(() => process.exit(EXIT.ok));
+    void Promise.all([dispatcher?.close(), server.stop(), http?.close()]).then(() => process.exit(EXIT.ok));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   await new Promise(() => {});
+}
+
+/** --http host:port: checked before anything starts; its code (and prom-client) loads only when asked for. */
+export async function statusHttp(value: string, token: string | undefined): Promise<MasterHttp> {
+  const bind = parseHttpBind('--http', value);
+  requireTokenForHttp('--http', bind, token);
+  return (await import('../http/master-http.ts')).prepareMasterHttp(bind, bind.loopback ? undefined : token);
 }

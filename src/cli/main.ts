@@ -78,6 +78,7 @@ function commands(argv: string[]): Argv {
       .option('balancer', { type: 'string', describe: 'horizontal: send tasks through this balancer (mr balancer) to stateless servers' })
       .option('shared-dir', { type: 'string', describe: 'horizontal: the directory every server keeps map outputs in' })
       .option('dispatch-slots', { type: 'number', default: 8, describe: 'horizontal: tasks sent to the balancer at once' })
+      .option('http', { type: 'string', describe: 'serve the status page and Prometheus metrics (/metrics) on host:port (port 0 picks a free one)' })
       .options(chaosOptions)
       .options(tokenOptions),
     async (args) => (await daemons()).masterCommand(args as never))

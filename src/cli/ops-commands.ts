@@ -7,6 +7,7 @@ import type { MasterClient } from '../transport/index.ts';
 import type { AttemptLog, JobStatus, StageStatus } from '../transport/messages.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
 import { readTls, type TlsArgs } from './tls-args.ts';
+import { statusJson } from '../master/status-json.ts';
 
 export interface OpsArgs extends TokenArgs, TlsArgs {
   master: string;
@@ -27,18 +28,6 @@ async function withMaster<T>(args: OpsArgs, fn: (client: MasterClient) => Promis
 
 function print(text: string): Promise<void> {
   return new Promise((resolve) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`, () => resolve()));
-}
-
-/** The contract's status fields of a job, plus the details. */
-export function statusJson(status: JobStatus): Record<string, unknown> {
-  const stage = status.stages[status.stage - 1];
-  return {
-    id: status.jobId, state: status.state, stage: status.stage, phase: status.phase,
-    mapDone: stage?.mapDone ?? 0, mapTotal: stage?.mapTotal ?? 0, reduceDone: stage?.reduceDone ?? 0, reduceTotal: stage?.reduceTotal ?? 0,
-    outputDir: status.outputDir, stageCount: status.stageCount, elapsedMs: status.elapsedMs,
-    ...(status.error ? { error: status.error } : {}),
-    stages: status.stages,
-  };
 }
 
 function statusLine(status: JobStatus): string {

@@ -27,9 +27,14 @@ export function readToken(args: TokenArgs, env: NodeJS.ProcessEnv = process.env)
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/;
 
+/** Reachable only from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
 /** Beyond loopback a caller must prove who it is: with the token, or with a certificate (mutual TLS). */
 export function requireTokenBeyondLoopback(flag: string, host: string, token: string | undefined, tls?: TlsMaterial): void {
-  if (!LOOPBACK.test(host) && token === undefined && tls === undefined) {
+  if (!isLoopbackHost(host) && token === undefined && tls === undefined) {
     throw new UsageError(`${flag} ${host} is reachable from other machines: give a shared secret with --token-file (or --token, or MR_TOKEN), or mutual TLS (--tls-cert, --tls-key, --tls-ca), or bind 127.0.0.1`);
   }
 }

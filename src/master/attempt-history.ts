@@ -21,15 +21,17 @@ export class AttemptHistory {
     this.jobOf.set(a.attemptId, a.jobId);
   }
 
-  finished(attemptId: string, state: 'succeeded' | 'failed' | 'rejected', error: string, log: string, nowMs: number): void {
+  /** The attempt's entry, ended now; undefined when it was unknown or had ended already. */
+  finished(attemptId: string, state: 'succeeded' | 'failed' | 'rejected', error: string, log: string, nowMs: number): Readonly<AttemptLog> | undefined {
     const jobId = this.jobOf.get(attemptId);
     const entry = jobId === undefined ? undefined : this.byJob.get(jobId)?.get(attemptId);
-    if (!entry || entry.state !== 'running') return;
+    if (!entry || entry.state !== 'running') return undefined;
     Object.assign(entry, { state, error, log, endedMs: nowMs });
     const counts = this.outcomes.get(entry.workerId) ?? { succeeded: 0, failed: 0 };
     if (state === 'succeeded') counts.succeeded++;
     else if (state === 'failed') counts.failed++;
     this.outcomes.set(entry.workerId, counts);
+    return entry;
   }
 
   /** The job's attempts in the order they started; `task` filters by name suffix ("map-3", "s2.reduce-0"). */

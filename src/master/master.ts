@@ -33,6 +33,7 @@ export interface MasterOptions {
   nodes?: number;                // a simulated machine: place tasks statically on this many nodes
   onJobEnd?: (jobId: string) => void; // a job succeeded, failed or was killed
   chaosCounts?: () => M.ChaosCounts | undefined; // what --chaos did to this process's messages
+  onAttemptEnd?: (attempt: M.AttemptLog, counters: Record<string, number>) => void; // a report was taken (metrics)
 }
 
 /** How long the master remembers a reply it gave, for the same request coming again (see ReplyMemo). */
@@ -309,7 +310,8 @@ export class Master implements MasterService {
     this.outcomes.set(req.attemptId, accepted);
     const state = !req.ok ? 'failed' : accepted ? 'succeeded' : 'rejected';
     this.processTable.ended(req.attemptId, req.ok ? 'done' : 'failed', this.now());
-    this.history.finished(req.attemptId, state, req.error || (accepted || !req.ok ? '' : 'late or duplicate: another attempt committed, or the job ended'), req.log ?? '', this.now());
+    const ended = this.history.finished(req.attemptId, state, req.error || (accepted || !req.ok ? '' : 'late or duplicate: another attempt committed, or the job ended'), req.log ?? '', this.now());
+    if (ended) this.options.onAttemptEnd?.(ended, req.counters ?? {});
     this.wake();
     // Piggybacking: the slot that reported is free, so its next task rides on this reply (after
     // the workers already waiting were served), which halves the calls per task.
