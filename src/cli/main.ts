@@ -4,6 +4,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, MrError, UsageError, oneLine } from '../errors.ts';
 import { armFailpoints } from '../failpoints.ts';
+import { parseLogLevel, setLogLevel } from '../log-level.ts';
 import { chaosOptions } from './chaos-args.ts';
 import { tokenOptions } from './token-args.ts';
 
@@ -128,6 +129,7 @@ function opsOptions(y: Argv): Argv {
 async function main(): Promise<void> {
   try {
     armFailpoints(process.env.MR_FAILPOINTS, process.env.MR_FAILPOINT_ONCE); // a testing aid, see failpoints.ts
+    readLogLevel(process.env.MR_LOG);
     const parser = commands(hideBin(process.argv));
     // yargs renders the whole help text whenever a command runs, to show it if the command fails
     // later (which .fail() above makes it never do): tens of ms at the start of every process.
@@ -137,6 +139,17 @@ async function main(): Promise<void> {
   } catch (error) {
     report(error);
   }
+}
+
+/** MR_LOG=debug|info|warn|error: the level of the daemons' logs (info when unset). */
+function readLogLevel(value: string | undefined): void {
+  let level;
+  try {
+    level = parseLogLevel(value);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (level) setLogLevel(level);
 }
 
 function report(error: unknown): never {

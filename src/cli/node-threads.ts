@@ -3,6 +3,7 @@
 // its nodes (that is what the grpc, ssi and horizontal backends are for).
 import { join } from 'node:path';
 import type { Worker as Thread } from 'node:worker_threads';
+import { logLevel } from '../log-level.ts';
 import { startThread } from '../thread-entry.ts';
 import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
 import type { MachineTuning, SimulatedMachine } from '../transport/index.ts';
@@ -36,6 +37,7 @@ export class NodeThreads {
         transport: this.options.transport, token: this.options.token, nodes: machine.nodes, hosted,
         masterAddress: this.options.masterAddress, workRoot: join(this.options.workRoot, 'nodes'),
         tuning: this.options.tuning, threadData: machine.threadData(hosted), chaos: this.options.chaos,
+        logLevel: logLevel(),
       };
       const thread = startThread(ENTRY, { ...data });
       this.threads.push(thread);

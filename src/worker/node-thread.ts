@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { oneLine } from '../errors.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, setLogLevel, type LogLevel } from '../log.ts';
 import { ChaosNode, type ChaosSettings } from '../transport/chaos/chaos-node.ts';
 import { createTransport, type MachineTuning } from '../transport/index.ts';
 import { Worker } from './worker.ts';
@@ -20,6 +20,7 @@ export interface NodeThreadData {
   tuning: MachineTuning;
   threadData: unknown;
   chaos?: ChaosSettings;         // each node then has a transport of its own, with its chaos layer (worker-<node>)
+  logLevel?: LogLevel;           // MR_LOG, as the CLI read it
 }
 
 /** Messages a node thread posts to its host. */
@@ -29,6 +30,7 @@ const data = workerData as NodeThreadData;
 const post = (event: NodeThreadEvent): void => parentPort!.postMessage(event);
 
 async function main(): Promise<void> {
+  if (data.logLevel) setLogLevel(data.logLevel);
   const transportOf = (node: number) => createTransport(data.transport, {
     token: data.token, nodes: data.nodes, tuning: data.tuning, threadData: data.threadData,
     chaos: data.chaos && new ChaosNode(data.chaos, `worker-${node}`),
