@@ -45,7 +45,8 @@ function commands(argv: string[]): Argv {
       .options(chaosOptions)
       .options(tokenOptions)
       .option('json', { type: 'boolean', describe: 'print one JSON object with the result on stdout' })
-      .option('quiet', { type: 'boolean', describe: 'no progress (errors are still shown)' }),
+      .option('quiet', { type: 'boolean', describe: 'no progress (errors are still shown)' })
+      .option('http', { type: 'string', describe: "serve the status page and Prometheus metrics of mr run's own master on host:port (port 0 picks a free one)" }),
     async (args) => (await run()).runCommand(args as never))
     .command('bench <jobs..>', 'run a job at several worker counts and backends; check the outputs agree; write JSON and a Markdown table', (y) => y
       .positional('jobs', { type: 'string', array: true, demandOption: true, describe: 'job module(s), as for mr run' })

@@ -48,9 +48,10 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
   const { machine } = transport;
   const workRoot = await mkdtemp(join(tmpdir(), 'mr-run-'));
   const jobEnd = new JobEnd();
+  const http = config.http && (await import('../http/master-http.ts')).prepareMasterHttp(config.http.bind, config.http.token);
   const master = new Master({
     log: createLogger({ component: 'master', file: join(workRoot, 'master.log') }), nodes: machine?.nodes, onJobEnd: jobEnd.notify,
-    chaosCounts: () => transport.chaos?.counts,
+    chaosCounts: () => transport.chaos?.counts, onAttemptEnd: http?.onAttemptEnd,
   });
   const counted: MessageCount = { messages: 0, bytes: 0 };
   const server = await transport.serveMaster(machine ? master : countingMaster(master, counted), '127.0.0.1:0');
@@ -78,6 +79,10 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
       }));
   const client = transport.connectMaster(server.address);
   try {
+    if (http) {
+      const address = await http.start(master, createLogger({ component: 'http', file: join(workRoot, 'master.log') }));
+      if (!config.quiet) process.stderr.write(`mr: status page http://${address}/\n`);
+    }
     await pool.start();
     const status = await submitAndFollow(client, config, progress, () => workersGone, jobEnd);
     const chaosReport = chaos && { chaos: chaosSummary(chaos, status.processes) };
@@ -97,7 +102,7 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
     await removeAttemptLeftovers(config.outputDir); // a losing attempt's temp file, once no worker can write
     client.close();
     master.stop();
-    await server.stop();
+    await Promise.all([server.stop(), http?.close()]);
     await rm(workRoot, { recursive: true, force: true });
   }
 }

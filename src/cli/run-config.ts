@@ -16,6 +16,7 @@ import { namedNodes } from '../transport/chaos/chaos-spec.ts';
 import { readChaos, type ChaosArgs, type ChaosChoice } from './chaos-args.ts';
 import type { Autoscale } from './horizontal-cluster.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
+import { parseHttpBind, requireTokenForHttp, type HttpBind } from '../http/http-address.ts';
 import { readTls, tlsFlags, type TlsArgs } from './tls-args.ts';
 import type { TlsMaterial } from '../transport/grpc/credentials.ts';
 
@@ -44,6 +45,7 @@ export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
   localNsPerByte?: number;
   remoteNsPerByte?: number;
   stageNs?: number;
+  http?: string;
 }
 
 export interface RunConfig {
@@ -62,6 +64,7 @@ export interface RunConfig {
   tuning?: MachineTuning;
   autoscale?: Autoscale;         // horizontal only
   chaos?: ChaosChoice;
+  http?: { bind: HttpBind; token?: string }; // the status server of mr run's own master
 }
 
 export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
@@ -71,6 +74,7 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   const transport = args.transport ?? DEFAULTS.transport;
   checkTransportName(transport);
   const { nodes, tuning, machine } = machineArgs(args, transport);
+  const http = httpArgs(args);
   const capabilities = machine.capabilities;
   if (args.master && !capabilities.multiHost) {
     throw new UsageError(`--transport ${transport} runs master and workers in one process; it cannot submit to --master ${args.master}`);
@@ -115,7 +119,18 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   const autoscale = args.autoscale === undefined ? undefined : parseAutoscale(args.autoscale, capabilities.stateless ?? false, transport);
   return {
     autoscale, stages, outputDir, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
-    chaos: chaosArgs(args, machine, autoscale?.max ?? workers) };
+    chaos: chaosArgs(args, machine, autoscale?.max ?? workers), http };
+}
+
+/** --http: the status server of the master mr run starts; beyond loopback, it asks for the cluster's token. */
+function httpArgs(args: RunArgs): RunConfig['http'] {
+  if (args.http === undefined) return undefined;
+  if (args.master) throw new UsageError(`--http serves the status of the master mr run starts; with --master ${args.master}, give --http to that mr master instead`);
+  const bind = parseHttpBind('--http', args.http);
+  if (bind.loopback) return { bind };
+  const token = readToken(args);
+  requireTokenForHttp('--http', bind, token);
+  return { bind, token };
 }
 
 /** --chaos: on a backend that carries it, in a cluster that `mr run` starts (it names the nodes). */

@@ -6,6 +6,7 @@ import { MR, ROOT } from './run-mr.ts';
 
 export interface Cluster {
   address: string;
+  http?: string;                 // host:port of the status server, when --http is among the master's args
   master: ChildProcess;
   workers: ChildProcess[];
   /** Starts one more worker, in a work dir of its own or the one given (a worker restarted on it). */
@@ -18,15 +19,28 @@ export async function startCluster(workDir: string, workers: number, masterArgs:
   env: NodeJS.ProcessEnv = {}): Promise<Cluster> {
   const master = spawn(process.execPath, [MR, 'master', '--listen', '127.0.0.1:0', '--work-dir', join(workDir, 'master'), ...masterArgs],
     { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const first = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: master.stdout! }).once('line', resolve);
+  // `listening H:P`, then `http H:P` with --http.
+  const wanted = masterArgs.includes('--http') ? 2 : 1;
+  const lines = await new Promise<string[]>((resolve, reject) => {
+    const got: string[] = [];
+    const reader = createInterface({ input: master.stdout! });
+    reader.on('line', (line) => {
+      got.push(line);
+      if (got.length === wanted) {
+        reader.close();
+        resolve(got);
+      }
+    });
     master.once('exit', (code) => reject(new Error(`mr master exited with ${code}`)));
   });
-  const address = /^listening (\S+)$/.exec(first)?.[1];
-  if (!address) throw new Error(`unexpected first line from mr master: ${first}`);
+  const address = /^listening (\S+)$/.exec(lines[0])?.[1];
+  if (!address) throw new Error(`unexpected first line from mr master: ${lines[0]}`);
+  const http = wanted === 2 ? /^http (\S+)$/.exec(lines[1])?.[1] : undefined;
+  if (wanted === 2 && !http) throw new Error(`unexpected second line from mr master: ${lines[1]}`);
+  master.stdout!.resume(); // anything it prints later: drained so that it never blocks
   let next = 0;
   const cluster: Cluster = {
-    address, master, workers: [],
+    address, http, master, workers: [],
     addWorker(dir = join(workDir, `worker-${next++}`)) {
       const worker = spawn(process.execPath, [MR, 'worker', '--master', address, '--work-dir', dir, ...workerArgs],
         { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
