@@ -54,8 +54,11 @@ const WORDS = `for (const w of line.match(/\\p{L}+/gu) ?? []) emit(w.toLowerCase
 
 function nobodyProblem(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root, to run mr as user nobody (root reads any file)';
-  const probe = spawnSync(process.execPath, ['-e', '0'], { uid: NOBODY, gid: NOBODY, cwd: ROOT });
-  if (probe.status !== 0) return `cannot start node as user nobody (${probe.error?.message ?? `exit ${probe.status}`})`;
+  const probe = spawnSync(process.execPath, [MR, '--help'], { uid: NOBODY, gid: NOBODY, cwd: ROOT, encoding: 'utf8' });
+  if (probe.status !== 0) {
+    const why = probe.error?.message ?? (/Cannot find module|EACCES/.test(probe.stderr) ? 'this checkout is not readable by others' : `exit ${probe.status}`);
+    return `user nobody cannot run mr from this checkout (${why})`;
+  }
   return undefined;
 }
 
