@@ -57,6 +57,7 @@ export class Master implements MasterService {
   private readonly processTable = new ProcessTable();
   private readonly nodeTable = new NodeTable();
   private readonly stopped = new Set<string>();     // attempts held paused (mr kill -s STOP)
+  private readonly reporting = new Set<string>();   // attempts whose report is being taken
   // What each worker's running attempts last reported, and the progress shown per stage (it never drops).
   private readonly attemptFigures = new Map<string, Map<string, AttemptFigures>>();
   private readonly shownProgress = new Map<string, StageProgress>();
@@ -175,7 +176,8 @@ export class Master implements MasterService {
 
   async getJobLogs(req: M.JobLogsRequest): Promise<M.JobLogsReply> {
     if (!this.scheduler.jobs.has(req.jobId)) throw new UsageError(`no job ${req.jobId} on this master`);
-    return { attempts: this.history.logs(req.jobId, req.task, (id) => this.scheduler.isRunning(id)) };
+    // An attempt whose report is being taken is not lost, though the scheduler is done with it.
+    return { attempts: this.history.logs(req.jobId, req.task, (id) => this.scheduler.isRunning(id) || this.reporting.has(id)) };
   }
 
   private workerLoads(): M.WorkerLoad[] {
@@ -280,7 +282,14 @@ export class Master implements MasterService {
 
   /** Deduplicated by attempt id: the same report again gets the same reply, the next task it carried included. */
   reportAttempt(req: M.AttemptReport): Promise<M.AttemptReportReply> {
-    return this.reports.once(req.attemptId, () => this.report(req));
+    return this.reports.once(req.attemptId, async () => {
+      this.reporting.add(req.attemptId);
+      try {
+        return await this.report(req);
+      } finally {
+        this.reporting.delete(req.attemptId);
+      }
+    });
   }
 
   private async report(req: M.AttemptReport): Promise<M.AttemptReportReply> {
