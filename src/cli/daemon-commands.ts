@@ -127,9 +127,11 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   });
   if (args.balancer && !args.sharedDir) throw new UsageError('--balancer needs --shared-dir: the directory every server keeps map outputs in');
   await master.recover();
+  // The status server binds first, so that a port already taken fails before `listening` is printed.
+  const httpAddress = http && await http.start(master, createLogger({ component: 'http', file: join(workDir, 'master.log') }));
   const server = await transport.serveMaster(master, args.listen);
   process.stdout.write(`listening ${server.address}\n`);
-  if (http) process.stdout.write(`http ${await http.start(master, createLogger({ component: 'http', file: join(workDir, 'master.log') }))}\n`);
+  if (httpAddress) process.stdout.write(`http ${httpAddress}\n`);
   // horizontal: tasks go through the balancer to stateless servers, sent by a dispatcher here.
   const dispatcher = args.balancer ? await startDispatcher({
     masterAddress: server.address, balancerAddress: args.balancer, sharedDir: resolve(args.sharedDir!), slots: args.dispatchSlots,

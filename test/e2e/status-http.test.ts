@@ -213,12 +213,19 @@ describe('mr master --http: /metrics', () => {
   });
 });
 
-describe('mr master --http beyond loopback', () => {
+describe('mr master --http: refusals and the token beyond loopback', () => {
   it('refuses to start without the token (exit 2, one line)', async () => {
     const r = await runMr(['master', '--work-dir', join(dir, 'open-master'), '--http', '0.0.0.0:0']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^mr: --http 0\.0\.0\.0 is reachable from other machines.*\n$/);
+  });
+
+  it('refuses a port already taken before it says it listens (exit 2, one line)', async () => {
+    const r = await runMr(['master', '--work-dir', join(dir, 'clash-master'), '--http', cluster.http!]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^mr: cannot serve --http 127\.0\.0\.1:\d+: EADDRINUSE; .*\n$/);
   });
 
   it('asks every request for the token: header, or ?token= once on the page and then its cookie', async () => {
