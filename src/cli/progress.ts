@@ -1,48 +1,168 @@
-// Progress of a running job on stderr: one rewritten line on a TTY, plain lines otherwise.
-import type { JobStatus } from '../transport/messages.ts';
+// Progress of a running job on stderr: on a TTY one bar per phase (per stage in a chain), redrawn
+// in place at most ~10 times a second; otherwise plain lines, at most one every 2 s plus one per
+// phase change and one at the end; nothing with --quiet. What is shown never goes backwards.
+import type { JobStatus, StageStatus } from '../transport/messages.ts';
+import { COUNTER } from '../core/counters.ts';
+import { RateWindow, barBlock, etaSeconds, plainLine, type PhaseView } from './progress-format.ts';
 
 export interface ProgressOptions {
   quiet: boolean;
   tty: boolean;
   write: (text: string) => void;
+  columns?: () => number | undefined; // the terminal's width (process.stderr.columns)
+}
+
+const REDRAW_MS = 100;
+const PLAIN_EVERY_MS = 2000;
+
+interface PhaseMemory {
+  done: number;
+  fraction: number;
+  bytes: number;
+  rate: RateWindow;
+  frozen?: PhaseView;            // the phase is complete: its figures stay as they were then
+}
+
+/**
+ * Turns job statuses into phase views: done counts, fractions and bytes never below what was
+ * shown before (a master that lost a map output, or restarted, must not move the display back),
+ * rates over a sliding window. Time comes in as an argument.
+ */
+export class ProgressModel {
+  private readonly memory = new Map<string, PhaseMemory>();
+
+  /** Every phase of every stage started so far, in order. */
+  views(status: JobStatus, nowMs: number): PhaseView[] {
+    const views: PhaseView[] = [];
+    status.stages.forEach((stage, i) => {
+      for (const phase of ['map', 'reduce'] as const) views.push(this.view(status, stage, i + 1, phase, nowMs));
+    });
+    return views;
+  }
+
+  /** The phase the job is in (for a finished or committing stage: its reduce). */
+  current(status: JobStatus, views: readonly PhaseView[]): PhaseView | undefined {
+    const phase = status.phase === 'map' ? 'map' : 'reduce';
+    return views.find((v) => v.stage === status.stage && v.phase === phase) ?? views[views.length - 1];
+  }
+
+  private view(status: JobStatus, stage: StageStatus, index: number, phase: 'map' | 'reduce', nowMs: number): PhaseView {
+    const key = `${index}/${phase}`;
+    let memory = this.memory.get(key);
+    if (!memory) {
+      memory = { done: 0, fraction: 0, bytes: 0, rate: new RateWindow() };
+      this.memory.set(key, memory);
+    }
+    const raw = phaseFigures(stage, phase);
+    memory.done = Math.max(memory.done, raw.done);
+    memory.fraction = Math.max(memory.fraction, raw.fraction, raw.total > 0 ? memory.done / raw.total : 0);
+    memory.bytes = Math.max(memory.bytes, raw.bytes);
+    const rerunning = phase === 'map' ? stage.mapRerunning ?? 0 : 0;
+    if (memory.frozen && rerunning === 0) return memory.frozen;
+    memory.rate.add(nowMs, memory.bytes);
+    const complete = memory.fraction >= 1 && rerunning === 0;
+    const rate = memory.rate.rate();
+    const view: PhaseView = {
+      stage: index, stageCount: Math.max(status.stageCount, status.stages.length), phase,
+      done: memory.done, total: raw.total, fraction: memory.fraction, bytes: memory.bytes, totalBytes: raw.totalBytes,
+      rateBytesPerS: rate, etaS: complete ? 0 : raw.totalBytes > 0 ? etaSeconds(raw.totalBytes - memory.bytes, rate) : undefined,
+      rerunning,
+    };
+    if (complete) memory.frozen = view;
+    return view;
+  }
+}
+
+/** A stage's figures for one phase, from what the master sent (older masters send no progress). */
+function phaseFigures(stage: StageStatus, phase: 'map' | 'reduce'): { done: number; total: number; fraction: number; bytes: number; totalBytes: number } {
+  if (phase === 'map') {
+    return {
+      done: stage.mapDone, total: stage.mapTotal,
+      fraction: stage.progress?.map ?? (stage.mapTotal > 0 ? stage.mapDone / stage.mapTotal : 0),
+      bytes: stage.mapBytesRead ?? stage.counters[COUNTER.mapInputBytes] ?? 0,
+      totalBytes: stage.mapBytesTotal ?? 0,
+    };
+  }
+  return {
+    done: stage.reduceDone, total: stage.reduceTotal,
+    fraction: stage.progress?.reduce ?? (stage.reduceTotal > 0 ? stage.reduceDone / stage.reduceTotal : 0),
+    bytes: stage.reduceBytesRead ?? 0,
+    totalBytes: stage.reduceBytesTotal ?? 0,
+  };
 }
 
 export class Progress {
-  private last = '';
-  private lastPrintMs = 0;
+  private readonly model = new ProgressModel();
+  private drawnLines = 0;          // rows of the bar block on screen (TTY)
+  private lastFrame = '';
+  private lastDrawMs = -Infinity;
+  private lastPhaseKey = '';
+  private lastPlain = '';
+  private lastPlainMs = -Infinity;
+  private ended = false;
 
   constructor(private readonly options: ProgressOptions) {}
 
   update(status: JobStatus, nowMs = Date.now()): void {
     if (this.options.quiet) return;
-    const line = describe(status);
-    if (line === this.last) return;
-    const phaseChanged = line.split(' map ')[0] !== this.last.split(' map ')[0];
-    if (this.options.tty) {
-      this.options.write(`\r\x1b[2K${line}`);
-    } else if (phaseChanged || nowMs - this.lastPrintMs >= 1000 || status.state !== 'running') {
-      this.options.write(`${line}\n`);
-      this.lastPrintMs = nowMs;
-    } else {
-      return;
+    const views = this.model.views(status, nowMs);
+    const current = this.model.current(status, views);
+    if (!current) return;
+    const phaseKey = `${current.stage}/${current.phase}`;
+    const phaseChanged = phaseKey !== this.lastPhaseKey;
+    const final = status.state !== 'running' && status.state !== 'queued';
+    if (this.options.tty) this.draw(views, nowMs, phaseChanged || final);
+    else this.plain(views, current, nowMs, phaseChanged, final);
+    this.lastPhaseKey = phaseKey;
+  }
+
+  private draw(views: PhaseView[], nowMs: number, force: boolean): void {
+    if (!force && nowMs - this.lastDrawMs < REDRAW_MS) return;
+    const rows = barBlock(views, this.options.columns?.() || 80);
+    const frame = rows.join('\n');
+    if (frame === this.lastFrame && this.drawnLines > 0) return;
+    // Back to the block's first row, then every row erased and written again: a shorter row
+    // leaves nothing of the longer one it replaces.
+    const up = this.drawnLines > 1 ? `\x1b[${this.drawnLines - 1}A` : '';
+    this.options.write(`${up}\r${rows.map((row) => `\x1b[2K${row}`).join('\n')}`);
+    this.drawnLines = rows.length;
+    this.lastFrame = frame;
+    this.lastDrawMs = nowMs;
+  }
+
+  private plain(views: PhaseView[], current: PhaseView, nowMs: number, phaseChanged: boolean, final: boolean): void {
+    if (phaseChanged && this.lastPlain !== '') {
+      // The phase just left gets a line with its latest figures (map 16/16), if its last one had older ones.
+      const left = views.find((v) => `${v.stage}/${v.phase}` === this.lastPhaseKey);
+      if (left && plainLine(left) !== this.lastPlain) this.writeLine(plainLine(left), nowMs);
     }
-    this.last = line;
+    const line = plainLine(current);
+    if (line === this.lastPlain) return;
+    if (phaseChanged || final || nowMs - this.lastPlainMs >= PLAIN_EVERY_MS) this.writeLine(line, nowMs);
   }
 
-  /** Ends the progress line so later messages start on a fresh line. */
+  private writeLine(line: string, nowMs: number): void {
+    this.options.write(`${line}\n`);
+    this.lastPlain = line;
+    this.lastPlainMs = nowMs;
+  }
+
+  /** A message of its own line (a warning, the job's id): after the bar, never inside it. */
+  message(text: string): void {
+    this.endBlock();
+    this.options.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Ends the bar block so later messages (the summary, an error) start on a fresh line. */
   end(): void {
-    if (!this.options.quiet && this.options.tty && this.last) this.options.write('\n');
+    if (this.ended) return;
+    this.ended = true;
+    this.endBlock();
   }
-}
 
-function describe(status: JobStatus): string {
-  const stage = status.stages[status.stage - 1];
-  const stageText = status.stageCount > 1 ? `stage ${status.stage}/${status.stageCount} ` : '';
-  if (!stage) return `mr: job ${status.jobId} ${status.state}`;
-  return `mr: ${stageText}${bar(stage.mapDone + stage.reduceDone, stage.mapTotal + stage.reduceTotal)} map ${stage.mapDone}/${stage.mapTotal} reduce ${stage.reduceDone}/${stage.reduceTotal}`;
-}
-
-function bar(done: number, total: number, width = 20): string {
-  const filled = total === 0 ? width : Math.floor((done / total) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+  private endBlock(): void {
+    if (this.options.tty && this.drawnLines > 0) this.options.write('\n');
+    this.drawnLines = 0;
+    this.lastFrame = '';
+  }
 }

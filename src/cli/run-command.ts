@@ -120,10 +120,10 @@ async function submitAndFollow(
 ): Promise<JobStatus> {
   const jobId = `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   await unreachableAs3(config, () => client.submitJob({ jobId, stages: config.stages }));
-  if (config.master) process.stderr.write(`job ${jobId}\n`); // the job's handle for mr status/kill/logs, even with --quiet
+  if (config.master) progress.message(`job ${jobId}`); // the job's handle for mr status/kill/logs, even with --quiet
   let killed = false;
   for (;;) {
-    const status = await followThroughOutages(config, () => client.getJobStatus({ jobId }));
+    const status = await followThroughOutages(config, progress, () => client.getJobStatus({ jobId }));
     progress.update(status);
     if (['succeeded', 'failed', 'killed'].includes(status.state)) return status;
     const why = fatal?.();
@@ -169,17 +169,17 @@ class JobEnd {
  * A master that goes away (restarting, say) is waited for: the status call is retried for up to
  * masterWaitMs, then it is an unreachable master (exit 3).
  */
-async function followThroughOutages<T>(config: RunConfig, call: () => Promise<T>): Promise<T> {
+async function followThroughOutages<T>(config: RunConfig, progress: Progress, call: () => Promise<T>): Promise<T> {
   const since = Date.now();
   let warned = false;
   for (;;) {
     try {
       const value = await unreachableAs3(config, call);
-      if (warned && !config.quiet) process.stderr.write('mr: the master is back; following the job again\n');
+      if (warned && !config.quiet) progress.message('mr: the master is back; following the job again');
       return value;
     } catch (error) {
       if (!(error instanceof MasterUnreachableError) || Date.now() - since > DEFAULTS.masterWaitMs) throw error;
-      if (!warned && !config.quiet) process.stderr.write(`mr: ${oneLine(error)}; retrying for up to ${DEFAULTS.masterWaitMs / 1000} s\n`);
+      if (!warned && !config.quiet) progress.message(`mr: ${oneLine(error)}; retrying for up to ${DEFAULTS.masterWaitMs / 1000} s`);
       warned = true;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }

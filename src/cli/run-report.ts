@@ -13,9 +13,11 @@ export async function runCommand(args: RunArgs): Promise<void> {
   const config = await buildRunConfig(args);
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
-  const progress = new Progress({ quiet: config.quiet, tty: !!process.stderr.isTTY, write: (text) => process.stderr.write(text) });
-  const { status, backend, chaos } = await runJob(config, progress);
-  progress.end();
+  const progress = new Progress({
+    quiet: config.quiet, tty: !!process.stderr.isTTY, write: (text) => process.stderr.write(text), columns: () => process.stderr.columns,
+  });
+  // The bar ends before anything else is written, an error included.
+  const { status, backend, chaos } = await runJob(config, progress).finally(() => progress.end());
   if (config.json) await writeOut(JSON.stringify({ ...resultJson(status), backend, ...(chaos ? { chaos } : {}) }) + '\n');
   if (config.report) process.stderr.write(formatBackendReport(backend, status.elapsedMs).join('\n') + '\n');
   if (chaos && !config.quiet) process.stderr.write(formatChaosSummary(chaos) + '\n');

@@ -53,7 +53,8 @@ export function stageProgress(
     if (task.doneMs !== undefined) mapRerunning++; // committed once, its output lost since
     const split = stage.splits[task.index];
     const splitBytes = split ? split.end - split.start : 0;
-    const read = bestOfRunning(task, figures, (f) => f.inputBytesRead);
+    // A split's last line may end past its end: a running map counts its split's bytes at most.
+    const read = Math.min(splitBytes, bestOfRunning(task, figures, (f) => f.inputBytesRead));
     mapBytesRead += read;
     mapCredit += splitBytes > 0 ? Math.min(RUNNING_CAP, read / splitBytes) : 0;
   }
