@@ -52,3 +52,26 @@ export function formatCount(n) {
 export function percentOf(fraction) {
   return Math.floor(Math.min(1, Math.max(0, fraction)) * 100 + 1e-9);
 }
+
+/**
+ * Makes `from` (in the page) look like `to` (just built), keeping the elements that stay: what
+ * has focus, a link under the pointer and a selection survive an update. Children match by
+ * position; listeners are not copied (the page delegates its events to containers).
+ */
+export function morph(from, to) {
+  if (from.nodeName !== to.nodeName || (from.nodeType !== Node.ELEMENT_NODE && from.nodeType !== Node.TEXT_NODE)) {
+    from.replaceWith(to);
+    return to;
+  }
+  if (from.nodeType === Node.TEXT_NODE) {
+    if (from.data !== to.data) from.data = to.data;
+    return from;
+  }
+  for (const { name } of [...from.attributes]) if (!to.hasAttribute(name)) from.removeAttribute(name);
+  for (const { name, value } of [...to.attributes]) if (from.getAttribute(name) !== value) from.setAttribute(name, value);
+  const old = [...from.childNodes];
+  const now = [...to.childNodes];
+  now.forEach((child, i) => (i < old.length ? morph(old[i], child) : from.append(child)));
+  for (const child of old.slice(now.length)) child.remove();
+  return from;
+}

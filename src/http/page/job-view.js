@@ -1,6 +1,6 @@
 // The view of one job: its stages with map and reduce progress, figures, counters, reducers and
 // stragglers; the timeline of its attempts; its failed attempts with their errors and logs.
-import { formatBytes, formatCount, formatMs, h, percentOf } from './dom.js';
+import { formatBytes, formatCount, formatMs, h, morph, percentOf } from './dom.js';
 import { phaseFraction } from './progress.js';
 import { legend, timeline } from './timeline.js';
 
@@ -21,9 +21,17 @@ export function progressBar(attrs, shown, text) {
 }
 
 function remembered(key, summary, ...content) {
-  const details = h('details', { 'data-key': key, open: openDetails.has(key) }, h('summary', {}, summary), ...content);
-  details.addEventListener('toggle', () => (details.open ? openDetails.add(key) : openDetails.delete(key)));
-  return details;
+  return h('details', { 'data-key': key, open: openDetails.has(key) }, h('summary', {}, summary), ...content);
+}
+
+/** Keeps track of the <details> opened and closed in container (toggle does not bubble: captured). */
+export function rememberDetails(container) {
+  container.addEventListener('toggle', (event) => {
+    const details = event.target;
+    if (!(details instanceof HTMLDetailsElement) || !details.dataset.key) return;
+    if (details.open) openDetails.add(details.dataset.key);
+    else openDetails.delete(details.dataset.key);
+  }, true);
 }
 
 function phaseRow(job, n, phase, shown) {
@@ -114,15 +122,19 @@ function failedAttempts(job, attempts) {
 }
 
 /**
- * The job's view. Returns the element and a function that redraws only the timeline (for the
- * running attempts' bars to grow between updates).
+ * The job's view. Returns the element and a function that redraws only the timeline into the
+ * page's .timeline-slot (for the running attempts' bars to grow between updates).
  */
 export function jobView(detail, shown, widthPx) {
   const { job } = detail;
   const attempts = detail.attempts ?? [];
   const stageCount = Math.max(job.stageCount ?? 1, job.stages?.length ?? 0);
   const slot = h('div', { class: 'timeline-slot' });
-  const drawTimeline = (nowMs) => slot.replaceChildren(timeline(attempts, detail.workers, nowMs, widthPx, stageCount));
+  const drawTimeline = (nowMs, into = slot) => {
+    const drawn = timeline(attempts, detail.workers, nowMs, widthPx, stageCount);
+    if (into.firstChild) morph(into.firstChild, drawn);
+    else into.append(drawn);
+  };
   drawTimeline(detail.nowMs ?? Math.max(0, ...attempts.map((a) => a.endedMs || a.startedMs)));
   const root = h('div', { 'data-job': job.id },
     h('div', { class: 'job-head' },

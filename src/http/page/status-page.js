@@ -1,9 +1,9 @@
 // The status page of `mr master --http`: the jobs, live from the master's event stream
 // (/events, which EventSource reconnects by itself), and the selected job's detail, fetched
 // again on every event. No build step and no network beyond the master.
-import { formatMs, h } from './dom.js';
+import { formatMs, h, morph } from './dom.js';
 import { jobFraction, ShownProgress } from './progress.js';
-import { jobView, progressBar } from './job-view.js';
+import { jobView, progressBar, rememberDetails } from './job-view.js';
 
 const shown = new ShownProgress();
 const page = {
@@ -35,7 +35,6 @@ function jobItem(job) {
   const phase = job.state === 'running' ? ` · ${job.phase} ${job[`${job.phase}Done`] ?? 0}/${job[`${job.phase}Total`] ?? 0}` : '';
   return h('li', {}, h('button', {
     type: 'button', class: 'job-item', 'data-job-row': job.id, 'aria-current': job.id === page.selected ? 'true' : 'false',
-    onclick: () => select(job.id),
   },
   h('span', { class: 'row' }, h('span', { class: 'id', title: job.id }, job.id), h('span', { class: 'state', 'data-state': job.state }, job.state)),
   h('span', { class: 'meta' }, `stage ${job.stage}/${job.stageCount}${phase} · ${formatMs(job.elapsedMs)}`),
@@ -43,11 +42,9 @@ function jobItem(job) {
 }
 
 function renderJobs() {
-  const focused = document.activeElement?.dataset?.jobRow;
   const newestFirst = [...page.jobs].reverse();
-  $('job-list').replaceChildren(...newestFirst.map(jobItem));
+  morph($('job-list'), h('ul', { id: 'job-list', class: 'job-list' }, newestFirst.map(jobItem)));
   $('no-jobs').hidden = page.jobs.length > 0;
-  if (focused) document.querySelector(`[data-job-row="${CSS.escape(focused)}"]`)?.focus();
 }
 
 function setJobs(jobs) {
@@ -62,8 +59,11 @@ function setJobs(jobs) {
 function renderJob(detail) {
   const section = $('job');
   const { root, drawTimeline, running } = jobView(detail, shown, section.clientWidth - 30);
+  const shownJob = section.firstElementChild;
+  if (shownJob?.dataset.job === detail.job.id) morph(shownJob, root);
+  else section.replaceChildren(root);
+  document.title = `${detail.job.state} ${detail.job.id} · mr status`;
   page.view = { drawTimeline, running: running && detail.job.state === 'running', nowMs: detail.nowMs, atMs: performance.now() };
-  section.replaceChildren(root);
 }
 
 /** Fetches the selected job; calls made while one is under way make one more fetch after it. */
@@ -127,8 +127,15 @@ function connect() {
 // Running attempts' bars grow with the master's clock between updates.
 setInterval(() => {
   const view = page.view;
-  if (view?.running) view.drawTimeline(view.nowMs + (performance.now() - view.atMs));
+  const slot = document.querySelector('#job .timeline-slot');
+  if (view?.running && slot) view.drawTimeline(view.nowMs + (performance.now() - view.atMs), slot);
 }, 1000);
+
+$('job-list').addEventListener('click', (event) => {
+  const row = event.target instanceof Element ? event.target.closest('[data-job-row]') : null;
+  if (row) select(row.dataset.jobRow);
+});
+rememberDetails($('job'));
 
 window.addEventListener('hashchange', () => {
   const jobId = decodeURIComponent(location.hash.slice(1));

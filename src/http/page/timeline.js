@@ -44,6 +44,29 @@ function describe(a, end) {
     `${a.error ? ` — ${a.error}` : ''} (attempt ${a.attemptId})`;
 }
 
+/**
+ * A worker running several attempts at once (--slots) gets a lane for each: an attempt goes in
+ * the first lane of its worker free when it starts. laneOf: attempt -> lane over all rows;
+ * top[i]: the first lane of row i (top[rows.length]: the lane count).
+ */
+function packLanes(rows, attempts, endOf) {
+  const laneOf = new Map();
+  const top = [0];
+  const byWorker = new Map(rows.map((row) => [row.id, []]));
+  for (const a of attempts) byWorker.get(a.workerId).push(a);
+  rows.forEach((row, i) => {
+    const ends = []; // per lane of this row, when its last attempt ends
+    for (const a of byWorker.get(row.id).sort((p, q) => p.startedMs - q.startedMs)) {
+      let lane = ends.findIndex((end) => end <= a.startedMs);
+      if (lane < 0) lane = ends.push(0) - 1;
+      ends[lane] = endOf(a);
+      laneOf.set(a, top[i] + lane);
+    }
+    top.push(top[i] + Math.max(1, ends.length));
+  });
+  return { laneOf, top, lanes: top[rows.length] };
+}
+
 /** The timeline of a job's attempts as an SVG, widthPx wide; nowMs is the master's clock now. */
 export function timeline(attempts, workers, nowMs, widthPx, stageCount) {
   const rows = workerRows(attempts, workers);
@@ -55,30 +78,32 @@ export function timeline(attempts, workers, nowMs, widthPx, stageCount) {
   const t1 = Math.max(...attempts.map(endOf));
   const spanMs = Math.max(1000, t1 - t0);
   const x = (t) => LABEL_W + ((t - t0) / spanMs) * plotW;
-  const height = AXIS_H + rows.length * ROW_H + 4;
+  const { laneOf, top, lanes } = packLanes(rows, attempts, endOf);
+  const height = AXIS_H + top[rows.length] * ROW_H + 4;
 
   const root = svg('svg', {
     class: 'timeline', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img',
-    'aria-label': `Task timeline: ${attempts.length} attempts on ${rows.length} workers over ${formatMs(spanMs)}`,
+    'aria-label': `Task timeline: ${attempts.length} attempts on ${rows.length} workers over ${formatMs(spanMs)}` +
+      (lanes > rows.length ? ', several at once on some workers' : ''),
   }); // the hatch pattern, #mr-hatch, is defined once in index.html
 
   const stepS = TICK_STEPS_S.find((s) => (spanMs / 1000) / s <= 10) ?? 7200;
   for (let s = 0; s * 1000 <= spanMs; s += stepS) {
     const tx = x(t0 + s * 1000);
-    root.append(svg('line', { class: 'grid', x1: tx, x2: tx, y1: AXIS_H - 4, y2: height }),
-      svg('text', { class: 'axis', x: tx + 2, y: AXIS_H - 7 }, `${Number(s.toFixed(1))} s`));
+    root.append(svg('line', { class: 'grid', x1: tx, x2: tx, y1: AXIS_H - 4, y2: height }));
+    if (tx + 36 <= width) root.append(svg('text', { class: 'axis', x: tx + 2, y: AXIS_H - 7 }, `${Number(s.toFixed(1))} s`));
   }
 
   rows.forEach((row, i) => {
-    const y = AXIS_H + i * ROW_H;
+    const y = AXIS_H + top[i] * ROW_H;
+    if (i > 0) root.append(svg('line', { class: 'grid', x1: 0, x2: width, y1: y - 3, y2: y - 3 }));
     const name = row.id.length > 24 ? `${row.id.slice(0, 23)}…` : row.id;
     root.append(svg('text', { class: 'worker', x: 0, y: y + BAR_H - 3 },
       svg('title', {}, `worker ${row.id}${row.address ? ` at ${row.address}` : ''}${row.alive === false ? ' (dead)' : ''}`),
       `${name}${row.alive === false ? ' †' : ''}`));
   });
-  const rowIndex = new Map(rows.map((row, i) => [row.id, i]));
   for (const a of attempts) {
-    const y = AXIS_H + rowIndex.get(a.workerId) * ROW_H;
+    const y = AXIS_H + laneOf.get(a) * ROW_H;
     const left = x(a.startedMs);
     const w = Math.max(3, x(endOf(a)) - left);
     const outcome = outcomeOf(a.state);
