@@ -20,18 +20,21 @@ export function phaseFraction(job, stageNumber, phase) {
   return total > 0 ? done / total : 0;
 }
 
-/** The whole job (0..1): each stage counts for an equal share, half map and half reduce. */
+/**
+ * The whole job (0..1): each stage counts for an equal share, half map and half reduce; 1 only
+ * once the job has succeeded (after its last reduce it still commits).
+ */
 export function jobFraction(job) {
   if (job.state === 'succeeded') return 1;
   const reported = fractionOf(typeof job.progress === 'number' ? job.progress : job.progress?.job);
-  if (reported !== undefined) return reported;
+  if (reported !== undefined) return Math.min(reported, 0.99);
   const stageCount = Math.max(1, job.stageCount ?? job.stages?.length ?? 1);
   let sum = 0;
   for (let n = 1; n <= stageCount; n++) {
     if (n > (job.stage ?? 1)) break;
     sum += (phaseFraction(job, n, 'map') + phaseFraction(job, n, 'reduce')) / 2;
   }
-  return sum / stageCount;
+  return Math.min(sum / stageCount, 0.99);
 }
 
 /** What the page has shown so far, by key; show() returns the larger of the new and the shown. */
