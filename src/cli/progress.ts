@@ -91,6 +91,10 @@ function phaseFigures(stage: StageStatus, phase: 'map' | 'reduce'): { done: numb
   };
 }
 
+function keyOf(view: PhaseView): string {
+  return `${view.stage}/${view.phase}`;
+}
+
 export class Progress {
   private readonly model = new ProgressModel();
   private drawnLines = 0;          // rows of the bar block on screen (TTY)
@@ -99,6 +103,7 @@ export class Progress {
   private lastPhaseKey = '';
   private lastPlain = '';
   private lastPlainMs = -Infinity;
+  private readonly printed = new Set<string>(); // phases that have had a plain line
   private ended = false;
 
   constructor(private readonly options: ProgressOptions) {}
@@ -108,7 +113,7 @@ export class Progress {
     const views = this.model.views(status, nowMs);
     const current = this.model.current(status, views);
     if (!current) return;
-    const phaseKey = `${current.stage}/${current.phase}`;
+    const phaseKey = keyOf(current);
     const phaseChanged = phaseKey !== this.lastPhaseKey;
     const final = status.state !== 'running' && status.state !== 'queued';
     if (this.options.tty) this.draw(views, nowMs, phaseChanged || final);
@@ -131,18 +136,23 @@ export class Progress {
   }
 
   private plain(views: PhaseView[], current: PhaseView, nowMs: number, phaseChanged: boolean, final: boolean): void {
-    if (phaseChanged && this.lastPlain !== '') {
-      // The phase just left gets a line with its latest figures (map 16/16), if its last one had older ones.
-      const left = views.find((v) => `${v.stage}/${v.phase}` === this.lastPhaseKey);
-      if (left && plainLine(left) !== this.lastPlain) this.writeLine(plainLine(left), nowMs);
+    if (phaseChanged) {
+      // The phase just left gets a line with its latest figures (map 16/16) if its last one had
+      // older ones, and a phase passed between two polls (a short stage's map) gets one too.
+      const at = views.indexOf(current);
+      const due = views.slice(0, at).filter((v) => (keyOf(v) === this.lastPhaseKey ? plainLine(v) !== this.lastPlain : !this.printed.has(keyOf(v))));
+      const left = views.find((v) => keyOf(v) === this.lastPhaseKey);
+      if (left && views.indexOf(left) > at && plainLine(left) !== this.lastPlain) due.unshift(left); // back to map: maps re-run
+      for (const view of due) this.writeLine(view, nowMs);
     }
-    const line = plainLine(current);
-    if (line === this.lastPlain) return;
-    if (phaseChanged || final || nowMs - this.lastPlainMs >= PLAIN_EVERY_MS) this.writeLine(line, nowMs);
+    if (plainLine(current) === this.lastPlain) return;
+    if (phaseChanged || final || nowMs - this.lastPlainMs >= PLAIN_EVERY_MS) this.writeLine(current, nowMs);
   }
 
-  private writeLine(line: string, nowMs: number): void {
+  private writeLine(view: PhaseView, nowMs: number): void {
+    const line = plainLine(view);
     this.options.write(`${line}\n`);
+    this.printed.add(keyOf(view));
     this.lastPlain = line;
     this.lastPlainMs = nowMs;
   }

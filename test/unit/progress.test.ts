@@ -245,6 +245,22 @@ describe('Progress: lines and bars on stderr', () => {
     ]);
   });
 
+  it('plain: a phase passed between two polls (a chain\'s short stage) still gets its line, in order', () => {
+    const { out, progress } = capture(false);
+    const chain = (stages: Partial<StageStatus>[], over: Partial<JobStatus>): JobStatus =>
+      ({ ...jobStatus({}, { stageCount: 2, ...over }), stages: stages.map(stageStatus) });
+    const done = { mapDone: 4, reduceDone: 2, progress: { map: 1, reduce: 1 } };
+    progress.update(chain([{ mapDone: 4, reduceDone: 1, progress: { map: 1, reduce: 0.5 } }], { phase: 'reduce' }), 0);
+    progress.update(chain([done, { ...done, mapTotal: 4 }], { stage: 2, phase: 'done', state: 'succeeded' }), 300);
+    expect(out.join('').split('\n').filter(Boolean).map((line) => line.replace(/, [\d.]+ MB.*/, ''))).toEqual([
+      'mr: stage 1/2 map 4/4 tasks (100%)',                 // the first poll was already past it
+      'mr: stage 1/2 reduce 1/2 tasks (50%)',
+      'mr: stage 1/2 reduce 2/2 tasks (100%)',
+      'mr: stage 2/2 map 4/4 tasks (100%)',
+      'mr: stage 2/2 reduce 2/2 tasks (100%)',
+    ]);
+  });
+
   it('tty: the block is redrawn in place, every row erased first, at most every 100 ms', () => {
     const { out, progress } = capture(true);
     progress.update(jobStatus({ mapDone: 1 }), 0);
