@@ -20,6 +20,11 @@ export function progressBar(attrs, shown, text) {
   }, h('span', { class: 'fill', style: `width: ${pct}%` }), h('span', { class: 'label' }, `${pct}%`));
 }
 
+/** A job that failed or was killed: its bars stop where they were, greyed. */
+export function stopped(job) {
+  return job.state === 'failed' || job.state === 'killed' ? 'true' : undefined;
+}
+
 function remembered(key, summary, ...content) {
   return h('details', { 'data-key': key, open: openDetails.has(key) }, h('summary', {}, summary), ...content);
 }
@@ -45,7 +50,7 @@ function phaseRow(job, n, phase, shown) {
   const counts = `${done}/${total} done${running ? `, ${running} running` : ''}${rerunning ? `, ${rerunning} to rerun` : ''}`;
   return h('div', { class: 'phase' },
     h('span', { id: `label-${key}` }, phase),
-    progressBar({ 'data-progress': phase, 'data-job': job.id, 'data-stage': n, 'aria-labelledby': `label-${key}` }, fraction, counts),
+    progressBar({ 'data-progress': phase, 'data-job': job.id, 'data-stage': n, 'aria-labelledby': `label-${key}`, 'data-stopped': stopped(job) }, fraction, counts),
     h('span', { class: 'counts' }, counts));
 }
 

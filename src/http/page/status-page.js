@@ -3,7 +3,7 @@
 // again on every event. No build step and no network beyond the master.
 import { formatMs, h, morph } from './dom.js';
 import { jobFraction, ShownProgress } from './progress.js';
-import { jobView, progressBar, rememberDetails } from './job-view.js';
+import { jobView, progressBar, rememberDetails, stopped } from './job-view.js';
 
 const shown = new ShownProgress();
 const page = {
@@ -38,7 +38,7 @@ function jobItem(job) {
   },
   h('span', { class: 'row' }, h('span', { class: 'id', title: job.id }, job.id), h('span', { class: 'state', 'data-state': job.state }, job.state)),
   h('span', { class: 'meta' }, `stage ${job.stage}/${job.stageCount}${phase} · ${formatMs(job.elapsedMs)}`),
-  progressBar({ 'data-progress': 'job', 'data-job': job.id, 'aria-label': `job ${job.id} progress` }, fraction)));
+  progressBar({ 'data-progress': 'job', 'data-job': job.id, 'aria-label': `job ${job.id} progress`, 'data-stopped': stopped(job) }, fraction)));
 }
 
 function renderJobs() {

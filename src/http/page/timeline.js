@@ -18,6 +18,7 @@ const LABEL_W = 170;
 const ROW_H = 26;
 const BAR_H = 20;
 const AXIS_H = 20;
+const MAX_LABELLED = 2000; // past this many attempts, bars carry no text (their tooltips still do): redraws stay quick
 const TICK_STEPS_S = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600];
 
 /** "s1.map-3" -> "map 3" (or "m3" when short), with the stage when the job has several. */
@@ -111,7 +112,7 @@ export function timeline(attempts, workers, nowMs, widthPx, stageCount) {
       svg('title', {}, describe(a, endOf(a))),
       svg('rect', { class: `attempt s-${outcome.state}${a.backup ? ' backup' : ''}`, x: left, y, width: w, height: BAR_H, rx: 2 }));
     if (a.backup) group.append(svg('rect', { x: left, y, width: w, height: BAR_H, rx: 2, fill: 'url(#mr-hatch)' }));
-    if (w >= 14) {
+    if (w >= 14 && attempts.length <= MAX_LABELLED) {
       const text = w >= 40 ? `${outcome.glyph} ${taskLabel(a.task, stageCount, w)}` : outcome.glyph;
       group.append(svg('text', { class: 'bar-label', x: left + 3, y: y + BAR_H - 6 }, text));
     }
