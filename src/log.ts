@@ -20,6 +20,7 @@ export interface LoggerOptions {
   component: string;
   level?: LogLevel;              // default: setLogLevel's, else info
   file?: string;                 // append JSON lines here instead of writing to stderr
+  echo?: boolean;                // with file: stderr gets every line too (readable lines on a terminal)
 }
 
 // Field names whose values never reach a log, at the top level or one level down.
@@ -58,9 +59,15 @@ function readable(out: DestinationStream): DestinationStream {
   };
 }
 
+/** Every line to each of the destinations. */
+function tee(...outs: DestinationStream[]): DestinationStream {
+  return { write: (line: string) => outs.forEach((out) => out.write(line)) };
+}
+
 export function createLogger(options: LoggerOptions): Logger {
-  const destination = options.file ? fileDestination(options.file)
-    : process.stderr.isTTY ? readable(stderr()) : stderr();
+  const terminal = process.stderr.isTTY ? readable(stderr()) : stderr();
+  const destination = !options.file ? terminal
+    : options.echo ? tee(fileDestination(options.file), terminal) : fileDestination(options.file);
   const logger = pino({
     level: options.level ?? logLevel(),
     messageKey: 'msg',

@@ -118,7 +118,7 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   }
   const transport = transportOf(args.transport, token, tls, args, 'master');
   const master = new Master({
-    log: createLogger({ component: 'master', file: join(workDir, 'master.log') }),
+    log: createLogger({ component: 'master', file: join(workDir, 'master.log'), echo: true }),
     leaseMs: args.leaseMs,
     workerTimeoutMs: args.workerTimeoutMs,
     journalPath: join(workDir, 'journal.jsonl'),

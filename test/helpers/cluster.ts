@@ -18,7 +18,8 @@ export interface Cluster {
 export async function startCluster(workDir: string, workers: number, masterArgs: string[] = [], workerArgs: string[] = [],
   env: NodeJS.ProcessEnv = {}): Promise<Cluster> {
   const master = spawn(process.execPath, [MR, 'master', '--listen', '127.0.0.1:0', '--work-dir', join(workDir, 'master'), ...masterArgs],
-    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  master.stderr!.resume(); // its log (also in <work-dir>/master.log); drained so that it never blocks
   // `listening H:P`, then `http H:P` with --http.
   const wanted = masterArgs.includes('--http') ? 2 : 1;
   const lines = await new Promise<string[]>((resolve, reject) => {

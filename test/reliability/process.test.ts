@@ -184,7 +184,8 @@ reliabilityCase('process', 'a worker stopped (SIGSTOP) past its lease, then cont
 /** Starts `mr master` again on the address and work dir of the one that died. */
 async function restartMaster(cluster: Cluster, clusterDir: string): Promise<ChildProcess> {
   const master = spawn(process.execPath, [MR, 'master', '--listen', cluster.address, '--work-dir', join(clusterDir, 'master')],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  master.stderr!.resume(); // its log, drained
   others.push(master);
   const first = await new Promise<string>((resolve, reject) => {
     createInterface({ input: master.stdout! }).once('line', resolve);
