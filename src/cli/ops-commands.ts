@@ -32,7 +32,8 @@ function print(text: string): Promise<void> {
 
 function statusLine(status: JobStatus): string {
   const s = status.stages[status.stage - 1];
-  const progress = s ? `map ${s.mapDone}/${s.mapTotal} reduce ${s.reduceDone}/${s.reduceTotal}` : '';
+  const percent = (fraction: number | undefined) => (fraction === undefined ? '' : ` (${Math.floor(fraction * 100)}%)`);
+  const progress = s ? `map ${s.mapDone}/${s.mapTotal}${percent(s.progress?.map)} reduce ${s.reduceDone}/${s.reduceTotal}${percent(s.progress?.reduce)}` : '';
   return `${status.jobId}  ${status.state.padEnd(9)} stage ${status.stage}/${status.stageCount} ${status.phase.padEnd(6)} ${progress}  ${(status.elapsedMs / 1000).toFixed(1)} s`;
 }
 
