@@ -7,7 +7,7 @@ import type { MasterClient } from '../transport/index.ts';
 import type { AttemptLog, JobStatus, StageStatus } from '../transport/messages.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
 import { readTls, type TlsArgs } from './tls-args.ts';
-import { statusJson } from '../master/status-json.ts';
+import { chaosOf, statusJson } from '../master/status-json.ts';
 
 export interface OpsArgs extends TokenArgs, TlsArgs {
   master: string;
@@ -45,6 +45,12 @@ function statusDetail(status: JobStatus): string {
   });
   for (const w of status.workers) {
     lines.push(`  worker ${w.workerId} ${w.address} ${w.alive ? 'alive' : 'dead'}: ${w.running} running, ${w.succeeded} succeeded, ${w.failed} failed, heartbeat ${(w.heartbeatAgeMs / 1000).toFixed(1)} s ago`);
+  }
+  const chaos = chaosOf(status);
+  if (chaos) {
+    lines.push(`  chaos (${chaos.processes} process(es) under --chaos): ${chaos.messages} message(s), ${chaos.droppedRequests + chaos.droppedReplies} dropped, `
+      + `${chaos.delayed} delayed, ${chaos.duplicated} duplicated, ${chaos.reordered} reordered, ${chaos.throttled} throttled, `
+      + `${chaos.partitioned} refused while cut off, ${chaos.intruders} forged (${chaos.intrudersAdmitted} admitted)`);
   }
   if (status.error) lines.push(`  error: ${status.error}`);
   lines.push(`  output: ${status.outputDir}`);

@@ -177,6 +177,11 @@ describe('partitions', () => {
     // Attempts that ran across the window lost their leases or had their reports refused, and ran again.
     const taken = attempts.filter((a: { state: string }) => ['lost', 'rejected', 'failed'].includes(a.state));
     expect(taken.length, JSON.stringify(attempts.map((a: { state: string }) => a.state))).toBeGreaterThan(0);
+    // The daemon master says what its chaos layer did: the calls it refused while cut off.
+    const shown = JSON.parse((await runMr(['status', jobId, '--json', '--master', cluster.address])).stdout).jobs[0];
+    expect(shown.chaos.partitioned).toBeGreaterThan(0);
+    expect((await runMr(['status', jobId, '--master', cluster.address])).stdout)
+      .toMatch(/^ {2}chaos \(1 process\(es\) under --chaos\): .*, [1-9]\d* refused while cut off/m);
   });
 
   reliabilityCase('network', 'a worker comes back on another port mid-job (topology change)', async (ctx) => {
