@@ -275,7 +275,8 @@ export class Scheduler {
   }
 
   /** Replays a commit from the journal: the task is done with this output, as before the restart. */
-  restoreTaskDone(jobId: string, stageNumber: number, kind: TaskKind, index: number, output: MapOutputRef | undefined, counters: Counters, nowMs: number): void {
+  restoreTaskDone(jobId: string, stageNumber: number, kind: TaskKind, index: number, output: MapOutputRef | undefined, counters: Counters, nowMs: number,
+    partitionBytes?: readonly number[], partitionRecords?: readonly number[]): void {
     const stage = this.jobs.get(jobId)?.stages[stageNumber - 1];
     const task = stage ? (kind === 'map' ? stage.maps : stage.reduces)[index] : undefined;
     if (!stage || !task || task.state === 'done') return;
@@ -283,6 +284,8 @@ export class Scheduler {
     task.doneMs = nowMs;
     task.output = output;
     task.counters = counters;
+    if (partitionBytes) task.partitionBytes = [...partitionBytes];
+    if (partitionRecords) task.partitionRecords = [...partitionRecords];
     if (phaseOf(stage) !== 'map') stage.mapDoneMs ??= nowMs;
     if (phaseOf(stage) === 'commit') stage.reduceDoneMs ??= nowMs;
   }

@@ -11,7 +11,8 @@ export type JournalRecord =
   | { t: 'worker'; workerId: string; address: string }
   | { t: 'job'; jobId: string; stages: JobSpec[] }
   | { t: 'stage-start'; jobId: string; stage: number; splits: Split[]; reducers: number }
-  | { t: 'task-done'; jobId: string; stage: number; kind: TaskKind; index: number; output?: MapOutputRef; counters: Counters; durationMs: number }
+  | { t: 'task-done'; jobId: string; stage: number; kind: TaskKind; index: number; output?: MapOutputRef; counters: Counters; durationMs: number;
+      partitionBytes?: number[]; partitionRecords?: number[] } // map tasks: the output's size per partition
   | { t: 'stage-done'; jobId: string; stage: number; files: string[] }
   | { t: 'job-end'; jobId: string; state: 'succeeded' | 'failed' | 'killed'; error?: string };
 

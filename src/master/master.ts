@@ -333,6 +333,7 @@ export class Master implements MasterService {
       t: 'task-done', jobId: attempt.jobId, stage: attempt.stage, kind: attempt.kind, index: attempt.index,
       output: attempt.kind === 'map' ? { workerId: attempt.workerId, outputId: req.outputId } : undefined,
       counters: req.counters ?? {}, durationMs: this.now() - attempt.startedMs,
+      ...(attempt.kind === 'map' ? { partitionBytes: req.partitionBytes ?? [], partitionRecords: req.partitionRecords ?? [] } : {}),
     }, true);
   }
 

@@ -33,7 +33,8 @@ export function replay(records: readonly JournalRecord[], scheduler: Scheduler, 
         break;
       case 'stage-start': scheduler.startStage(record.jobId, record.splits, record.reducers, nowMs); break;
       case 'task-done':
-        scheduler.restoreTaskDone(record.jobId, record.stage, record.kind, record.index, record.output, record.counters, nowMs);
+        scheduler.restoreTaskDone(record.jobId, record.stage, record.kind, record.index, record.output, record.counters, nowMs,
+          record.partitionBytes, record.partitionRecords);
         break;
       case 'stage-done':
         lastFiles.set(record.jobId, record.files);

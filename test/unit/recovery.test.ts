@@ -23,7 +23,8 @@ describe('journal replay', () => {
       { t: 'worker', workerId: 'w1', address: '127.0.0.1:1' },
       { t: 'job', jobId: 'j', stages: [spec()] },
       { t: 'stage-start', jobId: 'j', stage: 1, splits: [split(0), split(1), split(2)], reducers: 1 },
-      { t: 'task-done', jobId: 'j', stage: 1, kind: 'map', index: 1, output: { workerId: 'w1', outputId: 'o1' }, counters: { n: 5 }, durationMs: 3 },
+      { t: 'task-done', jobId: 'j', stage: 1, kind: 'map', index: 1, output: { workerId: 'w1', outputId: 'o1' }, counters: { n: 5 }, durationMs: 3,
+        partitionBytes: [120], partitionRecords: [7] },
     ];
     const { scheduler, state } = fresh();
     const recovery = replay(records, scheduler, state, 100);
@@ -32,6 +33,7 @@ describe('journal replay', () => {
     expect(stage.maps.map((m) => m.state)).toEqual(['pending', 'done', 'pending']);
     expect(stage.maps[1].output).toEqual({ workerId: 'w1', outputId: 'o1' });
     expect(stageCounters(stage)).toEqual({ n: 5 });
+    expect([stage.maps[1].partitionBytes, stage.maps[1].partitionRecords]).toEqual([[120], [7]]); // each reducer's input, as before the crash
     expect(state.workerAddresses.get('w1')).toBe('127.0.0.1:1');
     scheduler.setEpoch(2);
     expect(scheduler.assign('w1', 101)!.attemptId).toBe('j.s1.map-0.e2.a1'); // never an id of the previous run
