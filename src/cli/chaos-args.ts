@@ -59,12 +59,22 @@ export function chaosSummary(settings: ChaosSettings, processes: readonly Proces
 
 /** One line for stderr. */
 export function formatChaosSummary(summary: Record<string, unknown>): string {
-  const n = (key: string): number => Number(summary[key] ?? 0);
   const windows = (summary.partitions as { node: string; fromMs: number; toMs: number }[])
     .map((p) => `${p.node} ${p.fromMs / 1000}s-${p.toMs / 1000}s`).join(', ');
-  return `mr: chaos (seed ${String(summary.seed)}, ${n('nodes')} node(s)): ${n('messages')} message(s), `
-    + `${n('dropped')} dropped (${n('droppedRequests')} requests, ${n('droppedReplies')} replies), ${n('delayed')} delayed, `
+  return `mr: chaos (seed ${String(summary.seed)}, ${Number(summary.nodes ?? 0)} node(s)): `
+    + formatChaosCounts(summary as Partial<ChaosCounts>, windows ? ` (${windows})` : undefined);
+}
+
+/**
+ * What chaos layers did, as one line's words. The calls refused while cut off are said when
+ * partitions were given (windows: how to name them, maybe '') or some were refused; forged calls
+ * when there were some.
+ */
+export function formatChaosCounts(counts: Partial<ChaosCounts>, windows?: string): string {
+  const n = (key: keyof ChaosCounts): number => Number(counts[key] ?? 0);
+  return `${n('messages')} message(s), `
+    + `${n('droppedRequests') + n('droppedReplies')} dropped (${n('droppedRequests')} requests, ${n('droppedReplies')} replies), ${n('delayed')} delayed, `
     + `${n('duplicated')} duplicated, ${n('reordered')} reordered, ${n('throttled')} throttled (${n('throttledMs')} ms)`
-    + (windows ? `, ${n('partitioned')} refused while cut off (${windows})` : '')
+    + (windows !== undefined || n('partitioned') ? `, ${n('partitioned')} refused while cut off${windows ?? ''}` : '')
     + (n('intruders') ? `, ${n('intruders')} forged call(s), ${n('intrudersAdmitted')} admitted` : '');
 }

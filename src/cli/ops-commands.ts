@@ -1,4 +1,5 @@
 // `mr status`, `mr list`, `mr kill`, `mr logs`: ask a running master about its jobs.
+import { formatChaosCounts } from './chaos-args.ts';
 import { namedTransport } from './transport-arg.ts';
 import { EXIT } from '../errors.ts';
 import { ClusterNamespace, parseClusterPath } from '../worker/cluster-namespace.ts';
@@ -47,11 +48,7 @@ function statusDetail(status: JobStatus): string {
     lines.push(`  worker ${w.workerId} ${w.address} ${w.alive ? 'alive' : 'dead'}: ${w.running} running, ${w.succeeded} succeeded, ${w.failed} failed, heartbeat ${(w.heartbeatAgeMs / 1000).toFixed(1)} s ago`);
   }
   const chaos = chaosOf(status);
-  if (chaos) {
-    lines.push(`  chaos (${chaos.processes} process(es) under --chaos): ${chaos.messages} message(s), ${chaos.droppedRequests + chaos.droppedReplies} dropped, `
-      + `${chaos.delayed} delayed, ${chaos.duplicated} duplicated, ${chaos.reordered} reordered, ${chaos.throttled} throttled, `
-      + `${chaos.partitioned} refused while cut off, ${chaos.intruders} forged (${chaos.intrudersAdmitted} admitted)`);
-  }
+  if (chaos) lines.push(`  chaos (${chaos.processes} process(es) under --chaos): ${formatChaosCounts(chaos)}`);
   if (status.error) lines.push(`  error: ${status.error}`);
   lines.push(`  output: ${status.outputDir}`);
   return lines.join('\n');

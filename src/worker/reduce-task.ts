@@ -85,7 +85,7 @@ async function fetchRuns(
   const memory = { leftBytes: FETCHED_IN_MEMORY_BYTES };
   let shuffled = 0;
   progress.outputsFetched = 0;
-  const ranFirst = (run: RunRef): RunRef => {
+  const fetched = (run: RunRef): RunRef => {
     progress.outputsFetched = (progress.outputsFetched ?? 0) + 1;
     if (attempt.mapOutputs.length > 1) failpoint('worker.shuffle.after-first-run');
     return run;
@@ -94,11 +94,11 @@ async function fetchRuns(
     await pausePoint(signal);
     if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
     const local = await io.store.localRun(output.outputId, attempt.partition);
-    if (local !== undefined) return ranFirst(local);
+    if (local !== undefined) return fetched(local);
     const path = join(scratch, `m-${output.mapTask}`);
     const { run, bytes } = await fetchWithRetries(() => download(io.fetch(output, attempt.partition), path, memory), signal);
     shuffled += bytes;
-    return ranFirst(run);
+    return fetched(run);
   })));
   const lost = attempt.mapOutputs.filter((_, i) => results[i].status === 'rejected');
   if (lost.length > 0) {
