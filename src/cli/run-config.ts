@@ -102,11 +102,11 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   const stages: JobSpec[] = [];
   for (const [i, file] of args.jobs.entries()) {
     const jobPath = resolve(file);
-    const job = await loadJob(jobPath);
+    const { job, hash: jobHash } = await loadJob(jobPath);
     const stageReducers = job.reducers ?? reducers;
     const files = i === 0 ? inputFiles : [];
     stages.push({
-      ...base, jobPath, outputDir, inputFiles: files, reducers: stageReducers,
+      ...base, jobPath, jobHash, outputDir, inputFiles: files, reducers: stageReducers,
       inputMode: i === 0 ? (job.input ?? 'lines') : 'records',
       options: { ...base.options, ...(await prepared(job, file, { files, reducers: stageReducers, options: base.options })) },
     });

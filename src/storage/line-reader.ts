@@ -9,6 +9,7 @@ export const DEFAULT_CHUNK_BYTES = 1 << 20;
 export interface LineBatch {
   lines: string[];
   bytes: number;                 // bytes of input these lines took, newlines included
+  offset: number;                // file offset of the first line's first byte
 }
 
 /**
@@ -58,14 +59,14 @@ export async function* readLineBatches(path: string, start = 0, end = Infinity, 
           finished = true;
         }
       }
-      if (take > 0) yield { lines: splitLines(decoder.decode(data.subarray(0, take))), bytes: take };
+      if (take > 0) yield { lines: splitLines(decoder.decode(data.subarray(0, take))), bytes: take, offset: dataOffset };
       if (finished) return;
       if (take < data.length) carry.push(data.subarray(take));
       carryOffset = dataOffset + take;
     }
     if (carry.length > 0 && carryOffset < end) {
       const last = Buffer.concat(carry);
-      yield { lines: splitLines(decoder.decode(last) + '\n'), bytes: last.length };
+      yield { lines: splitLines(decoder.decode(last) + '\n'), bytes: last.length, offset: carryOffset };
     }
   } finally {
     await file.close();

@@ -15,6 +15,7 @@ export interface JobSpec {
   maxAttempts: number;
   speculation: boolean;
   parallelism: number;
+  jobHash?: string;   // the compiled job's sha256 at submission: workers run only that code ('' or absent: unchecked)
 }
 
 export interface SubmitJobRequest { jobId: string; stages: JobSpec[] }

@@ -6,7 +6,7 @@ import type { AttemptFigures } from '../core/progress.ts';
 import { RecordError } from '../core/record-codec.ts';
 import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
 import { withAttemptConsole } from './attempt-console.ts';
-import { loadJob } from './job-loader.ts';
+import { loadSubmittedJob } from './job-loader.ts';
 import type { MapOutputStore } from './map-output-store.ts';
 import { runMapTask, type AttemptResult } from './map-task.ts';
 import { runReduceTask } from './reduce-task.ts';
@@ -30,7 +30,7 @@ export async function runAttempt(task: M.Task, io: AttemptIo, signal: AbortSigna
 }
 
 async function execute(task: M.Task, io: AttemptIo, signal: AbortSignal, progress: AttemptFigures): Promise<AttemptResult> {
-  const job = await loadJob(task.spec.jobPath);
+  const job = await loadSubmittedJob(task.spec.jobPath, task.spec.jobHash ?? '', `${task.jobId}/${task.stage}`);
   if (task.kind === 'map') {
     const split = task.split as M.InputSplit;
     return runMapTask(job, { attemptId: task.attemptId, spec: task.spec, split }, io.store, signal, progress).catch((error: unknown) => {

@@ -11,12 +11,14 @@ import { TaskError, oneLine } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { InputSplit, JobSpec } from '../transport/messages.ts';
 import { readLineBatches } from '../storage/line-reader.ts';
+import { lineAt } from '../storage/line-position.ts';
 import { RunWriter } from '../storage/run-file.ts';
 import { EventLoopTurns } from './event-loop-turns.ts';
 import { pausePoint } from './pause-gate.ts';
 import { mergeRunsInto } from './run-merge.ts';
 import type { MapOutputStore } from './map-output-store.ts';
 import { readAsSubmitted } from './input-snapshot.ts';
+import { thrownByUser } from './user-frame.ts';
 
 const SLICE_RECORDS = 256;       // records between checks of the buffer, the clock and cancellation
 
@@ -73,20 +75,23 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
     buffer.add(key, value);
   };
   const turns = new EventLoopTurns();
-  for await (const { keys, values } of readAsSubmitted(split, () => readRecords(spec.inputMode, split, counters, progress))) {
+  for await (const { keys, values, offset } of readAsSubmitted(split, () => readRecords(spec.inputMode, split, counters, progress))) {
     for (let from = 0; from < values.length;) {
       // A slice ends after SLICE_RECORDS records, or sooner when the map is slow: a slow map must
       // not starve the event loop (heartbeats, cancellation and pausing go through it).
-      from = guard('map', split.path, () => {
-        const to = Math.min(values.length, from + SLICE_RECORDS);
-        let i = from;
+      const to = Math.min(values.length, from + SLICE_RECORDS);
+      let i = from;
+      try {
         while (i < to) {
           if (keys !== undefined) ctx.key = keys[i];
-          job.map(values[i++], emit, ctx);
+          job.map(values[i], emit, ctx);
+          i++;
           if ((i & 7) === 0 && turns.due()) break;
         }
-        return i;
-      });
+      } catch (error) {
+        throw await mapFailure(error, split.path, offset, i);
+      }
+      from = i;
       failpoint('worker.map.after-records');
       if (buffer.bytes > spec.sortBufferBytes) await spill();
       if (turns.due()) await turns.turn();
@@ -117,8 +122,21 @@ function guard<T>(what: string, file: string, fn: () => T): T {
   try {
     return fn();
   } catch (error) {
-    throw new TaskError(`${what} threw on input ${file}: ${oneLine(error)}`);
+    throw new TaskError(`${what} threw on input ${file}: ${thrownByUser(error)}`);
   }
+}
+
+/**
+ * What a map threw on the record-th record of a batch (read from byte `offset` of the file; no
+ * offset: the whole file was the record), naming the input's line and byte and the user's line.
+ */
+async function mapFailure(error: unknown, file: string, offset: number | undefined, record: number): Promise<TaskError> {
+  let where = '';
+  if (offset !== undefined) {
+    const at = await lineAt(file, offset, record).catch(() => undefined);
+    if (at) where = ` line ${at.line} (byte ${at.byte})`;
+  }
+  return new TaskError(`map threw on input ${file}${where}: ${thrownByUser(error)}`);
 }
 
 function mapContext(spec: JobSpec, file: string, counters: Counters): MapContext & { key?: string } {
@@ -136,6 +154,7 @@ function mapContext(spec: JobSpec, file: string, counters: Counters): MapContext
 interface RecordBatch {
   values: string[];
   keys?: string[];
+  offset?: number;     // file offset of the first record's line; none in 'file' mode
 }
 
 /** The split's records in batches: lines (passed on as read), key<TAB>value records, or the whole file. */
@@ -154,7 +173,7 @@ async function* readRecords(mode: string, split: InputSplit, counters: Counters,
     bytes += batch.bytes;
     records += batch.lines.length;
     progress.inputBytesRead = bytes;
-    yield mode === 'records' ? splitRecords(batch.lines) : { values: batch.lines };
+    yield mode === 'records' ? { ...splitRecords(batch.lines), offset: batch.offset } : { values: batch.lines, offset: batch.offset };
   }
   counters[COUNTER.mapInputBytes] = bytes;
   counters[COUNTER.mapInputRecords] = records;

@@ -1,5 +1,6 @@
 // A reduce attempt: fetch partition r of every map output, k-way merge them from disk, call
 // reduce per key, write part-r-NNNNN under a temporary name and rename it once allowed to commit.
+import { thrownByUser } from './user-frame.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -172,7 +173,7 @@ async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, coun
       try {
         result = job.reduce(key, values, ctx);
       } catch (error) {
-        throw new TaskError(`reduce threw on key ${showKey(key)}: ${oneLine(error)}`);
+        throw new TaskError(`reduce threw on key ${showKey(key)}: ${thrownByUser(error)}`);
       }
       const lines = own.take();
       records += lines === undefined ? 1 : own.count;
