@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import job from '../jobs/wordcount.ts';
-import { runHandwrittenBaseline, runSequentialBaseline, runShellBaseline } from './lib/baselines.ts';
+import { runByteFloor, runSequentialBaseline, runShellBaseline } from './lib/baselines.ts';
 import { CORPUS_SEED, corpusCacheDir, ensureCorpus } from './lib/corpus.ts';
 import { REDUCERS, runMrWordcount } from './lib/mr-run.ts';
 import { REPO_ROOT, progress } from './lib/progress.ts';
@@ -64,8 +64,10 @@ async function runAll(options: BenchOptions, corpus: string, bytes: number): Pro
   progress('sequential loop (the job in this process) ...');
   const sequential = await runSequentialBaseline(job, corpus, bytes);
   done(sequential.result);
-  progress('hand-written byte loop ...');
-  done(await runHandwrittenBaseline(corpus, bytes, child));
+  for (const threads of [1, 2]) {
+    progress(`byte floor, ${threads} thread(s) ...`);
+    done(await runByteFloor(corpus, bytes, threads, child));
+  }
   progress('shell pipeline ...');
   done(await runShellBaseline(corpus, bytes, child));
   for (const workers of options.workers) {

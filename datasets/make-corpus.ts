@@ -5,16 +5,22 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const USAGE = 'usage: make-corpus.ts --mib <size> --out <path> [--seed <int>] [--files <n>]';
+const USAGE = 'usage: make-corpus.ts --mib <size> --out <path> [--seed <int>] [--files <n>] [--vocab realistic|large]';
 const MIB = 1048576;
 const CHUNK_CHARS = 4 * MIB;
 const BOOKS_DIR = fileURLToPath(new URL('./gutenberg/', import.meta.url));
 
-// Tuned by measurement (seed 1): ~96k / 260k / 1.03M distinct words at 8 / 32 / 256 MiB, close to
-// Heaps' law for English, while rare words stay ~6% of tokens.
-const RARE_WORD_P = 0.5; // chance of one more rare word in a sentence (geometric count)
-const ZIPF_ALPHA = 0.6; // tail exponent: distinct rare words grow like n^(1/(1+alpha))
-const ZIPF_SCALE = 50000; // rank below which rare words are roughly equally likely
+// How rare words salt the sentences, by vocabulary. Tuned by measurement (seed 1):
+// - realistic: ~99k / 198k / ~280k distinct words at 32 / 128 / 256 MiB, as real English of that size has (Heaps' law);
+// - large: ~96k / 260k / 1.03M distinct words at 8 / 32 / 256 MiB, an adversarial vocabulary
+//   four times real text's, rare words ~6% of tokens.
+// p: chance of one more rare word in a sentence (geometric count); alpha: tail exponent (distinct
+// rare words grow like n^(1/(1+alpha))); scale: rank below which rare words are roughly equally likely.
+const VOCABULARIES = {
+  realistic: { p: 0.3, alpha: 1, scale: 20000 },
+  large: { p: 0.5, alpha: 0.6, scale: 50000 },
+} as const;
+type Vocabulary = keyof typeof VOCABULARIES;
 const ONSETS = ['b', 'c', 'd', 'f', 'g', 'h', 'j', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'w', 'z',
   'bl', 'br', 'ch', 'cl', 'cr', 'dr', 'fl', 'gr', 'pl', 'pr', 'sh', 'sl', 'st', 'th', 'tr', 'wh'];
 const VOWELS = ['a', 'e', 'i', 'o', 'u', 'ai', 'ea', 'ee', 'ie', 'oa', 'ou'];
@@ -22,13 +28,13 @@ const CODAS = ['', 'n', 'r', 's', 'l', 'm', 't', 'nd', 'st', 'th', 'ck', 'ng', '
 
 class UsageError extends Error {}
 
-interface Options { bytes: number; out: string; seed: number; files: number }
+interface Options { bytes: number; out: string; seed: number; files: number; vocab: Vocabulary }
 
 function parseOptions(argv: string[]): Options {
   let values;
   try {
     ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: {
-      mib: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, files: { type: 'string' },
+      mib: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, files: { type: 'string' }, vocab: { type: 'string' },
     } }));
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]);
@@ -43,7 +49,9 @@ function parseOptions(argv: string[]): Options {
   if (bytes < 1) throw new UsageError('--mib must amount to at least one byte');
   // Every file needs at least its trailing newline.
   if (!Number.isSafeInteger(files) || files < 1 || files > bytes) throw new UsageError('--files must be an integer in 1..bytes');
-  return { bytes, out: values.out, seed, files };
+  const vocab = values.vocab ?? 'realistic';
+  if (!(vocab in VOCABULARIES)) throw new UsageError(`--vocab must be one of ${Object.keys(VOCABULARIES).join(', ')}`);
+  return { bytes, out: values.out, seed, files, vocab: vocab as Vocabulary };
 }
 
 type Rng = () => number;
@@ -105,7 +113,7 @@ class RareWords {
   private readonly tables: string[][] = [];
   private readonly codas: string[];
 
-  constructor(seed: number) {
+  constructor(seed: number, readonly law: { p: number; alpha: number; scale: number }) {
     const rng = mulberry32(mixSeed(seed, -1)); // salt -1 never equals a file index
     const syllables = ONSETS.flatMap((o) => VOWELS.map((v) => o + v));
     for (let i = 0; i < 6; i++) this.tables.push(shuffled(syllables, rng));
@@ -114,7 +122,7 @@ class RareWords {
 
   draw(rng: Rng): string {
     const u = 1 - rng(); // (0, 1], so the power never divides by zero
-    const rank = Math.min(Math.floor(ZIPF_SCALE * (Math.pow(u, -1 / ZIPF_ALPHA) - 1)), 2 ** 50);
+    const rank = Math.min(Math.floor(this.law.scale * (Math.pow(u, -1 / this.law.alpha) - 1)), 2 ** 50);
     return this.spell(rank);
   }
 
@@ -133,7 +141,7 @@ class RareWords {
 
 function salted(sentence: string, rare: RareWords, rng: Rng): string {
   let s = sentence;
-  while (rng() < RARE_WORD_P) {
+  while (rng() < rare.law.p) {
     const at = s.indexOf(' ', Math.floor(rng() * s.length));
     const word = rare.draw(rng);
     s = at < 0 ? `${s} ${word}` : `${s.slice(0, at)} ${word}${s.slice(at)}`;
@@ -181,7 +189,7 @@ function main(): void {
   const started = process.hrtime.bigint();
   const opts = parseOptions(process.argv.slice(2));
   const sentences = loadSentences();
-  const rare = new RareWords(opts.seed);
+  const rare = new RareWords(opts.seed, VOCABULARIES[opts.vocab]);
   const paths: string[] = [];
   if (opts.files === 1) {
     mkdirSync(dirname(opts.out), { recursive: true });

@@ -1,20 +1,11 @@
 // Word count: a word is a maximal run of Unicode letters (\p{L}+), lower-cased; the value is its count.
+// Built from the built-in operators, so it runs on the byte-level path (no string per word);
+// wordcount-strings.ts is the same job written with string functions.
 // npx mr run jobs/wordcount.ts --input 'datasets/gutenberg/*.txt' --output out/wordcount
-import { defineJob } from 'mr';
-
-const WORD = /\p{L}+/gu;
+import { countWords, defineJob, sum } from 'mr';
 
 export default defineJob<number, number>({
-  map(line, emit) {
-    const words = line.match(WORD);
-    if (words !== null) for (const word of words) emit(word.toLowerCase(), 1);
-  },
-  combine: (_word, counts) => sum(counts),
-  reduce: (_word, counts) => sum(counts),
+  map: countWords,
+  combine: sum,
+  reduce: sum,
 });
-
-function sum(counts: number[]): number {
-  let total = 0;
-  for (const n of counts) total += n;
-  return total;
-}

@@ -1,5 +1,5 @@
 // The three no-engine runs `mr run` is measured against: the job's own code in a sequential loop
-// (in this process), a hand-written byte loop (own process), and a coreutils pipeline.
+// (in this process), the byte-level floor at 1 and 2 threads (own process), and a coreutils pipeline.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { JobDefinition } from 'mr';
@@ -39,10 +39,14 @@ export async function runSequentialBaseline(
   }
 }
 
-export async function runHandwrittenBaseline(corpus: string, bytes: number, options: ChildOptions): Promise<RunResult> {
-  const name = 'hand-written byte loop';
-  const script = join(REPO_ROOT, 'bench', 'lib', 'handwritten-wordcount.ts');
-  const run = await runChild(process.execPath, [join(REPO_ROOT, 'bin', 'tsx.mjs'), script, corpus], options);
+/**
+ * The byte-level floor (bench/lib/byte-floor.mjs, own process): raw bytes hashed into a typed
+ * table, no string per word, on `threads` threads; what one core (or two) can do with no engine.
+ */
+export async function runByteFloor(corpus: string, bytes: number, threads: number, options: ChildOptions): Promise<RunResult> {
+  const name = `byte floor, ${threads} thread${threads === 1 ? '' : 's'}`;
+  const script = join(REPO_ROOT, 'bench', 'lib', 'byte-floor.mjs');
+  const run = await runChild(process.execPath, [script, corpus, '--threads', String(threads)], options);
   if (!isSuccess(run)) return failed(name, `FAILED: ${failureReason(run, options)}`, { stderrTail: run.stderrTail });
   let own: { words: number; distinct: number; elapsedMs: number; maxRssKiB: number };
   try {
@@ -52,7 +56,7 @@ export async function runHandwrittenBaseline(corpus: string, bytes: number, opti
   }
   return {
     run: name,
-    workers: 1,
+    workers: threads,
     ok: true,
     seconds: run.seconds,
     mbPerSecond: mbPerSecond(bytes, run.seconds),

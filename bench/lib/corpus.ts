@@ -21,11 +21,14 @@ function hasRightSize(file: string, mib: number): boolean {
   return Math.abs(bytes - mib * MIB) <= mib * MIB * SIZE_TOLERANCE;
 }
 
+/** The corpus's vocabulary: real English's size (the figures of record) or four times it (adversarial). */
+export type Vocabulary = 'realistic' | 'large';
+
 /** Returns the path of a corpus of about `mib` MiB, generating it with datasets/make-corpus.ts if not cached. */
-export async function ensureCorpus(mib: number): Promise<string> {
+export async function ensureCorpus(mib: number, vocab: Vocabulary = 'realistic'): Promise<string> {
   const dir = corpusCacheDir();
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `corpus-${mib}mib-seed${CORPUS_SEED}.txt`);
+  const file = join(dir, `corpus-${mib}mib-seed${CORPUS_SEED}-${vocab}.txt`);
   if (hasRightSize(file, mib)) {
     progress(`corpus: reusing ${file}`);
     return file;
@@ -38,7 +41,7 @@ export async function ensureCorpus(mib: number): Promise<string> {
   const partial = `${file}.partial-${process.pid}`;
   progress(`corpus: generating ${mib} MiB into ${file}`);
   const options = { cwd: REPO_ROOT, timeoutMs: (60 + mib * 10) * 1000 };
-  const args = [join(REPO_ROOT, 'bin', 'tsx.mjs'), script, '--mib', String(mib), '--out', partial, '--seed', String(CORPUS_SEED)];
+  const args = [join(REPO_ROOT, 'bin', 'tsx.mjs'), script, '--mib', String(mib), '--out', partial, '--seed', String(CORPUS_SEED), '--vocab', vocab];
   const run = await runChild(process.execPath, args, options);
   if (!isSuccess(run) || !existsSync(partial)) {
     rmSync(partial, { force: true });

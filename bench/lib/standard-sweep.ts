@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import fastGlob from 'fast-glob';
 import type { JobDefinition } from 'mr';
 import { benchRun, describeRun, outputsIdentical, summarise, type BenchRow, type BenchRun, type RunPlan } from '../../src/cli/bench-command.ts';
-import { runHandwrittenBaseline, runSequentialBaseline, runShellBaseline } from './baselines.ts';
+import { runByteFloor, runSequentialBaseline, runShellBaseline } from './baselines.ts';
 import { ensureCorpus } from './corpus.ts';
 import { REPO_ROOT, progress } from './progress.ts';
 import type { RunResult } from './report.ts';
@@ -67,9 +67,11 @@ export async function runBaselines(job: JobDefinition, corpus: CorpusInfo, other
   progress(`  ${describeBaseline(sequential.result)}`);
   if (others) {
     const child = { cwd: REPO_ROOT, timeoutMs: runTimeoutMs(corpus.mib) };
-    progress('baselines: hand-written byte loop ...');
-    runs.push(await runHandwrittenBaseline(corpus.path, corpus.bytes, child));
-    progress(`  ${describeBaseline(runs[runs.length - 1])}`);
+    for (const threads of [1, 2]) {
+      progress(`baselines: byte floor, ${threads} thread(s) ...`);
+      runs.push(await runByteFloor(corpus.path, corpus.bytes, threads, child));
+      progress(`  ${describeBaseline(runs[runs.length - 1])}`);
+    }
     progress('baselines: shell pipeline ...');
     runs.push(await runShellBaseline(corpus.path, corpus.bytes, child));
     progress(`  ${describeBaseline(runs[runs.length - 1])}`);

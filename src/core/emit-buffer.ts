@@ -1,6 +1,6 @@
 // The map side's in-memory buffer: values grouped by key, pre-combined as they arrive when the
 // job has a combiner, with a byte estimate that tells the map task when to spill.
-import { compareKeys } from './key-order.ts';
+import { sortInByteOrder } from './key-order.ts';
 import type { Partitioner } from './partitioner.ts';
 
 export type Combiner = (key: string, values: any[]) => unknown;
@@ -74,11 +74,8 @@ export class EmitBuffer {
     const groups = this.groups;
     this.groups = new Map();
     this.bytes = 0;
-    // The built-in sort orders by UTF-16 code units, which is UTF-8 byte order unless a key
-    // holds a character beyond U+FFFF; it is several times faster than a comparator call.
     return keys.map((list) => {
-      if (astral) list.sort(compareKeys);
-      else list.sort();
+      sortInByteOrder(list, astral);
       return list.map((key): [string, unknown[]] => [key, groups.get(key) as unknown[]]);
     });
   }

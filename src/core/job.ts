@@ -1,4 +1,5 @@
 // The job module API: what a user's job file exports, and the checks `mr run` makes on it.
+import { builtinOf } from './builtins.ts';
 
 export type InputMode = 'lines' | 'file' | 'records';
 
@@ -66,6 +67,9 @@ export function jobProblem(candidate: unknown): string | undefined {
   if (missing.length > 0) return `its default export has no ${missing.join(' and no ')} function`;
   for (const name of ['combine', 'partition', 'prepare']) {
     if (job[name] !== undefined && typeof job[name] !== 'function') return `its ${name} is not a function`;
+  }
+  if (builtinOf(job.combine) === 'count') {
+    return 'its combine is count, which would count partial counts; emit 1 and combine with sum';
   }
   if (job.input !== undefined && !INPUT_MODES.includes(job.input as InputMode)) {
     return `its input mode ${JSON.stringify(job.input)} is not one of ${INPUT_MODES.join(', ')}`;

@@ -19,3 +19,12 @@ export function compareKeys(a: string, b: string): number {
   }
   return a.length - b.length;
 }
+
+/**
+ * Sorts keys in place by byte order. The built-in sort orders by UTF-16 code units, which is
+ * UTF-8 byte order unless a key holds a character beyond U+FFFF (astral), and is several times
+ * faster than a comparator call.
+ */
+export function sortInByteOrder(keys: string[], astral: boolean): string[] {
+  return astral ? keys.sort(compareKeys) : keys.sort();
+}

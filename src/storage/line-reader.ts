@@ -18,8 +18,22 @@ export interface LineBatch {
  * decoding line-aligned regions on their own is exact.
  */
 export async function* readLineBatches(path: string, start = 0, end = Infinity, chunkBytes = DEFAULT_CHUNK_BYTES): AsyncGenerator<LineBatch> {
-  const file = await openReader(path);
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  for await (const { data, offset } of readLineChunks(path, start, end, chunkBytes)) {
+    const last = data[data.length - 1] === NEWLINE;
+    yield { lines: splitLines(decoder.decode(data) + (last ? '' : '\n')), bytes: data.length, offset };
+  }
+}
+
+/** Bytes of a file holding whole lines, and where in the file they start. */
+export interface LineChunk {
+  data: Uint8Array;      // each line with its '\n', but the file's last line when it has none
+  offset: number;
+}
+
+/** The raw bytes of the lines that start in [start, end) of the file, in chunks of whole lines. */
+export async function* readLineChunks(path: string, start = 0, end = Infinity, chunkBytes = DEFAULT_CHUNK_BYTES): AsyncGenerator<LineChunk> {
+  const file = await openReader(path);
   try {
     // A chunk no bigger than the file: a reducer may read thousands of tiny runs at once, and
     // a megabyte each would be mostly garbage. A file that grows while read still reads whole.
@@ -59,14 +73,13 @@ export async function* readLineBatches(path: string, start = 0, end = Infinity, 
           finished = true;
         }
       }
-      if (take > 0) yield { lines: splitLines(decoder.decode(data.subarray(0, take))), bytes: take, offset: dataOffset };
+      if (take > 0) yield { data: data.subarray(0, take), offset: dataOffset };
       if (finished) return;
       if (take < data.length) carry.push(data.subarray(take));
       carryOffset = dataOffset + take;
     }
     if (carry.length > 0 && carryOffset < end) {
-      const last = Buffer.concat(carry);
-      yield { lines: splitLines(decoder.decode(last) + '\n'), bytes: last.length, offset: carryOffset };
+      yield { data: Buffer.concat(carry), offset: carryOffset };
     }
   } finally {
     await file.close();

@@ -19,6 +19,8 @@ import { mergeRunsInto } from './run-merge.ts';
 import type { MapOutputStore } from './map-output-store.ts';
 import { readAsSubmitted } from './input-snapshot.ts';
 import { thrownByUser } from './user-frame.ts';
+import { WordTable } from '../core/word-table.ts';
+import { countWordsOfSplit, wordCountPath } from './word-count-map.ts';
 
 const SLICE_RECORDS = 256;       // records between checks of the buffer, the clock and cancellation
 
@@ -68,13 +70,47 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
     spills.push(await spillRuns(spillDir, drain()));
   };
   const partitioner = makePartitioner(job, spec.reducers, spec.options ?? {});
-  const drain = (): SortedGroups[] => guard('partition', split.path, () => buffer.drain(partitioner, spec.reducers));
+  const words = wordCountPath(job, spec.inputMode);
+  const table = words && new WordTable();
+  const drain = (): SortedGroups[] => table
+    ? table.drain(spec.reducers, words)
+    : guard('partition', split.path, () => buffer.drain(partitioner, spec.reducers));
+  const turns = new EventLoopTurns();
+  /** Between slices of input: spill a full buffer, let the event loop turn, pause, stop when cancelled. */
+  const between = async (): Promise<void> => {
+    failpoint('worker.map.after-records');
+    if ((table ?? buffer).bytes > spec.sortBufferBytes) await spill();
+    if (turns.due()) await turns.turn();
+    await pausePoint(signal);
+    if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
+  };
+  const emitted = table
+    ? await countWordsOfSplit(spec.inputMode, split, table, counters, progress, between)
+    : await mapRecords(job, spec, split, buffer, counters, progress, turns, between);
+  counters[COUNTER.mapOutputRecords] = emitted;
+  const guardedCombine = combine && ((key: string, values: unknown[]) => guard('combine', split.path, () => combine(key, values)));
+  const { bytes: partitionBytes, records: partitionRecords } = await finish(store, outputId, spills, drain, guardedCombine, spec.reducers);
+  counters[COUNTER.spills] = spills.length;
+  addCounters(counters, store.outputCounters(outputId));
+  await store.publish(outputId);
+  if (combine) {
+    counters[COUNTER.combineInputRecords] = emitted;  // what the combiner saved: these in, ...
+    counters[COUNTER.combineOutputRecords] = sum(partitionRecords); // ... these out to the shuffle
+  }
+  counters[COUNTER.mapMs] = Math.round(performance.now() - started);
+  return { outputId, counters, partitionBytes, partitionRecords };
+}
+
+/** The generic path: the job's map called on every record, its output into the buffer; returns the records emitted. */
+async function mapRecords(
+  job: JobDefinition, spec: JobSpec, split: InputSplit, buffer: EmitBuffer, counters: Counters, progress: AttemptFigures,
+  turns: EventLoopTurns, between: () => Promise<void>,
+): Promise<number> {
   const ctx = mapContext(spec, split.path, counters);
   const emit = (key: string, value: unknown): void => {
     if (typeof key !== 'string') throw new TypeError(`emit: the key must be a string, got ${typeof key}`);
     buffer.add(key, value);
   };
-  const turns = new EventLoopTurns();
   for await (const { keys, values, offset } of readAsSubmitted(split, () => readRecords(spec.inputMode, split, counters, progress))) {
     for (let from = 0; from < values.length;) {
       // A slice ends after SLICE_RECORDS records, or sooner when the map is slow: a slow map must
@@ -92,25 +128,10 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
         throw await mapFailure(error, split.path, offset, i);
       }
       from = i;
-      failpoint('worker.map.after-records');
-      if (buffer.bytes > spec.sortBufferBytes) await spill();
-      if (turns.due()) await turns.turn();
-      await pausePoint(signal);
-      if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
+      await between();
     }
   }
-  counters[COUNTER.mapOutputRecords] = buffer.records;
-  const guardedCombine = combine && ((key: string, values: unknown[]) => guard('combine', split.path, () => combine(key, values)));
-  const { bytes: partitionBytes, records: partitionRecords } = await finish(store, outputId, spills, drain, guardedCombine, spec.reducers);
-  counters[COUNTER.spills] = spills.length;
-  addCounters(counters, store.outputCounters(outputId));
-  await store.publish(outputId);
-  if (combine) {
-    counters[COUNTER.combineInputRecords] = buffer.records;  // what the combiner saved: these in, ...
-    counters[COUNTER.combineOutputRecords] = sum(partitionRecords); // ... these out to the shuffle
-  }
-  counters[COUNTER.mapMs] = Math.round(performance.now() - started);
-  return { outputId, counters, partitionBytes, partitionRecords };
+  return buffer.records;
 }
 
 function sum(values: readonly number[]): number {

@@ -37,7 +37,7 @@ describe('npm run bench', () => {
     const { sweep, baselines, scaling, startup, scheduling, memory } = summary.sections;
     expect(sweep).toMatchObject({ identical: true, matchesSequential: true });
     for (const run of sweep.runs) expect(run.phases).toEqual(expect.objectContaining({ mapWallMs: expect.any(Number), shuffleMs: expect.any(Number), commitMs: expect.any(Number) }));
-    expect(baselines.runs.map((b: { run: string }) => b.run)).toEqual(['sequential loop', 'hand-written byte loop', 'shell pipeline']);
+    expect(baselines.runs.map((b: { run: string }) => b.run)).toEqual(['sequential loop', 'byte floor, 1 thread', 'byte floor, 2 threads', 'shell pipeline']);
     expect(scaling.ratios).toEqual([expect.objectContaining({ workers: 1, fromMib: 1, toMib: 4 })]);
     expect(startup.medianWallMs).toBeGreaterThan(startup.medianEngineMs);
     expect(scheduling).toMatchObject({ ok: true, files: 10, mapTasks: 10, reduceTasks: 4 });

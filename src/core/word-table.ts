@@ -1,0 +1,302 @@
+// The byte-level word count: scans raw UTF-8 bytes for words (maximal runs of Unicode letters,
+// \p{L}+, lower-cased: exactly what the `words` tokenizer gives on decoded text) and counts
+// each in an open-addressing hash table of typed arrays, its key stored once in a byte arena.
+// No string is made for a word until the table is drained, once per distinct word.
+//
+// ASCII letters are lower-cased on the fly (b | 0x20) and hashed as they are scanned. A word with
+// any other letter is decoded and lower-cased by String.prototype.toLowerCase as a whole, which
+// keeps context-dependent rules (a final sigma) exactly as the string path has them. Bytes that
+// are not valid UTF-8 separate words, as the U+FFFD a decoder makes of them would.
+import type { SortedGroups } from './emit-buffer.ts';
+import { sortInByteOrder } from './key-order.ts';
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+const ENTRY_BYTES = 4 * 4 + 8; // hash, key start, key length, slot and count, per distinct word
+
+/** Per code point: 0 not yet classified, 1 a letter, 2 not a letter. Shared: it depends on nothing else. */
+let letterClass: Uint8Array | undefined;
+const LETTER = /^\p{L}$/u;
+
+function isLetter(code: number): boolean {
+  letterClass ??= new Uint8Array(0x110000);
+  let c = letterClass[code];
+  if (c === 0) {
+    c = LETTER.test(String.fromCodePoint(code)) ? 1 : 2;
+    letterClass[code] = c;
+  }
+  return c === 1;
+}
+
+/** The length of the valid UTF-8 sequence at buf[i] (lead byte >= 0x80), or 0 when it is not one. */
+function sequenceLength(buf: Uint8Array, i: number, end: number): number {
+  const b = buf[i];
+  let n: number;
+  let low = 0x80;
+  let high = 0xbf;
+  if (b >= 0xc2 && b <= 0xdf) n = 2;
+  else if (b >= 0xe0 && b <= 0xef) {
+    n = 3;
+    if (b === 0xe0) low = 0xa0;
+    else if (b === 0xed) high = 0x9f;
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    n = 4;
+    if (b === 0xf0) low = 0x90;
+    else if (b === 0xf4) high = 0x8f;
+  } else return 0;
+  if (i + n > end) return 0;
+  const second = buf[i + 1];
+  if (second < low || second > high) return 0;
+  for (let k = 2; k < n; k++) {
+    const next = buf[i + k];
+    if (next < 0x80 || next > 0xbf) return 0;
+  }
+  return n;
+}
+
+function codePointAt(buf: Uint8Array, i: number, n: number): number {
+  const b = buf[i];
+  if (n === 2) return ((b & 0x1f) << 6) | (buf[i + 1] & 0x3f);
+  if (n === 3) return ((b & 0x0f) << 12) | ((buf[i + 1] & 0x3f) << 6) | (buf[i + 2] & 0x3f);
+  return ((b & 0x07) << 18) | ((buf[i + 1] & 0x3f) << 12) | ((buf[i + 2] & 0x3f) << 6) | (buf[i + 3] & 0x3f);
+}
+
+const utf8 = new TextDecoder('utf-8');
+const encoder = new TextEncoder();
+
+export interface ScanFigures {
+  words: number;     // words seen (the records a string map would have emitted)
+  lines: number;     // newlines seen
+}
+
+export class WordTable {
+  private slots = new Int32Array(1 << 14);       // entry index + 1, or 0 for an empty slot
+  private mask = (1 << 14) - 1;
+  private hashes = new Int32Array(1 << 13);
+  private starts = new Int32Array(1 << 13);
+  private lengths = new Int32Array(1 << 13);
+  private counts = new Float64Array(1 << 13);
+  private arena = new Uint8Array(1 << 16);
+  private arenaUsed = 0;
+  private entries = 0;
+  private astral = false;   // some key holds a character beyond U+FFFF (a plain sort is then not byte order)
+
+  /** Distinct words held. */
+  get size(): number {
+    return this.entries;
+  }
+
+  /** What the table holds, roughly, in bytes: what tells a map task to spill. */
+  get bytes(): number {
+    return this.arenaUsed + this.entries * ENTRY_BYTES + this.slots.length * 4;
+  }
+
+  /** Counts the words of buf[start, end); words never continue past `end`. */
+  scan(buf: Uint8Array, start = 0, end = buf.length): ScanFigures {
+    let words = 0;
+    let lines = 0;
+    let wordStart = -1;
+    let hash = FNV_OFFSET;
+    let plain = true;          // the word so far is ASCII letters only
+    for (let i = start; i < end; i++) {
+      const b = buf[i];
+      if (b < 0x80) {
+        const lower = b | 0x20;
+        if (lower >= 0x61 && lower <= 0x7a) {
+          if (wordStart < 0) wordStart = i;
+          hash = Math.imul(hash ^ lower, FNV_PRIME);
+          continue;
+        }
+        if (b === 10) lines++;
+        if (wordStart >= 0) {
+          if (plain) this.addAscii(buf, wordStart, i - wordStart, hash);
+          else this.addDecoded(buf, wordStart, i);
+          words++;
+          wordStart = -1;
+          hash = FNV_OFFSET;
+          plain = true;
+        }
+        continue;
+      }
+      const n = sequenceLength(buf, i, end);
+      if (n > 0 && isLetter(codePointAt(buf, i, n))) {
+        if (wordStart < 0) wordStart = i;
+        plain = false;
+        i += n - 1;
+        continue;
+      }
+      if (wordStart >= 0) {
+        if (plain) this.addAscii(buf, wordStart, i - wordStart, hash);
+        else this.addDecoded(buf, wordStart, i);
+        words++;
+        wordStart = -1;
+        hash = FNV_OFFSET;
+        plain = true;
+      }
+      if (n > 0) i += n - 1;
+    }
+    if (wordStart >= 0) {
+      if (plain) this.addAscii(buf, wordStart, end - wordStart, hash);
+      else this.addDecoded(buf, wordStart, end);
+      words++;
+    }
+    return { words, lines };
+  }
+
+  /** An ASCII word at buf[at, at + length), its lower-cased bytes' hash already computed. */
+  private addAscii(buf: Uint8Array, at: number, length: number, hash: number): void {
+    const arena = this.arena;
+    let slot = hash & this.mask;
+    for (;;) {
+      const entry = this.slots[slot];
+      if (entry === 0) break;
+      const e = entry - 1;
+      if (this.hashes[e] === hash && this.lengths[e] === length) {
+        const from = this.starts[e];
+        let k = 0;
+        while (k < length && arena[from + k] === (buf[at + k] | 0x20)) k++;
+        if (k === length) {
+          this.counts[e]++;
+          return;
+        }
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    const from = this.reserve(length);
+    for (let k = 0; k < length; k++) this.arena[from + k] = buf[at + k] | 0x20;
+    this.insert(slot, hash, from, length);
+  }
+
+  /** A word with letters beyond ASCII: lower-cased as a string, then counted by its UTF-8 bytes. */
+  private addDecoded(buf: Uint8Array, from: number, to: number): void {
+    const lowered = encoder.encode(utf8.decode(buf.subarray(from, to)).toLowerCase());
+    let hash = FNV_OFFSET;
+    for (let k = 0; k < lowered.length; k++) hash = Math.imul(hash ^ lowered[k], FNV_PRIME);
+    this.addBytes(lowered, hash);
+  }
+
+  private addBytes(key: Uint8Array, hash: number): void {
+    const length = key.length;
+    let slot = hash & this.mask;
+    for (;;) {
+      const entry = this.slots[slot];
+      if (entry === 0) break;
+      const e = entry - 1;
+      if (this.hashes[e] === hash && this.lengths[e] === length) {
+        const from = this.starts[e];
+        let k = 0;
+        while (k < length && this.arena[from + k] === key[k]) k++;
+        if (k === length) {
+          this.counts[e]++;
+          return;
+        }
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    const from = this.reserve(length);
+    this.arena.set(key, from);
+    for (let k = 0; k < length; k++) {
+      if (key[k] >= 0xf0) this.astral = true;
+    }
+    this.insert(slot, hash, from, length);
+  }
+
+  private reserve(length: number): number {
+    if (this.arenaUsed + length > this.arena.length) {
+      const grown = new Uint8Array(Math.max(this.arena.length * 2, this.arenaUsed + length));
+      grown.set(this.arena.subarray(0, this.arenaUsed));
+      this.arena = grown;
+    }
+    const from = this.arenaUsed;
+    this.arenaUsed += length;
+    return from;
+  }
+
+  private insert(slot: number, hash: number, from: number, length: number): void {
+    const e = this.entries++;
+    if (e === this.hashes.length) this.growEntries();
+    this.hashes[e] = hash;
+    this.starts[e] = from;
+    this.lengths[e] = length;
+    this.counts[e] = 1;
+    this.slots[slot] = e + 1;
+    if (this.entries * 2 > this.slots.length) this.growSlots();
+  }
+
+  private growEntries(): void {
+    const n = this.hashes.length * 2;
+    const grow = <T extends Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
+      const next = make(n);
+      next.set(old);
+      return next;
+    };
+    this.hashes = grow(this.hashes, (k) => new Int32Array(k));
+    this.starts = grow(this.starts, (k) => new Int32Array(k));
+    this.lengths = grow(this.lengths, (k) => new Int32Array(k));
+    this.counts = grow(this.counts, (k) => new Float64Array(k));
+  }
+
+  private growSlots(): void {
+    const slots = new Int32Array(this.slots.length * 2);
+    const mask = slots.length - 1;
+    for (let e = 0; e < this.entries; e++) {
+      let slot = this.hashes[e] & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = e + 1;
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
+
+  /**
+   * Empties the table into one list per partition of [word, [value]], words in byte order,
+   * each word's value what `valueOf` makes of its count. Partitions by the default partitioner
+   * (FNV-1a of the word's UTF-8 bytes, which is the hash the table keeps).
+   */
+  drain(partitions: number, valueOf: (count: number) => unknown): SortedGroups[] {
+    const keys: string[][] = Array.from({ length: partitions }, () => []);
+    const values: Map<string, number>[] = Array.from({ length: partitions }, () => new Map());
+    for (let e = 0; e < this.entries; e++) {
+      const from = this.starts[e];
+      const word = keyString(this.arena, from, from + this.lengths[e]);
+      const r = (this.hashes[e] >>> 0) % partitions;
+      keys[r].push(word);
+      values[r].set(word, this.counts[e]);
+    }
+    const astral = this.astral;
+    this.reset();
+    return keys.map((list, r) => {
+      sortInByteOrder(list, astral);
+      const counts = values[r];
+      return list.map((word): [string, unknown[]] => [word, [valueOf(counts.get(word) as number)]]);
+    });
+  }
+
+  private reset(): void {
+    this.slots = new Int32Array(1 << 14);
+    this.mask = (1 << 14) - 1;
+    this.hashes = new Int32Array(1 << 13);
+    this.starts = new Int32Array(1 << 13);
+    this.lengths = new Int32Array(1 << 13);
+    this.counts = new Float64Array(1 << 13);
+    this.arena = new Uint8Array(1 << 16);
+    this.arenaUsed = 0;
+    this.entries = 0;
+    this.astral = false;
+  }
+}
+
+/** A key of the arena as a string: ASCII through fromCharCode (no decoder call), the rest decoded. */
+function keyString(arena: Uint8Array, from: number, to: number): string {
+  if (to - from <= 32) {
+    let ascii = true;
+    for (let k = from; k < to; k++) {
+      if (arena[k] >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return String.fromCharCode.apply(null, arena.subarray(from, to) as unknown as number[]);
+  }
+  return utf8.decode(arena.subarray(from, to));
+}

@@ -1,0 +1,66 @@
+// The byte-level map of a word count: a job whose map is the built-in countWords and whose
+// combine is an aggregation is run over the raw bytes of its split into a WordTable, with no
+// string per word, and leaves the same map output as its functions would through the generic path.
+import { readFile } from 'node:fs/promises';
+import { builtinOf } from '../core/builtins.ts';
+import { COUNTER, type Counters } from '../core/counters.ts';
+import type { JobDefinition } from '../core/job.ts';
+import type { AttemptFigures } from '../core/progress.ts';
+import type { WordTable } from '../core/word-table.ts';
+import { readLineChunks, type LineChunk } from '../storage/line-reader.ts';
+import type { InputSplit } from '../transport/messages.ts';
+import { readAsSubmitted } from './input-snapshot.ts';
+
+const NEWLINE = 10;
+const SCAN_BYTES = 256 * 1024;   // bytes scanned between checks of the buffer, the clock and cancellation
+
+/**
+ * When the job can take the byte-level path, what a word's value is after its combine, from
+ * how often it was seen: its count for sum, 1 for min and max (every emitted value is 1).
+ */
+export function wordCountPath(job: JobDefinition, inputMode: string): ((count: number) => number) | undefined {
+  if (builtinOf(job.map) !== 'countWords' || job.partition !== undefined) return undefined;
+  if (inputMode !== 'lines' && inputMode !== 'file') return undefined;
+  const combine = builtinOf(job.combine);
+  if (combine === 'sum') return (count) => count;
+  if (combine === 'min' || combine === 'max') return () => 1;
+  return undefined;
+}
+
+/** Counts the words of the split into table; returns how many it saw (the records a map would have emitted). */
+export async function countWordsOfSplit(
+  inputMode: string, split: InputSplit, table: WordTable, counters: Counters, progress: AttemptFigures, between: () => Promise<void>,
+): Promise<number> {
+  const wholeFile = inputMode === 'file';
+  let words = 0;
+  let lines = 0;
+  let bytes = 0;
+  for await (const { data } of readAsSubmitted(split, () => chunksOf(split, wholeFile))) {
+    for (let at = 0; at < data.length;) {
+      let to = Math.min(data.length, at + SCAN_BYTES);
+      if (to < data.length) {
+        const nl = data.indexOf(NEWLINE, to - 1);  // a slice ends after a newline: words never cross it
+        to = nl < 0 ? data.length : nl + 1;
+      }
+      const seen = table.scan(data, at, to);
+      words += seen.words;
+      lines += seen.lines;
+      bytes += to - at;
+      progress.inputBytesRead = bytes;
+      at = to;
+      await between();
+    }
+    if (data.length > 0 && data[data.length - 1] !== NEWLINE) lines++;
+  }
+  counters[COUNTER.mapInputBytes] = bytes;
+  counters[COUNTER.mapInputRecords] = wholeFile ? 1 : lines;
+  return words;
+}
+
+async function* chunksOf(split: InputSplit, wholeFile: boolean): AsyncGenerator<LineChunk> {
+  if (!wholeFile) {
+    yield* readLineChunks(split.path, split.start, split.end);
+    return;
+  }
+  yield { data: await readFile(split.path), offset: 0 };
+}
