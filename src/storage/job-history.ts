@@ -24,7 +24,8 @@ export function isHistoryName(jobId: string): boolean {
 export async function saveJobRecord(historyDir: string, record: JobRecord, keepJobs: number): Promise<string> {
   const jobId = record.status.jobId;
   if (!isHistoryName(jobId)) throw new Error(`job id ${jobId} cannot name a history directory`);
-  await mkdir(historyDir, { recursive: true });
+  // Private: an attempt's log holds whatever the job's code printed.
+  await mkdir(historyDir, { recursive: true, mode: 0o700 });
   const temp = join(historyDir, `${TEMP_PREFIX}${jobId}-${randomBytes(4).toString('hex')}`);
   const target = join(historyDir, jobId);
   try {

@@ -127,6 +127,14 @@ describe('job history of a plain mr run', () => {
     expect(list[0]).toMatchObject({ state: 'killed', stages: [{ mapRunning: 0, reduceRunning: 0 }] });
   });
 
+  it('a history inside --output is refused before anything runs', async () => {
+    const out = join(dir, 'out-home');
+    const r = await mrAt(join(out, 'home'), 'run', join(FIXTURES, 'prints-in-map.ts'), '--input', join(dir, 'in', '*.txt'), '--output', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^mr: the job history \(.*\) lies inside --output .*; set MR_HOME to a directory outside it\n$/);
+    await expect(readdir(out)).rejects.toThrow();
+  });
+
   it('keeps the newest jobs only', async () => {
     const history = join(dir, 'bounded');
     const record = (i: number) => ({ status: { jobId: `job-${i}`, state: 'succeeded' } as JobStatus, attempts: [] });
