@@ -2,10 +2,10 @@
 // read from the history it kept (history-dir.ts), in the shapes a live master answers with.
 import { UsageError } from '../errors.ts';
 import { isOfTask } from '../master/attempt-history.ts';
-import { listJobStatuses, readJobRecord, type JobRecord } from '../storage/job-history.ts';
+import { listJobStatuses, readJobRecord, type HistoryRecord } from '../storage/job-history.ts';
 import type { AttemptLog, JobStatus } from '../transport/messages.ts';
 
-async function recordOf(historyDir: string, jobId: string): Promise<JobRecord> {
+async function recordOf(historyDir: string, jobId: string): Promise<HistoryRecord> {
   const record = await readJobRecord(historyDir, jobId);
   if (!record) {
     throw new UsageError(`no job ${jobId} in the history of mr run (${historyDir}); for a job of a running master give --master host:port`);

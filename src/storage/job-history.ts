@@ -6,7 +6,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import type { AttemptLog, JobStatus } from '../transport/messages.ts';
 
-export interface JobRecord {
+export interface HistoryRecord {
   status: JobStatus;
   attempts: AttemptLog[];
 }
@@ -21,7 +21,7 @@ export function isHistoryName(jobId: string): boolean {
 }
 
 /** Puts the job's record in place, replacing an older one of the same id, then prunes to keepJobs. */
-export async function saveJobRecord(historyDir: string, record: JobRecord, keepJobs: number): Promise<string> {
+export async function saveJobRecord(historyDir: string, record: HistoryRecord, keepJobs: number): Promise<string> {
   const jobId = record.status.jobId;
   if (!isHistoryName(jobId)) throw new Error(`job id ${jobId} cannot name a history directory`);
   // Private: an attempt's log holds whatever the job's code printed.
@@ -42,7 +42,7 @@ export async function saveJobRecord(historyDir: string, record: JobRecord, keepJ
 }
 
 /** The job's record, or undefined when the history has none (or only a part of one). */
-export async function readJobRecord(historyDir: string, jobId: string): Promise<JobRecord | undefined> {
+export async function readJobRecord(historyDir: string, jobId: string): Promise<HistoryRecord | undefined> {
   if (!isHistoryName(jobId)) return undefined;
   try {
     const dir = join(historyDir, jobId);
@@ -54,10 +54,16 @@ export async function readJobRecord(historyDir: string, jobId: string): Promise<
   }
 }
 
-/** Every job's final status, oldest first (by when its record was written). */
+/** Every job's final status, oldest first (by when its record was written); the logs are not read. */
 export async function listJobStatuses(historyDir: string): Promise<JobStatus[]> {
   const entries = await recordDirs(historyDir);
-  const statuses = await Promise.all(entries.map(async ({ name }) => (await readJobRecord(historyDir, name))?.status));
+  const statuses = await Promise.all(entries.map(async ({ name }) => {
+    try {
+      return JSON.parse(await readFile(join(historyDir, name, 'status.json'), 'utf8')) as JobStatus;
+    } catch {
+      return undefined; // removed meanwhile by another run's pruning
+    }
+  }));
   return statuses.filter((s): s is JobStatus => s !== undefined);
 }
 
