@@ -32,7 +32,8 @@ export async function runCommand(args: RunArgs): Promise<void> {
         process.stderr.write(`mr: ${status.stages.length > 1 ? `stage ${i + 1} ` : ''}counters: ${counters}\n`);
       });
       for (const line of skewLines(status)) process.stderr.write(`${line}\n`);
-      process.stderr.write(`mr: done in ${(status.elapsedMs / 1000).toFixed(1)} s: ${status.files.length} output file(s) in ${where}\n`);
+      // The job's handle for mr status and mr logs, which read the history after a plain mr run.
+      process.stderr.write(`mr: done in ${(status.elapsedMs / 1000).toFixed(1)} s: ${status.files.length} output file(s) in ${where} (job ${status.jobId})\n`);
     }
     process.exit(EXIT.ok);
   }

@@ -63,6 +63,15 @@ describe('job history of a plain mr run', () => {
     expect(JSON.parse(list.stdout).jobs.map((j: { id: string }) => j.id)).toEqual([jobId]);
   });
 
+  it("mr run's last line names the job, for mr logs after the run", async () => {
+    const home = join(dir, 'home-line');
+    const r = await mrAt(home, 'run', join(FIXTURES, 'prints-in-map.ts'), '--input', join(dir, 'in', '*.txt'), '--output', join(dir, 'out-line'), '--workers', '1');
+    expect(r.code, r.stderr).toBe(0);
+    const jobId = /^mr: done in .* \(job (\S+)\)$/m.exec(r.stderr)![1];
+    const logs = await mrAt(home, 'logs', jobId);
+    expect(logs.stdout).toContain('console.error from map: PRINT alpha');
+  });
+
   it('a job id in no history: one line, exit 2', async () => {
     const home = join(dir, 'home-ok');
     for (const command of ['logs', 'status']) {
