@@ -3,6 +3,8 @@
 import type { AttemptLog, JobStatus } from '../transport/messages.ts';
 
 export const TAIL_LINES = 10;
+// A line past this is cut: ten lines of a job's output must stay readable on a terminal.
+export const MAX_LINE_CHARS = 500;
 
 export interface FailedAttempt {
   attemptId: string;
@@ -30,7 +32,7 @@ export function failedAttemptOf(status: JobStatus, attempts: readonly AttemptLog
 export function lastLines(log: string, count: number): string[] {
   if (log === '') return [];
   const all = log.endsWith('\n') ? log.slice(0, -1).split('\n') : log.split('\n');
-  return all.slice(-count);
+  return all.slice(-count).map((line) => (line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)} ... (cut)` : line));
 }
 
 /** The lines after `mr: job failed: ...`: a header naming the attempt, its last lines, where to see all. */

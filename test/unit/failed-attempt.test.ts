@@ -29,6 +29,7 @@ describe('failedAttemptOf', () => {
     expect(lastLines(log, 10)).toEqual(Array.from({ length: 10 }, (_, i) => `line ${i + 15}`));
     expect(lastLines(`${log}\n`, 10).at(-1)).toBe('line 24');
     expect(lastLines('', 10)).toEqual([]);
+    expect(lastLines(`short\n${'x'.repeat(2000)}\n`, 10)).toEqual(['short', `${'x'.repeat(500)} ... (cut)`]);
   });
 
   it('prints a header naming the attempt, the lines indented, and where to see all', () => {
