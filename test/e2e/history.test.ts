@@ -122,13 +122,13 @@ describe('job history of a plain mr run', () => {
     expect(job).toMatchObject({ state: 'failed', stages: [{ mapRunning: 0, reduceRunning: 0 }] });
   });
 
-  it('a run interrupted with SIGINT keeps the killed job in the history', async () => {
-    const home = join(dir, 'home-int');
-    const child = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', join(dir, 'slow', '*.txt'), '--output', join(dir, 'out-int'), '--workers', '1', '--set', 'lineMs=5'],
+  it.each(['SIGINT', 'SIGTERM'] as const)('a run interrupted with %s keeps the killed job in the history', async (signal) => {
+    const home = join(dir, `home-${signal}`);
+    const child = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', join(dir, 'slow', '*.txt'), '--output', join(dir, `out-${signal}`), '--workers', '1', '--set', 'lineMs=5'],
       { env: { MR_HOME: home } });
     const done = finished(child);
     await stderrMatch(child, /map 0\/1/);
-    child.kill('SIGINT');
+    child.kill(signal);
     const r = await done;
     expect(r.code).toBe(1);
     const list = JSON.parse((await mrAt(home, 'list', '--json')).stdout).jobs;
