@@ -27,6 +27,10 @@ export class AuthError extends UsageError {}
 /** The job ran and failed (a task failed past its retry limit) or was killed. */
 export class JobFailedError extends MrError {
   override readonly exitCode = EXIT.jobFailed;
+  /** Lines shown under the error line: what the attempt that failed the job printed. */
+  constructor(message: string, readonly details: readonly string[] = []) {
+    super(message);
+  }
 }
 
 export class MasterUnreachableError extends MrError {

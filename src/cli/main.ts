@@ -2,7 +2,7 @@
 // here as one line on stderr and an exit code (MR_DEBUG=1 adds the stack).
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { EXIT, MrError, UsageError, oneLine } from '../errors.ts';
+import { EXIT, JobFailedError, MrError, UsageError, oneLine } from '../errors.ts';
 import { armFailpoints } from '../failpoints.ts';
 import { parseLogLevel, setLogLevel } from '../log-level.ts';
 import { chaosOptions } from './chaos-args.ts';
@@ -89,10 +89,10 @@ function commands(argv: string[]): Argv {
       .option('backends', { type: 'string', array: true, describe: 'host:port of worker servers (they may also join later: mr worker --join)' })
       .options(tokenOptions),
     async (args) => (await import('./balancer-command.ts')).balancerCommand(args as never))
-    .command('status [job]', 'the jobs of a running master, or one job in detail', (y) => opsOptions(y)
+    .command('status [job]', "the jobs of a running master (without --master: mr run's history), or one job in detail", (y) => opsOptions(y, false)
       .positional('job', { type: 'string', describe: 'job id' }),
     async (args) => (await ops()).statusCommand(args as never))
-    .command('list', 'the jobs of a running master', (y) => opsOptions(y), async (args) => (await ops()).listCommand(args as never))
+    .command('list', "the jobs of a running master (without --master: mr run's history)", (y) => opsOptions(y, false), async (args) => (await ops()).listCommand(args as never))
     .command('kill <job>', 'kill a job (every attempt stops, no output is left), or one process of `mr ps` by its CPID', (y) => opsOptions(y)
       .positional('job', { type: 'string', demandOption: true, describe: 'job id, or a cluster-wide process id' })
       .option('signal', { alias: 's', type: 'string', describe: 'for a process: TERM or KILL (stop it; its task runs again), STOP (pause it), CONT (resume it)' }),
@@ -106,7 +106,7 @@ function commands(argv: string[]): Argv {
     .command('cat <path>', 'print a file of the pool namespace, /cluster/<node>/<path>, from whichever node has it', (y) => opsOptions(y)
       .positional('path', { type: 'string', demandOption: true }),
     async (args) => (await ops()).catCommand(args as never))
-    .command('logs <job>', 'each attempt of a job: where it ran, its outcome, its error and what it printed', (y) => opsOptions(y)
+    .command('logs <job>', "each attempt of a job: where it ran, its outcome, its error and what it printed (without --master: from mr run's history)", (y) => opsOptions(y, false)
       .positional('job', { type: 'string', demandOption: true })
       .option('task', { type: 'string', describe: 'only this task, e.g. map-3, reduce-0, s2.map-1' }),
     async (args) => (await ops()).logsCommand(args as never))
@@ -119,9 +119,12 @@ function commands(argv: string[]): Argv {
     });
 }
 
-function opsOptions(y: Argv): Argv {
+/** The options of the commands that ask a master; status, list and logs read mr run's history without one. */
+function opsOptions(y: Argv, masterRequired = true): Argv {
   return y
-    .option('master', { type: 'string', demandOption: true, describe: 'host:port of the master' })
+    .option('master', masterRequired
+      ? { type: 'string', demandOption: true, describe: 'host:port of the master' }
+      : { type: 'string', describe: "host:port of the master (without it: the jobs mr run ran on its own master, from $MR_HOME/history or ~/.mr/history)" })
     .option('transport', { type: 'string', default: 'grpc' })
     .option('json', { type: 'boolean', describe: 'print JSON on stdout' })
     .options(tokenOptions);
@@ -157,6 +160,7 @@ function report(error: unknown): never {
   const code = error instanceof MrError ? error.exitCode : EXIT.jobFailed;
   const prefix = error instanceof MrError ? 'mr: ' : 'mr: internal error: ';
   process.stderr.write(`${prefix}${oneLine(error)}\n`);
+  if (error instanceof JobFailedError && error.details.length) process.stderr.write(`${error.details.join('\n')}\n`);
   if (process.env.MR_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   process.exit(code);
 }

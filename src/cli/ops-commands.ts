@@ -1,4 +1,5 @@
-// `mr status`, `mr list`, `mr kill`, `mr logs`: ask a running master about its jobs.
+// `mr status`, `mr list`, `mr kill`, `mr logs`: ask a running master about its jobs (status, list
+// and logs without --master: the history of the jobs mr run ran on its own master).
 import { formatChaosCounts } from './chaos-args.ts';
 import { namedTransport } from './transport-arg.ts';
 import { EXIT } from '../errors.ts';
@@ -9,9 +10,11 @@ import type { AttemptLog, JobStatus, StageStatus } from '../transport/messages.t
 import { readToken, type TokenArgs } from './token-args.ts';
 import { readTls, type TlsArgs } from './tls-args.ts';
 import { chaosOf, statusJson } from '../master/status-json.ts';
+import { historyDir } from './history-dir.ts';
+import { historyAttempts, historyStatuses } from './history-source.ts';
 
 export interface OpsArgs extends TokenArgs, TlsArgs {
-  master: string;
+  master?: string;               // required (by the parser) except for status, list and logs
   transport: string;
   json?: boolean;
   job?: string;
@@ -19,9 +22,10 @@ export interface OpsArgs extends TokenArgs, TlsArgs {
 }
 
 async function withMaster<T>(args: OpsArgs, fn: (client: MasterClient) => Promise<T>): Promise<T> {
-  const client = namedTransport(args.transport, { token: readToken(args), tls: readTls(args) }).connectMaster(args.master);
+  const master = args.master as string;
+  const client = namedTransport(args.transport, { token: readToken(args), tls: readTls(args) }).connectMaster(master);
   try {
-    return await callMaster(args.master, () => fn(client));
+    return await callMaster(master, () => fn(client));
   } finally {
     client.close();
   }
@@ -75,7 +79,9 @@ function reduceLines(s: StageStatus): string[] {
 }
 
 export async function statusCommand(args: OpsArgs): Promise<void> {
-  const jobs = await withMaster(args, async (client) => (args.job ? [await client.getJobStatus({ jobId: args.job })] : (await client.listJobs({})).jobs));
+  const jobs = args.master
+    ? await withMaster(args, async (client) => (args.job ? [await client.getJobStatus({ jobId: args.job })] : (await client.listJobs({})).jobs))
+    : await historyStatuses(historyDir(process.env), args.job);
   if (args.json) await print(JSON.stringify({ jobs: jobs.map(statusJson) }));
   else if (args.job) await print(statusDetail(jobs[0]));
   else await print(jobs.length ? jobs.map(statusLine).join('\n') : 'no jobs');
@@ -83,7 +89,7 @@ export async function statusCommand(args: OpsArgs): Promise<void> {
 }
 
 export async function listCommand(args: OpsArgs): Promise<void> {
-  const { jobs } = await withMaster(args, (client) => client.listJobs({}));
+  const jobs = args.master ? (await withMaster(args, (client) => client.listJobs({}))).jobs : await historyStatuses(historyDir(process.env));
   if (args.json) await print(JSON.stringify({ jobs: jobs.map(statusJson) }));
   else await print(jobs.length ? jobs.map(statusLine).join('\n') : 'no jobs');
   process.exit(EXIT.ok);
@@ -137,7 +143,7 @@ export async function drainCommand(args: OpsArgs & { node: number }): Promise<vo
 }
 
 /** `mr cat <path>`: a file of the pool's namespace (/cluster/<node>/..., or plain), from whichever node holds it. */
-export async function catCommand(args: OpsArgs & { path: string }): Promise<void> {
+export async function catCommand(args: OpsArgs & { path: string; master: string }): Promise<void> {
   const transport = namedTransport(args.transport, { token: readToken(args), tls: readTls(args) });
   const master = transport.connectMaster(args.master);
   // Seen from no node of its own: every path is another node's, found through the master.
@@ -163,7 +169,10 @@ function logBlock(a: AttemptLog): string {
 }
 
 export async function logsCommand(args: OpsArgs): Promise<void> {
-  const { attempts } = await withMaster(args, (client) => client.getJobLogs({ jobId: args.job as string, task: args.task ?? '' }));
+  const jobId = args.job as string;
+  const attempts = args.master
+    ? (await withMaster(args, (client) => client.getJobLogs({ jobId, task: args.task ?? '' }))).attempts
+    : await historyAttempts(historyDir(process.env), jobId, args.task ?? '');
   if (args.json) await print(JSON.stringify({ attempts }));
   else await print(attempts.length ? attempts.map(logBlock).join('\n') : 'no attempts');
   process.exit(EXIT.ok);

@@ -16,7 +16,9 @@ import { chaosSummary } from './chaos-args.ts';
 import { countingMaster, type MessageCount } from './counting-master.ts';
 import { HorizontalCluster } from './horizontal-cluster.ts';
 import { NodeThreads } from './node-threads.ts';
-import type { JobStatus } from '../transport/messages.ts';
+import type { AttemptLog, JobStatus } from '../transport/messages.ts';
+import { saveJobRecord } from '../storage/job-history.ts';
+import { HISTORY_JOBS } from './history-dir.ts';
 import { callMaster } from './master-call.ts';
 import { Progress } from './progress.ts';
 import type { RunConfig } from './run-config.ts';
@@ -27,15 +29,22 @@ export interface RunOutcome {
   status: JobStatus;
   backend: BackendReport;
   chaos?: Record<string, unknown>;   // under --chaos: what it did, summed over the nodes
+  attempts?: AttemptLog[];           // of a failed job: every attempt, to show what the failing one printed
+}
+
+function newJobId(): string {
+  return `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
 export async function runJob(config: RunConfig, progress: Progress): Promise<RunOutcome> {
   if (config.master) {
     const remote = createTransport(config.transport, { token: config.token, tls: config.tls })!;
-    const status = await submitAndFollow(remote.connectMaster(config.master), config, progress);
+    const client = remote.connectMaster(config.master);
+    const status = await submitAndFollow(client, newJobId(), config, progress);
     // Another process's master: only what the job's counters tell.
     const bytes = status.stages.reduce((sum, stage) => sum + (stage.counters[COUNTER.shuffleBytes] ?? 0), 0);
-    return { status, backend: { name: config.transport, nodes: status.workers.filter((w) => w.alive).length, messages: 0, bytes } };
+    const attempts = status.state === 'failed' ? await client.getJobLogs({ jobId: status.jobId, task: '' }).then((r) => r.attempts, () => undefined) : undefined;
+    return { status, backend: { name: config.transport, nodes: status.workers.filter((w) => w.alive).length, messages: 0, bytes }, attempts };
   }
   // Even on loopback, the embedded cluster only answers to its own processes.
   const token = randomBytes(18).toString('base64url');
@@ -78,28 +87,32 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
         transportOf: (slot) => (chaos ? transportOf(`worker-${slot}`) : transport),
       }));
   const client = transport.connectMaster(server.address);
+  const jobId = newJobId();
   try {
     if (http) {
       const address = await http.start(master, createLogger({ component: 'http', file: join(workRoot, 'master.log') }));
       if (!config.quiet) process.stderr.write(`mr: status page http://${address}/\n`);
     }
     await pool.start();
-    const status = await submitAndFollow(client, config, progress, () => workersGone, jobEnd);
+    const status = await submitAndFollow(client, jobId, config, progress, () => workersGone, jobEnd);
+    const attempts = status.state === 'failed' ? (await master.getJobLogs({ jobId, task: '' })).attempts : undefined;
     const chaosReport = chaos && { chaos: chaosSummary(chaos, status.processes) };
-    if (machine) return { status, backend: machine.report(master.trace(status.jobId) ?? { stages: [] }), ...chaosReport };
+    if (machine) return { status, attempts, backend: machine.report(master.trace(status.jobId) ?? { stages: [] }), ...chaosReport };
     const shuffled = status.stages.reduce((sum, stage) => sum + (stage.counters[COUNTER.shuffleBytes] ?? 0), 0);
     const ssi = transport.capabilities.namespace ? { migrations: master.migrations } : {};
     if (horizontal) {
-      return { status, backend: {
+      return { status, attempts, backend: {
         name: transport.name, nodes: horizontal.maxServers, messages: counted.messages, bytes: counted.bytes + shuffled,
         failovers: horizontal.failovers, servers: horizontal.timeline,
       }, ...chaosReport };
     }
-    return { status, backend: { name: transport.name, nodes: config.workers, messages: counted.messages, bytes: counted.bytes + shuffled, ...ssi }, ...chaosReport };
+    return { status, attempts, backend: { name: transport.name, nodes: config.workers, messages: counted.messages, bytes: counted.bytes + shuffled, ...ssi }, ...chaosReport };
   } finally {
     master.shutdownWorkers();
     await pool.stop(DEFAULTS.workerStopGraceMs);
     await removeAttemptLeftovers(config.outputDir); // a losing attempt's temp file, once no worker can write
+    // Once no worker runs: every attempt has reported, or never will.
+    await keepHistory(master, jobId, config.historyDir);
     client.close();
     master.stop();
     await Promise.all([server.stop(), http?.close()]);
@@ -115,10 +128,25 @@ export function onInterrupt(): void {
   interrupt.requested = true;
 }
 
+/**
+ * The job's final status and every attempt's log, kept past the run (see history-dir.ts). A job
+ * never submitted has none; a history that cannot be written costs a warning, not the job's result.
+ */
+async function keepHistory(master: Master, jobId: string, historyDir: string | undefined): Promise<void> {
+  if (!historyDir || !master.hasJob(jobId)) return;
+  try {
+    // A run cut short (its workers gone, say) leaves no job running behind it: the record says killed.
+    await master.killJob({ jobId });
+    const [status, { attempts }] = await Promise.all([master.getJobStatus({ jobId }), master.getJobLogs({ jobId, task: '' })]);
+    await saveJobRecord(historyDir, { status, attempts }, HISTORY_JOBS);
+  } catch (error) {
+    process.stderr.write(`mr: the job's history could not be kept in ${historyDir}: ${oneLine(error)}\n`);
+  }
+}
+
 async function submitAndFollow(
-  client: MasterClient, config: RunConfig, progress: Progress, fatal?: () => string | undefined, jobEnd?: JobEnd,
+  client: MasterClient, jobId: string, config: RunConfig, progress: Progress, fatal?: () => string | undefined, jobEnd?: JobEnd,
 ): Promise<JobStatus> {
-  const jobId = `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   await unreachableAs3(config, () => client.submitJob({ jobId, stages: config.stages }));
   if (config.master) progress.message(`job ${jobId}`); // the job's handle for mr status/kill/logs, even with --quiet
   let killed = false;

@@ -19,6 +19,7 @@ import { readToken, type TokenArgs } from './token-args.ts';
 import { parseHttpBind, requireTokenForHttp, type HttpBind } from '../http/http-address.ts';
 import { readTls, tlsFlags, type TlsArgs } from './tls-args.ts';
 import type { TlsMaterial } from '../transport/grpc/credentials.ts';
+import { historyOutside } from './history-dir.ts';
 
 export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
   jobs: string[];
@@ -65,6 +66,7 @@ export interface RunConfig {
   autoscale?: Autoscale;         // horizontal only
   chaos?: ChaosChoice;
   http?: { bind: HttpBind; token?: string }; // the status server of mr run's own master
+  historyDir?: string;           // where the record of a job run on mr run's own master is kept
 }
 
 export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
@@ -119,7 +121,7 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   const autoscale = args.autoscale === undefined ? undefined : parseAutoscale(args.autoscale, capabilities.stateless ?? false, transport);
   return {
     autoscale, stages, outputDir, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
-    chaos: chaosArgs(args, machine, autoscale?.max ?? workers), http };
+    chaos: chaosArgs(args, machine, autoscale?.max ?? workers), http, historyDir: args.master ? undefined : historyOutside(outputDir, process.env) };
 }
 
 /** --http: the status server of the master mr run starts; beyond loopback, it asks for the cluster's token. */

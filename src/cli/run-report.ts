@@ -5,6 +5,7 @@ import { EXIT, JobFailedError } from '../errors.ts';
 import type { JobStatus } from '../transport/messages.ts';
 import { formatBackendReport } from './backend-report.ts';
 import { formatChaosSummary } from './chaos-args.ts';
+import { failedAttemptLines, failedAttemptOf } from './failed-attempt.ts';
 import { Progress } from './progress.ts';
 import { buildRunConfig, type RunArgs } from './run-config.ts';
 import { onInterrupt, runJob } from './run-command.ts';
@@ -17,8 +18,9 @@ export async function runCommand(args: RunArgs): Promise<void> {
     quiet: config.quiet, tty: !!process.stderr.isTTY, write: (text) => process.stderr.write(text), columns: () => process.stderr.columns,
   });
   // The bar ends before anything else is written, an error included.
-  const { status, backend, chaos } = await runJob(config, progress).finally(() => progress.end());
-  if (config.json) await writeOut(JSON.stringify({ ...resultJson(status), backend, ...(chaos ? { chaos } : {}) }) + '\n');
+  const { status, backend, chaos, attempts } = await runJob(config, progress).finally(() => progress.end());
+  const failed = failedAttemptOf(status, attempts ?? []);
+  if (config.json) await writeOut(JSON.stringify({ ...resultJson(status), backend, ...(chaos ? { chaos } : {}), ...(failed ? { failedAttempt: failed } : {}) }) + '\n');
   if (config.report) process.stderr.write(formatBackendReport(backend, status.elapsedMs).join('\n') + '\n');
   if (chaos && !config.quiet) process.stderr.write(formatChaosSummary(chaos) + '\n');
   if (status.state === 'succeeded') {
@@ -30,12 +32,15 @@ export async function runCommand(args: RunArgs): Promise<void> {
         process.stderr.write(`mr: ${status.stages.length > 1 ? `stage ${i + 1} ` : ''}counters: ${counters}\n`);
       });
       for (const line of skewLines(status)) process.stderr.write(`${line}\n`);
-      process.stderr.write(`mr: done in ${(status.elapsedMs / 1000).toFixed(1)} s: ${status.files.length} output file(s) in ${where}\n`);
+      // The job's handle for mr status and mr logs, which read the history after a plain mr run.
+      process.stderr.write(`mr: done in ${(status.elapsedMs / 1000).toFixed(1)} s: ${status.files.length} output file(s) in ${where} (job ${status.jobId})\n`);
     }
     process.exit(EXIT.ok);
   }
   const reason = status.state === 'killed' ? 'the job was killed; no output was written' : `job failed: ${status.error}`;
-  throw new JobFailedError(reason);
+  // Shown with --quiet too: it is part of the error. With --json the object carries it instead.
+  const logs = `mr logs ${status.jobId}${config.master ? ` --master ${config.master}` : ''}`;
+  throw new JobFailedError(reason, failed && !config.json ? failedAttemptLines(failed, logs) : []);
 }
 
 /** A warning per skewed reducer: its job finished, but one partition held far more than its share. */

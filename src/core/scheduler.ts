@@ -348,6 +348,11 @@ export class Scheduler {
     job.error = error;
     job.finishedMs = nowMs;
     for (const [id, attempt] of this.attempts) if (attempt.jobId === job.id) this.attempts.delete(id);
+    // Their reports are refused from now on, so nothing else would ever take them off their tasks:
+    // a finished job must not show attempts still running.
+    for (const stage of job.stages) {
+      for (const task of [...stage.maps, ...stage.reduces]) for (const id of [...task.running.keys()]) dropAttempt(task, id);
+    }
   }
 
   /** Expires leases and silent workers. A dead worker's finished map outputs are lost with it. */

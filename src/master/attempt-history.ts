@@ -6,6 +6,11 @@ export function taskName(stage: number, kind: string, index: number): string {
   return `s${stage}.${kind}-${index}`;
 }
 
+/** Whether the attempt is of the task named ("map-3" in any stage, "s2.reduce-0"); every attempt is for ''. */
+export function isOfTask(attempt: AttemptLog, task: string): boolean {
+  return !task || attempt.task === task || attempt.task.endsWith(`.${task}`);
+}
+
 export class AttemptHistory {
   private readonly byJob = new Map<string, Map<string, AttemptLog>>();
   private readonly jobOf = new Map<string, string>();
@@ -38,7 +43,7 @@ export class AttemptHistory {
   logs(jobId: string, task: string, stillRunning: (attemptId: string) => boolean): AttemptLog[] {
     const attempts = [...(this.byJob.get(jobId)?.values() ?? [])];
     return attempts
-      .filter((a) => !task || a.task === task || a.task.endsWith(`.${task}`))
+      .filter((a) => isOfTask(a, task))
       .map((a) => (a.state === 'running' && !stillRunning(a.attemptId) ? { ...a, state: 'lost' } : a));
   }
 

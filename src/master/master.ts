@@ -169,6 +169,10 @@ export class Master implements MasterService {
     return progress;
   }
 
+  hasJob(jobId: string): boolean {
+    return this.scheduler.jobs.has(jobId);
+  }
+
   async listJobs(): Promise<M.ListJobsReply> {
     const jobs = [...this.scheduler.jobs.keys()];
     return { jobs: await Promise.all(jobs.map((jobId) => this.getJobStatus({ jobId }))) };

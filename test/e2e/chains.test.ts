@@ -42,7 +42,9 @@ describe('chains', () => {
     const out = join(dir, 'broken-chain');
     const r = await runMr(['run', 'jobs/wordcount.ts', join(FIXTURES, 'throws-in-reduce.ts'), '--input', BOOKS, '--output', out, '--reducers', '2', '--quiet']);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^mr: job failed: stage 2 reduce task \d failed 4 times.*stage two is broken \(at .*throws-in-reduce\.ts:\d+:\d+\)$/);
+    const [error, ...attempt] = r.stderr.trim().split('\n');
+    expect(error).toMatch(/^mr: job failed: stage 2 reduce task \d failed 4 times.*stage two is broken \(at .*throws-in-reduce\.ts:\d+:\d+\)$/);
+    expect(attempt).toEqual([expect.stringMatching(/^mr: attempt \S+\.s2\.reduce-\d\.a4 \(s2\.reduce-\d on \S+\) printed nothing$/), expect.stringMatching(/^mr: every attempt's log: mr logs /)]);
     expect((await readdir(join(out, 'stage-1'))).sort()).toEqual(['_SUCCESS', 'part-r-00000', 'part-r-00001']);
     expect(recordsOf(await readParts(join(out, 'stage-1')))).toEqual(referenceWordCount(inputFiles(BOOKS)));
     expect(await readdir(join(out, 'stage-2'))).toEqual([]);

@@ -109,6 +109,19 @@ describe('logs', () => {
     expect(attempt.log).not.toContain('PRINT');
   });
 
+  it("mr run --master: a failed job's run prints its failing attempt's last lines and the mr logs to see all", async () => {
+    await mkdir(join(dir, 'holmes'));
+    await writeFile(join(dir, 'holmes', 'h.txt'), 'Sherlock Holmes\n');
+    const r = await mr('run', join(FIXTURES, 'throws-in-map.ts'), '--input', join(dir, 'holmes', '*.txt'), '--output', join(dir, 'out-fail'), '--max-attempts', '2', '--quiet');
+    expect(r.code).toBe(1);
+    const jobId = /^job (\S+)$/m.exec(r.stderr)![1];
+    const lines = r.stderr.trim().split('\n').slice(-4);
+    expect(lines[0]).toMatch(/^mr: job failed: stage 1 map task 0 failed 2 times/);
+    expect(lines[1]).toContain(`attempt ${jobId}.s1.map-0.a2 (s1.map-0 on `);
+    expect(lines[2]).toBe('  about to fail on: Sherlock Holmes');
+    expect(lines[3]).toBe(`mr: every attempt's log: mr logs ${jobId} --master ${address}`);
+  });
+
   it('a wrong token is refused and shows in no log; the daemons log JSON lines only, the right token nowhere', async () => {
     const refused = await runMr(['status', '--master', address, '--token', WRONG]);
     expect(refused.code).toBe(2);

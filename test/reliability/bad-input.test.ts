@@ -28,11 +28,22 @@ afterAll(() => removeDir(dir));
 /** The last line of stderr is the error, `mr: ...`, and nothing on stderr looks like a stack. */
 function expectOneLineError(r: MrResult, code: number, pattern: RegExp): void {
   expect(r.code, r.stderr).toBe(code);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines.at(-1)).toMatch(/^mr: /);
-  expect(lines.at(-1)).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
+  const { error, attemptLines } = splitFailedAttempt(r.stderr.trim().split('\n'));
+  expect(error.at(-1)).toMatch(/^mr: /);
+  expect(error.at(-1)).toMatch(pattern);
+  expect(error.join('\n')).not.toMatch(/\n\s+at /);
   expect(r.stderr).not.toMatch(/internal error/);
+  // A failed job's error line is followed by what its failing attempt printed, and where to see all.
+  if (attemptLines.length) {
+    expect(attemptLines[0]).toMatch(/^mr: (the last \d+ line\(s\) that )?attempt \S+ \(\S+ on \S+\) printed/);
+    expect(attemptLines.at(-1)).toMatch(/^mr: every attempt's log: mr logs job-\S+$/);
+  }
+}
+
+/** The lines before the block naming the failed attempt, and that block. */
+function splitFailedAttempt(lines: string[]): { error: string[]; attemptLines: string[] } {
+  const at = lines.findIndex((line) => /^mr: (the last \d+ line\(s\) that )?attempt \S+ \(/.test(line));
+  return at < 0 ? { error: lines, attemptLines: [] } : { error: lines.slice(0, at), attemptLines: lines.slice(at) };
 }
 
 /** A failed job leaves no part file, no temporary part file and no _SUCCESS in its output. */

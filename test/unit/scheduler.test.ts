@@ -441,6 +441,22 @@ describe('Scheduler: commit permission and kill', () => {
     expect(s.kill('no-such-job', 8)).toBe(false);
   });
 
+  it('a job that fails or is killed leaves no attempt running on any task', () => {
+    const { s, job, stage } = setup({ maps: 2, reduces: 1, maxAttempts: 1 });
+    const failing = mustAssign(s, 'w1', 0);
+    mustAssign(s, 'w2', 0); // still running when the other map fails the job
+    expect(s.fail(failing.attemptId, 'boom', 1)).toEqual([expect.objectContaining({ type: 'job-failed' })]);
+    expect(job.state).toBe('failed');
+    expect(stage().maps.map((task) => task.running.size)).toEqual([0, 0]);
+    expect(s.runningOn('w2')).toBe(0);
+
+    const killed = setup({ maps: 2, reduces: 1 });
+    mustAssign(killed.s, 'w1', 0);
+    mustAssign(killed.s, 'w2', 0);
+    killed.s.kill('j', 1);
+    expect(killed.stage().maps.map((task) => [task.running.size, task.state])).toEqual([[0, 'pending'], [0, 'pending']]);
+  });
+
   it('a killed job does not hold up the next job', () => {
     const { s } = setup({ maps: 1, reduces: 1 });
     s.addJob('k', 1, 3, 1);
