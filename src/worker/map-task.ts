@@ -13,6 +13,7 @@ import type { InputSplit, JobSpec } from '../transport/messages.ts';
 import { readLineBatches } from '../storage/line-reader.ts';
 import { RunWriter } from '../storage/run-file.ts';
 import { EventLoopTurns } from './event-loop-turns.ts';
+import { bumpProgress } from './stall-watchdog.ts';
 import { pausePoint } from './pause-gate.ts';
 import { mergeRunsInto } from './run-merge.ts';
 import type { MapOutputStore } from './map-output-store.ts';
@@ -68,9 +69,13 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
   const partitioner = makePartitioner(job, spec.reducers, spec.options ?? {});
   const drain = (): SortedGroups[] => guard('partition', split.path, () => buffer.drain(partitioner, spec.reducers));
   const ctx = mapContext(spec, split.path, counters);
+  // Records mapped and emitted: the task timeout's measure (the heartbeat's, and the watchdog's within one map call).
+  let records = 0;
   const emit = (key: string, value: unknown): void => {
     if (typeof key !== 'string') throw new TypeError(`emit: the key must be a string, got ${typeof key}`);
     buffer.add(key, value);
+    records++;
+    bumpProgress();
   };
   const turns = new EventLoopTurns();
   for await (const { keys, values } of readAsSubmitted(split, () => readRecords(spec.inputMode, split, counters, progress))) {
@@ -83,10 +88,13 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
         while (i < to) {
           if (keys !== undefined) ctx.key = keys[i];
           job.map(values[i++], emit, ctx);
+          bumpProgress();
           if ((i & 7) === 0 && turns.due()) break;
         }
+        records += i - from;
         return i;
       });
+      progress.records = records;
       failpoint('worker.map.after-records');
       if (buffer.bytes > spec.sortBufferBytes) await spill();
       if (turns.due()) await turns.turn();

@@ -17,6 +17,7 @@ import { mergeBatchBytes, sourceOf, type RunRef } from '../storage/run-file.ts';
 import { TextWriter } from '../storage/text-writer.ts';
 import type { MapOutputStore } from './map-output-store.ts';
 import { EventLoopTurns } from './event-loop-turns.ts';
+import { bumpProgress } from './stall-watchdog.ts';
 import { isPaused, pausePoint } from './pause-gate.ts';
 import { byKey } from './run-merge.ts';
 import type { AttemptResult } from './map-task.ts';
@@ -60,7 +61,7 @@ export async function runReduceTask(
     const target = join(attempt.spec.outputDir, partFileName(attempt.partition));
     const temp = join(attempt.spec.outputDir, `.${partFileName(attempt.partition)}.${run}.tmp`);
     try {
-      await reduceInto(job, runs, temp, counters, attempt.spec.options ?? {}, signal);
+      await reduceInto(job, runs, temp, counters, attempt.spec.options ?? {}, signal, progress);
       lap(COUNTER.reduceMs);
       if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
       failpoint('worker.reduce.before-commit');
@@ -87,6 +88,7 @@ async function fetchRuns(
   progress.outputsFetched = 0;
   const fetched = (run: RunRef): RunRef => {
     progress.outputsFetched = (progress.outputsFetched ?? 0) + 1;
+    bumpProgress();
     if (attempt.mapOutputs.length > 1) failpoint('worker.shuffle.after-first-run');
     return run;
   };
@@ -157,7 +159,9 @@ async function download(chunks: AsyncIterable<Buffer>, path: string, memory: { l
   return { run: Buffer.concat(held, heldBytes), bytes };
 }
 
-async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, counters: Counters, options: JobOptions, signal: AbortSignal): Promise<void> {
+async function reduceInto(
+  job: JobDefinition, runs: RunRef[], path: string, counters: Counters, options: JobOptions, signal: AbortSignal, progress: AttemptFigures,
+): Promise<void> {
   const out = await TextWriter.create(path);
   const own = new OwnRecords();
   const ctx = { options, emit: (key: string, value: unknown) => own.add(key, value) };
@@ -176,6 +180,8 @@ async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, coun
       }
       const lines = own.take();
       records += lines === undefined ? 1 : own.count;
+      progress.records = groups + records; // the task timeout's measure
+      bumpProgress();
       const written = out.write(lines ?? outputLine(key, result));
       if (isPaused(signal)) return Promise.resolve(written).then(() => pausePoint(signal));
       return turns.due() ? Promise.resolve(written).then(() => turns.turn()) : written;
