@@ -72,7 +72,7 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
   if (!args.master) throw new UsageError('give --master host:port (a worker daemon), or --join host:port (a stateless server behind a balancer)');
   const worker = new Worker({
     masterAddress: args.master, workDir, slots: args.slots, transport: transportOf(args.transport, token, tls, args, args.chaosName ?? `worker-${process.pid}`),
-    listenHost: args.listenHost, log: createLogger({ component: 'worker' }),
+    listenHost: args.listenHost, log: createLogger({ component: 'worker' }), watchdog: true,
   });
   const stop = () => void worker.stop().then(() => process.exit(EXIT.ok));
   process.on('SIGINT', stop);

@@ -353,10 +353,14 @@ export class Master implements MasterService {
       this.workerStats.set(req.workerId, req.stats);
       this.processTable.sample(req.workerId, req.stats);
     }
-    const figures = new Map((req.progress ?? []).map(({ attemptId, ...f }) => [attemptId, f]));
+    const figures = new Map((req.progress ?? []).map(({ attemptId, progressUnknown, ...f }) => [attemptId, { ...f, progressUnknown }]));
     this.attemptFigures.set(req.workerId, figures);
     const now = this.now();
-    for (const id of req.runningAttempts) this.scheduler.noteProgress(id, progressMark(figures.get(id)), this.stopped.has(id), now);
+    for (const id of req.runningAttempts) {
+      // A paused attempt, or one whose progress its worker cannot see, is not timed out.
+      const held = this.stopped.has(id) || !!figures.get(id)?.progressUnknown;
+      this.scheduler.noteProgress(id, progressMark(figures.get(id)), held, now);
+    }
     if (req.runningAttempts.some((id) => this.scheduler.attempt(id)?.kind === 'reduce')) failpoint('master.shuffle.reduce-running');
     const cancel = this.scheduler.heartbeat(req.workerId, req.runningAttempts, this.now());
     if (cancel === undefined) return { cancelAttempts: req.runningAttempts, reregister: true };

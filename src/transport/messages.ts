@@ -169,7 +169,7 @@ export interface CommitRequest { workerId: string; attemptId: string }
 export interface CommitReply { allowed: boolean }
 
 export interface HeartbeatRequest { workerId: string; runningAttempts: string[]; stats?: ProcessStats | null; progress?: AttemptProgress[] }
-export interface AttemptProgress { attemptId: string; inputBytesRead?: number; outputsFetched?: number; records?: number }
+export interface AttemptProgress { attemptId: string; inputBytesRead?: number; outputsFetched?: number; records?: number; progressUnknown?: boolean }
 export interface HeartbeatReply { cancelAttempts: string[]; reregister: boolean; pausedAttempts?: string[] }
 
 export interface FetchPartitionRequest { outputId: string; partition: number }

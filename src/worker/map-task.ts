@@ -60,22 +60,21 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
   const buffer = new EmitBuffer(combine);
   const outputId = attempt.attemptId;
   const dir = await store.create(outputId);
+  // Records mapped, emitted and written: the task timeout's measure (the heartbeat's, and the watchdog's within one map call).
+  const moved = progressCounter(progress);
   const spills: string[][] = [];
   const spill = async (): Promise<void> => {
     const spillDir = join(dir, `spill-${spills.length}`);
     await mkdir(spillDir, { recursive: true });
-    spills.push(await spillRuns(spillDir, drain()));
+    spills.push(await spillRuns(spillDir, drain(), moved));
   };
   const partitioner = makePartitioner(job, spec.reducers, spec.options ?? {});
   const drain = (): SortedGroups[] => guard('partition', split.path, () => buffer.drain(partitioner, spec.reducers));
   const ctx = mapContext(spec, split.path, counters);
-  // Records mapped and emitted: the task timeout's measure (the heartbeat's, and the watchdog's within one map call).
-  let records = 0;
   const emit = (key: string, value: unknown): void => {
     if (typeof key !== 'string') throw new TypeError(`emit: the key must be a string, got ${typeof key}`);
     buffer.add(key, value);
-    records++;
-    bumpProgress();
+    moved(1);
   };
   const turns = new EventLoopTurns();
   for await (const { keys, values } of readAsSubmitted(split, () => readRecords(spec.inputMode, split, counters, progress))) {
@@ -88,13 +87,11 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
         while (i < to) {
           if (keys !== undefined) ctx.key = keys[i];
           job.map(values[i++], emit, ctx);
-          bumpProgress();
+          moved(1);
           if ((i & 7) === 0 && turns.due()) break;
         }
-        records += i - from;
         return i;
       });
-      progress.records = records;
       failpoint('worker.map.after-records');
       if (buffer.bytes > spec.sortBufferBytes) await spill();
       if (turns.due()) await turns.turn();
@@ -104,7 +101,7 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
   }
   counters[COUNTER.mapOutputRecords] = buffer.records;
   const guardedCombine = combine && ((key: string, values: unknown[]) => guard('combine', split.path, () => combine(key, values)));
-  const { bytes: partitionBytes, records: partitionRecords } = await finish(store, outputId, spills, drain, guardedCombine, spec.reducers);
+  const { bytes: partitionBytes, records: partitionRecords } = await finish(store, outputId, spills, drain, guardedCombine, spec.reducers, moved);
   counters[COUNTER.spills] = spills.length;
   addCounters(counters, store.outputCounters(outputId));
   await store.publish(outputId);
@@ -114,6 +111,16 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
   }
   counters[COUNTER.mapMs] = Math.round(performance.now() - started);
   return { outputId, counters, partitionBytes, partitionRecords };
+}
+
+/** Adds to the attempt's records figure (only ever up) and tells the watchdog. */
+function progressCounter(progress: AttemptFigures): (records: number) => void {
+  progress.records ??= 0;
+  const figures = progress as { records: number };
+  return (records) => {
+    figures.records += records;
+    bumpProgress();
+  };
 }
 
 function sum(values: readonly number[]): number {
@@ -181,7 +188,9 @@ function splitRecords(lines: readonly string[]): RecordBatch {
 }
 
 /** Writes each partition's sorted groups as one run; returns the runs' bytes and records, by partition. */
-async function writePartitions(partitions: SortedGroups[], open: (r: number) => Promise<RunWriter>): Promise<{ bytes: number[]; records: number[] }> {
+async function writePartitions(
+  partitions: SortedGroups[], open: (r: number) => Promise<RunWriter>, moved: (records: number) => void,
+): Promise<{ bytes: number[]; records: number[] }> {
   const bytes: number[] = [];
   const records: number[] = [];
   for (let r = 0; r < partitions.length; r++) {
@@ -191,6 +200,7 @@ async function writePartitions(partitions: SortedGroups[], open: (r: number) => 
         const flushing = out.write(key, value);
         if (flushing) await flushing;
       }
+      moved(values.length);
     }
     bytes.push(await out.close());
     records.push(out.records);
@@ -201,18 +211,18 @@ async function writePartitions(partitions: SortedGroups[], open: (r: number) => 
 /** Leaves the final partitions in the store: straight from memory, or by merging the spilled runs. */
 async function finish(
   store: MapOutputStore, outputId: string, spills: string[][], drain: () => SortedGroups[],
-  combine: ((key: string, values: unknown[]) => unknown) | undefined, reducers: number,
+  combine: ((key: string, values: unknown[]) => unknown) | undefined, reducers: number, moved: (records: number) => void,
 ): Promise<{ bytes: number[]; records: number[] }> {
   const final = (r: number): Promise<RunWriter> => store.openPartition(outputId, r);
-  if (spills.length === 0) return writePartitions(drain(), final);
+  if (spills.length === 0) return writePartitions(drain(), final, moved);
   const dir = store.dir(outputId);
   const lastDir = join(dir, `spill-${spills.length}`);
   await mkdir(lastDir, { recursive: true });
-  spills.push(await spillRuns(lastDir, drain()));
+  spills.push(await spillRuns(lastDir, drain(), moved));
   const bytes: number[] = [];
   const records: number[] = [];
   for (let r = 0; r < reducers; r++) {
-    const merged = await mergeRunsInto(spills.map((paths) => paths[r]), await final(r), combine);
+    const merged = await mergeRunsInto(spills.map((paths) => paths[r]), await final(r), combine, moved);
     bytes.push(merged.bytes);
     records.push(merged.records);
   }
@@ -221,8 +231,8 @@ async function finish(
 }
 
 /** Writes one sorted run file per partition into dir; returns their paths. */
-async function spillRuns(dir: string, partitions: SortedGroups[]): Promise<string[]> {
+async function spillRuns(dir: string, partitions: SortedGroups[], moved: (records: number) => void): Promise<string[]> {
   const paths = partitions.map((_, r) => join(dir, `r-${r}`));
-  await writePartitions(partitions, (r) => RunWriter.create(paths[r]));
+  await writePartitions(partitions, (r) => RunWriter.create(paths[r]), moved);
   return paths;
 }

@@ -98,7 +98,7 @@ async function fetchRuns(
     const local = await io.store.localRun(output.outputId, attempt.partition);
     if (local !== undefined) return fetched(local);
     const path = join(scratch, `m-${output.mapTask}`);
-    const { run, bytes } = await fetchWithRetries(() => download(io.fetch(output, attempt.partition), path, memory), signal);
+    const { run, bytes } = await fetchWithRetries(() => download(io.fetch(output, attempt.partition), path, memory, progress), signal);
     shuffled += bytes;
     return fetched(run);
   })));
@@ -131,7 +131,9 @@ async function fetchWithRetries<T>(fetch: () => Promise<T>, signal: AbortSignal)
  * Fetches one run: kept in memory while it is small and the attempt's memory allowance lasts
  * (thousands of tiny map outputs must not cost a file each), else written to path.
  */
-async function download(chunks: AsyncIterable<Buffer>, path: string, memory: { leftBytes: number }): Promise<{ run: RunRef; bytes: number }> {
+async function download(
+  chunks: AsyncIterable<Buffer>, path: string, memory: { leftBytes: number }, progress: AttemptFigures,
+): Promise<{ run: RunRef; bytes: number }> {
   const held: Buffer[] = [];
   let heldBytes = 0;
   let bytes = 0;
@@ -139,6 +141,8 @@ async function download(chunks: AsyncIterable<Buffer>, path: string, memory: { l
   try {
     for await (const chunk of chunks) {
       bytes += chunk.length;
+      progress.records = (progress.records ?? 0) + 1; // a chunk fetched: the task timeout's measure
+      bumpProgress();
       if (file === undefined && heldBytes + chunk.length <= Math.min(FETCHED_RUN_IN_MEMORY_BYTES, memory.leftBytes)) {
         held.push(Buffer.from(chunk)); // a copy: the transport may reuse the chunk's memory
         heldBytes += chunk.length;
@@ -180,7 +184,7 @@ async function reduceInto(
       }
       const lines = own.take();
       records += lines === undefined ? 1 : own.count;
-      progress.records = groups + records; // the task timeout's measure
+      progress.records = (progress.records ?? 0) + 1; // a key reduced: the task timeout's measure
       bumpProgress();
       const written = out.write(lines ?? outputLine(key, result));
       if (isPaused(signal)) return Promise.resolve(written).then(() => pausePoint(signal));

@@ -31,11 +31,17 @@ export interface WorkerOptions {
   store?: MapOutputStore;        // where map outputs go (default: files under workDir/map-out)
   /** A dispatcher: tasks are not run here but sent on (to the balancer), and their reports come back. */
   remote?: (task: M.Task, workerId: string, signal: AbortSignal) => Promise<M.AttemptReport>;
+  /**
+   * A watchdog thread that kills this process when a job function blocks its event loop past the
+   * task timeout: for a worker process of its own only (in-process workers share theirs with mr run).
+   */
+  watchdog?: boolean;
 }
 
 const LONG_POLL_MS = 5000;
 /** A cancelled attempt gets this long to end by itself; then its slot is freed (its function may never return). */
 const CANCEL_GRACE_MS = 1000;
+const ABANDONED = 'was cancelled and did not stop; abandoned';
 
 export class Worker {
   readonly id: string;
@@ -78,7 +84,7 @@ export class Worker {
     this.master = this.options.transport.connectMaster(this.options.masterAddress);
     const { heartbeatIntervalMs, taskTimeoutMs } = await this.register();
     // A dispatcher runs no job code here; the servers behind the balancer do.
-    if (taskTimeoutMs && !this.options.remote) this.watchdog = new StallWatchdog(taskTimeoutMs, stallReason(taskTimeoutMs));
+    if (taskTimeoutMs && this.options.watchdog && !this.options.remote) this.watchdog = new StallWatchdog(taskTimeoutMs, stallReason(taskTimeoutMs));
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), heartbeatIntervalMs);
     const loops = Array.from({ length: this.options.slots }, () => this.slotLoop());
     this.stopped = Promise.all(loops).then(() => this.shutdown());
@@ -111,7 +117,9 @@ export class Worker {
 
   private async heartbeat(): Promise<void> {
     try {
-      const progress = [...this.progress].map(([attemptId, figures]) => ({ attemptId, ...figures }));
+      // A dispatcher's attempts run behind the balancer: their progress is not seen here.
+      const unknown = this.options.remote ? { progressUnknown: true } : {};
+      const progress = [...this.progress].map(([attemptId, figures]) => ({ attemptId, ...figures, ...unknown }));
       const reply = await this.master.heartbeat({ workerId: this.id, runningAttempts: [...this.running.keys()], stats: this.stats(), progress });
       this.lastContactMs = Date.now();
       for (const id of reply.cancelAttempts) this.running.get(id)?.abort();
@@ -169,8 +177,14 @@ export class Worker {
     this.running.set(task.attemptId, controller);
     this.progress.set(task.attemptId, progress);
     this.watch(task.attemptId, attemptLabel(task.kind, task.taskIndex, task.attemptId));
-    const { stats = this.stats(), ...outcome }: AttemptOutcome & { stats?: M.ProcessStats } = await untilCancelled(task.attemptId, controller.signal, this.options.remote
-      ? this.runRemote(task, controller.signal) : runAttempt(task, this.io, controller.signal, progress));
+    const running = this.options.remote ? this.runRemote(task, controller.signal) : runAttempt(task, this.io, controller.signal, progress);
+    const { stats = this.stats(), ...outcome }: AttemptOutcome & { stats?: M.ProcessStats } = await untilCancelled(task.attemptId, controller.signal, running);
+    // An abandoned attempt that ends after all leaves no map output behind.
+    if (outcome.error.endsWith(ABANDONED)) {
+      void running.then(async (late) => {
+        if (late.ok && late.outputId) await this.store.remove(late.outputId);
+      }).catch(() => {});
+    }
     this.running.delete(task.attemptId);
     this.progress.delete(task.attemptId);
     this.watch(task.attemptId);
@@ -280,7 +294,7 @@ function untilCancelled<T extends AttemptOutcome>(attemptId: string, signal: Abo
   const abandoned = new Promise<AttemptOutcome>((resolve) => {
     const give = () => {
       timer = setTimeout(() => resolve({
-        attemptId, ok: false, error: `attempt ${attemptId} was cancelled and did not stop; abandoned`, log: '', outputId: '', counters: {}, partitionBytes: [], lostMapTasks: [],
+        attemptId, ok: false, error: `attempt ${attemptId} ${ABANDONED}`, log: '', outputId: '', counters: {}, partitionBytes: [], lostMapTasks: [],
       }), CANCEL_GRACE_MS);
     };
     if (signal.aborted) give();
