@@ -8,6 +8,9 @@ export const DEFAULTS = {
   sortBufferBytes: 64 << 20,     // a map task spills sorted runs past this much buffered output
   workerHeapMib: 384,            // V8's old-space limit for spawned worker processes (see worker-pool.ts)
   maxAttempts: 4,
+  // An attempt whose progress does not move this long fails (Hadoop waits 600 s; one map call on
+  // one line, or one reduce call, rarely takes a minute, and a stalled job should say so sooner).
+  taskTimeoutMs: 60_000,
   statusPollMs: 200,
   workerStopGraceMs: 1000,
   masterWaitMs: 60_000,          // how long `mr run --master` waits for a master that went away

@@ -37,6 +37,7 @@ interface MasterArgs extends TokenArgs, TlsArgs, ChaosArgs {
   transport: string;
   leaseMs: number;
   workerTimeoutMs: number;
+  taskTimeout?: number;
   balancer?: string;
   sharedDir?: string;
   dispatchSlots: number;
@@ -71,7 +72,7 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
   if (!args.master) throw new UsageError('give --master host:port (a worker daemon), or --join host:port (a stateless server behind a balancer)');
   const worker = new Worker({
     masterAddress: args.master, workDir, slots: args.slots, transport: transportOf(args.transport, token, tls, args, args.chaosName ?? `worker-${process.pid}`),
-    listenHost: args.listenHost, log: createLogger({ component: 'worker' }),
+    listenHost: args.listenHost, log: createLogger({ component: 'worker' }), watchdog: true,
   });
   const stop = () => void worker.stop().then(() => process.exit(EXIT.ok));
   process.on('SIGINT', stop);
@@ -116,11 +117,15 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   for (const [flag, value] of [['--lease-ms', args.leaseMs], ['--worker-timeout-ms', args.workerTimeoutMs]] as const) {
     if (!Number.isInteger(value) || value < 100) throw new UsageError(`${flag} must be a whole number of milliseconds, at least 100`);
   }
+  if (args.taskTimeout !== undefined && !(Number.isFinite(args.taskTimeout) && args.taskTimeout >= 0)) {
+    throw new UsageError(`--task-timeout must be a number of seconds, 0 or more (0: no timeout), got ${String(args.taskTimeout)}`);
+  }
   const transport = transportOf(args.transport, token, tls, args, 'master');
   const master = new Master({
     log: createLogger({ component: 'master', file: join(workDir, 'master.log'), echo: true }),
     leaseMs: args.leaseMs,
     workerTimeoutMs: args.workerTimeoutMs,
+    ...(args.taskTimeout === undefined ? {} : { taskTimeoutMs: Math.round(args.taskTimeout * 1000) }),
     journalPath: join(workDir, 'journal.jsonl'),
     chaosCounts: () => transport.chaos?.counts,
     onAttemptEnd: http?.onAttemptEnd,

@@ -60,7 +60,7 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
   const http = config.http && (await import('../http/master-http.ts')).prepareMasterHttp(config.http.bind, config.http.token);
   const master = new Master({
     log: createLogger({ component: 'master', file: join(workRoot, 'master.log') }), nodes: machine?.nodes, onJobEnd: jobEnd.notify,
-    chaosCounts: () => transport.chaos?.counts, onAttemptEnd: http?.onAttemptEnd,
+    chaosCounts: () => transport.chaos?.counts, onAttemptEnd: http?.onAttemptEnd, taskTimeoutMs: config.taskTimeoutMs,
   });
   const counted: MessageCount = { messages: 0, bytes: 0 };
   const server = await transport.serveMaster(machine ? master : countingMaster(master, counted), '127.0.0.1:0');
@@ -79,7 +79,8 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
     : transport.capabilities.multiProcess
       ? new WorkerPool({
         count: config.workers, masterAddress: server.address, workRoot, transport: config.transport, token, tlsFlags: config.tlsFlags, chaos,
-        onWorkerDied: (pid) => master.workerProcessDied(pid), // no need to wait for missed heartbeats
+        heapMib: config.workerHeapMib,
+        onWorkerDied: (pid, death) => void master.workerProcessDied(pid, death), // no need to wait for missed heartbeats
         onAllExited: (why) => (workersGone = why),
       })
       : new InProcessWorkers({

@@ -47,6 +47,8 @@ export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
   remoteNsPerByte?: number;
   stageNs?: number;
   http?: string;
+  taskTimeout?: number;
+  workerHeapMib?: number;
 }
 
 export interface RunConfig {
@@ -67,6 +69,8 @@ export interface RunConfig {
   chaos?: ChaosChoice;
   http?: { bind: HttpBind; token?: string }; // the status server of mr run's own master
   historyDir?: string;           // where the record of a job run on mr run's own master is kept
+  taskTimeoutMs: number;         // of mr run's own master (0: no timeout)
+  workerHeapMib: number;         // of the worker processes mr run starts
 }
 
 export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
@@ -118,10 +122,29 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   if (tls && !args.master && (!capabilities.multiProcess || capabilities.stateless || machine.machine)) {
     throw new UsageError(`--tls-cert, --tls-key and --tls-ca secure the cluster mr run starts with --transport grpc only, not ${transport}; or give --master`);
   }
+  const { taskTimeoutMs, workerHeapMib } = embeddedArgs(args);
   const autoscale = args.autoscale === undefined ? undefined : parseAutoscale(args.autoscale, capabilities.stateless ?? false, transport);
   return {
     autoscale, stages, outputDir, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
-    chaos: chaosArgs(args, machine, autoscale?.max ?? workers), http, historyDir: args.master ? undefined : historyOutside(outputDir, process.env) };
+    chaos: chaosArgs(args, machine, autoscale?.max ?? workers), http, taskTimeoutMs, workerHeapMib, historyDir: args.master ? undefined : historyOutside(outputDir, process.env) };
+}
+
+/** --task-timeout and --worker-heap-mib: settings of the master and workers mr run starts itself. */
+function embeddedArgs(args: RunArgs): { taskTimeoutMs: number; workerHeapMib: number } {
+  if (args.master && args.taskTimeout !== undefined) {
+    throw new UsageError(`--task-timeout is the master's setting; with --master ${args.master}, give it to that mr master instead`);
+  }
+  if (args.master && args.workerHeapMib !== undefined) {
+    throw new UsageError('--worker-heap-mib sets the workers mr run starts; for mr worker daemons, start them with NODE_OPTIONS=--max-old-space-size=<MiB>');
+  }
+  const seconds = args.taskTimeout;
+  if (seconds !== undefined && !(Number.isFinite(seconds) && seconds >= 0)) {
+    throw new UsageError(`--task-timeout must be a number of seconds, 0 or more (0: no timeout), got ${String(seconds)}`);
+  }
+  return {
+    taskTimeoutMs: seconds === undefined ? DEFAULTS.taskTimeoutMs : Math.round(seconds * 1000),
+    workerHeapMib: positiveInt('--worker-heap-mib', args.workerHeapMib, DEFAULTS.workerHeapMib),
+  };
 }
 
 /** --http: the status server of the master mr run starts; beyond loopback, it asks for the cluster's token. */

@@ -2,13 +2,14 @@
 // `mr worker`, stopped with SIGTERM, then SIGKILL after a grace period. No orphans: each
 // worker also exits when its parent's pipe closes. A worker that dies is replaced, a few times.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, readSync, fstatSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS } from '../config.ts';
 import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
 import { chaosFlags } from './chaos-args.ts';
+import { diagnoseDeath, heapLimitMib, type WorkerDeath } from './worker-death.ts';
 
 export const MR_BIN = fileURLToPath(new URL('../../bin/mr.mjs', import.meta.url));
 
@@ -22,7 +23,9 @@ export interface WorkerPoolOptions {
   token: string;                 // given to the workers in MR_TOKEN, not in argv (which `ps` shows)
   tlsFlags?: string[];           // --tls-cert, --tls-key, --tls-ca of mr run: file names, fine in argv
   chaos?: ChaosSettings;         // each worker gets it under the name of its slot, worker-<slot>
-  onWorkerDied?: (pid: number) => void;
+  heapMib?: number;              // V8's old-space limit of each worker (default DEFAULTS.workerHeapMib)
+  /** death: why, when it was its attempts' doing (out of memory, a stall); they fail with it. */
+  onWorkerDied?: (pid: number, death?: WorkerDeath) => void;
   onAllExited?: (why: string) => void;
 }
 
@@ -70,18 +73,22 @@ export class WorkerPool {
     await mkdir(dir, { recursive: true });
     const logPath = join(dir, 'worker.log');
     const log = openSync(logPath, 'a');
+    const logStart = fstatSync(log).size; // this life's lines start here (the slot's log outlives its workers)
     const target = this.options.join ? ['--join', this.options.masterAddress] : ['--master', this.options.masterAddress];
     const args = [MR_BIN, 'worker', ...target, '--work-dir', dir,
       '--slots', String(this.options.slots ?? 1), '--transport', this.options.transport, '--exit-with-parent',
       ...chaosFlags(this.options.chaos, `worker-${slot}`), ...(this.options.tlsFlags ?? [])];
-    const child = spawn(process.execPath, [...workerNodeArgs(), ...args], { stdio: ['pipe', log, log], env: { ...process.env, MR_TOKEN: this.options.token } });
+    const nodeArgs = workerNodeArgs(this.options.heapMib ?? DEFAULTS.workerHeapMib);
+    const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['pipe', log, log], env: { ...process.env, MR_TOKEN: this.options.token } });
     closeSync(log);
     this.children.add(child);
     child.on('exit', (code, signal) => {
       this.children.delete(child);
       if (this.stopping || this.retired.delete(child)) return;
-      this.options.onWorkerDied?.(child.pid ?? 0);
-      if (this.restartsLeft-- > 0) {
+      const death = diagnoseDeath(readFrom(logPath, logStart), heapLimitMib(nodeArgs, DEFAULTS.workerHeapMib));
+      this.options.onWorkerDied?.(child.pid ?? 0, death);
+      // A death that was an attempt's doing is bounded by --max-attempts, not by the restarts.
+      if (death || this.restartsLeft-- > 0) {
         void this.spawnWorker(slot);
       } else if (this.children.size === 0) {
         const tail = readFileSync(logPath, 'utf8').trim().split('\n').slice(-1)[0] ?? '';
@@ -116,7 +123,21 @@ export class WorkerPool {
  * limit, about 420 MiB). A map task holds about its sort buffer, and a reducer its merge
  * batches and one key's values; a job that holds more raises the limit through the variable.
  */
-function workerNodeArgs(): string[] {
-  const own = [`--max-old-space-size=${DEFAULTS.workerHeapMib}`];
+function workerNodeArgs(heapMib: number): string[] {
+  const own = [`--max-old-space-size=${heapMib}`];
   return [...own, ...(process.env.MR_WORKER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '')];
+}
+
+/** The end of the log from offset on (at most its last 64 KiB). */
+function readFrom(path: string, offset: number): string {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(offset, size - 65_536);
+    const buffer = Buffer.alloc(Math.max(0, size - start));
+    readSync(fd, buffer, 0, buffer.length, start);
+    return buffer.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }

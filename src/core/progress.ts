@@ -7,6 +7,7 @@ import type { StageRecord, TaskRecord } from './task-table.ts';
 export interface AttemptFigures {
   inputBytesRead?: number;       // map: bytes of its split read so far
   outputsFetched?: number;       // reduce: map outputs of its partition gathered so far
+  records?: number;              // records mapped, emitted or reduced so far (the task timeout's measure)
 }
 
 /**

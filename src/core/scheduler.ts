@@ -3,6 +3,7 @@
 import type { Counters } from './counters.ts';
 import type { Split } from './splits.ts';
 import { homeNode } from './placement.ts';
+import { attemptLabel, isStalled, noteProgress, stallReason } from './task-timeout.ts';
 import { DEFAULT_SPECULATION, phaseTasks, pickBackup, pickPending, type SpeculationOptions } from './speculation.ts';
 import {
   assignableTasks, countDone, dropAttempt, loseMapOutputs, newStage, phaseOf,
@@ -11,6 +12,8 @@ import {
 
 /** Fetch failures a reduce task may have before they count as its own failures. */
 const FREE_FETCH_FAILURES = 8;
+/** Dropped attempts remembered for a late diagnosis of their worker's death. */
+const MAX_DROPPED = 10_000;
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'killed';
 
@@ -20,6 +23,7 @@ export interface SchedulerOptions {
   speculation?: SpeculationOptions;
   epoch?: number;               // how many times the master has started; keeps attempt ids unique across restarts
   nodes?: number;               // a simulated machine of this many nodes: tasks are placed statically (placement.ts)
+  taskTimeoutMs?: number;       // an attempt whose progress does not move this long fails (0 or absent: never)
 }
 
 export interface JobRecord {
@@ -56,12 +60,18 @@ export interface Assignment {
 /** Something the master must act on with I/O. */
 export type SchedulerEvent =
   | { type: 'stage-reduced'; jobId: string; stage: number }   // every reduce committed: write _SUCCESS
-  | { type: 'job-failed'; jobId: string; error: string };
+  | { type: 'job-failed'; jobId: string; error: string }
+  | { type: 'attempt-timed-out'; attemptId: string; error: string }; // failed by the task timeout: record why
 
 export class Scheduler {
   readonly jobs = new Map<string, JobRecord>();
   readonly workers = new Map<string, WorkerRecord>();
   private readonly attempts = new Map<string, AttemptRecord>();
+  /**
+   * Attempts dropped with their worker (not failures), kept a while: a worker found dead later for
+   * a reason that is the attempt's (it ran out of memory, it stalled) still fails the attempt.
+   */
+  private readonly dropped = new Map<string, AttemptRecord>();
   /** Attempts moved off a node (it died or was drained): restarted elsewhere, not failures. */
   migrations = 0;
 
@@ -117,12 +127,24 @@ export class Scheduler {
     for (const attempt of [...this.attempts.values()]) {
       if (attempt.workerId !== workerId) continue;
       this.attempts.delete(attempt.id);
+      this.keepDropped(attempt);
       const { task } = this.locate(attempt);
       if (task) dropAttempt(task, attempt.id);
       moved.push(attempt.id);
     }
     this.migrations += moved.length;
     return moved;
+  }
+
+  private keepDropped(attempt: AttemptRecord): void {
+    this.dropped.set(attempt.id, attempt);
+    if (this.dropped.size > MAX_DROPPED) this.dropped.delete(this.dropped.keys().next().value as string);
+  }
+
+  /** What a heartbeat says of a running attempt's progress (see task-timeout.ts). */
+  noteProgress(attemptId: string, mark: number, paused: boolean, nowMs: number): void {
+    const attempt = this.attempts.get(attemptId);
+    if (attempt) noteProgress(attempt, mark, paused, nowMs);
   }
 
   /** Renews the worker and its attempts' leases; returns the attempts it should stop, or undefined if unknown. */
@@ -187,7 +209,7 @@ export class Scheduler {
     const attemptId = `${job.id}.s${stage.stage}.${task.kind}-${task.index}${epoch}.a${task.attemptsStarted}`;
     const attempt: AttemptRecord = {
       id: attemptId, jobId: job.id, stage: stage.stage, kind: task.kind, index: task.index,
-      workerId, startedMs: nowMs, leaseUntilMs: nowMs + this.options.leaseMs, backup,
+      workerId, startedMs: nowMs, leaseUntilMs: nowMs + this.options.leaseMs, backup, progressMark: 0, progressMs: nowMs,
     };
     this.attempts.set(attemptId, attempt);
     task.running.set(attemptId, attempt);
@@ -252,6 +274,11 @@ export class Scheduler {
     return this.attempts.has(attemptId);
   }
 
+  /** The ids of the attempts that run on the worker now. */
+  attemptsOn(workerId: string): string[] {
+    return [...this.attempts.values()].filter((attempt) => attempt.workerId === workerId).map((attempt) => attempt.id);
+  }
+
   /** How many attempts run on the worker now. */
   runningOn(workerId: string): number {
     let count = 0;
@@ -292,9 +319,10 @@ export class Scheduler {
 
   /** An attempt failed (its function threw, its process died, its lease ran out). */
   fail(attemptId: string, error: string, nowMs: number): SchedulerEvent[] {
-    const attempt = this.attempts.get(attemptId);
+    const attempt = this.attempts.get(attemptId) ?? this.dropped.get(attemptId);
     if (!attempt) return [];
     this.attempts.delete(attemptId);
+    this.dropped.delete(attemptId);
     const { job, stage, task } = this.locate(attempt);
     if (!job || !stage || !task) return [];
     const lostTheCommit = task.committer !== undefined && task.committer !== attemptId;
@@ -364,8 +392,12 @@ export class Scheduler {
         this.loseWorker(worker.id);
       }
     }
+    const timeoutMs = this.options.taskTimeoutMs ?? 0;
     for (const attempt of [...this.attempts.values()]) {
-      if (attempt.leaseUntilMs < nowMs) {
+      if (isStalled(attempt, timeoutMs, nowMs)) {
+        const error = `${attemptLabel(attempt.kind, attempt.index, attempt.id)} ${stallReason(timeoutMs)}`;
+        events.push({ type: 'attempt-timed-out', attemptId: attempt.id, error }, ...this.fail(attempt.id, error, nowMs));
+      } else if (attempt.leaseUntilMs < nowMs) {
         events.push(...this.fail(attempt.id, `attempt ${attempt.id} lost its lease (no heartbeat for ${this.options.leaseMs} ms)`, nowMs));
       }
     }

@@ -21,6 +21,8 @@ export interface AttemptRecord {
   startedMs: number;
   leaseUntilMs: number;
   backup: boolean;               // a speculative copy of a straggler
+  progressMark: number;          // its progress as last reported, and since when (task-timeout.ts)
+  progressMs: number;
 }
 
 export interface TaskRecord {

@@ -39,6 +39,11 @@ export class AttemptHistory {
     return entry;
   }
 
+  entry(attemptId: string): Readonly<AttemptLog> | undefined {
+    const jobId = this.jobOf.get(attemptId);
+    return jobId === undefined ? undefined : this.byJob.get(jobId)?.get(attemptId);
+  }
+
   /** The job's attempts in the order they started; `task` filters by name suffix ("map-3", "s2.reduce-0"). */
   logs(jobId: string, task: string, stillRunning: (attemptId: string) => boolean): AttemptLog[] {
     const attempts = [...(this.byJob.get(jobId)?.values() ?? [])];

@@ -22,6 +22,8 @@ import { jobStatus } from './job-status.ts';
 import { stageProgress, type AttemptFigures, type StageProgress } from '../core/progress.ts';
 import { processStats } from '../process-stats.ts';
 import { ReplyMemo } from './reply-memo.ts';
+import { attemptLabel, progressMark } from '../core/task-timeout.ts';
+import { DEFAULTS } from '../config.ts';
 
 export interface MasterOptions {
   log: Logger;
@@ -29,6 +31,7 @@ export interface MasterOptions {
   leaseMs?: number;
   heartbeatIntervalMs?: number;
   workerTimeoutMs?: number;
+  taskTimeoutMs?: number;        // an attempt whose progress does not move this long fails (0: never)
   now?: () => number;
   nodes?: number;                // a simulated machine: place tasks statically on this many nodes
   onJobEnd?: (jobId: string) => void; // a job succeeded, failed or was killed
@@ -68,6 +71,7 @@ export class Master implements MasterService {
   private readonly now: () => number;
   private readonly heartbeatIntervalMs: number;
   private readonly leaseMs: number;
+  private readonly taskTimeoutMs: number;
   // Requests that may come twice (a retry after a lost reply, a duplicate on the way) are answered once.
   private readonly submissions: ReplyMemo<M.SubmitJobReply>;
   private readonly polls: ReplyMemo<M.TaskReply>;
@@ -77,7 +81,10 @@ export class Master implements MasterService {
     this.now = options.now ?? Date.now;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1000;
     this.leaseMs = options.leaseMs ?? 30_000;
-    this.scheduler = new Scheduler({ leaseMs: this.leaseMs, workerTimeoutMs: options.workerTimeoutMs ?? 10_000, nodes: options.nodes });
+    this.taskTimeoutMs = options.taskTimeoutMs ?? DEFAULTS.taskTimeoutMs;
+    this.scheduler = new Scheduler({
+      leaseMs: this.leaseMs, workerTimeoutMs: options.workerTimeoutMs ?? 10_000, nodes: options.nodes, taskTimeoutMs: this.taskTimeoutMs,
+    });
     this.submissions = new ReplyMemo(REPLY_KEEP_MS, this.now);
     this.polls = new ReplyMemo(REPLY_KEEP_MS, this.now);
     this.reports = new ReplyMemo(REPLY_KEEP_MS, this.now);
@@ -219,7 +226,7 @@ export class Master implements MasterService {
     this.workerAddresses.set(req.workerId, req.address);
     this.workerPids.set(req.pid, req.workerId);
     this.options.log.info('worker registered', { workerId: req.workerId, address: req.address, slots: req.slots, node });
-    return { heartbeatIntervalMs: this.heartbeatIntervalMs, leaseMs: this.leaseMs, node };
+    return { heartbeatIntervalMs: this.heartbeatIntervalMs, leaseMs: this.leaseMs, node, taskTimeoutMs: this.taskTimeoutMs };
   }
 
   /** A long poll; one the worker names (requestId) is answered once, however often it comes. */
@@ -350,7 +357,14 @@ export class Master implements MasterService {
       this.workerStats.set(req.workerId, req.stats);
       this.processTable.sample(req.workerId, req.stats);
     }
-    this.attemptFigures.set(req.workerId, new Map((req.progress ?? []).map(({ attemptId, ...figures }) => [attemptId, figures])));
+    const figures = new Map((req.progress ?? []).map(({ attemptId, progressUnknown, ...f }) => [attemptId, { ...f, progressUnknown }]));
+    this.attemptFigures.set(req.workerId, figures);
+    const now = this.now();
+    for (const id of req.runningAttempts) {
+      // A paused attempt, or one whose progress its worker cannot see, is not timed out.
+      const held = this.stopped.has(id) || !!figures.get(id)?.progressUnknown;
+      this.scheduler.noteProgress(id, progressMark(figures.get(id)), held, now);
+    }
     if (req.runningAttempts.some((id) => this.scheduler.attempt(id)?.kind === 'reduce')) failpoint('master.shuffle.reduce-running');
     const cancel = this.scheduler.heartbeat(req.workerId, req.runningAttempts, this.now());
     if (cancel === undefined) return { cancelAttempts: req.runningAttempts, reregister: true };
@@ -423,7 +437,9 @@ export class Master implements MasterService {
 
   private async handle(events: readonly SchedulerEvent[]): Promise<void> {
     for (const event of events) {
-      if (event.type === 'job-failed') {
+      if (event.type === 'attempt-timed-out') {
+        this.attemptFailed(event.attemptId, event.error);
+      } else if (event.type === 'job-failed') {
         this.options.log.warn('job failed', { jobId: event.jobId, error: event.error });
         this.journal?.append({ t: 'job-end', jobId: event.jobId, state: 'failed', error: event.error }, true);
         await this.clearCurrentStage(event.jobId);
@@ -470,11 +486,34 @@ export class Master implements MasterService {
     return [processStats('master', '', this.options.chaosCounts?.()), ...this.workerStats.values()];
   }
 
-  /** A worker process on this machine is known to be dead (embedded mode sees it exit). */
-  workerProcessDied(pid: number): void {
+  /** An attempt the master itself failed (no report will say why): mr logs and mr ps show it. */
+  private attemptFailed(attemptId: string, error: string): void {
+    this.options.log.warn('attempt failed', { attemptId, error });
+    this.processTable.ended(attemptId, 'failed', this.now());
+    const ended = this.history.finished(attemptId, 'failed', error, '', this.now());
+    if (ended) this.options.onAttemptEnd?.(ended, {});
+  }
+
+  /**
+   * A worker process on this machine is known to be dead (embedded mode sees it exit). With a
+   * cause that is its attempts' own (out of memory; a stall its watchdog ended, naming them), those
+   * attempts fail with it, though the worker may have been given up for silent already.
+   */
+  async workerProcessDied(pid: number, death?: { reason: string; attemptIds?: string[] }): Promise<void> {
     const workerId = this.workerPids.get(pid);
     if (workerId === undefined) return;
-    this.options.log.warn('worker process died', { workerId, pid });
+    this.options.log.warn('worker process died', { workerId, pid, ...(death ? { reason: death.reason } : {}) });
+    if (death) {
+      for (const attemptId of death.attemptIds ?? this.scheduler.attemptsOn(workerId)) {
+        const attempt = this.history.entry(attemptId);
+        if (!attempt || attempt.state !== 'running') continue;
+        const [kind, index] = attempt.task.split('.')[1].split('-');
+        const error = `${attemptLabel(kind, Number(index), attemptId)} ${death.reason}`;
+        const events = this.scheduler.fail(attemptId, error, this.now());
+        this.attemptFailed(attemptId, error);
+        await this.handle(events);
+      }
+    }
     this.scheduler.loseWorker(workerId);
     this.wake();
   }

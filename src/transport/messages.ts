@@ -126,7 +126,7 @@ export interface AttemptLog {
 export interface JobLogsReply { attempts: AttemptLog[] }
 
 export interface RegisterWorkerRequest { workerId: string; address: string; slots: number; pid: number; hasNode?: boolean; node?: number }
-export interface RegisterWorkerReply { heartbeatIntervalMs: number; leaseMs: number; node: number }
+export interface RegisterWorkerReply { heartbeatIntervalMs: number; leaseMs: number; node: number; taskTimeoutMs?: number }
 export interface TaskRequest { workerId: string; waitMs: number; requestId?: string }
 
 export interface InputSplit { path: string; start: number; end: number; wholeFile: boolean; fileBytes?: number; mtimeMs?: number }
@@ -170,7 +170,7 @@ export interface CommitRequest { workerId: string; attemptId: string }
 export interface CommitReply { allowed: boolean }
 
 export interface HeartbeatRequest { workerId: string; runningAttempts: string[]; stats?: ProcessStats | null; progress?: AttemptProgress[] }
-export interface AttemptProgress { attemptId: string; inputBytesRead?: number; outputsFetched?: number }
+export interface AttemptProgress { attemptId: string; inputBytesRead?: number; outputsFetched?: number; records?: number; progressUnknown?: boolean }
 export interface HeartbeatReply { cancelAttempts: string[]; reregister: boolean; pausedAttempts?: string[] }
 
 export interface FetchPartitionRequest { outputId: string; partition: number }

@@ -14,6 +14,7 @@ import { readLineBatches } from '../storage/line-reader.ts';
 import { lineAt } from '../storage/line-position.ts';
 import { RunWriter } from '../storage/run-file.ts';
 import { EventLoopTurns } from './event-loop-turns.ts';
+import { bumpProgress } from './stall-watchdog.ts';
 import { pausePoint } from './pause-gate.ts';
 import { mergeRunsInto } from './run-merge.ts';
 import type { MapOutputStore } from './map-output-store.ts';
@@ -63,11 +64,13 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
   const buffer = new EmitBuffer(combine);
   const outputId = attempt.attemptId;
   const dir = await store.create(outputId);
+  // Records mapped, emitted and written: the task timeout's measure (the heartbeat's, and the watchdog's within one map call).
+  const moved = progressCounter(progress);
   const spills: string[][] = [];
   const spill = async (): Promise<void> => {
     const spillDir = join(dir, `spill-${spills.length}`);
     await mkdir(spillDir, { recursive: true });
-    spills.push(await spillRuns(spillDir, drain()));
+    spills.push(await spillRuns(spillDir, drain(), moved));
   };
   const partitioner = makePartitioner(job, spec.reducers, spec.options ?? {});
   const words = wordCountPath(job, spec.inputMode);
@@ -78,6 +81,7 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
   const turns = new EventLoopTurns();
   /** Between slices of input: spill a full buffer, let the event loop turn, pause, stop when cancelled. */
   const between = async (): Promise<void> => {
+    moved(1);
     failpoint('worker.map.after-records');
     if ((table ?? buffer).bytes > spec.sortBufferBytes) await spill();
     if (turns.due()) await turns.turn();
@@ -86,10 +90,10 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
   };
   const emitted = table
     ? await countWordsOfSplit(spec.inputMode, split, table, counters, progress, between)
-    : await mapRecords(job, spec, split, buffer, counters, progress, turns, between);
+    : await mapRecords(job, spec, split, buffer, counters, progress, turns, between, moved);
   counters[COUNTER.mapOutputRecords] = emitted;
   const guardedCombine = combine && ((key: string, values: unknown[]) => guard('combine', split.path, () => combine(key, values)));
-  const { bytes: partitionBytes, records: partitionRecords } = await finish(store, outputId, spills, drain, guardedCombine, spec.reducers);
+  const { bytes: partitionBytes, records: partitionRecords } = await finish(store, outputId, spills, drain, guardedCombine, spec.reducers, moved);
   counters[COUNTER.spills] = spills.length;
   addCounters(counters, store.outputCounters(outputId));
   await store.publish(outputId);
@@ -104,12 +108,13 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
 /** The generic path: the job's map called on every record, its output into the buffer; returns the records emitted. */
 async function mapRecords(
   job: JobDefinition, spec: JobSpec, split: InputSplit, buffer: EmitBuffer, counters: Counters, progress: AttemptFigures,
-  turns: EventLoopTurns, between: () => Promise<void>,
+  turns: EventLoopTurns, between: () => Promise<void>, moved: (records: number) => void,
 ): Promise<number> {
   const ctx = mapContext(spec, split.path, counters);
   const emit = (key: string, value: unknown): void => {
     if (typeof key !== 'string') throw new TypeError(`emit: the key must be a string, got ${typeof key}`);
     buffer.add(key, value);
+    moved(1);
   };
   for await (const { keys, values, offset } of readAsSubmitted(split, () => readRecords(spec.inputMode, split, counters, progress))) {
     for (let from = 0; from < values.length;) {
@@ -122,6 +127,7 @@ async function mapRecords(
           if (keys !== undefined) ctx.key = keys[i];
           job.map(values[i], emit, ctx);
           i++;
+          moved(1);
           if ((i & 7) === 0 && turns.due()) break;
         }
       } catch (error) {
@@ -132,6 +138,16 @@ async function mapRecords(
     }
   }
   return buffer.records;
+}
+
+/** Counts records moved (read, emitted, written) into the attempt's progress, for the task timeout. */
+function progressCounter(progress: AttemptFigures): (records: number) => void {
+  progress.records ??= 0;
+  const figures = progress as { records: number };
+  return (records) => {
+    figures.records += records;
+    bumpProgress();
+  };
 }
 
 function sum(values: readonly number[]): number {
@@ -213,7 +229,9 @@ function splitRecords(lines: readonly string[]): RecordBatch {
 }
 
 /** Writes each partition's sorted groups as one run; returns the runs' bytes and records, by partition. */
-async function writePartitions(partitions: SortedGroups[], open: (r: number) => Promise<RunWriter>): Promise<{ bytes: number[]; records: number[] }> {
+async function writePartitions(
+  partitions: SortedGroups[], open: (r: number) => Promise<RunWriter>, moved: (records: number) => void,
+): Promise<{ bytes: number[]; records: number[] }> {
   const bytes: number[] = [];
   const records: number[] = [];
   for (let r = 0; r < partitions.length; r++) {
@@ -223,6 +241,7 @@ async function writePartitions(partitions: SortedGroups[], open: (r: number) => 
         const flushing = out.write(key, value);
         if (flushing) await flushing;
       }
+      moved(values.length);
     }
     bytes.push(await out.close());
     records.push(out.records);
@@ -233,18 +252,18 @@ async function writePartitions(partitions: SortedGroups[], open: (r: number) => 
 /** Leaves the final partitions in the store: straight from memory, or by merging the spilled runs. */
 async function finish(
   store: MapOutputStore, outputId: string, spills: string[][], drain: () => SortedGroups[],
-  combine: ((key: string, values: unknown[]) => unknown) | undefined, reducers: number,
+  combine: ((key: string, values: unknown[]) => unknown) | undefined, reducers: number, moved: (records: number) => void,
 ): Promise<{ bytes: number[]; records: number[] }> {
   const final = (r: number): Promise<RunWriter> => store.openPartition(outputId, r);
-  if (spills.length === 0) return writePartitions(drain(), final);
+  if (spills.length === 0) return writePartitions(drain(), final, moved);
   const dir = store.dir(outputId);
   const lastDir = join(dir, `spill-${spills.length}`);
   await mkdir(lastDir, { recursive: true });
-  spills.push(await spillRuns(lastDir, drain()));
+  spills.push(await spillRuns(lastDir, drain(), moved));
   const bytes: number[] = [];
   const records: number[] = [];
   for (let r = 0; r < reducers; r++) {
-    const merged = await mergeRunsInto(spills.map((paths) => paths[r]), await final(r), combine);
+    const merged = await mergeRunsInto(spills.map((paths) => paths[r]), await final(r), combine, moved);
     bytes.push(merged.bytes);
     records.push(merged.records);
   }
@@ -253,8 +272,8 @@ async function finish(
 }
 
 /** Writes one sorted run file per partition into dir; returns their paths. */
-async function spillRuns(dir: string, partitions: SortedGroups[]): Promise<string[]> {
+async function spillRuns(dir: string, partitions: SortedGroups[], moved: (records: number) => void): Promise<string[]> {
   const paths = partitions.map((_, r) => join(dir, `r-${r}`));
-  await writePartitions(partitions, (r) => RunWriter.create(paths[r]));
+  await writePartitions(partitions, (r) => RunWriter.create(paths[r]), moved);
   return paths;
 }

@@ -18,6 +18,7 @@ import { mergeBatchBytes, sourceOf, type RunRef } from '../storage/run-file.ts';
 import { TextWriter } from '../storage/text-writer.ts';
 import type { MapOutputStore } from './map-output-store.ts';
 import { EventLoopTurns } from './event-loop-turns.ts';
+import { bumpProgress } from './stall-watchdog.ts';
 import { isPaused, pausePoint } from './pause-gate.ts';
 import { byKey } from './run-merge.ts';
 import type { AttemptResult } from './map-task.ts';
@@ -61,7 +62,7 @@ export async function runReduceTask(
     const target = join(attempt.spec.outputDir, partFileName(attempt.partition));
     const temp = join(attempt.spec.outputDir, `.${partFileName(attempt.partition)}.${run}.tmp`);
     try {
-      await reduceInto(job, runs, temp, counters, attempt.spec.options ?? {}, signal);
+      await reduceInto(job, runs, temp, counters, attempt.spec.options ?? {}, signal, progress);
       lap(COUNTER.reduceMs);
       if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
       failpoint('worker.reduce.before-commit');
@@ -88,6 +89,7 @@ async function fetchRuns(
   progress.outputsFetched = 0;
   const fetched = (run: RunRef): RunRef => {
     progress.outputsFetched = (progress.outputsFetched ?? 0) + 1;
+    bumpProgress();
     if (attempt.mapOutputs.length > 1) failpoint('worker.shuffle.after-first-run');
     return run;
   };
@@ -97,7 +99,7 @@ async function fetchRuns(
     const local = await io.store.localRun(output.outputId, attempt.partition);
     if (local !== undefined) return fetched(local);
     const path = join(scratch, `m-${output.mapTask}`);
-    const { run, bytes } = await fetchWithRetries(() => download(io.fetch(output, attempt.partition), path, memory), signal);
+    const { run, bytes } = await fetchWithRetries(() => download(io.fetch(output, attempt.partition), path, memory, progress), signal);
     shuffled += bytes;
     return fetched(run);
   })));
@@ -130,7 +132,9 @@ async function fetchWithRetries<T>(fetch: () => Promise<T>, signal: AbortSignal)
  * Fetches one run: kept in memory while it is small and the attempt's memory allowance lasts
  * (thousands of tiny map outputs must not cost a file each), else written to path.
  */
-async function download(chunks: AsyncIterable<Buffer>, path: string, memory: { leftBytes: number }): Promise<{ run: RunRef; bytes: number }> {
+async function download(
+  chunks: AsyncIterable<Buffer>, path: string, memory: { leftBytes: number }, progress: AttemptFigures,
+): Promise<{ run: RunRef; bytes: number }> {
   const held: Buffer[] = [];
   let heldBytes = 0;
   let bytes = 0;
@@ -138,6 +142,8 @@ async function download(chunks: AsyncIterable<Buffer>, path: string, memory: { l
   try {
     for await (const chunk of chunks) {
       bytes += chunk.length;
+      progress.records = (progress.records ?? 0) + 1; // a chunk fetched: the task timeout's measure
+      bumpProgress();
       if (file === undefined && heldBytes + chunk.length <= Math.min(FETCHED_RUN_IN_MEMORY_BYTES, memory.leftBytes)) {
         held.push(Buffer.from(chunk)); // a copy: the transport may reuse the chunk's memory
         heldBytes += chunk.length;
@@ -158,7 +164,9 @@ async function download(chunks: AsyncIterable<Buffer>, path: string, memory: { l
   return { run: Buffer.concat(held, heldBytes), bytes };
 }
 
-async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, counters: Counters, options: JobOptions, signal: AbortSignal): Promise<void> {
+async function reduceInto(
+  job: JobDefinition, runs: RunRef[], path: string, counters: Counters, options: JobOptions, signal: AbortSignal, progress: AttemptFigures,
+): Promise<void> {
   const out = await TextWriter.create(path);
   const own = new OwnRecords();
   const ctx = { options, emit: (key: string, value: unknown) => own.add(key, value) };
@@ -177,6 +185,8 @@ async function reduceInto(job: JobDefinition, runs: RunRef[], path: string, coun
       }
       const lines = own.take();
       records += lines === undefined ? 1 : own.count;
+      progress.records = (progress.records ?? 0) + 1; // a key reduced: the task timeout's measure
+      bumpProgress();
       const written = out.write(lines ?? outputLine(key, result));
       if (isPaused(signal)) return Promise.resolve(written).then(() => pausePoint(signal));
       return turns.due() ? Promise.resolve(written).then(() => turns.turn()) : written;

@@ -16,6 +16,8 @@ import { gateFor } from './pause-gate.ts';
 import { MapOutputStore } from './map-output-store.ts';
 import { MemoryFirstOutputStore } from './memory-first-store.ts';
 import { runAttempt, type AttemptIo, type AttemptOutcome } from './attempt-runner.ts';
+import { StallWatchdog, type WatchedAttempt } from './stall-watchdog.ts';
+import { attemptLabel, stallReason } from '../core/task-timeout.ts';
 
 export interface WorkerOptions {
   masterAddress: string;
@@ -29,14 +31,24 @@ export interface WorkerOptions {
   store?: MapOutputStore;        // where map outputs go (default: files under workDir/map-out)
   /** A dispatcher: tasks are not run here but sent on (to the balancer), and their reports come back. */
   remote?: (task: M.Task, workerId: string, signal: AbortSignal) => Promise<M.AttemptReport>;
+  /**
+   * A watchdog thread that kills this process when a job function blocks its event loop past the
+   * task timeout: for a worker process of its own only (in-process workers share theirs with mr run).
+   */
+  watchdog?: boolean;
 }
 
 const LONG_POLL_MS = 5000;
+/** A cancelled attempt gets this long to end by itself; then its slot is freed (its function may never return). */
+const CANCEL_GRACE_MS = 1000;
+const ABANDONED = 'was cancelled and did not stop; abandoned';
 
 export class Worker {
   readonly id: string;
   private readonly store: MapOutputStore;
   private readonly running = new Map<string, AbortController>();
+  private readonly watched = new Map<string, WatchedAttempt>();
+  private watchdog?: StallWatchdog;
   private readonly progress = new Map<string, AttemptFigures>(); // of the running attempts, for heartbeats
   private readonly peers = new Map<string, WorkerClient>();
   private master!: MasterClient;
@@ -70,7 +82,9 @@ export class Worker {
       `${this.options.listenHost ?? '127.0.0.1'}:0`,
     );
     this.master = this.options.transport.connectMaster(this.options.masterAddress);
-    const { heartbeatIntervalMs } = await this.register();
+    const { heartbeatIntervalMs, taskTimeoutMs } = await this.register();
+    // A dispatcher runs no job code here; the servers behind the balancer do.
+    if (taskTimeoutMs && this.options.watchdog && !this.options.remote) this.watchdog = new StallWatchdog(taskTimeoutMs, stallReason(taskTimeoutMs));
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), heartbeatIntervalMs);
     const loops = Array.from({ length: this.options.slots }, () => this.slotLoop());
     this.stopped = Promise.all(loops).then(() => this.shutdown());
@@ -103,7 +117,9 @@ export class Worker {
 
   private async heartbeat(): Promise<void> {
     try {
-      const progress = [...this.progress].map(([attemptId, figures]) => ({ attemptId, ...figures }));
+      // A dispatcher's attempts run behind the balancer: their progress is not seen here.
+      const unknown = this.options.remote ? { progressUnknown: true } : {};
+      const progress = [...this.progress].map(([attemptId, figures]) => ({ attemptId, ...figures, ...unknown }));
       const reply = await this.master.heartbeat({ workerId: this.id, runningAttempts: [...this.running.keys()], stats: this.stats(), progress });
       this.lastContactMs = Date.now();
       for (const id of reply.cancelAttempts) this.running.get(id)?.abort();
@@ -160,10 +176,18 @@ export class Worker {
     const progress: AttemptFigures = {};
     this.running.set(task.attemptId, controller);
     this.progress.set(task.attemptId, progress);
-    const { stats = this.stats(), ...outcome }: AttemptOutcome & { stats?: M.ProcessStats } = await (this.options.remote
-      ? this.runRemote(task, controller.signal) : runAttempt(task, this.io, controller.signal, progress));
+    this.watch(task.attemptId, attemptLabel(task.kind, task.taskIndex, task.attemptId));
+    const running = this.options.remote ? this.runRemote(task, controller.signal) : runAttempt(task, this.io, controller.signal, progress);
+    const { stats = this.stats(), ...outcome }: AttemptOutcome & { stats?: M.ProcessStats } = await untilCancelled(task.attemptId, controller.signal, running);
+    // An abandoned attempt that ends after all leaves no map output behind.
+    if (outcome.error.endsWith(ABANDONED)) {
+      void running.then(async (late) => {
+        if (late.ok && late.outputId) await this.store.remove(late.outputId);
+      }).catch(() => {});
+    }
     this.running.delete(task.attemptId);
     this.progress.delete(task.attemptId);
+    this.watch(task.attemptId);
     const report: M.AttemptReport = { ...outcome, workerId: this.id, stats, wantTask: !this.stopping };
     if (!report.ok) this.options.log.warn('attempt failed', { attemptId: task.attemptId, error: report.error });
     const reply = await this.deliver(report);
@@ -209,6 +233,13 @@ export class Worker {
     }
   }
 
+  /** Tells the watchdog what runs: with a label, the attempt started; without, it ended. */
+  private watch(attemptId: string, label?: string): void {
+    if (label) this.watched.set(attemptId, { attemptId, label });
+    else this.watched.delete(attemptId);
+    this.watchdog?.watch([...this.watched.values()]);
+  }
+
   private get io(): AttemptIo {
     return {
       store: this.store,
@@ -246,11 +277,30 @@ export class Worker {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.heartbeatTimer);
+    await this.watchdog?.stop();
     for (const client of this.peers.values()) client.close();
     this.namespace.close();
     this.master.close();
     await this.server.stop();
   }
+}
+
+/**
+ * The attempt's outcome, or a failed one once it was cancelled and has not ended within
+ * CANCEL_GRACE_MS: a job function that awaits forever must not hold the slot for good.
+ */
+function untilCancelled<T extends AttemptOutcome>(attemptId: string, signal: AbortSignal, outcome: Promise<T>): Promise<T | AttemptOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const abandoned = new Promise<AttemptOutcome>((resolve) => {
+    const give = () => {
+      timer = setTimeout(() => resolve({
+        attemptId, ok: false, error: `attempt ${attemptId} ${ABANDONED}`, log: '', outputId: '', counters: {}, partitionBytes: [], lostMapTasks: [],
+      }), CANCEL_GRACE_MS);
+    };
+    if (signal.aborted) give();
+    else signal.addEventListener('abort', give, { once: true });
+  });
+  return Promise.race([outcome, abandoned]).finally(() => clearTimeout(timer));
 }
 
 function sleep(ms: number): Promise<void> {
