@@ -8,7 +8,7 @@ import fg from 'fast-glob';
 import { DEFAULTS, MIB } from '../config.ts';
 import type { JobDefinition, PrepareInput } from '../core/job.ts';
 import { InputNotFoundError, InputUnreadableError, UsageError, oneLine } from '../errors.ts';
-import { checkOutputDir } from '../storage/output-dir.ts';
+import { claimOutputDir, releaseOutputDir, type OutputClaim } from '../storage/output-dir.ts';
 import { createTransport, transportNames, type MachineTuning, type Transport } from '../transport/index.ts';
 import type { JobSpec } from '../transport/messages.ts';
 import { loadJob } from '../worker/job-loader.ts';
@@ -51,6 +51,7 @@ export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
 export interface RunConfig {
   stages: JobSpec[];
   outputDir: string;
+  output: OutputClaim;           // the output directory, created and probed before anything runs
   workers: number;
   transport: string;
   master?: string;
@@ -98,7 +99,6 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   };
   const outputDir = resolve(args.output);
   const inputFiles = await expandInputs(args.input);
-  await checkOutputDir(outputDir);
   const stages: JobSpec[] = [];
   for (const [i, file] of args.jobs.entries()) {
     const jobPath = resolve(file);
@@ -117,9 +117,14 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
     throw new UsageError(`--tls-cert, --tls-key and --tls-ca secure the cluster mr run starts with --transport grpc only, not ${transport}; or give --master`);
   }
   const autoscale = args.autoscale === undefined ? undefined : parseAutoscale(args.autoscale, capabilities.stateless ?? false, transport);
+  const chaos = chaosArgs(args, machine, autoscale?.max ?? workers);
+  // Last, once every other argument is known good: nothing else needs undoing after a usage error.
+  const output = await claimOutputDir(outputDir);
+  // A master elsewhere creates the output itself; the claim here only checked this path.
+  if (args.master) await releaseOutputDir(output);
   return {
-    autoscale, stages, outputDir, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
-    chaos: chaosArgs(args, machine, autoscale?.max ?? workers), http };
+    autoscale, stages, outputDir, output: args.master ? { dir: outputDir, created: [] } : output, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
+    chaos, http };
 }
 
 /** --http: the status server of the master mr run starts; beyond loopback, it asks for the cluster's token. */
