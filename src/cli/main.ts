@@ -42,6 +42,7 @@ function commands(argv: string[]): Argv {
       .option('split-mib', { type: 'number', describe: 'map split size in MiB (default: about two map tasks per worker, 4 to 64 MiB)' })
       .option('sort-buffer-mib', { type: 'number', describe: 'map output buffer before spilling, MiB (default 64)' })
       .option('max-attempts', { type: 'number', describe: 'attempts per task before the job fails (default 4)' })
+      .option('binary-ok', { type: 'boolean', describe: 'read input that looks binary as UTF-8 text anyway (refused by default)' })
       .options(chaosOptions)
       .options(tokenOptions)
       .option('json', { type: 'boolean', describe: 'print one JSON object with the result on stdout' })

@@ -8,6 +8,7 @@ import fg from 'fast-glob';
 import { DEFAULTS, MIB } from '../config.ts';
 import type { JobDefinition, PrepareInput } from '../core/job.ts';
 import { InputNotFoundError, InputUnreadableError, UsageError, oneLine } from '../errors.ts';
+import { checkInputsAreText } from '../storage/input-kind.ts';
 import { claimOutputDir, releaseOutputDir, type OutputClaim } from '../storage/output-dir.ts';
 import { createTransport, transportNames, type MachineTuning, type Transport } from '../transport/index.ts';
 import type { JobSpec } from '../transport/messages.ts';
@@ -46,6 +47,7 @@ export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
   remoteNsPerByte?: number;
   stageNs?: number;
   http?: string;
+  binaryOk?: boolean;
 }
 
 export interface RunConfig {
@@ -99,6 +101,7 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   };
   const outputDir = resolve(args.output);
   const inputFiles = await expandInputs(args.input);
+  await checkInputsAreText(inputFiles, !!args.binaryOk);
   const stages: JobSpec[] = [];
   for (const [i, file] of args.jobs.entries()) {
     const jobPath = resolve(file);

@@ -73,7 +73,7 @@ export async function* readLineBatches(path: string, start = 0, end = Infinity, 
 }
 
 /** Splits newline-terminated text into lines, dropping each line's '\r' before its '\n'. */
-function splitLines(text: string): string[] {
+export function splitLines(text: string): string[] {
   const lines = text.split('\n');
   lines.pop();
   for (let i = 0; i < lines.length; i++) {

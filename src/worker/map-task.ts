@@ -11,6 +11,8 @@ import { TaskError, oneLine } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { InputSplit, JobSpec } from '../transport/messages.ts';
 import { readLineBatches } from '../storage/line-reader.ts';
+import { gunzipWhole, readGzipLineBatches } from '../storage/gzip-line-reader.ts';
+import { isGzipPath } from '../core/splits.ts';
 import { RunWriter } from '../storage/run-file.ts';
 import { EventLoopTurns } from './event-loop-turns.ts';
 import { pausePoint } from './pause-gate.ts';
@@ -140,17 +142,18 @@ interface RecordBatch {
 
 /** The split's records in batches: lines (passed on as read), key<TAB>value records, or the whole file. */
 async function* readRecords(mode: string, split: InputSplit, counters: Counters, progress: AttemptFigures): AsyncGenerator<RecordBatch> {
+  const gzip = isGzipPath(split.path);
   if (mode === 'file') {
     const bytes = await readFile(split.path);
     counters[COUNTER.mapInputBytes] = bytes.length;
     counters[COUNTER.mapInputRecords] = 1;
     progress.inputBytesRead = bytes.length;
-    yield { values: [new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)] };
+    yield { values: [new TextDecoder('utf-8', { ignoreBOM: true }).decode(gzip ? await gunzipWhole(bytes) : bytes)] };
     return;
   }
   let bytes = 0;
   let records = 0;
-  for await (const batch of readLineBatches(split.path, split.start, split.end)) {
+  for await (const batch of gzip ? readGzipLineBatches(split.path) : readLineBatches(split.path, split.start, split.end)) {
     bytes += batch.bytes;
     records += batch.lines.length;
     progress.inputBytesRead = bytes;
