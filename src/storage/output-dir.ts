@@ -19,6 +19,13 @@ export async function checkOutputDir(dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
   if (info) await checkEmptyDir(dir, info.isDirectory());
   await checkWritable(dir, info !== undefined);
+  await checkRegularFs(dir, info ? dir : await nearestExisting(dir));
+}
+
+async function nearestExisting(dir: string): Promise<string> {
+  let at = dirname(dir);
+  while (dirname(at) !== at && !(await stat(at).catch(() => undefined))) at = dirname(at);
+  return at;
 }
 
 /**
@@ -54,6 +61,16 @@ export async function releaseOutputDir(claim: OutputClaim): Promise<void> {
   await removeEngineFiles(claim.dir);
   for (const dir of [...claim.created].reverse()) {
     await rmdir(dir).catch(() => undefined);
+  }
+}
+
+/** The directories from first down to dir (first an ancestor of dir, or dir), outermost first; none when dir is not below first. */
+export function dirsFrom(first: string, dir: string): string[] {
+  const chain: string[] = [];
+  for (let at = dir; ; at = dirname(at)) {
+    chain.unshift(at);
+    if (at === first) return chain;
+    if (dirname(at) === at) return [];
   }
 }
 
@@ -94,7 +111,7 @@ async function createChain(dir: string, created: string[]): Promise<void> {
     try {
       await mkdir(path);
     } catch (error) {
-      throw new OutputNotWritableError(`cannot create output directory ${dir}: ${describe(error, dirname(path))}; ${ADVICE}`);
+      throw new OutputNotWritableError(`cannot create output directory ${dir}: ${dirname(path)} is not writable ${describe(error)}; ${ADVICE}`);
     }
     created.push(path);
   }
@@ -105,7 +122,7 @@ async function probe(dir: string): Promise<void> {
   try {
     await writeFile(file, '', { flag: 'wx' });
   } catch (error) {
-    throw new OutputNotWritableError(`cannot write to output directory ${dir}: ${describe(error, dir)}; ${ADVICE}`);
+    throw new OutputNotWritableError(`cannot write to output directory ${dir} ${describe(error)}; ${ADVICE}`);
   }
   await rm(file, { force: true });
 }
@@ -126,17 +143,14 @@ async function checkRegularFs(dir: string, at: string): Promise<void> {
   }
 }
 
-/** What an errno means for the directory at, in words. */
-function describe(error: unknown, at: string): string {
+/** An errno and what it means, in words: (EROFS: read-only file system). */
+function describe(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'EROFS': return `${at} is on a read-only file system`;
-    case 'EACCES': case 'EPERM': return `permission denied in ${at} (${code})`;
-    case 'ENOTDIR': return `${at} is not a directory`;
-    case 'ENOSPC': return `no space left on the device of ${at}`;
-    case 'EDQUOT': return `disk quota exceeded in ${at}`;
-    default: return `${at} is not writable (${code ?? (error as Error).message})`;
-  }
+  const words: Record<string, string> = {
+    EROFS: 'read-only file system', EACCES: 'permission denied', EPERM: 'operation not permitted', ENOTDIR: 'not a directory',
+    ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded', ENOENT: 'cannot be created there',
+  };
+  return code ? `(${code}${words[code] ? `: ${words[code]}` : ''})` : `(${(error as Error).message})`;
 }
 
 /**
@@ -152,8 +166,7 @@ async function checkWritable(dir: string, exists: boolean): Promise<void> {
   try {
     await access(at, constants.W_OK | constants.X_OK);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'not writable';
     const what = at === dir ? `cannot write to output directory ${dir}` : `cannot create output directory ${dir}: ${at} is not writable`;
-    throw new OutputNotWritableError(`${what} (${code}); give --output a directory you can write to`);
+    throw new OutputNotWritableError(`${what} ${describe(error)}; ${ADVICE}`);
   }
 }

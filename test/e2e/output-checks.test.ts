@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { BOOKS, FIXTURES, finished, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
 import { children, descendants, stillRunning } from '../helpers/processes.ts';
+import { startCluster } from '../helpers/cluster.ts';
 
 let dir: string;
 let book: string;
@@ -77,6 +78,23 @@ describe('a job that fails', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no Holmes allowed/);
     expect(r.stderr).not.toMatch(/DEP0137|Closing file descriptor/);
+  });
+});
+
+describe('a job that fails on a running master (mr run --master)', () => {
+  it('leaves no output directory when the master created it, and an empty one the user made, empty', async () => {
+    const cluster = await startCluster(join(dir, 'cluster'), 1);
+    onTestFinished(() => cluster.stop());
+    const made = join(dir, 'by-master', 'out');
+    const mine = join(dir, 'by-user-for-master');
+    await mkdir(mine);
+    for (const out of [made, mine]) {
+      const r = await runMr(['run', join(FIXTURES, 'throws-in-map.ts'), '--input', BOOKS, '--output', out, '--master', cluster.address, '--max-attempts', '1', '--quiet']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/no Holmes allowed/);
+    }
+    expect(await exists(join(dir, 'by-master'))).toBe(false); // parents too: the master made them for this job
+    expect(await readdir(mine)).toEqual([]);
   });
 });
 
