@@ -17,6 +17,8 @@ export class UsageError extends MrError {
 
 export class InputNotFoundError extends UsageError {}
 export class InputUnreadableError extends UsageError {}
+/** Input that looks binary (or gzip under another name): refused unless the user says --binary-ok. */
+export class InputNotTextError extends UsageError {}
 export class OutputExistsError extends UsageError {}
 export class OutputNotWritableError extends UsageError {}
 export class JobModuleError extends UsageError {}

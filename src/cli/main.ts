@@ -44,6 +44,7 @@ function commands(argv: string[]): Argv {
       .option('max-attempts', { type: 'number', describe: 'attempts per task before the job fails (default 4)' })
       .option('task-timeout', { type: 'number', describe: 'seconds an attempt may go without progress before it is killed and retried (default 60, 0: never)' })
       .option('worker-heap-mib', { type: 'number', describe: 'heap limit of each worker process, MiB (default 384)' })
+      .option('binary-ok', { type: 'boolean', describe: 'read input that looks binary as UTF-8 text anyway (refused by default)' })
       .options(chaosOptions)
       .options(tokenOptions)
       .option('json', { type: 'boolean', describe: 'print one JSON object with the result on stdout' })

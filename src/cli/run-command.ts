@@ -123,6 +123,11 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
 
 const interrupt = { requested: false };
 
+/** Whether Ctrl-C or SIGTERM came. */
+export function interrupted(): boolean {
+  return interrupt.requested;
+}
+
 /** Ctrl-C or SIGTERM: the job being followed is killed; a second one exits at once. */
 export function onInterrupt(): void {
   if (interrupt.requested) process.exit(1);

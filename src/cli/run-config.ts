@@ -8,7 +8,8 @@ import fg from 'fast-glob';
 import { DEFAULTS, MIB } from '../config.ts';
 import type { JobDefinition, PrepareInput } from '../core/job.ts';
 import { InputNotFoundError, InputUnreadableError, UsageError, oneLine } from '../errors.ts';
-import { checkOutputDir } from '../storage/output-dir.ts';
+import { checkInputsAreText } from '../storage/input-kind.ts';
+import { claimOutputDir, releaseOutputDir, type OutputClaim } from '../storage/output-dir.ts';
 import { createTransport, transportNames, type MachineTuning, type Transport } from '../transport/index.ts';
 import type { JobSpec } from '../transport/messages.ts';
 import { loadJob } from '../worker/job-loader.ts';
@@ -49,11 +50,13 @@ export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
   http?: string;
   taskTimeout?: number;
   workerHeapMib?: number;
+  binaryOk?: boolean;
 }
 
 export interface RunConfig {
   stages: JobSpec[];
   outputDir: string;
+  output: OutputClaim;           // the output directory, created and probed before anything runs
   workers: number;
   transport: string;
   master?: string;
@@ -104,7 +107,7 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   };
   const outputDir = resolve(args.output);
   const inputFiles = await expandInputs(args.input);
-  await checkOutputDir(outputDir);
+  await checkInputsAreText(inputFiles, !!args.binaryOk);
   const stages: JobSpec[] = [];
   for (const [i, file] of args.jobs.entries()) {
     const jobPath = resolve(file);
@@ -124,9 +127,15 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   }
   const { taskTimeoutMs, workerHeapMib } = embeddedArgs(args);
   const autoscale = args.autoscale === undefined ? undefined : parseAutoscale(args.autoscale, capabilities.stateless ?? false, transport);
+  const chaos = chaosArgs(args, machine, autoscale?.max ?? workers);
+  const historyDir = args.master ? undefined : historyOutside(outputDir, process.env);
+  // Last, once every other argument is known good: nothing else needs undoing after a usage error.
+  const output = await claimOutputDir(outputDir);
+  // A master elsewhere creates the output itself; the claim here only checked this path.
+  if (args.master) await releaseOutputDir(output);
   return {
-    autoscale, stages, outputDir, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
-    chaos: chaosArgs(args, machine, autoscale?.max ?? workers), http, taskTimeoutMs, workerHeapMib, historyDir: args.master ? undefined : historyOutside(outputDir, process.env) };
+    autoscale, stages, outputDir, output: args.master ? { dir: outputDir, created: [] } : output, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
+    chaos, http, taskTimeoutMs, workerHeapMib, historyDir };
 }
 
 /** --task-timeout and --worker-heap-mib: settings of the master and workers mr run starts itself. */

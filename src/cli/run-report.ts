@@ -8,17 +8,33 @@ import { formatChaosSummary } from './chaos-args.ts';
 import { failedAttemptLines, failedAttemptOf } from './failed-attempt.ts';
 import { Progress } from './progress.ts';
 import { buildRunConfig, type RunArgs } from './run-config.ts';
-import { onInterrupt, runJob } from './run-command.ts';
+import { interrupted, onInterrupt, runJob } from './run-command.ts';
+import { releaseOutputDir } from '../storage/output-dir.ts';
 
 export async function runCommand(args: RunArgs): Promise<void> {
-  const config = await buildRunConfig(args);
+  // From the start: a signal while the output directory is being made must not leave it behind.
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
+  const config = await buildRunConfig(args);
+  if (interrupted()) {
+    await releaseOutputDir(config.output);
+    throw new JobFailedError('interrupted before the job was submitted; no output was written');
+  }
   const progress = new Progress({
     quiet: config.quiet, tty: !!process.stderr.isTTY, write: (text) => process.stderr.write(text), columns: () => process.stderr.columns,
   });
   // The bar ends before anything else is written, an error included.
-  const { status, backend, chaos, attempts } = await runJob(config, progress).finally(() => progress.end());
+  const outcome = await runJob(config, progress).finally(() => progress.end()).then(
+    async (result) => {
+      if (result.status.state !== 'succeeded') await releaseOutputDir(config.output);
+      return result;
+    },
+    async (error: unknown) => {
+      await releaseOutputDir(config.output);
+      throw error;
+    },
+  );
+  const { status, backend, chaos, attempts } = outcome;
   const failed = failedAttemptOf(status, attempts ?? []);
   if (config.json) await writeOut(JSON.stringify({ ...resultJson(status), backend, ...(chaos ? { chaos } : {}), ...(failed ? { failedAttempt: failed } : {}) }) + '\n');
   if (config.report) process.stderr.write(formatBackendReport(backend, status.elapsedMs).join('\n') + '\n');

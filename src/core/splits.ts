@@ -16,16 +16,21 @@ export interface Split {
   mtimeMs?: number;
 }
 
+/** A gzip stream can only be read from its start, so a .gz file is one split (as in Hadoop). */
+export function isGzipPath(path: string): boolean {
+  return path.toLowerCase().endsWith('.gz');
+}
+
 /**
  * One split per file, or several for a file larger than splitBytes. Whole-file input
- * ('file' mode) is never cut. An empty file still gets one (empty) split, so it is read.
+ * ('file' mode) and a .gz file are never cut. An empty file still gets one (empty) split, so it is read.
  */
 export function computeSplits(files: readonly InputFile[], splitBytes: number, wholeFiles: boolean): Split[] {
   if (!(splitBytes >= 1)) throw new RangeError(`split size must be at least 1 byte, got ${splitBytes}`);
   const splits: Split[] = [];
   for (const file of files) {
     const snapshot = file.mtimeMs === undefined ? {} : { fileBytes: file.sizeBytes, mtimeMs: file.mtimeMs };
-    if (wholeFiles || file.sizeBytes <= splitBytes) {
+    if (wholeFiles || file.sizeBytes <= splitBytes || isGzipPath(file.path)) {
       splits.push({ path: file.path, start: 0, end: file.sizeBytes, wholeFile: wholeFiles, ...snapshot });
       continue;
     }

@@ -11,7 +11,7 @@ import { failpoint } from '../failpoints.ts';
 import type { Logger } from '../log.ts';
 import type * as M from '../transport/messages.ts';
 import type { MasterService } from '../transport/transport.ts';
-import { checkOutputDir } from '../storage/output-dir.ts';
+import { checkOutputDir, dirsFrom, releaseOutputDir, type OutputClaim } from '../storage/output-dir.ts';
 import { clearStageOutput, commitStage, ensureDir, publishChainOutput, stageDir, statInputs } from './stage-output.ts';
 import { AttemptHistory } from './attempt-history.ts';
 import { NodeTable } from './node-table.ts';
@@ -61,6 +61,7 @@ export class Master implements MasterService {
   private readonly nodeTable = new NodeTable();
   private readonly stopped = new Set<string>();     // attempts held paused (mr kill -s STOP)
   private readonly reporting = new Set<string>();   // attempts whose report is being taken
+  private readonly createdOutputs = new Map<string, OutputClaim>(); // a job's output dirs this master made, removed if it fails
   // What each worker's running attempts last reported, and the progress shown per stage (it never drops).
   private readonly attemptFigures = new Map<string, Map<string, AttemptFigures>>();
   private readonly shownProgress = new Map<string, StageProgress>();
@@ -142,7 +143,8 @@ export class Master implements MasterService {
     if (!job || !specs || isFinished(job.state)) return;
     const spec = specs[job.stages.length];
     try {
-      await ensureDir(stageDir(spec.outputDir, job.stages.length + 1, specs.length));
+      const first = await ensureDir(stageDir(spec.outputDir, job.stages.length + 1, specs.length));
+      if (first && job.stages.length === 0) this.createdOutputs.set(jobId, { dir: spec.outputDir, created: dirsFrom(first, spec.outputDir) });
       const files = await statInputs(inputs);
       const total = files.reduce((sum, file) => sum + file.sizeBytes, 0);
       const splitBytes = spec.splitBytes || autoSplitBytes(total, spec.parallelism || this.liveWorkers());
@@ -457,6 +459,7 @@ export class Master implements MasterService {
       const files = await commitStage(stageDir(spec.outputDir, stage, specs.length), spec.reducers);
       this.journal?.append({ t: 'stage-done', jobId, stage, files }, true);
       if (stage === specs.length) {
+        this.createdOutputs.delete(jobId);
         this.files.set(jobId, specs.length > 1 ? await publishChainOutput(spec.outputDir, files) : files);
         this.journal?.append({ t: 'job-end', jobId, state: 'succeeded' }, true);
       }
@@ -474,6 +477,9 @@ export class Master implements MasterService {
     if (!job || !specs) return;
     const stage = Math.max(1, job.stages.length);
     await clearStageOutput(stageDir(specs[0].outputDir, stage, specs.length));
+    const claim = this.createdOutputs.get(jobId);
+    if (claim) await releaseOutputDir(claim); // what it leaves is an attempt's still being written
+    this.createdOutputs.delete(jobId);
   }
 
   private liveWorkers(): number {

@@ -74,6 +74,7 @@ export async function removeAttemptLeftovers(outputDir: string): Promise<void> {
   }
 }
 
-export async function ensureDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
+/** Creates dir and missing parents; returns the first directory it created, if any. */
+export async function ensureDir(dir: string): Promise<string | undefined> {
+  return mkdir(dir, { recursive: true });
 }

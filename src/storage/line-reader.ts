@@ -9,7 +9,7 @@ export const DEFAULT_CHUNK_BYTES = 1 << 20;
 export interface LineBatch {
   lines: string[];
   bytes: number;                 // bytes of input these lines took, newlines included
-  offset: number;                // file offset of the first line's first byte
+  offset?: number;               // file offset of the first line's first byte (none for decompressed input)
 }
 
 /**
@@ -87,7 +87,7 @@ export async function* readLineChunks(path: string, start = 0, end = Infinity, c
 }
 
 /** Splits newline-terminated text into lines, dropping each line's '\r' before its '\n'. */
-function splitLines(text: string): string[] {
+export function splitLines(text: string): string[] {
   const lines = text.split('\n');
   lines.pop();
   for (let i = 0; i < lines.length; i++) {

@@ -9,15 +9,20 @@ import type { InputSplit } from '../transport/messages.ts';
 export async function* readAsSubmitted<T>(split: InputSplit, read: () => AsyncIterable<T>): AsyncGenerator<T> {
   await checkUnchanged(split);
   const records = read()[Symbol.asyncIterator]();
-  for (;;) {
-    let next: IteratorResult<T>;
-    try {
-      next = await records.next();
-    } catch (error) {
-      throw error instanceof MrError ? error : new TaskError(`cannot read input file ${split.path}: ${oneLine(error)}`);
+  try {
+    for (;;) {
+      let next: IteratorResult<T>;
+      try {
+        next = await records.next();
+      } catch (error) {
+        throw error instanceof MrError ? error : new TaskError(`cannot read input file ${split.path}: ${oneLine(error)}`);
+      }
+      if (next.done) break;
+      yield next.value;
     }
-    if (next.done) break;
-    yield next.value;
+  } finally {
+    // A map that throws ends this generator early; the reader must close its file now, not on GC.
+    await records.return?.();
   }
   await checkUnchanged(split);
 }

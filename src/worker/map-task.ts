@@ -12,6 +12,8 @@ import { failpoint } from '../failpoints.ts';
 import type { InputSplit, JobSpec } from '../transport/messages.ts';
 import { readLineBatches } from '../storage/line-reader.ts';
 import { lineAt } from '../storage/line-position.ts';
+import { gunzipWhole, readGzipLineBatches } from '../storage/gzip-line-reader.ts';
+import { isGzipPath } from '../core/splits.ts';
 import { RunWriter } from '../storage/run-file.ts';
 import { EventLoopTurns } from './event-loop-turns.ts';
 import { bumpProgress } from './stall-watchdog.ts';
@@ -73,7 +75,7 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
     spills.push(await spillRuns(spillDir, drain(), moved));
   };
   const partitioner = makePartitioner(job, spec.reducers, spec.options ?? {});
-  const words = wordCountPath(job, spec.inputMode);
+  const words = isGzipPath(split.path) ? undefined : wordCountPath(job, spec.inputMode); // .gz: decompressed on the string path
   const table = words && new WordTable();
   const drain = (): SortedGroups[] => table
     ? table.drain(spec.reducers, words)
@@ -196,17 +198,18 @@ interface RecordBatch {
 
 /** The split's records in batches: lines (passed on as read), key<TAB>value records, or the whole file. */
 async function* readRecords(mode: string, split: InputSplit, counters: Counters, progress: AttemptFigures): AsyncGenerator<RecordBatch> {
+  const gzip = isGzipPath(split.path);
   if (mode === 'file') {
     const bytes = await readFile(split.path);
     counters[COUNTER.mapInputBytes] = bytes.length;
     counters[COUNTER.mapInputRecords] = 1;
     progress.inputBytesRead = bytes.length;
-    yield { values: [new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)] };
+    yield { values: [new TextDecoder('utf-8', { ignoreBOM: true }).decode(gzip ? await gunzipWhole(bytes) : bytes)] };
     return;
   }
   let bytes = 0;
   let records = 0;
-  for await (const batch of readLineBatches(split.path, split.start, split.end)) {
+  for await (const batch of gzip ? readGzipLineBatches(split.path) : readLineBatches(split.path, split.start, split.end)) {
     bytes += batch.bytes;
     records += batch.lines.length;
     progress.inputBytesRead = bytes;

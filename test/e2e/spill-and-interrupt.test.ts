@@ -1,11 +1,10 @@
 // Memory stays bounded (spilling map output, merging runs from disk), and Ctrl-C leaves nothing behind.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { BOOKS, FIXTURES, finished, readParts, recordsOf, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles, referenceIndex, referenceWordCount } from '../helpers/reference.ts';
+import { alive, children, commandOf, descendants } from '../helpers/processes.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -37,41 +36,6 @@ describe('a map output larger than the sort buffer', () => {
     expect(recordsOf(await readParts(out))).toEqual(referenceIndex(inputFiles(BOOKS)));
   });
 });
-
-/** Child processes of pid as [pid, command line]. */
-function children(pid: number): [number, string][] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n').filter((line) => line.trim()).map((line) => {
-        const [, id, args] = /^\s*(\d+)\s+(.*)$/.exec(line)!;
-        return [Number(id), args];
-      });
-  } catch {
-    return [];
-  }
-}
-
-function descendants(pid: number): number[] {
-  return children(pid).flatMap(([child]) => [child, ...descendants(child)]);
-}
-
-function commandOf(pid: number): string {
-  try {
-    return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).trim();
-  } catch {
-    return '(gone)';
-  }
-}
-
-/** Running (a zombie, dead but not yet reaped by an init that may never reap it, counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('Ctrl-C during a job', () => {
   it('kills the job, stops every worker process and leaves no output', async () => {

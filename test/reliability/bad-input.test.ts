@@ -143,7 +143,7 @@ reliabilityCase('bad input', 'a map that throws: exit 1 naming the error and the
 
 // ---- Awkward input that is not an error
 
-reliabilityCase('bad input', 'binary and empty files: the word count of what they hold', async (ctx) => {
+reliabilityCase('bad input', 'binary and empty files: refused (exit 2) unless --binary-ok, then the word count of what they hold', async (ctx) => {
   const binary = join(dir, 'noise.bin');
   const empty = join(dir, 'empty.txt');
   const bytes = Buffer.alloc(200_000);
@@ -151,7 +151,10 @@ reliabilityCase('bad input', 'binary and empty files: the word count of what the
   await writeFile(binary, bytes);
   await writeFile(empty, '');
   const out = join(dir, 'binary-out');
-  const r = await runMr(['run', 'jobs/wordcount.ts', '--input', binary, '--input', empty, '--output', out, '--reducers', '3', '--quiet']);
+  const refused = await runMr(['run', 'jobs/wordcount.ts', '--input', binary, '--input', empty, '--output', out, '--reducers', '3', '--quiet']);
+  expectOneLineError(refused, 2, /^mr: input file \S+noise\.bin looks binary/);
+  expect(existsSync(out)).toBe(false);
+  const r = await runMr(['run', 'jobs/wordcount.ts', '--input', binary, '--input', empty, '--output', out, '--reducers', '3', '--quiet', '--binary-ok']);
   expect(r.code, r.stderr).toBe(0);
   await ctx.expectOutput(out, referenceWordCount([binary, empty]));
 }, { fast: true });
@@ -427,9 +430,9 @@ reliabilityCase('bad input', 'an output directory on a read-only file system: ex
   expect(mount.status, mount.stderr).toBe(0);
   try {
     const inside = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOK, '--output', join(ro, 'out'), '--quiet']);
-    expectOneLineError(inside, 2, new RegExp(`^mr: cannot create output directory ${join(ro, 'out')}: ${ro} is not writable \\(EROFS\\)`));
+    expectOneLineError(inside, 2, new RegExp(`^mr: cannot create output directory ${join(ro, 'out')}: ${ro} is not writable \\(EROFS: read-only file system\\)`));
     const itself = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOK, '--output', ro, '--quiet']);
-    expectOneLineError(itself, 2, new RegExp(`^mr: cannot write to output directory ${ro} \\(EROFS\\)`));
+    expectOneLineError(itself, 2, new RegExp(`^mr: cannot write to output directory ${ro} \\(EROFS: read-only file system\\)`));
     expect(await readdir(ro)).toEqual([]);
   } finally {
     spawnSync('umount', [ro]);

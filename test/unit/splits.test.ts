@@ -128,6 +128,14 @@ describe('computeSplits', () => {
     ]);
   });
 
+  it('never cuts a .gz file (a gzip stream reads only from its start)', () => {
+    const splits = computeSplits([{ path: 'a.txt.gz', sizeBytes: 10_000 }, { path: 'b.GZ', sizeBytes: 25 }], 10, false);
+    expect(splits).toEqual([
+      { path: 'a.txt.gz', start: 0, end: 10_000, wholeFile: false },
+      { path: 'b.GZ', start: 0, end: 25, wholeFile: false },
+    ]);
+  });
+
   it('rejects a split size below one byte', () => {
     expect(() => computeSplits([{ path: 'f', sizeBytes: 1 }], 0, false)).toThrowError(RangeError);
     expect(() => computeSplits([{ path: 'f', sizeBytes: 1 }], Number.NaN, false)).toThrowError(RangeError);

@@ -1,0 +1,50 @@
+// Whether an input file is text mr can read: plain text, or gzip named .gz (read decompressed).
+// Anything else that looks binary is refused before the job runs, not counted as garbage.
+import { open } from 'node:fs/promises';
+import { isGzipPath } from '../core/splits.ts';
+import { InputNotTextError } from '../errors.ts';
+
+/** How much of a file's start is looked at: enough for any text's first lines, cheap for thousands of files. */
+export const SNIFF_BYTES = 8192;
+const FILES_AT_ONCE = 64;
+
+const AS_TEXT = 'mr reads UTF-8 text and .gz files; give --binary-ok to read it as text anyway';
+
+/** What is wrong with a file as input, and what to do, from its first bytes; undefined when it is fine. */
+export function binaryReason(path: string, head: Buffer): string | undefined {
+  const gzipMagic = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  if (isGzipPath(path)) {
+    // A .gz name is always read decompressed, --binary-ok or not: only a rename reads it as text.
+    return gzipMagic || head.length === 0 ? undefined : 'is named .gz but does not hold gzip data; rename it without .gz to read it as text';
+  }
+  if (gzipMagic) return `holds gzip data but its name does not end in .gz; rename it to name.gz to read it decompressed (${AS_TEXT})`;
+  const nul = head.indexOf(0);
+  if (nul >= 0) return `looks binary (a NUL byte at offset ${nul}); ${AS_TEXT}`;
+  return undefined;
+}
+
+/** Refuses the first input that is not text (in path order); binaryOk lets binary-looking files through. */
+export async function checkInputsAreText(files: readonly string[], binaryOk: boolean): Promise<void> {
+  for (let from = 0; from < files.length; from += FILES_AT_ONCE) {
+    const batch = files.slice(from, from + FILES_AT_ONCE);
+    const reasons = await Promise.all(batch.map(async (path) => {
+      if (binaryOk && !isGzipPath(path)) return undefined;
+      return binaryReason(path, await head(path));
+    }));
+    const bad = reasons.findIndex((reason) => reason !== undefined);
+    if (bad >= 0) {
+      throw new InputNotTextError(`input file ${batch[bad]} ${reasons[bad]}`);
+    }
+  }
+}
+
+async function head(path: string): Promise<Buffer> {
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await file.read(buffer, 0, SNIFF_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+}
