@@ -27,6 +27,10 @@ export class AuthError extends UsageError {}
 /** The job ran and failed (a task failed past its retry limit) or was killed. */
 export class JobFailedError extends MrError {
   override readonly exitCode = EXIT.jobFailed;
+  /** True when `mr run --json` already printed the job's result object, which says it failed. */
+  constructor(message: string, readonly resultPrinted = false) {
+    super(message);
+  }
 }
 
 export class MasterUnreachableError extends MrError {

@@ -35,7 +35,7 @@ export async function runCommand(args: RunArgs): Promise<void> {
     process.exit(EXIT.ok);
   }
   const reason = status.state === 'killed' ? 'the job was killed; no output was written' : `job failed: ${status.error}`;
-  throw new JobFailedError(reason);
+  throw new JobFailedError(reason, config.json);
 }
 
 /** A warning per skewed reducer: its job finished, but one partition held far more than its share. */
