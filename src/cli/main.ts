@@ -18,7 +18,7 @@ const run = () => import('./run-report.ts');
 const daemons = () => import('./daemon-commands.ts');
 const ops = () => import('./ops-commands.ts');
 
-const COMMANDS = ['run', 'bench', 'master', 'worker', 'balancer', 'status', 'list', 'kill', 'logs', 'ps', 'drain', 'cat', 'version'] as const;
+const COMMANDS = ['run', 'check', 'bench', 'master', 'worker', 'balancer', 'status', 'list', 'kill', 'logs', 'ps', 'drain', 'cat', 'version'] as const;
 
 function commands(argv: string[]): Argv {
   const parser = yargs(argv);
@@ -54,6 +54,9 @@ function commands(argv: string[]): Argv {
       .option('quiet', { type: 'boolean', describe: 'no progress (errors are still shown)' })
       .option('http', { type: 'string', describe: "serve the status page and Prometheus metrics of mr run's own master on host:port (port 0 picks a free one)" }),
     async (args) => (await run()).runCommand(args as never))
+    .command('check <jobs..>', 'type-check job files (mr resolved to this package) and load each as mr run does', (y) => y
+      .positional('jobs', { type: 'string', array: true, demandOption: true, describe: 'job module(s): .ts .mts .js .mjs' }),
+    async (args) => (await import('./check-command.ts')).checkCommand(args as never))
     .command('bench <jobs..>', 'run a job at several worker counts and backends; check the outputs agree; write JSON and a Markdown table', (y) => y
       .positional('jobs', { type: 'string', array: true, demandOption: true, describe: 'job module(s), as for mr run' })
       .option('input', { type: 'string', array: true, describe: 'input glob(s), quoted' })
