@@ -4,7 +4,7 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXIT, JobModuleError, MrError } from '../errors.ts';
+import { EXIT, JobModuleError, MrError, UsageError } from '../errors.ts';
 import { loadJob } from '../worker/job-loader.ts';
 import { typeCheck } from './type-check.ts';
 
@@ -29,6 +29,20 @@ export async function checkCommand(args: CheckArgs): Promise<void> {
   for (const file of files) await loadJob(file); // the shape check of mr run; a JobModuleError is exit 2
   if (diagnostics.length > 0) throw new TypeErrorsFound(`${diagnostics.length} type error(s) in ${files.length} job file(s)`);
   process.stderr.write(`mr: ${files.length} job file(s) type-check and load\n`);
+}
+
+/**
+ * `mr run --typecheck`: the same check before anything is submitted. The errors go to stderr
+ * (stdout is --json's); any is a usage error. A missing file is left to mr run's own check.
+ */
+export async function typecheckBeforeRun(jobs: readonly string[]): Promise<void> {
+  const files: string[] = [];
+  for (const job of jobs) if ((await stat(resolve(job)).catch(() => undefined))?.isFile()) files.push(resolve(job));
+  if (files.length === 0) return;
+  const diagnostics = await checkTypes(files);
+  if (diagnostics.length === 0) return;
+  process.stderr.write(diagnostics.map((line) => `${line}\n`).join(''));
+  throw new UsageError(`--typecheck: ${diagnostics.length} type error(s) in the job file(s); nothing was submitted`);
 }
 
 /** `file:line:col: message` lines, files shown relative to the working directory when under it. */

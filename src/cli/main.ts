@@ -51,6 +51,7 @@ function commands(argv: string[]): Argv {
       .options(chaosOptions)
       .options(tokenOptions)
       .option('json', { type: 'boolean', describe: 'print one JSON object with the result on stdout' })
+      .option('typecheck', { type: 'boolean', describe: 'type-check the job files first, as mr check does; a type error submits nothing (exit 2)' })
       .option('quiet', { type: 'boolean', describe: 'no progress (errors are still shown)' })
       .option('http', { type: 'string', describe: "serve the status page and Prometheus metrics of mr run's own master on host:port (port 0 picks a free one)" }),
     async (args) => (await run()).runCommand(args as never))

@@ -9,7 +9,8 @@ import { Progress } from './progress.ts';
 import { buildRunConfig, type RunArgs } from './run-config.ts';
 import { onInterrupt, runJob } from './run-command.ts';
 
-export async function runCommand(args: RunArgs): Promise<void> {
+export async function runCommand(args: RunArgs & { typecheck?: boolean }): Promise<void> {
+  if (args.typecheck) await (await import('./check-command.ts')).typecheckBeforeRun(args.jobs);
   const config = await buildRunConfig(args);
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);

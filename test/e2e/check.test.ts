@@ -23,6 +23,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'wrong.ts'), WRONG);
   await writeFile(join(dir, 'right.ts'), RIGHT);
   await writeFile(join(dir, 'no-reduce.ts'), "export default { map() {} };\n");
+  await writeFile(join(dir, 'in.txt'), 'a b\n');
 });
 afterAll(() => removeDir(dir));
 
@@ -90,3 +91,20 @@ function node(args: string[], cwd: string): Promise<MrResult> {
   child.stderr.on('data', (d) => (stderr += d));
   return new Promise((done) => child.on('close', (code, signal) => done({ code, signal, stdout, stderr })));
 }
+
+describe('mr run --typecheck', () => {
+  it('a type error: its line on stderr, exit 2, no output directory', async () => {
+    const out = join(dir, 'typecheck-out');
+    const result = await runMr(['run', 'wrong.ts', '--typecheck', '--input', 'in.txt', '--output', out, '--workers', '1'], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("wrong.ts:4:16: Argument of type 'string' is not assignable to parameter of type 'number'.\n");
+    expect(result.stderr).toContain('mr: --typecheck: 1 type error(s) in the job file(s); nothing was submitted\n');
+    await expect(readdir(out)).rejects.toThrow();
+  });
+
+  it('a correct job runs', async () => {
+    const result = await runMr(['run', 'right.ts', '--typecheck', '--input', 'in.txt', '--output', join(dir, 'typecheck-ok'), '--workers', '1', '--quiet'], { cwd: dir });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+});
