@@ -29,8 +29,11 @@ export class AuthError extends UsageError {}
 /** The job ran and failed (a task failed past its retry limit) or was killed. */
 export class JobFailedError extends MrError {
   override readonly exitCode = EXIT.jobFailed;
-  /** Lines shown under the error line: what the attempt that failed the job printed. */
-  constructor(message: string, readonly details: readonly string[] = []) {
+  /**
+   * details: lines shown under the error line (what the attempt that failed the job printed);
+   * resultPrinted: `mr run --json` already printed the job's result object, which says it failed.
+   */
+  constructor(message: string, readonly details: readonly string[] = [], readonly resultPrinted = false) {
     super(message);
   }
 }

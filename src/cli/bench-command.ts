@@ -101,7 +101,7 @@ export async function benchCommand(args: BenchArgs): Promise<void> {
   if (!args.input?.length) throw new UsageError('--input <glob> is required (quote the glob)');
   const workers = list('--workers', args.workers ?? '1,2').map((w) => {
     const n = Number(w);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers wants whole numbers of at least 1, got ${w}`);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers wants whole numbers of at least 1, got '${w}'`);
     return n;
   });
   const transports = list('--transport', args.transport ?? 'grpc');

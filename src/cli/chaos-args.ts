@@ -1,6 +1,7 @@
 // --chaos and --chaos-seed (mr run, mr master, mr worker), turned into the settings every process
 // of a run shares; and what a run's processes say the chaos layer did, summed for the report.
 import { UsageError } from '../errors.ts';
+import { numberOption } from './number-args.ts';
 import { sumCounts, type ChaosCounts } from '../transport/chaos/chaos-counts.ts';
 import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
 import { parseChaosSpec } from '../transport/chaos/chaos-spec.ts';
@@ -18,7 +19,7 @@ export const chaosOptions = {
     type: 'string',
     describe: 'inject network faults: drop=P,delay=20ms±15ms,dup=P,reorder=P,bandwidth=10MB/s,partition=<node>@3s-8s,intruder=P,restart=<node>@4s; a rate@<node> is that node\'s own (nodes: master, worker-0, worker-1, ...)',
   },
-  'chaos-seed': { type: 'number', describe: `seed of the chaos layer's decisions (default ${DEFAULT_CHAOS_SEED})` },
+  'chaos-seed': numberOption('chaos-seed', 'seed', { describe: `seed of the chaos layer's decisions (default ${DEFAULT_CHAOS_SEED})` }),
 } as const;
 
 /** The settings but the epoch, which the run's start (or a daemon's) decides. */

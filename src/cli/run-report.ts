@@ -11,7 +11,8 @@ import { buildRunConfig, type RunArgs } from './run-config.ts';
 import { interrupted, onInterrupt, runJob } from './run-command.ts';
 import { releaseOutputDir } from '../storage/output-dir.ts';
 
-export async function runCommand(args: RunArgs): Promise<void> {
+export async function runCommand(args: RunArgs & { typecheck?: boolean }): Promise<void> {
+  if (args.typecheck) await (await import('./check-command.ts')).typecheckBeforeRun(args.jobs);
   // From the start: a signal while the output directory is being made must not leave it behind.
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
@@ -56,7 +57,7 @@ export async function runCommand(args: RunArgs): Promise<void> {
   const reason = status.state === 'killed' ? 'the job was killed; no output was written' : `job failed: ${status.error}`;
   // Shown with --quiet too: it is part of the error. With --json the object carries it instead.
   const logs = `mr logs ${status.jobId}${config.master ? ` --master ${config.master}` : ''}`;
-  throw new JobFailedError(reason, failed && !config.json ? failedAttemptLines(failed, logs) : []);
+  throw new JobFailedError(reason, failed && !config.json ? failedAttemptLines(failed, logs) : [], config.json);
 }
 
 /** A warning per skewed reducer: its job finished, but one partition held far more than its share. */

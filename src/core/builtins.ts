@@ -30,7 +30,7 @@ export function words(text: string): string[] {
 }
 
 /** A map that emits (word, 1) for every word of its record (see `words`). */
-export const countWords = mark('countWords', (text: string, emit: Emit): void => {
+export const countWords = mark('countWords', (text: string, emit: Emit<number>): void => {
   const found = text.match(WORD);
   if (found !== null) for (const word of found) emit(word.toLowerCase(), 1);
 });

@@ -3,7 +3,8 @@ import { builtinOf } from './builtins.ts';
 
 export type InputMode = 'lines' | 'file' | 'records';
 
-export type Emit = (key: string, value: unknown) => void;
+/** What map hands a key and value to; V is the job's value type (defineJob<V, R>), unknown when not given. */
+export type Emit<V = unknown> = (key: string, value: V) => void;
 
 export interface MapContext {
   /** Path of the input file this record came from. */
@@ -41,7 +42,8 @@ export interface PrepareInput {
 
 export interface JobDefinition<V = any, R = any> {
   input?: InputMode;
-  map(value: string, emit: Emit, ctx: MapContext): void;
+  // emit takes V: in a defineJob<number, number> job, a map that emits a string is a type error.
+  map(value: string, emit: Emit<V>, ctx: MapContext): void;
   combine?(key: string, values: V[], ctx: CombineContext): V;
   reduce(key: string, values: V[], ctx: ReduceContext): R;
   partition?(key: string, reducers: number, options: JobOptions): number;

@@ -109,7 +109,7 @@ describe('mr from the bundle and from the sources', () => {
     expect(help.stdout).toContain('mr worker');
     expect(runHelp.stdout).toContain('--output');
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toBe('mr: Unknown argument: frob (see mr --help)\n');
+    expect(usage.stderr).toBe("mr: unknown command 'frob' (see mr --help)\n");
     expect([helpSrc.stdout, runHelpSrc.stdout, usageSrc.stderr]).toEqual([help.stdout, runHelp.stdout, usage.stderr]);
   });
 });

@@ -1,0 +1,104 @@
+// The command line's own errors through the real CLI: numeric options, mistyped names, --version,
+// --json on failure, and --split-mib's help beside the README.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES, ROOT, removeDir, runMr, tempDir } from '../helpers/run-mr.ts';
+
+let dir: string;
+let input: string;
+beforeAll(async () => {
+  dir = await tempDir();
+  input = join(dir, 'in.txt');
+  await writeFile(input, 'Holmes and Watson\n');
+});
+afterAll(() => removeDir(dir));
+
+const wordcount = join(ROOT, 'jobs', 'wordcount.ts');
+
+describe('numeric options', () => {
+  const cases: [string[], string][] = [
+    [['run', wordcount, '--input', 'x', '--output', 'y', '--workers', 'abc'], "--workers must be a whole number >= 1, got 'abc'"],
+    [['run', wordcount, '--input', 'x', '--output', 'y', '--reducers', '2.5'], "--reducers must be a whole number >= 1, got '2.5'"],
+    [['run', wordcount, '--input', 'x', '--output', 'y', '--split-mib', 'big'], "--split-mib must be a positive number, got 'big'"],
+    [['run', wordcount, '--input', 'x', '--output', 'y', '--link-latency-us', 'slow'], "--link-latency-us must be a number >= 0, got 'slow'"],
+    [['run', wordcount, '--input', 'x', '--output', 'y', '--max-attempts'], '--max-attempts must be a whole number >= 1, got no value'],
+    [['master', '--work-dir', 'w', '--lease-ms', '1s'], "--lease-ms must be a whole number >= 1, got '1s'"],
+    [['worker', '--work-dir', 'w', '--master', '127.0.0.1:1', '--slots', 'two'], "--slots must be a whole number >= 1, got 'two'"],
+    [['bench', wordcount, '--input', 'x', '--repeat', 'x3'], "--repeat must be a whole number >= 1, got 'x3'"],
+    [['bench', wordcount, '--input', 'x', '--workers', '1,abc'], "--workers wants whole numbers of at least 1, got 'abc'"],
+    [['drain', 'three', '--master', '127.0.0.1:1'], "<node> must be a whole number >= 0, got 'three'"],
+  ];
+  for (const [args, message] of cases) {
+    it(`${args[0]} ${args.slice(-2).join(' ')}`, async () => {
+      const result = await runMr(args, { cwd: dir });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(`mr: ${message}\n`);
+    });
+  }
+});
+
+describe('mistyped names', () => {
+  it('a subcommand gets the nearest one', async () => {
+    const result = await runMr(['rnu', wordcount]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("mr: unknown command 'rnu'; did you mean 'run'?\n");
+  });
+
+  it('a word far from every command gets none', async () => {
+    const result = await runMr(['xyzzy']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("mr: unknown command 'xyzzy' (see mr --help)\n");
+  });
+
+  it("an option gets the nearest of its command's options", async () => {
+    const result = await runMr(['master', '--work-dir', dir, '--leese-ms', '5']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("mr: unknown option --leese-ms; did you mean '--lease-ms'?\n");
+  });
+});
+
+describe('--version', () => {
+  it('prints the package version, as mr version does', async () => {
+    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const args of [['--version'], ['version']]) {
+      const result = await runMr(args);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`mr ${version}\n`);
+    }
+  });
+});
+
+describe('--json on failure', () => {
+  it('a usage error prints the error and exit code as one object on stdout, and the line on stderr', async () => {
+    const result = await runMr(['run', wordcount, '--input', join(dir, 'none-*.txt'), '--output', join(dir, 'o1'), '--json']);
+    expect(result.code).toBe(2);
+    const line = `--input ${join(dir, 'none-*.txt')} matches no file; check the path, and quote the glob`;
+    expect(result.stderr).toBe(`mr: ${line}\n`);
+    expect(JSON.parse(result.stdout)).toEqual({ error: line, exit: 2 });
+  });
+
+  it('a master that does not answer: exit 3 in the object', async () => {
+    const result = await runMr(['status', '--master', '127.0.0.1:1', '--json']);
+    expect(result.code).toBe(3);
+    expect(JSON.parse(result.stdout)).toMatchObject({ exit: 3 });
+  });
+
+  it('a failed job prints its result object only, once', async () => {
+    const out = join(dir, 'o2');
+    const result = await runMr(['run', join(FIXTURES, 'throws-in-map.ts'), '--input', input, '--output', out, '--workers', '1', '--max-attempts', '1', '--json', '--quiet']);
+    expect(result.code).toBe(1);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ ok: false });
+  });
+});
+
+describe('--split-mib', () => {
+  it("help and README say the same default: about two map tasks per worker, 4 to 16 MiB", async () => {
+    const help = await runMr(['run', '--help']);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('about two map tasks per worker, 4 to 16 MiB');
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toMatch(/--split-mib.*at most 16 MiB.*about two map tasks per worker, and at least 4 MiB/);
+  });
+});
