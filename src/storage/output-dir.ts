@@ -54,8 +54,9 @@ export async function claimOutputDir(dir: string): Promise<OutputClaim> {
 
 /**
  * After a failed or killed run: removes the engine's files from the output (part files, their
- * temporary names, _SUCCESS, a chain's stage-k directories), then the directories the run created,
- * innermost first. A directory that still holds anything else is left as it is.
+ * temporary names, _SUCCESS, a chain's unfinished stage-k directories), then the directories the
+ * run created, innermost first. A chain's committed stages (their _SUCCESS written) stay: they
+ * are complete results. A directory that still holds anything else is left as it is.
  */
 export async function releaseOutputDir(claim: OutputClaim): Promise<void> {
   await removeEngineFiles(claim.dir);
@@ -81,6 +82,8 @@ async function removeEngineFiles(dir: string): Promise<void> {
   for (const name of names) {
     if (ENGINE_FILE.test(name)) await rm(join(dir, name), { force: true });
     else if (/^stage-\d+$/.test(name)) {
+      const stage = await readdir(join(dir, name)).catch(() => [] as string[]);
+      if (stage.includes('_SUCCESS')) continue;
       await removeEngineFiles(join(dir, name));
       await rmdir(join(dir, name)).catch(() => undefined);
     }
