@@ -181,11 +181,16 @@ async function writePartitions(partitions: SortedGroups[], open: (r: number) => 
   const records: number[] = [];
   for (let r = 0; r < partitions.length; r++) {
     const out = await open(r);
-    for (const [key, values] of partitions[r]) {
-      for (const value of values) {
-        const flushing = out.write(key, value);
-        if (flushing) await flushing;
+    try {
+      for (const [key, values] of partitions[r]) {
+        for (const value of values) {
+          const flushing = out.write(key, value);
+          if (flushing) await flushing;
+        }
       }
+    } catch (error) {
+      await out.close().catch(() => undefined); // a value that cannot be encoded: the file goes with the attempt
+      throw error;
     }
     bytes.push(await out.close());
     records.push(out.records);
