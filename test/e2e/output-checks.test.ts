@@ -128,4 +128,25 @@ describe('SIGTERM during a job', () => {
     expect(await runDirs(tmp)).toEqual([]);
     expect(await exists(join(dir, 'terminated'))).toBe(false);
   });
+
+  it('a second SIGTERM exits at once, and still leaves no worker and no temp dir', async () => {
+    const tmp = await privateTmp('sigterm-twice');
+    const child = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', BOOKS, '--output', join(dir, 'terminated-twice'), '--workers', '2'], { env: { TMPDIR: tmp } });
+    const result = finished(child);
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let stderr = '';
+    await new Promise<void>((resolve) => child.stderr!.on('data', (d) => {
+      stderr += d;
+      if (/map 0\/\d+/.test(stderr)) resolve();
+    }));
+    const all = descendants(child.pid!);
+    child.kill('SIGTERM');
+    child.kill('SIGTERM');
+    const r = await result;
+    expect(r.code).toBe(1);
+    expect(await stillRunning(all)).toEqual([]);
+    expect(await runDirs(tmp)).toEqual([]);
+  });
 });
