@@ -46,7 +46,7 @@ export async function claimOutputDir(dir: string): Promise<OutputClaim> {
     }
     await probe(dir);
   } catch (error) {
-    await releaseOutputDir(claim);
+    await removeCreated(claim.created); // only that: an existing directory refused here is never touched
     throw error;
   }
   return claim;
@@ -60,9 +60,17 @@ export async function claimOutputDir(dir: string): Promise<OutputClaim> {
  */
 export async function releaseOutputDir(claim: OutputClaim): Promise<void> {
   await removeEngineFiles(claim.dir);
-  for (const dir of [...claim.created].reverse()) {
-    await rmdir(dir).catch(() => undefined);
-  }
+  await removeCreated(claim.created);
+}
+
+/** Only undoes the claim's mkdirs (a check before a job elsewhere writes there): files are never touched. */
+export async function dropClaim(claim: OutputClaim): Promise<void> {
+  await removeCreated(claim.created);
+}
+
+/** Removes the directories made, innermost first, each only if empty. */
+async function removeCreated(created: readonly string[]): Promise<void> {
+  for (const dir of [...created].reverse()) await rmdir(dir).catch(() => undefined);
 }
 
 /** The directories from first down to dir (first an ancestor of dir, or dir), outermost first; none when dir is not below first. */
