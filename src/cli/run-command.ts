@@ -1,6 +1,7 @@
 // `mr run`: submits a job (to a master it starts itself, or to --master), follows it to the
 // end with progress on stderr, and reports the result. Ctrl-C kills the job and cleans up.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,20 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
   const transport = transportOf('master');
   const { machine } = transport;
   const workRoot = await mkdtemp(join(tmpdir(), 'mr-run-'));
+  // A second Ctrl-C exits at once, before the finally below: worker processes are killed and the
+  // work dir removed on the way out (after the kill, no worker writes into it any more).
+  let workerPids = (): number[] => [];
+  const dropWorkRoot = (): void => {
+    for (const pid of workerPids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    rmSync(workRoot, { recursive: true, force: true });
+  };
+  process.once('exit', dropWorkRoot);
   const jobEnd = new JobEnd();
   const http = config.http && (await import('../http/master-http.ts')).prepareMasterHttp(config.http.bind, config.http.token);
   const master = new Master({
@@ -87,6 +102,7 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
         count: config.workers, masterAddress: server.address, workRoot,
         transportOf: (slot) => (chaos ? transportOf(`worker-${slot}`) : transport),
       }));
+  if (pool instanceof WorkerPool) workerPids = () => pool.pids();
   const client = transport.connectMaster(server.address);
   const jobId = newJobId();
   try {
@@ -118,6 +134,7 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
     master.stop();
     await Promise.all([server.stop(), http?.close()]);
     await rm(workRoot, { recursive: true, force: true });
+    process.off('exit', dropWorkRoot);
   }
 }
 

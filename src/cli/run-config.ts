@@ -9,7 +9,7 @@ import { DEFAULTS, MIB } from '../config.ts';
 import type { JobDefinition, PrepareInput } from '../core/job.ts';
 import { InputNotFoundError, InputUnreadableError, UsageError, oneLine } from '../errors.ts';
 import { checkInputsAreText } from '../storage/input-kind.ts';
-import { claimOutputDir, releaseOutputDir, type OutputClaim } from '../storage/output-dir.ts';
+import { claimOutputDir, dropClaim, type OutputClaim } from '../storage/output-dir.ts';
 import { createTransport, transportNames, type MachineTuning, type Transport } from '../transport/index.ts';
 import type { JobSpec } from '../transport/messages.ts';
 import { loadJob } from '../worker/job-loader.ts';
@@ -56,7 +56,7 @@ export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
 export interface RunConfig {
   stages: JobSpec[];
   outputDir: string;
-  output: OutputClaim;           // the output directory, created and probed before anything runs
+  output?: OutputClaim;          // the output directory mr run made ready, and cleans up on failure (not with --master: that master does)
   workers: number;
   transport: string;
   master?: string;
@@ -131,10 +131,10 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   const historyDir = args.master ? undefined : historyOutside(outputDir, process.env);
   // Last, once every other argument is known good: nothing else needs undoing after a usage error.
   const output = await claimOutputDir(outputDir);
-  // A master elsewhere creates the output itself; the claim here only checked this path.
-  if (args.master) await releaseOutputDir(output);
+  // A master elsewhere creates the output itself, and cleans up after its job; here it was only checked.
+  if (args.master) await dropClaim(output);
   return {
-    autoscale, stages, outputDir, output: args.master ? { dir: outputDir, created: [] } : output, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
+    autoscale, stages, outputDir, output: args.master ? undefined : output, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
     chaos, http, taskTimeoutMs, workerHeapMib, historyDir };
 }
 

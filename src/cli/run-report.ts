@@ -17,8 +17,11 @@ export async function runCommand(args: RunArgs & { typecheck?: boolean }): Promi
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
   const config = await buildRunConfig(args);
+  const release = async (): Promise<void> => {
+    if (config.output) await releaseOutputDir(config.output);
+  };
   if (interrupted()) {
-    await releaseOutputDir(config.output);
+    await release();
     throw new JobFailedError('interrupted before the job was submitted; no output was written');
   }
   const progress = new Progress({
@@ -27,11 +30,11 @@ export async function runCommand(args: RunArgs & { typecheck?: boolean }): Promi
   // The bar ends before anything else is written, an error included.
   const outcome = await runJob(config, progress).finally(() => progress.end()).then(
     async (result) => {
-      if (result.status.state !== 'succeeded') await releaseOutputDir(config.output);
+      if (result.status.state !== 'succeeded') await release();
       return result;
     },
     async (error: unknown) => {
-      await releaseOutputDir(config.output);
+      await release();
       throw error;
     },
   );

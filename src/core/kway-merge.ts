@@ -1,9 +1,13 @@
 // K-way merge of sorted sources that deliver records in batches, so that a reducer or a
 // map-side spill merge streams its runs instead of loading them. Ties keep source order.
 
-/** A sorted source of records; next() returns the next non-empty batch, or undefined at the end. */
+/**
+ * A sorted source of records; next() returns the next non-empty batch, or undefined at the end.
+ * close() lets go of what it holds (an open file) when the merge stops before the end.
+ */
 export interface BatchSource<T> {
   next(): Promise<T[] | undefined>;
+  close?(): Promise<void>;
 }
 
 interface Cursor<T> {
@@ -23,32 +27,37 @@ export async function* mergeSorted<T>(
     return c < 0 || (c === 0 && a.source < b.source);
   };
   const heap = new MinHeap<Cursor<T>>(before);
-  for (let source = 0; source < sources.length; source++) {
-    const batch = await nextBatch(sources[source]);
-    if (batch) heap.push({ batch, index: 0, source });
-  }
-  let out: T[] = [];
-  while (heap.size > 0) {
-    const top = heap.peek();
-    out.push(top.batch[top.index++]);
-    if (top.index < top.batch.length) {
-      heap.fixTop();
-    } else {
-      const batch = await nextBatch(sources[top.source]);
-      if (batch) {
-        top.batch = batch;
-        top.index = 0;
+  try {
+    for (let source = 0; source < sources.length; source++) {
+      const batch = await nextBatch(sources[source]);
+      if (batch) heap.push({ batch, index: 0, source });
+    }
+    let out: T[] = [];
+    while (heap.size > 0) {
+      const top = heap.peek();
+      out.push(top.batch[top.index++]);
+      if (top.index < top.batch.length) {
         heap.fixTop();
       } else {
-        heap.pop();
+        const batch = await nextBatch(sources[top.source]);
+        if (batch) {
+          top.batch = batch;
+          top.index = 0;
+          heap.fixTop();
+        } else {
+          heap.pop();
+        }
+      }
+      if (out.length >= batchSize) {
+        yield out;
+        out = [];
       }
     }
-    if (out.length >= batchSize) {
-      yield out;
-      out = [];
-    }
+    if (out.length > 0) yield out;
+  } finally {
+    // A reduce or combine that throws stops the merge mid-way: every source closes now, not on GC.
+    await Promise.all(sources.map((source) => source.close?.()));
   }
-  if (out.length > 0) yield out;
 }
 
 async function nextBatch<T>(source: BatchSource<T>): Promise<T[] | undefined> {

@@ -46,7 +46,7 @@ export async function claimOutputDir(dir: string): Promise<OutputClaim> {
     }
     await probe(dir);
   } catch (error) {
-    await releaseOutputDir(claim);
+    await removeCreated(claim.created); // only that: an existing directory refused here is never touched
     throw error;
   }
   return claim;
@@ -54,14 +54,23 @@ export async function claimOutputDir(dir: string): Promise<OutputClaim> {
 
 /**
  * After a failed or killed run: removes the engine's files from the output (part files, their
- * temporary names, _SUCCESS, a chain's stage-k directories), then the directories the run created,
- * innermost first. A directory that still holds anything else is left as it is.
+ * temporary names, _SUCCESS, a chain's unfinished stage-k directories), then the directories the
+ * run created, innermost first. A chain's committed stages (their _SUCCESS written) stay: they
+ * are complete results. A directory that still holds anything else is left as it is.
  */
 export async function releaseOutputDir(claim: OutputClaim): Promise<void> {
   await removeEngineFiles(claim.dir);
-  for (const dir of [...claim.created].reverse()) {
-    await rmdir(dir).catch(() => undefined);
-  }
+  await removeCreated(claim.created);
+}
+
+/** Only undoes the claim's mkdirs (a check before a job elsewhere writes there): files are never touched. */
+export async function dropClaim(claim: OutputClaim): Promise<void> {
+  await removeCreated(claim.created);
+}
+
+/** Removes the directories made, innermost first, each only if empty. */
+async function removeCreated(created: readonly string[]): Promise<void> {
+  for (const dir of [...created].reverse()) await rmdir(dir).catch(() => undefined);
 }
 
 /** The directories from first down to dir (first an ancestor of dir, or dir), outermost first; none when dir is not below first. */
@@ -81,6 +90,8 @@ async function removeEngineFiles(dir: string): Promise<void> {
   for (const name of names) {
     if (ENGINE_FILE.test(name)) await rm(join(dir, name), { force: true });
     else if (/^stage-\d+$/.test(name)) {
+      const stage = await readdir(join(dir, name)).catch(() => [] as string[]);
+      if (stage.includes('_SUCCESS')) continue;
       await removeEngineFiles(join(dir, name));
       await rmdir(join(dir, name)).catch(() => undefined);
     }

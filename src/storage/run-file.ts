@@ -75,5 +75,8 @@ export function runSource(path: string, batchBytes = BATCH_BYTES): BatchSource<K
       const { value, done } = await batches.next();
       return done ? undefined : decodeRecords(value.lines);
     },
+    async close() {
+      await batches.return(undefined);
+    },
   };
 }

@@ -239,12 +239,17 @@ async function writePartitions(
   const records: number[] = [];
   for (let r = 0; r < partitions.length; r++) {
     const out = await open(r);
-    for (const [key, values] of partitions[r]) {
-      for (const value of values) {
-        const flushing = out.write(key, value);
-        if (flushing) await flushing;
+    try {
+      for (const [key, values] of partitions[r]) {
+        for (const value of values) {
+          const flushing = out.write(key, value);
+          if (flushing) await flushing;
+        }
+        moved(values.length);
       }
-      moved(values.length);
+    } catch (error) {
+      await out.close().catch(() => undefined); // a value that cannot be encoded: the file goes with the attempt
+      throw error;
     }
     bytes.push(await out.close());
     records.push(out.records);

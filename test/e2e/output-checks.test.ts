@@ -52,6 +52,19 @@ describe('an output directory that cannot be written', () => {
   }
 });
 
+describe('an output directory that is not empty', () => {
+  it("is refused with exit 2, and a previous run's files in it are left as they are", async () => {
+    const taken = join(dir, 'previous-run');
+    await mkdir(taken);
+    await writeFile(join(taken, 'part-r-00000'), 'word\t1\n');
+    await writeFile(join(taken, '_SUCCESS'), '');
+    const r = await runMr(['run', 'jobs/wordcount.ts', '--input', book, '--output', taken]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^mr: output directory \S+ is not empty \(2 entries\)/);
+    expect((await readdir(taken)).sort()).toEqual(['_SUCCESS', 'part-r-00000']);
+  });
+});
+
 describe('a job that fails', () => {
   it('removes the output directory and the parents it created', async () => {
     const base = join(dir, 'made-by-run');
@@ -127,5 +140,26 @@ describe('SIGTERM during a job', () => {
     expect(await stillRunning(all)).toEqual([]);
     expect(await runDirs(tmp)).toEqual([]);
     expect(await exists(join(dir, 'terminated'))).toBe(false);
+  });
+
+  it('a second SIGTERM exits at once, and still leaves no worker and no temp dir', async () => {
+    const tmp = await privateTmp('sigterm-twice');
+    const child = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', BOOKS, '--output', join(dir, 'terminated-twice'), '--workers', '2'], { env: { TMPDIR: tmp } });
+    const result = finished(child);
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let stderr = '';
+    await new Promise<void>((resolve) => child.stderr!.on('data', (d) => {
+      stderr += d;
+      if (/map 0\/\d+/.test(stderr)) resolve();
+    }));
+    const all = descendants(child.pid!);
+    child.kill('SIGTERM');
+    child.kill('SIGTERM');
+    const r = await result;
+    expect(r.code).toBe(1);
+    expect(await stillRunning(all)).toEqual([]);
+    expect(await runDirs(tmp)).toEqual([]);
   });
 });

@@ -94,6 +94,27 @@ describe('mergeSorted', () => {
   });
 });
 
+describe('mergeSorted stopped early', () => {
+  it('closes every source when its consumer throws, and when it runs to the end', async () => {
+    const closed: number[] = [];
+    const sources = (): BatchSource<[string, number]>[] => [0, 1].map((n) => {
+      let left = 3;
+      return {
+        next: async () => (left-- > 0 ? [[`k${n}-${left}`, n] as [string, number]] : undefined),
+        close: async () => void closed.push(n),
+      };
+    });
+    const byKey = (a: [string, number], b: [string, number]) => compareKeys(a[0], b[0]);
+    await expect(groupSorted(mergeSorted(sources(), byKey, 1), () => {
+      throw new Error('reduce threw');
+    })).rejects.toThrow('reduce threw');
+    expect(closed.sort()).toEqual([0, 1]);
+    closed.length = 0;
+    await groupSorted(mergeSorted(sources(), byKey), () => undefined);
+    expect(closed.sort()).toEqual([0, 1]);
+  });
+});
+
 describe('groupSorted', () => {
   it('groups equal keys across batch boundaries, in order', async () => {
     const rng = mulberry32(4);
