@@ -75,7 +75,7 @@ describe('task timeout', () => {
   it('refuses a bad --task-timeout before anything starts', async () => {
     const result = await run('busy-loop.ts', ['--task-timeout', '-1']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^mr: --task-timeout must be a number of seconds/);
+    expect(result.stderr).toMatch(/^mr: --task-timeout must be a number >= 0, got '-1'/);
   });
 });
 
