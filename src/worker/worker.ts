@@ -16,7 +16,7 @@ import { gateFor } from './pause-gate.ts';
 import { MapOutputStore } from './map-output-store.ts';
 import { MemoryFirstOutputStore } from './memory-first-store.ts';
 import { runAttempt, type AttemptIo, type AttemptOutcome } from './attempt-runner.ts';
-import { StallWatchdog, type WatchedAttempt } from './stall-watchdog.ts';
+import { StallWatchdog, lastWords, type WatchedAttempt } from './stall-watchdog.ts';
 import { attemptLabel, stallReason } from '../core/task-timeout.ts';
 
 export interface WorkerOptions {
@@ -84,7 +84,9 @@ export class Worker {
     this.master = this.options.transport.connectMaster(this.options.masterAddress);
     const { heartbeatIntervalMs, taskTimeoutMs } = await this.register();
     // A dispatcher runs no job code here; the servers behind the balancer do.
-    if (taskTimeoutMs && this.options.watchdog && !this.options.remote) this.watchdog = new StallWatchdog(taskTimeoutMs, stallReason(taskTimeoutMs));
+    const lastWordsPath = join(this.options.workDir, 'stalled-attempts.json');
+    if (this.options.watchdog) await this.reportStalled(lastWordsPath);
+    if (taskTimeoutMs && this.options.watchdog && !this.options.remote) this.watchdog = new StallWatchdog(taskTimeoutMs, stallReason(taskTimeoutMs), lastWordsPath);
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), heartbeatIntervalMs);
     const loops = Array.from({ length: this.options.slots }, () => this.slotLoop());
     this.stopped = Promise.all(loops).then(() => this.shutdown());
@@ -230,6 +232,21 @@ export class Worker {
       return { ...outcome, ...(stats ? { stats } : {}) };
     } catch (error) {
       return { attemptId: task.attemptId, ok: false, error: oneLine(error), log: '', outputId: '', counters: {}, partitionBytes: [], lostMapTasks: [] };
+    }
+  }
+
+  /**
+   * The attempts an earlier life of this worker (on this work dir) was killed for by its watchdog
+   * fail with that reason: the master may have given them up for lost, not failed, in the meantime.
+   */
+  private async reportStalled(path: string): Promise<void> {
+    const words = await lastWords(path);
+    for (const { attemptId, label } of words?.attempts ?? []) {
+      const error = `${label} ${words!.reason}`;
+      this.options.log.warn('attempt failed', { attemptId, error });
+      await this.deliver({
+        attemptId, ok: false, error, log: '', outputId: '', counters: {}, partitionBytes: [], lostMapTasks: [], workerId: this.id, wantTask: false,
+      });
     }
   }
 

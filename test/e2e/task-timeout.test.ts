@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, readParts, recordsOf, removeDir, runMr, tempDir } from '../helpers/run-mr.ts';
+import { FIXTURES, finished, readParts, recordsOf, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
 
 const LINES = ['alpha', 'be', 'gamma delta', 'e', 'the quick brown fox', 'zz', 'last line'];
@@ -116,5 +116,30 @@ describe('mr logs on a master daemon', () => {
     const maps = attempts.filter((a) => a.task === 's1.map-0');
     expect(maps.map((a) => a.state)).toEqual(['failed', 'failed']);
     for (const a of maps) expect(a.error).toMatch(STALLED);
+  });
+});
+
+describe('a worker daemon killed by its watchdog', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    // The master gives a silent worker up sooner than the task timeout: the attempt is first dropped as lost.
+    cluster = await startCluster(join(dir, 'cluster-watchdog'), 1, ['--task-timeout', '3', '--worker-timeout-ms', '1000']);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('tells the master why once restarted on its work dir; the attempt fails with the reason', async () => {
+    const output = join(dir, 'out-watchdog');
+    const run = startMr(['run', join(FIXTURES, 'busy-loop.ts'), '--input', input, '--output', output, '--reducers', '1',
+      '--max-attempts', '1', '--master', cluster.address]);
+    const result = finished(run);
+    const [worker] = cluster.workers;
+    const signal = await new Promise((resolve) => worker.once('exit', (_code, sig) => resolve(sig)));
+    expect(signal).toBe('SIGKILL');
+    cluster.addWorker(join(dir, 'cluster-watchdog', 'worker-0'));
+    const { code, stderr } = await result;
+    expect(code, stderr).toBe(1);
+    expect(stderr).toMatch(/failed 1 times; last error: map 0 attempt \S+ made no progress for 3 s \(task timeout, --task-timeout\); killed/);
   });
 });
