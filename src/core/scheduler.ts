@@ -317,9 +317,12 @@ export class Scheduler {
     if (phaseOf(stage) === 'commit') stage.reduceDoneMs ??= nowMs;
   }
 
-  /** An attempt failed (its function threw, its process died, its lease ran out). */
-  fail(attemptId: string, error: string, nowMs: number): SchedulerEvent[] {
-    const attempt = this.attempts.get(attemptId) ?? this.dropped.get(attemptId);
+  /**
+   * An attempt failed (its function threw, its process died, its lease ran out). ownDeath: its
+   * worker died of it (out of memory, a stall), so it fails even if it was dropped with that worker.
+   */
+  fail(attemptId: string, error: string, nowMs: number, ownDeath = false): SchedulerEvent[] {
+    const attempt = this.attempts.get(attemptId) ?? (ownDeath ? this.dropped.get(attemptId) : undefined);
     if (!attempt) return [];
     this.attempts.delete(attemptId);
     this.dropped.delete(attemptId);

@@ -327,7 +327,7 @@ export class Master implements MasterService {
       await this.handle(this.scheduler.fetchFailed(req.attemptId, req.lostMapTasks, req.error, this.now()));
     } else {
       this.options.log.warn('attempt failed', { attemptId: req.attemptId, error: req.error });
-      await this.handle(this.scheduler.fail(req.attemptId, req.error, this.now()));
+      await this.handle(this.scheduler.fail(req.attemptId, req.error, this.now(), req.ownDeath));
     }
     this.outcomes.set(req.attemptId, accepted);
     const state = !req.ok ? 'failed' : accepted ? 'succeeded' : 'rejected';
@@ -515,7 +515,7 @@ export class Master implements MasterService {
         if (!attempt || attempt.state !== 'running') continue;
         const [kind, index] = attempt.task.split('.')[1].split('-');
         const error = `${attemptLabel(kind, Number(index), attemptId)} ${death.reason}`;
-        const events = this.scheduler.fail(attemptId, error, this.now());
+        const events = this.scheduler.fail(attemptId, error, this.now(), true);
         this.attemptFailed(attemptId, error);
         await this.handle(events);
       }

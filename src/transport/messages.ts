@@ -163,6 +163,7 @@ export interface AttemptReport {
   log?: string;
   wantTask?: boolean;
   partitionRecords?: number[];
+  ownDeath?: boolean;
 }
 export interface AttemptReportReply { accepted: boolean; next?: TaskReply | null }
 

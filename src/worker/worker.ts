@@ -245,7 +245,7 @@ export class Worker {
       const error = `${label} ${words!.reason}`;
       this.options.log.warn('attempt failed', { attemptId, error });
       await this.deliver({
-        attemptId, ok: false, error, log: '', outputId: '', counters: {}, partitionBytes: [], lostMapTasks: [], workerId: this.id, wantTask: false,
+        attemptId, ok: false, error, log: '', outputId: '', counters: {}, partitionBytes: [], lostMapTasks: [], workerId: this.id, wantTask: false, ownDeath: true,
       });
     }
   }
