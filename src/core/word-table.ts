@@ -175,6 +175,7 @@ export class WordTable {
     this.addBytes(lowered, hash);
   }
 
+  /** addAscii's probe over a key of its own (lower-cased by toLowerCase); kept apart so the ASCII path compares in place. */
   private addBytes(key: Uint8Array, hash: number): void {
     const length = key.length;
     let slot = hash & this.mask;

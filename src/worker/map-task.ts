@@ -129,12 +129,12 @@ async function mapRecords(
           if (keys !== undefined) ctx.key = keys[i];
           job.map(values[i], emit, ctx);
           i++;
-          moved(1);
           if ((i & 7) === 0 && turns.due()) break;
         }
       } catch (error) {
         throw await mapFailure(error, split.path, offset, i);
       }
+      moved(i - from);  // the records mapped, once a slice: the watchdog's granularity is seconds
       from = i;
       await between();
     }

@@ -4,7 +4,7 @@ import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { BOOKS, FIXTURES, finished, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
-import { children, descendants, stillRunning } from '../helpers/processes.ts';
+import { descendants, stderrShows, stillRunning, workerChildren } from '../helpers/processes.ts';
 import { startCluster } from '../helpers/cluster.ts';
 
 let dir: string;
@@ -120,16 +120,8 @@ describe('SIGTERM during a job', () => {
     onTestFinished(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
-    let stderr = '';
-    await new Promise<void>((resolve) => child.stderr!.on('data', (d) => {
-      stderr += d;
-      if (/map 0\/\d+/.test(stderr)) resolve();
-    }));
-    let workers: number[] = [];
-    for (let i = 0; i < 50 && workers.length < 2; i++) {
-      workers = children(child.pid!).filter(([, args]) => args.includes(' worker ')).map(([pid]) => pid);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await stderrShows(child, /map 0\/\d+/);
+    const workers = await workerChildren(child.pid!, 2);
     expect(workers).toHaveLength(2);
     expect(await runDirs(tmp)).toHaveLength(1);
     const all = descendants(child.pid!);
@@ -149,11 +141,7 @@ describe('SIGTERM during a job', () => {
     onTestFinished(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
-    let stderr = '';
-    await new Promise<void>((resolve) => child.stderr!.on('data', (d) => {
-      stderr += d;
-      if (/map 0\/\d+/.test(stderr)) resolve();
-    }));
+    await stderrShows(child, /map 0\/\d+/);
     const all = descendants(child.pid!);
     child.kill('SIGTERM');
     child.kill('SIGTERM');

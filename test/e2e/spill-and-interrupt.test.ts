@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { BOOKS, FIXTURES, finished, readParts, recordsOf, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles, referenceIndex, referenceWordCount } from '../helpers/reference.ts';
-import { alive, children, commandOf, descendants } from '../helpers/processes.ts';
+import { alive, commandOf, descendants, stderrShows, workerChildren } from '../helpers/processes.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -45,16 +45,8 @@ describe('Ctrl-C during a job', () => {
     onTestFinished(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
-    let stderr = '';
-    await new Promise<void>((resolve) => child.stderr!.on('data', (d) => {
-      stderr += d;
-      if (stderr.includes('map 0/8')) resolve();
-    }));
-    let workers: number[] = [];
-    for (let i = 0; i < 50 && workers.length < 2; i++) {
-      workers = children(child.pid!).filter(([, args]) => args.includes(' worker ')).map(([pid]) => pid);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await stderrShows(child, /map 0\/8/);
+    const workers = await workerChildren(child.pid!, 2);
     expect(workers).toHaveLength(2);
     const all = descendants(child.pid!);
     child.kill('SIGINT');

@@ -1,5 +1,5 @@
 // The processes a test started, seen from outside (ps and /proc): to check that none is left running.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** Child processes of pid as [pid, command line]. */
@@ -41,4 +41,23 @@ export function alive(pid: number): boolean {
 export async function stillRunning(pids: readonly number[]): Promise<string[]> {
   for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((resolve) => setTimeout(resolve, 100));
   return pids.filter(alive).map((pid) => `${pid}: ${commandOf(pid)}`);
+}
+
+/** Resolves once what the child has written on stderr matches pattern. */
+export function stderrShows(child: ChildProcess, pattern: RegExp): Promise<void> {
+  let stderr = '';
+  return new Promise<void>((resolve) => child.stderr!.on('data', (d) => {
+    stderr += d;
+    if (pattern.test(stderr)) resolve();
+  }));
+}
+
+/** The pids of pid's `mr worker` children, once there are `count` of them (or what there is after 5 s). */
+export async function workerChildren(pid: number, count: number): Promise<number[]> {
+  let workers: number[] = [];
+  for (let i = 0; i < 50 && workers.length < count; i++) {
+    workers = children(pid).filter(([, args]) => args.includes(' worker ')).map(([id]) => id);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return workers;
 }
