@@ -1,7 +1,5 @@
-// The intermediate record format of map outputs and spill runs: one record a line,
-// JSON(key) TAB JSON(value) NEWLINE. JSON escapes tabs and newlines, so both split points are safe.
-
-export type KeyValue = [string, unknown];
+// The output format: part files of key<TAB>value lines, and the errors of records that cannot be
+// written. (Intermediate records are binary: run-records.ts.)
 
 /** A record that cannot be written: a value JSON cannot carry, or a key or value that would break the line format. */
 export class RecordError extends TypeError {}
@@ -11,35 +9,8 @@ export function showKey(key: string): string {
   return JSON.stringify(key.length > 100 ? `${key.slice(0, 100)}...` : key);
 }
 
-function kindOf(value: unknown): string {
+export function kindOf(value: unknown): string {
   return value === undefined ? 'undefined' : `a ${typeof value}`;
-}
-
-export function encodeRecord(key: string, value: unknown): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (error) {
-    // a BigInt, a circular object
-    throw new RecordError(`the value emitted for key ${showKey(key)} is not JSON-serialisable: ${(error as Error).message}`);
-  }
-  // undefined, a function or a symbol: JSON has no such value, and writing null would hide the bug
-  if (json === undefined) throw new RecordError(`the value emitted for key ${showKey(key)} is ${kindOf(value)}, which JSON cannot carry; emit a string, number, boolean, null, array or plain object`);
-  return JSON.stringify(key) + '\t' + json + '\n';
-}
-
-/** Decodes the complete lines of text (each without its newline) into records. */
-export function decodeRecords(lines: readonly string[]): KeyValue[] {
-  const records: KeyValue[] = new Array(lines.length);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    const tab = line.indexOf('\t');
-    if (tab < 2) throw new Error(`corrupt intermediate record: ${line.slice(0, 80)}`);
-    const keyJson = line.slice(0, tab);
-    const key = keyJson.includes('\\') ? (JSON.parse(keyJson) as string) : keyJson.slice(1, -1);
-    records[i] = [key, JSON.parse(line.slice(tab + 1))];
-  }
-  return records;
 }
 
 /** How a reduced value is written to a part file: String(value), objects and arrays as JSON. */

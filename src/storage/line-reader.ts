@@ -31,7 +31,11 @@ export interface LineChunk {
   offset: number;
 }
 
-/** The raw bytes of the lines that start in [start, end) of the file, in chunks of whole lines. */
+/**
+ * The raw bytes of the lines that start in [start, end) of the file, in chunks of whole lines.
+ * Each chunk is a buffer of its own; an unfinished line is copied to the start of the next one
+ * (which grows with it, so a very long line is copied a few times, not once per chunk).
+ */
 export async function* readLineChunks(path: string, start = 0, end = Infinity, chunkBytes = DEFAULT_CHUNK_BYTES): AsyncGenerator<LineChunk> {
   const file = await openReader(path);
   try {
@@ -40,27 +44,24 @@ export async function* readLineChunks(path: string, start = 0, end = Infinity, c
     const size = file.size;
     let readAt = start > 0 ? start - 1 : 0;
     let skipping = start > 0;    // the byte before `start` decides whether a line starts at `start`
-    let carry: Buffer[] = [];    // an incomplete line, possibly spanning chunks
+    let carry: Buffer | undefined; // an incomplete line, to go first in the next chunk
     let carryOffset = readAt;    // file offset of the next line's first byte
     for (;;) {
-      const chunk = Buffer.allocUnsafe(readChunkBytes(size - readAt, chunkBytes));
-      const bytesRead = await file.read(chunk, readAt);
+      const carried = carry?.length ?? 0;
+      const chunk = Buffer.allocUnsafe(carried + Math.max(carried, readChunkBytes(size - readAt, chunkBytes)));
+      carry?.copy(chunk, 0);
+      const bytesRead = await file.read(chunk.subarray(carried), readAt);
       if (bytesRead === 0) break;
-      let data = chunk.subarray(0, bytesRead);
-      let dataOffset = readAt;
+      let data = chunk.subarray(0, carried + bytesRead);
+      let dataOffset = carry === undefined ? readAt : carryOffset;
       readAt += bytesRead;
+      carry = undefined;
       if (skipping) {
         const nl = data.indexOf(NEWLINE);
         if (nl < 0) continue;
         skipping = false;
         data = data.subarray(nl + 1);
         dataOffset += nl + 1;
-        carryOffset = dataOffset;
-      }
-      if (carry.length > 0) {
-        data = Buffer.concat([...carry, data]);
-        dataOffset = carryOffset;
-        carry = [];
       }
       const limit = end - dataOffset; // lines starting at an index below this are ours
       if (limit <= 0) return;
@@ -75,11 +76,25 @@ export async function* readLineChunks(path: string, start = 0, end = Infinity, c
       }
       if (take > 0) yield { data: data.subarray(0, take), offset: dataOffset };
       if (finished) return;
-      if (take < data.length) carry.push(data.subarray(take));
+      if (take < data.length) carry = data.subarray(take);
       carryOffset = dataOffset + take;
     }
-    if (carry.length > 0 && carryOffset < end) {
-      yield { data: Buffer.concat(carry), offset: carryOffset };
+    if (carry !== undefined && carryOffset < end) yield { data: carry, offset: carryOffset };
+  } finally {
+    await file.close();
+  }
+}
+
+/** The bytes of a whole file in chunks of up to chunkBytes, each a buffer of its own. */
+export async function* readChunks(path: string, chunkBytes = DEFAULT_CHUNK_BYTES): AsyncGenerator<Buffer> {
+  const file = await openReader(path);
+  try {
+    for (let at = 0; ;) {
+      const chunk = Buffer.allocUnsafe(readChunkBytes(file.size - at, chunkBytes));
+      const bytesRead = await file.read(chunk, at);
+      if (bytesRead === 0) return;
+      at += bytesRead;
+      yield chunk.subarray(0, bytesRead);
     }
   } finally {
     await file.close();

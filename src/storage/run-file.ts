@@ -1,29 +1,45 @@
-// Sorted run files of intermediate records (map outputs, spills, fetched partitions).
-import { decodeRecords, encodeRecord, type KeyValue } from '../core/record-codec.ts';
+// Sorted run files of intermediate records (map outputs, spills, fetched partitions), in the
+// binary format of core/run-records.ts.
+import { decodeRecords, RecordEncoder, type KeyValue } from '../core/run-records.ts';
 import type { BatchSource } from '../core/kway-merge.ts';
-import { readLineBatches } from './line-reader.ts';
+import { readChunks } from './line-reader.ts';
 import { TextWriter } from './text-writer.ts';
 
-/** Where a run's text goes: a file (TextWriter) or a memory module. close() gives the byte count. */
-export interface TextSink {
-  write(text: string): Promise<void> | undefined;
+/** Where a run's bytes go: a file (TextWriter) or a memory module. close() gives the byte count. */
+export interface ByteSink {
+  /** The sink may keep `bytes`: the writer never touches them again. */
+  write(bytes: Uint8Array): Promise<void> | undefined;
   close(): Promise<number>;
 }
 
+const BLOCK_BYTES = 256 << 10;   // records are handed to the sink in blocks of about this size
+
 export class RunWriter {
   records = 0;
-  constructor(private readonly out: TextSink) {}
+  private readonly encoder = new RecordEncoder();
+
+  constructor(private readonly out: ByteSink) {}
 
   static async create(path: string): Promise<RunWriter> {
     return new RunWriter(await TextWriter.create(path));
   }
 
+  /** Queues a record; returns a promise only when a block went to the sink and it asks to be awaited. */
   write(key: string, value: unknown): Promise<void> | undefined {
     this.records++;
-    return this.out.write(encodeRecord(key, value));
+    this.encoder.add(key, value);
+    return this.encoder.length >= BLOCK_BYTES ? this.out.write(this.encoder.take()) : undefined;
   }
 
-  close(): Promise<number> {
+  /** A record whose key is the UTF-8 bytes[from, to) and whose value is the count (the byte-level path). */
+  writeRaw(bytes: Uint8Array, from: number, to: number, count: number): Promise<void> | undefined {
+    this.records++;
+    this.encoder.addRaw(bytes, from, to, count);
+    return this.encoder.length >= BLOCK_BYTES ? this.out.write(this.encoder.take()) : undefined;
+  }
+
+  async close(): Promise<number> {
+    if (this.encoder.length > 0) await this.out.write(this.encoder.take());
     return this.out.close();
   }
 }
@@ -47,36 +63,45 @@ export function mergeBatchBytes(runs: number): number {
   return Math.max(MIN_BATCH_BYTES, Math.min(BATCH_BYTES, Math.floor(MERGE_BUFFER_BYTES / Math.max(1, runs))));
 }
 
-/** A run held in a buffer, decoded a batch of whole lines at a time (the buffer is not copied). */
+/** A run held in a buffer, decoded about batchBytes at a time (the buffer is not copied). */
 export function bufferRunSource(bytes: Buffer, batchBytes = BATCH_BYTES): BatchSource<KeyValue> {
   let at = 0;
   return {
     async next() {
       if (at >= bytes.length) return undefined;
-      let end = Math.min(bytes.length, at + batchBytes);
-      if (end < bytes.length) {
-        const newline = bytes.indexOf(10, end);
-        end = newline < 0 ? bytes.length : newline + 1;
-      }
-      const text = bytes.toString('utf8', at, end);
-      at = end;
-      const lines = text.split('\n');
-      if (lines[lines.length - 1] === '') lines.pop();
-      return decodeRecords(lines);
+      const records: KeyValue[] = [];
+      const end = decodeRecords(bytes, at, Math.min(bytes.length, at + batchBytes), records);
+      // A record larger than the batch: decode up to the end of the buffer instead.
+      at = end > at ? end : decodeRecords(bytes, at, bytes.length, records);
+      if (records.length === 0) throw new Error(`corrupt intermediate run: ${bytes.length - at} bytes at its end are no whole record`);
+      return records;
     },
   };
 }
 
 /** A run file read back as a source of sorted records for the k-way merge. */
 export function runSource(path: string, batchBytes = BATCH_BYTES): BatchSource<KeyValue> {
-  const batches = readLineBatches(path, 0, Infinity, batchBytes);
+  const blocks = runBlocks(path, batchBytes);
   return {
     async next() {
-      const { value, done } = await batches.next();
-      return done ? undefined : decodeRecords(value.lines);
+      const { value, done } = await blocks.next();
+      return done ? undefined : value;
     },
     async close() {
-      await batches.return(undefined);
+      await blocks.return(undefined);
     },
   };
+}
+
+/** The records of a run file in batches: each chunk read is decoded, an unfinished record carried to the next. */
+async function* runBlocks(path: string, batchBytes: number): AsyncGenerator<KeyValue[]> {
+  let carry: Buffer | undefined;
+  for await (const chunk of readChunks(path, batchBytes)) {
+    const data = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
+    const records: KeyValue[] = [];
+    const end = decodeRecords(data, 0, data.length, records);
+    carry = end < data.length ? Buffer.from(data.subarray(end)) : undefined;
+    if (records.length > 0) yield records;
+  }
+  if (carry !== undefined) throw new Error(`corrupt intermediate run ${path}: ${carry.length} bytes at its end are no whole record`);
 }

@@ -1,11 +1,11 @@
-// A buffered, append-only text file writer: few large writes instead of one per record.
+// A buffered, append-only file writer of text and bytes: few large writes instead of one per record.
 import { open, type FileHandle } from 'node:fs/promises';
 
 const FLUSH_CHARS = 1 << 20;
 
 export class TextWriter {
-  private pending: string[] = [];
-  private pendingChars = 0;
+  private pending: (string | Uint8Array)[] = [];
+  private pendingChars = 0;   // UTF-16 units of text plus bytes
   bytesWritten = 0;
 
   private constructor(private readonly file: FileHandle, readonly path: string) {}
@@ -25,16 +25,19 @@ export class TextWriter {
     return writer;
   }
 
-  /** Queues text; returns a promise only when the buffer had to be flushed (await it then). */
-  write(text: string): Promise<void> | undefined {
-    this.pending.push(text);
-    this.pendingChars += text.length;
+  /** Queues text or bytes (kept, not copied); returns a promise only when the buffer had to be flushed (await it then). */
+  write(data: string | Uint8Array): Promise<void> | undefined {
+    this.pending.push(data);
+    this.pendingChars += data.length;
     return this.pendingChars >= FLUSH_CHARS ? this.flush() : undefined;
   }
 
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
-    const data = Buffer.from(this.pending.join(''), 'utf8');
+    const pending = this.pending;
+    const data = pending.every((part) => typeof part === 'string')
+      ? Buffer.from(pending.join(''), 'utf8')
+      : pending.length === 1 ? pending[0] as Uint8Array : Buffer.concat(pending.map((part) => typeof part === 'string' ? Buffer.from(part, 'utf8') : part));
     this.pending = [];
     this.pendingChars = 0;
     await this.file.write(data, 0, data.length);

@@ -4,7 +4,7 @@
 // memory loses nothing a file would keep: map outputs die with their worker either way (a
 // restarted worker starts with an empty store), and the master re-runs the map.
 import { mkdir, writeFile } from 'node:fs/promises';
-import type { TextSink } from '../storage/run-file.ts';
+import type { ByteSink } from '../storage/run-file.ts';
 import { RunWriter, type RunRef } from '../storage/run-file.ts';
 import { TextWriter } from '../storage/text-writer.ts';
 import { CHUNK_BYTES, MapOutputStore } from './map-output-store.ts';
@@ -67,14 +67,10 @@ export class MemoryFirstOutputStore extends MapOutputStore {
   }
 }
 
-/**
- * Collects a partition's text in memory; past maxBytes (or when the store will not hold it) it
- * continues in a file. The text's UTF-8 size is at most 3 bytes per UTF-16 unit, so the switch
- * is decided without encoding.
- */
-class HoldingSink implements TextSink {
-  private pending: string[] = [];
-  private pendingChars = 0;
+/** Collects a partition's bytes in memory; past maxBytes (or when the store will not hold them) it continues in a file. */
+class HoldingSink implements ByteSink {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
   private file?: TextWriter;
 
   constructor(
@@ -84,24 +80,24 @@ class HoldingSink implements TextSink {
     private readonly path: string,
   ) {}
 
-  write(text: string): Promise<void> | undefined {
-    if (this.file !== undefined) return this.file.write(text);
-    this.pending.push(text);
-    this.pendingChars += text.length;
-    return this.pendingChars * 3 > this.maxBytes ? this.toFile() : undefined;
+  write(bytes: Uint8Array): Promise<void> | undefined {
+    if (this.file !== undefined) return this.file.write(bytes);
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    return this.pendingBytes > this.maxBytes ? this.toFile() : undefined;
   }
 
   private async toFile(): Promise<void> {
-    const text = this.pending.join('');
+    const pending = this.pending;
     this.pending = [];
     await mkdir(this.dir, { recursive: true });
     this.file = await TextWriter.create(this.path);
-    await this.file.write(text);
+    for (const bytes of pending) await this.file.write(bytes);
   }
 
   async close(): Promise<number> {
     if (this.file !== undefined) return this.file.close();
-    const bytes = Buffer.from(this.pending.join(''), 'utf8');
+    const bytes = Buffer.concat(this.pending, this.pendingBytes); // a copy of its own size: blocks are larger than a tiny partition
     this.pending = [];
     if (bytes.length <= this.maxBytes && this.hold(bytes)) return bytes.length;
     await mkdir(this.dir, { recursive: true });

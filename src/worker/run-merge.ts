@@ -1,7 +1,7 @@
 // Merging sorted run files into one (map-side spills), combining each key's values if asked.
 import { compareKeys } from '../core/key-order.ts';
 import { groupSorted, mergeSorted } from '../core/kway-merge.ts';
-import type { KeyValue } from '../core/record-codec.ts';
+import type { KeyValue } from '../core/run-records.ts';
 import { mergeBatchBytes, runSource, type RunWriter } from '../storage/run-file.ts';
 
 export const byKey = (a: KeyValue, b: KeyValue): number => compareKeys(a[0], b[0]);

@@ -1,6 +1,7 @@
-// record-codec: intermediate records round-trip as JSON(key) TAB JSON(value) lines; output formatting.
+// record-codec and run-records: binary intermediate records round-trip as JSON would carry them; output formatting.
 import { describe, expect, it } from 'vitest';
-import { RecordError, decodeRecords, encodeRecord, formatRecord, formatValue, partFileName } from '../../src/core/record-codec.ts';
+import { RecordError, formatRecord, formatValue, partFileName } from '../../src/core/record-codec.ts';
+import { RecordEncoder, TAG_UINT, decodeRecords, encodeRecords } from '../../src/core/run-records.ts';
 import { int, mulberry32, pick, randomString, type Rng } from './prng.ts';
 
 const NASTY = ['\t', '\n', '\r', '"', '\\', "'", '\u2028', '\u0000', '\u001f', '/', '😀', 'é', '\ud800', '\udc00', ' '];
@@ -28,47 +29,61 @@ function randomValue(rng: Rng, depth = 0): unknown {
   }
 }
 
-/** Encodes records into one text, cuts it at newlines as a line reader would, and decodes. */
-function roundTrip(records: [string, unknown][]): [string, unknown][] {
-  const text = records.map(([k, v]) => encodeRecord(k, v)).join('');
-  const lines = text.split('\n');
-  expect(lines.pop()).toBe('');
-  expect(lines).toHaveLength(records.length);
-  return decodeRecords(lines);
+/** Encodes records into one buffer, cuts it into chunks as a file reader would, and decodes, carrying what a chunk cut. */
+function roundTrip(records: [string, unknown][], chunk = Infinity): [string, unknown][] {
+  const bytes = encodeRecords(records);
+  const out: [string, unknown][] = [];
+  let carry = Buffer.alloc(0);
+  for (let at = 0; at < bytes.length; at += chunk) {
+    const data = Buffer.concat([carry, bytes.subarray(at, Math.min(bytes.length, at + chunk))]);
+    const end = decodeRecords(data, 0, data.length, out);
+    carry = data.subarray(end);
+  }
+  expect(carry.length).toBe(0);
+  return out;
 }
 
-describe('encodeRecord / decodeRecords', () => {
-  it('encodes one line: JSON key, a tab, JSON value, a newline', () => {
-    expect(encodeRecord('a', 1)).toBe('"a"\t1\n');
-    expect(encodeRecord('t\tn\n', 'v\tw')).toBe('"t\\tn\\n"\t"v\\tw"\n');
+describe('binary intermediate records', () => {
+  it('encodes a key as its length and UTF-8 bytes, a count as a tag and a varint', () => {
+    expect([...encodeRecords([['a', 1]])]).toEqual([2, 0x61, TAG_UINT, 1]);
+    expect([...encodeRecords([['', 300]])]).toEqual([0, TAG_UINT, 0xac, 0x02]);
+    const raw = new RecordEncoder();
+    raw.addRaw(Buffer.from('xaby'), 1, 3, 7);
+    expect([...raw.take()]).toEqual([4, 0x61, 0x62, TAG_UINT, 7]);
   });
 
-  it('round-trips keys with tabs, newlines, quotes, backslashes and unicode, and all value kinds', () => {
+  it('round-trips keys with tabs, newlines, quotes, backslashes, lone surrogates and unicode, and all value kinds', () => {
     const rng = mulberry32(606);
     const records: [string, unknown][] = [];
     for (let i = 0; i < 3000; i++) records.push([nastyString(rng), randomValue(rng)]);
-    records.push(['', ''], ['plain', 'plain'], ['"', '"'], ['\\', '\\'], ['\t', [null, { '\n': '\t' }]]);
+    records.push(['', ''], ['plain', 'plain'], ['"', '"'], ['\\', '\\'], ['\t', [null, { '\n': '\t' }]], ['k'.repeat(5000), 'v'.repeat(70000)]);
+    records.push(['\ud800', '\udc00'], ['\ufffd', -1], ['big', 2 ** 53 - 1], ['neg', -(2 ** 53 - 1)], ['frac', -0.1], ['huge', 1e300]);
     expect(roundTrip(records)).toEqual(records);
+    for (const chunk of [1, 7, 4096]) expect(roundTrip(records.slice(0, 400), chunk)).toEqual(records.slice(0, 400));
+  });
+
+  it('gives back what JSON would: NaN and Infinity as null, -0 as 0', () => {
+    expect(roundTrip([['n', NaN], ['i', -Infinity], ['z', -0], ['o', { a: undefined, b: NaN }]])).toEqual(
+      [['n', null], ['i', null], ['z', 0], ['o', { b: null }]]);
+    expect(Object.is(roundTrip([['z', -0]])[0][1], 0)).toBe(true);
   });
 
   it('refuses a value JSON cannot carry, naming its key', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     for (const value of [undefined, () => 1, Symbol('s'), 1n, circular]) {
-      expect(() => encodeRecord('the\tkey', value)).toThrowError(RecordError);
-      expect(() => encodeRecord('the\tkey', value)).toThrowError(/key "the\\tkey"/);
+      expect(() => encodeRecords([['the\tkey', value]])).toThrowError(RecordError);
+      expect(() => encodeRecords([['the\tkey', value]])).toThrowError(/key "the\\tkey"/);
     }
-    expect(encodeRecord('k', null)).toBe('"k"\tnull\n');
+    expect(roundTrip([['k', null]])).toEqual([['k', null]]);
   });
 
-  it('keeps keys that look like JSON escapes literally', () => {
-    const keys = ['\\t', '\\n', '\\"', 'a\\u0041', '\\\\'];
-    expect(roundTrip(keys.map((k) => [k, k]))).toEqual(keys.map((k) => [k, k]));
-  });
-
-  it('rejects a line with no tab after a JSON key', () => {
-    expect(() => decodeRecords(['no tab here'])).toThrowError(/corrupt intermediate record/);
-    expect(() => decodeRecords(['\t1'])).toThrowError(/corrupt/);
+  it('stops before a record the buffer does not hold whole, and refuses an unknown tag', () => {
+    const bytes = encodeRecords([['one', 1], ['two', 'text']]);
+    const out: [string, unknown][] = [];
+    expect(decodeRecords(bytes, 0, bytes.length - 1, out)).toBe(6);   // head, "one", tag, 1
+    expect(out).toEqual([['one', 1]]);
+    expect(() => decodeRecords(Buffer.from([2, 0x61, 9]), 0, 3, [])).toThrowError(/corrupt intermediate record/);
   });
 });
 

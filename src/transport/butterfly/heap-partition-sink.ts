@@ -1,4 +1,4 @@
-// One partition being written on a butterfly node: UTF-8 straight into an extent of the memory
+// One partition being written on a butterfly node: bytes (or text, as UTF-8) straight into an extent of the memory
 // module while it fits, else into the partition's spill file (what was already in the module is
 // copied to the file first, and the module space freed for others).
 import type { Placement } from './heap-directory.ts';
@@ -9,7 +9,7 @@ import { TextWriter } from '../../storage/text-writer.ts';
 
 /** Like a file writer: await write() when it returns a promise; close() gives the bytes written. */
 export interface PartitionSink {
-  write(text: string): Promise<void> | undefined;
+  write(data: string | Uint8Array): Promise<void> | undefined;
   close(): Promise<number>;
 }
 
@@ -29,7 +29,7 @@ export class PartitionWriter implements PartitionSink {
   private written = 0;   // bytes at the start of the extent, while writing into the module
   private file?: TextWriter;
   private opening?: Promise<void>;
-  private queued: string[] = [];   // text written while the spill file was being opened
+  private queued: (string | Uint8Array)[] = [];   // data written while the spill file was being opened
   private closed = false;
 
   /** Without an extent, writes to the file at spillPath from the start. */
@@ -42,19 +42,28 @@ export class PartitionWriter implements PartitionSink {
     return this.extent ? this.extent.length - this.written : 0;
   }
 
-  write(text: string): Promise<void> | undefined {
+  write(data: string | Uint8Array): Promise<void> | undefined {
     if (this.closed) throw new Error(`write after close of the partition at ${this.spillPath}`);
     if (this.extent) {
       const { offset, length } = this.extent;
-      const { read, written } = encoder.encodeInto(text, this.module.subarray(offset + this.written, offset + length));
-      if (read === text.length) {
-        this.written += written;
-        return undefined;
+      const free = this.module.subarray(offset + this.written, offset + length);
+      if (typeof data !== 'string') {
+        if (data.length <= free.length) {
+          free.set(data);
+          this.written += data.length;
+          return undefined;
+        }
+      } else {
+        const { read, written } = encoder.encodeInto(data, free);
+        if (read === data.length) {
+          this.written += written;
+          return undefined;
+        }
       }
-      this.moveToFile();   // the part encodeInto wrote past `written` is dropped with the rest
+      this.moveToFile();   // what encodeInto wrote past `written` is dropped with the rest
     }
-    if (this.file) return this.file.write(text);
-    this.queued.push(text);
+    if (this.file) return this.file.write(data);
+    this.queued.push(data);
     return this.opening;
   }
 
@@ -106,7 +115,7 @@ export class PartitionWriter implements PartitionSink {
       while (this.queued.length > 0) {
         const batch = this.queued;
         this.queued = [];
-        for (const text of batch) await file.write(text);
+        for (const data of batch) await file.write(data);
       }
     } catch (error) {
       await file.close().catch(() => undefined);
