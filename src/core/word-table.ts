@@ -1,14 +1,13 @@
 // The byte-level word count: scans raw UTF-8 bytes for words (maximal runs of Unicode letters,
 // \p{L}+, lower-cased: exactly what the `words` tokenizer gives on decoded text) and counts
 // each in an open-addressing hash table of typed arrays, its key stored once in a byte arena.
-// No string is made for a word until the table is drained, once per distinct word.
+// No string is made for a word: the table is drained as bytes, sorted in byte order.
 //
 // ASCII letters are lower-cased on the fly (b | 0x20) and hashed as they are scanned. A word with
 // any other letter is decoded and lower-cased by String.prototype.toLowerCase as a whole, which
 // keeps context-dependent rules (a final sigma) exactly as the string path has them. Bytes that
 // are not valid UTF-8 separate words, as the U+FFFD a decoder makes of them would.
-import type { SortedGroups } from './emit-buffer.ts';
-import { sortInByteOrder } from './key-order.ts';
+import { sortByKeyBytes, type KeySpans } from './byte-order.ts';
 
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
@@ -69,6 +68,40 @@ export interface ScanFigures {
   lines: number;     // newlines seen
 }
 
+/** A drained table: where each key lies in the arena, its count, and each partition's entries in key byte order. */
+export interface DrainedWords extends KeySpans {
+  counts: Float64Array;
+  partitions: Int32Array[];
+}
+
+/**
+ * Text with every kind of byte the scan meets (ASCII words and separators, other letters and
+ * marks, astral letters, bytes that are not UTF-8, a word at the very end), so that the first
+ * tables of a process give the JIT feedback on every branch: without it, each branch first met
+ * in a big split throws the optimised scan away and map tasks start several times slower.
+ */
+function warmUpSample(): Buffer {
+  const text = 'The cat, THE Cat; the dog.\r\nΟΔΟΣ Straße café 東京 नमस्ते 𝐀𝐁c x_y 123 İstanbul\n';
+  const bytes = new TextEncoder().encode(text.repeat(64) + 'end');
+  const invalid = Uint8Array.from([0x61, 0xc3, 0x28, 0x62, 0xe2, 0x82, 0x61, 0xed, 0xa0, 0x80, 0x63, 0xf0, 0x9f, 0x64, 0xff, 0xc0, 0xaf, 0x65, 0x0a]);
+  return Buffer.concat([invalid, bytes]);   // a Buffer, as the input is: another array type would be another map to the JIT
+}
+
+let warm = false;
+
+/** Runs a few small tables over the sample once per process (about a millisecond). */
+export function warmUpWordTables(): void {
+  if (warm) return;
+  warm = true;
+  const sample = warmUpSample();
+  for (let round = 0; round < 3; round++) {
+    const table = new WordTable();
+    for (let i = 0; i < 40; i++) table.scan(sample, 0, sample.length);
+    for (let i = 0; i < 3000; i++) table.scan(Buffer.from(`w${i.toString(36)}x q${i} `, 'latin1'));
+    table.drain(3);
+  }
+}
+
 export class WordTable {
   private slots = new Int32Array(1 << 14);       // entry index + 1, or 0 for an empty slot
   private mask = (1 << 14) - 1;
@@ -79,7 +112,6 @@ export class WordTable {
   private arena = new Uint8Array(1 << 16);
   private arenaUsed = 0;
   private entries = 0;
-  private astral = false;   // some key holds a character beyond U+FFFF (a plain sort is then not byte order)
 
   /** Distinct words held. */
   get size(): number {
@@ -196,9 +228,6 @@ export class WordTable {
     }
     const from = this.reserve(length);
     this.arena.set(key, from);
-    for (let k = 0; k < length; k++) {
-      if (key[k] >= 0xf0) this.astral = true;
-    }
     this.insert(slot, hash, from, length);
   }
 
@@ -250,27 +279,28 @@ export class WordTable {
   }
 
   /**
-   * Empties the table into one list per partition of [word, [value]], words in byte order,
-   * each word's value what `valueOf` makes of its count. Partitions by the default partitioner
-   * (FNV-1a of the word's UTF-8 bytes, which is the hash the table keeps).
+   * Empties the table: its keys and counts, with each partition's entries in byte order of their
+   * keys. Partitions by the default partitioner (FNV-1a of the word's UTF-8 bytes, which is the
+   * hash the table keeps).
    */
-  drain(partitions: number, valueOf: (count: number) => unknown): SortedGroups[] {
-    const keys: string[][] = Array.from({ length: partitions }, () => []);
-    const values: Map<string, number>[] = Array.from({ length: partitions }, () => new Map());
+  drain(partitions: number): DrainedWords {
+    const sizes = new Int32Array(partitions);
+    const partitionOf = new Int32Array(this.entries);
     for (let e = 0; e < this.entries; e++) {
-      const from = this.starts[e];
-      const word = keyString(this.arena, from, from + this.lengths[e]);
       const r = (this.hashes[e] >>> 0) % partitions;
-      keys[r].push(word);
-      values[r].set(word, this.counts[e]);
+      partitionOf[e] = r;
+      sizes[r]++;
     }
-    const astral = this.astral;
+    const orders = Array.from(sizes, (n) => new Int32Array(n));
+    const filled = new Int32Array(partitions);
+    for (let e = 0; e < this.entries; e++) {
+      const r = partitionOf[e];
+      orders[r][filled[r]++] = e;
+    }
+    const drained: DrainedWords = { arena: this.arena, starts: this.starts, lengths: this.lengths, counts: this.counts, partitions: orders };
+    for (const order of orders) sortByKeyBytes(drained, order);
     this.reset();
-    return keys.map((list, r) => {
-      sortInByteOrder(list, astral);
-      const counts = values[r];
-      return list.map((word): [string, unknown[]] => [word, [valueOf(counts.get(word) as number)]]);
-    });
+    return drained;
   }
 
   private reset(): void {
@@ -283,21 +313,5 @@ export class WordTable {
     this.arena = new Uint8Array(1 << 16);
     this.arenaUsed = 0;
     this.entries = 0;
-    this.astral = false;
   }
-}
-
-/** A key of the arena as a string: ASCII through fromCharCode (no decoder call), the rest decoded. */
-function keyString(arena: Uint8Array, from: number, to: number): string {
-  if (to - from <= 32) {
-    let ascii = true;
-    for (let k = from; k < to; k++) {
-      if (arena[k] >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) return String.fromCharCode.apply(null, arena.subarray(from, to) as unknown as number[]);
-  }
-  return utf8.decode(arena.subarray(from, to));
 }

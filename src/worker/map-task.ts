@@ -23,7 +23,11 @@ import type { MapOutputStore } from './map-output-store.ts';
 import { readAsSubmitted } from './input-snapshot.ts';
 import { thrownByUser } from './user-frame.ts';
 import { WordTable } from '../core/word-table.ts';
-import { countWordsOfSplit, wordCountPath } from './word-count-map.ts';
+import { countWordsOfSplit, wordCountPath, writeWords } from './word-count-map.ts';
+import { writeRuns, type OpenRun, type WrittenRuns } from './run-writing.ts';
+
+/** Empties what the map task buffered into one sorted run per partition, each opened with `open`. */
+type Drain = (open: OpenRun) => Promise<WrittenRuns>;
 
 const SLICE_RECORDS = 256;       // records between checks of the buffer, the clock and cancellation
 
@@ -72,14 +76,15 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
   const spill = async (): Promise<void> => {
     const spillDir = join(dir, `spill-${spills.length}`);
     await mkdir(spillDir, { recursive: true });
-    spills.push(await spillRuns(spillDir, drain(), moved));
+    spills.push(await spillRuns(spillDir, drain));
   };
   const partitioner = makePartitioner(job, spec.reducers, spec.options ?? {});
   const words = isGzipPath(split.path) ? undefined : wordCountPath(job, spec.inputMode); // .gz: decompressed on the string path
   const table = words && new WordTable();
-  const drain = (): SortedGroups[] => table
-    ? table.drain(spec.reducers, words)
-    : guard('partition', split.path, () => buffer.drain(partitioner, spec.reducers));
+  /** Empties the buffer (or the table) into one sorted run per partition. */
+  const drain: Drain = (open) => table
+    ? writeWords(table.drain(spec.reducers), words, open, moved)
+    : writePartitions(guard('partition', split.path, () => buffer.drain(partitioner, spec.reducers)), open, moved);
   const turns = new EventLoopTurns();
   /** Between slices of input: spill a full buffer, let the event loop turn, pause, stop when cancelled. */
   const between = async (): Promise<void> => {
@@ -232,42 +237,29 @@ function splitRecords(lines: readonly string[]): RecordBatch {
 }
 
 /** Writes each partition's sorted groups as one run; returns the runs' bytes and records, by partition. */
-async function writePartitions(
-  partitions: SortedGroups[], open: (r: number) => Promise<RunWriter>, moved: (records: number) => void,
-): Promise<{ bytes: number[]; records: number[] }> {
-  const bytes: number[] = [];
-  const records: number[] = [];
-  for (let r = 0; r < partitions.length; r++) {
-    const out = await open(r);
-    try {
-      for (const [key, values] of partitions[r]) {
-        for (const value of values) {
-          const flushing = out.write(key, value);
-          if (flushing) await flushing;
-        }
-        moved(values.length);
+function writePartitions(partitions: SortedGroups[], open: OpenRun, moved: (records: number) => void): Promise<WrittenRuns> {
+  return writeRuns(partitions.length, open, async (r, out) => {
+    for (const [key, values] of partitions[r]) {
+      for (const value of values) {
+        const flushing = out.write(key, value);
+        if (flushing) await flushing;
       }
-    } catch (error) {
-      await out.close().catch(() => undefined); // a value that cannot be encoded: the file goes with the attempt
-      throw error;
+      moved(values.length);
     }
-    bytes.push(await out.close());
-    records.push(out.records);
-  }
-  return { bytes, records };
+  });
 }
 
 /** Leaves the final partitions in the store: straight from memory, or by merging the spilled runs. */
 async function finish(
-  store: MapOutputStore, outputId: string, spills: string[][], drain: () => SortedGroups[],
+  store: MapOutputStore, outputId: string, spills: string[][], drain: Drain,
   combine: ((key: string, values: unknown[]) => unknown) | undefined, reducers: number, moved: (records: number) => void,
-): Promise<{ bytes: number[]; records: number[] }> {
+): Promise<WrittenRuns> {
   const final = (r: number): Promise<RunWriter> => store.openPartition(outputId, r);
-  if (spills.length === 0) return writePartitions(drain(), final, moved);
+  if (spills.length === 0) return drain(final);
   const dir = store.dir(outputId);
   const lastDir = join(dir, `spill-${spills.length}`);
   await mkdir(lastDir, { recursive: true });
-  spills.push(await spillRuns(lastDir, drain(), moved));
+  spills.push(await spillRuns(lastDir, drain));
   const bytes: number[] = [];
   const records: number[] = [];
   for (let r = 0; r < reducers; r++) {
@@ -280,8 +272,8 @@ async function finish(
 }
 
 /** Writes one sorted run file per partition into dir; returns their paths. */
-async function spillRuns(dir: string, partitions: SortedGroups[], moved: (records: number) => void): Promise<string[]> {
-  const paths = partitions.map((_, r) => join(dir, `r-${r}`));
-  await writePartitions(partitions, (r) => RunWriter.create(paths[r]), moved);
+async function spillRuns(dir: string, drain: Drain): Promise<string[]> {
+  const paths: string[] = [];
+  await drain((r) => RunWriter.create(paths[r] = join(dir, `r-${r}`)));
   return paths;
 }

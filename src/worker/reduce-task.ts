@@ -1,5 +1,6 @@
 // A reduce attempt: fetch partition r of every map output, k-way merge them from disk, call
-// reduce per key, write part-r-NNNNN under a temporary name and rename it once allowed to commit.
+// reduce per key (or fold them as bytes, for a built-in aggregation: byte-reduce.ts), write
+// part-r-NNNNN under a temporary name and rename it once allowed to commit.
 import { thrownByUser } from './user-frame.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
@@ -22,6 +23,7 @@ import { bumpProgress } from './stall-watchdog.ts';
 import { isPaused, pausePoint } from './pause-gate.ts';
 import { byKey } from './run-merge.ts';
 import type { AttemptResult } from './map-task.ts';
+import { aggregationOf, reduceAsBytes } from './byte-reduce.ts';
 
 export interface ReduceAttempt {
   attemptId: string;
@@ -174,6 +176,20 @@ async function reduceInto(
   let records = 0;
   const turns = new EventLoopTurns();
   try {
+    const aggregation = aggregationOf(job);
+    if (aggregation !== undefined) {
+      const between = async (): Promise<void> => {
+        if (turns.due()) await turns.turn();
+        await pausePoint(signal);
+        if (signal.aborted) throw new TaskError('the attempt was cancelled');
+      };
+      const reduced = await reduceAsBytes(aggregation, runs, out, progress, between);
+      if (reduced !== undefined) {
+        counters[COUNTER.reduceInputGroups] = reduced.groups;
+        counters[COUNTER.reduceOutputRecords] = reduced.groups;
+        return;
+      }
+    }
     const batchBytes = mergeBatchBytes(runs.length);
     await groupSorted(mergeSorted(runs.map((run) => sourceOf(run, batchBytes)), byKey), (key, values) => {
       if (groups++ === 0) failpoint('worker.reduce.after-first-key');

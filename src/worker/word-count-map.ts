@@ -6,10 +6,11 @@ import { builtinOf } from '../core/builtins.ts';
 import { COUNTER, type Counters } from '../core/counters.ts';
 import type { JobDefinition } from '../core/job.ts';
 import type { AttemptFigures } from '../core/progress.ts';
-import type { WordTable } from '../core/word-table.ts';
+import { warmUpWordTables, type DrainedWords, type WordTable } from '../core/word-table.ts';
 import { readLineChunks, type LineChunk } from '../storage/line-reader.ts';
 import type { InputSplit } from '../transport/messages.ts';
 import { readAsSubmitted } from './input-snapshot.ts';
+import { writeRuns, type OpenRun, type WrittenRuns } from './run-writing.ts';
 
 const NEWLINE = 10;
 const SCAN_BYTES = 256 * 1024;   // bytes scanned between checks of the buffer, the clock and cancellation
@@ -31,6 +32,7 @@ export function wordCountPath(job: JobDefinition, inputMode: string): ((count: n
 export async function countWordsOfSplit(
   inputMode: string, split: InputSplit, table: WordTable, counters: Counters, progress: AttemptFigures, between: () => Promise<void>,
 ): Promise<number> {
+  warmUpWordTables();
   const wholeFile = inputMode === 'file';
   let words = 0;
   let lines = 0;
@@ -63,4 +65,20 @@ async function* chunksOf(split: InputSplit, wholeFile: boolean): AsyncGenerator<
     return;
   }
   yield { data: await readFile(split.path), offset: 0 };
+}
+
+/** Writes a drained table as one sorted run per partition, straight from its bytes: each word once, with its value. */
+export function writeWords(
+  drained: DrainedWords, valueOf: (count: number) => number, open: OpenRun, moved: (records: number) => void,
+): Promise<WrittenRuns> {
+  const { arena, starts, lengths, counts, partitions } = drained;
+  return writeRuns(partitions.length, open, async (r, out) => {
+    const order = partitions[r];
+    for (let i = 0; i < order.length; i++) {
+      const e = order[i];
+      const flushing = out.writeRaw(arena, starts[e], starts[e] + lengths[e], valueOf(counts[e]));
+      if (flushing) await flushing;
+    }
+    moved(order.length);
+  });
 }

@@ -36,6 +36,13 @@ describe.each(transportNames())('the %s backend', (transport) => {
     await expectSameAsOtherBackends(`wc-${reducers}`, out);
   });
 
+  it('counts words with its own string functions (the generic path) to the same bytes as with the built-ins', async () => {
+    const r = await run('wc-strings', ['jobs/wordcount-strings.ts', '--input', BOOKS, '--reducers', '3']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await readParts(join(dir, `${transport}-wc-strings`))).toEqual(await readParts(join(dir, `${transport}-wc-3`)));
+  });
+
   it('indexes the books', async () => {
     const r = await run('index', ['jobs/indexer.ts', '--input', BOOKS, '--reducers', '4']);
     expect(r.code).toBe(0);
