@@ -9,7 +9,6 @@ import type { Transport } from '../transport/index.ts';
 import { TaskServer } from '../worker/task-server.ts';
 import { startDispatcher } from './dispatcher.ts';
 import { Worker } from '../worker/worker.ts';
-import { prepareJobLoading } from '../worker/job-loader.ts';
 import { readToken, requireTokenBeyondLoopback, type TokenArgs } from './token-args.ts';
 import { readTls, type TlsArgs } from './tls-args.ts';
 import type { TlsMaterial } from '../transport/grpc/credentials.ts';
@@ -82,7 +81,6 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
     process.stdin.on('end', stop).on('close', stop).resume();
   }
   await worker.start();
-  void prepareJobLoading();
   await worker.stopped;
   process.exit(EXIT.ok);
 }
@@ -104,7 +102,6 @@ async function serverCommand(args: WorkerArgs, token: string | undefined, tls: T
   if (args.exitWithParent) process.stdin.on('end', drain).on('close', drain).resume();
   const address = await server.start();
   process.stdout.write(`serving ${address}\n`);
-  void prepareJobLoading();
 }
 
 export async function masterCommand(args: MasterArgs): Promise<void> {

@@ -82,36 +82,41 @@ export interface DrainedWords extends KeySpans {
  */
 function warmUpSample(): Buffer {
   const text = 'The cat, THE Cat; the dog.\r\nΟΔΟΣ Straße café 東京 नमस्ते 𝐀𝐁c x_y 123 İstanbul\n';
-  const bytes = new TextEncoder().encode(text.repeat(64) + 'end');
-  const invalid = Uint8Array.from([0x61, 0xc3, 0x28, 0x62, 0xe2, 0x82, 0x61, 0xed, 0xa0, 0x80, 0x63, 0xf0, 0x9f, 0x64, 0xff, 0xc0, 0xaf, 0x65, 0x0a]);
-  return Buffer.concat([invalid, bytes]);   // a Buffer, as the input is: another array type would be another map to the JIT
+  const invalid = Buffer.from([0x61, 0xc3, 0x28, 0x62, 0xe2, 0x82, 0x61, 0xed, 0xa0, 0x80, 0x63, 0xf0, 0x9f, 0x64, 0xff, 0xc0, 0xaf, 0x65, 0x0a]);
+  const distinct = Buffer.alloc(3 * 26 * 26);   // "aa ab ... zz ": enough distinct words to grow a small table
+  for (let i = 0; i < 26 * 26; i++) distinct.set([97 + Math.floor(i / 26), 97 + (i % 26), 32], 3 * i);
+  return Buffer.concat([invalid, Buffer.from(text.repeat(4)), distinct, Buffer.from('end')]);   // a Buffer, as the input is: another array type is another map to the JIT
 }
 
 let warm = false;
 
-/** Runs a few small tables over the sample once per process (about a millisecond). */
+/** Runs two small tables over the sample once per process (a millisecond or two). */
 export function warmUpWordTables(): void {
   if (warm) return;
   warm = true;
   const sample = warmUpSample();
-  for (let round = 0; round < 3; round++) {
-    const table = new WordTable();
-    for (let i = 0; i < 40; i++) table.scan(sample, 0, sample.length);
-    for (let i = 0; i < 3000; i++) table.scan(Buffer.from(`w${i.toString(36)}x q${i} `, 'latin1'));
+  for (let round = 0; round < 2; round++) {
+    const table = new WordTable(64);   // small, so that the sample grows it
+    table.scan(sample, 0, sample.length);
     table.drain(3);
   }
 }
 
 export class WordTable {
-  private slots = new Int32Array(1 << 14);       // entry index + 1, or 0 for an empty slot
-  private mask = (1 << 14) - 1;
-  private hashes = new Int32Array(1 << 13);
-  private starts = new Int32Array(1 << 13);
-  private lengths = new Int32Array(1 << 13);
-  private counts = new Float64Array(1 << 13);
-  private arena = new Uint8Array(1 << 16);
+  private slots!: Int32Array;       // entry index + 1, or 0 for an empty slot
+  private mask!: number;
+  private hashes!: Int32Array;
+  private starts!: Int32Array;
+  private lengths!: Int32Array;
+  private counts!: Float64Array;
+  private arena!: Uint8Array;
   private arenaUsed = 0;
   private entries = 0;
+
+  /** initialSlots: a power of two; the table doubles from there. */
+  constructor(private readonly initialSlots = 1 << 14) {
+    this.reset();
+  }
 
   /** Distinct words held. */
   get size(): number {
@@ -304,13 +309,14 @@ export class WordTable {
   }
 
   private reset(): void {
-    this.slots = new Int32Array(1 << 14);
-    this.mask = (1 << 14) - 1;
-    this.hashes = new Int32Array(1 << 13);
-    this.starts = new Int32Array(1 << 13);
-    this.lengths = new Int32Array(1 << 13);
-    this.counts = new Float64Array(1 << 13);
-    this.arena = new Uint8Array(1 << 16);
+    const slots = this.initialSlots;
+    this.slots = new Int32Array(slots);
+    this.mask = slots - 1;
+    this.hashes = new Int32Array(slots / 2);
+    this.starts = new Int32Array(slots / 2);
+    this.lengths = new Int32Array(slots / 2);
+    this.counts = new Float64Array(slots / 2);
+    this.arena = new Uint8Array(slots * 4);
     this.arenaUsed = 0;
     this.entries = 0;
   }

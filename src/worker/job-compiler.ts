@@ -64,6 +64,22 @@ export async function compileJob(path: string): Promise<CompiledJob> {
   return { hash, url: pathToFileURL(file).href };
 }
 
+/**
+ * The compiled module of that hash, when this machine has it (the submitter compiled it here, or
+ * an earlier task did) and it still holds what the hash says: the very code that was submitted,
+ * imported without compiling anything.
+ */
+export function compiledByHash(hash: string): CompiledJob | undefined {
+  if (!/^[0-9a-f]{64}$/.test(hash)) return undefined;
+  const file = join(cacheDir(), `${hash}.mjs`);
+  try {
+    if (createHash('sha256').update(readFileSync(file)).digest('hex') !== hash) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { hash, url: pathToFileURL(file).href };
+}
+
 function sameFile(file: string, code: Uint8Array): boolean {
   if (!existsSync(file)) return false;
   try {

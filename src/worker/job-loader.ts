@@ -5,19 +5,11 @@
 import { stat } from 'node:fs/promises';
 import { jobProblem, type JobDefinition } from '../core/job.ts';
 import { JobModuleError, TaskError, oneLine } from '../errors.ts';
-import { compileJob } from './job-compiler.ts';
+import { compileJob, compiledByHash } from './job-compiler.ts';
 
 export interface LoadedJob {
   job: JobDefinition;
   hash: string;          // what the job compiled to: a job's spec carries it from submission on
-}
-
-/**
- * Nothing to get ready any more (a job is compiled to plain JavaScript, so no loader hooks);
- * kept for the worker's start-up, which may overlap it with registration.
- */
-export async function prepareJobLoading(): Promise<void> {
-  await import('esbuild').catch(() => {}); // a failure is the first job import's to report
 }
 
 const modules = new Map<string, Promise<JobDefinition>>(); // by compiled module URL
@@ -32,13 +24,18 @@ export async function loadJob(path: string): Promise<LoadedJob> {
   } catch (error) {
     throw new JobModuleError(`job module ${path} does not load: ${compileProblem(error)}`);
   }
-  let job = modules.get(compiled.url);
+  return { job: await importOnce(path, compiled.url), hash: compiled.hash };
+}
+
+/** Imports a compiled module once per process. */
+function importOnce(path: string, url: string): Promise<JobDefinition> {
+  let job = modules.get(url);
   if (!job) {
-    job = importJob(path, compiled.url);
-    modules.set(compiled.url, job);
-    job.catch(() => modules.delete(compiled.url));
+    job = importJob(path, url);
+    modules.set(url, job);
+    job.catch(() => modules.delete(url));
   }
-  return { job: await job, hash: compiled.hash };
+  return job;
 }
 
 const submitted = new Map<string, Promise<JobDefinition>>(); // by job, stage and the hash submitted
@@ -47,10 +44,18 @@ const submitted = new Map<string, Promise<JobDefinition>>(); // by job, stage an
  * The job a task of a submitted job runs: loaded once per job and stage in this process, and
  * only when it is still the code that was submitted (hash: from the job's spec; empty when the
  * submitter sent none, and then whatever the file holds when this process first loads it).
+ * On the submitter's machine the compiled module of that hash is imported as it is; elsewhere
+ * the file is compiled and must come to the same hash.
  */
 export function loadSubmittedJob(path: string, hash: string, jobKey: string): Promise<JobDefinition> {
   const key = `${jobKey}\0${path}\0${hash}`;
   let job = submitted.get(key);
+  const cached = job ? undefined : compiledByHash(hash);
+  if (!job && cached) {
+    job = importOnce(path, cached.url);
+    submitted.set(key, job);
+    job.catch(() => submitted.delete(key));
+  }
   if (!job) {
     job = loadJob(path).then((loaded) => {
       if (hash && loaded.hash !== hash) {
