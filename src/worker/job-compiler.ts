@@ -2,10 +2,10 @@
 // named by the hash of its contents: a process imports a job by that name, so an edited job is
 // a new module and never the one loaded before from the same path.
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
-import { dirname, extname, join } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 
@@ -35,8 +35,11 @@ function cacheDir(): string {
  * trace names the user's file and line. Throws esbuild's error when the job does not compile.
  */
 export async function compileJob(path: string): Promise<CompiledJob> {
-  const { build } = await import('esbuild');
   const dir = cacheDir();
+  const known = compiledBefore(dir, path);
+  if (known) return known;
+  const startedMs = Date.now();
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [path],
     outfile: join(dir, 'job.mjs'), // only its folder matters: source paths are relative to it
@@ -51,6 +54,7 @@ export async function compileJob(path: string): Promise<CompiledJob> {
     keepNames: true,
     logLevel: 'silent',
     plugins: [userFilesKeepTheirUrls, packagesStayOutside],
+    metafile: true,
   });
   const code = result.outputFiles[0].contents;
   const hash = createHash('sha256').update(code).digest('hex');
@@ -61,8 +65,61 @@ export async function compileJob(path: string): Promise<CompiledJob> {
     writeFileSync(temp, code, { mode: 0o600 });
     renameSync(temp, file); // appears whole: another process may be importing the same job
   }
+  const inputs = Object.keys(result.metafile?.inputs ?? {}).map((input) => resolve(dirname(path), input));
+  remember(dir, path, inputs, hash, startedMs);
   return { hash, url: pathToFileURL(file).href };
 }
+
+/**
+ * What a compile of the job at path saw: every file it read, with its size and mtime, and the
+ * hash it came to. A later compile of the same path with every such file unchanged would come
+ * to the same module, so it is skipped (mr run compiles its job on every run, and esbuild's
+ * start is a good part of a small job's time). Packages the job imports are not compiled in,
+ * so they are not among the files.
+ */
+interface CompileRecord {
+  inputs: [path: string, size: number, mtimeMs: number][];
+  hash: string;
+}
+
+function recordPath(dir: string, path: string): string {
+  const key = createHash('sha256').update(`${path}\0${process.versions.node}\0${MR_ENTRY}`).digest('hex');
+  return join(dir, 'compiled', `${key}.json`);
+}
+
+function compiledBefore(dir: string, path: string): CompiledJob | undefined {
+  let record: CompileRecord;
+  try {
+    record = JSON.parse(readFileSync(recordPath(dir, path), 'utf8')) as CompileRecord;
+    for (const [input, size, mtimeMs] of record.inputs) {
+      const info = statSync(input);
+      if (info.size !== size || info.mtimeMs !== mtimeMs) return undefined;
+    }
+  } catch {
+    return undefined;   // none yet, or a file it read is gone
+  }
+  return compiledByHash(record.hash);
+}
+
+/** Keeps the compile's record, unless a file it read changed so recently that the compile may have read it half-way (then the next run compiles again). */
+function remember(dir: string, path: string, inputs: string[], hash: string, startedMs: number): void {
+  try {
+    const stats = inputs.map((input): [string, number, number] => {
+      const info = statSync(input);
+      return [input, info.size, info.mtimeMs];
+    });
+    if (stats.some(([, , mtimeMs]) => mtimeMs >= startedMs - RECENT_MS)) return;
+    const file = recordPath(dir, path);
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, JSON.stringify({ inputs: stats, hash } satisfies CompileRecord), { mode: 0o600 });
+    renameSync(temp, file);
+  } catch {
+    // no record: the next run compiles again
+  }
+}
+
+const RECENT_MS = 2000;
 
 /**
  * The compiled module of that hash, when this machine has it (the submitter compiled it here, or
