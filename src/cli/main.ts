@@ -1,8 +1,8 @@
 // The `mr` command line: the only place that reads argv and the environment. Every error ends
 // here as one line on stderr and an exit code (MR_DEBUG=1 adds the stack).
 import { readFileSync } from 'node:fs';
-import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import type { Argv } from 'yargs';
+import { EMBEDDED_WORKER } from './embedded-worker.ts';
 import { EXIT, JobFailedError, MrError, UsageError, oneLine } from '../errors.ts';
 import { armFailpoints } from '../failpoints.ts';
 import { parseLogLevel, setLogLevel } from '../log-level.ts';
@@ -20,7 +20,7 @@ const ops = () => import('./ops-commands.ts');
 
 const COMMANDS = ['run', 'check', 'bench', 'master', 'worker', 'balancer', 'status', 'list', 'kill', 'logs', 'ps', 'drain', 'cat', 'version'] as const;
 
-function commands(argv: string[]): Argv {
+function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
   const parser = yargs(argv);
   return parser
     .scriptName('mr')
@@ -173,17 +173,18 @@ async function main(): Promise<void> {
   try {
     armFailpoints(process.env.MR_FAILPOINTS, process.env.MR_FAILPOINT_ONCE); // a testing aid, see failpoints.ts
     readLogLevel(process.env.MR_LOG);
-    const argv = hideBin(process.argv);
+    const argv = process.argv.slice(2);
     if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) return printVersion();
+    if (argv[0] === EMBEDDED_WORKER && argv.length === 2) return await (await daemons()).workerCommand(JSON.parse(argv[1]!));
     checkCommandName(argv);
-    const parser = commands(argv);
+    const parser = commands((await import('yargs')).default, argv);
     // yargs renders the whole help text whenever a command runs, to show it if the command fails
     // later (which .fail() above makes it never do): tens of ms at the start of every process.
     (parser as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } })
       .getInternalMethods().getUsageInstance().cacheHelpMessage = () => {};
     await parser.parseAsync();
   } catch (error) {
-    report(error, wantsJson(hideBin(process.argv)));
+    report(error, wantsJson(process.argv.slice(2)));
   }
 }
 

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULTS } from '../config.ts';
 import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
 import { chaosFlags } from './chaos-args.ts';
+import { embeddedWorkerArgv } from './embedded-worker.ts';
 import { diagnoseDeath, heapLimitMib, type WorkerDeath } from './worker-death.ts';
 
 export const MR_BIN = fileURLToPath(new URL('../../bin/mr.mjs', import.meta.url));
@@ -75,9 +76,9 @@ export class WorkerPool {
     const log = openSync(logPath, 'a');
     const logStart = fstatSync(log).size; // this life's lines start here (the slot's log outlives its workers)
     const target = this.options.join ? ['--join', this.options.masterAddress] : ['--master', this.options.masterAddress];
-    const args = [MR_BIN, 'worker', ...target, '--work-dir', dir,
-      '--slots', String(this.options.slots ?? 1), '--transport', this.options.transport, '--exit-with-parent',
-      ...chaosFlags(this.options.chaos, `worker-${slot}`), ...(this.options.tlsFlags ?? [])];
+    const args = [MR_BIN, ...embeddedWorkerArgv([...target, '--work-dir', dir,
+      '--slots', String(this.options.slots ?? 1), '--transport', this.options.transport,
+      ...chaosFlags(this.options.chaos, `worker-${slot}`), ...(this.options.tlsFlags ?? [])])];
     const nodeArgs = workerNodeArgs(this.options.heapMib ?? DEFAULTS.workerHeapMib);
     const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['pipe', log, log], env: { ...process.env, MR_TOKEN: this.options.token } });
     closeSync(log);
