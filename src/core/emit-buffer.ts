@@ -9,7 +9,6 @@ export type Combiner = (key: string, values: any[]) => unknown;
 export type SortedGroups = [string, unknown[]][];
 
 const KEY_OVERHEAD_BYTES = 160;  // Map entry, value array and string headers: measured ~185 B for a 9-letter key
-const COMBINE_EVERY = 32;        // combine a key's values once this many have piled up
 const SURROGATE = /[\uD800-\uDFFF]/;
 // V8 makes a substring of this many characters or more a view into its parent string: a key
 // kept as such a view would keep its whole input line, and the chunk that line came from, alive.
@@ -28,8 +27,15 @@ export function estimateBytes(value: unknown): number {
   }
 }
 
+/**
+ * Without a combiner, a key's values in emit order. With one, a single accumulated value per key:
+ * each value emitted is folded in at once, combine(key, [accumulated, value]), as a combiner
+ * may be applied to any part of a key's values (it is associative), so no list of pending
+ * values is kept and a frequent key costs no more memory than a rare one.
+ */
 export class EmitBuffer {
-  private groups = new Map<string, unknown[]>();
+  private lists = new Map<string, unknown[]>();      // without a combiner
+  private folded = new Map<string, unknown>();       // with one
   bytes = 0;
   records = 0;
 
@@ -37,46 +43,55 @@ export class EmitBuffer {
 
   add(key: string, value: unknown): void {
     this.records++;
-    const values = this.groups.get(key);
+    if (this.combine !== undefined) {
+      this.fold(key, value, this.combine);
+      return;
+    }
+    const values = this.lists.get(key);
     if (values === undefined) {
-      this.groups.set(key.length < SLICE_MIN_CHARS ? key : ownCopy(key), [value]);
+      this.lists.set(key.length < SLICE_MIN_CHARS ? key : ownCopy(key), [value]);
       this.bytes += KEY_OVERHEAD_BYTES + key.length * 2 + estimateBytes(value);
       return;
     }
-    // The hot path of every map task: one lookup, one push, a size estimate without a call for numbers.
-    const count = values.push(value);
+    // The hot path of a map task without a combiner: one lookup, one push, a size estimate without a call for numbers.
+    values.push(value);
     this.bytes += typeof value === 'number' ? 8 : estimateBytes(value);
-    if (count >= COMBINE_EVERY && this.combine !== undefined) this.combineInPlace(key, values);
   }
 
-  private combineInPlace(key: string, values: unknown[]): void {
-    let before = 0;
-    for (const v of values) before += estimateBytes(v);
-    const combined = (this.combine as Combiner)(key, values);
-    values.length = 1;
-    values[0] = combined;
-    this.bytes += estimateBytes(combined) - before;
+  private fold(key: string, value: unknown, combine: Combiner): void {
+    const before = this.folded.get(key);
+    if (before === undefined && !this.folded.has(key)) {
+      this.folded.set(key.length < SLICE_MIN_CHARS ? key : ownCopy(key), value);
+      this.bytes += KEY_OVERHEAD_BYTES + key.length * 2 + estimateBytes(value);
+      return;
+    }
+    const after = combine(key, [before, value]);
+    this.folded.set(key, after);
+    if (typeof after !== 'number' || typeof before !== 'number') this.bytes += estimateBytes(after) - estimateBytes(before);
   }
 
   get size(): number {
-    return this.groups.size;
+    return this.combine !== undefined ? this.folded.size : this.lists.size;
   }
 
-  /** Empties the buffer into one sorted group list per partition, each key's values combined. */
+  /** Empties the buffer into one sorted group list per partition (with a combiner, each key's one value). */
   drain(partitioner: Partitioner, partitions: number): SortedGroups[] {
     const keys: string[][] = Array.from({ length: partitions }, () => []);
     let astral = false;
-    for (const [key, values] of this.groups) {
-      if (this.combine !== undefined && values.length > 1) this.combineInPlace(key, values);
+    const source: Map<string, unknown> = this.combine !== undefined ? this.folded : this.lists;
+    for (const key of source.keys()) {
       keys[partitioner(key)].push(key);
       if (!astral && SURROGATE.test(key)) astral = true;
     }
-    const groups = this.groups;
-    this.groups = new Map();
+    const lists = this.lists;
+    const folded = this.folded;
+    const combined = this.combine !== undefined;
+    this.lists = new Map();
+    this.folded = new Map();
     this.bytes = 0;
     return keys.map((list) => {
       sortInByteOrder(list, astral);
-      return list.map((key): [string, unknown[]] => [key, groups.get(key) as unknown[]]);
+      return list.map((key): [string, unknown[]] => [key, combined ? [folded.get(key)] : lists.get(key) as unknown[]]);
     });
   }
 }

@@ -17,7 +17,7 @@ describe('EmitBuffer', () => {
       const combinedKeys: string[] = [];
       const buffer = new EmitBuffer((key, values: number[]) => (combinedKeys.push(key), sum(key, values)));
       const expected = new Map<string, number>();
-      // some keys get hundreds of values, so the in-place combining (every 32) kicks in
+      // some keys get hundreds of values, each folded into the key's one value as it comes
       const emits = int(rng, 0, 3000);
       for (let i = 0; i < emits; i++) {
         const key = rng() < 0.5 ? vocab[0] : pick(rng, vocab);
@@ -97,13 +97,22 @@ describe('EmitBuffer', () => {
     expect(buffer.drain(() => 0, 2)).toEqual([[], []]);
   });
 
-  it('shrinks the estimate when the combiner folds values together', () => {
-    const buffer = new EmitBuffer(sum);
-    for (let i = 0; i < 31; i++) buffer.add('k', 1);
-    const before = buffer.bytes;
-    buffer.add('k', 1);                                     // the 32nd value triggers a combine
-    expect(buffer.bytes).toBeLessThan(before);
-    expect(buffer.drain(() => 0, 1)).toEqual([[['k', [32]]]]);
+  it('keeps one accumulated value per key with a combiner: a repeated key costs no more memory', () => {
+    const seen: unknown[][] = [];
+    const buffer = new EmitBuffer((key, values: number[]) => (seen.push([...values]), sum(key, values)));
+    buffer.add('k', 1);
+    const once = buffer.bytes;
+    for (let i = 0; i < 999; i++) buffer.add('k', 1);
+    expect(buffer.bytes).toBe(once);
+    expect(seen.every((values) => values.length === 2)).toBe(true);   // folded as they come: [accumulated, value]
+    expect(seen).toHaveLength(999);
+    const grows = new EmitBuffer((_key, values: string[]) => values.join(''));
+    grows.add('k', 'a');
+    const before = grows.bytes;
+    grows.add('k', 'bcd');
+    expect(grows.bytes).toBe(before + estimateBytes('abcd') - estimateBytes('a'));   // what the value grew by
+    expect(buffer.drain(() => 0, 1)).toEqual([[['k', [1000]]]]);
+    expect(grows.drain(() => 0, 1)).toEqual([[['k', ['abcd']]]]);
   });
 
   it('estimates sizes of values', () => {
