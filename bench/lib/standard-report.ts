@@ -38,7 +38,7 @@ function baselinesSection(s: NonNullable<StandardSections['baselines']>): string
 function wordcountCorpusSection(c: WordcountCorpus, reducers: number): string[] {
   const distinct = c.runs.find((r) => r.ok && typeof r.detail?.distinct === 'number')?.detail?.distinct;
   const agree = c.loopsAgree === null ? 'not compared (a loop failed)' : c.loopsAgree ? 'yes' : 'NO';
-  const note = (r: WordcountRun): string => `${r.note}${r.reusedFrom ? ` (the ${r.reusedFrom}'s run)` : ''}`;
+  const note = (r: WordcountRun): string => `${r.note}${r.reusedFrom ? ` (run in the ${r.reusedFrom} section)` : ''}`;
   const line = (r: WordcountRun): string => row([r.run, r.workers, fixed(r.seconds, 2), fixed(r.mbPerSecond, 1), secs(r.engineMs), secs(r.mapPhaseMs), secs(r.reducePhaseMs), mib(r.peakRssKiB), note(r)]);
   return [
     `## Word count, ${c.vocab} vocabulary, ${c.corpus.mib} MiB corpus${distinct === undefined ? '' : ` (${distinct} distinct words)`}`, '',
