@@ -1,9 +1,9 @@
 // The standard benchmark, in one command: the word-count sweep over backends and worker counts,
-// the no-engine baselines, input-size scaling, start-up time, scheduling throughput and memory,
+// the no-engine baselines, the word count against them on two corpora, input-size scaling, start-up time, scheduling throughput and memory,
 // then the project's targets, each met or not. Writes latest.{json,md,svg,png} to bench/results.
 // It reports figures and judges nothing but output correctness: it exits 1 only when a run
 // failed or wrote a wrong output, never for a missed target.
-// npm run bench -- [--quick] [--out dir] [--skip sweep,baselines,scaling,startup,scheduling,memory] [--repeat N]
+// npm run bench -- [--quick] [--out dir] [--skip sweep,baselines,wordcount,scaling,startup,scheduling,memory] [--repeat N]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import { standardMarkdown } from './lib/standard-report.ts';
 import { runScaling } from './lib/standard-scaling.ts';
 import { corpusOf, runBaselines, runSweep } from './lib/standard-sweep.ts';
 import { evaluateTargets, problemsOf, type StandardSections } from './lib/standard-targets.ts';
+import { runWordcount, WORDCOUNT_VOCABS } from './lib/standard-wordcount.ts';
 
 async function runSections(options: StandardOptions, scratch: string): Promise<StandardSections> {
   const sections: StandardSections = {};
@@ -32,6 +33,10 @@ async function runSections(options: StandardOptions, scratch: string): Promise<S
       progress(`== sweep: ${options.transports.join(', ')} x ${options.workers.join(',')}; ${options.machines.join(', ') || 'no machines'} x ${options.nodes.join(',')} nodes`);
       sections.sweep = await runSweep(options, corpus, reference, scratch);
     }
+  }
+  if (wanted('wordcount')) {
+    progress(`== wordcount: built-in and string-function jobs vs their plain loops, the byte floor and the shell, ${options.sweepMib} MiB ${WORDCOUNT_VOCABS.join(' then ')}`);
+    sections.wordcount = await runWordcount(options, sections, scratch);
   }
   if (wanted('scaling')) {
     progress(`== scaling: ${options.scalingMib.join(', ')} MiB at ${options.scalingWorkers.join(',')} workers`);

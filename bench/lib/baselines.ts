@@ -1,13 +1,16 @@
 // The three no-engine runs `mr run` is measured against: the job's own code in a sequential loop
-// (in this process), the byte-level floor at 1 and 2 threads (own process), and a coreutils pipeline.
-import { join } from 'node:path';
+// (in this process, or in a child of its own), the byte-level floor at 1 and 2 threads (own
+// process), and a coreutils pipeline.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { JobDefinition } from 'mr';
 import { failureReason, isSuccess, runChild, type ChildOptions } from './child-run.ts';
 import { REPO_ROOT } from './progress.ts';
 import { mbPerSecond, SEQUENTIAL, SHELL, type RunResult } from './report.ts';
 import { runJobSequentially } from './sequential-loop.ts';
-import type { WordCounts } from './word-counts.ts';
+import { readPartFiles, type WordCounts } from './word-counts.ts';
 
 // The text as given in the brief: only the first tr is forced to the C locale. pipefail makes a
 // failing stage count as a failed run.
@@ -36,6 +39,37 @@ export async function runSequentialBaseline(
     return { result, counts };
   } catch (error) {
     return { result: failed(SEQUENTIAL, `FAILED: ${(error as Error).message}`), counts: null };
+  }
+}
+
+/**
+ * The same loop over one job file in a child process (bench/lib/plain-loop.ts), so its heap is
+ * its own. `seconds` is the loop's own time, as for the in-process loop; the wall time with the
+ * process start is in the detail. Returns its counts too, the reference for that job's runs.
+ */
+export async function runPlainLoop(jobPath: string, corpus: string, bytes: number, options: ChildOptions): Promise<{ result: RunResult; counts: WordCounts | null }> {
+  const name = `plain loop, ${basename(jobPath)}`;
+  const dir = mkdtempSync(join(tmpdir(), 'mr-bench-loop-'));
+  try {
+    const countsFile = join(dir, 'counts');
+    const script = join(REPO_ROOT, 'bench', 'lib', 'plain-loop.ts');
+    const run = await runChild(process.execPath, [join(REPO_ROOT, 'bin', 'tsx.mjs'), script, jobPath, corpus, '--counts', countsFile], options);
+    if (!isSuccess(run)) return { result: failed(name, `FAILED: ${failureReason(run, options)}; ${run.stderrErrorLine}`, { stderrTail: run.stderrTail }), counts: null };
+    let own: { distinct: number; elapsedMs: number; maxRssKiB: number };
+    try {
+      own = JSON.parse(run.stdout);
+    } catch {
+      return { result: failed(name, 'FAILED: its stdout is not JSON', { stdout: run.stdout.slice(0, 1000) }), counts: null };
+    }
+    const seconds = own.elapsedMs / 1000;
+    const result = {
+      run: name, workers: 1, ok: true, seconds, mbPerSecond: mbPerSecond(bytes, seconds), peakRssKiB: own.maxRssKiB,
+      note: `own process; ${own.distinct} distinct words; ${run.seconds.toFixed(2)} s with process start`,
+      detail: { ...own, wallSeconds: run.seconds },
+    };
+    return { result, counts: readPartFiles([countsFile]).counts };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

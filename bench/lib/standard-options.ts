@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './progress.ts';
 
-export const SECTIONS = ['sweep', 'baselines', 'scaling', 'startup', 'scheduling', 'memory'] as const;
+export const SECTIONS = ['sweep', 'baselines', 'wordcount', 'scaling', 'startup', 'scheduling', 'memory'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface StandardOptions {

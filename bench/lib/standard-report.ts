@@ -2,6 +2,7 @@
 import { sweepHeadline, sweepTables } from '../../src/cli/bench-command.ts';
 import type { RunResult } from './report.ts';
 import type { StandardSections, Target } from './standard-targets.ts';
+import type { WordcountCorpus, WordcountRatios, WordcountResult, WordcountRun } from './wordcount-ratios.ts';
 
 const fixed = (n: number | null | undefined, digits: number): string => (typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : '-');
 const secs = (ms: number | null | undefined): string => fixed(typeof ms === 'number' ? ms / 1000 : null, 2);
@@ -32,6 +33,36 @@ function sweepSection(s: NonNullable<StandardSections['sweep']>): string[] {
 function baselinesSection(s: NonNullable<StandardSections['baselines']>): string[] {
   const line = (r: RunResult): string => row([r.run, secs(r.seconds === null ? null : r.seconds * 1000), fixed(r.mbPerSecond, 1), mib(r.peakRssKiB), r.note]);
   return [`## Baselines, ${s.corpus.mib} MiB corpus`, '', ...head(['run', 'wall s', 'MB/s', 'peak RSS MiB', 'notes']), ...s.runs.map(line)];
+}
+
+function wordcountCorpusSection(c: WordcountCorpus, reducers: number): string[] {
+  const distinct = c.runs.find((r) => r.ok && typeof r.detail?.distinct === 'number')?.detail?.distinct;
+  const agree = c.loopsAgree === null ? 'not compared (a loop failed)' : c.loopsAgree ? 'yes' : 'NO';
+  const note = (r: WordcountRun): string => `${r.note}${r.reusedFrom ? ` (run in the ${r.reusedFrom} section)` : ''}`;
+  const line = (r: WordcountRun): string => row([r.run, r.workers, fixed(r.seconds, 2), fixed(r.mbPerSecond, 1), secs(r.engineMs), secs(r.mapPhaseMs), secs(r.reducePhaseMs), mib(r.peakRssKiB), note(r)]);
+  return [
+    `## Word count, ${c.vocab} vocabulary, ${c.corpus.mib} MiB corpus${distinct === undefined ? '' : ` (${distinct} distinct words)`}`, '',
+    `\`mr run\` on grpc, ${reducers} reducers, each output checked against the plain loop of its job's functions; the two loops agree: ${agree}.`, '',
+    ...head(['run', 'workers', 'wall s', 'MB/s', 'engine s', 'map phase s', 'reduce phase s', 'peak RSS MiB', 'notes']),
+    ...c.runs.map(line),
+  ];
+}
+
+const RATIOS: [keyof WordcountRatios, string][] = [
+  ['builtinSpeedup', 'mr run wordcount.ts, 1 -> 2 workers'],
+  ['stringsSpeedup', 'mr run wordcount-strings.ts, 1 -> 2 workers'],
+  ['genericRatio', 'generic ratio: plain loop of the string functions / mr run wordcount-strings.ts x2'],
+  ['builtinVsFloor', 'byte floor at 2 threads / mr run wordcount.ts x2'],
+  ['builtinVsShell', 'shell pipeline / mr run wordcount.ts x2'],
+];
+
+function wordcountSections(s: WordcountResult): string[][] {
+  const ratios = [
+    '## Word count ratios', '', 'Each is a time over a time: above 1, the run after the slash (or the 2-worker run) is the faster.', '',
+    ...head(['ratio', ...s.corpora.map((c) => c.vocab)]),
+    ...RATIOS.map(([key, label]) => row([label, ...s.corpora.map((c) => (c.ratios[key] === null ? '-' : `${fixed(c.ratios[key], 2)}x`))])),
+  ];
+  return [...s.corpora.map((c) => wordcountCorpusSection(c, s.reducers)), ratios];
 }
 
 function scalingSection(s: NonNullable<StandardSections['scaling']>): string[] {
@@ -78,6 +109,7 @@ export function standardMarkdown(machine: Record<string, unknown>, quick: boolea
   ];
   if (sections.sweep) parts.push(sweepSection(sections.sweep));
   if (sections.baselines) parts.push(baselinesSection(sections.baselines));
+  if (sections.wordcount) parts.push(...wordcountSections(sections.wordcount));
   if (sections.scaling) parts.push(scalingSection(sections.scaling));
   if (sections.startup) parts.push(startupSection(sections.startup));
   if (sections.scheduling) parts.push(schedulingSection(sections.scheduling));

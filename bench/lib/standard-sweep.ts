@@ -7,7 +7,7 @@ import fastGlob from 'fast-glob';
 import type { JobDefinition } from 'mr';
 import { benchRun, describeRun, outputsIdentical, summarise, type BenchRow, type BenchRun, type RunPlan } from '../../src/cli/bench-command.ts';
 import { runByteFloor, runSequentialBaseline, runShellBaseline } from './baselines.ts';
-import { ensureCorpus } from './corpus.ts';
+import { ensureCorpus, type Vocabulary } from './corpus.ts';
 import { REPO_ROOT, progress } from './progress.ts';
 import type { RunResult } from './report.ts';
 import { runTimeoutMs, type StandardOptions } from './standard-options.ts';
@@ -21,8 +21,8 @@ export interface CorpusInfo {
   mib: number;
 }
 
-export async function corpusOf(mib: number): Promise<CorpusInfo> {
-  const path = await ensureCorpus(mib);
+export async function corpusOf(mib: number, vocab: Vocabulary = 'realistic'): Promise<CorpusInfo> {
+  const path = await ensureCorpus(mib, vocab);
   return { path, bytes: statSync(path).size, mib };
 }
 
@@ -45,9 +45,9 @@ export interface BaselinesResult {
 }
 
 /** A word-count run plan over one corpus; its outputs go to scratch, outside the repository. */
-export function wordcountPlan(corpus: CorpusInfo, options: StandardOptions, scratch: string, reference?: WordCounts | null): RunPlan {
+export function wordcountPlan(corpus: CorpusInfo, options: StandardOptions, scratch: string, reference?: WordCounts | null, job = WORDCOUNT_JOB): RunPlan {
   return {
-    jobs: [WORDCOUNT_JOB], input: [fastGlob.escapePath(corpus.path)], inputBytes: corpus.bytes, scratch,
+    jobs: [job], input: [fastGlob.escapePath(corpus.path)], inputBytes: corpus.bytes, scratch,
     reducers: options.reducers, timeoutMs: runTimeoutMs(corpus.mib),
     checkOutput: reference ? async (files) => differenceFrom(reference, files) : undefined,
   };

@@ -6,10 +6,12 @@ import { SEQUENTIAL } from './report.ts';
 import type { BaselinesResult, SweepResult } from './standard-sweep.ts';
 import type { ScalingResult } from './standard-scaling.ts';
 import type { MemoryResult, SchedulingResult, StartupResult } from './standard-probes.ts';
+import { BUILTIN_JOB, mrRunName, wordcountProblems, type WordcountResult } from './wordcount-ratios.ts';
 
 export interface StandardSections {
   sweep?: SweepResult;
   baselines?: BaselinesResult;
+  wordcount?: WordcountResult;
   scaling?: ScalingResult;
   startup?: StartupResult;
   scheduling?: SchedulingResult;
@@ -46,6 +48,18 @@ function target(id: string, label: string, goal: string, unit: string, value: nu
   return { id, label, goal, unit, value, measured: `${value.toFixed(digits)}${unit === 'x' ? 'x' : ` ${unit}`} (${where})`, met: met(value) };
 }
 
+/** The word-count section's targets, all on the realistic corpus. */
+function wordcountTargets(result: WordcountResult | undefined): Target[] {
+  const c = result?.corpora.find((corpus) => corpus.vocab === 'realistic');
+  const builtin2 = c?.runs.find((r) => r.run === mrRunName(BUILTIN_JOB) && r.workers === TARGET_WORKERS && r.ok);
+  const where = c ? `realistic, ${c.corpus.mib} MiB` : result ? 'no realistic corpus' : 'skipped';
+  return [
+    target('wordcount-throughput', `built-in word count, ${workersText(TARGET_WORKERS)}, end to end`, '>= 100 MB/s', 'MB/s', builtin2?.mbPerSecond, (v) => v >= 100, where, 1),
+    target('wordcount-speedup', 'built-in word count, 1 to 2 workers', '>= 1.8x', 'x', c?.ratios.builtinSpeedup, (v) => v >= 1.8, where, 2),
+    target('generic-ratio', 'generic ratio: plain loop / mr run of the string functions, 2 workers', '>= 1.8x', 'x', c?.ratios.genericRatio, (v) => v >= 1.8, where, 2),
+  ];
+}
+
 export function evaluateTargets(s: StandardSections): Target[] {
   const row = twoWorkerRow(s.sweep);
   const sequential = s.baselines?.runs.find((r) => r.run === SEQUENTIAL && r.ok);
@@ -65,6 +79,7 @@ export function evaluateTargets(s: StandardSections): Target[] {
       biggest ? biggest.maxRssKiB / 1024 : null, (v) => v <= 512, biggest ? `${biggest.role} ${biggest.pid}` : s.memory ? `run failed: ${s.memory.error}` : 'skipped', 0),
     target('input-scaling', 'time(4x input) / time(x), worst pair', '<= 4.3x', 'x', worstRatio?.wallRatio, (v) => v <= 4.3,
       worstRatio ? `${worstRatio.fromMib}->${worstRatio.toMib} MiB at ${workersText(worstRatio.workers)}` : s.scaling ? 'no pair of sizes 4x apart' : 'skipped', 2),
+    ...wordcountTargets(s.wordcount),
   ];
 }
 
@@ -79,6 +94,7 @@ export function problemsOf(sections: StandardSections): string[] {
   if (sections.startup?.runs.some((r) => !r.ok)) problems.push('startup: a run failed');
   if (sections.scheduling && !sections.scheduling.ok) problems.push(`scheduling: ${sections.scheduling.error}`);
   if (sections.memory && !sections.memory.ok) problems.push(`memory: ${sections.memory.error}`);
+  if (sections.wordcount) problems.push(...wordcountProblems(sections.wordcount));
   // The scaling section reuses the sweep's runs at the sweep's size: one problem, said once.
   return [...new Set(problems)];
 }

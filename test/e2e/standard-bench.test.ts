@@ -34,20 +34,40 @@ describe('npm run bench', () => {
     const summary = JSON.parse(await readFile(join(out, 'latest.json'), 'utf8'));
     expect(summary.problems).toEqual([]);
     expect(summary.machine).toMatchObject({ cores: expect.any(Number), node: process.version });
-    const { sweep, baselines, scaling, startup, scheduling, memory } = summary.sections;
+    const { sweep, baselines, wordcount, scaling, startup, scheduling, memory } = summary.sections;
     expect(sweep).toMatchObject({ identical: true, matchesSequential: true });
     for (const run of sweep.runs) expect(run.phases).toEqual(expect.objectContaining({ mapWallMs: expect.any(Number), shuffleMs: expect.any(Number), commitMs: expect.any(Number) }));
     expect(baselines.runs.map((b: { run: string }) => b.run)).toEqual(['sequential loop', 'byte floor, 1 thread', 'byte floor, 2 threads', 'shell pipeline']);
+    // The word count: the realistic corpus, then the large one; the sweep's and baselines' runs of the
+    // same corpus are reused, the large corpus runs everything itself; every output checked.
+    expect(wordcount.corpora.map((c: { vocab: string; corpus: { path: string } }) => [c.vocab, c.corpus.path.endsWith('-large.txt')])).toEqual([['realistic', false], ['large', true]]);
+    const runNames = ['plain loop, wordcount.ts', 'plain loop, wordcount-strings.ts', 'byte floor, 1 thread', 'byte floor, 2 threads', 'shell pipeline',
+      'mr run wordcount.ts', 'mr run wordcount.ts', 'mr run wordcount-strings.ts', 'mr run wordcount-strings.ts'];
+    for (const [i, c] of wordcount.corpora.entries()) {
+      expect(c.loopsAgree).toBe(true);
+      expect(c.runs.map((r: { run: string }) => r.run)).toEqual(runNames);
+      expect(c.runs.map((r: { reusedFrom?: string }) => r.reusedFrom ?? null)).toEqual(
+        i === 0 ? [null, null, 'baselines', 'baselines', 'baselines', 'sweep', 'sweep', null, null] : Array(9).fill(null));
+      for (const r of c.runs) expect(r).toMatchObject({ ok: true, seconds: expect.any(Number), mbPerSecond: expect.any(Number), peakRssKiB: expect.any(Number) });
+      for (const r of c.runs.filter((x: { run: string }) => x.run.startsWith('mr run'))) {
+        expect(r).toMatchObject({ outputMatches: true, engineMs: expect.any(Number), mapPhaseMs: expect.any(Number), reducePhaseMs: expect.any(Number) });
+      }
+      for (const ratio of Object.values(c.ratios)) expect(ratio).toEqual(expect.any(Number));
+    }
+    expect(r.stderr).toMatch(/\[bench\] wordcount, large: mr run wordcount-strings\.ts x2: [\d.]+ s/);
+    expect(summary.targets.find((t: { id: string }) => t.id === 'generic-ratio').measured).toMatch(/^[\d.]+x \(realistic, 1 MiB\)$/);
     expect(scaling.ratios).toEqual([expect.objectContaining({ workers: 1, fromMib: 1, toMib: 4 })]);
     expect(startup.medianWallMs).toBeGreaterThan(startup.medianEngineMs);
     expect(scheduling).toMatchObject({ ok: true, files: 10, mapTasks: 10, reduceTasks: 4 });
     expect(memory.processes.map((p: { role: string }) => p.role).sort()).toEqual(['master', 'worker', 'worker']);
-    expect(summary.targets).toHaveLength(6);
+    expect(summary.targets).toHaveLength(9);
     for (const target of summary.targets) expect(typeof target.met).toBe('boolean');
     const md = await readFile(join(out, 'latest.md'), 'utf8');
     expect(md).toContain('| target | goal | measured | verdict |');
     expect(md).toContain('| backend | workers | map wall s | reduce wall s | map task s | shuffle task s | reduce task s | commit task s |');
     expect(r.stdout).toContain('## Scheduling throughput');
+    expect(md).toContain('## Word count, large vocabulary, 1 MiB corpus');
+    expect(md).toContain('## Word count ratios');
     expect(await readFile(join(out, 'latest.svg'), 'utf8')).toMatch(/^<svg/);
     expect((await readFile(join(out, 'latest.png'))).subarray(1, 4).toString()).toBe('PNG');
   });

@@ -6,6 +6,8 @@ import { parseStandardOptions } from '../../bench/lib/standard-options.ts';
 import { standardMarkdown, targetsTable } from '../../bench/lib/standard-report.ts';
 import { scalingPoint, scalingRatios } from '../../bench/lib/standard-scaling.ts';
 import { evaluateTargets, problemsOf, type StandardSections } from '../../bench/lib/standard-targets.ts';
+import { fromBenchRun } from '../../bench/lib/standard-wordcount.ts';
+import { wordcountRatios, type WordcountCorpus, type WordcountRun } from '../../bench/lib/wordcount-ratios.ts';
 
 const MB = 1e6;
 
@@ -16,11 +18,28 @@ function run(transport: string, workers: number, wallMs: number, extra: Partial<
 
 const sweepRuns = [run('grpc', 1, 10_000), run('grpc', 2, 5_000), run('hypercube', 2, 6_000), run('hypercube', 4, 4_000)];
 
+function wcRun(name: string, workers: number, seconds: number, extra: Partial<WordcountRun> = {}): WordcountRun {
+  return { run: name, workers, ok: true, seconds, mbPerSecond: 1000 / seconds, peakRssKiB: 200_000, note: '', ...extra };
+}
+
+// 1000 MB: the built-in job at 2 workers makes 125 MB/s, 1.9x its 1-worker time; the string loop takes 2.1x the string job at 2 workers.
+function wordcountCorpus(vocab: 'realistic' | 'large', scale = 1): WordcountCorpus {
+  const runs = [
+    wcRun('plain loop, wordcount.ts', 1, 10 * scale), wcRun('plain loop, wordcount-strings.ts', 1, 21 * scale),
+    wcRun('byte floor, 1 thread', 1, 4 * scale), wcRun('byte floor, 2 threads', 2, 2 * scale), wcRun('shell pipeline', 1, 40 * scale),
+    wcRun('mr run wordcount.ts', 1, 15.2 * scale, { engineMs: 15_000, mapPhaseMs: 12_000, reducePhaseMs: 3000, outputMatches: true }),
+    wcRun('mr run wordcount.ts', 2, 8 * scale, { outputMatches: true }),
+    wcRun('mr run wordcount-strings.ts', 1, 18 * scale, { outputMatches: true }), wcRun('mr run wordcount-strings.ts', 2, 10 * scale, { outputMatches: true }),
+  ];
+  return { vocab, corpus: { path: `/c-${vocab}`, bytes: 1000 * MB, mib: 256 }, loopsAgree: true, runs, ratios: wordcountRatios(runs) };
+}
+
 function sections(overrides: Partial<StandardSections> = {}): StandardSections {
   const corpus = { path: '/c', bytes: 1000 * MB, mib: 256 };
   return {
     sweep: { corpus, reducers: 4, repeat: 1, identical: true, matchesSequential: true, rows: summarise(sweepRuns, corpus.bytes, { transport: 'grpc', workers: 1 }), runs: sweepRuns },
     baselines: { corpus, runs: [{ run: 'sequential loop', workers: 1, ok: true, seconds: 9.5, mbPerSecond: 105, peakRssKiB: 300_000, note: '' }] },
+    wordcount: { reducers: 4, corpora: [wordcountCorpus('realistic'), wordcountCorpus('large', 2)] },
     scaling: {
       transport: 'grpc', workers: [1], identicalPerSize: true, runs: [],
       points: [], ratios: [{ workers: 1, fromMib: 64, toMib: 256, wallRatio: 3.9, engineRatio: 4 }, { workers: 1, fromMib: 128, toMib: 512, wallRatio: 4.4, engineRatio: 4.1 }],
@@ -56,12 +75,64 @@ describe('standard bench figures', () => {
   it('judges each target, and calls a skipped one not measured', () => {
     const targets = evaluateTargets(sections());
     const verdicts = Object.fromEntries(targets.map((t) => [t.id, t.met]));
-    expect(verdicts).toEqual({ 'speedup-vs-sequential': true, throughput: true, startup: true, scheduling: true, memory: false, 'input-scaling': false });
+    expect(verdicts).toEqual({
+      'speedup-vs-sequential': true, throughput: true, startup: true, scheduling: true, memory: false, 'input-scaling': false,
+      'wordcount-throughput': true, 'wordcount-speedup': true, 'generic-ratio': true,
+    });
     expect(targets.find((t) => t.id === 'speedup-vs-sequential')!.value).toBeCloseTo(1.9);
     expect(targets.find((t) => t.id === 'input-scaling')!.measured).toBe('4.40x (128->512 MiB at 1 worker)');
     const skipped = evaluateTargets(sections({ startup: undefined, memory: undefined }));
     expect(skipped.find((t) => t.id === 'startup')).toMatchObject({ met: null, value: null, measured: 'not measured (skipped)' });
     expect(targetsTable(skipped)).toContain('| largest process RSS, - MiB input, 2 workers | <= 512 MiB | not measured (skipped) | not measured |');
+  });
+
+  it('derives the word-count ratios and judges its targets on the realistic corpus only', () => {
+    const { ratios } = wordcountCorpus('realistic');
+    expect(ratios.builtinSpeedup).toBeCloseTo(1.9);
+    expect(ratios.stringsSpeedup).toBeCloseTo(1.8);
+    expect(ratios.genericRatio).toBeCloseTo(2.1);
+    expect(ratios.builtinVsFloor).toBeCloseTo(0.25);
+    expect(ratios.builtinVsShell).toBeCloseTo(5);
+    const byId = (s: StandardSections) => Object.fromEntries(evaluateTargets(s).map((t) => [t.id, t]));
+    expect(byId(sections())['wordcount-throughput']).toMatchObject({ value: 125, measured: '125.0 MB/s (realistic, 256 MiB)', met: true });
+    // A slow 2-worker string run misses the generic ratio; the large corpus's figures judge nothing.
+    const slow = wordcountCorpus('realistic');
+    slow.runs[8] = wcRun('mr run wordcount-strings.ts', 2, 14);
+    slow.ratios = wordcountRatios(slow.runs);
+    const slowTargets = byId(sections({ wordcount: { reducers: 4, corpora: [slow, wordcountCorpus('large', 100)] } }));
+    expect(slowTargets['generic-ratio']).toMatchObject({ met: false, measured: '1.50x (realistic, 256 MiB)' });
+    expect(slowTargets['wordcount-throughput'].met).toBe(true);
+    const skipped = byId(sections({ wordcount: undefined }));
+    for (const id of ['wordcount-throughput', 'wordcount-speedup', 'generic-ratio']) expect(skipped[id]).toMatchObject({ met: null, measured: 'not measured (skipped)' });
+    // A failed 2-worker run leaves its ratios and targets unmeasured, and is a problem.
+    const failed = wordcountCorpus('realistic');
+    failed.runs[6] = { ...wcRun('mr run wordcount.ts', 2, 0), ok: false, seconds: null, mbPerSecond: null, note: 'FAILED: exit 1' };
+    failed.ratios = wordcountRatios(failed.runs);
+    expect(failed.ratios).toMatchObject({ builtinSpeedup: null, builtinVsFloor: null, builtinVsShell: null });
+    const withFailed = sections({ wordcount: { reducers: 4, corpora: [failed] } });
+    expect(byId(withFailed)['wordcount-speedup'].met).toBeNull();
+    expect(problemsOf(withFailed)).toEqual(['wordcount, realistic: mr run wordcount.ts x2: FAILED: exit 1']);
+  });
+
+  it('reports a wrong word-count output and loops that disagree, but not a run reused from another section', () => {
+    const c = wordcountCorpus('large');
+    c.runs[7] = { ...c.runs[7], outputMatches: false, note: 'OUTPUT WRONG: 1 missing' };
+    c.runs[5] = { ...c.runs[5], ok: false, note: 'FAILED: boom', reusedFrom: 'sweep' };
+    c.loopsAgree = false;
+    expect(problemsOf(sections({ wordcount: { reducers: 4, corpora: [wordcountCorpus('realistic'), c] } }))).toEqual([
+      'wordcount, large: mr run wordcount-strings.ts x1: OUTPUT WRONG: 1 missing',
+      'wordcount, large: the plain loops of wordcount.ts and wordcount-strings.ts counted differently',
+    ]);
+  });
+
+  it('records a mr run with its engine figures and the peak RSS of its largest process', () => {
+    const processes = [{ role: 'master', pid: 1, cpuMs: 10, maxRssKiB: 90_000 }, { role: 'worker', pid: 2, cpuMs: 900, maxRssKiB: 150_000 }];
+    const record = fromBenchRun('mr run wordcount.ts', run('grpc', 2, 4000, { mbPerSec: 250, reducePhaseMs: 700, processes }), 'sweep');
+    expect(record).toMatchObject({
+      run: 'mr run wordcount.ts', workers: 2, ok: true, seconds: 4, mbPerSecond: 250, peakRssKiB: 150_000, masterRssKiB: 90_000, workerRssKiB: 150_000,
+      engineMs: 3700, mapPhaseMs: 3200, reducePhaseMs: 700, outputMatches: true, note: 'output matches the plain loop', reusedFrom: 'sweep',
+    });
+    expect(fromBenchRun('mr run wordcount.ts', run('grpc', 1, 10, { ok: false, error: 'exit 1', outputMatches: undefined }))).toMatchObject({ ok: false, seconds: null, note: 'FAILED: exit 1' });
   });
 
   it('renders every section, and lists what makes figures untrustworthy', () => {
@@ -72,6 +143,11 @@ describe('standard bench figures', () => {
     expect(md).toContain('| 2 workers vs the sequential loop | >= 1.8x | 1.90x (grpc x2, 256 MiB) | met |');
     expect(md).toContain('Speedup of hypercube: against grpc x1, since it has no run with so few workers.');
     for (const heading of ['## Sweep', '## Baselines', '## Input-size scaling', '## Start-up', '## Scheduling throughput', '## Memory']) expect(md).toContain(heading);
+    // The word count: a table per corpus, in order, then the ratios with a column per corpus.
+    expect(md.indexOf('## Word count, realistic vocabulary, 256 MiB corpus')).toBeLessThan(md.indexOf('## Word count, large vocabulary, 256 MiB corpus'));
+    expect(md).toContain('| mr run wordcount.ts | 1 | 15.20 | 65.8 | 15.00 | 12.00 | 3.00 | 195 |');
+    expect(md).toContain('| generic ratio: plain loop of the string functions / mr run wordcount-strings.ts x2 | 2.10x | 2.10x |');
+    expect(md).toContain('| built-in word count, 2 workers, end to end | >= 100 MB/s | 125.0 MB/s (realistic, 256 MiB) | met |');
     expect(problemsOf(sections())).toEqual([]);
     const broken = sections();
     broken.sweep!.identical = false;
@@ -86,5 +162,7 @@ describe('standard bench figures', () => {
     expect(parseStandardOptions([])).toMatchObject({ sweepMib: 256, scalingMib: [64, 128, 256, 512], tinyFiles: 2000, memoryMib: 1024, workers: [1, 2, 4], nodes: [2, 4] });
     expect(parseStandardOptions(['--machines', '']).machines).toEqual([]);
     expect(() => parseStandardOptions(['--skip', 'sweep,nope'])).toThrow(/no section "nope"/);
+    expect([...parseStandardOptions(['--skip', 'wordcount,sweep']).skip]).toEqual(['wordcount', 'sweep']);
+    expect(() => parseStandardOptions(['--help'])).toThrow(/sections: sweep, baselines, wordcount, scaling/);
   });
 });
