@@ -56,7 +56,7 @@ export function stderrShows(child: ChildProcess, pattern: RegExp): Promise<void>
 export async function workerChildren(pid: number, count: number): Promise<number[]> {
   let workers: number[] = [];
   for (let i = 0; i < 50 && workers.length < count; i++) {
-    workers = children(pid).filter(([, args]) => args.includes(' worker ')).map(([id]) => id);
+    workers = children(pid).filter(([, args]) => / (__)?worker /.test(args)).map(([id]) => id);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return workers;
