@@ -26,6 +26,7 @@ interface WorkerArgs extends TokenArgs, TlsArgs, ChaosArgs {
   transport: string;
   listenHost: string;
   exitWithParent?: boolean;
+  masterOnStdin?: boolean;        // mr run's own workers: the master's address comes as stdin's first line
   chaosName?: string;
   chaosEpochMs?: number;
 }
@@ -68,9 +69,9 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
   const workDir = resolve(args.workDir);
   await mkdir(workDir, { recursive: true });
   if (args.join) return serverCommand(args, token, tls, workDir);
-  if (!args.master) throw new UsageError('give --master host:port (a worker daemon), or --join host:port (a stateless server behind a balancer)');
+  if (!args.master && !args.masterOnStdin) throw new UsageError('give --master host:port (a worker daemon), or --join host:port (a stateless server behind a balancer)');
   const worker = new Worker({
-    masterAddress: args.master, workDir, slots: args.slots, transport: transportOf(args.transport, token, tls, args, args.chaosName ?? `worker-${process.pid}`),
+    masterAddress: args.master ?? firstLineOfStdin(), workDir, slots: args.slots, transport: transportOf(args.transport, token, tls, args, args.chaosName ?? `worker-${process.pid}`),
     listenHost: args.listenHost, log: createLogger({ component: 'worker' }), watchdog: true,
   });
   const stop = () => void worker.stop().then(() => process.exit(EXIT.ok));
@@ -83,6 +84,24 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
   await worker.start();
   await worker.stopped;
   process.exit(EXIT.ok);
+}
+
+/**
+ * The first line of stdin: mr run starts its workers before its master listens, and then writes
+ * them its address. Stdin closing first means the parent is gone, and this process goes too.
+ */
+function firstLineOfStdin(): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('utf8');
+      const newline = text.indexOf('\n');
+      if (newline < 0) return;
+      process.stdin.off('data', onData);
+      resolve(text.slice(0, newline).trim());
+    };
+    process.stdin.on('data', onData).once('end', () => process.exit(EXIT.ok)).resume();
+  });
 }
 
 /** `mr worker --join H:P`: a stateless task server of the horizontal backend; SIGTERM drains it. */

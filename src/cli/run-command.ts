@@ -25,6 +25,7 @@ import { Progress } from './progress.ts';
 import type { RunConfig } from './run-config.ts';
 import { InProcessWorkers } from './in-process-workers.ts';
 import { WorkerPool } from './worker-pool.ts';
+import type { EarlyWorkers } from './early-workers.ts';
 
 export interface RunOutcome {
   status: JobStatus;
@@ -37,7 +38,8 @@ function newJobId(): string {
   return `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-export async function runJob(config: RunConfig, progress: Progress): Promise<RunOutcome> {
+/** early: worker processes started before the configuration was checked (early-workers.ts), when they fit it. */
+export async function runJob(config: RunConfig, progress: Progress, early?: EarlyWorkers): Promise<RunOutcome> {
   if (config.master) {
     const remote = createTransport(config.transport, { token: config.token, tls: config.tls })!;
     const client = remote.connectMaster(config.master);
@@ -48,7 +50,7 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
     return { status, backend: { name: config.transport, nodes: status.workers.filter((w) => w.alive).length, messages: 0, bytes }, attempts };
   }
   // Even on loopback, the embedded cluster only answers to its own processes.
-  const token = randomBytes(18).toString('base64url');
+  const token = early?.token ?? randomBytes(18).toString('base64url');
   // Every process of the run counts partition windows from now (see chaos-node.ts).
   const chaos: ChaosSettings | undefined = config.chaos && { ...config.chaos, epochMs: Date.now() };
   const transportOf = (node: string) => createTransport(config.transport, {
@@ -56,11 +58,11 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
   })!;
   const transport = transportOf('master');
   const { machine } = transport;
-  const workRoot = await mkdtemp(join(tmpdir(), 'mr-run-'));
+  const workRoot = early?.workRoot ?? await mkdtemp(join(tmpdir(), 'mr-run-'));
   // A second Ctrl-C exits at once, before the finally below: worker processes are killed and the
   // work dir removed on the way out (after the kill, no worker writes into it any more).
   let workerPids = (): number[] => [];
-  const dropWorkRoot = (): void => {
+  const dropWorkRoot = early?.drop ?? ((): void => {
     for (const pid of workerPids()) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -69,8 +71,8 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
       }
     }
     rmSync(workRoot, { recursive: true, force: true });
-  };
-  process.once('exit', dropWorkRoot);
+  });
+  if (!early) process.once('exit', dropWorkRoot); // early workers' own is in place already
   const jobEnd = new JobEnd();
   const http = config.http && (await import('../http/master-http.ts')).prepareMasterHttp(config.http.bind, config.http.token);
   const master = new Master({
@@ -92,17 +94,22 @@ export async function runJob(config: RunConfig, progress: Progress): Promise<Run
       onFailed: (why) => (workersGone = why),
     })
     : transport.capabilities.multiProcess
-      ? new WorkerPool({
+      ? early?.pool ?? new WorkerPool({
         count: config.workers, masterAddress: server.address, workRoot, transport: config.transport, token, tlsFlags: config.tlsFlags, chaos,
         heapMib: config.workerHeapMib,
-        onWorkerDied: (pid, death) => void master.workerProcessDied(pid, death), // no need to wait for missed heartbeats
-        onAllExited: (why) => (workersGone = why),
       })
       : new InProcessWorkers({
         count: config.workers, masterAddress: server.address, workRoot,
         transportOf: (slot) => (chaos ? transportOf(`worker-${slot}`) : transport),
       }));
-  if (pool instanceof WorkerPool) workerPids = () => pool.pids();
+  if (pool instanceof WorkerPool) {
+    workerPids = () => pool.pids();
+    pool.onDeaths({
+      onWorkerDied: (pid, death) => void master.workerProcessDied(pid, death), // no need to wait for missed heartbeats
+      onAllExited: (why) => (workersGone = why),
+    });
+    pool.connect(server.address);
+  }
   const client = transport.connectMaster(server.address);
   const jobId = newJobId();
   try {

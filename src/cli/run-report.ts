@@ -7,7 +7,8 @@ import { formatBackendReport } from './backend-report.ts';
 import { formatChaosSummary } from './chaos-args.ts';
 import { failedAttemptLines, failedAttemptOf } from './failed-attempt.ts';
 import { Progress } from './progress.ts';
-import { buildRunConfig, type RunArgs } from './run-config.ts';
+import { buildRunConfig, type RunArgs, type RunConfig } from './run-config.ts';
+import { discardEarlyWorkers, earlyWorkersFit, startWorkersEarly } from './early-workers.ts';
 import { interrupted, onInterrupt, runJob } from './run-command.ts';
 import { releaseOutputDir } from '../storage/output-dir.ts';
 
@@ -16,7 +17,14 @@ export async function runCommand(args: RunArgs & { typecheck?: boolean }): Promi
   // From the start: a signal while the output directory is being made must not leave it behind.
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
-  const config = await buildRunConfig(args);
+  const early = startWorkersEarly(args);
+  let config: RunConfig;
+  try {
+    config = await buildRunConfig(args);
+  } catch (error) {
+    discardEarlyWorkers(early);
+    throw error;
+  }
   const release = async (): Promise<void> => {
     if (config.output) await releaseOutputDir(config.output);
   };
@@ -28,7 +36,9 @@ export async function runCommand(args: RunArgs & { typecheck?: boolean }): Promi
     quiet: config.quiet, tty: !!process.stderr.isTTY, write: (text) => process.stderr.write(text), columns: () => process.stderr.columns,
   });
   // The bar ends before anything else is written, an error included.
-  const outcome = await runJob(config, progress).finally(() => progress.end()).then(
+  const fits = early !== undefined && earlyWorkersFit(early, config);
+  if (!fits) discardEarlyWorkers(early);
+  const outcome = await runJob(config, progress, fits ? early : undefined).finally(() => progress.end()).then(
     async (result) => {
       if (result.status.state !== 'succeeded') await release();
       return result;

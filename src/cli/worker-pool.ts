@@ -16,7 +16,7 @@ export const MR_BIN = fileURLToPath(new URL('../../bin/mr.mjs', import.meta.url)
 
 export interface WorkerPoolOptions {
   count: number;
-  masterAddress: string;         // or, for stateless servers, the balancer they join (with join: true)
+  masterAddress?: string;        // or, for stateless servers, the balancer they join (with join: true); none yet: see connect()
   join?: boolean;
   workRoot: string;
   transport: string;
@@ -36,6 +36,8 @@ export class WorkerPool {
   private stopping = false;
   private readonly retired = new Set<ChildProcess>();
   private nextSlot: number;
+  private started = false;
+  private readonly waiting = new Set<ChildProcess>();   // started before the master's address was known
 
   constructor(private readonly options: WorkerPoolOptions) {
     this.restartsLeft = 2 * options.count;
@@ -66,7 +68,34 @@ export class WorkerPool {
   }
 
   async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
     for (let i = 0; i < this.options.count; i++) await this.spawnWorker(i);
+  }
+
+  /**
+   * Tells the workers started without a master its address (they load and start serving while
+   * mr run gets its master ready); workers started later get it in their options.
+   */
+  connect(masterAddress: string): void {
+    if (this.options.masterAddress !== undefined) return;
+    this.options.masterAddress = masterAddress;
+    for (const child of this.waiting) child.stdin?.write(`${masterAddress}\n`);
+    this.waiting.clear();
+  }
+
+  /** The workers asked for, and their heap limit. */
+  get planned(): number {
+    return this.options.count;
+  }
+
+  get heapMib(): number {
+    return this.options.heapMib ?? DEFAULTS.workerHeapMib;
+  }
+
+  /** Who hears of worker deaths: set once the master exists, for workers started before it. */
+  onDeaths(hooks: Pick<WorkerPoolOptions, 'onWorkerDied' | 'onAllExited'>): void {
+    Object.assign(this.options, hooks);
   }
 
   private async spawnWorker(slot: number): Promise<void> {
@@ -75,7 +104,8 @@ export class WorkerPool {
     const logPath = join(dir, 'worker.log');
     const log = openSync(logPath, 'a');
     const logStart = fstatSync(log).size; // this life's lines start here (the slot's log outlives its workers)
-    const target = this.options.join ? ['--join', this.options.masterAddress] : ['--master', this.options.masterAddress];
+    const { masterAddress } = this.options;
+    const target = masterAddress === undefined ? ['--master-on-stdin'] : [this.options.join ? '--join' : '--master', masterAddress];
     const args = [MR_BIN, ...embeddedWorkerArgv([...target, '--work-dir', dir,
       '--slots', String(this.options.slots ?? 1), '--transport', this.options.transport,
       ...chaosFlags(this.options.chaos, `worker-${slot}`), ...(this.options.tlsFlags ?? [])])];
@@ -83,8 +113,11 @@ export class WorkerPool {
     const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['pipe', log, log], env: { ...process.env, MR_TOKEN: this.options.token } });
     closeSync(log);
     this.children.add(child);
+    if (masterAddress === undefined) this.waiting.add(child);
+    child.stdin?.on('error', () => {});   // a worker that died before it was told: its exit says why
     child.on('exit', (code, signal) => {
       this.children.delete(child);
+      this.waiting.delete(child);
       if (this.stopping || this.retired.delete(child)) return;
       const death = diagnoseDeath(readFrom(logPath, logStart), heapLimitMib(nodeArgs, DEFAULTS.workerHeapMib));
       this.options.onWorkerDied?.(child.pid ?? 0, death);

@@ -20,7 +20,8 @@ import { StallWatchdog, lastWords, type WatchedAttempt } from './stall-watchdog.
 import { attemptLabel, stallReason } from '../core/task-timeout.ts';
 
 export interface WorkerOptions {
-  masterAddress: string;
+  /** The master's host:port; or its promise, when it is not known yet at start (it may come on stdin). */
+  masterAddress: string | Promise<string>;
   workDir: string;
   slots: number;
   transport: Transport;
@@ -52,6 +53,7 @@ export class Worker {
   private readonly progress = new Map<string, AttemptFigures>(); // of the running attempts, for heartbeats
   private readonly peers = new Map<string, WorkerClient>();
   private master!: MasterClient;
+  private masterAddress = '';
   private server!: Server;
   private heartbeatTimer?: NodeJS.Timeout;
   private stopping = false;
@@ -81,7 +83,9 @@ export class Worker {
       },
       `${this.options.listenHost ?? '127.0.0.1'}:0`,
     );
-    this.master = this.options.transport.connectMaster(this.options.masterAddress);
+    this.masterAddress = await this.options.masterAddress;   // the shuffle service serves meanwhile
+    this.lastContactMs = Date.now();
+    this.master = this.options.transport.connectMaster(this.masterAddress);
     const { heartbeatIntervalMs, taskTimeoutMs } = await this.register();
     // A dispatcher runs no job code here; the servers behind the balancer do.
     const lastWordsPath = join(this.options.workDir, 'stalled-attempts.json');
@@ -113,7 +117,7 @@ export class Worker {
   private checkMasterGone(error: unknown): void {
     const giveUpMs = this.options.masterGiveUpMs ?? 60_000;
     if (Date.now() - this.lastContactMs > giveUpMs) {
-      throw new MasterUnreachableError(`master ${this.options.masterAddress} unreachable for ${Math.round(giveUpMs / 1000)} s: ${oneLine(error)}`);
+      throw new MasterUnreachableError(`master ${this.masterAddress} unreachable for ${Math.round(giveUpMs / 1000)} s: ${oneLine(error)}`);
     }
   }
 

@@ -102,3 +102,26 @@ describe('--split-mib', () => {
     expect(readme).toMatch(/--split-mib.*at most 16 MiB.*about two map tasks per worker, and at least 4 MiB/);
   });
 });
+
+describe('workers started before the arguments are checked', () => {
+  // mr run starts its worker processes first (they load while it checks its arguments): a run
+  // refused after that leaves neither a process nor its work directory behind.
+  it.each([
+    ['a bad input', ['--input', 'no-such-file-*.txt']],
+    ['an output that is a file', ['--input', 'in.txt', '--output', 'in.txt']],
+    ['a job that does not compile', ['--input', 'in.txt'], 'broken.ts'],
+  ])('%s leaves no worker and no work directory', async (_name, args, jobFile?: string) => {
+    const tmp = join(dir, `tmp-${_name.replace(/\W+/g, '-')}`);
+    await (await import('node:fs/promises')).mkdir(tmp, { recursive: true });
+    if (jobFile) await writeFile(join(dir, jobFile), 'export default { map( };\n');
+    const job = jobFile ? join(dir, jobFile) : wordcount;
+    const output = args.includes('--output') ? [] : ['--output', join(dir, `out-${_name.length}`)];
+    const result = await runMr(['run', job, ...args, ...output, '--workers', '2'], { cwd: dir, env: { TMPDIR: tmp } });
+    expect(result.code, result.stderr).not.toBe(0);
+    const left = (await (await import('node:fs/promises')).readdir(tmp)).filter((name) => name.startsWith('mr-run-'));
+    expect(left).toEqual([]);
+    const { execFileSync } = await import('node:child_process');
+    const running = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes('__worker') && line.includes(tmp));
+    expect(running).toEqual([]);
+  });
+});

@@ -1,0 +1,59 @@
+// Worker processes `mr run` starts before anything else: a worker takes a few hundred ms to load
+// and start serving, about what mr run itself takes to check its arguments, compile the job and
+// start its master. Started first, the two overlap; the workers are told the master's address
+// on stdin once it listens. Only for the plain embedded cluster (grpc, no TLS, no chaos, no
+// autoscaling); anything else starts its workers once the master listens, as before.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULTS } from '../config.ts';
+import type { RunArgs, RunConfig } from './run-config.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+export interface EarlyWorkers {
+  workRoot: string;
+  token: string;
+  pool: WorkerPool;
+  /** Kills the workers and removes the work directory: at exit, or when the run does not happen. */
+  drop: () => void;
+}
+
+const wholeAtLeastOne = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1;
+
+/** Starts the workers of a plain embedded run now, or gives undefined when the run is another kind. */
+export function startWorkersEarly(args: RunArgs): EarlyWorkers | undefined {
+  const plain = !args.master && (args.transport ?? 'grpc') === 'grpc' && args.chaos === undefined && args.autoscale === undefined
+    && args.nodes === undefined && args.tlsCert === undefined && args.tlsKey === undefined && args.tlsCa === undefined;
+  const count = args.workers ?? DEFAULTS.workers();
+  const heapMib = args.workerHeapMib ?? DEFAULTS.workerHeapMib;
+  if (!plain || !wholeAtLeastOne(count) || count > 256 || !wholeAtLeastOne(heapMib)) return undefined;
+  const workRoot = mkdtempSync(join(tmpdir(), 'mr-run-'));
+  const token = randomBytes(18).toString('base64url');   // even on loopback, the cluster only answers to its own processes
+  const pool = new WorkerPool({ count, workRoot, transport: 'grpc', token, heapMib });
+  const drop = (): void => {
+    for (const pid of pool.pids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    rmSync(workRoot, { recursive: true, force: true });
+  };
+  process.once('exit', drop);
+  void pool.start();
+  return { workRoot, token, pool, drop };
+}
+
+/** Whether the early workers are the ones the checked configuration asks for. */
+export function earlyWorkersFit(early: EarlyWorkers, config: RunConfig): boolean {
+  return !config.master && config.transport === 'grpc' && !config.tls && !config.chaos && !config.autoscale && config.workers === early.pool.planned && config.workerHeapMib === early.pool.heapMib;
+}
+
+/** The run will not use them: they go now, and nothing is left at exit. */
+export function discardEarlyWorkers(early: EarlyWorkers | undefined): void {
+  if (!early) return;
+  process.off('exit', early.drop);
+  early.drop();
+}
