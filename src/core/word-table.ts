@@ -7,11 +7,9 @@
 // any other letter is decoded and lower-cased by String.prototype.toLowerCase as a whole, which
 // keeps context-dependent rules (a final sigma) exactly as the string path has them. Bytes that
 // are not valid UTF-8 separate words, as the U+FFFD a decoder makes of them would.
+import { ByteKeyTable, FNV_OFFSET, FNV_PRIME, fnv1a } from './byte-key-table.ts';
 import { sortByKeyBytes, type KeySpans } from './byte-order.ts';
 
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
-const ENTRY_BYTES = 4 * 4 + 8; // hash, key start, key length, slot and count, per distinct word
 
 /** Per code point: 0 not yet classified, 1 a letter, 2 not a letter. Shared: it depends on nothing else. */
 let letterClass: Uint8Array | undefined;
@@ -102,32 +100,8 @@ export function warmUpWordTables(): void {
   }
 }
 
-export class WordTable {
-  private slots!: Int32Array;       // entry index + 1, or 0 for an empty slot
-  private mask!: number;
-  private hashes!: Int32Array;
-  private starts!: Int32Array;
-  private lengths!: Int32Array;
-  private counts!: Float64Array;
-  private arena!: Uint8Array;
-  private arenaUsed = 0;
-  private entries = 0;
-
-  /** initialSlots: a power of two; the table doubles from there. */
-  constructor(private readonly initialSlots = 1 << 14) {
-    this.reset();
-  }
-
-  /** Distinct words held. */
-  get size(): number {
-    return this.entries;
-  }
-
-  /** What the table holds, roughly, in bytes: what tells a map task to spill. */
-  get bytes(): number {
-    return this.arenaUsed + this.entries * ENTRY_BYTES + this.slots.length * 4;
-  }
-
+/** Words and their counts (size: distinct words; bytes: roughly what they take, which tells a map task to spill). */
+export class WordTable extends ByteKeyTable {
   /** Counts the words of buf[start, end); words never continue past `end`. */
   scan(buf: Uint8Array, start = 0, end = buf.length): ScanFigures {
     let words = 0;
@@ -184,7 +158,7 @@ export class WordTable {
   private addAscii(buf: Uint8Array, at: number, length: number, hash: number): void {
     const arena = this.arena;
     let slot = hash & this.mask;
-    for (;;) {
+    for (;;) {   // find(), comparing lower-cased in place: the hot path of every word
       const entry = this.slots[slot];
       if (entry === 0) break;
       const e = entry - 1;
@@ -193,7 +167,7 @@ export class WordTable {
         let k = 0;
         while (k < length && arena[from + k] === (buf[at + k] | 0x20)) k++;
         if (k === length) {
-          this.counts[e]++;
+          this.values[e]++;
           return;
         }
       }
@@ -201,86 +175,16 @@ export class WordTable {
     }
     const from = this.reserve(length);
     for (let k = 0; k < length; k++) this.arena[from + k] = buf[at + k] | 0x20;
-    this.insert(slot, hash, from, length);
+    this.insert(slot, hash, from, length, 1);
   }
 
   /** A word with letters beyond ASCII: lower-cased as a string, then counted by its UTF-8 bytes. */
   private addDecoded(buf: Uint8Array, from: number, to: number): void {
     const lowered = encoder.encode(utf8.decode(buf.subarray(from, to)).toLowerCase());
-    let hash = FNV_OFFSET;
-    for (let k = 0; k < lowered.length; k++) hash = Math.imul(hash ^ lowered[k], FNV_PRIME);
-    this.addBytes(lowered, hash);
-  }
-
-  /** addAscii's probe over a key of its own (lower-cased by toLowerCase); kept apart so the ASCII path compares in place. */
-  private addBytes(key: Uint8Array, hash: number): void {
-    const length = key.length;
-    let slot = hash & this.mask;
-    for (;;) {
-      const entry = this.slots[slot];
-      if (entry === 0) break;
-      const e = entry - 1;
-      if (this.hashes[e] === hash && this.lengths[e] === length) {
-        const from = this.starts[e];
-        let k = 0;
-        while (k < length && this.arena[from + k] === key[k]) k++;
-        if (k === length) {
-          this.counts[e]++;
-          return;
-        }
-      }
-      slot = (slot + 1) & this.mask;
-    }
-    const from = this.reserve(length);
-    this.arena.set(key, from);
-    this.insert(slot, hash, from, length);
-  }
-
-  private reserve(length: number): number {
-    if (this.arenaUsed + length > this.arena.length) {
-      const grown = new Uint8Array(Math.max(this.arena.length * 2, this.arenaUsed + length));
-      grown.set(this.arena.subarray(0, this.arenaUsed));
-      this.arena = grown;
-    }
-    const from = this.arenaUsed;
-    this.arenaUsed += length;
-    return from;
-  }
-
-  private insert(slot: number, hash: number, from: number, length: number): void {
-    const e = this.entries++;
-    if (e === this.hashes.length) this.growEntries();
-    this.hashes[e] = hash;
-    this.starts[e] = from;
-    this.lengths[e] = length;
-    this.counts[e] = 1;
-    this.slots[slot] = e + 1;
-    if (this.entries * 2 > this.slots.length) this.growSlots();
-  }
-
-  private growEntries(): void {
-    const n = this.hashes.length * 2;
-    const grow = <T extends Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
-      const next = make(n);
-      next.set(old);
-      return next;
-    };
-    this.hashes = grow(this.hashes, (k) => new Int32Array(k));
-    this.starts = grow(this.starts, (k) => new Int32Array(k));
-    this.lengths = grow(this.lengths, (k) => new Int32Array(k));
-    this.counts = grow(this.counts, (k) => new Float64Array(k));
-  }
-
-  private growSlots(): void {
-    const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 1;
-    for (let e = 0; e < this.entries; e++) {
-      let slot = this.hashes[e] & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = e + 1;
-    }
-    this.slots = slots;
-    this.mask = mask;
+    const hash = fnv1a(lowered, 0, lowered.length);
+    const found = this.find(lowered, 0, lowered.length, hash);
+    if (found >= 0) this.values[found]++;
+    else this.insertCopy(-1 - found, hash, lowered, 0, lowered.length, 1);
   }
 
   /**
@@ -302,22 +206,9 @@ export class WordTable {
       const r = partitionOf[e];
       orders[r][filled[r]++] = e;
     }
-    const drained: DrainedWords = { arena: this.arena, starts: this.starts, lengths: this.lengths, counts: this.counts, partitions: orders };
+    const drained: DrainedWords = { arena: this.arena, starts: this.starts, lengths: this.lengths, counts: this.values, partitions: orders };
     for (const order of orders) sortByKeyBytes(drained, order);
     this.reset();
     return drained;
-  }
-
-  private reset(): void {
-    const slots = this.initialSlots;
-    this.slots = new Int32Array(slots);
-    this.mask = slots - 1;
-    this.hashes = new Int32Array(slots / 2);
-    this.starts = new Int32Array(slots / 2);
-    this.lengths = new Int32Array(slots / 2);
-    this.counts = new Float64Array(slots / 2);
-    this.arena = new Uint8Array(slots * 4);
-    this.arenaUsed = 0;
-    this.entries = 0;
   }
 }
