@@ -29,6 +29,7 @@ export async function runCommand(args: RunArgs & { typecheck?: boolean }): Promi
     if (config.output) await releaseOutputDir(config.output);
   };
   if (interrupted()) {
+    discardEarlyWorkers(early);
     await release();
     throw new JobFailedError('interrupted before the job was submitted; no output was written');
   }
