@@ -32,17 +32,11 @@ export function startWorkersEarly(args: RunArgs): EarlyWorkers | undefined {
   const token = randomBytes(18).toString('base64url');   // even on loopback, the cluster only answers to its own processes
   const pool = new WorkerPool({ count, workRoot, transport: 'grpc', token, heapMib });
   const drop = (): void => {
-    for (const pid of pool.pids()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
+    pool.abandon();
     rmSync(workRoot, { recursive: true, force: true });
   };
   process.once('exit', drop);
-  void pool.start();
+  void pool.start();   // every worker is spawned before this returns
   return { workRoot, token, pool, drop };
 }
 

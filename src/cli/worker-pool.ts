@@ -2,8 +2,7 @@
 // `mr worker`, stopped with SIGTERM, then SIGKILL after a grace period. No orphans: each
 // worker also exits when its parent's pipe closes. A worker that dies is replaced, a few times.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync, readSync, fstatSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { openSync, closeSync, readFileSync, readSync, fstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS } from '../config.ts';
@@ -50,7 +49,7 @@ export class WorkerPool {
 
   /** One more worker (an autoscaler growing the pool). */
   async add(): Promise<void> {
-    await this.spawnWorker(this.nextSlot++);
+    this.spawnWorker(this.nextSlot++);
   }
 
   /** Asks one worker to leave (SIGTERM: it drains first); it is not replaced. */
@@ -70,7 +69,7 @@ export class WorkerPool {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    for (let i = 0; i < this.options.count; i++) await this.spawnWorker(i);
+    for (let i = 0; i < this.options.count; i++) this.spawnWorker(i);
   }
 
   /**
@@ -98,9 +97,10 @@ export class WorkerPool {
     Object.assign(this.options, hooks);
   }
 
-  private async spawnWorker(slot: number): Promise<void> {
+  /** Synchronous: once it returns, the worker is a child of this process (nothing is left half-started). */
+  private spawnWorker(slot: number): void {
     const dir = join(this.options.workRoot, `worker-${slot}`);
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     const logPath = join(dir, 'worker.log');
     const log = openSync(logPath, 'a');
     const logStart = fstatSync(log).size; // this life's lines start here (the slot's log outlives its workers)
@@ -123,12 +123,18 @@ export class WorkerPool {
       this.options.onWorkerDied?.(child.pid ?? 0, death);
       // A death that was an attempt's doing is bounded by --max-attempts, not by the restarts.
       if (death || this.restartsLeft-- > 0) {
-        void this.spawnWorker(slot);
+        this.spawnWorker(slot);
       } else if (this.children.size === 0) {
         const tail = readFileSync(logPath, 'utf8').trim().split('\n').slice(-1)[0] ?? '';
         this.options.onAllExited?.(`every worker exited (last: ${signal ?? `code ${code}`}${tail ? `: ${tail.slice(0, 300)}` : ''})`);
       }
     });
+  }
+
+  /** Kills every worker now (SIGKILL), and none is restarted: a pool the run will not use. */
+  abandon(): void {
+    this.stopping = true;
+    for (const child of this.children) child.kill('SIGKILL');
   }
 
   /** Waits for the workers to exit (after the master told them to), then TERM, then KILL. */
