@@ -120,8 +120,7 @@ export class WordTable extends ByteKeyTable {
         }
         if (b === 10) lines++;
         if (wordStart >= 0) {
-          if (plain) this.addAscii(buf, wordStart, i - wordStart, hash);
-          else this.addDecoded(buf, wordStart, i);
+          this.addWord(buf, wordStart, i, hash, plain);
           words++;
           wordStart = -1;
           hash = FNV_OFFSET;
@@ -137,8 +136,7 @@ export class WordTable extends ByteKeyTable {
         continue;
       }
       if (wordStart >= 0) {
-        if (plain) this.addAscii(buf, wordStart, i - wordStart, hash);
-        else this.addDecoded(buf, wordStart, i);
+        this.addWord(buf, wordStart, i, hash, plain);
         words++;
         wordStart = -1;
         hash = FNV_OFFSET;
@@ -147,11 +145,16 @@ export class WordTable extends ByteKeyTable {
       if (n > 0) i += n - 1;
     }
     if (wordStart >= 0) {
-      if (plain) this.addAscii(buf, wordStart, end - wordStart, hash);
-      else this.addDecoded(buf, wordStart, end);
+      this.addWord(buf, wordStart, end, hash, plain);
       words++;
     }
     return { words, lines };
+  }
+
+  /** The word buf[from, to): ASCII letters only (plain, hash already computed as it was scanned) or not. */
+  private addWord(buf: Uint8Array, from: number, to: number, hash: number, plain: boolean): void {
+    if (plain) this.addAscii(buf, from, to - from, hash);
+    else this.addDecoded(buf, from, to);
   }
 
   /** An ASCII word at buf[at, at + length), its lower-cased bytes' hash already computed. */

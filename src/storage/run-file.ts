@@ -93,15 +93,34 @@ export function runSource(path: string, batchBytes = BATCH_BYTES): BatchSource<K
   };
 }
 
-/** The records of a run file in batches: each chunk read is decoded, an unfinished record carried to the next. */
+/** The records of a run file in batches. */
 async function* runBlocks(path: string, batchBytes: number): AsyncGenerator<KeyValue[]> {
-  let carry: Buffer | undefined;
-  for await (const chunk of readChunks(path, batchBytes)) {
-    const data = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
+  for await (const { data, done } of wholeRecordChunks(path, batchBytes)) {
     const records: KeyValue[] = [];
-    const end = decodeRecords(data, 0, data.length, records);
-    carry = end < data.length ? Buffer.from(data.subarray(end)) : undefined;
+    done(decodeRecords(data, 0, data.length, records));
     if (records.length > 0) yield records;
   }
-  if (carry !== undefined) throw new Error(`corrupt intermediate run ${path}: ${carry.length} bytes at its end are no whole record`);
+}
+
+/** A chunk of a run: its reader says with done(end) where the last whole record it read ends. */
+export interface RunChunk {
+  data: Buffer;
+  done(end: number): void;
+}
+
+/**
+ * A run's bytes in chunks of about chunkBytes (a run in memory: one chunk), each beginning with
+ * what the chunk before left of a record it cut; a run that ends inside a record is corrupt.
+ */
+export async function* wholeRecordChunks(run: RunRef, chunkBytes: number): AsyncGenerator<RunChunk> {
+  let carry: Buffer | undefined;
+  for await (const chunk of typeof run === 'string' ? readChunks(run, chunkBytes) : [run]) {
+    const data = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
+    let end = 0;
+    yield { data, done: (at) => { end = at; } };
+    carry = end < data.length ? Buffer.from(data.subarray(end)) : undefined;
+  }
+  if (carry !== undefined) {
+    throw new Error(`corrupt intermediate run${typeof run === 'string' ? ` ${run}` : ''}: ${carry.length} bytes at its end are no whole record`);
+  }
 }

@@ -11,8 +11,7 @@ import type { JobDefinition } from '../core/job.ts';
 import type { AttemptFigures } from '../core/progress.ts';
 import { numberAt, spanAt, type RecordSpan } from '../core/run-records.ts';
 import { failpoint } from '../failpoints.ts';
-import type { RunRef } from '../storage/run-file.ts';
-import { readChunks } from '../storage/line-reader.ts';
+import { wholeRecordChunks, type RunRef } from '../storage/run-file.ts';
 import type { TextWriter } from '../storage/text-writer.ts';
 import { bumpProgress } from './stall-watchdog.ts';
 
@@ -39,9 +38,7 @@ export async function reduceAsBytes(
   const table = new KeyAggregator(aggregation);
   const span: RecordSpan = { keyFrom: 0, keyTo: 0, escaped: false, valueAt: 0, end: 0 };
   for (const run of runs) {
-    let carry: Buffer | undefined;
-    for await (const chunk of typeof run === 'string' ? readChunks(run, READ_BYTES) : [run]) {
-      const data = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
+    for await (const { data, done } of wholeRecordChunks(run, READ_BYTES)) {
       let at = 0;
       let records = 0;
       while (at < data.length && spanAt(data, at, data.length, span)) {
@@ -56,12 +53,11 @@ export async function reduceAsBytes(
         at = span.end;
         records++;
       }
-      carry = at < data.length ? Buffer.from(data.subarray(at)) : undefined;
+      done(at);
       progress.records = (progress.records ?? 0) + records;   // records folded: the task timeout's measure
       bumpProgress();
       await between();
     }
-    if (carry !== undefined) throw new Error(`corrupt intermediate run: ${carry.length} bytes at its end are no whole record`);
   }
   if (!keysFitOutput(table)) return undefined;
   await writeAggregates(table, out);
