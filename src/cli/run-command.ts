@@ -12,6 +12,7 @@ import { Master } from '../master/master.ts';
 import { removeAttemptLeftovers } from '../master/stage-output.ts';
 import { COUNTER } from '../core/counters.ts';
 import { createTransport, type BackendReport, type MasterClient } from '../transport/index.ts';
+import { MASTER_METHODS } from '../transport/transport.ts';
 import { ChaosNode, type ChaosSettings } from '../transport/chaos/chaos-node.ts';
 import { chaosSummary } from './chaos-args.ts';
 import { countingMaster, type MessageCount } from './counting-master.ts';
@@ -79,8 +80,9 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
     log: createLogger({ component: 'master', file: join(workRoot, 'master.log') }), nodes: machine?.nodes, onJobEnd: jobEnd.notify,
     chaosCounts: () => transport.chaos?.counts, onAttemptEnd: http?.onAttemptEnd, taskTimeoutMs: config.taskTimeoutMs,
   });
-  const counted: MessageCount = { messages: 0, bytes: 0 };
-  const server = await transport.serveMaster(machine ? master : countingMaster(master, counted), '127.0.0.1:0');
+  // Counted where the transport encodes them if it does (grpc); else as their proto encoding would be.
+  const counted: MessageCount = transport.masterTraffic ?? { messages: 0, bytes: 0 };
+  const server = await transport.serveMaster(machine || transport.masterTraffic ? master : countingMaster(master, counted), '127.0.0.1:0');
   let workersGone: string | undefined;
   const horizontal = transport.capabilities.stateless
     ? new HorizontalCluster({
@@ -110,7 +112,9 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
     });
     pool.connect(server.address);
   }
-  const client = transport.connectMaster(server.address);
+  // This process follows its own master by calling it, not over a socket to itself; under chaos
+  // and on the simulated machines, through the transport like every other call.
+  const client = chaos || machine ? transport.connectMaster(server.address) : inProcessClient(master);
   const jobId = newJobId();
   try {
     if (http) {
@@ -143,6 +147,13 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
     await rm(workRoot, { recursive: true, force: true });
     process.off('exit', dropWorkRoot);
   }
+}
+
+/** The master's own methods as a client of it, in this process. */
+function inProcessClient(master: Master): MasterClient {
+  const client: Record<string, unknown> = { close: () => {} };
+  for (const method of MASTER_METHODS) client[method] = (request: object) => (master[method] as (request: object) => Promise<object>).call(master, request);
+  return client as unknown as MasterClient;
 }
 
 const interrupt = { requested: false };

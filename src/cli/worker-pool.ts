@@ -1,10 +1,10 @@
 // Worker processes that `mr run` starts itself (embedded mode): real OS processes running
 // `mr worker`, stopped with SIGTERM, then SIGKILL after a grace period. No orphans: each
 // worker also exits when its parent's pipe closes. A worker that dies is replaced, a few times.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync, readSync, fstatSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync, readSync, fstatSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { spawnWorkerProcess, workerNodeArgs, type SpawnedWorker } from '../../bin/early-workers.mjs';
 import { DEFAULTS } from '../config.ts';
 import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
 import { chaosFlags } from './chaos-args.ts';
@@ -99,22 +99,28 @@ export class WorkerPool {
 
   /** Synchronous: once it returns, the worker is a child of this process (nothing is left half-started). */
   private spawnWorker(slot: number): void {
-    const dir = join(this.options.workRoot, `worker-${slot}`);
-    mkdirSync(dir, { recursive: true });
-    const logPath = join(dir, 'worker.log');
-    const log = openSync(logPath, 'a');
-    const logStart = fstatSync(log).size; // this life's lines start here (the slot's log outlives its workers)
     const { masterAddress } = this.options;
     const target = masterAddress === undefined ? ['--master-on-stdin'] : [this.options.join ? '--join' : '--master', masterAddress];
-    const args = [MR_BIN, ...embeddedWorkerArgv([...target, '--work-dir', dir,
+    const argv = (dir: string): string[] => embeddedWorkerArgv([...target, '--work-dir', dir,
       '--slots', String(this.options.slots ?? 1), '--transport', this.options.transport,
-      ...chaosFlags(this.options.chaos, `worker-${slot}`), ...(this.options.tlsFlags ?? [])])];
-    const nodeArgs = workerNodeArgs(this.options.heapMib ?? DEFAULTS.workerHeapMib);
-    const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['pipe', log, log], env: { ...process.env, MR_TOKEN: this.options.token } });
-    closeSync(log);
+      ...chaosFlags(this.options.chaos, `worker-${slot}`), ...(this.options.tlsFlags ?? [])]);
+    const nodeArgs = workerNodeArgs(this.heapMib);
+    this.watch(spawnWorkerProcess({ workRoot: this.options.workRoot, slot, argv, nodeArgs, token: this.options.token }), nodeArgs);
+  }
+
+  /**
+   * Takes over workers bin/mr.mjs spawned before the engine loaded (bin/early-workers.mjs): the
+   * pool's own, as if it had started them, waiting for the master's address.
+   */
+  adopt(workers: readonly SpawnedWorker[]): void {
+    this.started = true;
+    const nodeArgs = workerNodeArgs(this.heapMib);
+    for (const worker of workers) this.watch(worker, nodeArgs);
+  }
+
+  private watch({ child, slot, logPath, logStart }: SpawnedWorker, nodeArgs: string[]): void {
     this.children.add(child);
-    if (masterAddress === undefined) this.waiting.add(child);
-    child.stdin?.on('error', () => {});   // a worker that died before it was told: its exit says why
+    if (this.options.masterAddress === undefined) this.waiting.add(child);
     child.on('exit', (code, signal) => {
       this.children.delete(child);
       this.waiting.delete(child);
@@ -151,21 +157,6 @@ export class WorkerPool {
     for (const child of alive()) child.kill('SIGKILL');
     await waitAll(graceMs);
   }
-}
-
-/**
- * Node flags for worker processes: a heap limit, then MR_WORKER_NODE_ARGS (space-separated, e.g.
- * `--cpu-prof --cpu-prof-dir=prof`: flags Node refuses in NODE_OPTIONS reach the workers this
- * way; a later --max-old-space-size there wins over ours).
- *
- * The limit keeps a worker's memory bounded on big inputs: without it V8 lets garbage pile up
- * far past what a task holds (a word count of 1 GiB peaked at 600-870 MiB per worker; with the
- * limit, about 420 MiB). A map task holds about its sort buffer, and a reducer its merge
- * batches and one key's values; a job that holds more raises the limit through the variable.
- */
-function workerNodeArgs(heapMib: number): string[] {
-  const own = [`--max-old-space-size=${heapMib}`];
-  return [...own, ...(process.env.MR_WORKER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '')];
 }
 
 /** The end of the log from offset on (at most its last 64 KiB). */

@@ -93,6 +93,11 @@ export interface Transport {
   /** The chaos layer this transport's calls pass through (--chaos), if any: its counts go in the node's stats. */
   readonly chaos?: ChaosNode;
   serveMaster(handlers: MasterService, listen: string): Promise<Server>;
+  /**
+   * What crossed the master services this transport serves, counted where it is encoded (each
+   * request and reply a message, its bytes on the wire); absent where nothing is encoded.
+   */
+  readonly masterTraffic?: { messages: number; bytes: number };
   serveWorker(handlers: WorkerService, listen: string): Promise<Server>;
   connectMaster(address: string): MasterClient;
   connectWorker(address: string): WorkerClient;

@@ -110,6 +110,7 @@ describe('workers started before the arguments are checked', () => {
     ['a bad input', ['--input', 'no-such-file-*.txt']],
     ['an output that is a file', ['--input', 'in.txt', '--output', 'in.txt']],
     ['a job that does not compile', ['--input', 'in.txt'], 'broken.ts'],
+    ['an unknown option', ['--input', 'in.txt', '--no-such-option', '1']],
   ])('%s leaves no worker and no work directory', async (_name, args, jobFile?: string) => {
     const tmp = join(dir, `tmp-${_name.replace(/\W+/g, '-')}`);
     await (await import('node:fs/promises')).mkdir(tmp, { recursive: true });

@@ -23,15 +23,39 @@ const SERVER_OPTIONS: grpc.ServerOptions = { ...CHANNEL_OPTIONS, 'grpc.max_conne
 
 export function createGrpcTransport(options: TransportOptions = {}): Transport {
   const { token, chaos, tls } = options;
+  const masterTraffic = { messages: 0, bytes: 0 };
   return {
     name: 'grpc',
     capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: true },
     chaos,
-    serveMaster: (handlers, listen) => serve(loadProto().Master.service, unaryHandlers(chaos ? chaosMasterService(handlers, chaos) : handlers, token), listen, tls),
+    masterTraffic,
+    serveMaster: (handlers, listen) => serve(counted(loadProto().Master.service, masterTraffic), unaryHandlers(chaos ? chaosMasterService(handlers, chaos) : handlers, token), listen, tls),
     serveWorker: (handlers, listen) => serve(loadProto().Worker.service, workerHandlers(chaos ? chaosWorkerService(handlers, chaos) : handlers, token), listen, tls),
     connectMaster: (address) => masterClient(address, token, chaos, tls),
     connectWorker: (address) => workerClient(address, token, chaos, tls),
   };
+}
+
+/** The service, its requests and replies counted as they are decoded and encoded. */
+function counted(service: grpc.ServiceDefinition, traffic: { messages: number; bytes: number }): grpc.ServiceDefinition {
+  const methods: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(service)) {
+    methods[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        traffic.messages++;
+        traffic.bytes += bytes.length;
+        return method.requestDeserialize(bytes);
+      },
+      responseSerialize: (reply: unknown) => {
+        const bytes = method.responseSerialize(reply);
+        traffic.messages++;
+        traffic.bytes += bytes.length;
+        return bytes;
+      },
+    };
+  }
+  return methods;
 }
 
 /** A server with the service and the standard gRPC health service (grpc.health.v1), without token (TLS, if on, still applies). */
