@@ -7,22 +7,25 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { BUNDLE_DIR, ROOT, SOURCE_DIR, STAMP_NAME } from './engine-bundle.mjs';
 
+const BIN_DIR = join(ROOT, 'bin');
+
 const STAMP = join(BUNDLE_DIR, STAMP_NAME);
 
 const KEEP_OLD_FILES_MS = 10 * 60_000; // a process started from an older build may still import its chunks
 
 /**
  * import.meta.url in a bundle is the chunk's URL; the sources compute paths from their own
- * (bin/mr.mjs, proto/, worker entries), so each source gets the URL of the file it came from.
+ * (bin/mr.mjs, proto/, worker entries), so each source (of src/, or of bin/ that src/ imports) gets
+ * the URL of the file it came from.
  */
 const sourceUrls = {
   name: 'source-import-meta-url',
   setup(build) {
-    build.onLoad({ filter: /\.ts$/ }, (args) => {
-      if (!args.path.startsWith(SOURCE_DIR + sep)) return undefined;
+    build.onLoad({ filter: /\.(ts|mjs)$/ }, (args) => {
+      if (!args.path.startsWith(SOURCE_DIR + sep) && !args.path.startsWith(BIN_DIR + sep)) return undefined;
       const fromBundle = relative(BUNDLE_DIR, args.path).split(sep).join('/');
       const url = `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`;
-      return { contents: readFileSync(args.path, 'utf8').replaceAll('import.meta.url', url), loader: 'ts' };
+      return { contents: readFileSync(args.path, 'utf8').replaceAll('import.meta.url', url), loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
     });
   },
 };

@@ -1,7 +1,7 @@
 // The balancer's part of proto/mapreduce.proto (the Balancer service; the Worker service it
 // forwards comes from the gRPC backend's loadProto) and the one health RPC it sends to servers.
 import * as grpc from '@grpc/grpc-js';
-import { service as healthService } from 'grpc-health-check';
+import { healthDefinition, type ServingStatus } from '../transport/grpc/health-service.ts';
 import { packageDefinition } from '../transport/proto-codec.ts';
 
 let balancer: grpc.ServiceClientConstructor | undefined;
@@ -14,14 +14,14 @@ export function balancerService(): grpc.ServiceClientConstructor {
   return balancer;
 }
 
-export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+export type { ServingStatus };
 
 /**
  * grpc.health.v1.Health/Check of the whole server (service ''), on a channel the caller already
  * holds: the probe travels the same connection as the requests, so it sees what they would see.
  */
 export function checkHealth(client: grpc.Client, metadata: grpc.Metadata, deadlineMs: number): Promise<ServingStatus> {
-  const check = healthService.Check;
+  const check = healthDefinition().Check!;
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
       check.path,

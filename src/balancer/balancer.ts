@@ -2,12 +2,12 @@
 // worker servers. RunTask goes to the least loaded healthy server and, since every task is
 // idempotent, moves to another server when the first one goes away mid-request.
 import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import { AuthError, MrError, UsageError, oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ChaosNode } from '../transport/chaos/chaos-node.ts';
 import { isServiceError } from '../transport/call-policy.ts';
 import { serverCredentials, type TlsMaterial } from '../transport/grpc/credentials.ts';
+import { HealthService } from '../transport/grpc/health-service.ts';
 import { loadProto } from '../transport/grpc/proto.ts';
 import { bearer, tokenMatches } from '../transport/grpc/token.ts';
 import type * as M from '../transport/messages.ts';
@@ -67,7 +67,7 @@ export class Balancer {
   private readonly log: Logger;
   private readonly chaos: ChaosNode | undefined;
   private server: grpc.Server | undefined;
-  private health: HealthImplementation | undefined;
+  private health: HealthService | undefined;
   private stopping = false;
 
   constructor(options: BalancerOptions) {
@@ -84,8 +84,8 @@ export class Balancer {
     const server = new grpc.Server(SERVER_OPTIONS);
     server.addService(loadProto().Worker.service, this.workerHandlers());
     server.addService(balancerService().service, this.balancerHandlers());
-    this.health = new HealthImplementation({ '': 'SERVING' });
-    this.health.addToServer(server);
+    this.health = new HealthService();
+    this.health.addTo(server);
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(listen, serverCredentials(this.tls), (error, bound) => (error ? reject(error) : resolve(bound)));
     });
@@ -101,7 +101,7 @@ export class Balancer {
     const server = this.server;
     this.server = undefined;
     if (server) {
-      this.health?.setStatus('', 'NOT_SERVING');
+      this.health?.setStatus('NOT_SERVING');
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => server.forceShutdown(), STOP_GRACE_MS);
         server.tryShutdown(() => {

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import * as protoLoader from '@grpc/proto-loader';
 
 export const PROTO_PATH = fileURLToPath(new URL('../../proto/mapreduce.proto', import.meta.url));
+/** The standard gRPC health service (grpc.health.v1, as published by the gRPC authors), loaded with ours. */
+export const HEALTH_PROTO_PATH = fileURLToPath(new URL('../../proto/health.proto', import.meta.url));
 
 export const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: false,       // fields in camelCase, as src/transport/messages.ts declares them
@@ -16,7 +18,7 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 let definition: protoLoader.PackageDefinition | undefined;
 
 export function packageDefinition(): protoLoader.PackageDefinition {
-  definition ??= protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS);
+  definition ??= protoLoader.loadSync([PROTO_PATH, HEALTH_PROTO_PATH], LOADER_OPTIONS);
   return definition;
 }
 

@@ -1,7 +1,6 @@
 // The gRPC backend: real HTTP/2 servers and clients (grpc-js) speaking proto/mapreduce.proto.
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import { AuthError, MrError, UsageError } from '../../errors.ts';
 import { LONG_POLL_MARGIN_MS, MASTER_POLICY, callWithPolicy, isServiceError } from '../call-policy.ts';
 import type { ChaosNode } from '../chaos/chaos-node.ts';
@@ -11,6 +10,7 @@ import type { MasterClient, MasterService, Server, Transport, TransportOptions, 
 import { TransportUnavailableError } from '../unavailable.ts';
 import { channelCredentials, serverCredentials, type TlsMaterial } from './credentials.ts';
 import { handshakeError } from './handshake.ts';
+import { HealthService } from './health-service.ts';
 import { loadProto } from './proto.ts';
 import { bearer, tokenMatches } from './token.ts';
 
@@ -62,8 +62,8 @@ function counted(service: grpc.ServiceDefinition, traffic: { messages: number; b
 async function serve(service: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation, listen: string, tls: TlsMaterial | undefined): Promise<Server> {
   const server = new grpc.Server(SERVER_OPTIONS);
   server.addService(service, impl);
-  const health = new HealthImplementation({ '': 'SERVING' });
-  health.addToServer(server);
+  const health = new HealthService();
+  health.addTo(server);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(listen, serverCredentials(tls), (error, bound) => (error ? reject(error) : resolve(bound)));
   });
@@ -71,7 +71,7 @@ async function serve(service: grpc.ServiceDefinition, impl: grpc.UntypedServiceI
   return {
     address: `${host}:${port}`,
     stop: () => new Promise<void>((resolve) => {
-      health.setStatus('', 'NOT_SERVING');
+      health.setStatus('NOT_SERVING');
       const force = setTimeout(() => server.forceShutdown(), 2000);
       server.tryShutdown(() => {
         clearTimeout(force);
