@@ -1,5 +1,15 @@
-// CPU time and peak memory of this process, as reported in job status and benchmarks.
+// CPU time, peak memory and the start-up steps of this process, as reported in job status and
+// benchmarks. The steps are epoch ms, so that those of several processes line up on one time line.
 import type { ChaosCounts, ProcessStats } from './transport/messages.ts';
+
+export type StartupStep = 'engine' | 'ready' | 'firstTask';
+
+const steps: Partial<Record<StartupStep, number>> = {};
+
+/** Notes that this process reached a step of its start-up (the first time only). */
+export function reached(step: StartupStep): void {
+  steps[step] ??= Date.now();
+}
 
 /** This process's CPU time and peak memory, and what --chaos did to the node's messages (a copy: the tally goes on). */
 export function processStats(role: string, workerId: string, chaos?: ChaosCounts): ProcessStats {
@@ -8,6 +18,7 @@ export function processStats(role: string, workerId: string, chaos?: ChaosCounts
     role, pid: process.pid, workerId,
     cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000),
     maxRssKib: usage.maxRSS,
+    startedAtMs: Math.round(performance.timeOrigin), engineAtMs: steps.engine ?? 0, readyAtMs: steps.ready ?? 0, firstTaskAtMs: steps.firstTask ?? 0,
     ...(chaos ? { chaos: { ...chaos } } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { namedTransport } from './transport-arg.ts';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EXIT, UsageError } from '../errors.ts';
+import { reached } from '../process-stats.ts';
 import { createLogger } from '../log.ts';
 import { Master } from '../master/master.ts';
 import type { Transport } from '../transport/index.ts';
@@ -151,6 +152,7 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   // The status server binds first, so that a port already taken fails before `listening` is printed.
   const httpAddress = http && await http.start(master, createLogger({ component: 'http', file: join(workDir, 'master.log') }));
   const server = await transport.serveMaster(master, args.listen);
+  reached('ready');
   process.stdout.write(`listening ${server.address}\n`);
   if (httpAddress) process.stdout.write(`http ${httpAddress}\n`);
   // horizontal: tasks go through the balancer to stateless servers, sent by a dispatcher here.

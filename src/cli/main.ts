@@ -6,6 +6,7 @@ import { EMBEDDED_WORKER } from './embedded-worker.ts';
 import { EXIT, JobFailedError, MrError, UsageError, oneLine } from '../errors.ts';
 import { armFailpoints } from '../failpoints.ts';
 import { parseLogLevel, setLogLevel } from '../log-level.ts';
+import { reached } from '../process-stats.ts';
 import { chaosOptions } from './chaos-args.ts';
 import { suggestion } from './did-you-mean.ts';
 import { numberOption, readNumber } from './number-args.ts';
@@ -170,6 +171,7 @@ function opsOptions(y: Argv, masterRequired = true): Argv {
 }
 
 async function main(): Promise<void> {
+  reached('engine');
   try {
     armFailpoints(process.env.MR_FAILPOINTS, process.env.MR_FAILPOINT_ONCE); // a testing aid, see failpoints.ts
     readLogLevel(process.env.MR_LOG);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DEFAULTS } from '../config.ts';
 import { JobFailedError, MasterUnreachableError, oneLine } from '../errors.ts';
 import { createLogger } from '../log.ts';
+import { reached } from '../process-stats.ts';
 import { Master } from '../master/master.ts';
 import { removeAttemptLeftovers } from '../master/stage-output.ts';
 import { COUNTER } from '../core/counters.ts';
@@ -83,6 +84,7 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
   // Counted where the transport encodes them if it does (grpc); else as their proto encoding would be.
   const counted: MessageCount = transport.masterTraffic ?? { messages: 0, bytes: 0 };
   const server = await transport.serveMaster(machine || transport.masterTraffic ? master : countingMaster(master, counted), '127.0.0.1:0');
+  reached('ready');
   let workersGone: string | undefined;
   const horizontal = transport.capabilities.stateless
     ? new HorizontalCluster({

@@ -108,6 +108,18 @@ export function resultJson(status: JobStatus): Record<string, unknown> {
       reduces: stage.reduces ?? [],
       stragglers: stage.stragglers ?? [],
     })),
-    processes: status.processes.map((p) => ({ role: p.role, pid: p.pid, cpuMs: p.cpuMs, maxRssKiB: p.maxRssKib, ...(p.chaos ? { chaos: p.chaos } : {}) })),
+    processes: status.processes.map((p) => ({
+      role: p.role, pid: p.pid, cpuMs: p.cpuMs, maxRssKiB: p.maxRssKib, ...(p.chaos ? { chaos: p.chaos } : {}), startup: startupSteps(p),
+    })),
   };
+}
+
+/**
+ * When the process started and reached each step of its start-up, in ms since this mr run
+ * began (negative: before it, as a daemon's); a step not reached is left out.
+ */
+function startupSteps(p: JobStatus['processes'][number]): Record<string, number> {
+  const since = (epochMs: number | undefined) => (epochMs ? Math.round(epochMs - performance.timeOrigin) : undefined);
+  const steps = { startedMs: since(p.startedAtMs), engineMs: since(p.engineAtMs), readyMs: since(p.readyAtMs), firstTaskMs: since(p.firstTaskAtMs) };
+  return Object.fromEntries(Object.entries(steps).filter(([, ms]) => ms !== undefined)) as Record<string, number>;
 }

@@ -68,6 +68,10 @@ export interface ProcessStats {
   cpuMs: number;
   maxRssKib: number;
   chaos?: ChaosCounts | null;
+  startedAtMs?: number;
+  engineAtMs?: number;
+  readyAtMs?: number;
+  firstTaskAtMs?: number;
 }
 
 export interface ChaosCounts {

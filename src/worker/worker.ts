@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
 import { AuthError, MasterUnreachableError, UsageError, oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { processStats } from '../process-stats.ts';
+import { processStats, reached } from '../process-stats.ts';
 import type * as M from '../transport/messages.ts';
 import type { AttemptFigures } from '../core/progress.ts';
 import type { MasterClient, Server, Transport, WorkerClient } from '../transport/transport.ts';
@@ -104,6 +104,7 @@ export class Worker {
         const reply = await this.master.registerWorker(request);
         this.lastContactMs = Date.now();
         this.node = reply.node;
+        reached('ready');
         this.options.log.info('registered', { workerId: this.id, address: this.server.address });
         return reply;
       } catch (error) {
@@ -178,6 +179,7 @@ export class Worker {
 
   /** Runs the attempt and reports it; returns the slot's next task if the report's reply brought one. */
   private async runAttempt(task: M.Task): Promise<M.TaskReply | undefined> {
+    reached('firstTask');
     const controller = new AbortController();
     const progress: AttemptFigures = {};
     this.running.set(task.attemptId, controller);

@@ -42,6 +42,17 @@ describe('mr run on the gutenberg books', () => {
     expect(json).toMatchObject({ ok: true, outputDir: out, stages: [{ mapTasks: 8, reduceTasks: 10 }] });
     expect(json.files).toHaveLength(10);
     expect(json.stages[0].counters['reduce.outputRecords']).toBe(got.size);
+    // Each process's start-up, on the time line of this mr run: every step after the one before.
+    const [master, ...workers] = json.processes;
+    expect(master).toMatchObject({ role: 'master', startup: { startedMs: 0 } });
+    expect(master.startup.engineMs).toBeLessThanOrEqual(master.startup.readyMs);
+    expect(workers).toHaveLength(2);
+    for (const { startup } of workers) {
+      expect(startup.startedMs).toBeGreaterThanOrEqual(0);
+      expect(startup.startedMs).toBeLessThanOrEqual(startup.engineMs);
+      expect(startup.engineMs).toBeLessThanOrEqual(startup.readyMs);
+      expect(startup.readyMs).toBeLessThanOrEqual(startup.firstTaskMs);
+    }
   });
 
   it('indexes which books hold each word, over 10 reducers', async () => {
