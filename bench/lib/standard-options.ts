@@ -66,7 +66,7 @@ export function parseStandardOptions(argv: string[]): StandardOptions {
       nodes: { type: 'string', default: '2,4' },
       'scaling-mib': { type: 'string' },
       'scaling-workers': { type: 'string', default: '1,2' },
-      'startup-repeat': { type: 'string', default: '3' },
+      'startup-repeat': { type: 'string', default: '5' },
       'tiny-files': { type: 'string' },
       'memory-mib': { type: 'string' },
       help: { type: 'boolean', default: false },

@@ -1,12 +1,13 @@
 // Sections 4 to 6 of the standard benchmark, each one figure of the engine's fixed costs:
 // start-up (a tiny job, embedded master), scheduling throughput (thousands of one-line files, one
 // map task each) and memory (the peak RSS of every process on a large corpus).
+import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fastGlob from 'fast-glob';
-import { benchRun, describeRun, median, runMr, type BenchProcess, type BenchRun } from '../../src/cli/bench-command.ts';
+import { benchRun, describeRun, median, runMr, type BenchProcess, type BenchRun, type MrProcessRun } from '../../src/cli/bench-command.ts';
 import { MR_BIN } from '../../src/cli/worker-pool.ts';
-import { progress } from './progress.ts';
+import { REPO_ROOT, progress } from './progress.ts';
 import { runTimeoutMs, type StandardOptions } from './standard-options.ts';
 import { corpusOf, WORDCOUNT_JOB, wordcountPlan } from './standard-sweep.ts';
 
@@ -21,6 +22,16 @@ export interface StartupRun {
   wallMs: number;
   /** The engine's own elapsedMs (--json): submission to the last commit. */
   engineMs?: number;
+  /** Start-up steps on the run's time line (ms since mr run began), from --json's processes. */
+  steps?: StartupSteps;
+}
+
+export interface StartupSteps {
+  masterEngineMs: number;        // the engine loaded in mr run's own process
+  masterReadyMs: number;         // its master listening
+  workersStartedMs: number;      // the last worker process started
+  workersReadyMs: number;        // the last worker registered
+  firstTaskMs: number;           // the first task began
 }
 
 export interface StartupResult {
@@ -28,30 +39,80 @@ export interface StartupResult {
   runs: StartupRun[];
   medianWallMs: number;
   medianEngineMs: number;
+  medianSteps?: StartupSteps;
+  /** The same command through `npx mr` in the project directory, as the README shows it. */
+  npxCommand: string;
+  npxRuns: StartupRun[];
+  medianNpxWallMs: number;
 }
 
-/** `mr run jobs/wordcount.ts` on three lines, exactly as a user would type it (no backend flags). */
+interface ProcessStartup { role: string; startup?: { startedMs?: number; engineMs?: number; readyMs?: number; firstTaskMs?: number } }
+
+export function startupSteps(processes: ProcessStartup[]): StartupSteps | undefined {
+  const master = processes.find((p) => p.role === 'master')?.startup;
+  const workers = processes.filter((p) => p.role === 'worker').map((p) => p.startup ?? {});
+  if (!master || workers.length === 0) return undefined;
+  const latest = (key: 'startedMs' | 'readyMs') => Math.max(...workers.map((w) => w[key] ?? NaN));
+  return {
+    masterEngineMs: master.engineMs ?? NaN, masterReadyMs: master.readyMs ?? NaN, workersStartedMs: latest('startedMs'), workersReadyMs: latest('readyMs'),
+    firstTaskMs: Math.min(...workers.map((w) => w.firstTaskMs ?? Infinity)),
+  };
+}
+
+/** `mr run jobs/wordcount.ts` on three lines, exactly as a user would type it (no backend flags), through node and through npx. */
 export async function runStartup(options: StandardOptions, scratch: string): Promise<StartupResult> {
   const dir = join(scratch, 'startup');
   await mkdir(dir, { recursive: true });
   const input = join(dir, 'tiny.txt');
   await writeFile(input, TINY_TEXT);
-  const runs: StartupRun[] = [];
-  for (let i = 1; i <= options.startupRepeat; i++) {
-    const output = join(dir, `out-${i}`);
-    const argv = [MR_BIN, 'run', WORDCOUNT_JOB, '--input', fastGlob.escapePath(input), '--output', output, '--json', '--quiet'];
-    const run = await runMr(argv, runTimeoutMs(1));
-    await rm(output, { recursive: true, force: true });
-    const engineMs = run.code === 0 ? (JSON.parse(run.stdout) as { elapsedMs?: number }).elapsedMs : undefined;
-    const error = run.timedOut ? 'timed out' : run.code !== 0 ? run.stderr.trim().split('\n').pop() ?? `exit ${run.code}` : undefined;
-    runs.push({ ok: error === undefined, ...(error ? { error } : {}), wallMs: run.wallMs, engineMs });
-    progress(`startup #${i}: ${error ? `FAILED: ${error}` : `${run.wallMs} ms wall, ${engineMs} ms engine`}`);
-  }
-  const ok = runs.filter((r) => r.ok);
-  return {
-    command: 'mr run jobs/wordcount.ts --input <3 lines> --output <dir> --json --quiet',
-    runs, medianWallMs: median(ok.map((r) => r.wallMs)), medianEngineMs: median(ok.map((r) => r.engineMs ?? NaN)),
+  const series = async (label: string, start: (args: string[]) => Promise<MrProcessRun>): Promise<StartupRun[]> => {
+    const runs: StartupRun[] = [];
+    for (let i = 1; i <= options.startupRepeat; i++) {
+      const output = join(dir, `out-${label}-${i}`);
+      const run = await start(['run', WORDCOUNT_JOB, '--input', fastGlob.escapePath(input), '--output', output, '--json', '--quiet']);
+      await rm(output, { recursive: true, force: true });
+      const json = run.code === 0 ? JSON.parse(run.stdout) as { elapsedMs?: number; processes?: ProcessStartup[] } : undefined;
+      const error = run.timedOut ? 'timed out' : run.code !== 0 ? run.stderr.trim().split('\n').pop() ?? `exit ${run.code}` : undefined;
+      const steps = json?.processes ? startupSteps(json.processes) : undefined;
+      runs.push({ ok: error === undefined, ...(error ? { error } : {}), wallMs: run.wallMs, engineMs: json?.elapsedMs, ...(steps ? { steps } : {}) });
+      progress(`startup (${label}) #${i}: ${error ? `FAILED: ${error}` : `${run.wallMs} ms wall, ${json?.elapsedMs} ms engine`}`);
+    }
+    return runs;
   };
+  const runs = await series('node', (args) => runMr([MR_BIN, ...args], runTimeoutMs(1)));
+  const npxRuns = await series('npx', (args) => runCommand('npx', ['mr', ...args], REPO_ROOT, runTimeoutMs(1)));
+  const ok = runs.filter((r) => r.ok);
+  const withSteps = ok.filter((r) => r.steps);
+  const stepMedian = (key: keyof StartupSteps) => median(withSteps.map((r) => r.steps![key]));
+  return {
+    command: 'node bin/mr.mjs run jobs/wordcount.ts --input <3 lines> --output <dir> --json --quiet',
+    runs, medianWallMs: median(ok.map((r) => r.wallMs)), medianEngineMs: median(ok.map((r) => r.engineMs ?? NaN)),
+    ...(withSteps.length ? { medianSteps: {
+      masterEngineMs: stepMedian('masterEngineMs'), masterReadyMs: stepMedian('masterReadyMs'), workersStartedMs: stepMedian('workersStartedMs'),
+      workersReadyMs: stepMedian('workersReadyMs'), firstTaskMs: stepMedian('firstTaskMs'),
+    } } : {}),
+    npxCommand: 'npx mr run jobs/wordcount.ts --input <3 lines> --output <dir> --json --quiet',
+    npxRuns, medianNpxWallMs: median(npxRuns.filter((r) => r.ok).map((r) => r.wallMs)),
+  };
+}
+
+/** A command other than node (npx), timed as runMr times mr. */
+function runCommand(command: string, args: string[], cwd: string, timeoutMs: number): Promise<MrProcessRun> {
+  return new Promise((resolveRun) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', (error) => (stderr += String(error)));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code: code ?? 1, stdout, stderr, timedOut, wallMs: Math.round(performance.now() - started) });
+    });
+  });
 }
 
 export interface SchedulingResult {

@@ -78,10 +78,15 @@ function scalingSection(s: NonNullable<StandardSections['scaling']>): string[] {
 }
 
 function startupSection(s: NonNullable<StandardSections['startup']>): string[] {
+  const steps = s.medianSteps;
   return [
-    '## Start-up', '', `\`${s.command}\`, embedded master, default workers.`, '',
-    ...head(['runs', 'median wall s', 'median engine s', 'each wall s']),
-    row([s.runs.filter((r) => r.ok).length, secs(s.medianWallMs), secs(s.medianEngineMs), s.runs.map((r) => (r.ok ? secs(r.wallMs) : 'failed')).join(', ')]),
+    '## Start-up', '', `\`${s.command}\`, embedded master, default workers; then \`${s.npxCommand}\`.`, '',
+    ...head(['through', 'runs', 'median wall s', 'median engine s', 'each wall s']),
+    row(['node', s.runs.filter((r) => r.ok).length, secs(s.medianWallMs), secs(s.medianEngineMs), s.runs.map((r) => (r.ok ? secs(r.wallMs) : 'failed')).join(', ')]),
+    row(['npx', (s.npxRuns ?? []).filter((r) => r.ok).length, secs(s.medianNpxWallMs), '-', (s.npxRuns ?? []).map((r) => (r.ok ? secs(r.wallMs) : 'failed')).join(', ')]),
+    ...(steps ? ['', 'Where the time goes (medians, s since `mr run` began, through node):', '',
+      ...head(['engine loaded', 'master listening', 'last worker started', 'last worker registered', 'first task']),
+      row([secs(steps.masterEngineMs), secs(steps.masterReadyMs), secs(steps.workersStartedMs), secs(steps.workersReadyMs), secs(steps.firstTaskMs)])] : []),
   ];
 }
 

@@ -1,25 +1,95 @@
 // The external data representation of every backend: messages are encoded and decoded with the
 // schema of proto/mapreduce.proto (protobuf), whether they then travel over gRPC or not.
+//
+// The service definitions are built here with protobufjs, the library @grpc/proto-loader is made
+// of, with exactly proto-loader's conversions (the options below; test/unit/proto-codec.test.ts
+// checks every method against proto-loader's own loadSync). proto-loader also describes every
+// message and enum as descriptor protos for reflection, which nothing here asks for and which
+// was most of its load time: tens of ms in every process of every job, on the path to the
+// first task. For the same reason the schema is read from proto/descriptor.json, the .proto
+// files already parsed (bin/build-proto.mjs writes it; the test checks it matches them).
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs/light.js';
 
 export const PROTO_PATH = fileURLToPath(new URL('../../proto/mapreduce.proto', import.meta.url));
 /** The standard gRPC health service (grpc.health.v1, as published by the gRPC authors), loaded with ours. */
 export const HEALTH_PROTO_PATH = fileURLToPath(new URL('../../proto/health.proto', import.meta.url));
+/** Both, parsed: what bin/build-proto.mjs makes of them. */
+export const DESCRIPTOR_PATH = fileURLToPath(new URL('../../proto/descriptor.json', import.meta.url));
 
-export const LOADER_OPTIONS: protoLoader.Options = {
+/** proto-loader's options, as its loadSync would take them. */
+export const LOADER_OPTIONS = {
   keepCase: false,       // fields in camelCase, as src/transport/messages.ts declares them
   longs: Number,         // 64-bit counters and sizes stay below 2^53
   enums: String,
   defaults: true,
   oneofs: true,
-};
+} as const;
 
-let definition: protoLoader.PackageDefinition | undefined;
+/** One RPC, in the shape grpc-js takes (grpc.MethodDefinition). */
+export interface MethodDefinition {
+  path: string;
+  requestStream: boolean;
+  responseStream: boolean;
+  originalName: string;
+  requestSerialize(message: any): Buffer;
+  requestDeserialize(bytes: Buffer): any;
+  responseSerialize(message: any): Buffer;
+  responseDeserialize(bytes: Buffer): any;
+}
 
-export function packageDefinition(): protoLoader.PackageDefinition {
-  definition ??= protoLoader.loadSync([PROTO_PATH, HEALTH_PROTO_PATH], LOADER_OPTIONS);
+/** Services by full name ('mr.Master', 'grpc.health.v1.Health'), each its methods by name. */
+export type PackageDefinition = Record<string, Record<string, MethodDefinition>>;
+
+let definition: PackageDefinition | undefined;
+
+export function packageDefinition(): PackageDefinition {
+  definition ??= servicesOf(protobuf.Root.fromJSON(JSON.parse(readFileSync(DESCRIPTOR_PATH, 'utf8')) as protobuf.INamespace));
   return definition;
+}
+
+function servicesOf(root: protobuf.Root): PackageDefinition {
+  root.resolveAll();
+  const services: PackageDefinition = {};
+  const visit = (namespace: protobuf.NamespaceBase): void => {
+    for (const object of namespace.nestedArray) {
+      if (object instanceof protobuf.Service) services[object.fullName.slice(1)] = methodsOf(object);
+      else if (object instanceof protobuf.Namespace || object instanceof protobuf.Type) visit(object);
+    }
+  };
+  visit(root);
+  return services;
+}
+
+function methodsOf(service: protobuf.Service): Record<string, MethodDefinition> {
+  const methods: Record<string, MethodDefinition> = {};
+  for (const method of service.methodsArray) {
+    const request = method.resolvedRequestType!;
+    const response = method.resolvedResponseType!;
+    methods[method.name] = {
+      path: `/${service.fullName.slice(1)}/${method.name}`,
+      requestStream: !!method.requestStream,
+      responseStream: !!method.responseStream,
+      originalName: method.name[0]!.toLowerCase() + method.name.slice(1),
+      requestSerialize: serializer(request),
+      requestDeserialize: deserializer(request),
+      responseSerialize: serializer(response),
+      responseDeserialize: deserializer(response),
+    };
+  }
+  return methods;
+}
+
+function serializer(type: protobuf.Type): (message: any) => Buffer {
+  return (message) => {
+    if (Array.isArray(message)) throw new Error(`Failed to serialize message: expected object with ${type.name} structure, got array instead`);
+    return type.encode(type.fromObject(message)).finish() as Buffer;
+  };
+}
+
+function deserializer(type: protobuf.Type): (bytes: Buffer) => any {
+  return (bytes) => type.toObject(type.decode(bytes), LOADER_OPTIONS);
 }
 
 export interface MethodCodec {
@@ -31,8 +101,7 @@ export interface MethodCodec {
 
 /** The codec of one RPC, e.g. methodCodec('Master', 'SubmitJob'). */
 export function methodCodec(service: 'Master' | 'Worker', method: string): MethodCodec {
-  const methods = packageDefinition()[`mr.${service}`] as protoLoader.ServiceDefinition;
-  const m = methods[method];
+  const m = packageDefinition()[`mr.${service}`]?.[method];
   if (!m) throw new Error(`no method ${service}.${method} in ${PROTO_PATH}`);
   return {
     encodeRequest: (message) => m.requestSerialize(message),

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { summarise, type BenchRun } from '../../src/cli/bench-command.ts';
 import { parseStandardOptions } from '../../bench/lib/standard-options.ts';
+import { startupSteps } from '../../bench/lib/standard-probes.ts';
 import { standardMarkdown, targetsTable } from '../../bench/lib/standard-report.ts';
 import { scalingPoint, scalingRatios } from '../../bench/lib/standard-scaling.ts';
 import { evaluateTargets, problemsOf, type StandardSections } from '../../bench/lib/standard-targets.ts';
@@ -44,8 +45,11 @@ function sections(overrides: Partial<StandardSections> = {}): StandardSections {
       transport: 'grpc', workers: [1], identicalPerSize: true, runs: [],
       points: [], ratios: [{ workers: 1, fromMib: 64, toMib: 256, wallRatio: 3.9, engineRatio: 4 }, { workers: 1, fromMib: 128, toMib: 512, wallRatio: 4.4, engineRatio: 4.1 }],
     },
-    startup: { command: 'mr run', runs: [{ ok: true, wallMs: 450, engineMs: 200 }], medianWallMs: 450, medianEngineMs: 200 },
-    scheduling: { files: 2000, workers: 2, reducers: 4, ok: true, mapTasks: 2000, reduceTasks: 4, mapPhaseMs: 800, engineMs: 1000, mapTasksPerSec: 2500, tasksPerSec: 2004, run: run('grpc', 2, 1200) },
+    startup: {
+      command: 'mr run', runs: [{ ok: true, wallMs: 250, engineMs: 100 }], medianWallMs: 250, medianEngineMs: 100,
+      npxCommand: 'npx mr run', npxRuns: [{ ok: true, wallMs: 700 }], medianNpxWallMs: 700,
+    },
+    scheduling: { files: 2000, workers: 2, reducers: 4, ok: true, mapTasks: 2000, reduceTasks: 4, mapPhaseMs: 300, engineMs: 500, mapTasksPerSec: 6667, tasksPerSec: 4008, run: run('grpc', 2, 1200) },
     memory: {
       mib: 1024, bytes: 1024 * MB, workers: 2, ok: true, wallMs: 20_000, maxRssKiB: 600 * 1024, run: run('grpc', 2, 20_000),
       processes: [{ role: 'master', pid: 1, cpuMs: 100, maxRssKiB: 100 * 1024 }, { role: 'worker', pid: 2, cpuMs: 9000, maxRssKiB: 600 * 1024 }],
@@ -164,5 +168,17 @@ describe('standard bench figures', () => {
     expect(() => parseStandardOptions(['--skip', 'sweep,nope'])).toThrow(/no section "nope"/);
     expect([...parseStandardOptions(['--skip', 'wordcount,sweep']).skip]).toEqual(['wordcount', 'sweep']);
     expect(() => parseStandardOptions(['--help'])).toThrow(/sections: sweep, baselines, wordcount, scaling/);
+  });
+});
+
+describe('start-up steps', () => {
+  it('take the master from mr run, the last worker to start and register, and the first task', () => {
+    const steps = startupSteps([
+      { role: 'master', startup: { startedMs: 0, engineMs: 200, readyMs: 300 } },
+      { role: 'worker', startup: { startedMs: 50, engineMs: 250, readyMs: 350, firstTaskMs: 360 } },
+      { role: 'worker', startup: { startedMs: 60, engineMs: 270, readyMs: 380, firstTaskMs: 400 } },
+    ]);
+    expect(steps).toEqual({ masterEngineMs: 200, masterReadyMs: 300, workersStartedMs: 60, workersReadyMs: 380, firstTaskMs: 360 });
+    expect(startupSteps([{ role: 'master', startup: {} }])).toBeUndefined();
   });
 });
