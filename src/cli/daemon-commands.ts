@@ -73,7 +73,7 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
   if (!args.master && !args.masterOnStdin) throw new UsageError('give --master host:port (a worker daemon), or --join host:port (a stateless server behind a balancer)');
   const worker = new Worker({
     masterAddress: args.master ?? firstLineOfStdin(), workDir, slots: args.slots, transport: transportOf(args.transport, token, tls, args, args.chaosName ?? `worker-${process.pid}`),
-    listenHost: args.listenHost, log: createLogger({ component: 'worker' }), watchdog: true,
+    listenHost: args.listenHost, log: createLogger({ component: 'worker' }), watchdog: true, pulse: { transport: args.transport, token, tls },
   });
   const stop = () => void worker.stop().then(() => process.exit(EXIT.ok));
   process.on('SIGINT', stop);

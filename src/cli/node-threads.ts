@@ -1,6 +1,7 @@
 // The worker threads of a simulated machine (hypercube, butterfly), started by `mr run`: node k
 // runs in thread k mod T. A thread that fails ends the job: a simulated machine does not replace
-// its nodes (that is what the grpc, ssi and horizontal backends are for).
+// its nodes (that is what the grpc, ssi and horizontal backends are for). A thread whose event
+// loop is held by one long call of a job function is alive and busy: its host says so for it.
 import { join } from 'node:path';
 import type { Worker as Thread } from 'node:worker_threads';
 import { logLevel } from '../log-level.ts';
@@ -18,6 +19,9 @@ export interface NodeThreadsOptions {
   tuning: MachineTuning;
   chaos?: ChaosSettings;         // node k's worker gets it under the name worker-<k>
   onFailed?: (why: string) => void;
+  /** The nodes of a thread whose event loop has been held this long (a job function's long call) are alive, busy. */
+  onBusy?: (nodes: number[]) => void;
+  busyAfterMs?: number;
 }
 
 const ENTRY = new URL('../worker/node-thread.ts', import.meta.url);
@@ -25,6 +29,7 @@ const ENTRY = new URL('../worker/node-thread.ts', import.meta.url);
 export class NodeThreads {
   private readonly threads: Thread[] = [];
   private readonly exited: Promise<void>[] = [];
+  private readonly busyChecks: NodeJS.Timeout[] = [];
 
   constructor(private readonly options: NodeThreadsOptions) {}
 
@@ -37,8 +42,9 @@ export class NodeThreads {
         transport: this.options.transport, token: this.options.token, nodes: machine.nodes, hosted,
         masterAddress: this.options.masterAddress, workRoot: join(this.options.workRoot, 'nodes'),
         tuning: this.options.tuning, threadData: machine.threadData(hosted), chaos: this.options.chaos,
-        logLevel: logLevel(),
+        logLevel: logLevel(), turns: new Int32Array(new SharedArrayBuffer(4)),
       };
+      this.watchTurns(data.turns, hosted);
       const thread = startThread(ENTRY, { ...data });
       this.threads.push(thread);
       started.push(new Promise((resolve, reject) => {
@@ -59,8 +65,28 @@ export class NodeThreads {
     await Promise.all(started);
   }
 
+  /** Calls onBusy for the hosted nodes while the thread's loop-turn counter stands still. */
+  private watchTurns(turns: Int32Array, hosted: number[]): void {
+    const { onBusy, busyAfterMs = 1000 } = this.options;
+    if (!onBusy) return;
+    let last = -1;
+    let sinceMs = Date.now();
+    const check = setInterval(() => {
+      const now = Atomics.load(turns, 0);
+      if (now !== last) {
+        last = now;
+        sinceMs = Date.now();
+      } else if (Date.now() - sinceMs >= busyAfterMs) {
+        onBusy(hosted);
+      }
+    }, busyAfterMs / 2);
+    check.unref();
+    this.busyChecks.push(check);
+  }
+
   /** Waits for the threads to end (after the master told the workers to stop), then asks, then terminates. */
   async stop(graceMs: number): Promise<void> {
+    for (const check of this.busyChecks) clearInterval(check);
     const all = Promise.all(this.exited);
     if (await settlesWithin(all, graceMs)) return;
     for (const thread of this.threads) thread.postMessage('stop');

@@ -95,7 +95,7 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
   const pool = horizontal ?? (machine
     ? new NodeThreads({
       machine, transport: config.transport, token, masterAddress: server.address, workRoot, tuning: config.tuning ?? {}, chaos,
-      onFailed: (why) => (workersGone = why),
+      onFailed: (why) => (workersGone = why), onBusy: (nodes) => master.nodesBusy(nodes),
     })
     : transport.capabilities.multiProcess
       ? early?.pool ?? new WorkerPool({

@@ -61,7 +61,8 @@ export interface Assignment {
 export type SchedulerEvent =
   | { type: 'stage-reduced'; jobId: string; stage: number }   // every reduce committed: write _SUCCESS
   | { type: 'job-failed'; jobId: string; error: string }
-  | { type: 'attempt-timed-out'; attemptId: string; error: string }; // failed by the task timeout: record why
+  | { type: 'attempt-timed-out'; attemptId: string; error: string } // failed by the task timeout: record why
+  | { type: 'attempt-lost'; attemptId: string; error: string };     // lost with its worker, counted as a failure: record why
 
 export class Scheduler {
   readonly jobs = new Map<string, JobRecord>();
@@ -72,6 +73,8 @@ export class Scheduler {
    * a reason that is the attempt's (it ran out of memory, it stalled) still fails the attempt.
    */
   private readonly dropped = new Map<string, AttemptRecord>();
+  /** Of the dropped attempts, those whose loss counted as a failure already (see loseWorker). */
+  private readonly charged = new Set<string>();
   /** Attempts moved off a node (it died or was drained): restarted elsewhere, not failures. */
   migrations = 0;
 
@@ -138,7 +141,11 @@ export class Scheduler {
 
   private keepDropped(attempt: AttemptRecord): void {
     this.dropped.set(attempt.id, attempt);
-    if (this.dropped.size > MAX_DROPPED) this.dropped.delete(this.dropped.keys().next().value as string);
+    if (this.dropped.size > MAX_DROPPED) {
+      const oldest = this.dropped.keys().next().value as string;
+      this.dropped.delete(oldest);
+      this.charged.delete(oldest);
+    }
   }
 
   /** What a heartbeat says of a running attempt's progress (see task-timeout.ts). */
@@ -324,6 +331,7 @@ export class Scheduler {
   fail(attemptId: string, error: string, nowMs: number, ownDeath = false): SchedulerEvent[] {
     const attempt = this.attempts.get(attemptId) ?? (ownDeath ? this.dropped.get(attemptId) : undefined);
     if (!attempt) return [];
+    const chargedAlready = this.charged.delete(attemptId);
     this.attempts.delete(attemptId);
     this.dropped.delete(attemptId);
     const { job, stage, task } = this.locate(attempt);
@@ -332,8 +340,17 @@ export class Scheduler {
     dropAttempt(task, attemptId);
     // Refused the commit because another attempt holds it: a losing copy, not the task's failure.
     if (job.state !== 'running' || task.state === 'done' || lostTheCommit) return [];
+    if (chargedAlready) {
+      task.lastError = error; // its loss was counted; now its worker's death says why
+      return [];
+    }
+    return this.charge(job, stage, task, attempt.workerId, error, nowMs);
+  }
+
+  /** One more failure of the task; the job fails once the task has failed maxAttempts times. */
+  private charge(job: JobRecord, stage: StageRecord, task: TaskRecord, workerId: string, error: string, nowMs: number): SchedulerEvent[] {
     task.failures++;
-    task.failedOn.add(attempt.workerId);
+    task.failedOn.add(workerId);
     task.lastError = error;
     stage.failedAttempts++;
     if (task.failures < job.maxAttempts) return [];
@@ -386,13 +403,21 @@ export class Scheduler {
     }
   }
 
+  /**
+   * The master could not listen for pausedMs (its own event loop was held, say by a job function of
+   * a worker in its process, or its process was stopped): the silence of that time is no one's.
+   */
+  creditPause(pausedMs: number): void {
+    for (const worker of this.workers.values()) if (worker.alive) worker.lastSeenMs += pausedMs;
+    for (const attempt of this.attempts.values()) attempt.leaseUntilMs += pausedMs;
+  }
+
   /** Expires leases and silent workers. A dead worker's finished map outputs are lost with it. */
   tick(nowMs: number): SchedulerEvent[] {
     const events: SchedulerEvent[] = [];
     for (const worker of this.workers.values()) {
       if (worker.alive && nowMs - worker.lastSeenMs > this.options.workerTimeoutMs) {
-        worker.alive = false;
-        this.loseWorker(worker.id);
+        events.push(...this.loseWorker(worker.id, `no heartbeat for ${Math.round(this.options.workerTimeoutMs / 100) / 10} s`, nowMs));
       }
     }
     const timeoutMs = this.options.taskTimeoutMs ?? 0;
@@ -407,17 +432,31 @@ export class Scheduler {
     return events;
   }
 
-  /** A worker is gone: its attempts are dropped (not counted as failures) and its map outputs rerun. */
-  loseWorker(workerId: string): void {
+  /**
+   * A worker is gone (silent, or its process died): its map outputs rerun, and its attempts run
+   * again elsewhere. Each such loss counts as a failure of its task, as a drain does not: a task
+   * that hangs or kills every worker it runs on must end its job, with a reason, after maxAttempts.
+   */
+  loseWorker(workerId: string, why: string, nowMs: number): SchedulerEvent[] {
     const worker = this.workers.get(workerId);
     if (worker) worker.alive = false;
-    this.dropAttemptsOf(workerId);
+    const events: SchedulerEvent[] = [];
+    for (const attemptId of this.dropAttemptsOf(workerId)) {
+      const attempt = this.dropped.get(attemptId)!;
+      const { job, stage, task } = this.locate(attempt);
+      if (!job || !stage || !task || job.state !== 'running' || task.state === 'done') continue;
+      if (task.committer !== undefined && task.committer !== attemptId) continue;
+      const error = `${attemptLabel(attempt.kind, attempt.index, attemptId)} was lost with its worker ${workerId} (${why})`;
+      this.charged.add(attemptId);
+      events.push({ type: 'attempt-lost', attemptId, error }, ...this.charge(job, stage, task, workerId, error, nowMs));
+    }
     for (const job of this.jobs.values()) {
       if (job.state !== 'running' || job.awaitingStage) continue;
       const stage = job.stages[job.stages.length - 1];
       if (phaseOf(stage) === 'commit') continue;
       loseMapOutputs(stage, (map) => map.output?.workerId === workerId);
     }
+    return events;
   }
 
   private locate(attempt: AttemptRecord): { job?: JobRecord; stage?: StageRecord; task?: TaskRecord } {

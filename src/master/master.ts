@@ -73,6 +73,8 @@ export class Master implements MasterService {
   private readonly heartbeatIntervalMs: number;
   private readonly leaseMs: number;
   private readonly taskTimeoutMs: number;
+  private readonly workerTimeoutMs: number;
+  private lastTickMs: number;
   // Requests that may come twice (a retry after a lost reply, a duplicate on the way) are answered once.
   private readonly submissions: ReplyMemo<M.SubmitJobReply>;
   private readonly polls: ReplyMemo<M.TaskReply>;
@@ -83,13 +85,15 @@ export class Master implements MasterService {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1000;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.taskTimeoutMs = options.taskTimeoutMs ?? DEFAULTS.taskTimeoutMs;
+    this.workerTimeoutMs = options.workerTimeoutMs ?? 10_000;
     this.scheduler = new Scheduler({
-      leaseMs: this.leaseMs, workerTimeoutMs: options.workerTimeoutMs ?? 10_000, nodes: options.nodes, taskTimeoutMs: this.taskTimeoutMs,
+      leaseMs: this.leaseMs, workerTimeoutMs: this.workerTimeoutMs, nodes: options.nodes, taskTimeoutMs: this.taskTimeoutMs,
     });
     this.submissions = new ReplyMemo(REPLY_KEEP_MS, this.now);
     this.polls = new ReplyMemo(REPLY_KEEP_MS, this.now);
     this.reports = new ReplyMemo(REPLY_KEEP_MS, this.now);
-    this.ticker = setInterval(() => this.tick(), 250);
+    this.lastTickMs = this.now();
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.ticker.unref();
   }
 
@@ -355,6 +359,12 @@ export class Master implements MasterService {
   }
 
   async heartbeat(req: M.HeartbeatRequest): Promise<M.HeartbeatReply> {
+    // From the worker's liveness thread while one call of a job function holds its event loop:
+    // it renews the worker and its attempts' leases only; cancels wait for the worker's own heartbeat.
+    if (req.busy) {
+      const known = this.scheduler.heartbeat(req.workerId, req.runningAttempts, this.now());
+      return { cancelAttempts: [], reregister: known === undefined };
+    }
     if (req.stats) {
       this.workerStats.set(req.workerId, req.stats);
       this.processTable.sample(req.workerId, req.stats);
@@ -371,6 +381,17 @@ export class Master implements MasterService {
     const cancel = this.scheduler.heartbeat(req.workerId, req.runningAttempts, this.now());
     if (cancel === undefined) return { cancelAttempts: req.runningAttempts, reregister: true };
     return { cancelAttempts: cancel, reregister: false, pausedAttempts: req.runningAttempts.filter((id) => this.stopped.has(id)) };
+  }
+
+  /**
+   * The workers of these nodes are alive, their thread held by a long call of a job function (its
+   * host sees the thread's loop stand still): their leases are renewed as by a busy heartbeat.
+   */
+  nodesBusy(nodes: readonly number[]): void {
+    const now = this.now();
+    for (const worker of this.scheduler.workers.values()) {
+      if (worker.alive && worker.node !== undefined && nodes.includes(worker.node)) this.scheduler.heartbeat(worker.id, this.scheduler.attemptsOn(worker.id), now);
+    }
   }
 
   /** The pool's process table: every attempt on every node under one cluster-wide id. */
@@ -432,14 +453,19 @@ export class Master implements MasterService {
 
   private tick(): void {
     for (const memo of [this.submissions, this.polls, this.reports]) memo.prune();
-    const events = this.scheduler.tick(this.now());
+    const nowMs = this.now();
+    // A tick far later than its interval: this process could not listen meanwhile (a job function of
+    // an in-process worker held the event loop, or the process was stopped), so no one is blamed for it.
+    if (nowMs - this.lastTickMs > TICK_MS + this.workerTimeoutMs / 2) this.scheduler.creditPause(nowMs - this.lastTickMs - TICK_MS);
+    this.lastTickMs = nowMs;
+    const events = this.scheduler.tick(nowMs);
     if (events.length > 0) void this.handle(events).then(() => this.wake());
     else this.wake();
   }
 
   private async handle(events: readonly SchedulerEvent[]): Promise<void> {
     for (const event of events) {
-      if (event.type === 'attempt-timed-out') {
+      if (event.type === 'attempt-timed-out' || event.type === 'attempt-lost') {
         this.attemptFailed(event.attemptId, event.error);
       } else if (event.type === 'job-failed') {
         this.options.log.warn('job failed', { jobId: event.jobId, error: event.error });
@@ -520,7 +546,7 @@ export class Master implements MasterService {
         await this.handle(events);
       }
     }
-    this.scheduler.loseWorker(workerId);
+    await this.handle(this.scheduler.loseWorker(workerId, death ? death.reason : 'its process exited', this.now()));
     this.wake();
   }
 
@@ -537,6 +563,8 @@ export class Master implements MasterService {
   }
 }
 
+/** How often the master expires leases and silent workers. */
+const TICK_MS = 250;
 const MAX_REDUCERS = 100_000;
 /** The job modules workers load (the master loads none); the name's end only, the file is the workers' to find. */
 const JOB_FILE = /\.(ts|mts|js|mjs)$/;

@@ -174,7 +174,7 @@ export interface AttemptReportReply { accepted: boolean; next?: TaskReply | null
 export interface CommitRequest { workerId: string; attemptId: string }
 export interface CommitReply { allowed: boolean }
 
-export interface HeartbeatRequest { workerId: string; runningAttempts: string[]; stats?: ProcessStats | null; progress?: AttemptProgress[] }
+export interface HeartbeatRequest { workerId: string; runningAttempts: string[]; stats?: ProcessStats | null; progress?: AttemptProgress[]; busy?: boolean }
 export interface AttemptProgress { attemptId: string; inputBytesRead?: number; outputsFetched?: number; records?: number; progressUnknown?: boolean }
 export interface HeartbeatReply { cancelAttempts: string[]; reregister: boolean; pausedAttempts?: string[] }
 

@@ -21,16 +21,19 @@ export interface NodeThreadData {
   threadData: unknown;
   chaos?: ChaosSettings;         // each node then has a transport of its own, with its chaos layer (worker-<node>)
   logLevel?: LogLevel;           // MR_LOG, as the CLI read it
+  turns: Int32Array;             // bumped while this thread's event loop turns (its host watches it: node-threads.ts)
 }
 
 /** Messages a node thread posts to its host. */
 export type NodeThreadEvent = { type: 'started' } | { type: 'exited' } | { type: 'failed'; error: string };
 
 const data = workerData as NodeThreadData;
+const TURN_MS = 100;
 const post = (event: NodeThreadEvent): void => parentPort!.postMessage(event);
 
 async function main(): Promise<void> {
   if (data.logLevel) setLogLevel(data.logLevel);
+  setInterval(() => Atomics.add(data.turns, 0, 1), TURN_MS).unref();
   const transportOf = (node: number) => createTransport(data.transport, {
     token: data.token, nodes: data.nodes, tuning: data.tuning, threadData: data.threadData,
     chaos: data.chaos && new ChaosNode(data.chaos, `worker-${node}`),

@@ -1,10 +1,14 @@
-// The worker's watchdog against a job function that never returns (`while (true) {}`): such a
-// loop blocks the event loop, so nothing on it can stop the attempt, or even send a heartbeat.
-// A thread of its own sees the main thread's counters stand still and kills the process, after
-// one line on stderr that names the attempts and the reason (mr run reads it from the log), and
-// the same in a file of its work dir, which the worker restarted there reports to the master.
+// The worker's liveness thread. A job function that takes long over one record (or never returns:
+// `while (true) {}`) holds the event loop, so nothing on it can send a heartbeat or stop the attempt.
+// A thread of its own sees the main thread's counters stand still, and:
+// - while the loop is held past a heartbeat interval, tells the master the worker is alive and
+//   busy (as Hadoop's task reporter thread does): liveness never depends on how long one call takes;
+// - once no progress was made for the task timeout, kills the process, after one line on stderr
+//   that names the attempts and the reason (mr run reads it from the log), and the same in a file
+//   of its work dir, which the worker restarted there reports to the master.
 import { readFile, rm } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
+import type { PulseRecipe } from './pulse-client.ts';
 
 /** [0]: progress (records read, emitted, reduced), bumped by the task loops; [1]: event loop turns. */
 const counters = new Int32Array(new SharedArrayBuffer(8));
@@ -22,19 +26,48 @@ export interface WatchedAttempt {
 /** What the watchdog prints before it kills the process: a log line mr run looks for. */
 export const STALL_MSG = 'task timeout';
 
-// Plain JavaScript run with eval: the thread needs no loader, no bundle, no import of the engine.
+// Plain JavaScript run with eval: the thread loads no engine code unless the loop is held (the pulse).
 const THREAD_CODE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { writeFileSync, writeSync } = require('node:fs');
 const counters = new Int32Array(workerData.buffer);
+const pulse = workerData.pulse;
 let running = [];
 let last = '';
 let sinceMs = Date.now();
+let turns = -1;
+let turnMs = Date.now();
+let pulsedMs = 0;
+let send;
+const PRELOAD_MS = 200;
 parentPort.on('message', (message) => { running = message.running; sinceMs = Date.now(); });
+function connect() {
+  send ??= (async () => {
+    const { registerJobHooks } = await import(pulse.hooksUrl);
+    await registerJobHooks();
+    const { connectPulse } = await import(pulse.moduleUrl);
+    return connectPulse(pulse.recipe);
+  })();
+  return send;
+}
+function beat() {
+  connect().then((call) => call(running.map((a) => a.attemptId))).catch((error) => {
+    writeSync(2, JSON.stringify({ level: 'warn', component: 'worker', msg: 'busy heartbeat failed', error: String(error && error.message || error) }) + '\\n');
+  });
+}
 setInterval(() => {
-  const now = Atomics.load(counters, 0) + '/' + Atomics.load(counters, 1);
-  if (running.length === 0 || now !== last) { last = now; sinceMs = Date.now(); return; }
-  if (Date.now() - sinceMs < workerData.timeoutMs) return;
+  const nowMs = Date.now();
+  const turned = Atomics.load(counters, 1);
+  if (turned !== turns) { turns = turned; turnMs = nowMs; }
+  else if (pulse && running.length > 0) {
+    // The client loads while the loop is held a little (a cold load takes a good part of a second).
+    if (nowMs - turnMs >= PRELOAD_MS) connect().catch(() => {});
+    if (nowMs - turnMs >= pulse.intervalMs / 2 && nowMs - pulsedMs >= pulse.intervalMs) { pulsedMs = nowMs; beat(); }
+  }
+  if (workerData.timeoutMs <= 0) return;
+  const now = Atomics.load(counters, 0) + '/' + turned;
+  if (running.length === 0 || now !== last) { last = now; sinceMs = nowMs; return; }
+  if (nowMs - sinceMs < workerData.timeoutMs) return;
   const error = running.map((a) => a.label).join(', ') + ' ' + workerData.reason;
   const attemptIds = running.map((a) => a.attemptId);
   try { writeFileSync(workerData.lastWordsPath, JSON.stringify({ attempts: running, reason: workerData.reason })); } catch {}
@@ -43,14 +76,29 @@ setInterval(() => {
 }, workerData.checkMs);
 `;
 
+const PULSE_MODULE = new URL('./pulse-client.ts', import.meta.url).href;
+const HOOKS_MODULE = new URL('../../bin/job-hooks.mjs', import.meta.url).href;
+
+export interface WatchdogOptions {
+  /** No progress this long kills the process (0: never). */
+  timeoutMs: number;
+  /** The end of the line printed, after the attempts' names. */
+  reason: string;
+  /** Where the line goes too (see lastWords). */
+  lastWordsPath: string;
+  /** How to say "alive, busy" for the worker while its loop is held, and how often. */
+  pulse?: { recipe: PulseRecipe; intervalMs: number };
+}
+
 export class StallWatchdog {
   private readonly thread: Worker;
   private readonly turns: NodeJS.Timeout;
 
-  /** reason: the end of the line printed, after the attempts' names; lastWordsPath: where it goes too (see lastWords). */
-  constructor(timeoutMs: number, reason: string, lastWordsPath: string) {
-    const checkMs = Math.max(50, Math.min(1000, timeoutMs / 10));
-    this.thread = new Worker(THREAD_CODE, { eval: true, workerData: { buffer: counters.buffer, timeoutMs, reason, checkMs, lastWordsPath } });
+  constructor({ timeoutMs, reason, lastWordsPath, pulse }: WatchdogOptions) {
+    const limits = [1000, ...(timeoutMs > 0 ? [timeoutMs / 10] : []), ...(pulse ? [pulse.intervalMs / 4] : [])];
+    const checkMs = Math.max(50, Math.min(...limits));
+    const pulseData = pulse && { ...pulse, moduleUrl: PULSE_MODULE, hooksUrl: HOOKS_MODULE };
+    this.thread = new Worker(THREAD_CODE, { eval: true, workerData: { buffer: counters.buffer, timeoutMs, reason, checkMs, lastWordsPath, pulse: pulseData } });
     this.thread.unref();
     this.turns = setInterval(() => counters[1]++, checkMs / 2);
     this.turns.unref();

@@ -18,6 +18,7 @@ import { MemoryFirstOutputStore } from './memory-first-store.ts';
 import { runAttempt, type AttemptIo, type AttemptOutcome } from './attempt-runner.ts';
 import { StallWatchdog, lastWords, type WatchedAttempt } from './stall-watchdog.ts';
 import { attemptLabel, stallReason } from '../core/task-timeout.ts';
+import type { PulseRecipe } from './pulse-client.ts';
 
 export interface WorkerOptions {
   /** The master's host:port; or its promise, when it is not known yet at start (it may come on stdin). */
@@ -37,6 +38,11 @@ export interface WorkerOptions {
    * task timeout: for a worker process of its own only (in-process workers share theirs with mr run).
    */
   watchdog?: boolean;
+  /**
+   * With watchdog: how its thread reaches the master for the worker (this backend, its token and
+   * TLS) to keep it alive while one call of a job function holds the event loop.
+   */
+  pulse?: Omit<PulseRecipe, 'masterAddress' | 'workerId'>;
 }
 
 const LONG_POLL_MS = 5000;
@@ -90,7 +96,13 @@ export class Worker {
     // A dispatcher runs no job code here; the servers behind the balancer do.
     const lastWordsPath = join(this.options.workDir, 'stalled-attempts.json');
     if (this.options.watchdog) await this.reportStalled(lastWordsPath);
-    if (taskTimeoutMs && this.options.watchdog && !this.options.remote) this.watchdog = new StallWatchdog(taskTimeoutMs, stallReason(taskTimeoutMs), lastWordsPath);
+    if (this.options.watchdog && !this.options.remote) {
+      const { pulse } = this.options;
+      this.watchdog = new StallWatchdog({
+        timeoutMs: taskTimeoutMs ?? 0, reason: stallReason(taskTimeoutMs ?? 0), lastWordsPath,
+        ...(pulse ? { pulse: { recipe: { ...pulse, masterAddress: this.masterAddress, workerId: this.id }, intervalMs: heartbeatIntervalMs } } : {}),
+      });
+    }
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), heartbeatIntervalMs);
     const loops = Array.from({ length: this.options.slots }, () => this.slotLoop());
     this.stopped = Promise.all(loops).then(() => this.shutdown());

@@ -43,7 +43,7 @@ describe('static placement', () => {
 
   it('moves a task whose node has no live worker, and a task that failed on its node', () => {
     const s = machine(2, 2, 1);
-    s.loseWorker('w1');
+    s.loseWorker('w1', 'gone', 0);
     expect(s.assign('w0', 1)?.index).toBe(0);
     expect(s.assign('w0', 1)?.index).toBe(1); // node 1 is gone: its task comes to node 0
     const t = machine(2, 2, 1);

@@ -68,7 +68,7 @@ describe('stageProgress: monotone per phase, through lost map outputs', () => {
     expect(step().shown.reduce).toBeCloseTo(1 / 3 * 0.5 / 2);
 
     // w2 dies: the maps it ran (1 and 3) must run again, and its reduce attempt is gone.
-    s.loseWorker('w2');
+    s.loseWorker('w2', 'gone', 0);
     const { raw, shown } = step();
     expect(raw.map).toBe(0.5);                               // what the records alone say ...
     expect(raw.reduce).toBe(0);

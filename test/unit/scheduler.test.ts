@@ -157,7 +157,7 @@ describe('Scheduler: failures and retries', () => {
     expect(mustAssign(s, 'w1', 3).index).toBe(1); // not map 0 again on w1 while w2 can take it
     expect(mustAssign(s, 'w2', 4).index).toBe(0);
     const { s: lone } = setup({ maps: 1, reduces: 1 });
-    lone.loseWorker('w2');
+    lone.loseWorker('w2', 'gone', 0);
     const a = mustAssign(lone, 'w1', 1);
     lone.fail(a.attemptId, 'boom', 2);
     expect(mustAssign(lone, 'w1', 3).index).toBe(0); // w1 is the only live worker
@@ -205,7 +205,7 @@ describe('Scheduler: failures and retries', () => {
     const { s, stage } = setup({ maps: 1, reduces: 1 });
     const m = mustAssign(s, 'w1', 1);
     s.succeed(m.attemptId, 'o', { 'map.inputRecords': 10 }, 2);
-    s.loseWorker('w1');
+    s.loseWorker('w1', 'gone', 0);
     const again = mustAssign(s, 'w2', 3);
     expect(again.kind).toBe('map');
     s.succeed(again.attemptId, 'o2', { 'map.inputRecords': 10 }, 4);
@@ -307,18 +307,18 @@ describe('Scheduler: leases and lost workers', () => {
     expect(job.state).toBe('failed');
   });
 
-  it('a silent worker is lost: its running attempts return to pending without counting as failures', () => {
-    const { s, stage, job } = setup({ maps: 2, reduces: 1, maxAttempts: 1 });
+  it('a silent worker is lost: its running attempts return to pending, each loss a failure of its task', () => {
+    const { s, stage, job } = setup({ maps: 2, reduces: 1, maxAttempts: 2 });
     const onW1 = mustAssign(s, 'w1', 0);
     const onW2 = mustAssign(s, 'w2', 0);
     const events = run(s, STEP, WORKER_TIMEOUT + 500, { w2: [onW2.attemptId] });   // w1 says nothing
-    expect(events).toEqual([]);                              // maxAttempts 1, yet no job failure
+    expect(events).toEqual([{ type: 'attempt-lost', attemptId: onW1.attemptId, error: expect.stringMatching(/was lost with its worker w1 \(no heartbeat for/) }]);
     expect(job.state).toBe('running');
     expect(s.workers.get('w1')!.alive).toBe(false);
     const task = stage().maps[onW1.index];
     expect(task.state).toBe('pending');
-    expect(task.failures).toBe(0);
-    expect(stage().failedAttempts).toBe(0);
+    expect(task.failures).toBe(1);
+    expect(stage().failedAttempts).toBe(1);
     expect(stage().maps[onW2.index].state).toBe('running');
     // the lost worker gets nothing more, and its old attempt's report is rejected
     expect(s.heartbeat('w1', [onW1.attemptId], WORKER_TIMEOUT + 600)).toBeUndefined();
@@ -326,6 +326,17 @@ describe('Scheduler: leases and lost workers', () => {
     expect(s.succeed(onW1.attemptId, 'late', {}, WORKER_TIMEOUT + 700).accepted).toBe(false);
     const rerun = mustAssign(s, 'w2', WORKER_TIMEOUT + 800);
     expect([rerun.kind, rerun.index]).toEqual(['map', onW1.index]);
+  });
+
+  it('a task lost with its worker maxAttempts times fails the job, naming the loss', () => {
+    const { s, job } = setup({ maps: 1, reduces: 1, maxAttempts: 2 });
+    for (const [worker, nowMs] of [['w1', 0], ['w2', 20_000]] as const) {
+      const attempt = mustAssign(s, worker, nowMs);
+      expect(attempt.index).toBe(0);
+      s.loseWorker(worker, 'its process exited', nowMs + 1);
+    }
+    expect(job.state).toBe('failed');
+    expect(job.error).toMatch(/^stage 1 map task 0 failed 2 times; last error: map 0 attempt \S+ was lost with its worker w2 \(its process exited\)$/);
   });
 
   it("re-runs a lost worker's completed maps while the stage's reduces are not all done", () => {
@@ -339,7 +350,7 @@ describe('Scheduler: leases and lost workers', () => {
     const r0 = mustAssign(s, 'w2', 2);
     expect(s.succeed(r0.attemptId, 'r0', {}, 3).accepted).toBe(true);
 
-    s.loseWorker('w1');
+    s.loseWorker('w1', 'gone', 0);
     expect(stage().maps.map((m) => m.state)).toEqual(['pending', 'done', 'pending']);
     expect(stage().maps[0].output).toBeUndefined();
     expect(stage().maps[0].failures).toBe(0);
@@ -379,7 +390,7 @@ describe('Scheduler: leases and lost workers', () => {
     finishMaps(s, 2, 'w1');
     const r = mustAssign(s, 'w2', 1);
     s.succeed(r.attemptId, 'r', {}, 2);
-    s.loseWorker('w1');
+    s.loseWorker('w1', 'gone', 0);
     expect(stage().maps.map((m) => m.state)).toEqual(['done', 'done']);
     expect(stage().maps[0].output).toEqual({ workerId: 'w1', outputId: 'out-0' });
   });
@@ -406,7 +417,7 @@ describe('Scheduler: commit permission and kill', () => {
   });
 
   it('an attempt refused the commit is not a failure, and a task being committed gets no backup', () => {
-    const { s, stage } = setup({ maps: 1, reduces: 2, maxAttempts: 1 });
+    const { s, stage } = setup({ maps: 1, reduces: 2, maxAttempts: 2 });
     finishMaps(s, 1);
     const r0 = mustAssign(s, 'w1', 1);
     const r1 = mustAssign(s, 'w2', 1);
@@ -415,12 +426,13 @@ describe('Scheduler: commit permission and kill', () => {
     expect([backup.kind, backup.index]).toEqual(['reduce', 0]);
     expect(s.mayCommit(r0.attemptId)).toBe(true);
     expect(s.mayCommit(backup.attemptId)).toBe(false);
-    expect(s.fail(backup.attemptId, 'may not commit', 1600)).toEqual([]); // maxAttempts 1, yet the job goes on
+    expect(s.fail(backup.attemptId, 'may not commit', 1600)).toEqual([]); // not counted: the job goes on
     expect(stage().failedAttempts).toBe(0);
     expect(s.assign('w2', 1700)).toBeUndefined();              // r0 may commit: no second backup
     // r0's worker dies before renaming: the task runs again (after the map whose output died too) and may commit
     const later = 1500 + LEASE + WORKER_TIMEOUT;
-    expect(run(s, 1700 + STEP, later, { w2: [] })).toEqual([]);
+    expect(run(s, 1700 + STEP, later, { w2: [] }).map((e) => e.type)).toEqual(['attempt-lost']); // r0, lost with w1: one failure
+    expect(stage().failedAttempts).toBe(1);
     const map = mustAssign(s, 'w2', later + 1);
     expect(s.succeed(map.attemptId, 'out-0b', {}, later + 2).accepted).toBe(true);
     const again = mustAssign(s, 'w2', later + 3);

@@ -75,18 +75,19 @@ describe('task timeout (scheduler, logical time)', () => {
     expect(beat(never, b.attemptId, 1000, 30_000, () => 0)).toEqual([]);
   });
 
-  it('fails an attempt dropped with its silent worker once its death is found to be the attempt\'s', () => {
+  it('counts an attempt lost with its worker once, and names its own death as the reason once known', () => {
     const s = setup();
     const a = s.assign('w1', 0)!;
-    s.loseWorker('w1');
+    s.loseWorker('w1', 'gone', 0);
+    const task = () => s.jobs.get('j')!.stages[0].maps[0];
     expect(s.isRunning(a.attemptId)).toBe(false);
-    expect(s.jobs.get('j')!.stages[0].maps[0].failures).toBe(0);
-    s.fail(a.attemptId, 'cancelled', 100); // the dropped attempt's own report: not a failure of the task
-    expect(s.jobs.get('j')!.stages[0].maps[0].failures).toBe(0);
+    expect(task().failures).toBe(1);
+    s.fail(a.attemptId, 'cancelled', 100); // the dropped attempt's own report: nothing more
+    expect(task().failures).toBe(1);
     s.fail(a.attemptId, 'ran out of memory', 100, true);
-    expect(s.jobs.get('j')!.stages[0].maps[0].failures).toBe(1);
-    s.fail(a.attemptId, 'ran out of memory', 100, true); // once only
-    expect(s.jobs.get('j')!.stages[0].maps[0].failures).toBe(1);
+    expect([task().failures, task().lastError]).toEqual([1, 'ran out of memory']);
+    s.fail(a.attemptId, 'stalled', 100, true); // once only
+    expect([task().failures, task().lastError]).toEqual([1, 'ran out of memory']);
   });
 
   it('measures progress as the sum of figures that only grow', () => {
