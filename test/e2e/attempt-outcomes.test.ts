@@ -1,7 +1,7 @@
 // Attempt outcomes through the real CLI: mr status, mr logs and the status page count a job's
 // attempts from one record, per job; an attempt lost with its worker, or running when its job ends,
 // gets an end (the page's timeline ends with the job); a fetch error ends cleanly.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
@@ -100,13 +100,25 @@ describe('attempt outcomes on daemons', () => {
 });
 
 describe('attempt outcomes in the history of mr run', () => {
-  it('mr run --json, mr status and mr logs count the same failed attempts, none left running', async () => {
+  it('an attempt running when its job fails ends with the job, cancelled; mr run --json, mr status and mr logs count alike', async () => {
     const env = { MR_HOME: join(dir, 'home') };
-    const r = await runMr(['run', join(FIXTURES, 'throws-in-map.ts'), '--input', BOOKS, '--output', join(dir, 'history-out'), '--workers', '2', '--json'], { env });
-    expect(r.code).toBe(1);
-    const result = JSON.parse(r.stdout) as { jobId: string; stages: Stage[] };
+    await mkdir(join(dir, 'beside'));
+    await mkdir(join(dir, 'markers'));
+    await writeFile(join(dir, 'beside', 'a.txt'), 'SLOW\n');
+    await writeFile(join(dir, 'beside', 'b.txt'), 'FAIL\n');
+    const r = await runMr(['run', join(FIXTURES, 'fails-beside-running.ts'), '--input', join(dir, 'beside', '*.txt'), '--output', join(dir, 'out-beside'),
+      '--workers', '2', '--max-attempts', '1', '--set', `markerDir=${join(dir, 'markers')}`, '--json'], { env });
+    expect(r.code, r.stderr).toBe(1);
+    const result = JSON.parse(r.stdout) as { jobId: string; elapsedMs: number; stages: Stage[] };
     const { attempts } = await json<{ attempts: Attempt[] }>(['logs', result.jobId, '--json'], env);
     const { jobs: [status] } = await json<{ jobs: { stages: Stage[] }[] }>(['status', result.jobId, '--json'], env);
+    const slow = attempts.find((a) => a.task === 's1.map-0')!;
+    const failed = attempts.find((a) => a.task === 's1.map-1')!;
+    expect(failed.state).toBe('failed');
+    expect(slow).toMatchObject({ state: 'cancelled', error: 'the job failed while it ran' });
+    // The SLOW attempt's bar ends where the job did, not when its worker was stopped (or never).
+    expect(slow.endedMs).toBeGreaterThanOrEqual(failed.endedMs);
+    expect(slow.endedMs - slow.startedMs).toBeLessThanOrEqual(result.elapsedMs);
     expect(result.stages.map((s) => s.failedAttempts)).toEqual(status.stages.map((s) => s.failedAttempts));
     const text = (await runMr(['status', result.jobId], { env })).stdout;
     expect(workerRows(text)).toHaveLength(2);
