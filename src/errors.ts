@@ -42,10 +42,16 @@ export class MasterUnreachableError extends MrError {
   override readonly exitCode = EXIT.unreachable;
 }
 
+/**
+ * gRPC (@grpc/grpc-js's pick-first balancer) ends a connection error with "Resolution note: " and a
+ * note that is empty unless name resolution had something to say: a label with nothing after it.
+ */
+const EMPTY_NOTE = /[\s.;,]*\bResolution note:\s*(?=$|[;)\]])/g;
+
 /** One line, whatever the error: the message of an MrError, or a short description of anything else. */
 export function oneLine(error: unknown): string {
   const text = error instanceof Error ? error.message || error.name : String(error);
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return text.replace(/\s*\n\s*/g, ' ').replace(EMPTY_NOTE, '').trim();
 }
 
 /** A job's own function (map, combine, reduce, partition) threw: fails that attempt. */

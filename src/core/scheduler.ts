@@ -340,22 +340,28 @@ export class Scheduler {
     dropAttempt(task, attemptId);
     // Refused the commit because another attempt holds it: a losing copy, not the task's failure.
     if (job.state !== 'running' || task.state === 'done' || lostTheCommit) return [];
-    if (chargedAlready) {
-      task.lastError = error; // its loss was counted; now its worker's death says why
-      return [];
-    }
-    return this.charge(job, stage, task, attempt.workerId, error, nowMs);
+    if (chargedAlready) task.losses--; // counted as lost; its worker's death was its own doing after all
+    return this.charge(job, stage, task, attempt.workerId, error, nowMs, 'failure');
   }
 
-  /** One more failure of the task; the job fails once the task has failed maxAttempts times. */
-  private charge(job: JobRecord, stage: StageRecord, task: TaskRecord, workerId: string, error: string, nowMs: number): SchedulerEvent[] {
-    task.failures++;
+  /**
+   * One more failure or loss of the task; the job fails once the task has failed or been lost
+   * maxAttempts times in all (a loss is not the task's failure, but a task lost every time must end).
+   */
+  private charge(job: JobRecord, stage: StageRecord, task: TaskRecord, workerId: string, error: string, nowMs: number, how: 'failure' | 'loss'): SchedulerEvent[] {
+    if (how === 'failure') {
+      task.failures++;
+      stage.failedAttempts++;
+    } else {
+      task.losses++;
+    }
     task.failedOn.add(workerId);
     task.lastError = error;
-    stage.failedAttempts++;
-    if (task.failures < job.maxAttempts) return [];
-    const what = `stage ${stage.stage} ${task.kind} task ${task.index}`;
-    const message = `${what} failed ${task.failures} times; last error: ${error}`;
+    if (task.failures + task.losses < job.maxAttempts) return [];
+    const failed = task.failures > 0 ? `failed ${task.failures} times` : '';
+    const lost = task.losses > 0 ? `was lost with its worker ${task.losses} times` : '';
+    const what = `stage ${stage.stage} ${task.kind} task ${task.index} ${[failed, lost].filter(Boolean).join(' and ')}`;
+    const message = `${what}; last error: ${error}`;
     return this.failJob(job.id, message, nowMs);
   }
 
@@ -434,8 +440,9 @@ export class Scheduler {
 
   /**
    * A worker is gone (silent, or its process died): its map outputs rerun, and its attempts run
-   * again elsewhere. Each such loss counts as a failure of its task, as a drain does not: a task
-   * that hangs or kills every worker it runs on must end its job, with a reason, after maxAttempts.
+   * again elsewhere. Each such loss is counted on its task (a drain's is not): no failure of the
+   * task's, but a task that hangs or kills every worker it runs on must end its job, with a reason,
+   * once its failures and losses reach maxAttempts.
    */
   loseWorker(workerId: string, why: string, nowMs: number): SchedulerEvent[] {
     const worker = this.workers.get(workerId);
@@ -448,7 +455,7 @@ export class Scheduler {
       if (task.committer !== undefined && task.committer !== attemptId) continue;
       const error = `${attemptLabel(attempt.kind, attempt.index, attemptId)} was lost with its worker ${workerId} (${why})`;
       this.charged.add(attemptId);
-      events.push({ type: 'attempt-lost', attemptId, error }, ...this.charge(job, stage, task, workerId, error, nowMs));
+      events.push({ type: 'attempt-lost', attemptId, error }, ...this.charge(job, stage, task, workerId, error, nowMs, 'loss'));
     }
     for (const job of this.jobs.values()) {
       if (job.state !== 'running' || job.awaitingStage) continue;

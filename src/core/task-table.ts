@@ -31,6 +31,7 @@ export interface TaskRecord {
   state: TaskState;
   attemptsStarted: number;
   failures: number;
+  losses: number;                // attempts lost with their worker: with failures, bounded by maxAttempts
   failedOn: Set<string>;         // workers an attempt of this task failed on
   fetchFailures: number;         // reduce attempts that could not fetch a map output
   durationMs?: number;           // of the attempt that committed
@@ -58,7 +59,7 @@ export interface StageRecord {
 }
 
 export function newTask(kind: TaskKind, index: number): TaskRecord {
-  return { kind, index, state: 'pending', attemptsStarted: 0, failures: 0, failedOn: new Set(), fetchFailures: 0, running: new Map() };
+  return { kind, index, state: 'pending', attemptsStarted: 0, failures: 0, losses: 0, failedOn: new Set(), fetchFailures: 0, running: new Map() };
 }
 
 export function newStage(stage: number, splits: Split[], reducers: number, nowMs: number): StageRecord {

@@ -1,9 +1,19 @@
-// Every attempt the master handed out, with its outcome, error and log: what `mr logs` shows.
+// Every attempt the master handed out, with its outcome, error and log: the one record per job that
+// `mr logs`, `mr status`, the status page and the metrics all count attempts from.
 import type { Assignment } from '../core/scheduler.ts';
 import type { AttemptLog } from '../transport/messages.ts';
 
+/** How an attempt ended: its report said (succeeded, failed, rejected), or the master saw it go (lost, cancelled). */
+export type AttemptOutcome = 'succeeded' | 'failed' | 'rejected' | 'lost' | 'cancelled';
+
 export function taskName(stage: number, kind: string, index: number): string {
   return `s${stage}.${kind}-${index}`;
+}
+
+/** "s2.reduce-0" → { stage: 2, kind: 'reduce', index: 0 }; undefined for any other name. */
+export function parseTaskName(task: string): { stage: number; kind: 'map' | 'reduce'; index: number } | undefined {
+  const match = /^s(\d+)\.(map|reduce)-(\d+)$/.exec(task);
+  return match ? { stage: Number(match[1]), kind: match[2] as 'map' | 'reduce', index: Number(match[3]) } : undefined;
 }
 
 /** Whether the attempt is of the task named ("map-3" in any stage, "s2.reduce-0"); every attempt is for ''. */
@@ -13,8 +23,8 @@ export function isOfTask(attempt: AttemptLog, task: string): boolean {
 
 export class AttemptHistory {
   private readonly byJob = new Map<string, Map<string, AttemptLog>>();
-  private readonly jobOf = new Map<string, string>();
-  private readonly outcomes = new Map<string, { succeeded: number; failed: number }>();
+  private readonly jobIds = new Map<string, string>();
+  private readonly running = new Set<string>(); // attempts with no outcome yet: the only ones settle() looks at
 
   started(a: Assignment, workerId: string, backup: boolean, nowMs: number): void {
     let attempts = this.byJob.get(a.jobId);
@@ -23,36 +33,47 @@ export class AttemptHistory {
       attemptId: a.attemptId, task: taskName(a.stage, a.kind, a.index), workerId, state: 'running',
       error: '', log: '', startedMs: nowMs, endedMs: 0, backup,
     });
-    this.jobOf.set(a.attemptId, a.jobId);
+    this.jobIds.set(a.attemptId, a.jobId);
+    this.running.add(a.attemptId);
   }
 
-  /** The attempt's entry, ended now; undefined when it was unknown or had ended already. */
-  finished(attemptId: string, state: 'succeeded' | 'failed' | 'rejected', error: string, log: string, nowMs: number): Readonly<AttemptLog> | undefined {
-    const jobId = this.jobOf.get(attemptId);
-    const entry = jobId === undefined ? undefined : this.byJob.get(jobId)?.get(attemptId);
-    if (!entry || entry.state !== 'running') return undefined;
-    Object.assign(entry, { state, error, log, endedMs: nowMs });
-    const counts = this.outcomes.get(entry.workerId) ?? { succeeded: 0, failed: 0 };
-    if (state === 'succeeded') counts.succeeded++;
-    else if (state === 'failed') counts.failed++;
-    this.outcomes.set(entry.workerId, counts);
+  /**
+   * The attempt's entry, ended with this outcome; undefined when it was unknown or had ended already.
+   * An outcome is given once: a report that comes after the master saw the attempt go (lost with its
+   * worker, cancelled with its job) changes no count, though what the attempt printed is kept.
+   */
+  finished(attemptId: string, state: AttemptOutcome, error: string, log: string, endedMs: number): Readonly<AttemptLog> | undefined {
+    const entry = this.entryOf(attemptId);
+    if (!entry) return undefined;
+    if (entry.state !== 'running') {
+      if (!entry.log && log) entry.log = log;
+      return undefined;
+    }
+    Object.assign(entry, { state, error, log, endedMs: Math.max(endedMs, entry.startedMs) });
+    this.running.delete(attemptId);
     return entry;
   }
 
   entry(attemptId: string): Readonly<AttemptLog> | undefined {
-    const jobId = this.jobOf.get(attemptId);
-    return jobId === undefined ? undefined : this.byJob.get(jobId)?.get(attemptId);
+    return this.entryOf(attemptId);
+  }
+
+  jobOf(attemptId: string): string | undefined {
+    return this.jobIds.get(attemptId);
+  }
+
+  /** The attempts that have no outcome yet, of every job. */
+  runningAttempts(): string[] {
+    return [...this.running];
   }
 
   /** The job's attempts in the order they started; `task` filters by name suffix ("map-3", "s2.reduce-0"). */
-  logs(jobId: string, task: string, stillRunning: (attemptId: string) => boolean): AttemptLog[] {
-    const attempts = [...(this.byJob.get(jobId)?.values() ?? [])];
-    return attempts
-      .filter((a) => isOfTask(a, task))
-      .map((a) => (a.state === 'running' && !stillRunning(a.attemptId) ? { ...a, state: 'lost' } : a));
+  logs(jobId: string, task = ''): AttemptLog[] {
+    return [...(this.byJob.get(jobId)?.values() ?? [])].filter((a) => isOfTask(a, task)).map((a) => ({ ...a }));
   }
 
-  outcomesOf(workerId: string): { succeeded: number; failed: number } {
-    return this.outcomes.get(workerId) ?? { succeeded: 0, failed: 0 };
+  private entryOf(attemptId: string): AttemptLog | undefined {
+    const jobId = this.jobIds.get(attemptId);
+    return jobId === undefined ? undefined : this.byJob.get(jobId)?.get(attemptId);
   }
 }

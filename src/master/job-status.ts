@@ -1,14 +1,21 @@
-// Builds the JobStatus message (what `mr status` and `mr run` show) from the scheduler's records.
+// Builds the JobStatus message (what `mr status` and `mr run` show) from the scheduler's records;
+// attempt figures (per stage and per worker) come from the job's attempt history, as `mr logs` does.
 import { Scheduler, type JobRecord } from '../core/scheduler.ts';
 import { stageProgress, type StageProgress } from '../core/progress.ts';
 import { findStragglers, type TaskFigures } from '../core/stragglers.ts';
 import { phaseOf, stageCounters, type StageRecord, type TaskRecord } from '../core/task-table.ts';
 import type * as M from '../transport/messages.ts';
+import { countAttempts } from './attempt-outcomes.ts';
+
+/** A worker as the master knows it; its attempt figures are the job's own (see countAttempts). */
+export type WorkerBase = Omit<M.WorkerLoad, 'running' | 'succeeded' | 'failed'>;
 
 export function jobStatus(
-  job: JobRecord, specs: M.JobSpec[], files: string[], processes: M.ProcessStats[], workers: M.WorkerLoad[], nowMs: number,
+  job: JobRecord, specs: M.JobSpec[], files: string[], processes: M.ProcessStats[], workers: WorkerBase[], nowMs: number,
+  attempts: readonly M.AttemptLog[],
   progressOf: (stage: StageRecord) => StageProgress = (stage) => stageProgress(stage, () => undefined),
 ): M.JobStatus {
+  const counts = countAttempts(attempts);
   const current = job.stages[job.stages.length - 1];
   const phase = job.state === 'succeeded' ? 'done' : current && !job.awaitingStage ? phaseOf(current) : 'map';
   const stages = job.stages.map((stage): M.StageStatus => {
@@ -21,10 +28,7 @@ export function jobStatus(
       counters: stageCounters(stage),
       mapPhaseMs: (stage.mapDoneMs ?? end) - stage.startedMs,
       reducePhaseMs: stage.mapDoneMs === undefined ? 0 : end - stage.mapDoneMs,
-      failedAttempts: stage.failedAttempts,
-      mapAttempts: sumAttempts(stage.maps),
-      reduceAttempts: sumAttempts(stage.reduces),
-      backupAttempts: stage.backupAttempts,
+      ...counts.stage(stage.stage),
       mapRunning: countRunning(stage.maps),
       reduceRunning: countRunning(stage.reduces),
       reduces,
@@ -51,12 +55,8 @@ export function jobStatus(
     processes,
     elapsedMs: (job.finishedMs ?? nowMs) - job.submittedMs,
     stageCount: job.stageCount,
-    workers,
+    workers: workers.map((w) => ({ ...w, ...counts.worker(w.workerId) })),
   };
-}
-
-function sumAttempts(tasks: readonly TaskRecord[]): number {
-  return tasks.reduce((sum, task) => sum + task.attemptsStarted, 0);
 }
 
 function countRunning(tasks: readonly TaskRecord[]): number {

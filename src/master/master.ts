@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { autoSplitBytes, computeSplits } from '../core/splits.ts';
 import { Scheduler, isFinished, type Assignment, type SchedulerEvent } from '../core/scheduler.ts';
-import type { AttemptRecord, StageRecord } from '../core/task-table.ts';
+import type { AttemptRecord, StageRecord, TaskRecord } from '../core/task-table.ts';
 import { OutputExistsError, UsageError, oneLine } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { Logger } from '../log.ts';
@@ -13,12 +13,13 @@ import type * as M from '../transport/messages.ts';
 import type { MasterService } from '../transport/transport.ts';
 import { checkOutputDir, dirsFrom, releaseOutputDir, type OutputClaim } from '../storage/output-dir.ts';
 import { clearStageOutput, commitStage, ensureDir, publishChainOutput, stageDir, statInputs } from './stage-output.ts';
-import { AttemptHistory } from './attempt-history.ts';
+import { AttemptHistory, parseTaskName, type AttemptOutcome } from './attempt-history.ts';
+import { droppedOutcome } from './attempt-outcomes.ts';
 import { NodeTable } from './node-table.ts';
 import { ProcessTable } from './process-table.ts';
 import { Journal } from './journal.ts';
 import { replay } from './recovery.ts';
-import { jobStatus } from './job-status.ts';
+import { jobStatus, type WorkerBase } from './job-status.ts';
 import { stageProgress, type AttemptFigures, type StageProgress } from '../core/progress.ts';
 import { processStats } from '../process-stats.ts';
 import { ReplyMemo } from './reply-memo.ts';
@@ -164,9 +165,10 @@ export class Master implements MasterService {
   async getJobStatus(req: M.JobStatusRequest): Promise<M.JobStatus> {
     const job = this.scheduler.jobs.get(req.jobId);
     if (!job) throw new UsageError(`no job ${req.jobId} on this master`);
+    this.settleAttempts();
     return jobStatus(
-      job, this.specs.get(req.jobId) ?? [], this.files.get(req.jobId) ?? [], this.processes(), this.workerLoads(), this.now(),
-      (stage) => this.progressOf(req.jobId, stage),
+      job, this.specs.get(req.jobId) ?? [], this.files.get(req.jobId) ?? [], this.processes(), this.workerBases(), this.now(),
+      this.history.logs(req.jobId), (stage) => this.progressOf(req.jobId, stage),
     );
   }
 
@@ -193,20 +195,54 @@ export class Master implements MasterService {
 
   async getJobLogs(req: M.JobLogsRequest): Promise<M.JobLogsReply> {
     if (!this.scheduler.jobs.has(req.jobId)) throw new UsageError(`no job ${req.jobId} on this master`);
-    // An attempt whose report is being taken is not lost, though the scheduler is done with it.
-    return { attempts: this.history.logs(req.jobId, req.task, (id) => this.scheduler.isRunning(id) || this.reporting.has(id)) };
+    this.settleAttempts();
+    return { attempts: this.history.logs(req.jobId, req.task) };
   }
 
-  private workerLoads(): M.WorkerLoad[] {
+  /** The workers, without figures: each job's status counts its own attempts on them. */
+  private workerBases(): WorkerBase[] {
     const now = this.now();
     return [...this.scheduler.workers.values()].map((worker) => ({
       workerId: worker.id,
       address: this.workerAddresses.get(worker.id) ?? '',
       alive: worker.alive,
-      running: this.scheduler.runningOn(worker.id),
-      ...this.history.outcomesOf(worker.id),
       heartbeatAgeMs: now - worker.lastSeenMs,
     }));
+  }
+
+  /**
+   * Gives an outcome to every attempt the scheduler let go without a report (lost with its worker,
+   * cancelled with its job or by another copy's commit), ended when that happened: no attempt of a
+   * finished job stays running, and every count of attempts reads the same record. An attempt whose
+   * report is being taken is not among them, though the scheduler is done with it.
+   */
+  private settleAttempts(): void {
+    const now = this.now();
+    for (const attemptId of this.history.runningAttempts()) {
+      const attempt = this.history.entry(attemptId);
+      if (!attempt || this.scheduler.isRunning(attemptId) || this.reporting.has(attemptId)) continue;
+      const jobId = this.history.jobOf(attemptId) ?? '';
+      const job = this.scheduler.jobs.get(jobId);
+      const name = parseTaskName(attempt.task);
+      if (!job || !name) continue;
+      const task = this.taskOf({ jobId, ...name });
+      const outcome = droppedOutcome({
+        jobState: job.state, jobFinishedMs: job.finishedMs, workerAlive: !!this.scheduler.workers.get(attempt.workerId)?.alive, taskDone: task?.state === 'done',
+      }, now);
+      this.endAttempt(attemptId, outcome.state, outcome.error, outcome.endedMs);
+    }
+  }
+
+  /** Records the attempt's outcome (once), for mr logs, mr status, the page and the metrics alike. */
+  private endAttempt(attemptId: string, state: AttemptOutcome, error: string, endedMs = this.now(), log = '', counters: Record<string, number> = {}): void {
+    const ended = this.history.finished(attemptId, state, error, log, endedMs);
+    if (ended) this.options.onAttemptEnd?.(ended, counters);
+  }
+
+  /** The job ended (succeeded, failed or killed): its attempts still running end with it. */
+  private jobEnded(jobId: string): void {
+    this.settleAttempts();
+    this.options.onJobEnd?.(jobId);
   }
 
   /** Where a job's tasks ran and what they read and wrote, for a machine model to replay. */
@@ -220,7 +256,7 @@ export class Master implements MasterService {
     if (killed) {
       this.journal?.append({ t: 'job-end', jobId: req.jobId, state: 'killed' }, true);
       await this.clearCurrentStage(req.jobId);
-      this.options.onJobEnd?.(req.jobId);
+      this.jobEnded(req.jobId);
     }
     return { killed };
   }
@@ -315,6 +351,8 @@ export class Master implements MasterService {
     const known = this.outcomes.get(req.attemptId);
     if (known !== undefined) return { accepted: known };
     let accepted = false;
+    let lost = false; // a fetch failure the scheduler did not count: the map outputs went with their worker
+    let events: readonly SchedulerEvent[] = [];
     if (req.ok && !this.scheduler.attempt(req.attemptId) && req.outputId && this.scheduler.isCommittedOutput(req.outputId)) {
       accepted = true; // committed before a restart: its worker must keep the output
     } else if (req.ok) {
@@ -325,24 +363,36 @@ export class Master implements MasterService {
         this.journalCommit(attempt, req);
         failpoint(attempt.kind === 'map' ? 'master.map.after-commit' : 'master.reduce.after-commit');
       }
-      await this.handle(result.events);
+      events = result.events;
     } else if (req.lostMapTasks?.length) {
       this.options.log.warn('map outputs lost', { attemptId: req.attemptId, mapTasks: req.lostMapTasks, error: req.error });
-      await this.handle(this.scheduler.fetchFailed(req.attemptId, req.lostMapTasks, req.error, this.now()));
+      const task = this.taskOf(this.scheduler.attempt(req.attemptId));
+      const failures = task?.failures ?? 0;
+      events = this.scheduler.fetchFailed(req.attemptId, req.lostMapTasks, req.error, this.now());
+      lost = (task?.failures ?? 0) === failures;
     } else {
       this.options.log.warn('attempt failed', { attemptId: req.attemptId, error: req.error });
-      await this.handle(this.scheduler.fail(req.attemptId, req.error, this.now(), req.ownDeath));
+      events = this.scheduler.fail(req.attemptId, req.error, this.now(), req.ownDeath);
     }
     this.outcomes.set(req.attemptId, accepted);
-    const state = !req.ok ? 'failed' : accepted ? 'succeeded' : 'rejected';
+    // The outcome is recorded before the events are carried out: a job this report ends is seen ended
+    // only with this attempt's outcome in its counts.
+    const state = !req.ok ? (lost ? 'lost' : 'failed') : accepted ? 'succeeded' : 'rejected';
     this.processTable.ended(req.attemptId, req.ok ? 'done' : 'failed', this.now());
-    const ended = this.history.finished(req.attemptId, state, req.error || (accepted || !req.ok ? '' : 'late or duplicate: another attempt committed, or the job ended'), req.log ?? '', this.now());
-    if (ended) this.options.onAttemptEnd?.(ended, req.counters ?? {});
+    const error = req.error || (accepted || !req.ok ? '' : 'late or duplicate: another attempt committed, or the job ended');
+    this.endAttempt(req.attemptId, state, error, this.now(), req.log ?? '', req.counters ?? {});
+    await this.handle(events);
+    this.settleAttempts(); // the other copies of a task this report committed
     this.wake();
     // Piggybacking: the slot that reported is free, so its next task rides on this reply (after
     // the workers already waiting were served), which halves the calls per task.
     const next = req.wantTask ? this.reply(req.workerId) : undefined;
     return next ? { accepted, next } : { accepted };
+  }
+
+  private taskOf(attempt: { jobId: string; stage: number; kind: string; index: number } | undefined): TaskRecord | undefined {
+    const stage = attempt && this.scheduler.jobs.get(attempt.jobId)?.stages[attempt.stage - 1];
+    return stage ? (attempt.kind === 'map' ? stage.maps : stage.reduces)[attempt.index] : undefined;
   }
 
   private journalCommit(attempt: Readonly<AttemptRecord>, req: M.AttemptReport): void {
@@ -414,7 +464,10 @@ export class Master implements MasterService {
     }
     this.stopped.delete(process.attemptId);
     this.processTable.ended(process.attemptId, 'killed', this.now());
-    await this.handle(this.scheduler.fail(process.attemptId, `killed by mr kill ${req.cpid}`, this.now()));
+    const error = `killed by mr kill ${req.cpid}`;
+    const events = this.scheduler.fail(process.attemptId, error, this.now());
+    this.endAttempt(process.attemptId, 'failed', error); // the scheduler counts it as the task's failure
+    await this.handle(events);
     this.wake();
     return { killed: true, error: '' };
   }
@@ -427,6 +480,7 @@ export class Master implements MasterService {
     for (const workerId of workers) {
       for (const attemptId of this.scheduler.drain(workerId)) {
         this.processTable.ended(attemptId, 'moved', this.now());
+        this.endAttempt(attemptId, 'cancelled', `moved: node ${req.node} was drained`);
         moved++;
       }
     }
@@ -459,19 +513,25 @@ export class Master implements MasterService {
     if (nowMs - this.lastTickMs > TICK_MS + this.workerTimeoutMs / 2) this.scheduler.creditPause(nowMs - this.lastTickMs - TICK_MS);
     this.lastTickMs = nowMs;
     const events = this.scheduler.tick(nowMs);
-    if (events.length > 0) void this.handle(events).then(() => this.wake());
+    const handled = events.length > 0 ? this.handle(events) : undefined; // records the attempts it failed at once
+    this.settleAttempts(); // the attempts of workers found dead just now end now, not when next read
+    if (handled) void handled.then(() => this.wake());
     else this.wake();
   }
 
   private async handle(events: readonly SchedulerEvent[]): Promise<void> {
+    // The attempts the master failed itself get their outcome before anything is awaited (see tick).
     for (const event of events) {
-      if (event.type === 'attempt-timed-out' || event.type === 'attempt-lost') {
-        this.attemptFailed(event.attemptId, event.error);
-      } else if (event.type === 'job-failed') {
+      if (event.type === 'attempt-timed-out') this.attemptFailed(event.attemptId, event.error);
+      if (event.type === 'attempt-lost') this.endAttempt(event.attemptId, 'lost', event.error);
+    }
+    for (const event of events) {
+      if (event.type === 'attempt-timed-out' || event.type === 'attempt-lost') continue;
+      if (event.type === 'job-failed') {
         this.options.log.warn('job failed', { jobId: event.jobId, error: event.error });
         this.journal?.append({ t: 'job-end', jobId: event.jobId, state: 'failed', error: event.error }, true);
         await this.clearCurrentStage(event.jobId);
-        this.options.onJobEnd?.(event.jobId);
+        this.jobEnded(event.jobId);
       } else {
         await this.finishStage(event.jobId, event.stage);
       }
@@ -490,7 +550,7 @@ export class Master implements MasterService {
         this.journal?.append({ t: 'job-end', jobId, state: 'succeeded' }, true);
       }
       this.scheduler.completeStage(jobId, this.now());
-      if (stage === specs.length) this.options.onJobEnd?.(jobId);
+      if (stage === specs.length) this.jobEnded(jobId);
       if (stage < specs.length) await this.prepareStage(jobId, files);
     } catch (error) {
       await this.handle(this.scheduler.failJob(jobId, `cannot commit stage ${stage}: ${oneLine(error)}`, this.now()));
@@ -522,8 +582,7 @@ export class Master implements MasterService {
   private attemptFailed(attemptId: string, error: string): void {
     this.options.log.warn('attempt failed', { attemptId, error });
     this.processTable.ended(attemptId, 'failed', this.now());
-    const ended = this.history.finished(attemptId, 'failed', error, '', this.now());
-    if (ended) this.options.onAttemptEnd?.(ended, {});
+    this.endAttempt(attemptId, 'failed', error);
   }
 
   /**
@@ -547,6 +606,7 @@ export class Master implements MasterService {
       }
     }
     await this.handle(this.scheduler.loseWorker(workerId, death ? death.reason : 'its process exited', this.now()));
+    this.settleAttempts();
     this.wake();
   }
 

@@ -1,5 +1,6 @@
 // The master's Prometheus metrics (served at /metrics by mr master --http). Counters are fed by the
-// master's events (an attempt ended: attemptEnded); gauges are read from its state at scrape time.
+// master's events (an attempt got its outcome in the attempt history: attemptEnded); gauges are read
+// from its state at scrape time.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { assignableTasks, type TaskRecord } from '../core/task-table.ts';
 import { isFinished, type JobRecord } from '../core/scheduler.ts';
@@ -7,14 +8,13 @@ import type { WorkerRecord } from '../core/scheduler.ts';
 import { COUNTER } from '../core/counters.ts';
 import type * as M from '../transport/messages.ts';
 
-/** What the gauges read: the scheduler's jobs and workers, and the attempt history (a Master fits). */
+/** What the gauges read: the scheduler's jobs and workers (a Master fits). */
 export interface MetricsView {
   scheduler: { jobs: ReadonlyMap<string, JobRecord>; workers: ReadonlyMap<string, WorkerRecord> };
-  getJobLogs(req: M.JobLogsRequest): Promise<M.JobLogsReply>;
 }
 
 const KINDS = ['map', 'reduce'] as const;
-const OUTCOMES = ['succeeded', 'failed', 'rejected', 'lost'] as const;
+const OUTCOMES = ['succeeded', 'failed', 'rejected', 'lost', 'cancelled'] as const;
 const TASK_STATES = ['pending', 'running', 'done'] as const;
 const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'killed'] as const;
 const DURATION_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
@@ -22,7 +22,6 @@ const DURATION_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 30
 export class MasterMetrics {
   readonly registry = new Registry();
   private view?: MetricsView;
-  private readonly counted = new Set<string>(); // attempts already counted as lost (a late report must not count again)
   private readonly attempts: Counter<'kind' | 'outcome'>;
   private readonly failures: Counter<'kind'>;
   private readonly shuffleBytes: Counter;
@@ -32,11 +31,9 @@ export class MasterMetrics {
     const registers = [this.registry];
     const metrics = this; // collect() runs with the metric as `this`
     this.attempts = new Counter({
-      name: 'mr_attempts_total', help: 'Task attempts that ended, by kind and outcome (succeeded, failed, rejected: a late duplicate, lost: its worker died or it was stopped)',
+      name: 'mr_attempts_total',
+      help: 'Task attempts that ended, by kind and outcome (succeeded, failed, rejected: a late duplicate, lost: its worker or its input went away, cancelled: its job ended or another copy committed)',
       labelNames: ['kind', 'outcome'], registers,
-      async collect() {
-        await metrics.countLost();
-      },
     });
     this.failures = new Counter({ name: 'mr_attempt_failures_total', help: 'Task attempts whose function threw or whose process died, by kind', labelNames: ['kind'], registers });
     this.shuffleBytes = new Counter({ name: 'mr_shuffle_bytes_total', help: 'Bytes of map output read by committed reduce attempts', registers });
@@ -80,10 +77,10 @@ export class MasterMetrics {
     this.view = view;
   }
 
-  /** An attempt's report was taken (MasterOptions.onAttemptEnd). */
+  /** An attempt got its outcome, once (MasterOptions.onAttemptEnd). */
   readonly attemptEnded = (attempt: M.AttemptLog, counters: Record<string, number>): void => {
     const kind = kindOfTask(attempt.task);
-    if (!kind || this.counted.has(attempt.attemptId)) return;
+    if (!kind) return;
     this.attempts.inc({ kind, outcome: attempt.state });
     if (attempt.state === 'failed') this.failures.inc({ kind });
     if (attempt.state === 'succeeded') {
@@ -102,20 +99,6 @@ export class MasterMetrics {
 
   private jobs(): Iterable<JobRecord> {
     return this.view?.scheduler.jobs.values() ?? [];
-  }
-
-  /** Attempts lost since the last scrape: they never report, so the history is where they show. */
-  private async countLost(): Promise<void> {
-    if (!this.view) return;
-    for (const jobId of [...this.view.scheduler.jobs.keys()]) {
-      const { attempts } = await this.view.getJobLogs({ jobId, task: '' });
-      for (const attempt of attempts) {
-        const kind = kindOfTask(attempt.task);
-        if (attempt.state !== 'lost' || !kind || this.counted.has(attempt.attemptId)) continue;
-        this.counted.add(attempt.attemptId);
-        this.attempts.inc({ kind, outcome: 'lost' });
-      }
-    }
   }
 }
 

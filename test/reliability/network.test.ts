@@ -175,7 +175,7 @@ describe('partitions', () => {
     await ctx.expectOutput(out, referenceLineLengthsMod7(inputFiles(BOOKS)));
     const { attempts } = JSON.parse((await runMr(['logs', jobId, '--json', '--master', cluster.address])).stdout);
     // Attempts that ran across the window lost their leases or had their reports refused, and ran again.
-    const taken = attempts.filter((a: { state: string }) => ['lost', 'rejected', 'failed'].includes(a.state));
+    const taken = attempts.filter((a: { state: string }) => ['lost', 'rejected', 'cancelled', 'failed'].includes(a.state));
     expect(taken.length, JSON.stringify(attempts.map((a: { state: string }) => a.state))).toBeGreaterThan(0);
     // The daemon master says what its chaos layer did: the calls it refused while cut off.
     const shown = JSON.parse((await runMr(['status', jobId, '--json', '--master', cluster.address])).stdout).jobs[0];

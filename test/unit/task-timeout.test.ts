@@ -75,19 +75,19 @@ describe('task timeout (scheduler, logical time)', () => {
     expect(beat(never, b.attemptId, 1000, 30_000, () => 0)).toEqual([]);
   });
 
-  it('counts an attempt lost with its worker once, and names its own death as the reason once known', () => {
+  it('counts an attempt lost with its worker once, as a failure once its death is found to be its own', () => {
     const s = setup();
     const a = s.assign('w1', 0)!;
     s.loseWorker('w1', 'gone', 0);
     const task = () => s.jobs.get('j')!.stages[0].maps[0];
     expect(s.isRunning(a.attemptId)).toBe(false);
-    expect(task().failures).toBe(1);
+    expect([task().failures, task().losses]).toEqual([0, 1]);
     s.fail(a.attemptId, 'cancelled', 100); // the dropped attempt's own report: nothing more
-    expect(task().failures).toBe(1);
-    s.fail(a.attemptId, 'ran out of memory', 100, true);
-    expect([task().failures, task().lastError]).toEqual([1, 'ran out of memory']);
+    expect([task().failures, task().losses]).toEqual([0, 1]);
+    s.fail(a.attemptId, 'ran out of memory', 100, true); // the loss was its own failure after all
+    expect([task().failures, task().losses, task().lastError]).toEqual([1, 0, 'ran out of memory']);
     s.fail(a.attemptId, 'stalled', 100, true); // once only
-    expect([task().failures, task().lastError]).toEqual([1, 'ran out of memory']);
+    expect([task().failures, task().losses, task().lastError]).toEqual([1, 0, 'ran out of memory']);
   });
 
   it('measures progress as the sum of figures that only grow', () => {

@@ -123,7 +123,9 @@ function failedAttempts(job, attempts) {
       a.backup ? ' (backup copy)' : '', ' · ',
       h('a', { href: logUrl(job.id, a.attemptId), target: '_blank', rel: 'noopener', 'data-log': a.attemptId }, 'log'),
       h('span', { class: 'error mono' }, a.error || (a.state === 'lost' ? 'its worker stopped answering' : '(no error message)')))));
-  return [h('h3', { id: 'failed-title' }, `Failed attempts (${failed.length})`), list];
+  const lost = failed.filter((a) => a.state === 'lost').length;
+  const title = lost ? `Failed and lost attempts (${failed.length - lost} failed, ${lost} lost)` : `Failed attempts (${failed.length})`;
+  return [h('h3', { id: 'failed-title' }, title), list];
 }
 
 /**

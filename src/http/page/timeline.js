@@ -7,9 +7,9 @@ export const OUTCOMES = [
   { state: 'succeeded', glyph: '✓', label: 'succeeded' },
   { state: 'running', glyph: '▶', label: 'running' },
   { state: 'failed', glyph: '✕', label: 'failed' },
-  { state: 'lost', glyph: '?', label: 'lost (its worker went away)' },
+  { state: 'lost', glyph: '?', label: 'lost (its worker, or the map output it read, went away)' },
   { state: 'rejected', glyph: '⊘', label: 'rejected (another copy committed)' },
-  { state: 'cancelled', glyph: '–', label: 'cancelled' },
+  { state: 'cancelled', glyph: '–', label: 'cancelled (its job ended, or another copy committed)' },
 ];
 const BY_STATE = new Map(OUTCOMES.map((o) => [o.state, o]));
 const outcomeOf = (state) => BY_STATE.get(state) ?? { state: 'cancelled', glyph: '–', label: state };
@@ -33,9 +33,15 @@ function taskLabel(task, stageCount, room) {
 /** Worker rows in a stable order: the known workers first, then any only the attempts name. */
 function workerRows(attempts, workers) {
   const rows = new Map();
-  for (const w of workers ?? []) rows.set(w.workerId, { id: w.workerId, address: w.address, alive: w.alive });
+  for (const w of workers ?? []) rows.set(w.workerId, { id: w.workerId, address: w.address, alive: w.alive, figures: figuresOf(w) });
   for (const a of attempts) if (!rows.has(a.workerId)) rows.set(a.workerId, { id: a.workerId });
   return [...rows.values()];
+}
+
+/** A worker's attempts of this job (the job's status counts them), for its row's tooltip. */
+function figuresOf(w) {
+  if (w.succeeded === undefined) return '';
+  return `: ${w.running ?? 0} running, ${w.succeeded} succeeded, ${w.failed ?? 0} failed in this job`;
 }
 
 function describe(a, end) {
@@ -99,8 +105,8 @@ export function timeline(attempts, workers, nowMs, widthPx, stageCount) {
     const y = AXIS_H + top[i] * ROW_H;
     if (i > 0) root.append(svg('line', { class: 'grid', x1: 0, x2: width, y1: y - 3, y2: y - 3 }));
     const name = row.id.length > 24 ? `${row.id.slice(0, 23)}…` : row.id;
-    root.append(svg('text', { class: 'worker', x: 0, y: y + BAR_H - 3 },
-      svg('title', {}, `worker ${row.id}${row.address ? ` at ${row.address}` : ''}${row.alive === false ? ' (dead)' : ''}`),
+    root.append(svg('text', { class: 'worker', 'data-worker': row.id, x: 0, y: y + BAR_H - 3 },
+      svg('title', {}, `worker ${row.id}${row.address ? ` at ${row.address}` : ''}${row.alive === false ? ' (dead)' : ''}${row.figures ?? ''}`),
       `${name}${row.alive === false ? ' †' : ''}`));
   });
   for (const a of attempts) {
