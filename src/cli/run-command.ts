@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS } from '../config.ts';
-import { JobFailedError, MasterUnreachableError, oneLine } from '../errors.ts';
+import { EXIT, JobFailedError, MasterUnreachableError, oneLine } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { reached } from '../process-stats.ts';
 import { Master } from '../master/master.ts';
@@ -154,17 +154,29 @@ function inProcessClient(master: Master): MasterClient {
   return client as unknown as MasterClient;
 }
 
-const interrupt = { requested: false };
+const interrupt: { requested: boolean; atOnce?: () => void } = { requested: false };
 
 /** Whether Ctrl-C or SIGTERM came. */
 export function interrupted(): boolean {
   return interrupt.requested;
 }
 
-/** Ctrl-C or SIGTERM: the job being followed is killed; a second one exits at once. */
+/**
+ * Ctrl-C or SIGTERM: the job being followed is killed; a second one exits at once (exit 1, a
+ * killed job), running the undo given to onExitAtOnce after every exit handler registered before
+ * it: those kill the workers, which must be gone before their output is removed.
+ */
 export function onInterrupt(): void {
-  if (interrupt.requested) process.exit(1);
+  if (interrupt.requested) {
+    if (interrupt.atOnce) process.once('exit', interrupt.atOnce);
+    process.exit(EXIT.jobFailed);
+  }
   interrupt.requested = true;
+}
+
+/** What a second Ctrl-C or SIGTERM undoes on its way out (synchronous: it runs as the process exits). */
+export function onExitAtOnce(undo: () => void): void {
+  interrupt.atOnce = undo;
 }
 
 /**

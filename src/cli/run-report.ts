@@ -9,8 +9,9 @@ import { failedAttemptLines, failedAttemptOf } from './failed-attempt.ts';
 import { Progress } from './progress.ts';
 import { buildRunConfig, type RunArgs, type RunConfig } from './run-config.ts';
 import { discardEarlyWorkers, earlyWorkersFit, startWorkersEarly } from './early-workers.ts';
-import { interrupted, onInterrupt, runJob } from './run-command.ts';
+import { interrupted, onInterrupt, onExitAtOnce, runJob } from './run-command.ts';
 import { endClaim, releaseOutputDir } from '../storage/output-dir.ts';
+import { DEFAULTS } from '../config.ts';
 
 export async function runCommand(args: RunArgs & { typecheck?: boolean }): Promise<void> {
   if (args.typecheck) await (await import('./check-command.ts')).typecheckBeforeRun(args.jobs);
@@ -28,6 +29,11 @@ export async function runCommand(args: RunArgs & { typecheck?: boolean }): Promi
   const release = (): void => {
     if (config.output) releaseOutputDir(config.output);
   };
+  // A second Ctrl-C or SIGTERM (`timeout` sends two: to mr run, then to its process group) exits at
+  // once, once the workers are killed: the output this run made goes too, and so does its claim.
+  onExitAtOnce(() => {
+    if (config.output) releaseOutputDir(config.output, DEFAULTS.exitSettleMs);
+  });
   if (interrupted()) {
     discardEarlyWorkers(early);
     release();

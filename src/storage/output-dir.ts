@@ -76,17 +76,20 @@ export async function reclaimOutputDir(dir: string, owner: string): Promise<Outp
  * temporary names, _SUCCESS, a chain's unfinished stage-k directories), then the directories the
  * run created, innermost first, and gives up the claim. A chain's committed stages (their
  * _SUCCESS written) stay: they are complete results. A directory that still holds anything else
- * is left as it is. Synchronous, as dropClaim.
+ * is left as it is. Synchronous: it also runs in an exit handler. settleMs: workers were killed
+ * an instant ago, and a file they were renaming may still land; the removal is repeated until a
+ * pass finds nothing, for up to that long.
  */
-export function releaseOutputDir(claim: OutputClaim): void {
-  removeEngineFiles(claim.dir);
+export function releaseOutputDir(claim: OutputClaim, settleMs = 0): void {
+  const end = Date.now() + settleMs;
+  while (removeEngineFiles(claim.dir) && Date.now() < end) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   dropClaim(claim);
 }
 
 /**
  * Only undoes the claim: the mkdirs (each only if empty, the output directory while still
  * claimed, its parents after: the claim file is in the innermost) and the claim. Files are never
- * touched. Synchronous: the runs that call it end soon after, and it is small.
+ * touched. Synchronous, as releaseOutputDir.
  */
 export function dropClaim(claim: OutputClaim): void {
   const [parents, own] = claim.created.at(-1) === claim.dir ? [claim.created.slice(0, -1), [claim.dir]] : [claim.created, []];
@@ -115,7 +118,8 @@ function removeCreated(created: readonly string[]): void {
 
 const ENGINE_FILE = /^(part-r-\d{5}|\.part-r-\d{5}\..*\.tmp|_SUCCESS)$/;
 
-function removeEngineFiles(dir: string): void {
+/** Whether it found anything to remove. */
+function removeEngineFiles(dir: string): boolean {
   const list = (at: string): string[] => {
     try {
       return readdirSync(at);
@@ -123,15 +127,19 @@ function removeEngineFiles(dir: string): void {
       return [];
     }
   };
+  let found = false;
   for (const name of list(dir)) {
     if (ENGINE_FILE.test(name)) {
       rmSync(join(dir, name), { force: true });
+      found = true;
     } else if (/^stage-\d+$/.test(name)) {
       if (list(join(dir, name)).includes('_SUCCESS')) continue;
       removeEngineFiles(join(dir, name));
       removeCreated([join(dir, name)]);
+      found = true;
     }
   }
+  return found;
 }
 
 async function checkEmptyDir(dir: string, isDirectory: boolean): Promise<void> {
