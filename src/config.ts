@@ -13,6 +13,7 @@ export const DEFAULTS = {
   taskTimeoutMs: 60_000,
   statusPollMs: 200,
   workerStopGraceMs: 1000,
+  exitSettleMs: 300,             // a second Ctrl-C: how long a rename of a just-killed worker may still land in the output
   masterWaitMs: 60_000,          // how long `mr run --master` waits for a master that went away
 } as const;
 

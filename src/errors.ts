@@ -21,6 +21,8 @@ export class InputUnreadableError extends UsageError {}
 export class InputNotTextError extends UsageError {}
 export class OutputExistsError extends UsageError {}
 export class OutputNotWritableError extends UsageError {}
+/** Another run holds the claim on the output directory (see storage/output-claim.ts). */
+export class OutputClaimedError extends UsageError {}
 export class JobModuleError extends UsageError {}
 
 /** A request without the right token: the caller must give the cluster's secret. */

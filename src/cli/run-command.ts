@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS } from '../config.ts';
-import { JobFailedError, MasterUnreachableError, oneLine } from '../errors.ts';
+import { EXIT, JobFailedError, MasterUnreachableError, oneLine } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { reached } from '../process-stats.ts';
 import { Master } from '../master/master.ts';
@@ -36,16 +36,12 @@ export interface RunOutcome {
   attempts?: AttemptLog[];           // of a failed job: every attempt, to show what the failing one printed
 }
 
-function newJobId(): string {
-  return `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-}
-
 /** early: worker processes started before the configuration was checked (early-workers.ts), when they fit it. */
 export async function runJob(config: RunConfig, progress: Progress, early?: EarlyWorkers): Promise<RunOutcome> {
   if (config.master) {
     const remote = createTransport(config.transport, { token: config.token, tls: config.tls })!;
     const client = remote.connectMaster(config.master);
-    const status = await submitAndFollow(client, newJobId(), config, progress);
+    const status = await submitAndFollow(client, config.jobId, config, progress);
     // Another process's master: only what the job's counters tell.
     const bytes = status.stages.reduce((sum, stage) => sum + (stage.counters[COUNTER.shuffleBytes] ?? 0), 0);
     const attempts = status.state === 'failed' ? await client.getJobLogs({ jobId: status.jobId, task: '' }).then((r) => r.attempts, () => undefined) : undefined;
@@ -117,7 +113,7 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
   // This process follows its own master by calling it, not over a socket to itself; under chaos
   // and on the simulated machines, through the transport like every other call.
   const client = chaos || machine ? transport.connectMaster(server.address) : inProcessClient(master);
-  const jobId = newJobId();
+  const { jobId } = config;
   try {
     if (http) {
       const address = await http.start(master, createLogger({ component: 'http', file: join(workRoot, 'master.log') }));
@@ -158,17 +154,29 @@ function inProcessClient(master: Master): MasterClient {
   return client as unknown as MasterClient;
 }
 
-const interrupt = { requested: false };
+const interrupt: { requested: boolean; atOnce?: () => void } = { requested: false };
 
 /** Whether Ctrl-C or SIGTERM came. */
 export function interrupted(): boolean {
   return interrupt.requested;
 }
 
-/** Ctrl-C or SIGTERM: the job being followed is killed; a second one exits at once. */
+/**
+ * Ctrl-C or SIGTERM: the job being followed is killed; a second one exits at once (exit 1, a
+ * killed job), running the undo given to onExitAtOnce after every exit handler registered before
+ * it: those kill the workers, which must be gone before their output is removed.
+ */
 export function onInterrupt(): void {
-  if (interrupt.requested) process.exit(1);
+  if (interrupt.requested) {
+    if (interrupt.atOnce) process.once('exit', interrupt.atOnce);
+    process.exit(EXIT.jobFailed);
+  }
   interrupt.requested = true;
+}
+
+/** What a second Ctrl-C or SIGTERM undoes on its way out (synchronous: it runs as the process exits). */
+export function onExitAtOnce(undo: () => void): void {
+  interrupt.atOnce = undo;
 }
 
 /**

@@ -1,6 +1,7 @@
 // Turns `mr run` arguments into a checked RunConfig: job modules loaded, input globs expanded,
 // output directory checked. Any problem is a UsageError (exit 2) and nothing is submitted.
 import { checkTransportName } from './transport-arg.ts';
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -54,6 +55,7 @@ export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
 }
 
 export interface RunConfig {
+  jobId: string;                 // named before the output is claimed: the claim records it
   stages: JobSpec[];
   outputDir: string;
   output?: OutputClaim;          // the output directory mr run made ready, and cleans up on failure (not with --master: that master does)
@@ -130,12 +132,18 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   const chaos = chaosArgs(args, machine, autoscale?.max ?? workers);
   const historyDir = args.master ? undefined : historyOutside(outputDir, process.env);
   // Last, once every other argument is known good: nothing else needs undoing after a usage error.
-  const output = await claimOutputDir(outputDir);
-  // A master elsewhere creates the output itself, and cleans up after its job; here it was only checked.
-  if (args.master) await dropClaim(output);
+  const jobId = newJobId();
+  const output = await claimOutputDir(outputDir, jobId);
+  // A master elsewhere claims and creates the output itself, and cleans up after its job; here it
+  // was only checked (under the claim, so that the check never races another run's).
+  if (args.master) dropClaim(output);
   return {
-    autoscale, stages, outputDir, output: args.master ? undefined : output, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
+    jobId, autoscale, stages, outputDir, output: args.master ? undefined : output, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
     chaos, http, taskTimeoutMs, workerHeapMib, historyDir };
+}
+
+function newJobId(): string {
+  return `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
 /** --task-timeout and --worker-heap-mib: settings of the master and workers mr run starts itself. */

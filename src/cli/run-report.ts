@@ -9,8 +9,9 @@ import { failedAttemptLines, failedAttemptOf } from './failed-attempt.ts';
 import { Progress } from './progress.ts';
 import { buildRunConfig, type RunArgs, type RunConfig } from './run-config.ts';
 import { discardEarlyWorkers, earlyWorkersFit, startWorkersEarly } from './early-workers.ts';
-import { interrupted, onInterrupt, runJob } from './run-command.ts';
-import { releaseOutputDir } from '../storage/output-dir.ts';
+import { interrupted, onInterrupt, onExitAtOnce, runJob } from './run-command.ts';
+import { endClaim, releaseOutputDir } from '../storage/output-dir.ts';
+import { DEFAULTS } from '../config.ts';
 
 export async function runCommand(args: RunArgs & { typecheck?: boolean }): Promise<void> {
   if (args.typecheck) await (await import('./check-command.ts')).typecheckBeforeRun(args.jobs);
@@ -25,12 +26,17 @@ export async function runCommand(args: RunArgs & { typecheck?: boolean }): Promi
     discardEarlyWorkers(early);
     throw error;
   }
-  const release = async (): Promise<void> => {
-    if (config.output) await releaseOutputDir(config.output);
+  const release = (): void => {
+    if (config.output) releaseOutputDir(config.output);
   };
+  // A second Ctrl-C or SIGTERM (`timeout` sends two: to mr run, then to its process group) exits at
+  // once, once the workers are killed: the output this run made goes too, and so does its claim.
+  onExitAtOnce(() => {
+    if (config.output) releaseOutputDir(config.output, DEFAULTS.exitSettleMs);
+  });
   if (interrupted()) {
     discardEarlyWorkers(early);
-    await release();
+    release();
     throw new JobFailedError('interrupted before the job was submitted; no output was written');
   }
   const progress = new Progress({
@@ -40,12 +46,13 @@ export async function runCommand(args: RunArgs & { typecheck?: boolean }): Promi
   const fits = early !== undefined && earlyWorkersFit(early, config);
   if (!fits) discardEarlyWorkers(early);
   const outcome = await runJob(config, progress, fits ? early : undefined).finally(() => progress.end()).then(
-    async (result) => {
-      if (result.status.state !== 'succeeded') await release();
+    (result) => {
+      if (result.status.state !== 'succeeded') release();
+      else if (config.output) endClaim(config.output);
       return result;
     },
-    async (error: unknown) => {
-      await release();
+    (error: unknown) => {
+      release();
       throw error;
     },
   );

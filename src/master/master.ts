@@ -11,7 +11,7 @@ import { failpoint } from '../failpoints.ts';
 import type { Logger } from '../log.ts';
 import type * as M from '../transport/messages.ts';
 import type { MasterService } from '../transport/transport.ts';
-import { checkOutputDir, dirsFrom, releaseOutputDir, type OutputClaim } from '../storage/output-dir.ts';
+import { claimOutputDir, endClaim, reclaimOutputDir, releaseOutputDir, type OutputClaim } from '../storage/output-dir.ts';
 import { clearStageOutput, commitStage, ensureDir, publishChainOutput, stageDir, statInputs } from './stage-output.ts';
 import { AttemptHistory, parseTaskName, type AttemptOutcome } from './attempt-history.ts';
 import { droppedOutcome } from './attempt-outcomes.ts';
@@ -62,7 +62,9 @@ export class Master implements MasterService {
   private readonly nodeTable = new NodeTable();
   private readonly stopped = new Set<string>();     // attempts held paused (mr kill -s STOP)
   private readonly reporting = new Set<string>();   // attempts whose report is being taken
-  private readonly createdOutputs = new Map<string, OutputClaim>(); // a job's output dirs this master made, removed if it fails
+  // Each unfinished job's claim on its output (the dirs made for it are removed if it fails). A job
+  // without one owns no output: nothing there is touched for it.
+  private readonly claims = new Map<string, OutputClaim>();
   // What each worker's running attempts last reported, and the progress shown per stage (it never drops).
   private readonly attemptFigures = new Map<string, Map<string, AttemptFigures>>();
   private readonly shownProgress = new Map<string, StageProgress>();
@@ -108,8 +110,25 @@ export class Master implements MasterService {
     this.journal = new Journal(path);
     this.journal.append({ t: 'epoch', epoch: recovery.epoch + 1 }, true);
     if (recovery.epoch > 0) this.options.log.info('resumed from the journal', { epoch: recovery.epoch + 1, jobs: this.scheduler.jobs.size });
+    await this.reclaimOutputs();
     for (const { jobId, stage } of recovery.toCommit) await this.finishStage(jobId, stage);
     for (const { jobId, inputs } of recovery.toStart) await this.prepareStage(jobId, inputs ?? this.specs.get(jobId)![0].inputFiles);
+  }
+
+  /**
+   * A resumed job claims its output again (the claim of this master's previous process is stale
+   * now). One that another run took meanwhile fails, and nothing in that output is touched.
+   */
+  private async reclaimOutputs(): Promise<void> {
+    for (const [jobId, job] of this.scheduler.jobs) {
+      const specs = this.specs.get(jobId);
+      if (isFinished(job.state) || !specs) continue;
+      try {
+        this.claims.set(jobId, await reclaimOutputDir(specs[0].outputDir, jobId));
+      } catch (error) {
+        await this.handle(this.scheduler.failJob(jobId, `cannot resume: ${oneLine(error)}`, this.now()));
+      }
+    }
   }
 
   submitJob(req: M.SubmitJobRequest): Promise<M.SubmitJobReply> {
@@ -123,7 +142,9 @@ export class Master implements MasterService {
     req.stages.forEach((spec, i) => checkSpec(spec, i + 1));
     const writer = this.jobWritingTo(req.stages[0].outputDir);
     if (writer) throw new OutputExistsError(`output directory ${req.stages[0].outputDir} is being written by job ${writer}; give --output another directory`);
-    await checkOutputDir(req.stages[0].outputDir);
+    // Atomic across processes and masters: of two jobs given one output, one is refused here.
+    const claim = await claimOutputDir(req.stages[0].outputDir, jobId);
+    this.claims.set(jobId, claim);
     this.specs.set(jobId, req.stages);
     this.journal?.append({ t: 'job', jobId, stages: req.stages }, true);
     this.scheduler.addJob(jobId, req.stages.length, req.stages[0].maxAttempts || 4, this.now(), req.stages[0].speculation);
@@ -148,8 +169,7 @@ export class Master implements MasterService {
     if (!job || !specs || isFinished(job.state)) return;
     const spec = specs[job.stages.length];
     try {
-      const first = await ensureDir(stageDir(spec.outputDir, job.stages.length + 1, specs.length));
-      if (first && job.stages.length === 0) this.createdOutputs.set(jobId, { dir: spec.outputDir, created: dirsFrom(first, spec.outputDir) });
+      await ensureDir(stageDir(spec.outputDir, job.stages.length + 1, specs.length));
       const files = await statInputs(inputs);
       const total = files.reduce((sum, file) => sum + file.sizeBytes, 0);
       const splitBytes = spec.splitBytes || autoSplitBytes(total, spec.parallelism || this.liveWorkers());
@@ -545,9 +565,11 @@ export class Master implements MasterService {
       const files = await commitStage(stageDir(spec.outputDir, stage, specs.length), spec.reducers);
       this.journal?.append({ t: 'stage-done', jobId, stage, files }, true);
       if (stage === specs.length) {
-        this.createdOutputs.delete(jobId);
         this.files.set(jobId, specs.length > 1 ? await publishChainOutput(spec.outputDir, files) : files);
         this.journal?.append({ t: 'job-end', jobId, state: 'succeeded' }, true);
+        const claim = this.claims.get(jobId);
+        if (claim) endClaim(claim);
+        this.claims.delete(jobId);
       }
       this.scheduler.completeStage(jobId, this.now());
       if (stage === specs.length) this.jobEnded(jobId);
@@ -560,12 +582,12 @@ export class Master implements MasterService {
   private async clearCurrentStage(jobId: string): Promise<void> {
     const job = this.scheduler.jobs.get(jobId);
     const specs = this.specs.get(jobId);
-    if (!job || !specs) return;
+    const claim = this.claims.get(jobId);
+    if (!job || !specs || !claim) return;
+    this.claims.delete(jobId);
     const stage = Math.max(1, job.stages.length);
     await clearStageOutput(stageDir(specs[0].outputDir, stage, specs.length));
-    const claim = this.createdOutputs.get(jobId);
-    if (claim) await releaseOutputDir(claim); // what it leaves is an attempt's still being written
-    this.createdOutputs.delete(jobId);
+    releaseOutputDir(claim); // what it leaves is an attempt's still being written
   }
 
   private liveWorkers(): number {

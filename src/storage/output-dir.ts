@@ -1,101 +1,145 @@
 // The rule for --output: a directory that does not exist yet, or is empty, where this process can
-// really write. Nothing in an existing non-empty directory is ever touched; what a run created
-// for its output it removes again when the run fails.
-import { constants } from 'node:fs';
-import { access, mkdir, readdir, rm, rmdir, stat, statfs, writeFile } from 'node:fs/promises';
+// really write, claimed by one run at a time (output-claim.ts). Nothing in an existing non-empty
+// directory is ever touched; what a run created for its output it removes again when the run fails.
+import { readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { mkdir, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { OutputExistsError, OutputNotWritableError } from '../errors.ts';
+import { lockOutput, unlockOutput, type OutputLock } from './output-claim.ts';
 
-/** An output directory made ready for a run: `created` lists the directories it made, outermost first. */
+/**
+ * An output directory made ready for a run: `created` lists the directories it made, outermost
+ * first; `lock` is the run's claim on it, held until the run ends.
+ */
 export interface OutputClaim {
   dir: string;
   created: string[];
+  lock?: OutputLock;
 }
 
 const ADVICE = 'give --output a directory you can write to';
 
-/** Checks the output without creating anything (the master's check at submission). */
-export async function checkOutputDir(dir: string): Promise<void> {
-  const info = await stat(dir).catch(() => undefined);
-  if (info) await checkEmptyDir(dir, info.isDirectory());
-  await checkWritable(dir, info !== undefined);
-  await checkRegularFs(dir, info ? dir : await nearestExisting(dir));
-}
-
-async function nearestExisting(dir: string): Promise<string> {
-  let at = dirname(dir);
-  while (dirname(at) !== at && !(await stat(at).catch(() => undefined))) at = dirname(at);
-  return at;
-}
-
 /**
- * Makes the output directory ready before anything runs: creates it (and missing parents) and
- * writes and removes a probe file in it. access() is not enough: as root it says yes where a
- * write fails (read-only mounts, /proc, /sys), and a job must not run for an hour to fail at its
- * commit. On any problem what was created is removed again and the error names the path.
+ * Makes the output directory ready before anything runs, for owner (a job id): creates its
+ * missing parents, claims it (the claim lives in its parent), then, under the claim, checks it
+ * is empty or creates it, and writes and removes a probe file in it. access() is not enough: as
+ * root it says yes where a write fails (read-only mounts, /proc, /sys), and a job must not run for
+ * an hour to fail at its commit. On any problem what was created is removed again, the claim
+ * released, and the error names the path; a run refused the claim touches nothing of the winner's.
  */
-export async function claimOutputDir(dir: string): Promise<OutputClaim> {
-  const info = await stat(dir).catch(() => undefined);
+export async function claimOutputDir(dir: string, owner: string): Promise<OutputClaim> {
   const claim: OutputClaim = { dir, created: [] };
   try {
-    if (info) {
-      await checkEmptyDir(dir, info.isDirectory());
+    const info = await stat(dir).catch(() => undefined);
+    if (info && !info.isDirectory()) await checkEmptyDir(dir, false);
+    claim.lock = await lockInParent(dir, owner, claim.created);
+    const now = await stat(dir).catch(() => undefined);
+    if (now) {
+      await checkEmptyDir(dir, now.isDirectory());
       await checkRegularFs(dir, dir);
     } else {
-      await createChain(dir, claim.created);
+      await createChain(dir, dir, claim.created);
     }
     await probe(dir);
   } catch (error) {
-    await removeCreated(claim.created); // only that: an existing directory refused here is never touched
+    dropClaim(claim); // only that: an existing directory refused here is never touched
     throw error;
   }
   return claim;
 }
 
 /**
- * After a failed or killed run: removes the engine's files from the output (part files, their
- * temporary names, _SUCCESS, a chain's unfinished stage-k directories), then the directories the
- * run created, innermost first. A chain's committed stages (their _SUCCESS written) stay: they
- * are complete results. A directory that still holds anything else is left as it is.
+ * Creates the parent (recording what it made) and claims dir there. A run that removes a parent
+ * it made, as it fails, can take the parent away between the two: then both are done again.
  */
-export async function releaseOutputDir(claim: OutputClaim): Promise<void> {
-  await removeEngineFiles(claim.dir);
-  await removeCreated(claim.created);
+async function lockInParent(dir: string, owner: string, created: string[]): Promise<OutputLock> {
+  for (let tries = 0; ; tries++) {
+    await createChain(dirname(dir), dir, created);
+    try {
+      return await lockOutput(dir, owner);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && tries < 3) continue;
+      if (code) throw new OutputNotWritableError(`cannot claim output directory ${dir}: ${dirname(dir)} is not writable ${describe(error)}; ${ADVICE}`);
+      throw error;
+    }
+  }
 }
 
-/** Only undoes the claim's mkdirs (a check before a job elsewhere writes there): files are never touched. */
-export async function dropClaim(claim: OutputClaim): Promise<void> {
-  await removeCreated(claim.created);
+/** Claims dir again for owner, creating nothing: a job the master resumes from its journal. */
+export async function reclaimOutputDir(dir: string, owner: string): Promise<OutputClaim> {
+  return { dir, created: [], lock: await lockOutput(dir, owner) };
+}
+
+/**
+ * After a failed or killed run: removes the engine's files from the output (part files, their
+ * temporary names, _SUCCESS, a chain's unfinished stage-k directories), then the directories the
+ * run created, innermost first, and gives up the claim. A chain's committed stages (their
+ * _SUCCESS written) stay: they are complete results. A directory that still holds anything else
+ * is left as it is. Synchronous: it also runs in an exit handler. settleMs: workers were killed
+ * an instant ago, and a file they were renaming may still land; the removal is repeated until a
+ * pass finds nothing, for up to that long.
+ */
+export function releaseOutputDir(claim: OutputClaim, settleMs = 0): void {
+  const end = Date.now() + settleMs;
+  while (removeEngineFiles(claim.dir) && Date.now() < end) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  dropClaim(claim);
+}
+
+/**
+ * Only undoes the claim: the mkdirs (each only if empty, the output directory while still
+ * claimed, its parents after: the claim file is in the innermost) and the claim. Files are never
+ * touched. Synchronous, as releaseOutputDir.
+ */
+export function dropClaim(claim: OutputClaim): void {
+  const [parents, own] = claim.created.at(-1) === claim.dir ? [claim.created.slice(0, -1), [claim.dir]] : [claim.created, []];
+  removeCreated(own);
+  if (claim.lock) unlockOutput(claim.lock);
+  claim.lock = undefined;
+  removeCreated(parents);
+}
+
+/** The run succeeded: its output stays, and so do the directories it made; the claim goes. */
+export function endClaim(claim: OutputClaim): void {
+  if (claim.lock) unlockOutput(claim.lock);
+  claim.lock = undefined;
 }
 
 /** Removes the directories made, innermost first, each only if empty. */
-async function removeCreated(created: readonly string[]): Promise<void> {
-  for (const dir of [...created].reverse()) await rmdir(dir).catch(() => undefined);
-}
-
-/** The directories from first down to dir (first an ancestor of dir, or dir), outermost first; none when dir is not below first. */
-export function dirsFrom(first: string, dir: string): string[] {
-  const chain: string[] = [];
-  for (let at = dir; ; at = dirname(at)) {
-    chain.unshift(at);
-    if (at === first) return chain;
-    if (dirname(at) === at) return [];
+function removeCreated(created: readonly string[]): void {
+  for (const dir of [...created].reverse()) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // not empty (or gone): not ours to remove
+    }
   }
 }
 
 const ENGINE_FILE = /^(part-r-\d{5}|\.part-r-\d{5}\..*\.tmp|_SUCCESS)$/;
 
-async function removeEngineFiles(dir: string): Promise<void> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const name of names) {
-    if (ENGINE_FILE.test(name)) await rm(join(dir, name), { force: true });
-    else if (/^stage-\d+$/.test(name)) {
-      const stage = await readdir(join(dir, name)).catch(() => [] as string[]);
-      if (stage.includes('_SUCCESS')) continue;
-      await removeEngineFiles(join(dir, name));
-      await rmdir(join(dir, name)).catch(() => undefined);
+/** Whether it found anything to remove. */
+function removeEngineFiles(dir: string): boolean {
+  const list = (at: string): string[] => {
+    try {
+      return readdirSync(at);
+    } catch {
+      return [];
+    }
+  };
+  let found = false;
+  for (const name of list(dir)) {
+    if (ENGINE_FILE.test(name)) {
+      rmSync(join(dir, name), { force: true });
+      found = true;
+    } else if (/^stage-\d+$/.test(name)) {
+      if (list(join(dir, name)).includes('_SUCCESS')) continue;
+      removeEngineFiles(join(dir, name));
+      removeCreated([join(dir, name)]);
+      found = true;
     }
   }
+  return found;
 }
 
 async function checkEmptyDir(dir: string, isDirectory: boolean): Promise<void> {
@@ -106,10 +150,13 @@ async function checkEmptyDir(dir: string, isDirectory: boolean): Promise<void> {
   }
 }
 
-/** mkdir of each missing directory from the nearest existing one down, each recorded as it is made. */
-async function createChain(dir: string, created: string[]): Promise<void> {
+/**
+ * mkdir of each missing directory from the nearest existing one down to path, each recorded as it
+ * is made (dir: the output, named in errors). One another run made meanwhile is not recorded.
+ */
+async function createChain(path: string, dir: string, created: string[]): Promise<void> {
   const missing: string[] = [];
-  let at = dir;
+  let at = path;
   let info = await stat(at).catch(() => undefined);
   while (!info && dirname(at) !== at) {
     missing.unshift(at);
@@ -118,13 +165,14 @@ async function createChain(dir: string, created: string[]): Promise<void> {
   }
   if (info && !info.isDirectory()) throw new OutputNotWritableError(`cannot create output directory ${dir}: ${at} is a file, not a directory; ${ADVICE}`);
   await checkRegularFs(dir, at);
-  for (const path of missing) {
+  for (const next of missing) {
     try {
-      await mkdir(path);
+      await mkdir(next);
     } catch (error) {
-      throw new OutputNotWritableError(`cannot create output directory ${dir}: ${dirname(path)} is not writable ${describe(error)}; ${ADVICE}`);
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && (await stat(next).catch(() => undefined))?.isDirectory()) continue;
+      throw new OutputNotWritableError(`cannot create output directory ${dir}: ${dirname(next)} is not writable ${describe(error)}; ${ADVICE}`);
     }
-    created.push(path);
+    created.push(next);
   }
 }
 
@@ -162,22 +210,4 @@ function describe(error: unknown): string {
     ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded', ENOENT: 'cannot be created there',
   };
   return code ? `(${code}${words[code] ? `: ${words[code]}` : ''})` : `(${(error as Error).message})`;
-}
-
-/**
- * The directory, or the nearest existing one above it (where it will be created), must be
- * writable. access() also says EROFS on a read-only file system, where permission bits would say yes.
- */
-async function checkWritable(dir: string, exists: boolean): Promise<void> {
-  let at = dir;
-  if (!exists) {
-    while (dirname(at) !== at && !(await stat(dirname(at)).catch(() => undefined))) at = dirname(at);
-    at = dirname(at);
-  }
-  try {
-    await access(at, constants.W_OK | constants.X_OK);
-  } catch (error) {
-    const what = at === dir ? `cannot write to output directory ${dir}` : `cannot create output directory ${dir}: ${at} is not writable`;
-    throw new OutputNotWritableError(`${what} ${describe(error)}; ${ADVICE}`);
-  }
 }

@@ -134,9 +134,9 @@ describe('SIGTERM during a job', () => {
     expect(await exists(join(dir, 'terminated'))).toBe(false);
   });
 
-  it('a second SIGTERM exits at once, and still leaves no worker and no temp dir', async () => {
+  it('a second SIGTERM exits at once, and still leaves no worker, no temp dir and no output directory', async () => {
     const tmp = await privateTmp('sigterm-twice');
-    const child = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', BOOKS, '--output', join(dir, 'terminated-twice'), '--workers', '2'], { env: { TMPDIR: tmp } });
+    const child = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', BOOKS, '--output', join(dir, 'terminated-twice', 'out'), '--workers', '2'], { env: { TMPDIR: tmp } });
     const result = finished(child);
     onTestFinished(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
@@ -144,10 +144,13 @@ describe('SIGTERM during a job', () => {
     await stderrShows(child, /map 0\/\d+/);
     const all = descendants(child.pid!);
     child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 50)); // two signals sent at once may arrive as one
     child.kill('SIGTERM');
     const r = await result;
     expect(r.code).toBe(1);
     expect(await stillRunning(all)).toEqual([]);
     expect(await runDirs(tmp)).toEqual([]);
+    expect(await exists(join(dir, 'terminated-twice'))).toBe(false); // the output it made too, and its parent
+    expect(await readdir(dir)).not.toContain('.terminated-twice.mr-claim');
   });
 });

@@ -1,10 +1,11 @@
 // Memory stays bounded (spilling map output, merging runs from disk), and Ctrl-C leaves nothing behind.
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { BOOKS, FIXTURES, finished, readParts, recordsOf, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
+import { BOOKS, FIXTURES, MR, ROOT, finished, readParts, recordsOf, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles, referenceIndex, referenceWordCount } from '../helpers/reference.ts';
-import { alive, commandOf, descendants, stderrShows, workerChildren } from '../helpers/processes.ts';
+import { alive, commandOf, descendants, stderrShows, stillRunning, workerChildren } from '../helpers/processes.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -58,5 +59,48 @@ describe('Ctrl-C during a job', () => {
     expect(all.filter(alive).map((pid) => `${pid}: ${commandOf(pid)}`)).toEqual([]);
     const left = await readdir(out).catch(() => [] as string[]);
     expect(left).toEqual([]);
+  });
+});
+
+const exists = (path: string) => stat(path).then(() => true, () => false);
+
+describe('a second Ctrl-C, or SIGTERM twice as timeout sends it', () => {
+  it('a second Ctrl-C exits at once (exit 1), stops every worker and removes the output directory and parents the run made', async () => {
+    const base = join(dir, 'twice');
+    const child = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', BOOKS, '--output', join(base, 'deep', 'out'), '--workers', '2']);
+    const result = finished(child);
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    await stderrShows(child, /map 0\/8/);
+    expect(await workerChildren(child.pid!, 2)).toHaveLength(2);
+    const all = descendants(child.pid!);
+    child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 50)); // two signals sent at once may arrive as one
+    child.kill('SIGINT');
+    const r = await result;
+    expect(r.code).toBe(1);
+    expect(await stillRunning(all)).toEqual([]);
+    expect(await exists(base)).toBe(false);
+    expect(await readdir(dir)).not.toContain('.twice.mr-claim');
+  });
+
+  it('`timeout` (SIGTERM to mr run, then to its process group) leaves no output directory, claim or worker', async () => {
+    const base = join(dir, 'timed-out');
+    const child = spawn('timeout', ['4', process.execPath, MR, 'run', join(FIXTURES, 'slow-lines.ts'), '--input', BOOKS, '--output', join(base, 'out'), '--workers', '2'],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const result = finished(child);
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const running = await Promise.race([stderrShows(child, /map 0\/8/).then(() => true), result.then(() => false)]);
+    expect(running, 'mr run was going when timeout ended it').toBe(true);
+    const all = descendants(child.pid!);
+    expect(all.length).toBeGreaterThanOrEqual(3); // mr run and its 2 workers
+    const r = await result;
+    expect(r.code).toBe(124); // timeout's own: the command was timed out
+    expect(await stillRunning(all)).toEqual([]);
+    expect(await exists(base)).toBe(false);
+    expect(await readdir(dir)).not.toContain('.timed-out.mr-claim');
   });
 });
