@@ -370,6 +370,7 @@ export class Master implements MasterService {
     if (req.stats) this.workerStats.set(req.stats.workerId || req.workerId, req.stats);
     const known = this.outcomes.get(req.attemptId);
     if (known !== undefined) return { accepted: known };
+    const nowMs = this.now(); // one time for the task's end, the job's and the attempt's
     let accepted = false;
     let lost = false; // a fetch failure the scheduler did not count: the map outputs went with their worker
     let events: readonly SchedulerEvent[] = [];
@@ -377,7 +378,7 @@ export class Master implements MasterService {
       accepted = true; // committed before a restart: its worker must keep the output
     } else if (req.ok) {
       const attempt = this.scheduler.attempt(req.attemptId);
-      const result = this.scheduler.succeed(req.attemptId, req.outputId, req.counters ?? {}, this.now(), req.partitionBytes ?? [], req.partitionRecords ?? []);
+      const result = this.scheduler.succeed(req.attemptId, req.outputId, req.counters ?? {}, nowMs, req.partitionBytes ?? [], req.partitionRecords ?? []);
       accepted = result.accepted;
       if (accepted && attempt) {
         this.journalCommit(attempt, req);
@@ -388,19 +389,19 @@ export class Master implements MasterService {
       this.options.log.warn('map outputs lost', { attemptId: req.attemptId, mapTasks: req.lostMapTasks, error: req.error });
       const task = this.taskOf(this.scheduler.attempt(req.attemptId));
       const failures = task?.failures ?? 0;
-      events = this.scheduler.fetchFailed(req.attemptId, req.lostMapTasks, req.error, this.now());
+      events = this.scheduler.fetchFailed(req.attemptId, req.lostMapTasks, req.error, nowMs);
       lost = (task?.failures ?? 0) === failures;
     } else {
       this.options.log.warn('attempt failed', { attemptId: req.attemptId, error: req.error });
-      events = this.scheduler.fail(req.attemptId, req.error, this.now(), req.ownDeath);
+      events = this.scheduler.fail(req.attemptId, req.error, nowMs, req.ownDeath);
     }
     this.outcomes.set(req.attemptId, accepted);
     // The outcome is recorded before the events are carried out: a job this report ends is seen ended
     // only with this attempt's outcome in its counts.
     const state = !req.ok ? (lost ? 'lost' : 'failed') : accepted ? 'succeeded' : 'rejected';
-    this.processTable.ended(req.attemptId, req.ok ? 'done' : 'failed', this.now());
+    this.processTable.ended(req.attemptId, req.ok ? 'done' : 'failed', nowMs);
     const error = req.error || (accepted || !req.ok ? '' : 'late or duplicate: another attempt committed, or the job ended');
-    this.endAttempt(req.attemptId, state, error, this.now(), req.log ?? '', req.counters ?? {});
+    this.endAttempt(req.attemptId, state, error, nowMs, req.log ?? '', req.counters ?? {});
     await this.handle(events);
     this.settleAttempts(); // the other copies of a task this report committed
     this.wake();
