@@ -328,6 +328,17 @@ describe('Scheduler: leases and lost workers', () => {
     expect([rerun.kind, rerun.index]).toEqual(['map', onW1.index]);
   });
 
+  it('a pause of the master itself (creditPause) is no worker\'s silence', () => {
+    const { s, job } = setup({ maps: 1, reduces: 1 });
+    const onW1 = mustAssign(s, 'w1', 0);
+    s.creditPause(WORKER_TIMEOUT + LEASE);
+    expect(s.tick(WORKER_TIMEOUT + LEASE)).toEqual([]);
+    expect(s.workers.get('w1')!.alive).toBe(true);
+    expect(s.isRunning(onW1.attemptId)).toBe(true);
+    expect(s.tick(2 * (WORKER_TIMEOUT + LEASE)).map((e) => e.type)).toEqual(['attempt-lost']); // silent past the pause: lost
+    expect(job.state).toBe('running');
+  });
+
   it('a task lost with its worker maxAttempts times fails the job, naming the loss', () => {
     const { s, job } = setup({ maps: 1, reduces: 1, maxAttempts: 2 });
     for (const [worker, nowMs] of [['w1', 0], ['w2', 20_000]] as const) {
