@@ -119,9 +119,9 @@ async function mapRecords(
   turns: EventLoopTurns, between: () => Promise<void>, moved: (records: number) => void,
 ): Promise<number> {
   const ctx = mapContext(spec, split.path, counters);
-  // A job that sums (or takes the min or max of) its values gets a value that is no number refused
-  // where it is emitted, so the error names the input file and line (sum itself would say only the key).
-  const numeric = numericBuiltinOf(job.combine) ?? numericBuiltinOf(job.reduce);
+  // When what is emitted goes straight to sum (or min, max), a value that is no number is refused
+  // where it is emitted, so the error names the input file and line (sum itself knows only the key).
+  const numeric = job.combine !== undefined ? numericBuiltinOf(job.combine) : numericBuiltinOf(job.reduce);
   const emit = (key: string, value: unknown): void => {
     if (typeof key !== 'string') throw new TypeError(`emit: the key must be a string, got ${typeof key}`);
     if (numeric !== undefined && !isFiniteNumber(value)) throw notANumber(numeric, key, value);
