@@ -17,3 +17,10 @@ export const DEFAULTS = {
 } as const;
 
 export const MIB = 1 << 20;
+
+/**
+ * What a job module may import this package as: 'mr', the command's name, resolved by the job
+ * loaders wherever the job lies; and the package's name on npm (package.json), which collides
+ * with nothing there (an unrelated 'mr' does).
+ */
+export const IMPORT_NAMES: readonly string[] = ['mr', 'mr-mapreduce'];
