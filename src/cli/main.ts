@@ -8,6 +8,7 @@ import { armFailpoints } from '../failpoints.ts';
 import { parseLogLevel, setLogLevel } from '../log-level.ts';
 import { reached } from '../process-stats.ts';
 import { chaosOptions } from './chaos-args.ts';
+import { missingPositional, refuseRepeatedOptions } from './argv-checks.ts';
 import { suggestion } from './did-you-mean.ts';
 import { numberOption, readNumber } from './number-args.ts';
 import { tokenOptions } from './token-args.ts';
@@ -126,6 +127,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('task', { type: 'string', describe: 'only this task, e.g. map-3, reduce-0, s2.map-1' }),
     async (args) => (await ops()).logsCommand(args as never))
     .demandCommand(1, `give a command: ${COMMANDS.slice(0, -1).join(', ')} or ${COMMANDS.at(-1)}`)
+    .middleware((args) => refuseRepeatedOptions(parser, args))
     .strict()
     .help()
     .version(false)
@@ -133,7 +135,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       // yargs rethrows what a coerce threw (numberOption) as its own YError: still a usage error.
       if (error?.name === 'YError') throw new UsageError(error.message);
       if (error) throw error;
-      throw new UsageError(unknownOption(message, parser, argv) ?? `${message.replace(/\n/g, ' ')} (see mr --help)`);
+      throw new UsageError(unknownOption(message, parser, argv) ?? missingPositional(message, argv[0]) ?? `${message.replace(/\n/g, ' ')} (see mr --help)`);
     });
 }
 
