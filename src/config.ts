@@ -11,6 +11,11 @@ export const DEFAULTS = {
   // An attempt whose progress does not move this long fails (Hadoop waits 600 s; one map call on
   // one line, or one reduce call, rarely takes a minute, and a stalled job should say so sooner).
   taskTimeoutMs: 60_000,
+  // The master's view of its workers: a worker heartbeats this often, is presumed dead when
+  // silent this long, and an attempt without a heartbeat this long is presumed lost.
+  heartbeatIntervalMs: 1000,
+  workerTimeoutMs: 10_000,
+  leaseMs: 30_000,
   statusPollMs: 200,
   workerStopGraceMs: 1000,
   masterWaitMs: 60_000,          // how long `mr run --master` waits for a master that went away

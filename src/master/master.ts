@@ -80,11 +80,11 @@ export class Master implements MasterService {
 
   constructor(private readonly options: MasterOptions) {
     this.now = options.now ?? Date.now;
-    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1000;
-    this.leaseMs = options.leaseMs ?? 30_000;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs;
+    this.leaseMs = options.leaseMs ?? DEFAULTS.leaseMs;
     this.taskTimeoutMs = options.taskTimeoutMs ?? DEFAULTS.taskTimeoutMs;
     this.scheduler = new Scheduler({
-      leaseMs: this.leaseMs, workerTimeoutMs: options.workerTimeoutMs ?? 10_000, nodes: options.nodes, taskTimeoutMs: this.taskTimeoutMs,
+      leaseMs: this.leaseMs, workerTimeoutMs: options.workerTimeoutMs ?? DEFAULTS.workerTimeoutMs, nodes: options.nodes, taskTimeoutMs: this.taskTimeoutMs,
     });
     this.submissions = new ReplyMemo(REPLY_KEEP_MS, this.now);
     this.polls = new ReplyMemo(REPLY_KEEP_MS, this.now);
