@@ -11,6 +11,11 @@ export const DEFAULTS = {
   // An attempt whose progress does not move this long fails (Hadoop waits 600 s; one map call on
   // one line, or one reduce call, rarely takes a minute, and a stalled job should say so sooner).
   taskTimeoutMs: 60_000,
+  // The master's view of its workers: a worker heartbeats this often, is presumed dead when
+  // silent this long, and an attempt without a heartbeat this long is presumed lost.
+  heartbeatIntervalMs: 1000,
+  workerTimeoutMs: 10_000,
+  leaseMs: 30_000,
   statusPollMs: 200,
   workerStopGraceMs: 1000,
   exitSettleMs: 300,             // a second Ctrl-C: how long a rename of a just-killed worker may still land in the output
@@ -18,3 +23,10 @@ export const DEFAULTS = {
 } as const;
 
 export const MIB = 1 << 20;
+
+/**
+ * What a job module may import this package as: 'mr', the command's name, resolved by the job
+ * loaders wherever the job lies; and the package's name on npm (package.json), which collides
+ * with nothing there (an unrelated 'mr' does).
+ */
+export const IMPORT_NAMES: readonly string[] = ['mr', 'mr-mapreduce'];

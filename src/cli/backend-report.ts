@@ -1,34 +1,111 @@
-// `mr run --report`: the backend's own figures as a few readable lines on stderr.
+// `mr run --report`: the backend's own figures on stderr, one a line: the name it has under
+// `backend` in --json, its value with its unit, and what it is (the README's table says more).
 import type { BackendReport } from '../transport/index.ts';
 
-export function formatBackendReport(report: BackendReport, wallMs: number): string[] {
-  const lines = [`backend ${report.name}: ${report.nodes} node(s), ${report.messages} message(s), ${bytes(report.bytes)}; wall ${seconds(wallMs)}`];
-  if (typeof report.simulatedMs === 'number') lines.push(`simulated time ${seconds(report.simulatedMs)}`);
-  const rest = Object.entries(report).filter(([key, value]) =>
-    !['name', 'nodes', 'messages', 'bytes', 'simulatedMs'].includes(key) && value !== undefined
-    && !(Array.isArray(value) && value.length > MAX_LISTED)); // long tables (per link) stay in --json
-  if (rest.length > 0) lines.push(rest.map(([key, value]) => `${key}=${show(key, value)}`).join(' '));
-  return lines.map((line) => `mr: ${line}`);
-}
+/** What a figure is, by its name (`backend.name.figure` where it differs between backends). */
+const MEANING: Record<string, string> = {
+  'grpc.nodes': 'worker processes',
+  'memory.nodes': 'workers in this process',
+  'ssi.nodes': 'nodes of the pool (worker processes)',
+  'horizontal.nodes': 'worker servers, the most at once',
+  'hypercube.nodes': 'simulated nodes, one worker each',
+  'butterfly.nodes': 'simulated processors, one worker each',
+  'hypercube.messages': 'messages that crossed the links',
+  'butterfly.messages': 'remote accesses through the switch',
+  'hypercube.bytes': 'bytes that crossed the links',
+  'butterfly.bytes': 'bytes accessed: local plus remote',
+  messages: "the master's RPC messages (requests and replies)",
+  bytes: "those messages' encoded bytes plus the shuffled bytes",
+  elapsedMs: 'wall-clock time from submission to the end of the job (start-up excluded)',
+  simulatedMs: "simulated time: when the last reduce reported, on the model's clock",
+  dimensions: 'dimensions of the hypercube (log2 of nodes)',
+  meanHops: 'hops per message, mean',
+  maxHops: 'hops per message, most',
+  hottestLink: 'the directed link that carried the most bytes',
+  bisectionBytes: 'bytes that crossed between the two halves of the machine',
+  linkBusyMs: 'transmission time per link (mean over the links used, and most)',
+  linkBytes: 'bytes per link (mean over the links used, and most)',
+  model: 'the machine model',
+  links: 'links that carried anything (each in --json)',
+  stages: 'stages of the switch (log2 of nodes)',
+  localBytes: "bytes read or written in a node's own module",
+  remoteBytes: 'bytes moved through the switch',
+  switchConflicts: 'accesses refused by a busy switch, per stage',
+  switchTraversals: 'remote accesses times stages',
+  localAccesses: "accesses to a node's own module",
+  moduleMib: 'size of each memory module',
+  spilledBytes: 'map output bytes that did not fit in their module and went to disk',
+  migrations: 'attempts moved to another node (drained or dead), not counted as failures',
+  failovers: 'requests the balancer sent again to another server after theirs died',
+  servers: 'servers over time: at ms since mr run started them, how many',
+};
 
 const MAX_LISTED = 20;
 
+export function formatBackendReport(report: BackendReport, elapsedMs: number): string[] {
+  const figures: [string, unknown][] = [...Object.entries(report).filter(([key]) => key !== 'name' && key !== 'nodes'), ['elapsedMs', elapsedMs]];
+  const order = ['messages', 'bytes', 'elapsedMs', 'simulatedMs'];
+  figures.sort(([a], [b]) => rank(order, a) - rank(order, b));
+  const shown = figures.filter(([, value]) => value !== undefined);
+  const width = Math.max(...shown.map(([key]) => key.length));
+  return [
+    `mr: backend ${report.name}: ${report.nodes} node(s) (${meaning(report.name, 'nodes') || 'nodes'})`,
+    ...shown.map(([key, value]) => {
+      const what = meaning(report.name, key);
+      return `mr:   ${`${key}:`.padEnd(width + 1)} ${show(key, value)}${what ? ` - ${what}` : ''}`;
+    }),
+  ];
+}
+
+function meaning(backend: string, key: string): string {
+  return MEANING[`${backend}.${key}`] ?? MEANING[key] ?? '';
+}
+
+function rank(order: string[], key: string): number {
+  const at = order.indexOf(key);
+  return at < 0 ? order.length : at;
+}
+
+/** A figure's value with its unit, which its name says (…Ms, …Bytes, …Mib, …Us, …Ns, …PerSec, …PerByte). */
 function show(key: string, value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => (v !== null && typeof v === 'object' ? Object.values(v).join(':') : String(v))).join(',')}]`;
-  if (typeof value === 'number' && /bytes/i.test(key)) return bytes(value);
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).map(([k, v]) => `${k}:${typeof v === 'number' && /bytes/i.test(k) ? bytes(v) : String(v)}`).join(',');
+  if (typeof value === 'number') return withUnit(key, value);
+  if (Array.isArray(value)) {
+    // a table (per link) stays in --json; a short list (per stage, a time line) is shown
+    if (value.length > MAX_LISTED || value.some((item) => item !== null && typeof item === 'object' && 'from' in item)) return String(value.length);
+    return value.map((item) => (item !== null && typeof item === 'object' ? showItem(item as Record<string, unknown>) : withUnit(key, item))).join(', ') || 'none';
+  }
+  if (value === null) return 'none';
+  if (typeof value === 'object') {
+    const { from, to } = value as Record<string, unknown>;
+    if (from !== undefined && to !== undefined) return showItem(value as Record<string, unknown>);
+    // { mean, max } of a figure takes the figure's unit
+    return Object.entries(value).map(([k, v]) => `${k} ${/^(mean|max|min)$/.test(k) ? withUnit(key, v) : withUnit(k, v)}`).join(', ');
   }
   return String(value);
 }
 
-function bytes(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} MB`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
-  return `${n} B`;
+/** A link (from, to, ...) or a point of a time line (atMs, ...) in words. */
+function showItem(item: Record<string, unknown>): string {
+  const { from, to, atMs, ...rest } = item;
+  const others = Object.entries(rest).map(([k, v]) => (k === 'bytes' || atMs !== undefined ? withUnit(k, v) : `${k} ${withUnit(k, v)}`)).join(', ');
+  if (from !== undefined && to !== undefined) return `node ${String(from)} -> node ${String(to)}${others ? `: ${others}` : ''}`;
+  if (atMs !== undefined) return `at ${String(atMs)} ms: ${others}`;
+  return others;
 }
 
-function seconds(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(2)} ms`;
+function withUnit(key: string, value: unknown): string {
+  if (typeof value !== 'number') return String(value);
+  if (/bytes$/i.test(key) && !/PerByte$/.test(key)) return bytes(value);
+  const unit = /Ms$/.test(key) ? 'ms' : /Us$/.test(key) ? 'µs' : /NsPerByte$/.test(key) ? 'ns/byte' : /Ns$/.test(key) ? 'ns'
+    : /Mib$/.test(key) ? 'MiB' : /MbPerSec$/.test(key) ? 'MB/s' : /Hops$/.test(key) ? 'hop(s)' : '';
+  return unit ? `${value} ${unit}` : String(value);
+}
+
+/** Bytes as they came, with a rounded size beside them past a kilobyte. */
+function bytes(n: number): string {
+  const exact = `${n} bytes`;
+  if (n >= 1e9) return `${exact} (${(n / 1e9).toFixed(2)} GB)`;
+  if (n >= 1e6) return `${exact} (${(n / 1e6).toFixed(2)} MB)`;
+  if (n >= 1e3) return `${exact} (${(n / 1e3).toFixed(1)} kB)`;
+  return exact;
 }

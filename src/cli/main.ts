@@ -2,12 +2,14 @@
 // here as one line on stderr and an exit code (MR_DEBUG=1 adds the stack).
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
+import { DEFAULTS } from '../config.ts';
 import { EMBEDDED_WORKER } from './embedded-worker.ts';
 import { EXIT, JobFailedError, MrError, UsageError, oneLine } from '../errors.ts';
 import { armFailpoints } from '../failpoints.ts';
 import { parseLogLevel, setLogLevel } from '../log-level.ts';
 import { reached } from '../process-stats.ts';
 import { chaosOptions } from './chaos-args.ts';
+import { missingPositional, refuseRepeatedOptions } from './argv-checks.ts';
 import { suggestion } from './did-you-mean.ts';
 import { numberOption, readNumber } from './number-args.ts';
 import { tokenOptions } from './token-args.ts';
@@ -51,6 +53,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('max-attempts', numberOption('max-attempts', 'count', { describe: 'attempts per task before the job fails (default 4)' }))
       .option('task-timeout', numberOption('task-timeout', 'nonNegative', { describe: 'seconds an attempt may go without progress before it is killed and retried (default 60, 0: never)' }))
       .option('worker-heap-mib', numberOption('worker-heap-mib', 'count', { describe: 'heap limit of each worker process, MiB (default 384)' }))
+      .option('worker-timeout-ms', numberOption('worker-timeout-ms', 'count', { describe: `a worker silent this long is presumed dead and its tasks run elsewhere (default ${DEFAULTS.workerTimeoutMs})` }))
       .option('binary-ok', { type: 'boolean', describe: 'read input that looks binary as UTF-8 text anyway (refused by default)' })
       .options(chaosOptions)
       .options(tokenOptions)
@@ -89,8 +92,8 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'host:port (port 0 picks a free one)' })
       .option('work-dir', { type: 'string', demandOption: true, describe: 'directory for the master\'s logs and state' })
       .option('transport', { type: 'string', default: 'grpc' })
-      .option('lease-ms', numberOption('lease-ms', 'count', { default: 30_000, describe: 'an attempt without a heartbeat this long is presumed lost' }))
-      .option('worker-timeout-ms', numberOption('worker-timeout-ms', 'count', { default: 10_000, describe: 'a worker silent this long is presumed dead' }))
+      .option('lease-ms', numberOption('lease-ms', 'count', { default: DEFAULTS.leaseMs, describe: 'an attempt without a heartbeat this long is presumed lost' }))
+      .option('worker-timeout-ms', numberOption('worker-timeout-ms', 'count', { default: DEFAULTS.workerTimeoutMs, describe: 'a worker silent this long is presumed dead' }))
       .option('task-timeout', numberOption('task-timeout', 'nonNegative', { describe: 'seconds an attempt may go without progress before it is killed and retried (default 60, 0: never)' }))
       .option('balancer', { type: 'string', describe: 'horizontal: send tasks through this balancer (mr balancer) to stateless servers' })
       .option('shared-dir', { type: 'string', describe: 'horizontal: the directory every server keeps map outputs in' })
@@ -126,6 +129,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('task', { type: 'string', describe: 'only this task, e.g. map-3, reduce-0, s2.map-1' }),
     async (args) => (await ops()).logsCommand(args as never))
     .demandCommand(1, `give a command: ${COMMANDS.slice(0, -1).join(', ')} or ${COMMANDS.at(-1)}`)
+    .middleware((args) => refuseRepeatedOptions(parser, args))
     .strict()
     .help()
     .version(false)
@@ -133,7 +137,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       // yargs rethrows what a coerce threw (numberOption) as its own YError: still a usage error.
       if (error?.name === 'YError') throw new UsageError(error.message);
       if (error) throw error;
-      throw new UsageError(unknownOption(message, parser, argv) ?? `${message.replace(/\n/g, ' ')} (see mr --help)`);
+      throw new UsageError(unknownOption(message, parser, argv) ?? missingPositional(message, argv[0]) ?? `${message.replace(/\n/g, ' ')} (see mr --help)`);
     });
 }
 

@@ -1,6 +1,7 @@
 // Numeric options. yargs turns `--workers abc` into NaN and every later check could only say
 // "got NaN"; each numeric option is read here instead, so its error quotes what was typed.
 import { UsageError } from '../errors.ts';
+import { repeatedOption } from './argv-checks.ts';
 
 export type NumberRule = 'count' | 'index' | 'positive' | 'nonNegative' | 'seed';
 
@@ -14,9 +15,8 @@ const RULES: Record<NumberRule, { wants: string; ok(n: number): boolean }> = {
 
 /** The number a numeric option's text stands for, or a UsageError that quotes the text. */
 export function readNumber(flag: string, rule: NumberRule, raw: unknown): number {
-  // Given twice, the last one wins, as for any other option.
-  const given = Array.isArray(raw) ? raw[raw.length - 1] : raw;
-  const text = typeof given === 'boolean' ? '' : String(given).trim();
+  if (Array.isArray(raw)) throw repeatedOption(flag, raw);
+  const text = typeof raw === 'boolean' ? '' : String(raw).trim();
   const n = text === '' ? NaN : Number(text);
   if (!RULES[rule].ok(n)) {
     throw new UsageError(`${flag} must be ${RULES[rule].wants}, got ${text === '' ? 'no value' : `'${text}'`}`);

@@ -76,6 +76,7 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
   const master = new Master({
     log: createLogger({ component: 'master', file: join(workRoot, 'master.log') }), nodes: machine?.nodes, onJobEnd: jobEnd.notify,
     chaosCounts: () => transport.chaos?.counts, onAttemptEnd: http?.onAttemptEnd, taskTimeoutMs: config.taskTimeoutMs,
+    workerTimeoutMs: config.workerTimeoutMs,
   });
   // Counted where the transport encodes them if it does (grpc); else as their proto encoding would be.
   const counted: MessageCount = transport.masterTraffic ?? { messages: 0, bytes: 0 };

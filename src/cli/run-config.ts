@@ -51,6 +51,7 @@ export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
   http?: string;
   taskTimeout?: number;
   workerHeapMib?: number;
+  workerTimeoutMs?: number;
   binaryOk?: boolean;
 }
 
@@ -76,6 +77,7 @@ export interface RunConfig {
   historyDir?: string;           // where the record of a job run on mr run's own master is kept
   taskTimeoutMs: number;         // of mr run's own master (0: no timeout)
   workerHeapMib: number;         // of the worker processes mr run starts
+  workerTimeoutMs: number;       // of mr run's own master: a worker silent this long is presumed dead
 }
 
 export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
@@ -127,7 +129,7 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   if (tls && !args.master && (!capabilities.multiProcess || capabilities.stateless || machine.machine)) {
     throw new UsageError(`--tls-cert, --tls-key and --tls-ca secure the cluster mr run starts with --transport grpc only, not ${transport}; or give --master`);
   }
-  const { taskTimeoutMs, workerHeapMib } = embeddedArgs(args);
+  const { taskTimeoutMs, workerHeapMib, workerTimeoutMs } = embeddedArgs(args);
   const autoscale = args.autoscale === undefined ? undefined : parseAutoscale(args.autoscale, capabilities.stateless ?? false, transport);
   const chaos = chaosArgs(args, machine, autoscale?.max ?? workers);
   const historyDir = args.master ? undefined : historyOutside(outputDir, process.env);
@@ -139,20 +141,26 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   if (args.master) dropClaim(output);
   return {
     jobId, autoscale, stages, outputDir, output: args.master ? undefined : output, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
-    chaos, http, taskTimeoutMs, workerHeapMib, historyDir };
+    chaos, http, taskTimeoutMs, workerHeapMib, workerTimeoutMs, historyDir };
 }
 
 function newJobId(): string {
   return `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** --task-timeout and --worker-heap-mib: settings of the master and workers mr run starts itself. */
-function embeddedArgs(args: RunArgs): { taskTimeoutMs: number; workerHeapMib: number } {
+/** --task-timeout, --worker-heap-mib, --worker-timeout-ms: settings of the master and workers mr run starts itself. */
+function embeddedArgs(args: RunArgs): { taskTimeoutMs: number; workerHeapMib: number; workerTimeoutMs: number } {
   if (args.master && args.taskTimeout !== undefined) {
     throw new UsageError(`--task-timeout is the master's setting; with --master ${args.master}, give it to that mr master instead`);
   }
   if (args.master && args.workerHeapMib !== undefined) {
     throw new UsageError('--worker-heap-mib sets the workers mr run starts; for mr worker daemons, start them with NODE_OPTIONS=--max-old-space-size=<MiB>');
+  }
+  if (args.master && args.workerTimeoutMs !== undefined) {
+    throw new UsageError(`--worker-timeout-ms is the master's setting; with --master ${args.master}, give it to that mr master instead`);
+  }
+  if (args.workerTimeoutMs !== undefined && args.workerTimeoutMs < 100) {
+    throw new UsageError('--worker-timeout-ms must be a whole number of milliseconds, at least 100'); // as mr master says
   }
   const seconds = args.taskTimeout;
   if (seconds !== undefined && !(Number.isFinite(seconds) && seconds >= 0)) {
@@ -161,6 +169,7 @@ function embeddedArgs(args: RunArgs): { taskTimeoutMs: number; workerHeapMib: nu
   return {
     taskTimeoutMs: seconds === undefined ? DEFAULTS.taskTimeoutMs : Math.round(seconds * 1000),
     workerHeapMib: positiveInt('--worker-heap-mib', args.workerHeapMib, DEFAULTS.workerHeapMib),
+    workerTimeoutMs: args.workerTimeoutMs ?? DEFAULTS.workerTimeoutMs,
   };
 }
 

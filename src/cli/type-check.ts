@@ -3,6 +3,7 @@
 // package.json or node_modules beside it. typescript is loaded only here, when asked.
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
+import { IMPORT_NAMES } from '../config.ts';
 
 export interface Diagnostic {
   file?: string;                 // undefined for a problem with no file (an option, say)
@@ -22,8 +23,9 @@ export async function typeCheck(files: readonly string[], mrEntry: string): Prom
   };
   const host = ts.createCompilerHost(options);
   host.resolveModuleNameLiterals = (literals, containingFile, redirected, compilerOptions) => literals.map((literal) => {
-    const name = literal.text === 'mr' ? mrEntry : literal.text;
-    const from = literal.text === 'mr' ? mrEntry : containingFile;
+    const ours = IMPORT_NAMES.includes(literal.text);
+    const name = ours ? mrEntry : literal.text;
+    const from = ours ? mrEntry : containingFile;
     return ts.resolveModuleName(name, from, compilerOptions, host, undefined, redirected);
   });
   const program = ts.createProgram({ rootNames: [...files], options, host });

@@ -19,8 +19,9 @@ export function diagnoseDeath(logTail: string, heapMib: number): WorkerDeath | u
   }
   if (OUT_OF_MEMORY.test(logTail)) {
     return {
-      reason: `ran out of memory (the worker heap limit is ${heapMib} MiB); raise it with mr run --worker-heap-mib <MiB>, `
-        + 'or for mr worker with NODE_OPTIONS=--max-old-space-size=<MiB>',
+      // Only mr run's own workers are diagnosed here: the way to raise their limit, as the README says.
+      reason: `ran out of memory (the worker heap limit is ${heapMib} MiB); raise it with mr run --worker-heap-mib <MiB> `
+        + 'or MR_WORKER_NODE_ARGS=--max-old-space-size=<MiB>',
     };
   }
   return undefined;

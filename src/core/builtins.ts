@@ -36,9 +36,13 @@ export const countWords = mark('countWords', (text: string, emit: Emit<number>):
 });
 
 /** The sum of a key's values: a combine and a reduce. */
-export const sum = mark('sum', (_key: string, values: number[]): number => {
+export const sum = mark('sum', (key: string, values: number[]): number => {
   let total = 0;
-  for (let i = 0; i < values.length; i++) total += values[i];
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (!isFiniteNumber(value)) throw notANumber('sum', key, value);
+    total += value;
+  }
   return total;
 });
 
@@ -46,15 +50,61 @@ export const sum = mark('sum', (_key: string, values: number[]): number => {
 export const count = mark('count', (_key: string, values: unknown[]): number => values.length);
 
 /** The least of a key's values: a combine and a reduce. */
-export const min = mark('min', <V>(_key: string, values: V[]): V => {
+export const min = mark('min', (key: string, values: number[]): number => {
   let least = values[0];
-  for (let i = 1; i < values.length; i++) if (values[i] < least) least = values[i];
+  if (!isFiniteNumber(least)) throw notANumber('min', key, least);
+  for (let i = 1; i < values.length; i++) {
+    const value = values[i];
+    if (!isFiniteNumber(value)) throw notANumber('min', key, value);
+    if (value < least) least = value;
+  }
   return least;
 });
 
 /** The greatest of a key's values: a combine and a reduce. */
-export const max = mark('max', <V>(_key: string, values: V[]): V => {
+export const max = mark('max', (key: string, values: number[]): number => {
   let most = values[0];
-  for (let i = 1; i < values.length; i++) if (values[i] > most) most = values[i];
+  if (!isFiniteNumber(most)) throw notANumber('max', key, most);
+  for (let i = 1; i < values.length; i++) {
+    const value = values[i];
+    if (!isFiniteNumber(value)) throw notANumber('max', key, value);
+    if (value > most) most = value;
+  }
   return most;
 });
+
+/** The built-ins that do arithmetic on values, of all the built-ins. */
+export type NumericBuiltin = 'sum' | 'min' | 'max';
+
+/** Which numeric built-in fn is, if it is one. */
+export function numericBuiltinOf(fn: unknown): NumericBuiltin | undefined {
+  const name = builtinOf(fn);
+  return name === 'sum' || name === 'min' || name === 'max' ? name : undefined;
+}
+
+// JavaScript would not refuse a string: 0 + 'one' concatenates, 'x' < 3 compares, and the job
+// would write nonsense with exit 0.
+export function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && value - value === 0;   // false for NaN and ±Infinity
+}
+
+/** The error of a numeric built-in given a value that is not a finite number, naming the key. */
+export function notANumber(name: NumericBuiltin, key: string, value: unknown): TypeError {
+  return new TypeError(`${name} takes finite numbers, got ${shownValue(value)} for key ${shownKey(key)}`);
+}
+
+function shownValue(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'number' || value === undefined ? String(value) : JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  if (text.length > 60) text = `${text.slice(0, 60)}...`;
+  const kind = value === null || value === undefined ? '' : Array.isArray(value) ? ' (an array)' : ` (a${typeof value === 'object' ? 'n' : ''} ${typeof value})`;
+  return text + kind;
+}
+
+function shownKey(key: string): string {
+  return JSON.stringify(key.length > 100 ? `${key.slice(0, 100)}...` : key);
+}

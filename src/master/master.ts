@@ -85,10 +85,10 @@ export class Master implements MasterService {
 
   constructor(private readonly options: MasterOptions) {
     this.now = options.now ?? Date.now;
-    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1000;
-    this.leaseMs = options.leaseMs ?? 30_000;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs;
+    this.leaseMs = options.leaseMs ?? DEFAULTS.leaseMs;
     this.taskTimeoutMs = options.taskTimeoutMs ?? DEFAULTS.taskTimeoutMs;
-    this.workerTimeoutMs = options.workerTimeoutMs ?? 10_000;
+    this.workerTimeoutMs = options.workerTimeoutMs ?? DEFAULTS.workerTimeoutMs;
     this.scheduler = new Scheduler({
       leaseMs: this.leaseMs, workerTimeoutMs: this.workerTimeoutMs, nodes: options.nodes, taskTimeoutMs: this.taskTimeoutMs,
     });

@@ -8,6 +8,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
+import { IMPORT_NAMES } from '../config.ts';
 
 /** The package entry a job's `import ... from 'mr'` gets: compiled into the job, so it needs no loader at run time. */
 const MR_ENTRY = fileURLToPath(new URL('../index.ts', import.meta.url));
@@ -173,7 +174,7 @@ const packagesStayOutside: Plugin = {
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, async (args) => {
       if (args.pluginData === 'resolving') return undefined;
-      if (args.path === 'mr') return { path: MR_ENTRY };
+      if (IMPORT_NAMES.includes(args.path)) return { path: MR_ENTRY };
       if (isBuiltin(args.path)) return { path: args.path, external: true };
       const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'resolving' });
       if (resolved.errors.length > 0) return { errors: resolved.errors };

@@ -4,6 +4,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COUNTER, addCounters, type Counters } from '../core/counters.ts';
 import { EmitBuffer, type SortedGroups } from '../core/emit-buffer.ts';
+import { isFiniteNumber, notANumber, numericBuiltinOf } from '../core/builtins.ts';
 import type { JobDefinition, MapContext } from '../core/job.ts';
 import type { AttemptFigures } from '../core/progress.ts';
 import { makePartitioner } from '../core/partitioner.ts';
@@ -118,8 +119,12 @@ async function mapRecords(
   turns: EventLoopTurns, between: () => Promise<void>, moved: (records: number) => void,
 ): Promise<number> {
   const ctx = mapContext(spec, split.path, counters);
+  // When what is emitted goes straight to sum (or min, max), a value that is no number is refused
+  // where it is emitted, so the error names the input file and line (sum itself knows only the key).
+  const numeric = job.combine !== undefined ? numericBuiltinOf(job.combine) : numericBuiltinOf(job.reduce);
   const emit = (key: string, value: unknown): void => {
     if (typeof key !== 'string') throw new TypeError(`emit: the key must be a string, got ${typeof key}`);
+    if (numeric !== undefined && !isFiniteNumber(value)) throw notANumber(numeric, key, value);
     buffer.add(key, value);
     moved(1);
   };

@@ -64,7 +64,7 @@ export async function runReduceTask(
     const target = join(attempt.spec.outputDir, partFileName(attempt.partition));
     const temp = join(attempt.spec.outputDir, `.${partFileName(attempt.partition)}.${run}.tmp`);
     try {
-      await reduceInto(job, runs, temp, counters, attempt.spec.options ?? {}, signal, progress);
+      await reduceInto(job, runs, temp, counters, attempt.spec.options ?? {}, signal, progress, attempt.partition);
       lap(COUNTER.reduceMs);
       if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
       failpoint('worker.reduce.before-commit');
@@ -168,6 +168,7 @@ async function download(
 
 async function reduceInto(
   job: JobDefinition, runs: RunRef[], path: string, counters: Counters, options: JobOptions, signal: AbortSignal, progress: AttemptFigures,
+  partition: number,
 ): Promise<void> {
   const out = await TextWriter.create(path);
   const own = new OwnRecords();
@@ -197,7 +198,8 @@ async function reduceInto(
       try {
         result = job.reduce(key, values, ctx);
       } catch (error) {
-        throw new TaskError(`reduce threw on key ${showKey(key)}: ${thrownByUser(error)}`);
+        // A reducer's values come from every map, merged: the partition is what names its input.
+        throw new TaskError(`reduce threw on key ${showKey(key)} in reduce partition ${partition}: ${thrownByUser(error)}`);
       }
       const lines = own.take();
       records += lines === undefined ? 1 : own.count;

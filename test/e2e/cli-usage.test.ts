@@ -58,6 +58,48 @@ describe('mistyped names', () => {
   });
 });
 
+describe('a missing positional argument', () => {
+  const cases: [string[], string][] = [
+    [['run', '--input', 'in.txt', '--output', 'o'], 'no job file given; give one (or several, to chain): mr run <job.ts> --input <glob> --output <dir>'],
+    [['check'], 'no job file given; give one or more: mr check <job.ts> [<job2.ts> ...]'],
+    [['bench', '--input', 'in.txt'], 'no job file given; give one: mr bench <job.ts> --input <glob> --workers 1,2,4'],
+    [['kill', '--master', '127.0.0.1:1'], 'no job given; give its id (mr list shows them): mr kill <job> --master <host:port>'],
+    [['logs'], 'no job given; give its id (mr list shows them): mr logs <job>'],
+  ];
+  for (const [args, message] of cases) {
+    it(`mr ${args[0]} without it: one line saying what to give, exit 2`, async () => {
+      const result = await runMr(args, { cwd: dir });
+      expect(result.stderr).toBe(`mr: ${message}\n`);
+      expect(result.code).toBe(2);
+    });
+  }
+});
+
+describe('an option that takes one value, given twice', () => {
+  const cases: [string[], string][] = [
+    [['run', wordcount, '--input', 'in.txt', '--output', 'o-twice', '--workers', '2', '--workers', '3'], "--workers was given 2 times ('2', '3'); give it once"],
+    [['run', wordcount, '--input', 'in.txt', '--output', 'o-a', '--output=o-b'], "--output was given 2 times ('o-a', 'o-b'); give it once"],
+    [['run', wordcount, '--input', 'in.txt', '--output', 'o-t', '--transport', 'grpc', '--transport', 'memory'], "--transport was given 2 times ('grpc', 'memory'); give it once"],
+    [['master', '--work-dir', 'w1', '--work-dir', 'w2'], "--work-dir was given 2 times ('w1', 'w2'); give it once"],
+    [['kill', 'j', '--master', '127.0.0.1:1', '-s', 'TERM', '--signal', 'KILL'], "--signal was given 2 times ('TERM', 'KILL'); give it once"],
+    [['bench', wordcount, '--input', 'in.txt', '--workers', '1,2', '--workers', '4'], "--workers was given 2 times ('1,2', '4'); give it once"],
+  ];
+  for (const [args, message] of cases) {
+    it(`mr ${args[0]} ${message.split(' ')[0]}: refused, exit 2`, async () => {
+      const result = await runMr(args, { cwd: dir });
+      expect(result.stderr).toBe(`mr: ${message}\n`);
+      expect(result.code).toBe(2);
+    });
+  }
+
+  it('--input and --set repeat', async () => {
+    const out = join(dir, 'o-repeat');
+    const result = await runMr(['run', wordcount, '--input', 'in.txt', '--input', 'in.txt', '--output', out, '--set', 'a=1', '--set', 'b=2', '--workers', '1', '--quiet'], { cwd: dir });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+});
+
 describe('--version', () => {
   it('prints the package version, as mr version does', async () => {
     const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -111,6 +153,7 @@ describe('workers started before the arguments are checked', () => {
     ['an output that is a file', ['--input', 'in.txt', '--output', 'in.txt']],
     ['a job that does not compile', ['--input', 'in.txt'], 'broken.ts'],
     ['an unknown option', ['--input', 'in.txt', '--no-such-option', '1']],
+    ['an option given twice', ['--input', 'in.txt', '--workers', '3']],
   ])('%s leaves no worker and no work directory', async (_name, args, jobFile?: string) => {
     const tmp = join(dir, `tmp-${_name.replace(/\W+/g, '-')}`);
     await (await import('node:fs/promises')).mkdir(tmp, { recursive: true });

@@ -36,7 +36,7 @@ async function attempts(jobId: string, master: string[] = []): Promise<{ task: s
 
 /** The map attempts, as task and state (the whole list in a failure's message). */
 function mapStates(list: { task: string; state: string }[]): string[] {
-  return list.filter((a) => a.task.includes('map')).map((a) => `${a.task.split('.').pop()} ${a.state}`);
+  return list.filter((a) => a.task.includes('map')).map((a) => `${a.task.split('.').pop()} ${a.state}`).sort();
 }
 
 function jobIdOf(stderr: string): string {

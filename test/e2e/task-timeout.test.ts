@@ -83,7 +83,7 @@ describe('out of memory', () => {
   it('fails a job whose map exhausts the heap, saying so, with the limit and how to raise it', async () => {
     const result = await run('eats-memory.ts', ['--workers', '1', '--worker-heap-mib', '48', '--max-attempts', '2']);
     expect(result.code, result.stderr).toBe(1);
-    expect(result.stderr).toMatch(/failed 2 times; last error: map 0 attempt \S+ ran out of memory \(the worker heap limit is 48 MiB\); raise it with mr run --worker-heap-mib <MiB>/);
+    expect(result.stderr).toMatch(/failed 2 times; last error: map 0 attempt \S+ ran out of memory \(the worker heap limit is 48 MiB\); raise it with mr run --worker-heap-mib <MiB> or MR_WORKER_NODE_ARGS=--max-old-space-size=<MiB>$/m);
     expect(result.stderr).not.toMatch(/SIGABRT/);
   });
 

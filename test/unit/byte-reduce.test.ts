@@ -83,8 +83,15 @@ describe('reduceAsBytes', () => {
     ['a key with a lone surrogate', [[['\ud800', 1]]]],
     ['a key with a tab', [[['a\tb', 1]]]],
     ['a key with a newline', [[['a\nb', 1]]]],
+    ['a value that is not finite', [[['a', 1], ['b', Infinity]]]],
   ] as [string, KeyValue[][]][])('gives up on %s, writing nothing', async (_name, runs) => {
     expect(await asBytes('sum', runs)).toBeUndefined();
+  });
+
+  it('leaves the refusal of a value that is no finite number to the built-in, which names the key', () => {
+    expect(() => builtins.sum('w', [1, 'one' as unknown as number])).toThrow('sum takes finite numbers, got "one" (a string) for key "w"');
+    expect(() => builtins.min('w', [NaN])).toThrow('min takes finite numbers, got NaN (a number) for key "w"');
+    expect(() => builtins.max('w', [2, null as unknown as number])).toThrow('max takes finite numbers, got null for key "w"');
   });
 
   it('counts values of any kind', async () => {

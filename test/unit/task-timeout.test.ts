@@ -101,7 +101,7 @@ describe('why a worker process died (its log)', () => {
   it('out of memory: the heap limit and how to raise it', () => {
     const log = '{"msg":"registered"}\n<--- Last few GCs --->\nFATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n';
     expect(diagnoseDeath(log, 64)).toEqual({
-      reason: 'ran out of memory (the worker heap limit is 64 MiB); raise it with mr run --worker-heap-mib <MiB>, or for mr worker with NODE_OPTIONS=--max-old-space-size=<MiB>',
+      reason: 'ran out of memory (the worker heap limit is 64 MiB); raise it with mr run --worker-heap-mib <MiB> or MR_WORKER_NODE_ARGS=--max-old-space-size=<MiB>',
     });
   });
 
