@@ -78,18 +78,11 @@ function reduceLines(s: StageStatus): string[] {
   return lines;
 }
 
-/**
- * Jobs as `mr list` and `mr status` show them: newest first, as the status page does. A master
- * lists its jobs in the order they came, the history in the order they ended (so do its records).
- */
-function newestFirst(jobs: readonly JobStatus[]): JobStatus[] {
-  return [...jobs].reverse();
-}
-
 export async function statusCommand(args: OpsArgs): Promise<void> {
-  const jobs = newestFirst(args.master
+  // Newest first, from a master as from the history (listJobs and listJobStatuses order them).
+  const jobs = args.master
     ? await withMaster(args, async (client) => (args.job ? [await client.getJobStatus({ jobId: args.job })] : (await client.listJobs({})).jobs))
-    : await historyStatuses(historyDir(process.env), args.job));
+    : await historyStatuses(historyDir(process.env), args.job);
   if (args.json) await print(JSON.stringify({ jobs: jobs.map(statusJson) }));
   else if (args.job) await print(statusDetail(jobs[0]));
   else await print(jobs.length ? jobs.map(statusLine).join('\n') : 'no jobs');
@@ -97,7 +90,7 @@ export async function statusCommand(args: OpsArgs): Promise<void> {
 }
 
 export async function listCommand(args: OpsArgs): Promise<void> {
-  const jobs = newestFirst(args.master ? (await withMaster(args, (client) => client.listJobs({}))).jobs : await historyStatuses(historyDir(process.env)));
+  const jobs = args.master ? (await withMaster(args, (client) => client.listJobs({}))).jobs : await historyStatuses(historyDir(process.env));
   if (args.json) await print(JSON.stringify({ jobs: jobs.map(statusJson) }));
   else await print(jobs.length ? jobs.map(statusLine).join('\n') : 'no jobs');
   process.exit(EXIT.ok);

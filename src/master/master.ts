@@ -208,8 +208,9 @@ export class Master implements MasterService {
     return this.scheduler.jobs.has(jobId);
   }
 
+  /** Newest first, as every view of the jobs shows them (mr list, mr status, the page). */
   async listJobs(): Promise<M.ListJobsReply> {
-    const jobs = [...this.scheduler.jobs.keys()];
+    const jobs = [...this.scheduler.jobs.keys()].reverse();
     return { jobs: await Promise.all(jobs.map((jobId) => this.getJobStatus({ jobId }))) };
   }
 

@@ -64,7 +64,7 @@ export async function listJobStatuses(historyDir: string): Promise<JobStatus[]> 
       return undefined; // removed meanwhile by another run's pruning
     }
   }));
-  return statuses.filter((s): s is JobStatus => s !== undefined);
+  return statuses.filter((s): s is JobStatus => s !== undefined).reverse(); // newest first, as a master lists them
 }
 
 /** Keeps the keepJobs newest records; removes the rest, and temporary directories left by a crash. */

@@ -148,7 +148,7 @@ describe('job history of a plain mr run', () => {
     const history = join(dir, 'bounded');
     const record = (i: number) => ({ status: { jobId: `job-${i}`, state: 'succeeded' } as JobStatus, attempts: [] });
     for (let i = 0; i < 5; i++) await saveJobRecord(history, record(i), 3);
-    expect((await listJobStatuses(history)).map((s) => s.jobId)).toEqual(['job-2', 'job-3', 'job-4']);
+    expect((await listJobStatuses(history)).map((s) => s.jobId)).toEqual(['job-4', 'job-3', 'job-2']); // newest first
     expect((await readdir(history)).sort()).toEqual(['job-2', 'job-3', 'job-4']);
   });
 });

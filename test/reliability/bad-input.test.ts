@@ -430,7 +430,7 @@ reliabilityCase('bad input', 'an output directory on a read-only file system: ex
   expect(mount.status, mount.stderr).toBe(0);
   try {
     const inside = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOK, '--output', join(ro, 'out'), '--quiet']);
-    expectOneLineError(inside, 2, new RegExp(`^mr: cannot create output directory ${join(ro, 'out')}: ${ro} is not writable \\(EROFS: read-only file system\\)`));
+    expectOneLineError(inside, 2, new RegExp(`^mr: cannot claim output directory ${join(ro, 'out')}: ${ro} is not writable \\(EROFS: read-only file system\\)`));
     const itself = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOK, '--output', ro, '--quiet']);
     expectOneLineError(itself, 2, new RegExp(`^mr: cannot write to output directory ${ro} \\(EROFS: read-only file system\\)`));
     expect(await readdir(ro)).toEqual([]);

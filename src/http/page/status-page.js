@@ -42,16 +42,14 @@ function jobItem(job) {
 }
 
 function renderJobs() {
-  const newestFirst = [...page.jobs].reverse();
-  morph($('job-list'), h('ul', { id: 'job-list', class: 'job-list' }, newestFirst.map(jobItem)));
+  morph($('job-list'), h('ul', { id: 'job-list', class: 'job-list' }, page.jobs.map(jobItem))); // newest first, as listed
   $('no-jobs').hidden = page.jobs.length > 0;
 }
 
 function setJobs(jobs) {
   page.jobs = Array.isArray(jobs) ? jobs : [];
   if (!page.selected && page.jobs.length > 0) {
-    const newestFirst = [...page.jobs].reverse();
-    select((newestFirst.find((j) => j.state === 'running') ?? newestFirst[0]).id);
+    select((page.jobs.find((j) => j.state === 'running') ?? page.jobs[0]).id);
   }
   renderJobs();
 }
