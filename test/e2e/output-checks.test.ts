@@ -4,7 +4,7 @@ import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { BOOKS, FIXTURES, finished, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
-import { descendants, stderrShows, stillRunning, workerChildren } from '../helpers/processes.ts';
+import { descendants, signalTwice, stderrShows, stillRunning, workerChildren } from '../helpers/processes.ts';
 import { startCluster } from '../helpers/cluster.ts';
 
 let dir: string;
@@ -143,9 +143,7 @@ describe('SIGTERM during a job', () => {
     });
     await stderrShows(child, /map 0\/\d+/);
     const all = descendants(child.pid!);
-    child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 50)); // two signals sent at once may arrive as one
-    child.kill('SIGTERM');
+    await signalTwice(child, 'SIGTERM');
     const r = await result;
     expect(r.code).toBe(1);
     expect(await stillRunning(all)).toEqual([]);

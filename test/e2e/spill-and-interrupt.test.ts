@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { BOOKS, FIXTURES, MR, ROOT, finished, readParts, recordsOf, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles, referenceIndex, referenceWordCount } from '../helpers/reference.ts';
-import { alive, commandOf, descendants, stderrShows, stillRunning, workerChildren } from '../helpers/processes.ts';
+import { alive, commandOf, descendants, signalTwice, stderrShows, stillRunning, workerChildren } from '../helpers/processes.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -75,9 +75,7 @@ describe('a second Ctrl-C, or SIGTERM twice as timeout sends it', () => {
     await stderrShows(child, /map 0\/8/);
     expect(await workerChildren(child.pid!, 2)).toHaveLength(2);
     const all = descendants(child.pid!);
-    child.kill('SIGINT');
-    await new Promise((resolve) => setTimeout(resolve, 50)); // two signals sent at once may arrive as one
-    child.kill('SIGINT');
+    await signalTwice(child, 'SIGINT');
     const r = await result;
     expect(r.code).toBe(1);
     expect(await stillRunning(all)).toEqual([]);

@@ -61,3 +61,10 @@ export async function workerChildren(pid: number, count: number): Promise<number
   }
   return workers;
 }
+
+/** Sends the signal twice, 50 ms apart: two signals sent at once may arrive as one. */
+export async function signalTwice(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  child.kill(signal);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  child.kill(signal);
+}
