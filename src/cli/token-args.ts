@@ -2,6 +2,7 @@
 // and the rule that a daemon bound beyond loopback must have one (or mutual TLS, tls-args.ts).
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
+import { isLoopbackHost } from '../host-address.ts';
 import type { TlsMaterial } from '../transport/grpc/credentials.ts';
 import { tlsOptions } from './tls-args.ts';
 
@@ -23,13 +24,6 @@ export function readToken(args: TokenArgs, env: NodeJS.ProcessEnv = process.env)
   token ??= env.MR_TOKEN || undefined;
   if (token !== undefined && token.length === 0) throw new UsageError('the token is empty');
   return token;
-}
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/;
-
-/** Reachable only from this machine. */
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK.test(host);
 }
 
 /** Beyond loopback a caller must prove who it is: with the token, or with a certificate (mutual TLS). */

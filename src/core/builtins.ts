@@ -2,7 +2,7 @@
 // associative aggregations. Each is a plain function (any path can call it, a plain loop too) and
 // carries a mark the worker recognises: a job whose map counts words and whose combine is an
 // aggregation runs on the byte-level path (word-table.ts), with the same output byte for byte.
-import type { Emit } from './job.ts';
+import type { Emit } from './emit.ts';
 
 /** The mark on a built-in: a registered symbol, so the copy of 'mr' compiled into a job has the same one. */
 export const BUILTIN = Symbol.for('mr.builtin');

@@ -3,8 +3,9 @@ import { builtinOf } from './builtins.ts';
 
 export type InputMode = 'lines' | 'file' | 'records';
 
-/** What map hands a key and value to; V is the job's value type (defineJob<V, R>), unknown when not given. */
-export type Emit<V = unknown> = (key: string, value: V) => void;
+import type { Emit } from './emit.ts';
+
+export type { Emit };
 
 export interface MapContext {
   /** Path of the input file this record came from. */

@@ -1,6 +1,6 @@
 // The status server's --http host:port: parsed and checked before anything starts.
 import { UsageError } from '../errors.ts';
-import { isLoopbackHost } from '../cli/token-args.ts';
+import { isLoopbackHost } from '../host-address.ts';
 
 export interface HttpBind {
   host: string;                  // as given, IPv6 without brackets

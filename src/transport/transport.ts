@@ -4,7 +4,7 @@ import type { JobTrace } from '../core/job-trace.ts';
 import type { ChaosNode } from './chaos/chaos-node.ts';
 import type { TlsMaterial } from './grpc/credentials.ts';
 import type * as M from './messages.ts';
-import type { MapOutputStore } from '../worker/map-output-store.ts';
+import type { MapOutputStore } from '../storage/map-output-store.ts';
 
 export interface MasterService {
   submitJob(req: M.SubmitJobRequest): Promise<M.SubmitJobReply>;

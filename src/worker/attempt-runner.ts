@@ -7,7 +7,7 @@ import { RecordError } from '../core/record-codec.ts';
 import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
 import { withAttemptConsole } from './attempt-console.ts';
 import { loadSubmittedJob } from './job-loader.ts';
-import type { MapOutputStore } from './map-output-store.ts';
+import type { MapOutputStore } from '../storage/map-output-store.ts';
 import { runMapTask, type AttemptResult } from './map-task.ts';
 import { runReduceTask } from './reduce-task.ts';
 

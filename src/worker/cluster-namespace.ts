@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { MasterClient, Transport, WorkerClient } from '../transport/transport.ts';
-import { CHUNK_BYTES } from './map-output-store.ts';
+import { CHUNK_BYTES } from '../storage/map-output-store.ts';
 
 export interface ClusterPath {
   node: number;

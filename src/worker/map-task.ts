@@ -20,7 +20,7 @@ import { EventLoopTurns } from './event-loop-turns.ts';
 import { bumpProgress } from './stall-watchdog.ts';
 import { pausePoint } from './pause-gate.ts';
 import { mergeRunsInto } from './run-merge.ts';
-import type { MapOutputStore } from './map-output-store.ts';
+import type { MapOutputStore } from '../storage/map-output-store.ts';
 import { readAsSubmitted } from './input-snapshot.ts';
 import { thrownByUser } from './user-frame.ts';
 import { WordTable } from '../core/word-table.ts';

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { ByteSink } from '../storage/run-file.ts';
 import { RunWriter, type RunRef } from '../storage/run-file.ts';
 import { TextWriter } from '../storage/text-writer.ts';
-import { CHUNK_BYTES, MapOutputStore } from './map-output-store.ts';
+import { CHUNK_BYTES, MapOutputStore } from '../storage/map-output-store.ts';
 
 export const HELD_PARTITION_MAX_BYTES = 1 << 20;  // a partition larger than this goes to a file
 export const HELD_TOTAL_MAX_BYTES = 64 << 20;      // all partitions held by one worker at most

@@ -17,7 +17,7 @@ import { failpoint } from '../failpoints.ts';
 import type { JobSpec, MapOutput } from '../transport/messages.ts';
 import { mergeBatchBytes, sourceOf, type RunRef } from '../storage/run-file.ts';
 import { TextWriter } from '../storage/text-writer.ts';
-import type { MapOutputStore } from './map-output-store.ts';
+import type { MapOutputStore } from '../storage/map-output-store.ts';
 import { EventLoopTurns } from './event-loop-turns.ts';
 import { bumpProgress } from './stall-watchdog.ts';
 import { isPaused, pausePoint } from './pause-gate.ts';

@@ -13,7 +13,7 @@ import type { MasterClient, Server, Transport, WorkerClient } from '../transport
 import { isUnavailable } from '../transport/unavailable.ts';
 import { ClusterNamespace, readLocal } from './cluster-namespace.ts';
 import { gateFor } from './pause-gate.ts';
-import { MapOutputStore } from './map-output-store.ts';
+import { MapOutputStore } from '../storage/map-output-store.ts';
 import { MemoryFirstOutputStore } from './memory-first-store.ts';
 import { runAttempt, type AttemptIo, type AttemptOutcome } from './attempt-runner.ts';
 import { StallWatchdog, lastWords, type WatchedAttempt } from './stall-watchdog.ts';

@@ -3,8 +3,8 @@
 // lies, through the shared directory: no copy, no message.
 import { addCounters, type Counters } from '../../core/counters.ts';
 import { RunWriter, type RunRef } from '../../storage/run-file.ts';
-import { MapOutputStore } from '../../worker/map-output-store.ts';
-import { CHUNK_BYTES } from '../../worker/map-output-store.ts';
+import { MapOutputStore } from '../../storage/map-output-store.ts';
+import { CHUNK_BYTES } from '../../storage/map-output-store.ts';
 import { HeapModule, lookupPartition, spillPath, type HeapMemory } from './shared-heap.ts';
 
 /** Map counters of where the butterfly kept map outputs. */

@@ -3,8 +3,8 @@ import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Counters } from '../core/counters.ts';
 import { UsageError } from '../errors.ts';
-import { readChunkBytes } from '../storage/line-reader.ts';
-import { RunWriter, type RunRef } from '../storage/run-file.ts';
+import { readChunkBytes } from './line-reader.ts';
+import { RunWriter, type RunRef } from './run-file.ts';
 
 export const CHUNK_BYTES = 1 << 20;
 

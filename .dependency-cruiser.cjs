@@ -1,0 +1,56 @@
+// The layering of src/, checked by `npm test` (test/unit/layering.test.ts runs dependency-cruiser):
+// imports point one way, from the CLI down to the pure core.
+//
+//   cli ──> http, master, worker, balancer, transport, storage, core
+//   http ──> master, transport, core            (never cli)
+//   master, worker ──> transport, storage, core (never cli; not each other)
+//   transport (the wires and backends) ──> core (never master, worker, cli, http)
+//   storage ──> core
+//   core ──> nothing of src/ (no I/O, no clock)
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    { name: 'no-cycles', severity: 'error', comment: 'Modules import each other in one direction only.', from: {}, to: { circular: true } },
+    {
+      name: 'core-is-pure', severity: 'error', comment: 'src/core is pure logic: it imports nothing else of src/ and no module that does I/O.',
+      from: { path: '^src/core/' },
+      to: { pathNot: ['^src/core/'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'core-no-io', severity: 'error', comment: 'src/core does no I/O: no file system, network, processes or threads.',
+      from: { path: '^src/core/' },
+      to: { path: '^(node:)?(fs|fs/promises|net|http|http2|https|child_process|worker_threads|dgram|os)$', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'wires-below-roles', severity: 'error', comment: 'Wires and backends move bytes: they import no worker, master, CLI or HTTP code.',
+      from: { path: '^src/transport/' },
+      to: { path: '^src/(worker|master|cli|http)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'http-not-cli', severity: 'error', comment: 'The status server is used by the CLI, never the other way.',
+      from: { path: '^src/http/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'only-cli-reads-argv', severity: 'error', comment: 'src/cli is the top: nothing below imports it.',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'storage-below-roles', severity: 'error', comment: 'Storage knows files, not who uses them.',
+      from: { path: '^src/storage/' },
+      to: { path: '^src/(worker|master|cli|http|balancer)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'master-worker-apart', severity: 'error', comment: 'Master and worker meet only through the contract.',
+      from: { path: '^src/(master|worker)/' },
+      to: { path: '^src/(master|worker)/', pathNot: '^src/$1/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.mjs', '.js'] },
+  },
+};
