@@ -1,7 +1,8 @@
 // The layering of src/, checked by `npm test` (test/unit/layering.test.ts runs dependency-cruiser):
 // imports point one way, from the CLI down to the pure core.
 //
-//   cli ──> http, master, worker, balancer, transport, storage, core
+//   cli ──> http, master, backends, pools, worker, balancer, transport, storage, core
+//   backends ──> pools, worker, balancer, transport, storage, core (never cli, master, http)
 //   http ──> master, transport, core            (never cli)
 //   master, worker ──> transport, storage, core (never cli; not each other)
 //   transport (the wires and backends) ──> core (never master, worker, cli, http)
@@ -35,6 +36,11 @@ module.exports = {
       name: 'only-cli-reads-argv', severity: 'error', comment: 'src/cli is the top: nothing below imports it.',
       from: { path: '^src/', pathNot: '^src/cli/' },
       to: { path: '^src/cli/' },
+    },
+    {
+      name: 'pools-and-backends-below-cli', severity: 'error', comment: 'Pools and backends are started by the CLI, and know nothing of it or of the master.',
+      from: { path: '^src/(pools|backends)/' },
+      to: { path: '^src/(cli|master|http)/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'storage-below-roles', severity: 'error', comment: 'Storage knows files, not who uses them.',

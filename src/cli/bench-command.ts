@@ -13,7 +13,7 @@ import { EXIT, UsageError } from '../errors.ts';
 import { createTransport } from '../transport/index.ts';
 import { expandInputs } from './run-config.ts';
 import { speedupPlot } from './speedup-plot.ts';
-import { MR_BIN } from './worker-pool.ts';
+import { MR_BIN } from '../pools/process-pool.ts';
 
 export interface BenchArgs {
   jobs: string[];

@@ -36,11 +36,6 @@ export function readChaos(args: ChaosArgs): ChaosChoice | undefined {
   return { text: String(args.chaos), spec: parseChaosSpec(String(args.chaos)), seed };
 }
 
-/** The flags that give a spawned process the run's chaos, under its own node name. */
-export function chaosFlags(settings: ChaosSettings | undefined, name: string): string[] {
-  if (!settings) return [];
-  return ['--chaos', settings.text, '--chaos-seed', String(settings.seed), '--chaos-name', name, '--chaos-epoch-ms', String(settings.epochMs)];
-}
 
 /** `--json` under `chaos`: the settings, and the counts summed over the processes that reported them. */
 export function chaosSummary(settings: ChaosSettings, processes: readonly ProcessStats[]): Record<string, unknown> {

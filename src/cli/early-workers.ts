@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import { EARLY_WORKERS, type EarlySpawn } from '../../bin/early-workers.mjs';
 import { DEFAULTS } from '../config.ts';
 import type { RunArgs, RunConfig } from './run-config.ts';
-import { WorkerPool } from './worker-pool.ts';
+import { ProcessPool } from '../pools/process-pool.ts';
 
 export interface EarlyWorkers {
   workRoot: string;
   token: string;
-  pool: WorkerPool;
+  pool: ProcessPool;
   /** Kills the workers and removes the work directory: at exit, or when the run does not happen. */
   drop: () => void;
 }
@@ -47,7 +47,7 @@ export function startWorkersEarly(args: RunArgs): EarlyWorkers | undefined {
   if (!fit) spawned?.drop();
   const workRoot = fit ? spawned.workRoot : mkdtempSync(join(tmpdir(), 'mr-run-'));
   const token = fit ? spawned.token : randomBytes(18).toString('base64url');   // even on loopback, the cluster only answers to its own processes
-  const pool = new WorkerPool({ count, workRoot, transport: 'grpc', token, heapMib });
+  const pool = new ProcessPool({ count, workRoot, transport: 'grpc', token, heapMib });
   const drop = (): void => {
     pool.abandon();
     rmSync(workRoot, { recursive: true, force: true });

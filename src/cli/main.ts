@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { DEFAULTS } from '../config.ts';
-import { EMBEDDED_WORKER } from './embedded-worker.ts';
+import { EMBEDDED_WORKER } from '../pools/embedded-worker.ts';
 import { EXIT, JobFailedError, MrError, UsageError, oneLine } from '../errors.ts';
 import { armFailpoints } from '../failpoints.ts';
 import { parseLogLevel, setLogLevel } from '../log-level.ts';

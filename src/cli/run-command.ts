@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS } from '../config.ts';
-import { EXIT, JobFailedError, MasterUnreachableError, oneLine } from '../errors.ts';
+import { EXIT, JobFailedError, MasterUnreachableError, UsageError, oneLine } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { reached } from '../process-stats.ts';
 import { Master } from '../master/master.ts';
@@ -17,16 +17,13 @@ import { MASTER_METHODS } from '../transport/transport.ts';
 import { ChaosNode, type ChaosSettings } from '../transport/chaos/chaos-node.ts';
 import { chaosSummary } from './chaos-args.ts';
 import { countingMaster, type MessageCount } from './counting-master.ts';
-import { HorizontalCluster } from './horizontal-cluster.ts';
-import { NodeThreads } from './node-threads.ts';
 import type { AttemptLog, JobStatus } from '../transport/messages.ts';
 import { saveJobRecord } from '../storage/job-history.ts';
 import { HISTORY_JOBS } from './history-dir.ts';
 import { callMaster } from './master-call.ts';
 import { Progress } from './progress.ts';
 import type { RunConfig } from './run-config.ts';
-import { InProcessWorkers } from './in-process-workers.ts';
-import { WorkerPool } from './worker-pool.ts';
+import { backendNamed } from '../backends/index.ts';
 import type { EarlyWorkers } from './early-workers.ts';
 
 export interface RunOutcome {
@@ -54,6 +51,8 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
   const transportOf = (node: string) => createTransport(config.transport, {
     token, tls: config.tls, nodes: config.nodes, tuning: config.tuning, chaos: chaos && new ChaosNode(chaos, node),
   })!;
+  const backend = backendNamed(config.transport);
+  if (!backend) throw new UsageError(`no backend ${config.transport}`);
   const transport = transportOf('master');
   const { machine } = transport;
   const workRoot = early?.workRoot ?? await mkdtemp(join(tmpdir(), 'mr-run-'));
@@ -83,34 +82,13 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
   const server = await transport.serveMaster(machine || transport.masterTraffic ? master : countingMaster(master, counted), '127.0.0.1:0');
   reached('ready');
   let workersGone: string | undefined;
-  const horizontal = transport.capabilities.stateless
-    ? new HorizontalCluster({
-      servers: config.workers, autoscale: config.autoscale, masterAddress: server.address, workRoot, transport,
-      transportName: config.transport, token, chaos, onAllExited: (why) => (workersGone = why),
-    })
-    : undefined;
-  const pool = horizontal ?? (machine
-    ? new NodeThreads({
-      machine, transport: config.transport, token, masterAddress: server.address, workRoot, tuning: config.tuning ?? {}, chaos,
-      onFailed: (why) => (workersGone = why), onBusy: (nodes) => master.nodesBusy(nodes),
-    })
-    : transport.capabilities.multiProcess
-      ? early?.pool ?? new WorkerPool({
-        count: config.workers, masterAddress: server.address, workRoot, transport: config.transport, token, tlsFlags: config.tlsFlags, chaos,
-        heapMib: config.workerHeapMib,
-      })
-      : new InProcessWorkers({
-        count: config.workers, masterAddress: server.address, workRoot,
-        transportOf: (slot) => (chaos ? transportOf(`worker-${slot}`) : transport),
-      }));
-  if (pool instanceof WorkerPool) {
-    workerPids = () => pool.pids();
-    pool.onDeaths({
-      onWorkerDied: (pid, death) => void master.workerProcessDied(pid, death), // no need to wait for missed heartbeats
-      onAllExited: (why) => (workersGone = why),
-    });
-    pool.connect(server.address);
-  }
+  const pool = backend.pool({
+    transport, transportOf, masterAddress: server.address, workRoot, token, workers: config.workers, tuning: config.tuning ?? {},
+    tlsFlags: config.tlsFlags, workerHeapMib: config.workerHeapMib, autoscale: config.autoscale, chaos, early: early?.pool,
+    workerProcessDied: (pid, death) => void master.workerProcessDied(pid, death), nodesBusy: (nodes) => master.nodesBusy(nodes),
+    onGone: (why) => (workersGone = why),
+  });
+  if (pool.pids) workerPids = () => pool.pids!();
   // This process follows its own master by calling it, not over a socket to itself; under chaos
   // and on the simulated machines, through the transport like every other call.
   const client = chaos || machine ? transport.connectMaster(server.address) : inProcessClient(master);
@@ -124,16 +102,12 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
     const status = await submitAndFollow(client, jobId, config, progress, () => workersGone, jobEnd);
     const attempts = status.state === 'failed' ? (await master.getJobLogs({ jobId, task: '' })).attempts : undefined;
     const chaosReport = chaos && { chaos: chaosSummary(chaos, status.processes) };
-    if (machine) return { status, attempts, backend: machine.report(master.trace(status.jobId) ?? { stages: [] }), ...chaosReport };
-    const shuffled = status.stages.reduce((sum, stage) => sum + (stage.counters[COUNTER.shuffleBytes] ?? 0), 0);
-    const ssi = transport.capabilities.namespace ? { migrations: master.migrations } : {};
-    if (horizontal) {
-      return { status, attempts, backend: {
-        name: transport.name, nodes: horizontal.maxServers, messages: counted.messages, bytes: counted.bytes + shuffled,
-        failovers: horizontal.failovers, servers: horizontal.timeline,
-      }, ...chaosReport };
-    }
-    return { status, attempts, backend: { name: transport.name, nodes: config.workers, messages: counted.messages, bytes: counted.bytes + shuffled, ...ssi }, ...chaosReport };
+    const shuffledBytes = status.stages.reduce((sum, stage) => sum + (stage.counters[COUNTER.shuffleBytes] ?? 0), 0);
+    const report = backend.report(pool, {
+      transport, workers: config.workers, messages: counted.messages, bytes: counted.bytes, shuffledBytes,
+      trace: () => master.trace(status.jobId) ?? { stages: [] }, migrations: master.migrations,
+    });
+    return { status, attempts, backend: report, ...chaosReport };
   } finally {
     master.shutdownWorkers();
     await pool.stop(DEFAULTS.workerStopGraceMs);

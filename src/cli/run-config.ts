@@ -16,7 +16,7 @@ import type { JobSpec } from '../transport/messages.ts';
 import { loadJob } from '../worker/job-loader.ts';
 import { namedNodes } from '../transport/chaos/chaos-spec.ts';
 import { readChaos, type ChaosArgs, type ChaosChoice } from './chaos-args.ts';
-import type { Autoscale } from './horizontal-cluster.ts';
+import type { Autoscale } from '../backends/horizontal/cluster.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
 import { parseHttpBind, requireTokenForHttp, type HttpBind } from '../http/http-address.ts';
 import { readTls, tlsFlags, type TlsArgs } from './tls-args.ts';

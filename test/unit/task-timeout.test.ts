@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Scheduler } from '../../src/core/scheduler.ts';
 import { progressMark } from '../../src/core/task-timeout.ts';
-import { diagnoseDeath, heapLimitMib } from '../../src/cli/worker-death.ts';
+import { diagnoseDeath, heapLimitMib } from '../../src/pools/worker-death.ts';
 
 const TIMEOUT = 5_000;
 

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { silentLogger } from '../log.ts';
 import type { Transport } from '../transport/index.ts';
 import { Worker } from '../worker/worker.ts';
+import type { Pool } from './pool.ts';
 
-export class InProcessWorkers {
+export class InProcessPool implements Pool {
   private readonly workers: Worker[] = [];
 
   /** transportOf(slot): worker-<slot>'s transport (its own under --chaos, which names each node). */

@@ -4,13 +4,14 @@
 // balancer; map outputs go to a shared store. With --autoscale min..max, servers are started
 // while tasks queue up and stopped when idle; the report shows how many there were over time.
 import { join } from 'node:path';
-import { Balancer } from '../balancer/balancer.ts';
-import { connectBalancer, type BalancerClient } from '../balancer/balancer-client.ts';
-import { createLogger, silentLogger } from '../log.ts';
-import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
-import type { Transport } from '../transport/index.ts';
+import { Balancer } from '../../balancer/balancer.ts';
+import { connectBalancer, type BalancerClient } from '../../balancer/balancer-client.ts';
+import { createLogger, silentLogger } from '../../log.ts';
+import type { ChaosSettings } from '../../transport/chaos/chaos-node.ts';
+import type { Transport } from '../../transport/index.ts';
 import { startDispatcher } from './dispatcher.ts';
-import { WorkerPool } from './worker-pool.ts';
+import { ProcessPool } from '../../pools/process-pool.ts';
+import type { Pool } from '../../pools/pool.ts';
 
 export interface Autoscale {
   min: number;
@@ -32,10 +33,10 @@ export interface HorizontalClusterOptions {
 const SCALE_EVERY_MS = 500;
 const IDLE_BEFORE_STOP_MS = 3000;
 
-export class HorizontalCluster {
+export class HorizontalCluster implements Pool {
   private readonly balancer: Balancer;
   private client?: BalancerClient;
-  private pool?: WorkerPool;
+  private pool?: ProcessPool;
   private dispatcher?: { close(): Promise<void> };
   private scaler?: NodeJS.Timeout;
   private readonly startedMs = Date.now();
@@ -60,7 +61,7 @@ export class HorizontalCluster {
     const address = await this.balancer.start('127.0.0.1:0');
     this.client = connectBalancer(address, options.token);
     const initial = options.autoscale?.min ?? options.servers;
-    this.pool = new WorkerPool({
+    this.pool = new ProcessPool({
       count: initial, masterAddress: address, join: true, workRoot: join(options.workRoot, 'servers'),
       transport: options.transportName, token: options.token, chaos: options.chaos, onAllExited: options.onAllExited,
     });

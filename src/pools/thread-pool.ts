@@ -9,8 +9,9 @@ import { startThread } from '../thread-entry.ts';
 import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
 import type { MachineTuning, SimulatedMachine } from '../transport/index.ts';
 import type { NodeThreadData, NodeThreadEvent } from '../worker/node-thread.ts';
+import type { Pool } from './pool.ts';
 
-export interface NodeThreadsOptions {
+export interface ThreadPoolOptions {
   machine: SimulatedMachine;
   transport: string;
   token: string;
@@ -26,12 +27,12 @@ export interface NodeThreadsOptions {
 
 const ENTRY = new URL('../worker/node-thread.ts', import.meta.url);
 
-export class NodeThreads {
+export class ThreadPool implements Pool {
   private readonly threads: Thread[] = [];
   private readonly exited: Promise<void>[] = [];
   private readonly busyChecks: NodeJS.Timeout[] = [];
 
-  constructor(private readonly options: NodeThreadsOptions) {}
+  constructor(private readonly options: ThreadPoolOptions) {}
 
   async start(): Promise<void> {
     const { machine } = this.options;

@@ -7,13 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { spawnWorkerProcess, workerNodeArgs, type SpawnedWorker } from '../../bin/early-workers.mjs';
 import { DEFAULTS } from '../config.ts';
 import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
-import { chaosFlags } from './chaos-args.ts';
 import { embeddedWorkerArgv } from './embedded-worker.ts';
+import type { Pool } from './pool.ts';
 import { diagnoseDeath, heapLimitMib, type WorkerDeath } from './worker-death.ts';
 
 export const MR_BIN = fileURLToPath(new URL('../../bin/mr.mjs', import.meta.url));
 
-export interface WorkerPoolOptions {
+export interface ProcessPoolOptions {
   count: number;
   masterAddress?: string;        // or, for stateless servers, the balancer they join (with join: true); none yet: see connect()
   join?: boolean;
@@ -29,7 +29,7 @@ export interface WorkerPoolOptions {
   onAllExited?: (why: string) => void;
 }
 
-export class WorkerPool {
+export class ProcessPool implements Pool {
   private readonly children = new Set<ChildProcess>();
   private restartsLeft: number;
   private stopping = false;
@@ -38,7 +38,7 @@ export class WorkerPool {
   private started = false;
   private readonly waiting = new Set<ChildProcess>();   // started before the master's address was known
 
-  constructor(private readonly options: WorkerPoolOptions) {
+  constructor(private readonly options: ProcessPoolOptions) {
     this.restartsLeft = 2 * options.count;
     this.nextSlot = options.count;
   }
@@ -93,7 +93,7 @@ export class WorkerPool {
   }
 
   /** Who hears of worker deaths: set once the master exists, for workers started before it. */
-  onDeaths(hooks: Pick<WorkerPoolOptions, 'onWorkerDied' | 'onAllExited'>): void {
+  onDeaths(hooks: Pick<ProcessPoolOptions, 'onWorkerDied' | 'onAllExited'>): void {
     Object.assign(this.options, hooks);
   }
 
@@ -171,4 +171,10 @@ function readFrom(path: string, offset: number): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The flags that give a spawned process the run's chaos, under its own node name. */
+export function chaosFlags(settings: ChaosSettings | undefined, name: string): string[] {
+  if (!settings) return [];
+  return ['--chaos', settings.text, '--chaos-seed', String(settings.seed), '--chaos-name', name, '--chaos-epoch-ms', String(settings.epochMs)];
 }

@@ -1,0 +1,56 @@
+// A backend: what `mr run` starts for --transport <name> besides its master, and the figures it
+// reports. Each backend is a folder of its own here, registered once in index.ts; mr run asks the
+// registered backend, never tests a backend's name or capabilities itself.
+import type { JobTrace } from '../core/job-trace.ts';
+import type { Pool } from '../pools/pool.ts';
+import type { WorkerDeath } from '../pools/worker-death.ts';
+import type { ProcessPool } from '../pools/process-pool.ts';
+import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
+import type { BackendReport, MachineTuning, Transport } from '../transport/index.ts';
+import type { Autoscale } from './horizontal/cluster.ts';
+
+/** What mr run hands a backend to start its workers with. */
+export interface PoolContext {
+  transport: Transport;                       // the master's
+  transportOf(node: string): Transport;       // a node's own (with its chaos layer, under --chaos)
+  masterAddress: string;
+  workRoot: string;
+  token: string;
+  workers: number;
+  tuning: MachineTuning;
+  tlsFlags: string[];
+  workerHeapMib?: number;
+  autoscale?: Autoscale;
+  chaos?: ChaosSettings;
+  /** Worker processes bin/mr.mjs started before the engine loaded, when they fit this run. */
+  early?: ProcessPool;
+  /** The master's: a worker process seen to die, and nodes whose thread is held by a long call. */
+  workerProcessDied(pid: number, death?: WorkerDeath): void;
+  nodesBusy(nodes: readonly number[]): void;
+  /** Every worker is gone: the job cannot go on (why). */
+  onGone(why: string): void;
+}
+
+/** What a finished embedded run tells a backend for its report. */
+export interface RunFacts {
+  transport: Transport;
+  workers: number;
+  messages: number;             // master traffic, counted where it was encoded
+  bytes: number;
+  shuffledBytes: number;
+  trace(): JobTrace;
+  migrations: number;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** Starts nothing yet: start() and stop() are the caller's. */
+  pool(context: PoolContext): Pool;
+  /** Its figures for the finished job (`mr run --report`, `--json` under `backend`). */
+  report(pool: Pool, facts: RunFacts): BackendReport;
+}
+
+/** The figures every backend has: its name, its workers, what crossed the master's services and the shuffle. */
+export function commonReport(facts: RunFacts, nodes = facts.workers): BackendReport {
+  return { name: facts.transport.name, nodes, messages: facts.messages, bytes: facts.bytes + facts.shuffledBytes };
+}

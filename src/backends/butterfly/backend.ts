@@ -1,0 +1,4 @@
+// butterfly: shared memory reached through log2 N switch stages (the BBN Butterfly).
+import { machineBackend } from '../machine-backend.ts';
+
+export const butterflyBackend = machineBackend('butterfly');

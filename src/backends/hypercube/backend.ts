@@ -1,0 +1,4 @@
+// hypercube: 2^d nodes, links between neighbours only, messages forwarded hop by hop (e-cube).
+import { machineBackend } from '../machine-backend.ts';
+
+export const hypercubeBackend = machineBackend('hypercube');

@@ -1,0 +1,18 @@
+// The registered backends: the one place a backend's name appears. Adding one is a folder here
+// and one line below (and its wire, registered in src/transport/index.ts).
+import type { Backend } from './backend.ts';
+import { butterflyBackend } from './butterfly/backend.ts';
+import { grpcBackend } from './grpc/backend.ts';
+import { horizontalBackend } from './horizontal/backend.ts';
+import { hypercubeBackend } from './hypercube/backend.ts';
+import { memoryBackend } from './memory/backend.ts';
+import { ssiBackend } from './ssi/backend.ts';
+
+const BACKENDS: readonly Backend[] = [grpcBackend, memoryBackend, hypercubeBackend, butterflyBackend, ssiBackend, horizontalBackend];
+
+/** The backend registered under name (--transport), or undefined. */
+export function backendNamed(name: string): Backend | undefined {
+  return BACKENDS.find((backend) => backend.name === name);
+}
+
+export type { Backend, PoolContext, RunFacts } from './backend.ts';
