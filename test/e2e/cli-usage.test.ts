@@ -1,5 +1,5 @@
 // The command line's own errors through the real CLI: numeric options, mistyped names, --version,
-// --json on failure, and --split-mib's help beside the README.
+// --json on failure, and --split-mib's help beside docs/running.md.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,11 +137,11 @@ describe('--json on failure', () => {
 });
 
 describe('--split-mib', () => {
-  it("help and README say the same default: about two map tasks per worker, 4 to 16 MiB", async () => {
+  it("help and docs/running.md say the same default: about two map tasks per worker, 4 to 16 MiB", async () => {
     const help = await runMr(['run', '--help']);
     expect(help.stdout.replace(/\s+/g, ' ')).toContain('about two map tasks per worker, 4 to 16 MiB');
-    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-    expect(readme).toMatch(/--split-mib.*at most 16 MiB.*about two map tasks per worker, and at least 4 MiB/);
+    const docs = await readFile(join(ROOT, 'docs', 'running.md'), 'utf8');
+    expect(docs).toMatch(/--split-mib.*at most 16 MiB.*about two map tasks per worker, and at least 4 MiB/);
   });
 });
 
