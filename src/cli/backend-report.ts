@@ -1,5 +1,5 @@
 // `mr run --report`: the backend's own figures on stderr, one a line: the name it has under
-// `backend` in --json, its value with its unit, and what it is (the README's table says more).
+// `backend` in --json, its value with its unit, and what it is (docs/running.md's table says more).
 import type { BackendReport } from '../transport/index.ts';
 
 /** What a figure is, by its name (`backend.name.figure` where it differs between backends). */

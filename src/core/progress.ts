@@ -11,7 +11,7 @@ export interface AttemptFigures {
 }
 
 /**
- * What the numbers mean (README, "Progress"):
+ * What the numbers mean (docs/running.md, "Progress"):
  * - map: (committed maps + for each running map the share of its split read, at most 0.99) / maps.
  * - reduce: (committed reduces + for each running reduce a third times the share of map outputs
  *   gathered) / reduces. Merging and reducing count nothing until the reduce commits.

@@ -19,7 +19,7 @@ export function diagnoseDeath(logTail: string, heapMib: number): WorkerDeath | u
   }
   if (OUT_OF_MEMORY.test(logTail)) {
     return {
-      // Only mr run's own workers are diagnosed here: the way to raise their limit, as the README says.
+      // Only mr run's own workers are diagnosed here: the way to raise their limit, as docs/running.md says (--worker-heap-mib).
       reason: `ran out of memory (the worker heap limit is ${heapMib} MiB); raise it with mr run --worker-heap-mib <MiB> `
         + 'or MR_WORKER_NODE_ARGS=--max-old-space-size=<MiB>',
     };
