@@ -1,11 +1,13 @@
 // The layering of src/, checked by `npm test` (test/unit/layering.test.ts runs dependency-cruiser):
 // imports point one way, from the CLI down to the pure core.
 //
-//   cli ──> http, master, backends, pools, worker, balancer, transport, storage, core
-//   backends ──> pools, worker, balancer, transport, storage, core (never cli, master, http)
+//   cli ──> http, master, backends, pools, worker, transport, storage, core
+//   backends ──> pools, worker, transport, storage, core (never cli, master, http)
 //   http ──> master, transport, core            (never cli)
 //   master, worker ──> transport, storage, core (never cli; not each other)
-//   transport (the wires and backends) ──> core (never master, worker, cli, http)
+//   pools ──> worker, transport, storage, core (thread entries may create a backend's transport)
+//   worker ──> transport, storage, core (never backends, pools, master, cli, http)
+//   transport (the wires) ──> storage, core (never a backend, pool or role)
 //   storage ──> core
 //   core ──> nothing of src/ (no I/O, no clock)
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -25,7 +27,7 @@ module.exports = {
     {
       name: 'wires-below-roles', severity: 'error', comment: 'Wires and backends move bytes: they import no worker, master, CLI or HTTP code.',
       from: { path: '^src/transport/' },
-      to: { path: '^src/(worker|master|cli|http)/', dependencyTypesNot: ['type-only'] },
+      to: { path: '^src/(worker|master|cli|http|backends|pools)/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'http-not-cli', severity: 'error', comment: 'The status server is used by the CLI, never the other way.',
@@ -41,6 +43,11 @@ module.exports = {
       name: 'pools-and-backends-below-cli', severity: 'error', comment: 'Pools and backends are started by the CLI, and know nothing of it or of the master.',
       from: { path: '^src/(pools|backends)/' },
       to: { path: '^src/(cli|master|http)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'worker-below-backends', severity: 'error', comment: 'The worker runs tasks whatever started it: it knows no backend, pool, master or CLI.',
+      from: { path: '^src/worker/' },
+      to: { path: '^src/(backends|pools|master|cli|http)/' },
     },
     {
       name: 'storage-below-roles', severity: 'error', comment: 'Storage knows files, not who uses them.',

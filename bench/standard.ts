@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import job from '../jobs/wordcount.ts';
 import { speedupPlot } from '../src/cli/speedup-plot.ts';
-import { transportNames } from '../src/transport/index.ts';
+import { transportNames } from '../src/backends/index.ts';
 import { progress } from './lib/progress.ts';
 import { machineInfo } from './lib/report.ts';
 import { parseStandardOptions, type StandardOptions } from './lib/standard-options.ts';

@@ -6,7 +6,7 @@ export const DEFAULTS = {
   workers: () => Math.max(1, availableParallelism()),
   transport: 'grpc',
   sortBufferBytes: 64 << 20,     // a map task spills sorted runs past this much buffered output
-  workerHeapMib: 384,            // V8's old-space limit for spawned worker processes (see worker-pool.ts)
+  workerHeapMib: 384,            // V8's old-space limit for spawned worker processes (see pools/process-pool.ts)
   maxAttempts: 4,
   // An attempt whose progress does not move this long fails (Hadoop waits 600 s; one map call on
   // one line, or one reduce call, rarely takes a minute, and a stalled job should say so sooner).

@@ -7,6 +7,7 @@ import type { WorkerDeath } from '../pools/worker-death.ts';
 import type { ProcessPool } from '../pools/process-pool.ts';
 import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
 import type { BackendReport, MachineTuning, Transport } from '../transport/index.ts';
+import type { TransportFactory } from '../transport/transport.ts';
 import type { Autoscale } from './horizontal/cluster.ts';
 
 /** What mr run hands a backend to start its workers with. */
@@ -44,6 +45,8 @@ export interface RunFacts {
 
 export interface Backend {
   readonly name: string;
+  /** How its master and workers talk (its wire, and on a simulated machine the machine's model). */
+  readonly wire: TransportFactory;
   /** Starts nothing yet: start() and stop() are the caller's. */
   pool(context: PoolContext): Pool;
   /** Its figures for the finished job (`mr run --report`, `--json` under `backend`). */

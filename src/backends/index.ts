@@ -1,5 +1,6 @@
 // The registered backends: the one place a backend's name appears. Adding one is a folder here
-// and one line below (and its wire, registered in src/transport/index.ts).
+// and one line below. Each backend's wire is registered with it: createTransport() comes from here.
+import { registerTransport } from '../transport/transport.ts';
 import type { Backend } from './backend.ts';
 import { butterflyBackend } from './butterfly/backend.ts';
 import { grpcBackend } from './grpc/backend.ts';
@@ -10,9 +11,12 @@ import { ssiBackend } from './ssi/backend.ts';
 
 const BACKENDS: readonly Backend[] = [grpcBackend, memoryBackend, hypercubeBackend, butterflyBackend, ssiBackend, horizontalBackend];
 
+for (const backend of BACKENDS) registerTransport(backend.name, backend.wire);
+
 /** The backend registered under name (--transport), or undefined. */
 export function backendNamed(name: string): Backend | undefined {
   return BACKENDS.find((backend) => backend.name === name);
 }
 
+export { createTransport, transportNames } from '../transport/transport.ts';
 export type { Backend, PoolContext, RunFacts } from './backend.ts';

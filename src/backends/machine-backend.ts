@@ -1,11 +1,13 @@
 // The simulated machines (hypercube, butterfly): one worker per node, in worker threads; the
 // report is the machine's own, from the job's trace.
 import { ThreadPool } from '../pools/thread-pool.ts';
+import type { TransportFactory } from '../transport/transport.ts';
 import type { Backend } from './backend.ts';
 
-export function machineBackend(name: string): Backend {
+export function machineBackend(name: string, wire: TransportFactory): Backend {
   return {
     name,
+    wire,
     pool: (context) => {
       const { machine } = context.transport;
       if (!machine) throw new Error(`backend ${name} has no simulated machine`);

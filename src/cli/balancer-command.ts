@@ -1,6 +1,6 @@
 // `mr balancer`: the horizontal backend's switch as a daemon, stopped cleanly by SIGINT/SIGTERM.
-import { Balancer } from '../balancer/balancer.ts';
-import { addressList, checkAddress, hostOf } from '../balancer/server-address.ts';
+import { Balancer } from '../backends/horizontal/balancer/balancer.ts';
+import { addressList, checkAddress, hostOf } from '../backends/horizontal/balancer/server-address.ts';
 import { EXIT, UsageError, oneLine } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { readToken, requireTokenBeyondLoopback, type TokenArgs } from './token-args.ts';

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EXIT, UsageError } from '../errors.ts';
-import { createTransport } from '../transport/index.ts';
+import { createTransport } from '../backends/index.ts';
 import { expandInputs } from './run-config.ts';
 import { speedupPlot } from './speedup-plot.ts';
 import { MR_BIN } from '../pools/process-pool.ts';

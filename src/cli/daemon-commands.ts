@@ -7,7 +7,7 @@ import { reached } from '../process-stats.ts';
 import { createLogger } from '../log.ts';
 import { Master } from '../master/master.ts';
 import type { Transport } from '../transport/index.ts';
-import { TaskServer } from '../worker/task-server.ts';
+import { TaskServer } from '../backends/horizontal/task-server.ts';
 import { startDispatcher } from '../backends/horizontal/dispatcher.ts';
 import { Worker } from '../worker/worker.ts';
 import { readToken, requireTokenBeyondLoopback, type TokenArgs } from './token-args.ts';

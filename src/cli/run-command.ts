@@ -12,7 +12,7 @@ import { reached } from '../process-stats.ts';
 import { Master } from '../master/master.ts';
 import { removeAttemptLeftovers } from '../master/stage-output.ts';
 import { COUNTER } from '../core/counters.ts';
-import { createTransport, type BackendReport, type MasterClient } from '../transport/index.ts';
+import { type BackendReport, type MasterClient } from '../transport/index.ts';
 import { MASTER_METHODS } from '../transport/transport.ts';
 import { ChaosNode, type ChaosSettings } from '../transport/chaos/chaos-node.ts';
 import { chaosSummary } from './chaos-args.ts';
@@ -23,7 +23,7 @@ import { HISTORY_JOBS } from './history-dir.ts';
 import { callMaster } from './master-call.ts';
 import { Progress } from './progress.ts';
 import type { RunConfig } from './run-config.ts';
-import { backendNamed } from '../backends/index.ts';
+import { backendNamed, createTransport } from '../backends/index.ts';
 import type { EarlyWorkers } from './early-workers.ts';
 
 export interface RunOutcome {

@@ -1,6 +1,7 @@
 // --transport <name>: one usage error for a backend that does not exist, whichever command asks.
 import { UsageError } from '../errors.ts';
-import { createTransport, transportNames, type Transport } from '../transport/index.ts';
+import { type Transport } from '../transport/index.ts';
+import { createTransport, transportNames } from '../backends/index.ts';
 import type { TransportOptions } from '../transport/transport.ts';
 
 export function checkTransportName(name: string): void {

@@ -5,10 +5,10 @@
 import { join } from 'node:path';
 import type { Worker as Thread } from 'node:worker_threads';
 import { logLevel } from '../log-level.ts';
+import type { LogLevel } from '../log.ts';
 import { startThread } from '../thread-entry.ts';
 import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
 import type { MachineTuning, SimulatedMachine } from '../transport/index.ts';
-import type { NodeThreadData, NodeThreadEvent } from '../worker/node-thread.ts';
 import type { Pool } from './pool.ts';
 
 export interface ThreadPoolOptions {
@@ -25,7 +25,25 @@ export interface ThreadPoolOptions {
   busyAfterMs?: number;
 }
 
-const ENTRY = new URL('../worker/node-thread.ts', import.meta.url);
+/** What a node thread (node-thread.ts) is started with. */
+export interface NodeThreadData {
+  transport: string;
+  token: string;
+  nodes: number;                 // of the whole machine
+  hosted: number[];              // the nodes whose workers run in this thread
+  masterAddress: string;
+  workRoot: string;
+  tuning: MachineTuning;
+  threadData: unknown;
+  chaos?: ChaosSettings;         // each node then has a transport of its own, with its chaos layer (worker-<node>)
+  logLevel?: LogLevel;           // MR_LOG, as the CLI read it
+  turns: Int32Array;             // bumped while this thread's event loop turns (its host watches it)
+}
+
+/** Messages a node thread posts to its host. */
+export type NodeThreadEvent = { type: 'started' } | { type: 'exited' } | { type: 'failed'; error: string };
+
+const ENTRY = new URL('./node-thread.ts', import.meta.url);
 
 export class ThreadPool implements Pool {
   private readonly threads: Thread[] = [];

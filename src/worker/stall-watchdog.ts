@@ -8,7 +8,6 @@
 //   of its work dir, which the worker restarted there reports to the master.
 import { readFile, rm } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import type { PulseRecipe } from './pulse-client.ts';
 
 /** [0]: progress (records read, emitted, reduced), bumped by the task loops; [1]: event loop turns. */
 const counters = new Int32Array(new SharedArrayBuffer(8));
@@ -76,7 +75,16 @@ setInterval(() => {
 }, workerData.checkMs);
 `;
 
-const PULSE_MODULE = new URL('./pulse-client.ts', import.meta.url).href;
+/** What the liveness thread needs to reach the master as the worker does; structured-clonable. */
+export interface PulseRecipe {
+  transport: string;
+  token?: string;
+  tls?: { cert: Uint8Array; key: Uint8Array; ca: Uint8Array };
+  masterAddress: string;
+  workerId: string;
+}
+
+const PULSE_MODULE = new URL('../pools/pulse-client.ts', import.meta.url).href;
 const HOOKS_MODULE = new URL('../../bin/job-hooks.mjs', import.meta.url).href;
 
 export interface WatchdogOptions {

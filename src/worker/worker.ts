@@ -18,7 +18,7 @@ import { MemoryFirstOutputStore } from './memory-first-store.ts';
 import { runAttempt, type AttemptIo, type AttemptOutcome } from './attempt-runner.ts';
 import { StallWatchdog, lastWords, type WatchedAttempt } from './stall-watchdog.ts';
 import { attemptLabel, stallReason } from '../core/task-timeout.ts';
-import type { PulseRecipe } from './pulse-client.ts';
+import type { PulseRecipe } from './stall-watchdog.ts';
 
 export interface WorkerOptions {
   /** The master's host:port; or its promise, when it is not known yet at start (it may come on stdin). */

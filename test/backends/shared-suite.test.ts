@@ -2,7 +2,7 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTransport, transportNames } from '../../src/transport/index.ts';
+import { createTransport, transportNames } from '../../src/backends/index.ts';
 import { BOOKS, FIXTURES, readParts, recordsOf, removeDir, runMr, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles, referenceIndex, referenceWordCount } from '../helpers/reference.ts';
 

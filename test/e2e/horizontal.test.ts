@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until as poll } from '../helpers/until.ts';
-import { connectBalancer, type BalancerClient } from '../../src/balancer/balancer-client.ts';
+import { connectBalancer, type BalancerClient } from '../../src/backends/horizontal/balancer/balancer-client.ts';
 import { BOOKS, FIXTURES, MR, ROOT, finished, readParts, recordsOf, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles, referenceWordCount } from '../helpers/reference.ts';
 

@@ -3,8 +3,8 @@
 import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startThread } from '../../src/thread-entry.ts';
-import { ChannelClosedError, ChannelReader, ChannelWriter, channelMemory } from '../../src/transport/butterfly/shared-channel.ts';
-import { RpcClient, RpcError } from '../../src/transport/butterfly/shared-rpc.ts';
+import { ChannelClosedError, ChannelReader, ChannelWriter, channelMemory } from '../../src/backends/butterfly/shared-channel.ts';
+import { RpcClient, RpcError } from '../../src/backends/butterfly/shared-rpc.ts';
 import { int, mulberry32, type Rng } from './prng.ts';
 
 const ECHO = new URL('../fixtures/butterfly-echo-thread.ts', import.meta.url);

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startThread } from '../../src/thread-entry.ts';
-import { DirectoryFullError } from '../../src/transport/butterfly/heap-directory.ts';
-import { HeapModule, createHeap, lookupPartition, spillPath, type HeapMemory } from '../../src/transport/butterfly/shared-heap.ts';
+import { DirectoryFullError } from '../../src/backends/butterfly/heap-directory.ts';
+import { HeapModule, createHeap, lookupPartition, spillPath, type HeapMemory } from '../../src/backends/butterfly/shared-heap.ts';
 import { mulberry32, randomString } from './prng.ts';
 
 const HEAP_THREAD = new URL('../fixtures/butterfly-heap-thread.ts', import.meta.url);

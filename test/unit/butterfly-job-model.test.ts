@@ -2,7 +2,7 @@
 // processors want the same module at once, and determinism.
 import { describe, expect, it } from 'vitest';
 import type { JobTrace } from '../../src/core/job-trace.ts';
-import { simulateJob, type ButterflyModel } from '../../src/transport/butterfly/job-model.ts';
+import { simulateJob, type ButterflyModel } from '../../src/backends/butterfly/job-model.ts';
 
 const MODEL: ButterflyModel = {
   costs: { localNsPerByte: 0.1, remoteNsPerByte: 0.4, perStageNs: 50 },

@@ -1,6 +1,6 @@
 // The butterfly switch model: destination-tag routing reaches every module in log2 N stages by one path.
 import { describe, expect, it } from 'vitest';
-import { accessNs, conflictsPerStage, route, stagesOf } from '../../src/transport/butterfly/switch-network.ts';
+import { accessNs, conflictsPerStage, route, stagesOf } from '../../src/backends/butterfly/switch-network.ts';
 
 /** Every path from src to dst through the network, found by trying both ports at every stage. */
 function allPaths(src: number, dst: number, nodes: number): number[][] {

@@ -2,7 +2,7 @@
 // all-to-all shuffle's traffic, and determinism.
 import { describe, expect, it } from 'vitest';
 import type { JobTrace } from '../../src/core/job-trace.ts';
-import { simulateJob, type HypercubeModel } from '../../src/transport/hypercube/job-model.ts';
+import { simulateJob, type HypercubeModel } from '../../src/backends/hypercube/job-model.ts';
 
 // 100 bytes take 1 us on a link; a node processes 1 byte per us.
 const MODEL: HypercubeModel = { link: { latencyUs: 5, bandwidthBytesPerSec: 1e8 }, nodeBytesPerSec: 1e6, controlBytes: 100, chunkBytes: 1000 };

@@ -10,8 +10,8 @@ import {
   hammingDistance,
   neighbors,
   nodeCount,
-} from '../../src/transport/hypercube/topology.ts';
-import { DEFAULT_LINK, HypercubeNetwork, simulate, type Message } from '../../src/transport/hypercube/network-sim.ts';
+} from '../../src/backends/hypercube/topology.ts';
+import { DEFAULT_LINK, HypercubeNetwork, simulate, type Message } from '../../src/backends/hypercube/network-sim.ts';
 import { int, mulberry32 } from './prng.ts';
 
 // 100 bytes at 1e8 B/s take exactly 1 us, so hand-computed times stay integers.

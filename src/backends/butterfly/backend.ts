@@ -1,4 +1,5 @@
 // butterfly: shared memory reached through log2 N switch stages (the BBN Butterfly).
 import { machineBackend } from '../machine-backend.ts';
+import { createButterflyTransport } from './butterfly-transport.ts';
 
-export const butterflyBackend = machineBackend('butterfly');
+export const butterflyBackend = machineBackend('butterfly', createButterflyTransport);

@@ -2,9 +2,11 @@
 // and leave mid-job (--autoscale). Its figures: the servers over time and the fail-overs.
 import { commonReport, type Backend } from '../backend.ts';
 import { HorizontalCluster } from './cluster.ts';
+import { createHorizontalTransport } from './horizontal-transport.ts';
 
 export const horizontalBackend: Backend = {
   name: 'horizontal',
+  wire: createHorizontalTransport,
   pool: (context) => new HorizontalCluster({
     servers: context.workers, autoscale: context.autoscale, masterAddress: context.masterAddress, workRoot: context.workRoot,
     transport: context.transport, transportName: 'horizontal', token: context.token, chaos: context.chaos, onAllExited: (why) => context.onGone(why),

@@ -4,8 +4,8 @@
 // balancer; map outputs go to a shared store. With --autoscale min..max, servers are started
 // while tasks queue up and stopped when idle; the report shows how many there were over time.
 import { join } from 'node:path';
-import { Balancer } from '../../balancer/balancer.ts';
-import { connectBalancer, type BalancerClient } from '../../balancer/balancer-client.ts';
+import { Balancer } from './balancer/balancer.ts';
+import { connectBalancer, type BalancerClient } from './balancer/balancer-client.ts';
 import { createLogger, silentLogger } from '../../log.ts';
 import type { ChaosSettings } from '../../transport/chaos/chaos-node.ts';
 import type { Transport } from '../../transport/index.ts';

@@ -2,7 +2,7 @@
 // does, but sends each through the balancer to a stateless server instead of running it, and
 // hands the server's report back to the master. It runs beside the master (`mr run`, or
 // `mr master --balancer`).
-import { connectBalancer } from '../../balancer/balancer-client.ts';
+import { connectBalancer } from './balancer/balancer-client.ts';
 import type { Logger } from '../../log.ts';
 import type { TlsMaterial } from '../../transport/grpc/credentials.ts';
 import type { Transport } from '../../transport/index.ts';

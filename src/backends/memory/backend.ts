@@ -1,9 +1,11 @@
 // memory: master and workers in this one process, calls passed as objects (no encoding).
 import { InProcessPool } from '../../pools/in-process-pool.ts';
+import { createMemoryTransport } from '../../transport/memory/memory-transport.ts';
 import { commonReport, type Backend } from '../backend.ts';
 
 export const memoryBackend: Backend = {
   name: 'memory',
+  wire: createMemoryTransport,
   pool: (context) => new InProcessPool({
     count: context.workers, masterAddress: context.masterAddress, workRoot: context.workRoot,
     transportOf: (slot) => (context.chaos ? context.transportOf(`worker-${slot}`) : context.transport),

@@ -2,15 +2,15 @@
 // worker servers. RunTask goes to the least loaded healthy server and, since every task is
 // idempotent, moves to another server when the first one goes away mid-request.
 import * as grpc from '@grpc/grpc-js';
-import { AuthError, MrError, UsageError, oneLine } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import type { ChaosNode } from '../transport/chaos/chaos-node.ts';
-import { isServiceError } from '../transport/call-policy.ts';
-import { serverCredentials, type TlsMaterial } from '../transport/grpc/credentials.ts';
-import { HealthService } from '../transport/grpc/health-service.ts';
-import { loadProto } from '../transport/grpc/proto.ts';
-import { bearer, tokenMatches } from '../transport/grpc/token.ts';
-import type * as M from '../transport/messages.ts';
+import { AuthError, MrError, UsageError, oneLine } from '../../../errors.ts';
+import type { Logger } from '../../../log.ts';
+import type { ChaosNode } from '../../../transport/chaos/chaos-node.ts';
+import { isServiceError } from '../../../transport/call-policy.ts';
+import { serverCredentials, type TlsMaterial } from '../../../transport/grpc/credentials.ts';
+import { HealthService } from '../../../transport/grpc/health-service.ts';
+import { loadProto } from '../../../transport/grpc/proto.ts';
+import { bearer, tokenMatches } from '../../../transport/grpc/token.ts';
+import type * as M from '../../../transport/messages.ts';
 import { BackendPool, type Backend } from './backend-pool.ts';
 import { balancerService } from './balancer-proto.ts';
 import { checkAddress, hostOf } from './server-address.ts';

@@ -1,12 +1,12 @@
 // The worker servers behind the balancer: who is healthy, who is leaving, how loaded each is, and
 // the periodic health probe that takes a server out and puts it back.
 import * as grpc from '@grpc/grpc-js';
-import { oneLine } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import { channelCredentials, type TlsMaterial } from '../transport/grpc/credentials.ts';
-import { loadProto } from '../transport/grpc/proto.ts';
-import { bearer } from '../transport/grpc/token.ts';
-import type { ServerState } from '../transport/messages.ts';
+import { oneLine } from '../../../errors.ts';
+import type { Logger } from '../../../log.ts';
+import { channelCredentials, type TlsMaterial } from '../../../transport/grpc/credentials.ts';
+import { loadProto } from '../../../transport/grpc/proto.ts';
+import { bearer } from '../../../transport/grpc/token.ts';
+import type { ServerState } from '../../../transport/messages.ts';
 import { checkHealth } from './balancer-proto.ts';
 
 const HEALTH_DEADLINE_MS = 1000;

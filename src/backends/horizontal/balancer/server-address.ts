@@ -1,6 +1,6 @@
 // host:port as the balancer takes it (--listen, --backends, Join): checked up front so that a typo
 // is a one-line usage error, not a server that never becomes healthy.
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../../../errors.ts';
 
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 

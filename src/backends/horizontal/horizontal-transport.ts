@@ -1,13 +1,13 @@
 // The horizontal backend: identical stateless worker servers behind a load-balancing switch,
 // the way web-scale services run. Messages travel as on grpc; the shape is in who talks to whom:
-// tasks are sent to the balancer (src/balancer/), which hands each to the healthy server with
+// tasks are sent to the balancer (balancer/), which hands each to the healthy server with
 // the fewest requests in flight and fails it over to another when that server dies mid-request;
 // servers keep map outputs in a shared store, so losing one loses no data; every task is
 // idempotent (map outputs staged per server and renamed into place, part files written under a
 // name of their own and renamed after the master allowed the commit, one completion per task),
 // and a server runs an attempt it is sent twice (a duplicated or retried RunTask) once.
-import { createGrpcTransport } from '../grpc/grpc-transport.ts';
-import type { Transport, TransportOptions } from '../transport.ts';
+import { createGrpcTransport } from '../../transport/grpc/grpc-transport.ts';
+import type { Transport, TransportOptions } from '../../transport/transport.ts';
 
 export function createHorizontalTransport(options: TransportOptions = {}): Transport {
   return {

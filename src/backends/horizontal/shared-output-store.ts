@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunRef } from '../storage/run-file.ts';
-import { MapOutputStore } from '../storage/map-output-store.ts';
+import type { RunRef } from '../../storage/run-file.ts';
+import { MapOutputStore } from '../../storage/map-output-store.ts';
 
 export class SharedOutputStore extends MapOutputStore {
   private readonly staging: string;

@@ -6,14 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { connectBalancer } from '../balancer/balancer-client.ts';
-import { UsageError, oneLine } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import { processStats } from '../process-stats.ts';
-import type { TlsMaterial } from '../transport/grpc/credentials.ts';
-import type * as M from '../transport/messages.ts';
-import type { MasterClient, Server, Transport } from '../transport/transport.ts';
-import { runAttempt } from './attempt-runner.ts';
+import { connectBalancer } from './balancer/balancer-client.ts';
+import { UsageError, oneLine } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import { processStats } from '../../process-stats.ts';
+import type { TlsMaterial } from '../../transport/grpc/credentials.ts';
+import type * as M from '../../transport/messages.ts';
+import type { MasterClient, Server, Transport } from '../../transport/transport.ts';
+import { runAttempt } from '../../worker/attempt-runner.ts';
 import { SharedOutputStore } from './shared-output-store.ts';
 
 export interface TaskServerOptions {

@@ -1,16 +1,9 @@
 // Loaded by the worker's liveness thread (stall-watchdog.ts), only once a job function has held
 // the worker's event loop past a heartbeat interval: a master client of the worker's own backend,
 // made in that thread, that says "alive, busy" for the worker (a heartbeat marked busy).
-import { createTransport } from '../transport/index.ts';
+import { createTransport } from '../backends/index.ts';
+import type { PulseRecipe } from '../worker/stall-watchdog.ts';
 
-/** What the thread needs to reach the master as the worker does; structured-clonable. */
-export interface PulseRecipe {
-  transport: string;
-  token?: string;
-  tls?: { cert: Uint8Array; key: Uint8Array; ca: Uint8Array };
-  masterAddress: string;
-  workerId: string;
-}
 
 /** Returns the call that sends one busy heartbeat for the given running attempts. */
 export function connectPulse(recipe: PulseRecipe): (runningAttempts: string[]) => Promise<void> {

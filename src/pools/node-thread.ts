@@ -5,27 +5,11 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { oneLine } from '../errors.ts';
-import { createLogger, setLogLevel, type LogLevel } from '../log.ts';
-import { ChaosNode, type ChaosSettings } from '../transport/chaos/chaos-node.ts';
-import { createTransport, type MachineTuning } from '../transport/index.ts';
-import { Worker } from './worker.ts';
-
-export interface NodeThreadData {
-  transport: string;
-  token: string;
-  nodes: number;                 // of the whole machine
-  hosted: number[];              // the nodes whose workers run in this thread
-  masterAddress: string;
-  workRoot: string;
-  tuning: MachineTuning;
-  threadData: unknown;
-  chaos?: ChaosSettings;         // each node then has a transport of its own, with its chaos layer (worker-<node>)
-  logLevel?: LogLevel;           // MR_LOG, as the CLI read it
-  turns: Int32Array;             // bumped while this thread's event loop turns (its host watches it: node-threads.ts)
-}
-
-/** Messages a node thread posts to its host. */
-export type NodeThreadEvent = { type: 'started' } | { type: 'exited' } | { type: 'failed'; error: string };
+import { createLogger, setLogLevel } from '../log.ts';
+import { ChaosNode } from '../transport/chaos/chaos-node.ts';
+import { createTransport } from '../backends/index.ts';
+import { Worker } from '../worker/worker.ts';
+import type { NodeThreadData, NodeThreadEvent } from './thread-pool.ts';
 
 const data = workerData as NodeThreadData;
 const TURN_MS = 100;
