@@ -269,6 +269,12 @@ export class Scheduler {
     return false;
   }
 
+  /** The task an attempt (or any reference to a task) is of, if its job and stage are known. */
+  taskOf(ref: { jobId: string; stage: number; kind: string; index: number }): Readonly<TaskRecord> | undefined {
+    const stage = this.jobs.get(ref.jobId)?.stages[ref.stage - 1];
+    return stage ? (ref.kind === 'map' ? stage.maps : stage.reduces)[ref.index] : undefined;
+  }
+
   attempt(attemptId: string): Readonly<AttemptRecord> | undefined {
     return this.attempts.get(attemptId);
   }

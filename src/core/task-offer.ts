@@ -1,0 +1,35 @@
+// Pure: what a worker asking for work is offered, which waiting worker is offered work first, and
+// whether a report's reply carries the reporting slot's next task.
+import type { Assignment, Scheduler } from './scheduler.ts';
+
+/** A task, an order to exit, a prompt to ask again at once, or nothing yet (the worker waits). */
+export type Offer = { task: Assignment } | { shutdown: true } | { retryAfterMs: 0 } | undefined;
+
+/** Assigns the worker a task if there is one for it now (the scheduler records the attempt). */
+export function offerFor(scheduler: Scheduler, workerId: string, shuttingDown: boolean, nowMs: number): Offer {
+  if (shuttingDown) return { shutdown: true };
+  // A worker given up for dead asks again at once; its next heartbeat tells it to re-register.
+  if (!scheduler.workers.get(workerId)?.alive) return { retryAfterMs: 0 };
+  const task = scheduler.assign(workerId, nowMs);
+  return task ? { task } : undefined;
+}
+
+/**
+ * The order in which waiting workers are offered work: the least loaded first, so that with
+ * several slots per worker work spreads over the workers before it stacks on one. Stable: among
+ * equals, the one that has waited longest.
+ */
+export function wakeOrder<W extends { workerId: string }>(waiting: readonly W[], runningOn: (workerId: string) => number): W[] {
+  return [...waiting].sort((a, b) => runningOn(a.workerId) - runningOn(b.workerId));
+}
+
+/**
+ * A report's reply. Piggybacking: the report frees its slot, so when the worker asks, the slot's
+ * next offer rides on the reply, which halves the calls per task. nextOffer is asked only then,
+ * and after the workers already waiting were served (they keep their turn); nothing to offer,
+ * nothing carried.
+ */
+export function reportReply<T>(accepted: boolean, wantTask: boolean | undefined, nextOffer: () => T | undefined): { accepted: boolean; next?: T } {
+  const next = wantTask ? nextOffer() : undefined;
+  return next ? { accepted, next } : { accepted };
+}

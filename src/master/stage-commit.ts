@@ -1,0 +1,112 @@
+// A stage's life at the master, around the scheduler's decisions: started over the splits of its
+// inputs, committed once every reduce is in (_SUCCESS, a chain's output published, its output
+// claim ended), cleared when its job fails or is killed. Also what carries out the scheduler's events.
+import { autoSplitBytes, computeSplits } from '../core/splits.ts';
+import { isFinished, type SchedulerEvent } from '../core/scheduler.ts';
+import { oneLine } from '../errors.ts';
+import { endClaim, reclaimOutputDir, releaseOutputDir } from '../storage/output-dir.ts';
+import type * as M from '../transport/messages.ts';
+import { attemptFailed, endAttempt, jobEnded } from './attempt-ledger.ts';
+import type { MasterState } from './master-state.ts';
+import { clearStageOutput, commitStage, ensureDir, publishChainOutput, stageDir, statInputs } from './stage-output.ts';
+import { wake } from './task-offers.ts';
+
+/** Carries out what the scheduler decided: records the attempts it ended, commits or clears stages. */
+export async function carryOut(state: MasterState, events: readonly SchedulerEvent[]): Promise<void> {
+  // The attempts the master failed itself get their outcome before anything is awaited (see the tick).
+  for (const event of events) {
+    if (event.type === 'attempt-timed-out') attemptFailed(state, event.attemptId, event.error);
+    if (event.type === 'attempt-lost') endAttempt(state, event.attemptId, 'lost', event.error);
+  }
+  for (const event of events) {
+    if (event.type === 'attempt-timed-out' || event.type === 'attempt-lost') continue;
+    if (event.type === 'job-failed') {
+      state.options.log.warn('job failed', { jobId: event.jobId, error: event.error });
+      state.journal?.append({ t: 'job-end', jobId: event.jobId, state: 'failed', error: event.error }, true);
+      await clearCurrentStage(state, event.jobId);
+      jobEnded(state, event.jobId);
+    } else {
+      await finishStage(state, event.jobId, event.stage);
+    }
+  }
+}
+
+/** Computes the splits of the job's next stage and starts it. */
+export async function prepareStage(state: MasterState, jobId: string, inputs: readonly string[]): Promise<void> {
+  const job = state.scheduler.jobs.get(jobId);
+  const specs = state.specs.get(jobId);
+  if (!job || !specs || isFinished(job.state)) return;
+  const spec = specs[job.stages.length];
+  try {
+    await ensureDir(stageDir(spec.outputDir, job.stages.length + 1, specs.length));
+    const files = await statInputs(inputs);
+    const total = files.reduce((sum, file) => sum + file.sizeBytes, 0);
+    const splitBytes = spec.splitBytes || autoSplitBytes(total, spec.parallelism || liveWorkers(state));
+    const splits = computeSplits(files, splitBytes, spec.inputMode === 'file');
+    state.journal?.append({ t: 'stage-start', jobId, stage: job.stages.length + 1, splits, reducers: spec.reducers }, true);
+    state.scheduler.startStage(jobId, splits, spec.reducers, state.now());
+  } catch (error) {
+    await carryOut(state, state.scheduler.failJob(jobId, `cannot start stage ${job.stages.length + 1}: ${oneLine(error)}`, state.now()));
+  }
+  wake(state);
+}
+
+/** Every reduce of the stage is in: _SUCCESS, then the next stage, or the job's end. */
+export async function finishStage(state: MasterState, jobId: string, stage: number): Promise<void> {
+  const specs = state.specs.get(jobId) as M.JobSpec[];
+  const spec = specs[stage - 1];
+  try {
+    const files = await commitStage(stageDir(spec.outputDir, stage, specs.length), spec.reducers);
+    state.journal?.append({ t: 'stage-done', jobId, stage, files }, true);
+    if (stage === specs.length) await publishJob(state, jobId, specs, files);
+    state.scheduler.completeStage(jobId, state.now());
+    if (stage === specs.length) jobEnded(state, jobId);
+    if (stage < specs.length) await prepareStage(state, jobId, files);
+  } catch (error) {
+    await carryOut(state, state.scheduler.failJob(jobId, `cannot commit stage ${stage}: ${oneLine(error)}`, state.now()));
+  }
+}
+
+/** The last stage is committed: a chain's output goes to the top, and the job's claim on its output ends. */
+async function publishJob(state: MasterState, jobId: string, specs: M.JobSpec[], files: string[]): Promise<void> {
+  const last = specs[specs.length - 1];
+  state.files.set(jobId, specs.length > 1 ? await publishChainOutput(last.outputDir, files) : files);
+  state.journal?.append({ t: 'job-end', jobId, state: 'succeeded' }, true);
+  const claim = state.claims.get(jobId);
+  if (claim) endClaim(claim);
+  state.claims.delete(jobId);
+}
+
+/** A failed or killed job's current stage loses what it wrote, if the job owns its output. */
+export async function clearCurrentStage(state: MasterState, jobId: string): Promise<void> {
+  const job = state.scheduler.jobs.get(jobId);
+  const specs = state.specs.get(jobId);
+  const claim = state.claims.get(jobId);
+  if (!job || !specs || !claim) return;
+  state.claims.delete(jobId);
+  const stage = Math.max(1, job.stages.length);
+  await clearStageOutput(stageDir(specs[0].outputDir, stage, specs.length));
+  releaseOutputDir(claim); // what it leaves is an attempt's still being written
+}
+
+/**
+ * A resumed job claims its output again (the claim of this master's previous process is stale
+ * now). One that another run took meanwhile fails, and nothing in that output is touched.
+ */
+export async function reclaimOutputs(state: MasterState): Promise<void> {
+  for (const [jobId, job] of state.scheduler.jobs) {
+    const specs = state.specs.get(jobId);
+    if (isFinished(job.state) || !specs) continue;
+    try {
+      state.claims.set(jobId, await reclaimOutputDir(specs[0].outputDir, jobId));
+    } catch (error) {
+      await carryOut(state, state.scheduler.failJob(jobId, `cannot resume: ${oneLine(error)}`, state.now()));
+    }
+  }
+}
+
+function liveWorkers(state: MasterState): number {
+  let alive = 0;
+  for (const worker of state.scheduler.workers.values()) if (worker.alive) alive++;
+  return alive;
+}

@@ -1,0 +1,62 @@
+// Handing tasks to workers: a worker's long poll waits here until the scheduler has a task for
+// it, and every change that may free work wakes the waiting ones (in the core's order).
+import { offerFor, wakeOrder } from '../core/task-offer.ts';
+import type { Assignment } from '../core/scheduler.ts';
+import type * as M from '../transport/messages.ts';
+import type { MasterState, Waiter } from './master-state.ts';
+import { stageDir } from './stage-output.ts';
+
+/** Answers now if there is something to say, else waits up to waitMs for a task. */
+export function poll(state: MasterState, req: M.TaskRequest): Promise<M.TaskReply> {
+  const now = offer(state, req.workerId);
+  if (now || req.waitMs <= 0) return Promise.resolve(now ?? { retryAfterMs: 200 });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      state.waiters = state.waiters.filter((w) => w.timer !== timer);
+      resolve({ retryAfterMs: 0 });
+    }, req.waitMs);
+    state.waiters.push({ workerId: req.workerId, resolve, timer });
+  });
+}
+
+/** A reply for the worker right now (a task, or shutdown), or undefined to keep it waiting. */
+export function offer(state: MasterState, workerId: string): M.TaskReply | undefined {
+  const nowMs = state.now();
+  const offered = offerFor(state.scheduler, workerId, state.shuttingDown, nowMs);
+  if (!offered || !('task' in offered)) return offered;
+  const assignment = offered.task;
+  state.history.started(assignment, workerId, state.scheduler.isBackup(assignment.attemptId), nowMs);
+  state.processTable.started(assignment, workerId, state.nodeTable.nodeOf(workerId) ?? 0, nowMs);
+  return { task: toTask(state, assignment) };
+}
+
+function toTask(state: MasterState, a: Assignment): M.Task {
+  const specs = state.specs.get(a.jobId) as M.JobSpec[];
+  const base = specs[a.stage - 1];
+  const spec = {
+    ...base,
+    inputFiles: [], // a task reads its split, never the job's whole input list (which can be huge)
+    outputDir: stageDir(base.outputDir, a.stage, specs.length),
+    inputMode: a.stage > 1 ? 'records' : base.inputMode,
+  };
+  const mapOutputs = (a.mapOutputs ?? []).map((ref, mapTask) => ({
+    mapTask, outputId: ref.outputId, workerAddress: state.workerAddresses.get(ref.workerId) ?? '',
+    path: `map-out/${ref.outputId}`, // ssi: a plain namespace path: the reducer need not know which node has it
+  }));
+  return { jobId: a.jobId, stage: a.stage, kind: a.kind, taskIndex: a.index, attemptId: a.attemptId, spec, split: a.split, mapOutputs };
+}
+
+/** Hands tasks to waiting workers; called whenever the scheduler's state may have changed. */
+export function wake(state: MasterState): void {
+  const still: Waiter[] = [];
+  for (const waiter of wakeOrder(state.waiters, (workerId) => state.scheduler.runningOn(workerId))) {
+    const reply = offer(state, waiter.workerId);
+    if (!reply) {
+      still.push(waiter);
+      continue;
+    }
+    clearTimeout(waiter.timer);
+    waiter.resolve(reply);
+  }
+  state.waiters = still;
+}
