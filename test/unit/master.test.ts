@@ -9,7 +9,8 @@ import { partFileName } from '../../src/core/record-codec.ts';
 import { silentLogger } from '../../src/log.ts';
 import { Master } from '../../src/master/master.ts';
 import { SUCCESS_FILE } from '../../src/master/stage-output.ts';
-import { createTransport, type MasterClient, type Server } from '../../src/transport/index.ts';
+import { createTransport } from '../../src/backends/index.ts';
+import type { MasterClient, Server } from '../../src/transport/index.ts';
 import type * as M from '../../src/transport/messages.ts';
 
 const WORKER_TIMEOUT_MS = 1_000;
