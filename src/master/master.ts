@@ -333,7 +333,9 @@ export class Master implements MasterService {
       mapTask, outputId: ref.outputId, workerAddress: this.workerAddresses.get(ref.workerId) ?? '',
       path: `map-out/${ref.outputId}`, // ssi: a plain namespace path: the reducer need not know which node has it
     }));
-    return { jobId: a.jobId, stage: a.stage, kind: a.kind, taskIndex: a.index, attemptId: a.attemptId, spec, split: a.split, mapOutputs };
+    // A split without its file's snapshot (journaled before there was one) goes as the proto's "0: not recorded".
+    const split = a.split ? { ...a.split, fileBytes: a.split.fileBytes ?? 0, mtimeMs: a.split.mtimeMs ?? 0 } : null;
+    return { jobId: a.jobId, stage: a.stage, kind: a.kind, taskIndex: a.index, attemptId: a.attemptId, spec, split, mapOutputs };
   }
 
   /** Hands tasks to waiting workers; called whenever the scheduler's state may have changed. */
@@ -370,7 +372,7 @@ export class Master implements MasterService {
     // A dispatcher's report carries the figures of the server that ran the attempt, under its own id.
     if (req.stats) this.workerStats.set(req.stats.workerId || req.workerId, req.stats);
     const known = this.outcomes.get(req.attemptId);
-    if (known !== undefined) return { accepted: known };
+    if (known !== undefined) return { accepted: known, next: null };
     const nowMs = this.now(); // one time for the task's end, the job's and the attempt's
     let accepted = false;
     let lost = false; // a fetch failure the scheduler did not count: the map outputs went with their worker
@@ -408,8 +410,7 @@ export class Master implements MasterService {
     this.wake();
     // Piggybacking: the slot that reported is free, so its next task rides on this reply (after
     // the workers already waiting were served), which halves the calls per task.
-    const next = req.wantTask ? this.reply(req.workerId) : undefined;
-    return next ? { accepted, next } : { accepted };
+    return { accepted, next: (req.wantTask ? this.reply(req.workerId) : undefined) ?? null };
   }
 
   private taskOf(attempt: { jobId: string; stage: number; kind: string; index: number } | undefined): TaskRecord | undefined {
@@ -435,7 +436,7 @@ export class Master implements MasterService {
     // it renews the worker and its attempts' leases only; cancels wait for the worker's own heartbeat.
     if (req.busy) {
       const known = this.scheduler.heartbeat(req.workerId, req.runningAttempts, this.now());
-      return { cancelAttempts: [], reregister: known === undefined };
+      return { cancelAttempts: [], reregister: known === undefined, pausedAttempts: [] };
     }
     if (req.stats) {
       this.workerStats.set(req.workerId, req.stats);
@@ -451,7 +452,7 @@ export class Master implements MasterService {
     }
     if (req.runningAttempts.some((id) => this.scheduler.attempt(id)?.kind === 'reduce')) failpoint('master.shuffle.reduce-running');
     const cancel = this.scheduler.heartbeat(req.workerId, req.runningAttempts, this.now());
-    if (cancel === undefined) return { cancelAttempts: req.runningAttempts, reregister: true };
+    if (cancel === undefined) return { cancelAttempts: req.runningAttempts, reregister: true, pausedAttempts: [] };
     return { cancelAttempts: cancel, reregister: false, pausedAttempts: req.runningAttempts.filter((id) => this.stopped.has(id)) };
   }
 
