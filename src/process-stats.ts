@@ -19,6 +19,6 @@ export function processStats(role: string, workerId: string, chaos?: ChaosCounts
     cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000),
     maxRssKib: usage.maxRSS,
     startedAtMs: Math.round(performance.timeOrigin), engineAtMs: steps.engine ?? 0, readyAtMs: steps.ready ?? 0, firstTaskAtMs: steps.firstTask ?? 0,
-    ...(chaos ? { chaos: { ...chaos } } : {}),
+    chaos: chaos ? { ...chaos } : null,
   };
 }

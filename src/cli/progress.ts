@@ -73,21 +73,24 @@ export class ProgressModel {
   }
 }
 
-/** A stage's figures for one phase, from what the master sent (older masters send no progress). */
+/**
+ * A stage's figures for one phase, from what the master sent. Older masters send no progress: it
+ * decodes as null, and their byte figures as 0.
+ */
 function phaseFigures(stage: StageStatus, phase: 'map' | 'reduce'): { done: number; total: number; fraction: number; bytes: number; totalBytes: number } {
   if (phase === 'map') {
     return {
       done: stage.mapDone, total: stage.mapTotal,
       fraction: stage.progress?.map ?? (stage.mapTotal > 0 ? stage.mapDone / stage.mapTotal : 0),
-      bytes: stage.mapBytesRead ?? stage.counters[COUNTER.mapInputBytes] ?? 0,
-      totalBytes: stage.mapBytesTotal ?? 0,
+      bytes: stage.mapBytesRead || (stage.counters[COUNTER.mapInputBytes] ?? 0),
+      totalBytes: stage.mapBytesTotal,
     };
   }
   return {
     done: stage.reduceDone, total: stage.reduceTotal,
     fraction: stage.progress?.reduce ?? (stage.reduceTotal > 0 ? stage.reduceDone / stage.reduceTotal : 0),
-    bytes: stage.reduceBytesRead ?? 0,
-    totalBytes: stage.reduceBytesTotal ?? 0,
+    bytes: stage.reduceBytesRead,
+    totalBytes: stage.reduceBytesTotal,
   };
 }
 

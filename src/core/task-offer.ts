@@ -29,7 +29,6 @@ export function wakeOrder<W extends { workerId: string }>(waiting: readonly W[],
  * and after the workers already waiting were served (they keep their turn); nothing to offer,
  * nothing carried.
  */
-export function reportReply<T>(accepted: boolean, wantTask: boolean | undefined, nextOffer: () => T | undefined): { accepted: boolean; next?: T } {
-  const next = wantTask ? nextOffer() : undefined;
-  return next ? { accepted, next } : { accepted };
+export function reportReply<T>(accepted: boolean, wantTask: boolean | undefined, nextOffer: () => T | undefined): { accepted: boolean; next: T | null } {
+  return { accepted, next: (wantTask ? nextOffer() : undefined) ?? null };
 }

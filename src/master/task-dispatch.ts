@@ -43,7 +43,7 @@ async function report(state: MasterState, req: M.AttemptReport): Promise<M.Attem
   // A dispatcher's report carries the figures of the server that ran the attempt, under its own id.
   if (req.stats) state.workerStats.set(req.stats.workerId || req.workerId, req.stats);
   const known = state.outcomes.get(req.attemptId);
-  if (known !== undefined) return { accepted: known };
+  if (known !== undefined) return { accepted: known, next: null };
   const nowMs = state.now(); // one time for the task's end, the job's and the attempt's
   if (!req.ok && req.lostMapTasks?.length) state.options.log.warn('map outputs lost', { attemptId: req.attemptId, mapTasks: req.lostMapTasks, error: req.error });
   else if (!req.ok) state.options.log.warn('attempt failed', { attemptId: req.attemptId, error: req.error });
@@ -82,7 +82,7 @@ export async function heartbeat(state: MasterState, req: M.HeartbeatRequest): Pr
   // it renews the worker and its attempts' leases only; cancels wait for the worker's own heartbeat.
   if (req.busy) {
     const known = scheduler.heartbeat(req.workerId, req.runningAttempts, state.now());
-    return { cancelAttempts: [], reregister: known === undefined };
+    return { cancelAttempts: [], reregister: known === undefined, pausedAttempts: [] };
   }
   if (req.stats) {
     state.workerStats.set(req.workerId, req.stats);
@@ -98,7 +98,7 @@ export async function heartbeat(state: MasterState, req: M.HeartbeatRequest): Pr
   }
   if (req.runningAttempts.some((id) => scheduler.attempt(id)?.kind === 'reduce')) failpoint('master.shuffle.reduce-running');
   const cancel = scheduler.heartbeat(req.workerId, req.runningAttempts, state.now());
-  if (cancel === undefined) return { cancelAttempts: req.runningAttempts, reregister: true };
+  if (cancel === undefined) return { cancelAttempts: req.runningAttempts, reregister: true, pausedAttempts: [] };
   return { cancelAttempts: cancel, reregister: false, pausedAttempts: req.runningAttempts.filter((id) => state.stopped.has(id)) };
 }
 

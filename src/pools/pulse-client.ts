@@ -13,6 +13,6 @@ export function connectPulse(recipe: PulseRecipe): (runningAttempts: string[]) =
   if (!transport) throw new Error(`no backend ${recipe.transport}`);
   const master = transport.connectMaster(recipe.masterAddress);
   return async (runningAttempts) => {
-    await master.heartbeat({ workerId: recipe.workerId, runningAttempts, busy: true });
+    await master.heartbeat({ workerId: recipe.workerId, runningAttempts, stats: null, progress: [], busy: true });
   };
 }

@@ -3,7 +3,7 @@
 // a non-idempotent one never is. gRPC applies it to every call; in-process backends only under
 // --chaos, the one thing that makes their calls fail.
 import type { ServiceError } from '@grpc/grpc-js';
-import type { MasterService } from './transport.ts';
+import type { MasterMethod } from './contract.gen.ts';
 import { isUnavailable } from './unavailable.ts';
 
 export interface CallPolicy {
@@ -12,8 +12,8 @@ export interface CallPolicy {
   retries?: number;              // default 5
 }
 
-/** The Master service's calls: what a retry of each would do decides whether it is retried. */
-export const MASTER_POLICY: Record<keyof MasterService, CallPolicy> = {
+/** The Master service's calls, each of the proto's (a new one without a policy fails tsc): what a retry of each would do decides whether it is retried. */
+export const MASTER_POLICY: Record<MasterMethod, CallPolicy> = {
   submitJob: { deadlineMs: 30_000, idempotent: true },      // the client picks the job id
   getJobStatus: { deadlineMs: 10_000, idempotent: true },
   killJob: { deadlineMs: 10_000, idempotent: true },

@@ -3,33 +3,21 @@
 import type { JobTrace } from '../core/job-trace.ts';
 import type { ChaosNode } from './chaos/chaos-node.ts';
 import type { TlsMaterial } from './grpc/credentials.ts';
+import type { MasterRpcs, WorkerMethod, WorkerRpcs } from './contract.gen.ts';
 import type * as M from './messages.ts';
 import type { MapOutputStore } from '../storage/map-output-store.ts';
+import type { Equals, NoneOf } from './type-checks.ts';
 
-export interface MasterService {
-  submitJob(req: M.SubmitJobRequest): Promise<M.SubmitJobReply>;
-  getJobStatus(req: M.JobStatusRequest): Promise<M.JobStatus>;
-  killJob(req: M.KillJobRequest): Promise<M.KillJobReply>;
-  listJobs(req: M.ListJobsRequest): Promise<M.ListJobsReply>;
-  getJobLogs(req: M.JobLogsRequest): Promise<M.JobLogsReply>;
-  registerWorker(req: M.RegisterWorkerRequest): Promise<M.RegisterWorkerReply>;
-  requestTask(req: M.TaskRequest): Promise<M.TaskReply>;
-  reportAttempt(req: M.AttemptReport): Promise<M.AttemptReportReply>;
-  commitAttempt(req: M.CommitRequest): Promise<M.CommitReply>;
-  heartbeat(req: M.HeartbeatRequest): Promise<M.HeartbeatReply>;
-  listProcesses(req: M.ListProcessesRequest): Promise<M.ListProcessesReply>;
-  killProcess(req: M.KillProcessRequest): Promise<M.KillProcessReply>;
-  drainNode(req: M.DrainNodeRequest): Promise<M.DrainNodeReply>;
-  resolveNodes(req: M.ResolveNodesRequest): Promise<M.ResolveNodesReply>;
-}
+/** The Master service's RPCs (contract.gen.ts), each as the method that takes its request and answers its reply. */
+export type MasterService = { [K in keyof MasterRpcs]: (req: M.Messages[MasterRpcs[K]['request']]) => Promise<M.Messages[MasterRpcs[K]['reply']]> };
 
-/** The Master service's RPCs, by their method names here. */
-export const MASTER_METHODS: readonly (keyof MasterService)[] = [
-  'submitJob', 'getJobStatus', 'killJob', 'listJobs', 'getJobLogs',
-  'registerWorker', 'requestTask', 'reportAttempt', 'commitAttempt', 'heartbeat',
-  'listProcesses', 'killProcess', 'drainNode', 'resolveNodes',
-];
+/** The Master service's RPCs, by their method names here: the proto's, generated. */
+export { MASTER_METHODS } from './contract.gen.ts';
 
+// The derivation above holds for unary calls only: a streaming Master RPC stops tsc here.
+type MasterStreams = NoneOf<{ [K in keyof MasterRpcs]: MasterRpcs[K]['requestStream'] | MasterRpcs[K]['replyStream'] extends false ? never : K }[keyof MasterRpcs]>;
+
+/** Written out, not derived: a streamed reply arrives as its chunks' bytes, and not every worker serves every RPC. */
 export interface WorkerService {
   /** The partition's bytes in chunks of at most 1 MiB. */
   fetchPartition(req: M.FetchPartitionRequest): AsyncIterable<Buffer>;
@@ -38,6 +26,19 @@ export interface WorkerService {
   /** horizontal: runs one task to its end and reports it. */
   runTask?(req: M.RunTaskRequest, signal?: AbortSignal): Promise<M.AttemptReport>;
 }
+
+/** What the proto says of a Worker RPC: its request in, its reply out (a stream of Chunk: their bytes). */
+type WorkerRpc<K extends WorkerMethod> = {
+  request: M.Messages[WorkerRpcs[K]['request']];
+  reply: WorkerRpcs[K]['replyStream'] extends true ? AsyncIterable<M.Messages[WorkerRpcs[K]['reply']] extends M.Chunk ? Buffer : never>
+    : Promise<M.Messages[WorkerRpcs[K]['reply']]>;
+};
+// WorkerService has every Worker RPC of the proto, and no other, each with the proto's request and reply.
+type WorkerMismatches = NoneOf<
+  | Exclude<keyof WorkerService, WorkerMethod> | Exclude<WorkerMethod, keyof WorkerService>
+  | { [K in WorkerMethod]: Equals<Parameters<Required<WorkerService>[K]>[0], WorkerRpc<K>['request']> extends true ? never : K }[WorkerMethod]
+  | { [K in WorkerMethod]: Equals<ReturnType<Required<WorkerService>[K]>, WorkerRpc<K>['reply']> extends true ? never : K }[WorkerMethod]
+>;
 
 export interface MasterClient extends MasterService {
   close(): void;

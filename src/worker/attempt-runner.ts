@@ -18,25 +18,31 @@ export interface AttemptIo {
   commit(attemptId: string): Promise<boolean>;
 }
 
-/** The report of one attempt, but for who sends it (workerId) and the process figures (stats). */
-export type AttemptOutcome = Omit<M.AttemptReport, 'workerId' | 'stats'>;
+/** The report of one attempt, but for what its sender adds: who sends it, its process figures, whether its slot is free, its own death. */
+export type AttemptOutcome = Omit<M.AttemptReport, 'workerId' | 'stats' | 'wantTask' | 'ownDeath'>;
 
 /** progress: filled in as the attempt goes, for the worker's heartbeats (the job status's partial credit). */
 export async function runAttempt(task: M.Task, io: AttemptIo, signal: AbortSignal, progress: AttemptFigures = {}): Promise<AttemptOutcome> {
   const { value: result, error, log } = await withAttemptConsole(() => execute(task, io, signal, progress));
-  if (result) return { attemptId: task.attemptId, ok: true, error: '', log, lostMapTasks: [], ...result };
-  const lostMapTasks = error instanceof FetchFailedError ? error.mapTasks : [];
-  return { attemptId: task.attemptId, ok: false, error: oneLine(error), log, outputId: '', counters: {}, partitionBytes: [], lostMapTasks };
+  if (result) return { attemptId: task.attemptId, ok: true, error: '', log, lostMapTasks: [], partitionRecords: [], ...result };
+  return failedOutcome(task.attemptId, oneLine(error), log, error instanceof FetchFailedError ? error.mapTasks : []);
+}
+
+/** The outcome of an attempt that failed with `error`, having produced nothing. */
+export function failedOutcome(attemptId: string, error: string, log = '', lostMapTasks: number[] = []): AttemptOutcome {
+  return { attemptId, ok: false, error, log, outputId: '', counters: {}, partitionBytes: [], lostMapTasks, partitionRecords: [] };
 }
 
 async function execute(task: M.Task, io: AttemptIo, signal: AbortSignal, progress: AttemptFigures): Promise<AttemptResult> {
-  const job = await loadSubmittedJob(task.spec.jobPath, task.spec.jobHash ?? '', `${task.jobId}/${task.stage}`);
+  const { spec } = task;
+  if (!spec) throw new TaskError(`task ${task.attemptId} came without its job's spec`);
+  const job = await loadSubmittedJob(spec.jobPath, spec.jobHash, `${task.jobId}/${task.stage}`);
   if (task.kind === 'map') {
     const split = task.split as M.InputSplit;
-    return runMapTask(job, { attemptId: task.attemptId, spec: task.spec, split }, io.store, signal, progress).catch((error: unknown) => {
+    return runMapTask(job, { attemptId: task.attemptId, spec, split }, io.store, signal, progress).catch((error: unknown) => {
       // a value that JSON cannot carry: the message names the key, this adds the input
       throw error instanceof RecordError ? new TaskError(`map on input ${split.path}: ${error.message}`) : error;
     });
   }
-  return runReduceTask(job, { attemptId: task.attemptId, spec: task.spec, partition: task.taskIndex, mapOutputs: task.mapOutputs }, io, signal, progress);
+  return runReduceTask(job, { attemptId: task.attemptId, spec, partition: task.taskIndex, mapOutputs: task.mapOutputs }, io, signal, progress);
 }

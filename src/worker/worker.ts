@@ -15,7 +15,7 @@ import { ClusterNamespace, readLocal } from './cluster-namespace.ts';
 import { gateFor } from './pause-gate.ts';
 import { MapOutputStore } from '../storage/map-output-store.ts';
 import { MemoryFirstOutputStore } from './memory-first-store.ts';
-import { runAttempt, type AttemptIo, type AttemptOutcome } from './attempt-runner.ts';
+import { failedOutcome, runAttempt, type AttemptIo, type AttemptOutcome } from './attempt-runner.ts';
 import { StallWatchdog, lastWords, type WatchedAttempt } from './stall-watchdog.ts';
 import { attemptLabel, stallReason } from '../core/task-timeout.ts';
 import type { PulseRecipe } from './stall-watchdog.ts';
@@ -137,12 +137,13 @@ export class Worker {
   private async heartbeat(): Promise<void> {
     try {
       // A dispatcher's attempts run behind the balancer: their progress is not seen here.
-      const unknown = this.options.remote ? { progressUnknown: true } : {};
-      const progress = [...this.progress].map(([attemptId, figures]) => ({ attemptId, ...figures, ...unknown }));
-      const reply = await this.master.heartbeat({ workerId: this.id, runningAttempts: [...this.running.keys()], stats: this.stats(), progress });
+      const progressUnknown = !!this.options.remote;
+      const progress = [...this.progress].map(([attemptId, { inputBytesRead = 0, outputsFetched = 0, records = 0 }]) => (
+        { attemptId, inputBytesRead, outputsFetched, records, progressUnknown }));
+      const reply = await this.master.heartbeat({ workerId: this.id, runningAttempts: [...this.running.keys()], stats: this.stats(), progress, busy: false });
       this.lastContactMs = Date.now();
       for (const id of reply.cancelAttempts) this.running.get(id)?.abort();
-      const paused = new Set(reply.pausedAttempts ?? []);
+      const paused = new Set(reply.pausedAttempts);
       for (const [id, controller] of this.running) gateFor(controller.signal).set(paused.has(id));
       if (reply.reregister && !this.stopping) await this.register();
     } catch (error) {
@@ -208,7 +209,7 @@ export class Worker {
     this.running.delete(task.attemptId);
     this.progress.delete(task.attemptId);
     this.watch(task.attemptId);
-    const report: M.AttemptReport = { ...outcome, workerId: this.id, stats, wantTask: !this.stopping };
+    const report: M.AttemptReport = { ...outcome, workerId: this.id, stats, wantTask: !this.stopping, ownDeath: false };
     if (!report.ok) this.options.log.warn('attempt failed', { attemptId: task.attemptId, error: report.error });
     const reply = await this.deliver(report);
     if (!reply) return undefined;
@@ -249,7 +250,7 @@ export class Worker {
       const { workerId: _server, stats, ...outcome } = await this.options.remote!(task, this.id, signal);
       return { ...outcome, ...(stats ? { stats } : {}) };
     } catch (error) {
-      return { attemptId: task.attemptId, ok: false, error: oneLine(error), log: '', outputId: '', counters: {}, partitionBytes: [], lostMapTasks: [] };
+      return failedOutcome(task.attemptId, oneLine(error));
     }
   }
 
@@ -262,9 +263,7 @@ export class Worker {
     for (const { attemptId, label } of words?.attempts ?? []) {
       const error = `${label} ${words!.reason}`;
       this.options.log.warn('attempt failed', { attemptId, error });
-      await this.deliver({
-        attemptId, ok: false, error, log: '', outputId: '', counters: {}, partitionBytes: [], lostMapTasks: [], workerId: this.id, wantTask: false, ownDeath: true,
-      });
+      await this.deliver({ ...failedOutcome(attemptId, error), workerId: this.id, stats: null, wantTask: false, ownDeath: true });
     }
   }
 
@@ -328,9 +327,7 @@ function untilCancelled<T extends AttemptOutcome>(attemptId: string, signal: Abo
   let timer: NodeJS.Timeout | undefined;
   const abandoned = new Promise<AttemptOutcome>((resolve) => {
     const give = () => {
-      timer = setTimeout(() => resolve({
-        attemptId, ok: false, error: `attempt ${attemptId} ${ABANDONED}`, log: '', outputId: '', counters: {}, partitionBytes: [], lostMapTasks: [],
-      }), CANCEL_GRACE_MS);
+      timer = setTimeout(() => resolve(failedOutcome(attemptId, `attempt ${attemptId} ${ABANDONED}`)), CANCEL_GRACE_MS);
     };
     if (signal.aborted) give();
     else signal.addEventListener('abort', give, { once: true });

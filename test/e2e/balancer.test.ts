@@ -11,7 +11,7 @@ import { connectBalancer, type BalancerClient } from '../../src/backends/horizon
 import { AuthError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { bearer } from '../../src/transport/grpc/token.ts';
-import type { RunTaskRequest } from '../../src/transport/messages.ts';
+import type { RunTaskRequest, Task } from '../../src/transport/messages.ts';
 import { startFakeWorker, type FakeWorker } from '../fixtures/fake-worker-server.ts';
 import { FIXTURES, ROOT } from '../helpers/run-mr.ts';
 
@@ -25,13 +25,13 @@ afterEach(async () => {
 });
 
 let attempts = 0;
-function request(options: Record<string, string> = {}): RunTaskRequest {
+function request(options: Record<string, string> = {}): RunTaskRequest & { task: Task } {
   const attemptId = `a${++attempts}`;
   return {
     masterAddress: '127.0.0.1:1', workerId: 'dispatcher', sharedDir: '/tmp/shared',
     task: {
-      jobId: 'job', stage: 1, kind: 'map', taskIndex: attempts, attemptId, mapOutputs: [],
-      spec: { jobPath: '/jobs/x.ts', inputFiles: [], outputDir: '/out', reducers: 1, inputMode: 'lines', options, splitBytes: 0, sortBufferBytes: 0, maxAttempts: 3, speculation: false, parallelism: 0 },
+      jobId: 'job', stage: 1, kind: 'map', taskIndex: attempts, attemptId, mapOutputs: [], split: null,
+      spec: { jobPath: '/jobs/x.ts', inputFiles: [], outputDir: '/out', reducers: 1, inputMode: 'lines', options, splitBytes: 0, sortBufferBytes: 0, maxAttempts: 3, speculation: false, parallelism: 0, jobHash: '' },
     },
   };
 }

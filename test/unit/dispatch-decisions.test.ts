@@ -49,10 +49,10 @@ describe('reportReply', () => {
   it('carries the next offer only when the worker asks for one and there is one', () => {
     let asked = 0;
     const next = (): string => (asked++, 'task');
-    expect(reportReply(true, false, next)).toEqual({ accepted: true });
+    expect(reportReply(true, false, next)).toEqual({ accepted: true, next: null });
     expect(asked).toBe(0); // not asked: no task is taken from the queue for a worker that does not want one
     expect(reportReply(false, true, next)).toEqual({ accepted: false, next: 'task' });
-    expect(reportReply(true, true, () => undefined)).toEqual({ accepted: true });
+    expect(reportReply(true, true, () => undefined)).toEqual({ accepted: true, next: null });
   });
 });
 

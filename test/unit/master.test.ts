@@ -51,24 +51,24 @@ async function harness(): Promise<Harness> {
       const outputDir = join(dir, `out-${jobs++}`);
       const spec: M.JobSpec = {
         jobPath: join(dir, 'job.ts'), inputFiles, outputDir, reducers, inputMode: 'lines', options: {},
-        splitBytes: 1 << 20, sortBufferBytes: 0, maxAttempts: 4, speculation: false, parallelism: 0, // one split per file, no backups
+        splitBytes: 1 << 20, sortBufferBytes: 0, maxAttempts: 4, speculation: false, parallelism: 0, jobHash: '', // one split per file, no backups
       };
       const { jobId } = await client.submitJob({ jobId: '', stages: [spec] });
       return { jobId, outputDir };
     },
-    register: (workerId) => client.registerWorker({ workerId, address: `memory:${workerId}`, slots: 1, pid: pids++ }),
+    register: (workerId) => client.registerWorker({ workerId, address: `memory:${workerId}`, slots: 1, pid: pids++, hasNode: false, node: 0 }),
     async task(workerId) {
-      return (await client.requestTask({ workerId, waitMs: 0 })).task ?? undefined;
+      return (await client.requestTask({ workerId, waitMs: 0, requestId: '' })).task ?? undefined;
     },
     async finish(workerId, task, extra = {}) {
       if (task.kind === 'reduce') {
         // A reduce writes its part file, then asks to commit it, as reduce-task.ts does.
-        writeFileSync(join(task.spec.outputDir, partFileName(task.taskIndex)), `reduced ${task.taskIndex}\n`);
+        writeFileSync(join(task.spec!.outputDir, partFileName(task.taskIndex)), `reduced ${task.taskIndex}\n`);
         expect((await client.commitAttempt({ workerId, attemptId: task.attemptId })).allowed).toBe(true);
       }
       return client.reportAttempt({
         workerId, attemptId: task.attemptId, ok: true, error: '', outputId: task.kind === 'map' ? `out-${task.attemptId}` : '',
-        counters: {}, partitionBytes: task.kind === 'map' ? [10, 10] : [], ...extra,
+        counters: {}, partitionBytes: task.kind === 'map' ? [10, 10] : [], stats: null, log: '', lostMapTasks: [], wantTask: false, partitionRecords: [], ownDeath: false, ...extra,
       });
     },
     async close() {
@@ -84,7 +84,7 @@ async function harness(): Promise<Harness> {
 async function advance(byMs: number, beating: Record<string, string[]>): Promise<void> {
   for (let t = 0; t < byMs; t += STEP_MS) {
     h.clock.nowMs += STEP_MS;
-    for (const [workerId, runningAttempts] of Object.entries(beating)) await h.client.heartbeat({ workerId, runningAttempts });
+    for (const [workerId, runningAttempts] of Object.entries(beating)) await h.client.heartbeat({ workerId, runningAttempts, stats: null, progress: [], busy: false });
     await h.master.tick();
   }
 }
@@ -153,7 +153,7 @@ describe('Master', () => {
     expect(again.attemptId).not.toBe(map.attemptId);
 
     // The silent worker comes back: it is told to re-register, and its late report is refused.
-    expect((await h.client.heartbeat({ workerId: 'w1', runningAttempts: [map.attemptId] })).reregister).toBe(true);
+    expect((await h.client.heartbeat({ workerId: 'w1', runningAttempts: [map.attemptId], stats: null, progress: [], busy: false })).reregister).toBe(true);
     expect((await h.finish('w1', map)).accepted).toBe(false);
     expect((await h.finish('w2', again)).accepted).toBe(true);
     expect((await h.finish('w2', (await h.task('w2'))!)).accepted).toBe(true);
@@ -179,7 +179,7 @@ describe('Master', () => {
 
   it('a worker waiting in its long poll is handed a task as soon as a job comes', async () => {
     await h.register('w1');
-    const waiting = h.client.requestTask({ workerId: 'w1', waitMs: 60_000 });
+    const waiting = h.client.requestTask({ workerId: 'w1', waitMs: 60_000, requestId: '' });
     await h.submit(1, 1);
     const reply = await waiting;
     expect([reply.task?.kind, reply.task?.taskIndex]).toEqual(['map', 0]);

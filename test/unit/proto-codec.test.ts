@@ -1,10 +1,12 @@
 // The service definitions of proto-codec.ts against @grpc/proto-loader's own: the same methods,
-// and every message encoded to the same bytes and decoded to the same objects.
+// and every message encoded to the same bytes and decoded to the same objects. And what
+// bin/build-proto.mjs generates from the .proto files, against them: fresh, and true to the codec.
 import { readFileSync } from 'node:fs';
 import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs/light.js';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain script of the project, without types
-import { descriptorJson } from '../../bin/build-proto.mjs';
+import { CONTRACT_PATH, contractFields, contractTs, descriptorJson } from '../../bin/build-proto.mjs';
 import { DESCRIPTOR_PATH, HEALTH_PROTO_PATH, LOADER_OPTIONS, PROTO_PATH, packageDefinition } from '../../src/transport/proto-codec.ts';
 
 const reference = protoLoader.loadSync([PROTO_PATH, HEALTH_PROTO_PATH], LOADER_OPTIONS);
@@ -73,6 +75,28 @@ describe('the service definitions', () => {
       const encoded = refRequest.responseSerialize(taskReply);
       expect(Buffer.from(request.responseSerialize(taskReply))).toEqual(Buffer.from(encoded));
       expect(request.responseDeserialize(encoded as Buffer)).toEqual(refRequest.responseDeserialize(encoded as Buffer));
+    }
+  });
+});
+
+describe('the generated contract (src/transport/contract.gen.ts)', () => {
+  it('is what bin/build-proto.mjs makes of proto/mapreduce.proto now (else: npm run proto)', () => {
+    expect(readFileSync(CONTRACT_PATH, 'utf8')).toBe(contractTs());
+  });
+
+  it('declares each message as the codec decodes it: the fields always present, and of what kind', () => {
+    const root = protobuf.Root.fromJSON(JSON.parse(readFileSync(DESCRIPTOR_PATH, 'utf8')) as protobuf.INamespace);
+    const fields = contractFields() as Record<string, { name: string; type: string; optional: boolean }[]>;
+    const kindOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'array' : Buffer.isBuffer(value) ? 'Buffer' : typeof value === 'object' ? 'record' : typeof value);
+    const declared = (ts: string) => (ts.endsWith(' | null') ? 'null' : ts.endsWith('[]') ? 'array' : ts.startsWith('Record<') ? 'record' : ts);
+    expect(Object.keys(fields).length).toBeGreaterThan(40);
+    for (const [name, declaredFields] of Object.entries(fields)) {
+      const type = root.lookupType(`mr.${name}`);
+      const decoded = type.toObject(type.decode(new Uint8Array()), LOADER_OPTIONS) as Record<string, unknown>;
+      const present = declaredFields.filter((field) => !field.optional);
+      expect(Object.keys(decoded).sort(), name).toEqual(present.map((field) => field.name).sort());
+      expect(Object.fromEntries(Object.entries(decoded).map(([key, value]) => [key, kindOf(value)])), name)
+        .toEqual(Object.fromEntries(present.map((field) => [field.name, declared(field.type)])));
     }
   });
 });

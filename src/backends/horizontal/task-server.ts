@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { connectBalancer } from './balancer/balancer-client.ts';
-import { UsageError, oneLine } from '../../errors.ts';
+import { TaskError, UsageError, oneLine } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { processStats } from '../../process-stats.ts';
 import type { TlsMaterial } from '../../transport/grpc/credentials.ts';
@@ -76,10 +76,12 @@ export class TaskServer {
    * its own. A run cancelled by its caller is not kept: the next request runs the attempt again.
    */
   private runOnce(req: M.RunTaskRequest, signal?: AbortSignal): Promise<M.AttemptReport> {
-    const id = req.task.attemptId;
+    const { task } = req;
+    if (!task) return Promise.reject(new TaskError('a RunTask request without its task'));
+    const id = task.attemptId;
     const known = this.runs.get(id);
     if (known) return known;
-    const run = this.track(this.runTask(req, signal));
+    const run = this.track(this.runTask(req, task, signal));
     this.runs.set(id, run);
     const forget = () => this.runs.delete(id);
     run.then(() => setTimeout(forget, RUN_MEMORY_MS).unref(), forget);
@@ -87,9 +89,8 @@ export class TaskServer {
     return run;
   }
 
-  private async runTask(req: M.RunTaskRequest, signal?: AbortSignal): Promise<M.AttemptReport> {
+  private async runTask(req: M.RunTaskRequest, task: M.Task, signal?: AbortSignal): Promise<M.AttemptReport> {
     if (this.draining) throw new UsageError(`server ${this.address} is draining`);
-    const { task } = req;
     const store = this.storeFor(req.sharedDir);
     const master = this.masterFor(req.masterAddress);
     const outcome = await runAttempt(task, {
@@ -99,7 +100,8 @@ export class TaskServer {
       commit: async (attemptId) => (await master.commitAttempt({ workerId: req.workerId, attemptId })).allowed,
     }, signal ?? new AbortController().signal);
     if (!outcome.ok) this.options.log.warn('attempt failed', { attemptId: task.attemptId, error: outcome.error });
-    return { ...outcome, workerId: this.id, stats: processStats('server', this.id, this.options.transport.chaos?.counts) };
+    const stats = processStats('server', this.id, this.options.transport.chaos?.counts);
+    return { ...outcome, workerId: this.id, stats, wantTask: false, ownDeath: false };
   }
 
   private storeFor(sharedDir: string): SharedOutputStore {
