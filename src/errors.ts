@@ -28,6 +28,18 @@ export class JobModuleError extends UsageError {}
 /** A request without the right token: the caller must give the cluster's secret. */
 export class AuthError extends UsageError {}
 
+/**
+ * "The other side did not answer", whatever the wire: the one failure a caller may retry or wait
+ * out (see transport/unavailable.ts; gRPC says UNAVAILABLE or DEADLINE_EXCEEDED instead).
+ */
+export class TransportUnavailableError extends MrError {}
+
+/** A master's journal that cannot be read back past a torn last line: it will not guess what was committed. */
+export class JournalCorruptError extends MrError {}
+
+/** An intermediate run (a map output's partition) that ends mid-record: its bytes were cut or damaged. */
+export class CorruptRunError extends MrError {}
+
 /** The job ran and failed (a task failed past its retry limit) or was killed. */
 export class JobFailedError extends MrError {
   override readonly exitCode = EXIT.jobFailed;

@@ -1,6 +1,7 @@
 // The master's journal: an append-only file of JSON lines in its work dir, fsync'd at commit
 // points, replayed when a master starts again with the same work dir.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { JournalCorruptError } from '../errors.ts';
 import type { Counters } from '../core/counters.ts';
 import type { Split } from '../core/splits.ts';
 import type { MapOutputRef, TaskKind } from '../core/task-table.ts';
@@ -42,7 +43,7 @@ export class Journal {
       try {
         records.push(JSON.parse(line) as JournalRecord);
       } catch (error) {
-        if (i < lines.length - 1) throw new Error(`journal ${path} is corrupt at line ${i + 1}: ${(error as Error).message}`);
+        if (i < lines.length - 1) throw new JournalCorruptError(`journal ${path} is corrupt at line ${i + 1}: ${(error as Error).message}; move it aside to start the master without its jobs`);
       }
     }
     return records;

@@ -1,6 +1,7 @@
 // Sorted run files of intermediate records (map outputs, spills, fetched partitions), in the
 // binary format of core/run-records.ts.
 import { decodeRecords, RecordEncoder, type KeyValue } from '../core/run-records.ts';
+import { CorruptRunError } from '../errors.ts';
 import type { BatchSource } from '../core/kway-merge.ts';
 import { readChunks } from './line-reader.ts';
 import { TextWriter } from './text-writer.ts';
@@ -73,7 +74,7 @@ export function bufferRunSource(bytes: Buffer, batchBytes = BATCH_BYTES): BatchS
       const end = decodeRecords(bytes, at, Math.min(bytes.length, at + batchBytes), records);
       // A record larger than the batch: decode up to the end of the buffer instead.
       at = end > at ? end : decodeRecords(bytes, at, bytes.length, records);
-      if (records.length === 0) throw new Error(`corrupt intermediate run: ${bytes.length - at} bytes at its end are no whole record`);
+      if (records.length === 0) throw new CorruptRunError(`corrupt intermediate run: ${bytes.length - at} bytes at its end are no whole record`);
       return records;
     },
   };
@@ -121,6 +122,6 @@ export async function* wholeRecordChunks(run: RunRef, chunkBytes: number): Async
     carry = end < data.length ? Buffer.from(data.subarray(end)) : undefined;
   }
   if (carry !== undefined) {
-    throw new Error(`corrupt intermediate run${typeof run === 'string' ? ` ${run}` : ''}: ${carry.length} bytes at its end are no whole record`);
+    throw new CorruptRunError(`corrupt intermediate run${typeof run === 'string' ? ` ${run}` : ''}: ${carry.length} bytes at its end are no whole record`);
   }
 }

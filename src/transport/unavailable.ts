@@ -1,10 +1,9 @@
 // "The other side did not answer", whatever the backend: the one failure a caller may retry or
 // wait out. The gRPC backend reports it as UNAVAILABLE or DEADLINE_EXCEEDED.
 import { status } from '@grpc/grpc-js';
+import { TransportUnavailableError } from '../errors.ts';
 
-export class TransportUnavailableError extends Error {
-  override name = 'TransportUnavailableError';
-}
+export { TransportUnavailableError };
 
 interface CodedError {
   code: number;
