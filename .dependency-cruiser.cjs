@@ -1,13 +1,13 @@
 // The layering of src/, checked by `npm test` (test/unit/layering.test.ts runs dependency-cruiser):
 // imports point one way, from the CLI down to the pure core.
 //
-//   cli ──> http, master, backends, pools, worker, transport, storage, core
-//   backends ──> pools, worker, transport, storage, core (never cli, master, http)
-//   http ──> master, transport, core            (never cli)
-//   master, worker ──> transport, storage, core (never cli; not each other)
-//   pools ──> worker, transport, storage, core (thread entries may create a backend's transport)
-//   worker ──> transport, storage, core (never backends, pools, master, cli, http)
-//   transport (the wires) ──> storage, core (never a backend, pool or role)
+//   cli ──> http, master, backends, pools, worker, wires, storage, core
+//   backends ──> pools, worker, wires, storage, core (never cli, master, http)
+//   http ──> master, wires, core            (never cli)
+//   master, worker ──> wires, storage, core (never cli; not each other)
+//   pools ──> worker, wires, storage, core (thread entries may create a backend's transport)
+//   worker ──> wires, storage, core (never backends, pools, master, cli, http)
+//   wires ──> storage, core (never a backend, pool or role)
 //   storage ──> core
 //   core ──> nothing of src/ (no I/O, no clock)
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -25,8 +25,8 @@ module.exports = {
       to: { path: '^(node:)?(fs|fs/promises|net|http|http2|https|child_process|worker_threads|dgram|os)$', dependencyTypesNot: ['type-only'] },
     },
     {
-      name: 'wires-below-roles', severity: 'error', comment: 'Wires and backends move bytes: they import no worker, master, CLI or HTTP code.',
-      from: { path: '^src/transport/' },
+      name: 'wires-below-roles', severity: 'error', comment: 'Wires move bytes: they import no backend, pool, worker, master, CLI or HTTP code.',
+      from: { path: '^src/wires/' },
       to: { path: '^src/(worker|master|cli|http|backends|pools)/', dependencyTypesNot: ['type-only'] },
     },
     {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import job from '../jobs/wordcount.ts';
 import { DEFAULTS } from '../src/config.ts';
-import type { JobSpec } from '../src/transport/messages.ts';
+import type { JobSpec } from '../src/wires/messages.ts';
 import { runMapTask } from '../src/worker/map-task.ts';
 import { MemoryFirstOutputStore } from '../src/worker/memory-first-store.ts';
 import { runJobSequentially } from './lib/sequential-loop.ts';

@@ -1,6 +1,6 @@
 // CPU time, peak memory and the start-up steps of this process, as reported in job status and
 // benchmarks. The steps are epoch ms, so that those of several processes line up on one time line.
-import type { ChaosCounts, ProcessStats } from './transport/messages.ts';
+import type { ChaosCounts, ProcessStats } from './wires/messages.ts';
 
 export type StartupStep = 'engine' | 'ready' | 'firstTask';
 

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import fastGlob from 'fast-glob';
 import { createTransport } from '../../src/backends/index.ts';
-import type { MasterClient } from '../../src/transport/index.ts';
+import type { MasterClient } from '../../src/wires/index.ts';
 import { MR } from './faults-cluster.ts';
 import { exited, sleep, spawnTracked, stopChild } from './faults-procs.ts';
 import { REDUCERS } from './mr-run.ts';

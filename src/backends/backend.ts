@@ -5,9 +5,9 @@ import type { JobTrace } from '../core/job-trace.ts';
 import type { Pool } from '../pools/pool.ts';
 import type { WorkerDeath } from '../pools/worker-death.ts';
 import type { ProcessPool } from '../pools/process-pool.ts';
-import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
-import type { BackendReport, MachineTuning, Transport } from '../transport/index.ts';
-import type { TransportFactory } from '../transport/transport.ts';
+import type { ChaosSettings } from '../wires/chaos/chaos-node.ts';
+import type { BackendReport, MachineTuning, Transport } from '../wires/index.ts';
+import type { TransportFactory } from '../wires/transport.ts';
 import type { Autoscale } from './horizontal/cluster.ts';
 
 /** What mr run hands a backend to start its workers with. */

@@ -1,6 +1,6 @@
 // The registered backends: the one place a backend's name appears. Adding one is a folder here
 // and one line below. Each backend's wire is registered with it: createTransport() comes from here.
-import { registerTransport } from '../transport/transport.ts';
+import { registerTransport } from '../wires/transport.ts';
 import type { Backend } from './backend.ts';
 import { butterflyBackend } from './butterfly/backend.ts';
 import { grpcBackend } from './grpc/backend.ts';
@@ -18,5 +18,5 @@ export function backendNamed(name: string): Backend | undefined {
   return BACKENDS.find((backend) => backend.name === name);
 }
 
-export { createTransport, transportNames } from '../transport/transport.ts';
+export { createTransport, transportNames } from '../wires/transport.ts';
 export type { Backend, PoolContext, RunFacts } from './backend.ts';

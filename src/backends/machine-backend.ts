@@ -1,7 +1,7 @@
 // The simulated machines (hypercube, butterfly): one worker per node, in worker threads; the
 // report is the machine's own, from the job's trace.
 import { ThreadPool } from '../pools/thread-pool.ts';
-import type { TransportFactory } from '../transport/transport.ts';
+import type { TransportFactory } from '../wires/transport.ts';
 import type { Backend } from './backend.ts';
 
 export function machineBackend(name: string, wire: TransportFactory): Backend {

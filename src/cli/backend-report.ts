@@ -1,6 +1,6 @@
 // `mr run --report`: the backend's own figures on stderr, one a line: the name it has under
 // `backend` in --json, its value with its unit, and what it is (docs/running.md's table says more).
-import type { BackendReport } from '../transport/index.ts';
+import type { BackendReport } from '../wires/index.ts';
 
 /** What a figure is, by its name (`backend.name.figure` where it differs between backends). */
 const MEANING: Record<string, string> = {

@@ -2,10 +2,10 @@
 // of a run shares; and what a run's processes say the chaos layer did, summed for the report.
 import { UsageError } from '../errors.ts';
 import { numberOption } from './number-args.ts';
-import { sumCounts, type ChaosCounts } from '../transport/chaos/chaos-counts.ts';
-import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
-import { parseChaosSpec } from '../transport/chaos/chaos-spec.ts';
-import type { ProcessStats } from '../transport/messages.ts';
+import { sumCounts, type ChaosCounts } from '../wires/chaos/chaos-counts.ts';
+import type { ChaosSettings } from '../wires/chaos/chaos-node.ts';
+import { parseChaosSpec } from '../wires/chaos/chaos-spec.ts';
+import type { ProcessStats } from '../wires/messages.ts';
 
 export interface ChaosArgs {
   chaos?: string;

@@ -1,8 +1,8 @@
 // Counts what crosses the master's service: each request and reply is a message, and its size is
 // its proto encoding (what a wire would carry). The figures of `--report` for backends that
 // have no machine model of their own (grpc, memory).
-import { methodCodec } from '../transport/proto-codec.ts';
-import { MASTER_METHODS, type MasterService } from '../transport/transport.ts';
+import { methodCodec } from '../wires/proto-codec.ts';
+import { MASTER_METHODS, type MasterService } from '../wires/transport.ts';
 
 export interface MessageCount {
   messages: number;

@@ -1,6 +1,6 @@
 // The attempt whose failure failed a job, and the last lines it printed: what `mr run` shows
 // under its error line (or in --json) so a failed job says what its code printed.
-import type { AttemptLog, JobStatus } from '../transport/messages.ts';
+import type { AttemptLog, JobStatus } from '../wires/messages.ts';
 
 export const TAIL_LINES = 10;
 // A line past this is cut: ten lines of a job's output must stay readable on a terminal.

@@ -3,7 +3,7 @@
 import { UsageError } from '../errors.ts';
 import { isOfTask } from '../master/attempt-history.ts';
 import { listJobStatuses, readJobRecord, type HistoryRecord } from '../storage/job-history.ts';
-import type { AttemptLog, JobStatus } from '../transport/messages.ts';
+import type { AttemptLog, JobStatus } from '../wires/messages.ts';
 
 async function recordOf(historyDir: string, jobId: string): Promise<HistoryRecord> {
   const record = await readJobRecord(historyDir, jobId);

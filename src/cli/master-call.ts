@@ -1,6 +1,6 @@
 // A call to a master that turns "it did not answer" into the contract's unreachable-master error (exit 3).
 import { MasterUnreachableError, MrError } from '../errors.ts';
-import { isUnavailable, unavailableReason } from '../transport/unavailable.ts';
+import { isUnavailable, unavailableReason } from '../wires/unavailable.ts';
 
 export async function callMaster<T>(address: string, call: () => Promise<T>): Promise<T> {
   try {

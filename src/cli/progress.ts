@@ -1,7 +1,7 @@
 // Progress of a running job on stderr: on a TTY one bar per phase (per stage in a chain), redrawn
 // in place at most ~10 times a second; otherwise plain lines, at most one every 2 s plus one per
 // phase change and one at the end; nothing with --quiet. What is shown never goes backwards.
-import type { JobStatus, StageStatus } from '../transport/messages.ts';
+import type { JobStatus, StageStatus } from '../wires/messages.ts';
 import { COUNTER } from '../core/counters.ts';
 import { RateWindow, barBlock, etaSeconds, plainLine, type PhaseView } from './progress-format.ts';
 

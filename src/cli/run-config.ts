@@ -11,17 +11,17 @@ import type { JobDefinition, PrepareInput } from '../core/job.ts';
 import { InputNotFoundError, InputUnreadableError, UsageError, oneLine } from '../errors.ts';
 import { checkInputsAreText } from '../storage/input-kind.ts';
 import { claimOutputDir, dropClaim, type OutputClaim } from '../storage/output-dir.ts';
-import { type MachineTuning, type Transport } from '../transport/index.ts';
+import { type MachineTuning, type Transport } from '../wires/index.ts';
 import { createTransport, transportNames } from '../backends/index.ts';
-import type { JobSpec } from '../transport/messages.ts';
+import type { JobSpec } from '../wires/messages.ts';
 import { loadJob } from '../worker/job-loader.ts';
-import { namedNodes } from '../transport/chaos/chaos-spec.ts';
+import { namedNodes } from '../wires/chaos/chaos-spec.ts';
 import { readChaos, type ChaosArgs, type ChaosChoice } from './chaos-args.ts';
 import type { Autoscale } from '../backends/horizontal/cluster.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
 import { parseHttpBind, requireTokenForHttp, type HttpBind } from '../http/http-address.ts';
 import { readTls, tlsFlags, type TlsArgs } from './tls-args.ts';
-import type { TlsMaterial } from '../transport/grpc/credentials.ts';
+import type { TlsMaterial } from '../wires/grpc/credentials.ts';
 import { historyOutside } from './history-dir.ts';
 
 export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {

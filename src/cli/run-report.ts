@@ -2,7 +2,7 @@
 // outcome (a summary line on stderr, or one JSON object on stdout with --json).
 import { relative } from 'node:path';
 import { EXIT, JobFailedError } from '../errors.ts';
-import type { JobStatus } from '../transport/messages.ts';
+import type { JobStatus } from '../wires/messages.ts';
 import { formatBackendReport } from './backend-report.ts';
 import { formatChaosSummary } from './chaos-args.ts';
 import { failedAttemptLines, failedAttemptOf } from './failed-attempt.ts';

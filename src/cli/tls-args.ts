@@ -4,7 +4,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
-import type { TlsMaterial } from '../transport/grpc/credentials.ts';
+import type { TlsMaterial } from '../wires/grpc/credentials.ts';
 
 export interface TlsArgs {
   tlsCert?: string;

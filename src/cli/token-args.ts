@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { isLoopbackHost } from '../host-address.ts';
-import type { TlsMaterial } from '../transport/grpc/credentials.ts';
+import type { TlsMaterial } from '../wires/grpc/credentials.ts';
 import { tlsOptions } from './tls-args.ts';
 
 export interface TokenArgs {

@@ -2,7 +2,7 @@
 // token (Authorization: Bearer, ?token=, or the cookie a ?token= on the page set). Compared in
 // constant time; the token itself is never sent back: the cookie holds a digest of it.
 import { createHmac } from 'node:crypto';
-import { tokenMatches } from '../transport/grpc/token.ts';
+import { tokenMatches } from '../wires/grpc/token.ts';
 
 export const COOKIE_NAME = 'mr_status';
 

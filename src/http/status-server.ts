@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { UsageError, oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { statusJson } from '../master/status-json.ts';
-import type * as M from '../transport/messages.ts';
+import type * as M from '../wires/messages.ts';
 import { formatAddress, type HttpBind } from './http-address.ts';
 import { authenticate, sessionCookie, withoutToken } from './http-auth.ts';
 import { JobEvents } from './job-events.ts';

@@ -2,7 +2,7 @@
 // attempt (mr kill), draining a node, the nodes' addresses; and workers lost, silent (the tick) or
 // with their process seen dead.
 import { attemptLabel } from '../core/task-timeout.ts';
-import type * as M from '../transport/messages.ts';
+import type * as M from '../wires/messages.ts';
 import { attemptFailed, endAttempt, settleAttempts } from './attempt-ledger.ts';
 import type { MasterState } from './master-state.ts';
 import { carryOut } from './stage-commit.ts';

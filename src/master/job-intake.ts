@@ -8,7 +8,7 @@ import { stageProgress, type AttemptFigures, type StageProgress } from '../core/
 import { OutputExistsError, UsageError } from '../errors.ts';
 import { processStats } from '../process-stats.ts';
 import { claimOutputDir } from '../storage/output-dir.ts';
-import type * as M from '../transport/messages.ts';
+import type * as M from '../wires/messages.ts';
 import { jobEnded, settleAttempts } from './attempt-ledger.ts';
 import { jobStatus, type WorkerBase } from './job-status.ts';
 import type { MasterState } from './master-state.ts';

@@ -4,7 +4,7 @@ import { Scheduler, type JobRecord } from '../core/scheduler.ts';
 import { stageProgress, type StageProgress } from '../core/progress.ts';
 import { findStragglers, type TaskFigures } from '../core/stragglers.ts';
 import { phaseOf, stageCounters, type StageRecord, type TaskRecord } from '../core/task-table.ts';
-import type * as M from '../transport/messages.ts';
+import type * as M from '../wires/messages.ts';
 import { countAttempts } from './attempt-outcomes.ts';
 
 /** A worker as the master knows it; its attempt figures are the job's own (see countAttempts). */

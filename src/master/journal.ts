@@ -5,7 +5,7 @@ import { JournalCorruptError } from '../errors.ts';
 import type { Counters } from '../core/counters.ts';
 import type { Split } from '../core/splits.ts';
 import type { MapOutputRef, TaskKind } from '../core/task-table.ts';
-import type { JobSpec } from '../transport/messages.ts';
+import type { JobSpec } from '../wires/messages.ts';
 
 export type JournalRecord =
   | { t: 'epoch'; epoch: number }

@@ -5,7 +5,7 @@ import type { AttemptFigures, StageProgress } from '../core/progress.ts';
 import { DEFAULTS } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { OutputClaim } from '../storage/output-dir.ts';
-import type * as M from '../transport/messages.ts';
+import type * as M from '../wires/messages.ts';
 import { AttemptHistory } from './attempt-history.ts';
 import type { Journal } from './journal.ts';
 import { NodeTable } from './node-table.ts';

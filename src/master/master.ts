@@ -3,8 +3,8 @@
 // passes it to the modules that do the I/O around those decisions.
 import { traceStages, type JobTrace } from '../core/job-trace.ts';
 import type { Scheduler } from '../core/scheduler.ts';
-import type * as M from '../transport/messages.ts';
-import type { MasterService } from '../transport/transport.ts';
+import type * as M from '../wires/messages.ts';
+import type { MasterService } from '../wires/transport.ts';
 import * as cluster from './cluster-ops.ts';
 import * as jobs from './job-intake.ts';
 import { Journal } from './journal.ts';

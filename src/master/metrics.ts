@@ -6,7 +6,7 @@ import { assignableTasks, type TaskRecord } from '../core/task-table.ts';
 import { isFinished, type JobRecord } from '../core/scheduler.ts';
 import type { WorkerRecord } from '../core/scheduler.ts';
 import { COUNTER } from '../core/counters.ts';
-import type * as M from '../transport/messages.ts';
+import type * as M from '../wires/messages.ts';
 
 /** What the gauges read: the scheduler's jobs and workers (a Master fits). */
 export interface MetricsView {

@@ -4,7 +4,7 @@
 // attempt's CPU time is the process's CPU time since the attempt started (exact with one slot,
 // shared between attempts with more).
 import type { Assignment } from '../core/scheduler.ts';
-import type { ProcessEntry, ProcessStats } from '../transport/messages.ts';
+import type { ProcessEntry, ProcessStats } from '../wires/messages.ts';
 import { taskName } from './attempt-history.ts';
 
 interface Row extends ProcessEntry {

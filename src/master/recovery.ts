@@ -2,7 +2,7 @@
 // committed task, so that committed work is not redone. Workers get a fresh timeout to come back.
 import type { Scheduler } from '../core/scheduler.ts';
 import { phaseOf } from '../core/task-table.ts';
-import type { JobSpec } from '../transport/messages.ts';
+import type { JobSpec } from '../wires/messages.ts';
 import type { JournalRecord } from './journal.ts';
 
 export interface RecoveredState {

@@ -5,7 +5,7 @@ import { autoSplitBytes, computeSplits } from '../core/splits.ts';
 import { isFinished, type SchedulerEvent } from '../core/scheduler.ts';
 import { oneLine } from '../errors.ts';
 import { endClaim, reclaimOutputDir, releaseOutputDir } from '../storage/output-dir.ts';
-import type * as M from '../transport/messages.ts';
+import type * as M from '../wires/messages.ts';
 import { attemptFailed, endAttempt, jobEnded } from './attempt-ledger.ts';
 import type { MasterState } from './master-state.ts';
 import { clearStageOutput, commitStage, ensureDir, publishChainOutput, stageDir, statInputs } from './stage-output.ts';

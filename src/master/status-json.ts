@@ -1,6 +1,6 @@
 // The JSON of a job's status, as `mr status --json` prints it and the status page's /api/jobs serves it.
-import { sumCounts } from '../transport/chaos/chaos-counts.ts';
-import type { ChaosCounts, JobStatus } from '../transport/messages.ts';
+import { sumCounts } from '../wires/chaos/chaos-counts.ts';
+import type { ChaosCounts, JobStatus } from '../wires/messages.ts';
 
 /** What the chaos layer did, summed over the processes that report it (daemons under --chaos), if any do. */
 export function chaosOf(status: JobStatus): (ChaosCounts & { processes: number }) | undefined {

@@ -4,7 +4,7 @@ import { takeReport, type ReportStep } from '../core/report-step.ts';
 import { reportReply } from '../core/task-offer.ts';
 import { progressMark } from '../core/task-timeout.ts';
 import { failpoint } from '../failpoints.ts';
-import type * as M from '../transport/messages.ts';
+import type * as M from '../wires/messages.ts';
 import { endAttempt, settleAttempts } from './attempt-ledger.ts';
 import type { MasterState } from './master-state.ts';
 import { carryOut } from './stage-commit.ts';

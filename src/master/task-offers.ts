@@ -2,7 +2,7 @@
 // it, and every change that may free work wakes the waiting ones (in the core's order).
 import { offerFor, wakeOrder } from '../core/task-offer.ts';
 import type { Assignment } from '../core/scheduler.ts';
-import type * as M from '../transport/messages.ts';
+import type * as M from '../wires/messages.ts';
 import type { MasterState, Waiter } from './master-state.ts';
 import { stageDir } from './stage-output.ts';
 

@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger } from '../log.ts';
-import type { Transport } from '../transport/index.ts';
+import type { Transport } from '../wires/index.ts';
 import { Worker } from '../worker/worker.ts';
 import type { Pool } from './pool.ts';
 

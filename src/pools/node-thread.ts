@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { oneLine } from '../errors.ts';
 import { createLogger, setLogLevel } from '../log.ts';
-import { ChaosNode } from '../transport/chaos/chaos-node.ts';
+import { ChaosNode } from '../wires/chaos/chaos-node.ts';
 import { createTransport } from '../backends/index.ts';
 import { Worker } from '../worker/worker.ts';
 import type { NodeThreadData, NodeThreadEvent } from './thread-pool.ts';

@@ -6,7 +6,7 @@ import { openSync, closeSync, readFileSync, readSync, fstatSync } from 'node:fs'
 import { fileURLToPath } from 'node:url';
 import { spawnWorkerProcess, workerNodeArgs, type SpawnedWorker } from '../../bin/early-workers.mjs';
 import { DEFAULTS } from '../config.ts';
-import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
+import type { ChaosSettings } from '../wires/chaos/chaos-node.ts';
 import { embeddedWorkerArgv } from './embedded-worker.ts';
 import type { Pool } from './pool.ts';
 import { diagnoseDeath, heapLimitMib, type WorkerDeath } from './worker-death.ts';

@@ -7,8 +7,8 @@ import type { Worker as Thread } from 'node:worker_threads';
 import { logLevel } from '../log-level.ts';
 import type { LogLevel } from '../log.ts';
 import { startThread } from '../thread-entry.ts';
-import type { ChaosSettings } from '../transport/chaos/chaos-node.ts';
-import type { MachineTuning, SimulatedMachine } from '../transport/index.ts';
+import type { ChaosSettings } from '../wires/chaos/chaos-node.ts';
+import type { MachineTuning, SimulatedMachine } from '../wires/index.ts';
 import type { Pool } from './pool.ts';
 
 export interface ThreadPoolOptions {

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AttemptLog, JobStatus } from '../transport/messages.ts';
+import type { AttemptLog, JobStatus } from '../wires/messages.ts';
 
 export interface HistoryRecord {
   status: JobStatus;

@@ -1,7 +1,7 @@
 // One attempt from task to report: load the job, run the map or reduce with what it needs,
 // capture what the job printed, and turn the outcome into the report the master wants. Shared
 // by the worker daemon (which pulls tasks) and the stateless task server (which is sent them).
-import type * as M from '../transport/messages.ts';
+import type * as M from '../wires/messages.ts';
 import type { AttemptFigures } from '../core/progress.ts';
 import { RecordError } from '../core/record-codec.ts';
 import { FetchFailedError, TaskError, oneLine } from '../errors.ts';

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
-import type { MasterClient, Transport, WorkerClient } from '../transport/transport.ts';
+import type { MasterClient, Transport, WorkerClient } from '../wires/transport.ts';
 import { CHUNK_BYTES } from '../storage/map-output-store.ts';
 
 export interface ClusterPath {

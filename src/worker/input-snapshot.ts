@@ -3,7 +3,7 @@
 // A file that changed in between fails the attempt, naming the file, instead of mixing old and new.
 import { stat } from 'node:fs/promises';
 import { MrError, TaskError, oneLine } from '../errors.ts';
-import type { InputSplit } from '../transport/messages.ts';
+import type { InputSplit } from '../wires/messages.ts';
 
 /** The records read from split, between two checks that its file is still as submitted. */
 export async function* readAsSubmitted<T>(split: InputSplit, read: () => AsyncIterable<T>): AsyncGenerator<T> {

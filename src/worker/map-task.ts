@@ -10,7 +10,7 @@ import type { AttemptFigures } from '../core/progress.ts';
 import { makePartitioner } from '../core/partitioner.ts';
 import { TaskError, oneLine } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
-import type { InputSplit, JobSpec } from '../transport/messages.ts';
+import type { InputSplit, JobSpec } from '../wires/messages.ts';
 import { readLineBatches } from '../storage/line-reader.ts';
 import { lineAt } from '../storage/line-position.ts';
 import { gunzipWhole, readGzipLineBatches } from '../storage/gzip-line-reader.ts';

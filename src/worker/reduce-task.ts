@@ -14,7 +14,7 @@ import { groupSorted, mergeSorted } from '../core/kway-merge.ts';
 import { RecordError, formatRecord, partFileName, showKey } from '../core/record-codec.ts';
 import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
-import type { JobSpec, MapOutput } from '../transport/messages.ts';
+import type { JobSpec, MapOutput } from '../wires/messages.ts';
 import { mergeBatchBytes, sourceOf, type RunRef } from '../storage/run-file.ts';
 import { TextWriter } from '../storage/text-writer.ts';
 import type { MapOutputStore } from '../storage/map-output-store.ts';

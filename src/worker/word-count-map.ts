@@ -8,7 +8,7 @@ import type { JobDefinition } from '../core/job.ts';
 import type { AttemptFigures } from '../core/progress.ts';
 import { warmUpWordTables, type DrainedWords, type WordTable } from '../core/word-table.ts';
 import { readLineChunks, type LineChunk } from '../storage/line-reader.ts';
-import type { InputSplit } from '../transport/messages.ts';
+import type { InputSplit } from '../wires/messages.ts';
 import { readAsSubmitted } from './input-snapshot.ts';
 import { writeRuns, type OpenRun, type WrittenRuns } from './run-writing.ts';
 

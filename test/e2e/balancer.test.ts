@@ -10,8 +10,8 @@ import { balancerService } from '../../src/backends/horizontal/balancer/balancer
 import { connectBalancer, type BalancerClient } from '../../src/backends/horizontal/balancer/balancer-client.ts';
 import { AuthError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
-import { bearer } from '../../src/transport/grpc/token.ts';
-import type { RunTaskRequest, Task } from '../../src/transport/messages.ts';
+import { bearer } from '../../src/wires/grpc/token.ts';
+import type { RunTaskRequest, Task } from '../../src/wires/messages.ts';
 import { startFakeWorker, type FakeWorker } from '../fixtures/fake-worker-server.ts';
 import { FIXTURES, ROOT } from '../helpers/run-mr.ts';
 

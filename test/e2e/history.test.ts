@@ -5,7 +5,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveJobRecord, listJobStatuses } from '../../src/storage/job-history.ts';
-import type { JobStatus } from '../../src/transport/messages.ts';
+import type { JobStatus } from '../../src/wires/messages.ts';
 import { FIXTURES, finished, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
 
 let dir: string;

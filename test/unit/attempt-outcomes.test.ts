@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { AttemptHistory } from '../../src/master/attempt-history.ts';
 import { countAttempts, droppedOutcome } from '../../src/master/attempt-outcomes.ts';
-import type { AttemptLog } from '../../src/transport/messages.ts';
+import type { AttemptLog } from '../../src/wires/messages.ts';
 
 const assignment = (attemptId: string, kind: 'map' | 'reduce' = 'map', index = 0, stage = 1) => ({ attemptId, jobId: 'j1', stage, kind, index });
 

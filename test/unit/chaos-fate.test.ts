@@ -1,10 +1,10 @@
 // The chaos layer's pure decisions: seeded streams that repeat, fates at the rates the spec asks,
 // partition windows, and the token bucket that throttles bytes.
 import { describe, expect, it } from 'vitest';
-import { callFate, cutOffWindow, messageFate } from '../../src/transport/chaos/chaos-fate.ts';
-import { RandomStreams, mixSeed, mulberry32 } from '../../src/transport/chaos/chaos-random.ts';
-import { parseChaosSpec } from '../../src/transport/chaos/chaos-spec.ts';
-import { burstBytesOf, fullBucket, takeBytes } from '../../src/transport/chaos/token-bucket.ts';
+import { callFate, cutOffWindow, messageFate } from '../../src/wires/chaos/chaos-fate.ts';
+import { RandomStreams, mixSeed, mulberry32 } from '../../src/wires/chaos/chaos-random.ts';
+import { parseChaosSpec } from '../../src/wires/chaos/chaos-spec.ts';
+import { burstBytesOf, fullBucket, takeBytes } from '../../src/wires/chaos/token-bucket.ts';
 
 describe('seeded random streams', () => {
   it('repeat for the same seed, node and kind, and differ otherwise', () => {

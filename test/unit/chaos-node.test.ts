@@ -2,13 +2,13 @@
 // server acts), doubles, reorders, throttles and refuses, and that a client under the retry policy
 // gets every answer through it.
 import { describe, expect, it } from 'vitest';
-import { callFate } from '../../src/transport/chaos/chaos-fate.ts';
-import { ChaosFault, ChaosNode, type ChaosSettings } from '../../src/transport/chaos/chaos-node.ts';
-import { RandomStreams } from '../../src/transport/chaos/chaos-random.ts';
-import { chaosMasterClient, chaosMasterService } from '../../src/transport/chaos/chaos-services.ts';
-import { parseChaosSpec } from '../../src/transport/chaos/chaos-spec.ts';
-import { MASTER_METHODS, type MasterClient, type MasterService } from '../../src/transport/transport.ts';
-import { isUnavailable } from '../../src/transport/unavailable.ts';
+import { callFate } from '../../src/wires/chaos/chaos-fate.ts';
+import { ChaosFault, ChaosNode, type ChaosSettings } from '../../src/wires/chaos/chaos-node.ts';
+import { RandomStreams } from '../../src/wires/chaos/chaos-random.ts';
+import { chaosMasterClient, chaosMasterService } from '../../src/wires/chaos/chaos-services.ts';
+import { parseChaosSpec } from '../../src/wires/chaos/chaos-spec.ts';
+import { MASTER_METHODS, type MasterClient, type MasterService } from '../../src/wires/transport.ts';
+import { isUnavailable } from '../../src/wires/unavailable.ts';
 
 const settings = (text: string, seed = 1): ChaosSettings => ({ text, spec: parseChaosSpec(text), seed, epochMs: 0 });
 const STATUS = { jobId: 'j' };

@@ -1,8 +1,8 @@
 // The --chaos spec parser: every switch, its forms and its units; a bad spec is one UsageError line naming the part.
 import { describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../src/errors.ts';
-import { scheduleRestarts } from '../../src/transport/chaos/chaos-restart.ts';
-import { namedNodes, parseChaosSpec, specOfNode } from '../../src/transport/chaos/chaos-spec.ts';
+import { scheduleRestarts } from '../../src/wires/chaos/chaos-restart.ts';
+import { namedNodes, parseChaosSpec, specOfNode } from '../../src/wires/chaos/chaos-spec.ts';
 
 describe('parseChaosSpec', () => {
   it('reads the issue\'s example', () => {

@@ -1,7 +1,7 @@
 // The attempt `mr run` shows under a failed job's error: the named task's last failed attempt, its last lines.
 import { describe, expect, it } from 'vitest';
 import { failedAttemptLines, failedAttemptOf, lastLines } from '../../src/cli/failed-attempt.ts';
-import type { AttemptLog, JobStatus } from '../../src/transport/messages.ts';
+import type { AttemptLog, JobStatus } from '../../src/wires/messages.ts';
 
 function attempt(attemptId: string, task: string, state: string, endedMs: number, log = ''): AttemptLog {
   return { attemptId, task, workerId: 'w1', state, error: `${attemptId} threw`, log, startedMs: 0, endedMs, backup: false };

@@ -39,7 +39,7 @@ describe('layering', () => {
     await file('cli/main.ts', "export const main = 1;\n");
     await file('worker/worker.ts', "export const worker = 1;\n");
     await file('core/pure.ts', "import { main } from '../cli/main.ts';\nexport const pure = main;\n");
-    await file('transport/wire.ts', "import { worker } from '../worker/worker.ts';\nexport const wire = worker;\n");
+    await file('wires/wire.ts', "import { worker } from '../worker/worker.ts';\nexport const wire = worker;\n");
     await file('core/a.ts', "import { b } from './b.ts';\nexport const a = () => b;\n");
     await file('core/b.ts', "import { a } from './a.ts';\nexport const b = () => a;\n");
     const rules = new Set((await violations(['src'], broken)).map((v) => v.rule.name));

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Scheduler } from '../../src/core/scheduler.ts';
 import { MasterMetrics, jobCounts, kindOfTask, queueLength, taskRows } from '../../src/master/metrics.ts';
-import type { AttemptLog } from '../../src/transport/messages.ts';
+import type { AttemptLog } from '../../src/wires/messages.ts';
 
 const split = (i: number) => ({ path: `/in/${i}`, start: 0, end: 10, wholeFile: false });
 

@@ -10,8 +10,8 @@ import { silentLogger } from '../../src/log.ts';
 import { Master } from '../../src/master/master.ts';
 import { SUCCESS_FILE } from '../../src/master/stage-output.ts';
 import { createTransport } from '../../src/backends/index.ts';
-import type { MasterClient, Server } from '../../src/transport/index.ts';
-import type * as M from '../../src/transport/messages.ts';
+import type { MasterClient, Server } from '../../src/wires/index.ts';
+import type * as M from '../../src/wires/messages.ts';
 
 const WORKER_TIMEOUT_MS = 1_000;
 const LEASE_MS = 1_500; // outlasts the worker timeout, as the defaults do: a silent worker is lost before its leases run out

@@ -1,7 +1,7 @@
 // Seeded PRNG and random-string helpers for the unit tests, so that random failures reproduce.
 
 /** mulberry32: a tiny 32-bit PRNG; returns floats in [0, 1). The chaos layer's own. */
-export { mulberry32 } from '../../src/transport/chaos/chaos-random.ts';
+export { mulberry32 } from '../../src/wires/chaos/chaos-random.ts';
 
 export type Rng = () => number;
 

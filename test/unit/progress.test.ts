@@ -8,7 +8,7 @@ import {
   RateWindow, barBlock, barRow, etaSeconds, fit, formatEta, formatMB, formatPercent, formatRate, plainLine, type PhaseView,
 } from '../../src/cli/progress-format.ts';
 import { Progress, ProgressModel } from '../../src/cli/progress.ts';
-import type { JobStatus, StageStatus } from '../../src/transport/messages.ts';
+import type { JobStatus, StageStatus } from '../../src/wires/messages.ts';
 
 describe('stageProgress: monotone per phase, through lost map outputs', () => {
   const SPLIT = 1000;

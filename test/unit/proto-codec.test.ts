@@ -7,7 +7,7 @@ import protobuf from 'protobufjs/light.js';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain script of the project, without types
 import { CONTRACT_PATH, contractFields, contractTs, descriptorJson } from '../../bin/build-proto.mjs';
-import { DESCRIPTOR_PATH, HEALTH_PROTO_PATH, LOADER_OPTIONS, PROTO_PATH, packageDefinition } from '../../src/transport/proto-codec.ts';
+import { DESCRIPTOR_PATH, HEALTH_PROTO_PATH, LOADER_OPTIONS, PROTO_PATH, packageDefinition } from '../../src/wires/proto-codec.ts';
 
 const reference = protoLoader.loadSync([PROTO_PATH, HEALTH_PROTO_PATH], LOADER_OPTIONS);
 const ours = packageDefinition();
@@ -79,7 +79,7 @@ describe('the service definitions', () => {
   });
 });
 
-describe('the generated contract (src/transport/contract.gen.ts)', () => {
+describe('the generated contract (src/wires/contract.gen.ts)', () => {
   it('is what bin/build-proto.mjs makes of proto/mapreduce.proto now (else: npm run proto)', () => {
     expect(readFileSync(CONTRACT_PATH, 'utf8')).toBe(contractTs());
   });

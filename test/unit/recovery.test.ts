@@ -4,7 +4,7 @@ import { Scheduler } from '../../src/core/scheduler.ts';
 import { stageCounters } from '../../src/core/task-table.ts';
 import type { JournalRecord } from '../../src/master/journal.ts';
 import { replay, type RecoveredState } from '../../src/master/recovery.ts';
-import type { JobSpec } from '../../src/transport/messages.ts';
+import type { JobSpec } from '../../src/wires/messages.ts';
 
 const spec = (over: Partial<JobSpec> = {}): JobSpec => ({
   jobPath: '/j.ts', inputFiles: ['/in.txt'], outputDir: '/out', reducers: 1, inputMode: 'lines', options: {},

@@ -8,14 +8,14 @@
 // - The finished job is replayed on the switch model (job-model.ts) for simulated time, local
 //   and remote bytes and switch conflicts per stage.
 import type { JobTrace } from '../../core/job-trace.ts';
-import type { ChaosNode } from '../../transport/chaos/chaos-node.ts';
-import { chaosMasterClient, chaosMasterService } from '../../transport/chaos/chaos-services.ts';
-import { createMemoryTransport } from '../../transport/memory/memory-transport.ts';
-import { methodCodec, type MethodCodec } from '../../transport/proto-codec.ts';
+import type { ChaosNode } from '../../wires/chaos/chaos-node.ts';
+import { chaosMasterClient, chaosMasterService } from '../../wires/chaos/chaos-services.ts';
+import { createMemoryTransport } from '../../wires/memory/memory-transport.ts';
+import { methodCodec, type MethodCodec } from '../../wires/proto-codec.ts';
 import {
   MASTER_METHODS, type BackendReport, type MasterClient, type MasterService, type SimulatedMachine, type Transport, type TransportOptions, type WorkerClient,
-} from '../../transport/transport.ts';
-import { TransportUnavailableError } from '../../transport/unavailable.ts';
+} from '../../wires/transport.ts';
+import { TransportUnavailableError } from '../../wires/unavailable.ts';
 import { DEFAULT_BUTTERFLY_MODEL, simulateJob, type ButterflyModel } from './job-model.ts';
 import { BUTTERFLY_COUNTER, ModuleOutputStore } from './module-output-store.ts';
 import { ChannelReader, ChannelWriter, channelMemory } from './shared-channel.ts';

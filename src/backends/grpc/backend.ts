@@ -1,5 +1,5 @@
 // grpc: the default. Worker processes on this machine (or daemons anywhere) over real gRPC.
-import { createGrpcTransport } from '../../transport/grpc/grpc-transport.ts';
+import { createGrpcTransport } from '../../wires/grpc/grpc-transport.ts';
 import { commonReport, type Backend } from '../backend.ts';
 import { processPool } from '../process-backend.ts';
 

@@ -4,8 +4,8 @@
 // `mr master --balancer`).
 import { connectBalancer } from './balancer/balancer-client.ts';
 import type { Logger } from '../../log.ts';
-import type { TlsMaterial } from '../../transport/grpc/credentials.ts';
-import type { Transport } from '../../transport/index.ts';
+import type { TlsMaterial } from '../../wires/grpc/credentials.ts';
+import type { Transport } from '../../wires/index.ts';
 import { Worker } from '../../worker/worker.ts';
 
 export interface DispatcherOptions {

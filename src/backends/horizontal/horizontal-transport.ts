@@ -6,8 +6,8 @@
 // idempotent (map outputs staged per server and renamed into place, part files written under a
 // name of their own and renamed after the master allowed the commit, one completion per task),
 // and a server runs an attempt it is sent twice (a duplicated or retried RunTask) once.
-import { createGrpcTransport } from '../../transport/grpc/grpc-transport.ts';
-import type { Transport, TransportOptions } from '../../transport/transport.ts';
+import { createGrpcTransport } from '../../wires/grpc/grpc-transport.ts';
+import type { Transport, TransportOptions } from '../../wires/transport.ts';
 
 export function createHorizontalTransport(options: TransportOptions = {}): Transport {
   return {

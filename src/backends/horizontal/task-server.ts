@@ -10,9 +10,9 @@ import { connectBalancer } from './balancer/balancer-client.ts';
 import { TaskError, UsageError, oneLine } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { processStats } from '../../process-stats.ts';
-import type { TlsMaterial } from '../../transport/grpc/credentials.ts';
-import type * as M from '../../transport/messages.ts';
-import type { MasterClient, Server, Transport } from '../../transport/transport.ts';
+import type { TlsMaterial } from '../../wires/grpc/credentials.ts';
+import type * as M from '../../wires/messages.ts';
+import type { MasterClient, Server, Transport } from '../../wires/transport.ts';
 import { runAttempt } from '../../worker/attempt-runner.ts';
 import { SharedOutputStore } from './shared-output-store.ts';
 

@@ -5,8 +5,8 @@
 // per-link figures of the report.
 import { availableParallelism } from 'node:os';
 import type { JobTrace } from '../../core/job-trace.ts';
-import { createGrpcTransport } from '../../transport/grpc/grpc-transport.ts';
-import type { BackendReport, MachineTuning, SimulatedMachine, Transport, TransportOptions } from '../../transport/transport.ts';
+import { createGrpcTransport } from '../../wires/grpc/grpc-transport.ts';
+import type { BackendReport, MachineTuning, SimulatedMachine, Transport, TransportOptions } from '../../wires/transport.ts';
 import { DEFAULT_HYPERCUBE_MODEL, simulateJob, type HypercubeModel } from './job-model.ts';
 import { dimensionsOf } from './topology.ts';
 

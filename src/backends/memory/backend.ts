@@ -1,6 +1,6 @@
 // memory: master and workers in this one process, calls passed as objects (no encoding).
 import { InProcessPool } from '../../pools/in-process-pool.ts';
-import { createMemoryTransport } from '../../transport/memory/memory-transport.ts';
+import { createMemoryTransport } from '../../wires/memory/memory-transport.ts';
 import { commonReport, type Backend } from '../backend.ts';
 
 export const memoryBackend: Backend = {

@@ -4,8 +4,8 @@
 // paths, through which reducers open map outputs without knowing which node holds them), and
 // transparency (least-loaded placement, `mr drain <node>`, a dead node's attempts restarted
 // elsewhere without counting as failures).
-import { createGrpcTransport } from '../../transport/grpc/grpc-transport.ts';
-import type { Transport, TransportOptions } from '../../transport/transport.ts';
+import { createGrpcTransport } from '../../wires/grpc/grpc-transport.ts';
+import type { Transport, TransportOptions } from '../../wires/transport.ts';
 
 export function createSsiTransport(options: TransportOptions = {}): Transport {
   return {

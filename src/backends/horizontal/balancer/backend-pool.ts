@@ -3,10 +3,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { oneLine } from '../../../errors.ts';
 import type { Logger } from '../../../log.ts';
-import { channelCredentials, type TlsMaterial } from '../../../transport/grpc/credentials.ts';
-import { loadProto } from '../../../transport/grpc/proto.ts';
-import { bearer } from '../../../transport/grpc/token.ts';
-import type { ServerState } from '../../../transport/messages.ts';
+import { channelCredentials, type TlsMaterial } from '../../../wires/grpc/credentials.ts';
+import { loadProto } from '../../../wires/grpc/proto.ts';
+import { bearer } from '../../../wires/grpc/token.ts';
+import type { ServerState } from '../../../wires/messages.ts';
 import { checkHealth } from './balancer-proto.ts';
 
 const HEALTH_DEADLINE_MS = 1000;

@@ -1,11 +1,11 @@
 // Talking to a balancer: RunTask as to one big worker server, and the pool operations.
 import * as grpc from '@grpc/grpc-js';
 import { AuthError, UsageError } from '../../../errors.ts';
-import { callWithPolicy, isServiceError, type CallPolicy } from '../../../transport/call-policy.ts';
-import { channelCredentials, type TlsMaterial } from '../../../transport/grpc/credentials.ts';
-import { loadProto } from '../../../transport/grpc/proto.ts';
-import { bearer } from '../../../transport/grpc/token.ts';
-import type { AttemptReport, ListServersReply, RunTaskRequest } from '../../../transport/messages.ts';
+import { callWithPolicy, isServiceError, type CallPolicy } from '../../../wires/call-policy.ts';
+import { channelCredentials, type TlsMaterial } from '../../../wires/grpc/credentials.ts';
+import { loadProto } from '../../../wires/grpc/proto.ts';
+import { bearer } from '../../../wires/grpc/token.ts';
+import type { AttemptReport, ListServersReply, RunTaskRequest } from '../../../wires/messages.ts';
 import { balancerService } from './balancer-proto.ts';
 
 export interface BalancerClient {

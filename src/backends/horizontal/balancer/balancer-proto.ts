@@ -1,8 +1,8 @@
 // The balancer's part of proto/mapreduce.proto (the Balancer service; the Worker service it
 // forwards comes from the gRPC backend's loadProto) and the one health RPC it sends to servers.
 import * as grpc from '@grpc/grpc-js';
-import { healthDefinition, type ServingStatus } from '../../../transport/grpc/health-service.ts';
-import { packageDefinition } from '../../../transport/proto-codec.ts';
+import { healthDefinition, type ServingStatus } from '../../../wires/grpc/health-service.ts';
+import { packageDefinition } from '../../../wires/proto-codec.ts';
 
 let balancer: grpc.ServiceClientConstructor | undefined;
 

@@ -20,7 +20,7 @@ export const DESCRIPTOR_PATH = fileURLToPath(new URL('../../proto/descriptor.jso
 
 /** proto-loader's options, as its loadSync would take them. */
 export const LOADER_OPTIONS = {
-  keepCase: false,       // fields in camelCase, as src/transport/messages.ts declares them
+  keepCase: false,       // fields in camelCase, as src/wires/messages.ts declares them
   longs: Number,         // 64-bit counters and sizes stay below 2^53
   enums: String,
   defaults: true,

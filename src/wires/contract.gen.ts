@@ -2,7 +2,7 @@
 // (npm run proto writes it; test/unit/proto-codec.test.ts fails when it is stale.)
 //
 // Each message as the engine's codec decodes it (proto-loader's conversions, LOADER_OPTIONS in
-// src/transport/proto-codec.ts): fields in camelCase; every scalar, repeated and map field present,
+// src/wires/proto-codec.ts): fields in camelCase; every scalar, repeated and map field present,
 // proto3's defaults filling what was not sent (0, '', false, [], {}); 64-bit integers as numbers;
 // bytes as Buffer; enums as their names; a message field null when unset; of a oneof, only the
 // member that is set, and a field named after the oneof that says which.
