@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import job from '../jobs/wordcount.ts';
-import { speedupPlot } from '../src/cli/speedup-plot.ts';
+import { PLOT_PACKAGES_HINT, speedupPlot } from '../src/bench/speedup-plot.ts';
 import { transportNames } from '../src/backends/index.ts';
 import { progress } from './lib/progress.ts';
 import { machineInfo } from './lib/report.ts';
@@ -66,9 +66,13 @@ async function writeOutputs(options: StandardOptions, summary: Record<string, un
   if (sections.sweep) {
     const { rows, corpus } = sections.sweep;
     const plot = await speedupPlot(rows.map((r) => ({ backend: r.transport, workers: r.workers, speedup: r.speedup })), `word count speedup, ${corpus.mib} MiB corpus`);
-    writeFileSync(path('svg'), plot.svg);
-    writeFileSync(path('png'), plot.png);
-    written.push(path('svg'), path('png'));
+    if (plot) {
+      writeFileSync(path('svg'), plot.svg);
+      writeFileSync(path('png'), plot.png);
+      written.push(path('svg'), path('png'));
+    } else {
+      progress(`no speedup plot (its packages are optional; ${PLOT_PACKAGES_HINT})`);
+    }
   }
   return written;
 }

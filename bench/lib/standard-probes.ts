@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fastGlob from 'fast-glob';
-import { benchRun, describeRun, median, runMr, type BenchProcess, type BenchRun, type MrProcessRun } from '../../src/cli/bench-command.ts';
+import { benchRun, describeRun, median, runMr, type BenchProcess, type BenchRun, type MrProcessRun } from '../../src/bench/sweep.ts';
 import { MR_BIN } from '../../src/pools/process-pool.ts';
 import { REPO_ROOT, progress } from './progress.ts';
 import { runTimeoutMs, type StandardOptions } from './standard-options.ts';

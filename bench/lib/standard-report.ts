@@ -1,5 +1,5 @@
 // The Markdown of the standard benchmark: the machine, the targets, then one table per section.
-import { sweepHeadline, sweepTables } from '../../src/cli/bench-command.ts';
+import { sweepHeadline, sweepTables } from '../../src/bench/sweep.ts';
 import type { RunResult } from './report.ts';
 import type { StandardSections, Target } from './standard-targets.ts';
 import type { WordcountCorpus, WordcountRatios, WordcountResult, WordcountRun } from './wordcount-ratios.ts';

@@ -1,7 +1,7 @@
 // Section 3 of the standard benchmark: input-size scaling. The grpc word count at a few worker
 // counts over corpora of growing size; a job whose time grows faster than its input (a sort
 // that degrades, a spill storm, a master that scans every task) shows as time(4x)/time(x) > 4.
-import { benchRun, describeRun, median, outputsIdentical, type BenchRun } from '../../src/cli/bench-command.ts';
+import { benchRun, describeRun, median, outputsIdentical, type BenchRun } from '../../src/bench/sweep.ts';
 import { progress } from './progress.ts';
 import type { StandardOptions } from './standard-options.ts';
 import { corpusOf, wordcountPlan, type SweepResult } from './standard-sweep.ts';

@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import fastGlob from 'fast-glob';
 import type { JobDefinition } from 'mr';
-import { benchRun, describeRun, outputsIdentical, summarise, type BenchRow, type BenchRun, type RunPlan } from '../../src/cli/bench-command.ts';
+import { benchRun, describeRun, outputsIdentical, summarise, type BenchRow, type BenchRun, type RunPlan } from '../../src/bench/sweep.ts';
 import { runByteFloor, runSequentialBaseline, runShellBaseline } from './baselines.ts';
 import { ensureCorpus, type Vocabulary } from './corpus.ts';
 import { REPO_ROOT, progress } from './progress.ts';

@@ -1,7 +1,7 @@
 // The project's performance targets, each measured from the standard benchmark's sections.
 // Pure: figures in, verdicts out. A target whose section was skipped or failed is "not measured"
 // (met: null), never silently met. Also the problems that make figures untrustworthy.
-import type { BenchRow } from '../../src/cli/bench-command.ts';
+import type { BenchRow } from '../../src/bench/sweep.ts';
 import { SEQUENTIAL } from './report.ts';
 import type { BaselinesResult, SweepResult } from './standard-sweep.ts';
 import type { ScalingResult } from './standard-scaling.ts';

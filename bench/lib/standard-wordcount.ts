@@ -4,7 +4,7 @@
 // 1 and 2 workers, each checked against its own functions in a plain loop (own process), the
 // byte floor at 1 and 2 threads, and the shell pipeline.
 import { join } from 'node:path';
-import { benchRun, describeRun, type BenchRun } from '../../src/cli/bench-command.ts';
+import { benchRun, describeRun, type BenchRun } from '../../src/bench/sweep.ts';
 import { runByteFloor, runPlainLoop, runShellBaseline } from './baselines.ts';
 import type { Vocabulary } from './corpus.ts';
 import { REPO_ROOT, progress } from './progress.ts';

@@ -1,7 +1,7 @@
 // The standard benchmark's arithmetic on made-up figures: speedup bases, scaling ratios, the
 // targets with their verdicts, and the Markdown they make. No processes, no files.
 import { describe, expect, it } from 'vitest';
-import { summarise, type BenchRun } from '../../src/cli/bench-command.ts';
+import { summarise, type BenchRun } from '../../src/bench/sweep.ts';
 import { parseStandardOptions } from '../../bench/lib/standard-options.ts';
 import { startupSteps } from '../../bench/lib/standard-probes.ts';
 import { standardMarkdown, targetsTable } from '../../bench/lib/standard-report.ts';

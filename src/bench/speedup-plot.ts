@@ -1,9 +1,11 @@
 // The speedup plot of `mr bench`: speedup against workers, one line per backend, with the ideal
 // (linear) line; a vega-lite spec rendered to SVG by vega (no browser, no canvas), then to PNG
-// by resvg.
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+// by resvg. Those three packages are optional dependencies, loaded only here: without them there
+// is no plot, and the figures are all in the JSON and the table.
+import type { TopLevelSpec } from 'vega-lite';
+
+/** How to get the plot where its packages are missing. */
+export const PLOT_PACKAGES_HINT = 'npm install vega vega-lite @resvg/resvg-js';
 
 export interface SpeedupPoint {
   backend: string;
@@ -11,7 +13,11 @@ export interface SpeedupPoint {
   speedup: number;
 }
 
-export async function speedupPlot(points: SpeedupPoint[], title: string): Promise<{ svg: string; png: Buffer }> {
+/** The plot as SVG and PNG, or undefined when its optional packages are not installed. */
+export async function speedupPlot(points: SpeedupPoint[], title: string): Promise<{ svg: string; png: Buffer } | undefined> {
+  const packages = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]).catch(() => undefined);
+  if (!packages) return undefined;
+  const [vega, { compile }, { Resvg }] = packages;
   const measured = points.filter((p) => Number.isFinite(p.speedup));
   const counts = [...new Set(measured.map((p) => p.workers))].sort((a, b) => a - b);
   const base = counts[0] ?? 1;
