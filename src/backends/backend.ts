@@ -43,8 +43,22 @@ export interface RunFacts {
   migrations: number;
 }
 
+/** How mr run sizes a backend's cluster, and which of its options the backend takes. */
+export interface RunShape {
+  /**
+   * workers: --workers; nodes: one worker per node, --nodes or --workers (ssi); machine: the
+   * simulated machine's --nodes, with its cost-model options.
+   */
+  sizing: 'workers' | 'nodes' | 'machine';
+  /** --tls-cert, --tls-key, --tls-ca secure the cluster mr run starts. */
+  tls?: boolean;
+  /** --autoscale: servers join and leave as tasks queue up. */
+  autoscale?: boolean;
+}
+
 export interface Backend {
   readonly name: string;
+  readonly runs: RunShape;
   /** How its master and workers talk (its wire, and on a simulated machine the machine's model). */
   readonly wire: TransportFactory;
   /** Starts nothing yet: start() and stop() are the caller's. */

@@ -8,6 +8,7 @@ export function machineBackend(name: string, wire: TransportFactory): Backend {
   return {
     name,
     wire,
+    runs: { sizing: 'machine' },
     pool: (context) => {
       const { machine } = context.transport;
       if (!machine) throw new Error(`backend ${name} has no simulated machine`);

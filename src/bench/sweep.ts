@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTransport } from '../backends/index.ts';
+import { backendNamed } from '../backends/index.ts';
 import { MR_BIN } from '../pools/process-pool.ts';
 
 /** Where a run's time went: wall time of each phase, and task time (summed over attempts) per step. */
@@ -86,8 +86,7 @@ export function outputsIdentical(runs: BenchRun[]): boolean {
 
 /** The simulated machines and ssi are sized in nodes (one worker each); the others in workers. */
 export function scaleArgs(transport: string, workers: number): string[] {
-  const sized = createTransport(transport)!;
-  return sized.machine || sized.capabilities.sizedByNodes ? ['--nodes', String(workers)] : ['--workers', String(workers)];
+  return backendNamed(transport)?.runs.sizing === 'workers' ? ['--workers', String(workers)] : ['--nodes', String(workers)];
 }
 
 /** One `mr run --json` through the real CLI, timed from outside; its output is hashed, then removed. */

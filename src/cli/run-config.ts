@@ -12,7 +12,7 @@ import { InputNotFoundError, InputUnreadableError, UsageError, oneLine } from '.
 import { checkInputsAreText } from '../storage/input-kind.ts';
 import { claimOutputDir, dropClaim, type OutputClaim } from '../storage/output-dir.ts';
 import { type MachineTuning, type Transport } from '../wires/index.ts';
-import { createTransport, transportNames } from '../backends/index.ts';
+import { backendNamed, createTransport, transportNames, type RunShape } from '../backends/index.ts';
 import type { JobSpec } from '../wires/messages.ts';
 import { loadJob } from '../worker/job-loader.ts';
 import { namedNodes } from '../wires/chaos/chaos-spec.ts';
@@ -87,21 +87,22 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   if (!args.output) throw new UsageError('--output <dir> is required');
   const transport = args.transport ?? DEFAULTS.transport;
   checkTransportName(transport);
-  const { nodes, tuning, machine } = machineArgs(args, transport);
+  const { runs } = backendNamed(transport)!;
+  const { nodes, tuning, machine } = machineArgs(args, transport, runs);
   const http = httpArgs(args);
   const capabilities = machine.capabilities;
   if (args.master && !capabilities.multiHost) {
     throw new UsageError(`--transport ${transport} runs master and workers in one process; it cannot submit to --master ${args.master}`);
   }
   const reducers = positiveInt('--reducers', args.reducers, DEFAULTS.reducers);
-  if (machine.machine && args.workers !== undefined && args.workers !== machine.machine.nodes) {
+  if (runs.sizing === 'machine' && args.workers !== undefined && args.workers !== machine.machine?.nodes) {
     throw new UsageError(`--transport ${transport} runs one worker per node: give --nodes ${args.workers} instead of --workers`);
   }
-  if (capabilities.sizedByNodes && args.workers !== undefined && args.nodes !== undefined && args.workers !== args.nodes) {
+  if (runs.sizing === 'nodes' && args.workers !== undefined && args.nodes !== undefined && args.workers !== args.nodes) {
     throw new UsageError(`--transport ${transport} is sized by --nodes; give --nodes or --workers, not both`);
   }
   const workers = machine.machine?.nodes
-    ?? positiveInt(capabilities.sizedByNodes && args.nodes !== undefined ? '--nodes' : '--workers', args.nodes ?? args.workers, DEFAULTS.workers());
+    ?? positiveInt(runs.sizing === 'nodes' && args.nodes !== undefined ? '--nodes' : '--workers', args.nodes ?? args.workers, DEFAULTS.workers());
   const base = {
     options: parseSet(args.set ?? []),
     splitBytes: args.splitMib === undefined ? 0 : Math.round(positiveNumber('--split-mib', args.splitMib, 0) * MIB),
@@ -127,11 +128,11 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   }
   const token = args.master ? readToken(args) : undefined;
   const tls = readTls(args);
-  if (tls && !args.master && (!capabilities.multiProcess || capabilities.stateless || machine.machine)) {
+  if (tls && !args.master && !runs.tls) {
     throw new UsageError(`--tls-cert, --tls-key and --tls-ca secure the cluster mr run starts with --transport grpc only, not ${transport}; or give --master`);
   }
   const { taskTimeoutMs, workerHeapMib, workerTimeoutMs } = embeddedArgs(args);
-  const autoscale = args.autoscale === undefined ? undefined : parseAutoscale(args.autoscale, capabilities.stateless ?? false, transport);
+  const autoscale = args.autoscale === undefined ? undefined : parseAutoscale(args.autoscale, runs.autoscale ?? false, transport);
   const chaos = chaosArgs(args, machine, autoscale?.max ?? workers);
   const historyDir = args.master ? undefined : historyOutside(outputDir, process.env);
   // Last, once every other argument is known good: nothing else needs undoing after a usage error.
@@ -210,8 +211,8 @@ function chaosArgs(args: RunArgs, machine: Transport, workers: number): ChaosCho
 }
 
 /** --autoscale min..max: servers of the horizontal backend. */
-function parseAutoscale(text: string, stateless: boolean, transport: string): Autoscale {
-  if (!stateless) throw new UsageError(`--autoscale applies to --transport horizontal, not ${transport}`);
+function parseAutoscale(text: string, takesIt: boolean, transport: string): Autoscale {
+  if (!takesIt) throw new UsageError(`--autoscale applies to --transport horizontal, not ${transport}`);
   const match = /^(\d+)\.\.(\d+)$/.exec(String(text).trim());
   const [min, max] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
   if (!match || min < 1 || max < min || max > 64) throw new UsageError(`--autoscale wants min..max servers, 1 <= min <= max <= 64, like 1..8; got ${JSON.stringify(text)}`);
@@ -219,7 +220,7 @@ function parseAutoscale(text: string, stateless: boolean, transport: string): Au
 }
 
 /** --nodes and the cost-model knobs: only for a simulated machine, and checked by its backend. */
-function machineArgs(args: RunArgs, transport: string): { nodes?: number; tuning: MachineTuning; machine: Transport } {
+function machineArgs(args: RunArgs, transport: string, runs: RunShape): { nodes?: number; tuning: MachineTuning; machine: Transport } {
   const tuning: MachineTuning = {};
   const knobs: [string, keyof MachineTuning, number | undefined][] = [
     ['--link-latency-us', 'linkLatencyUs', args.linkLatencyUs], ['--link-mb-per-s', 'linkMbPerSec', args.linkMbPerS],
@@ -241,10 +242,10 @@ function machineArgs(args: RunArgs, transport: string): { nodes?: number; tuning
   } catch (error) {
     throw new UsageError(`--transport ${transport}: ${oneLine(error)}`);
   }
-  if (!machine.machine && Object.keys(tuning).length > 0) {
+  if (runs.sizing !== 'machine' && Object.keys(tuning).length > 0) {
     throw new UsageError(`the machine model options apply to the simulated backends (hypercube, butterfly), not to --transport ${transport}`);
   }
-  if (!machine.machine && !machine.capabilities.sizedByNodes && args.nodes !== undefined) {
+  if (runs.sizing === 'workers' && args.nodes !== undefined) {
     throw new UsageError(`--nodes applies to the simulated backends (hypercube, butterfly) and to ssi, not to --transport ${transport}`);
   }
   return { nodes: machine.machine?.nodes, tuning, machine };

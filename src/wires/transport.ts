@@ -62,10 +62,6 @@ export interface Capabilities {
   faultInjection: boolean;
   /** ssi: workers read map outputs through the /cluster namespace, never by address. */
   namespace?: boolean;
-  /** Its pool is sized with --nodes (ssi), though it is no simulated machine. */
-  sizedByNodes?: boolean;
-  /** horizontal: stateless servers behind a balancer run the tasks they are sent. */
-  stateless?: boolean;
 }
 
 /** The backend's own figures for a finished job (`mr run --report`, `--json` under `backend`). */

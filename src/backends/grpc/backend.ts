@@ -6,6 +6,7 @@ import { processPool } from '../process-backend.ts';
 export const grpcBackend: Backend = {
   name: 'grpc',
   wire: createGrpcTransport,
+  runs: { sizing: 'workers', tls: true },
   pool: (context) => processPool(context, 'grpc'),
   report: (_pool, facts) => commonReport(facts),
 };

@@ -7,6 +7,7 @@ import { createHorizontalTransport } from './horizontal-transport.ts';
 export const horizontalBackend: Backend = {
   name: 'horizontal',
   wire: createHorizontalTransport,
+  runs: { sizing: 'workers', autoscale: true },
   pool: (context) => new HorizontalCluster({
     servers: context.workers, autoscale: context.autoscale, masterAddress: context.masterAddress, workRoot: context.workRoot,
     transport: context.transport, transportName: 'horizontal', token: context.token, chaos: context.chaos, onAllExited: (why) => context.onGone(why),

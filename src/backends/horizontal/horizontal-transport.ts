@@ -14,6 +14,6 @@ export function createHorizontalTransport(options: TransportOptions = {}): Trans
     // Under --chaos, the balancer sends RunTask through the chaos layer of its node (master) itself.
     ...createGrpcTransport(options),
     name: 'horizontal',
-    capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: true, stateless: true },
+    capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: true },
   };
 }

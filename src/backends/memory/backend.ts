@@ -6,6 +6,7 @@ import { commonReport, type Backend } from '../backend.ts';
 export const memoryBackend: Backend = {
   name: 'memory',
   wire: createMemoryTransport,
+  runs: { sizing: 'workers' },
   pool: (context) => new InProcessPool({
     count: context.workers, masterAddress: context.masterAddress, workRoot: context.workRoot,
     transportOf: (slot) => (context.chaos ? context.transportOf(`worker-${slot}`) : context.transport),

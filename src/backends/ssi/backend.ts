@@ -7,6 +7,7 @@ import { processPool } from '../process-backend.ts';
 export const ssiBackend: Backend = {
   name: 'ssi',
   wire: createSsiTransport,
+  runs: { sizing: 'nodes', tls: true },
   pool: (context) => processPool(context, 'ssi'),
   report: (_pool, facts) => ({ ...commonReport(facts), migrations: facts.migrations }),
 };
