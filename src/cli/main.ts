@@ -61,10 +61,10 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('typecheck', { type: 'boolean', describe: 'type-check the job files first, as mr check does; a type error submits nothing (exit 2)' })
       .option('quiet', { type: 'boolean', describe: 'no progress (errors are still shown)' })
       .option('http', { type: 'string', describe: "serve the status page and Prometheus metrics of mr run's own master on host:port (port 0 picks a free one)" }),
-    async (args) => (await run()).runCommand(args as never))
+    async (args) => (await run()).runCommand(args))
     .command('check <jobs..>', 'type-check job files (mr resolved to this package) and load each as mr run does', (y) => y
       .positional('jobs', { type: 'string', array: true, demandOption: true, describe: 'job module(s): .ts .mts .js .mjs' }),
-    async (args) => (await import('./check-command.ts')).checkCommand(args as never))
+    async (args) => (await import('./check-command.ts')).checkCommand(args))
     .command('bench <jobs..>', 'run a job at several worker counts and backends; check the outputs agree; write JSON and a Markdown table', (y) => y
       .positional('jobs', { type: 'string', array: true, demandOption: true, describe: 'job module(s), as for mr run' })
       .option('input', { type: 'string', array: true, describe: 'input glob(s), quoted' })
@@ -74,7 +74,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('reducers', numberOption('reducers', 'count', { describe: 'reduce tasks (default 4)' }))
       .option('set', { type: 'string', array: true, describe: 'job option name=value (repeatable)' })
       .option('out', { type: 'string', default: 'mr-bench', describe: 'directory for bench.json and bench.md' }),
-    async (args) => (await import('./bench-command.ts')).benchCommand(args as never))
+    async (args) => (await import('./bench-command.ts')).benchCommand(args))
     .command('worker', 'run a worker daemon', (y) => y
       .option('master', { type: 'string', describe: 'host:port of the master' })
       .option('join', { type: 'string', describe: 'host:port of a balancer: run as a stateless task server behind it (horizontal)' })
@@ -87,7 +87,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('chaos-epoch-ms', numberOption('chaos-epoch-ms', 'nonNegative', { hidden: true }))
       .options(tokenOptions)
       .option('exit-with-parent', { type: 'boolean', hidden: true }),
-    async (args) => (await daemons()).workerCommand(args as never))
+    async (args) => (await daemons()).workerCommand(args))
     .command('master', 'run a master daemon', (y) => y
       .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'host:port (port 0 picks a free one)' })
       .option('work-dir', { type: 'string', demandOption: true, describe: 'directory for the master\'s logs and state' })
@@ -101,33 +101,33 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('http', { type: 'string', describe: 'serve the status page and Prometheus metrics (/metrics) on host:port (port 0 picks a free one)' })
       .options(chaosOptions)
       .options(tokenOptions),
-    async (args) => (await daemons()).masterCommand(args as never))
+    async (args) => (await daemons()).masterCommand(args))
     .command('balancer', 'run the load-balancing switch of the horizontal backend', (y) => y
       .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'host:port (port 0 picks a free one)' })
       .option('backends', { type: 'string', array: true, describe: 'host:port of worker servers (they may also join later: mr worker --join)' })
       .options(tokenOptions),
-    async (args) => (await import('./balancer-command.ts')).balancerCommand(args as never))
+    async (args) => (await import('./balancer-command.ts')).balancerCommand(args))
     .command('status [job]', "the jobs of a running master (without --master: mr run's history), or one job in detail", (y) => opsOptions(y, false)
       .positional('job', { type: 'string', describe: 'job id' }),
-    async (args) => (await ops()).statusCommand(args as never))
-    .command('list', "the jobs of a running master (without --master: mr run's history)", (y) => opsOptions(y, false), async (args) => (await ops()).listCommand(args as never))
+    async (args) => (await ops()).statusCommand(args))
+    .command('list', "the jobs of a running master (without --master: mr run's history)", (y) => opsOptions(y, false), async (args) => (await ops()).listCommand(args))
     .command('kill <job>', 'kill a job (every attempt stops, no output is left), or one process of `mr ps` by its CPID', (y) => opsOptions(y)
       .positional('job', { type: 'string', demandOption: true, describe: 'job id, or a cluster-wide process id' })
       .option('signal', { alias: 's', type: 'string', describe: 'for a process: TERM or KILL (stop it; its task runs again), STOP (pause it), CONT (resume it)' }),
-    async (args) => (await ops()).killCommand(args as never))
+    async (args) => (await ops()).killCommand(args))
     .command('ps', 'every task attempt on every node, as one process table (CPID, node, state, CPU, memory)', (y) => opsOptions(y)
       .option('all', { type: 'boolean', describe: 'finished attempts too' }),
-    async (args) => (await ops()).psCommand(args as never))
+    async (args) => (await ops()).psCommand(args))
     .command('drain <node>', 'a node takes no new tasks; its running attempts move to other nodes', (y) => opsOptions(y)
       .positional('node', { demandOption: true, coerce: (raw: unknown) => readNumber('<node>', 'index', raw) }),
-    async (args) => (await ops()).drainCommand(args as never))
+    async (args) => (await ops()).drainCommand(args))
     .command('cat <path>', 'print a file of the pool namespace, /cluster/<node>/<path>, from whichever node has it', (y) => opsOptions(y)
       .positional('path', { type: 'string', demandOption: true }),
-    async (args) => (await ops()).catCommand(args as never))
+    async (args) => (await ops()).catCommand(args))
     .command('logs <job>', "each attempt of a job: where it ran, its outcome, its error and what it printed (without --master: from mr run's history)", (y) => opsOptions(y, false)
       .positional('job', { type: 'string', demandOption: true })
       .option('task', { type: 'string', describe: 'only this task, e.g. map-3, reduce-0, s2.map-1' }),
-    async (args) => (await ops()).logsCommand(args as never))
+    async (args) => (await ops()).logsCommand(args))
     .demandCommand(1, `give a command: ${COMMANDS.slice(0, -1).join(', ')} or ${COMMANDS.at(-1)}`)
     .middleware((args) => refuseRepeatedOptions(parser, args))
     .strict()
@@ -164,11 +164,12 @@ function checkCommandName(argv: readonly string[]): void {
 }
 
 /** The options of the commands that ask a master; status, list and logs read mr run's history without one. */
-function opsOptions(y: Argv, masterRequired = true): Argv {
+function opsOptions<T>(y: Argv<T>, masterRequired = true) {
   return y
-    .option('master', masterRequired
-      ? { type: 'string', demandOption: true, describe: 'host:port of the master' }
-      : { type: 'string', describe: "host:port of the master (without it: the jobs mr run ran on its own master, from $MR_HOME/history or ~/.mr/history)" })
+    .option('master', {
+      type: 'string', demandOption: masterRequired,
+      describe: masterRequired ? 'host:port of the master' : "host:port of the master (without it: the jobs mr run ran on its own master, from $MR_HOME/history or ~/.mr/history)",
+    })
     .option('transport', { type: 'string', default: 'grpc' })
     .option('json', { type: 'boolean', describe: 'print JSON on stdout' })
     .options(tokenOptions);

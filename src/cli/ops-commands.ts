@@ -144,14 +144,15 @@ export async function drainCommand(args: OpsArgs & { node: number }): Promise<vo
 }
 
 /** `mr cat <path>`: a file of the pool's namespace (/cluster/<node>/..., or plain), from whichever node holds it. */
-export async function catCommand(args: OpsArgs & { path: string; master: string }): Promise<void> {
+export async function catCommand(args: OpsArgs & { path: string }): Promise<void> {
+  const address = args.master as string; // the parser demands it
   const transport = namedTransport(args.transport, { token: readToken(args), tls: readTls(args) });
-  const master = transport.connectMaster(args.master);
+  const master = transport.connectMaster(address);
   // Seen from no node of its own: every path is another node's, found through the master.
   const namespace = new ClusterNamespace(() => undefined, '/nonexistent', () => master, transport);
   try {
     if (args.path.startsWith('/cluster/')) parseClusterPath(args.path);
-    await callMaster(args.master, async () => {
+    await callMaster(address, async () => {
       for await (const chunk of namespace.open(args.path)) {
         if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
       }
