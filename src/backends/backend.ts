@@ -7,7 +7,7 @@ import type { WorkerDeath } from '../pools/worker-death.ts';
 import type { ProcessPool } from '../pools/process-pool.ts';
 import type { ChaosSettings } from '../wires/chaos/chaos-node.ts';
 import type { BackendReport, MachineTuning, Transport } from '../wires/index.ts';
-import type { TransportFactory } from '../wires/transport.ts';
+import type { WireFactory } from '../wires/transport.ts';
 import type { Autoscale } from './horizontal/cluster.ts';
 
 /** What mr run hands a backend to start its workers with. */
@@ -60,7 +60,7 @@ export interface Backend {
   readonly name: string;
   readonly runs: RunShape;
   /** How its master and workers talk (its wire, and on a simulated machine the machine's model). */
-  readonly wire: TransportFactory;
+  readonly wire: WireFactory;
   /** Starts nothing yet: start() and stop() are the caller's. */
   pool(context: PoolContext): Pool;
   /** Its figures for the finished job (`mr run --report`, `--json` under `backend`). */

@@ -1,10 +1,10 @@
 // The simulated machines (hypercube, butterfly): one worker per node, in worker threads; the
 // report is the machine's own, from the job's trace.
 import { ThreadPool } from '../pools/thread-pool.ts';
-import type { TransportFactory } from '../wires/transport.ts';
+import type { WireFactory } from '../wires/transport.ts';
 import type { Backend } from './backend.ts';
 
-export function machineBackend(name: string, wire: TransportFactory): Backend {
+export function machineBackend(name: string, wire: WireFactory): Backend {
   return {
     name,
     wire,

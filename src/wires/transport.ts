@@ -1,9 +1,11 @@
-// The one interface every backend implements: serve the master's and the workers' services,
-// and connect to them. Backends register by name; createTransport picks one.
+// The one interface every backend's users see (Transport: serve the master's and the workers'
+// services, connect to them), and the one each backend's wire implements (Wire: the same, one
+// try per call, nothing but moving bytes). Backends register their wire by name; createTransport
+// (registry.ts) picks one and puts the call policy and the chaos layer over it (over-wire.ts).
 import type { JobTrace } from '../core/job-trace.ts';
 import type { ChaosNode } from './chaos/chaos-node.ts';
 import type { TlsMaterial } from './grpc/credentials.ts';
-import type { MasterRpcs, WorkerMethod, WorkerRpcs } from './contract.gen.ts';
+import type { MasterMethod, MasterRpcs, WorkerMethod, WorkerRpcs } from './contract.gen.ts';
 import type * as M from './messages.ts';
 import type { MapOutputStore } from '../storage/map-output-store.ts';
 import type { Equals, NoneOf } from './type-checks.ts';
@@ -100,6 +102,30 @@ export interface Transport {
   connectWorker(address: string): WorkerClient;
 }
 
+/** One try of a Master call over a wire: no retry, no chaos (over-wire.ts adds both). */
+export interface MasterLink {
+  call(method: MasterMethod, request: object, deadline: Date): Promise<unknown>;
+  /** The same call with a token of an intruder's own making (chaos intruder=P), where the wire carries tokens. */
+  forged?(method: MasterMethod, request: object, deadline: Date): Promise<unknown>;
+  /** The error a caller should see once the retries are spent (a TLS mismatch explained, say). */
+  explain?(error: unknown): unknown;
+  close(): void;
+}
+
+/**
+ * How bytes move between a backend's master and workers: it serves handlers as given and
+ * connects, one try per call. Its users get a Transport over it (createTransport).
+ */
+export interface Wire extends Omit<Transport, 'chaos' | 'connectMaster'> {
+  /**
+   * Its calls cross something that can fail on its own (a network): each idempotent call is
+   * retried under the call policy. An in-process wire's calls fail only under --chaos, and are
+   * retried only then.
+   */
+  readonly lossy: boolean;
+  linkMaster(address: string): MasterLink;
+}
+
 /** Knobs of the simulated machines' cost models; each backend takes those it knows. */
 export interface MachineTuning {
   linkLatencyUs?: number;
@@ -119,23 +145,11 @@ export interface TransportOptions {
   tuning?: MachineTuning;
   /** In a node thread: what the machine's threadData() gave. */
   threadData?: unknown;
-  /** The chaos layer of the node that uses this transport; only backends with capabilities.faultInjection take it. */
+  /** The chaos layer of the node that uses this transport, put over its wire; only backends with capabilities.faultInjection take it. */
   chaos?: ChaosNode;
 }
 
-export type TransportFactory = (options: TransportOptions) => Transport;
+/** A backend's wire, made from the run's options (never the chaos layer: that is put over it). */
+export type WireFactory = (options: WireOptions) => Wire;
 
-const registry = new Map<string, TransportFactory>();
-
-export function registerTransport(name: string, factory: TransportFactory): void {
-  registry.set(name, factory);
-}
-
-export function transportNames(): string[] {
-  return [...registry.keys()];
-}
-
-/** Returns the named backend, or undefined when none is registered under that name. */
-export function createTransport(name: string, options: TransportOptions = {}): Transport | undefined {
-  return registry.get(name)?.(options);
-}
+export type WireOptions = Omit<TransportOptions, 'chaos'>;

@@ -9,7 +9,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { IDLE_CONNECTION_MS } from '../../src/wires/grpc/grpc-transport.ts';
+import { IDLE_CONNECTION_MS } from '../../src/wires/grpc/grpc-wire.ts';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
 import { referenceWordCount } from '../helpers/reference.ts';
 import { BOOKS, FIXTURES, MR, ROOT, finished, removeDir, runMr, tempDir, type MrResult } from '../helpers/run-mr.ts';

@@ -5,9 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { callFate } from '../../src/wires/chaos/chaos-fate.ts';
 import { ChaosFault, ChaosNode, type ChaosSettings } from '../../src/wires/chaos/chaos-node.ts';
 import { RandomStreams } from '../../src/wires/chaos/chaos-random.ts';
-import { chaosMasterClient, chaosMasterService } from '../../src/wires/chaos/chaos-services.ts';
+import { chaosMasterService } from '../../src/wires/chaos/chaos-services.ts';
 import { parseChaosSpec } from '../../src/wires/chaos/chaos-spec.ts';
 import { MASTER_METHODS, type MasterClient, type MasterService } from '../../src/wires/transport.ts';
+import { createMemoryWire } from '../../src/wires/memory/memory-wire.ts';
+import { transportOver } from '../../src/wires/over-wire.ts';
 import { isUnavailable } from '../../src/wires/unavailable.ts';
 
 const settings = (text: string, seed = 1): ChaosSettings => ({ text, spec: parseChaosSpec(text), seed, epochMs: 0 });
@@ -155,8 +157,10 @@ describe('in-process services and clients under chaos', () => {
   it('a client retries what the chaos layer loses, and gets every reply', async () => {
     const node = new ChaosNode(settings('drop=0.2', 2), 'worker-0');
     let served = 0;
-    const client = chaosMasterClient(fakeMaster(() => ({ jobId: String(++served) })), node);
-    for (let i = 0; i < 15; i++) await client.getJobStatus({ jobId: 'j' });
+    const server = await transportOver(createMemoryWire()).serveMaster(fakeMaster(() => ({ jobId: String(++served) })), '');
+    const client = transportOver(createMemoryWire(), node).connectMaster(server.address);
+    for (let i = 0; i < 15; i++) expect((await client.getJobStatus({ jobId: 'j' })).jobId).toMatch(/^\d+$/);
+    await server.stop();
     expect(node.counts.droppedRequests + node.counts.droppedReplies).toBeGreaterThan(0);
     expect(served).toBe(15 + node.counts.droppedReplies); // a lost reply's request was served, then asked again
   });

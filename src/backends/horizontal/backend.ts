@@ -2,11 +2,11 @@
 // and leave mid-job (--autoscale). Its figures: the servers over time and the fail-overs.
 import { commonReport, type Backend } from '../backend.ts';
 import { HorizontalCluster } from './cluster.ts';
-import { createHorizontalTransport } from './horizontal-transport.ts';
+import { createHorizontalWire } from './horizontal-wire.ts';
 
 export const horizontalBackend: Backend = {
   name: 'horizontal',
-  wire: createHorizontalTransport,
+  wire: createHorizontalWire,
   runs: { sizing: 'workers', autoscale: true },
   pool: (context) => new HorizontalCluster({
     servers: context.workers, autoscale: context.autoscale, masterAddress: context.masterAddress, workRoot: context.workRoot,

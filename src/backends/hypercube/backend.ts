@@ -1,5 +1,5 @@
 // hypercube: 2^d nodes, links between neighbours only, messages forwarded hop by hop (e-cube).
 import { machineBackend } from '../machine-backend.ts';
-import { createHypercubeTransport } from './hypercube-transport.ts';
+import { createHypercubeWire } from './hypercube-wire.ts';
 
-export const hypercubeBackend = machineBackend('hypercube', createHypercubeTransport);
+export const hypercubeBackend = machineBackend('hypercube', createHypercubeWire);

@@ -1,10 +1,7 @@
-// The chaos layer around a backend's services and clients, whatever carries them:
-// - served handlers refuse every call while their node is cut off (the "to" side of a partition);
-// - an in-process backend's clients (memory, butterfly) pass each call through the node's chaos
-//   layer and, since nothing in them ever failed before, under the same retry policy as gRPC's.
-// The gRPC backend puts the chaos layer under its own policy itself (grpc-transport.ts).
-import { MASTER_POLICY, callWithPolicy } from '../call-policy.ts';
-import { MASTER_METHODS, type MasterClient, type MasterService, type WorkerClient, type WorkerService } from '../transport.ts';
+// The chaos layer around a node's served handlers, whatever wire carries them: they refuse every
+// call while their node is cut off (the "to" side of a partition). Its clients' side is in
+// over-wire.ts, which puts both over every wire.
+import { MASTER_METHODS, type MasterService, type WorkerService } from '../transport.ts';
 import type { ChaosNode } from './chaos-node.ts';
 
 type Handler = (request: object, ...rest: unknown[]) => unknown;
@@ -44,25 +41,5 @@ function guarded<R>(node: ChaosNode, method: string, open: (request: R) => Async
       node.refuseIfCutOff(`${method} to ${node.name}, mid-stream`);
       yield chunk;
     }
-  };
-}
-
-/** An in-process client to the master, through the node's chaos layer, retried as gRPC calls are. */
-export function chaosMasterClient(direct: MasterClient, node: ChaosNode): MasterClient {
-  const client: Record<string, unknown> = { close: () => direct.close() };
-  for (const method of MASTER_METHODS) {
-    const call = (direct[method] as Handler).bind(direct) as (request: object) => Promise<unknown>;
-    client[method] = (request: object) => callWithPolicy(MASTER_POLICY[method], () => node.unary('Master', method, request, () => call(request)));
-  }
-  return client as unknown as MasterClient;
-}
-
-/** An in-process client to a worker: streams through the node's chaos layer (their callers retry them). */
-export function chaosWorkerClient(direct: WorkerClient, node: ChaosNode): WorkerClient {
-  const { readFile } = direct;
-  return {
-    fetchPartition: (request) => node.stream('Worker', 'fetchPartition', request, () => direct.fetchPartition(request)),
-    ...(readFile ? { readFile: (request) => node.stream('Worker', 'readFile', request, () => readFile.call(direct, request)) } : {}),
-    close: () => direct.close(),
   };
 }

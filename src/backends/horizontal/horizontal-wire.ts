@@ -6,13 +6,12 @@
 // idempotent (map outputs staged per server and renamed into place, part files written under a
 // name of their own and renamed after the master allowed the commit, one completion per task),
 // and a server runs an attempt it is sent twice (a duplicated or retried RunTask) once.
-import { createGrpcTransport } from '../../wires/grpc/grpc-transport.ts';
-import type { Transport, TransportOptions } from '../../wires/transport.ts';
+import { createGrpcWire } from '../../wires/grpc/grpc-wire.ts';
+import type { Wire, WireOptions } from '../../wires/transport.ts';
 
-export function createHorizontalTransport(options: TransportOptions = {}): Transport {
+export function createHorizontalWire(options: WireOptions = {}): Wire {
   return {
-    // Under --chaos, the balancer sends RunTask through the chaos layer of its node (master) itself.
-    ...createGrpcTransport(options),
+    ...createGrpcWire(options),
     name: 'horizontal',
     capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: true },
   };

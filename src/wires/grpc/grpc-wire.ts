@@ -1,12 +1,11 @@
-// The gRPC backend: real HTTP/2 servers and clients (grpc-js) speaking proto/mapreduce.proto.
+// The gRPC wire: real HTTP/2 servers and clients (grpc-js) speaking proto/mapreduce.proto.
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { AuthError, MrError, UsageError } from '../../errors.ts';
-import { LONG_POLL_MARGIN_MS, MASTER_POLICY, callWithPolicy, isServiceError } from '../call-policy.ts';
-import type { ChaosNode } from '../chaos/chaos-node.ts';
-import { chaosMasterService, chaosWorkerService } from '../chaos/chaos-services.ts';
+import { MASTER_POLICY, isServiceError } from '../call-policy.ts';
+import type { MasterMethod } from '../contract.gen.ts';
 import type * as M from '../messages.ts';
-import type { MasterClient, MasterService, Server, Transport, TransportOptions, WorkerClient, WorkerService } from '../transport.ts';
+import type { MasterLink, MasterService, Server, Wire, WireOptions, WorkerClient, WorkerService } from '../transport.ts';
 import { TransportUnavailableError } from '../unavailable.ts';
 import { channelCredentials, serverCredentials, type TlsMaterial } from './credentials.ts';
 import { handshakeError } from './handshake.ts';
@@ -21,18 +20,18 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc.max_receive_message_length'
 export const IDLE_CONNECTION_MS = 30_000;
 const SERVER_OPTIONS: grpc.ServerOptions = { ...CHANNEL_OPTIONS, 'grpc.max_connection_idle_ms': IDLE_CONNECTION_MS };
 
-export function createGrpcTransport(options: TransportOptions = {}): Transport {
-  const { token, chaos, tls } = options;
+export function createGrpcWire(options: WireOptions = {}): Wire {
+  const { token, tls } = options;
   const masterTraffic = { messages: 0, bytes: 0 };
   return {
     name: 'grpc',
     capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: true },
-    chaos,
+    lossy: true,
     masterTraffic,
-    serveMaster: (handlers, listen) => serve(counted(loadProto().Master.service, masterTraffic), unaryHandlers(chaos ? chaosMasterService(handlers, chaos) : handlers, token), listen, tls),
-    serveWorker: (handlers, listen) => serve(loadProto().Worker.service, workerHandlers(chaos ? chaosWorkerService(handlers, chaos) : handlers, token), listen, tls),
-    connectMaster: (address) => masterClient(address, token, chaos, tls),
-    connectWorker: (address) => workerClient(address, token, chaos, tls),
+    serveMaster: (handlers, listen) => serve(counted(loadProto().Master.service, masterTraffic), unaryHandlers(handlers, token), listen, tls),
+    serveWorker: (handlers, listen) => serve(loadProto().Worker.service, workerHandlers(handlers, token), listen, tls),
+    linkMaster: (address) => masterLink(address, token, tls),
+    connectWorker: (address) => workerClient(address, token, tls),
   };
 }
 
@@ -154,39 +153,26 @@ function fromStatus(error: unknown): unknown {
   return error;
 }
 
-/**
- * Each call has a deadline and, if idempotent, retries (call-policy.ts). Under --chaos, every
- * try passes through the node's chaos layer below that policy, as a network between the stub and
- * the server: what the layer loses, the policy retries. (Not a grpc-js interceptor: a duplicated
- * request is a second call, which an interceptor cannot make.)
- */
-function masterClient(address: string, token: string | undefined, chaos: ChaosNode | undefined, tls: TlsMaterial | undefined): MasterClient {
+/** One try of each Master call, with its deadline (over-wire.ts retries it, under the node's chaos layer). */
+function masterLink(address: string, token: string | undefined, tls: TlsMaterial | undefined): MasterLink {
   const { Master } = loadProto();
   const stub = new Master(address, channelCredentials(tls), CHANNEL_OPTIONS) as unknown as Record<string, Function>;
-  const unary = (method: keyof MasterService, deadlineMs?: number) => (req: object) => {
-    const policy = deadlineMs === undefined ? MASTER_POLICY[method] : { ...MASTER_POLICY[method], deadlineMs };
+  const send = (method: MasterMethod, req: object, deadline: Date, as = token) => new Promise((resolve, reject) => {
     const name = method[0].toUpperCase() + method.slice(1);
-    const send = (deadline: Date, as = token) => new Promise((resolve, reject) => {
-      stub[name].call(stub, req, bearer(as), { deadline }, (error: unknown, reply: unknown) => (error ? reject(error) : resolve(reply)));
-    });
-    const sendChecked = (deadline: Date) => send(deadline).catch((error) => {
+    stub[name].call(stub, req, bearer(as), { deadline }, (error: unknown, reply: unknown) => (error ? reject(error) : resolve(reply)));
+  });
+  return {
+    call: (method, req, deadline) => send(method, req, deadline).catch((error) => {
       throw fromStatus(error);
-    });
+    }),
     // intruder=P: the same call with a token of the intruder's own making.
-    const forge = (deadline: Date) => () => send(deadline, `forged-${randomBytes(8).toString('hex')}`);
-    // Only once the retries are spent: a server restarting may drop a connection or two the same way.
-    return callWithPolicy(policy, chaos ? (deadline) => chaos.unary('Master', method, req, () => sendChecked(deadline), forge(deadline)) : sendChecked)
-      .catch((error) => {
-        throw handshakeError(error, `master ${address}`, tls !== undefined) ?? error;
-      });
+    forged: (method, req, deadline) => send(method, req, deadline, `forged-${randomBytes(8).toString('hex')}`),
+    explain: (error) => handshakeError(error, `master ${address}`, tls !== undefined) ?? error,
+    close: () => (stub as unknown as grpc.Client).close(),
   };
-  const client: Record<string, unknown> = { close: () => (stub as unknown as grpc.Client).close() };
-  for (const method of Object.keys(MASTER_POLICY) as (keyof MasterService)[]) client[method] = unary(method);
-  client.requestTask = (req: M.TaskRequest) => unary('requestTask', req.waitMs + LONG_POLL_MARGIN_MS)(req);
-  return client as unknown as MasterClient;
 }
 
-function workerClient(address: string, token: string | undefined, chaos: ChaosNode | undefined, tls: TlsMaterial | undefined): WorkerClient {
+function workerClient(address: string, token: string | undefined, tls: TlsMaterial | undefined): WorkerClient {
   const { Worker } = loadProto();
   const stub = new Worker(address, channelCredentials(tls), CHANNEL_OPTIONS) as unknown as grpc.Client & Record<string, Function>;
   async function* streamed(method: string, req: unknown): AsyncGenerator<Buffer> {
@@ -199,14 +185,9 @@ function workerClient(address: string, token: string | undefined, chaos: ChaosNo
       call.cancel();
     }
   }
-  const open = (method: 'fetchPartition' | 'readFile', req: object) => {
-    const name = method[0].toUpperCase() + method.slice(1);
-    return chaos ? chaos.stream('Worker', method, req, () => streamed(name, req)) : streamed(name, req);
-  };
   return {
-    fetchPartition: (req) => open('fetchPartition', req),
-    readFile: (req) => open('readFile', req),
-    // Not through the chaos layer: the balancer, which sends RunTask to servers, wraps its own sends.
+    fetchPartition: (req) => streamed('FetchPartition', req),
+    readFile: (req) => streamed('ReadFile', req),
     runTask: (req) => new Promise((resolve, reject) => {
       stub.RunTask(req, bearer(token), { deadline: new Date(Date.now() + FETCH_DEADLINE_MS) }, (error: unknown, reply: M.AttemptReport) => (error ? reject(fromStatus(error)) : resolve(reply)));
     }),

@@ -4,12 +4,12 @@
 // paths, through which reducers open map outputs without knowing which node holds them), and
 // transparency (least-loaded placement, `mr drain <node>`, a dead node's attempts restarted
 // elsewhere without counting as failures).
-import { createGrpcTransport } from '../../wires/grpc/grpc-transport.ts';
-import type { Transport, TransportOptions } from '../../wires/transport.ts';
+import { createGrpcWire } from '../../wires/grpc/grpc-wire.ts';
+import type { Wire, WireOptions } from '../../wires/transport.ts';
 
-export function createSsiTransport(options: TransportOptions = {}): Transport {
+export function createSsiWire(options: WireOptions = {}): Wire {
   return {
-    ...createGrpcTransport(options),
+    ...createGrpcWire(options),
     name: 'ssi',
     capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: true, namespace: true },
   };

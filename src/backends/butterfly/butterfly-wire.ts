@@ -8,12 +8,10 @@
 // - The finished job is replayed on the switch model (job-model.ts) for simulated time, local
 //   and remote bytes and switch conflicts per stage.
 import type { JobTrace } from '../../core/job-trace.ts';
-import type { ChaosNode } from '../../wires/chaos/chaos-node.ts';
-import { chaosMasterClient, chaosMasterService } from '../../wires/chaos/chaos-services.ts';
-import { createMemoryTransport } from '../../wires/memory/memory-transport.ts';
+import { createMemoryWire } from '../../wires/memory/memory-wire.ts';
 import { methodCodec, type MethodCodec } from '../../wires/proto-codec.ts';
 import {
-  MASTER_METHODS, type BackendReport, type MasterClient, type MasterService, type SimulatedMachine, type Transport, type TransportOptions, type WorkerClient,
+  MASTER_METHODS, type BackendReport, type MasterService, type SimulatedMachine, type Wire, type WireOptions, type WorkerClient,
 } from '../../wires/transport.ts';
 import { TransportUnavailableError } from '../../wires/unavailable.ts';
 import { DEFAULT_BUTTERFLY_MODEL, simulateJob, type ButterflyModel } from './job-model.ts';
@@ -41,7 +39,7 @@ interface ProcessorData {
   channels: Channels;
 }
 
-export function createButterflyTransport(options: TransportOptions = {}): Transport {
+export function createButterflyWire(options: WireOptions = {}): Wire {
   const nodes = options.nodes ?? DEFAULT_NODES;
   stagesOf(nodes);
   if (nodes > MAX_NODES) throw new RangeError(`a butterfly here has at most ${MAX_NODES} processors (one thread each), not ${nodes}`);
@@ -62,16 +60,17 @@ export function createButterflyTransport(options: TransportOptions = {}): Transp
     nodeBytesPerSec: tuning.nodeMbPerSec !== undefined ? tuning.nodeMbPerSec * 1e6 : base.nodeBytesPerSec,
   };
   const processor = options.threadData as ProcessorData | undefined;
-  return processor ? processorSide(nodes, model, processor, options.chaos) : masterSide(nodes, moduleBytes, model, options.chaos);
+  return processor ? processorSide(nodes, model, processor) : masterSide(nodes, moduleBytes, model);
 }
 
 // Chaos: the processors' calls to the master are messages in shared-memory rings, and go through
-// the chaos layer like any; map outputs are read from memory, where no network can lose them.
+// the chaos layer like any (put over this wire); map outputs are read from memory, where no
+// network can lose them.
 const capabilities = { multiHost: false, multiProcess: false, sharedMemory: true, faultInjection: true };
 
 /** In `mr run`'s thread: the master, the heap and the channels. */
-function masterSide(nodes: number, moduleBytes: number, model: ButterflyModel, chaos: ChaosNode | undefined): Transport {
-  const local = createMemoryTransport({ chaos }); // the main thread's own client calls its master directly
+function masterSide(nodes: number, moduleBytes: number, model: ButterflyModel): Wire {
+  const local = createMemoryWire(); // the main thread's own client calls its master directly
   let shared: { heap: HeapMemory; channels: Channels[] } | undefined;
   const machine: SimulatedMachine = {
     nodes,
@@ -85,15 +84,15 @@ function masterSide(nodes: number, moduleBytes: number, model: ButterflyModel, c
   return {
     name: 'butterfly',
     capabilities,
+    lossy: false,
     machine,
-    chaos,
     async serveMaster(handlers) {
       // The heap is allocated only now, not when options are merely checked.
       shared ??= {
         heap: createHeap(nodes, moduleBytes),
         channels: Array.from({ length: nodes }, () => ({ requests: channelMemory(), replies: channelMemory() })),
       };
-      const rpcHandlers = masterRpcHandlers(chaos ? chaosMasterService(handlers, chaos) : handlers);
+      const rpcHandlers = masterRpcHandlers(handlers);
       const servers = shared.channels.map((c) => serveRpc(new ChannelReader(c.requests), new ChannelWriter(c.replies), rpcHandlers));
       const direct = await local.serveMaster(handlers, '');
       return {
@@ -105,7 +104,7 @@ function masterSide(nodes: number, moduleBytes: number, model: ButterflyModel, c
       };
     },
     serveWorker: () => Promise.reject(new Error('butterfly processors run in their own threads')),
-    connectMaster: (address) => local.connectMaster(address),
+    linkMaster: (address) => local.linkMaster(address),
     connectWorker: () => {
       throw new TransportUnavailableError('butterfly map outputs are read from shared memory, not fetched');
     },
@@ -130,7 +129,7 @@ function codecOf(method: string): MethodCodec {
 }
 
 /** In a processor's thread: calls to the master over its channels, and its memory module. */
-function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData, chaos: ChaosNode | undefined): Transport {
+function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData): Wire {
   let rpc: RpcClient | undefined;
   const machine: SimulatedMachine = {
     nodes,
@@ -142,25 +141,24 @@ function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData
   return {
     name: 'butterfly',
     capabilities,
+    lossy: false,
     machine,
-    chaos,
     serveMaster: () => Promise.reject(new Error('the butterfly master runs in the main thread')),
     // Nothing to serve: reducers read this node's module themselves.
     serveWorker: () => Promise.resolve({ address: `butterfly:node-${data.node}`, stop: async () => {} }),
-    connectMaster() {
+    linkMaster() {
       rpc ??= new RpcClient(new ChannelWriter(data.channels.requests), new ChannelReader(data.channels.replies));
       const client = rpc;
-      const master: Record<string, unknown> = { close: () => client.close() };
-      for (const method of MASTER_METHODS) {
-        const codec = codecOf(method);
-        master[method] = async (request: object) => {
+      return {
+        async call(method, request) {
+          const codec = codecOf(method);
           const reply = await client.call(method, codec.encodeRequest(request)).catch((error: unknown) => {
             throw new TransportUnavailableError(`butterfly channel to the master: ${(error as Error).message}`);
           });
           return codec.decodeReply(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
-        };
-      }
-      return chaos ? chaosMasterClient(master as unknown as MasterClient, chaos) : master as unknown as MasterClient;
+        },
+        close: () => client.close(),
+      };
     },
     connectWorker(): WorkerClient {
       throw new TransportUnavailableError('butterfly map outputs are read from shared memory, not fetched');

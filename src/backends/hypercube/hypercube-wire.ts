@@ -5,8 +5,8 @@
 // per-link figures of the report.
 import { availableParallelism } from 'node:os';
 import type { JobTrace } from '../../core/job-trace.ts';
-import { createGrpcTransport } from '../../wires/grpc/grpc-transport.ts';
-import type { BackendReport, MachineTuning, SimulatedMachine, Transport, TransportOptions } from '../../wires/transport.ts';
+import { createGrpcWire } from '../../wires/grpc/grpc-wire.ts';
+import type { BackendReport, MachineTuning, SimulatedMachine, Wire, WireOptions } from '../../wires/transport.ts';
 import { DEFAULT_HYPERCUBE_MODEL, simulateJob, type HypercubeModel } from './job-model.ts';
 import { dimensionsOf } from './topology.ts';
 
@@ -24,7 +24,7 @@ export function hypercubeModel(tuning: MachineTuning = {}): HypercubeModel {
   };
 }
 
-export function createHypercubeTransport(options: TransportOptions = {}): Transport {
+export function createHypercubeWire(options: WireOptions = {}): Wire {
   const nodes = options.nodes ?? DEFAULT_NODES;
   const dimensions = dimensionsOf(nodes);
   const model = hypercubeModel(options.tuning);
@@ -36,7 +36,7 @@ export function createHypercubeTransport(options: TransportOptions = {}): Transp
     report: (trace) => hypercubeReport(trace, dimensions, model),
   };
   return {
-    ...createGrpcTransport(options),
+    ...createGrpcWire(options),
     name: 'hypercube',
     capabilities: { multiHost: false, multiProcess: false, sharedMemory: false, faultInjection: true },
     machine,

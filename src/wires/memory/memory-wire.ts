@@ -1,12 +1,9 @@
-// The in-process backend: master and workers live in one process and call each other directly,
+// The in-process wire: master and workers live in one process and call each other directly,
 // yet every message is still encoded and decoded with the proto schema, as on the wire. For
 // fast tests of the core, and for running a job without sockets.
-import { chaosMasterClient, chaosMasterService, chaosWorkerClient, chaosWorkerService } from '../chaos/chaos-services.ts';
 import type * as M from '../messages.ts';
 import { methodCodec, type MethodCodec } from '../proto-codec.ts';
-import {
-  MASTER_METHODS, type MasterClient, type MasterService, type Server, type Transport, type TransportOptions, type WorkerClient, type WorkerService,
-} from '../transport.ts';
+import type { MasterLink, MasterService, Server, Wire, WorkerClient, WorkerService } from '../transport.ts';
 import { TransportUnavailableError } from '../unavailable.ts';
 
 const servers = new Map<string, MasterService | WorkerService>();
@@ -32,17 +29,16 @@ function codecOf(service: 'Master' | 'Worker', method: string): MethodCodec {
   return codec;
 }
 
-function masterClient(address: string): MasterClient {
-  const client: Record<string, unknown> = { close() {} };
-  for (const method of MASTER_METHODS) {
-    const codec = codecOf('Master', method);
-    client[method] = async (req: object) => {
+function masterLink(address: string): MasterLink {
+  return {
+    async call(method, req) {
+      const codec = codecOf('Master', method);
       const handlers = lookup<MasterService>(address);
       const reply = await (handlers[method] as (r: unknown) => Promise<object>)(codec.decodeRequest(codec.encodeRequest(req)));
       return codec.decodeReply(codec.encodeReply(reply));
-    };
-  }
-  return client as unknown as MasterClient;
+    },
+    close() {},
+  };
 }
 
 function workerClient(address: string): WorkerClient {
@@ -59,15 +55,14 @@ function workerClient(address: string): WorkerClient {
 }
 
 /** Under --chaos, each node (the master, each in-process worker) has a transport of its own, with its chaos layer. */
-export function createMemoryTransport(options: TransportOptions = {}): Transport {
-  const { chaos } = options;
+export function createMemoryWire(): Wire {
   return {
     name: 'memory',
     capabilities: { multiHost: false, multiProcess: false, sharedMemory: true, faultInjection: true },
-    chaos,
-    serveMaster: (handlers) => listen(chaos ? chaosMasterService(handlers, chaos) : handlers, 'master'),
-    serveWorker: (handlers) => listen(chaos ? chaosWorkerService(handlers, chaos) : handlers, 'worker'),
-    connectMaster: (address) => (chaos ? chaosMasterClient(masterClient(address), chaos) : masterClient(address)),
-    connectWorker: (address) => (chaos ? chaosWorkerClient(workerClient(address), chaos) : workerClient(address)),
+    lossy: false,
+    serveMaster: (handlers) => listen(handlers, 'master'),
+    serveWorker: (handlers) => listen(handlers, 'worker'),
+    linkMaster: masterLink,
+    connectWorker: workerClient,
   };
 }

@@ -1,0 +1,62 @@
+// A Transport over a Wire: the one place where the call policy (deadline, retries of idempotent
+// calls: call-policy.ts) and the chaos layer (--chaos: chaos/) are put over a backend's wire.
+// Every try of a call passes through the node's chaos layer below the policy, as a network
+// between the stub and the server would: what the layer loses, the policy retries. Served
+// handlers refuse calls while their node is cut off. Wires themselves only move bytes.
+import { LONG_POLL_MARGIN_MS, MASTER_POLICY, callWithPolicy, type CallPolicy } from './call-policy.ts';
+import type { ChaosNode } from './chaos/chaos-node.ts';
+import { chaosMasterService, chaosWorkerService } from './chaos/chaos-services.ts';
+import type { MasterMethod } from './contract.gen.ts';
+import { MASTER_METHODS, type MasterClient, type MasterLink, type Transport, type Wire, type WorkerClient } from './transport.ts';
+
+export function transportOver(wire: Wire, chaos?: ChaosNode): Transport {
+  const { lossy, linkMaster, serveMaster, serveWorker, connectWorker, ...rest } = wire;
+  // An in-process wire never fails a call by itself: its calls are retried only when chaos can fail them.
+  const retried = lossy || chaos !== undefined;
+  return {
+    ...rest,
+    ...(chaos ? { chaos } : {}),
+    serveMaster: (handlers, listen) => serveMaster.call(wire, chaos ? chaosMasterService(handlers, chaos) : handlers, listen),
+    serveWorker: (handlers, listen) => serveWorker.call(wire, chaos ? chaosWorkerService(handlers, chaos) : handlers, listen),
+    connectMaster: (address) => masterClient(linkMaster.call(wire, address), retried, chaos),
+    connectWorker: (address) => workerClient(connectWorker.call(wire, address), chaos),
+  };
+}
+
+function policyOf(method: MasterMethod, request: object, retried: boolean): CallPolicy {
+  const policy = MASTER_POLICY[method];
+  // A long poll: the master may hold it for waitMs.
+  const deadlineMs = method === 'requestTask' ? (request as { waitMs: number }).waitMs + LONG_POLL_MARGIN_MS : policy.deadlineMs;
+  return { ...policy, deadlineMs, ...(retried ? {} : { retries: 0 }) };
+}
+
+function masterClient(link: MasterLink, retried: boolean, chaos: ChaosNode | undefined): MasterClient {
+  const client: Record<string, unknown> = { close: () => link.close() };
+  for (const method of MASTER_METHODS) {
+    const { forged } = link;
+    client[method] = (request: object) => {
+      const once = (deadline: Date) => link.call(method, request, deadline);
+      const tried = chaos
+        ? (deadline: Date) => chaos.unary('Master', method, request, () => once(deadline), forged && (() => forged.call(link, method, request, deadline)))
+        : once;
+      const call = callWithPolicy(policyOf(method, request, retried), tried);
+      // Only once the retries are spent: a server restarting may drop a connection or two the same way.
+      return link.explain ? call.catch((error: unknown) => {
+        throw link.explain!(error);
+      }) : call;
+    };
+  }
+  return client as unknown as MasterClient;
+}
+
+/** Streams pass through the chaos layer (their callers retry them); RunTask goes as it is: the balancer sending it wraps its own sends. */
+function workerClient(direct: WorkerClient, chaos: ChaosNode | undefined): WorkerClient {
+  if (!chaos) return direct;
+  const { readFile } = direct;
+  return {
+    ...direct,
+    fetchPartition: (request) => chaos.stream('Worker', 'fetchPartition', request, () => direct.fetchPartition(request)),
+    ...(readFile ? { readFile: (request) => chaos.stream('Worker', 'readFile', request, () => readFile.call(direct, request)) } : {}),
+    close: () => direct.close(),
+  };
+}
