@@ -20,7 +20,7 @@ const repeat = flag === '--repeat' ? Number(count) : 3;
 const bytes = statSync(file).size;
 const spec: JobSpec = {
   jobPath: '', inputFiles: [], outputDir: '', reducers: DEFAULTS.reducers, inputMode: 'lines', options: {},
-  splitBytes: 0, sortBufferBytes: DEFAULTS.sortBufferBytes, maxAttempts: 1, speculation: false, parallelism: 1, jobHash: '',
+  splitBytes: 0, sortBufferBytes: DEFAULTS.sortBufferBytes, maxAttempts: 1, speculation: false, parallelism: 1, jobHash: '', noPacking: false,
 };
 
 async function timed(what: string, run: () => Promise<unknown>): Promise<void> {
@@ -34,7 +34,7 @@ async function timed(what: string, run: () => Promise<unknown>): Promise<void> {
 
 for (let i = 0; i < repeat; i++) {
   const dir = mkdtempSync(join(tmpdir(), 'mr-map-vs-loop-'));
-  await timed('map task', () => runMapTask(job, { attemptId: `a${i}`, spec, split: { path: file, start: 0, end: bytes, wholeFile: false, fileBytes: 0, mtimeMs: 0 } },
+  await timed('map task', () => runMapTask(job, { attemptId: `a${i}`, spec, splits: [{ path: file, start: 0, end: bytes, wholeFile: false, fileBytes: 0, mtimeMs: 0 }] },
     new MemoryFirstOutputStore(dir), new AbortController().signal));
   rmSync(dir, { recursive: true, force: true });
   await timed('sequential loop', () => runJobSequentially(job, file));

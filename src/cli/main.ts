@@ -47,6 +47,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('autoscale', { type: 'string', describe: 'horizontal: start servers while tasks queue up and stop idle ones, min..max (e.g. 1..8)' })
       .option('master', { type: 'string', describe: 'host:port of a running master to submit to' })
       .option('speculation', { type: 'boolean', default: true, describe: 'backup attempts for stragglers (--no-speculation)' })
+      .option('packing', { type: 'boolean', default: true, describe: 'small input files packed into map tasks of about the split size (--no-packing: one map task per file)' })
       .option('set', { type: 'string', array: true, describe: 'job option name=value (repeatable), as ctx.options' })
       .option('split-mib', numberOption('split-mib', 'positive', { describe: 'map split size in MiB: a larger file is cut at line boundaries (default: about two map tasks per worker, 4 to 16 MiB)' }))
       .option('sort-buffer-mib', numberOption('sort-buffer-mib', 'positive', { describe: 'map output buffer before spilling, MiB (default 64)' }))

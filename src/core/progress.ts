@@ -1,6 +1,7 @@
 // A stage's progress as users see it: per phase a fraction that never goes backwards, from the
 // task records, what running attempts last reported, and the progress shown before. No I/O, no clock.
 import { COUNTER } from './counters.ts';
+import { inputBytes } from './splits.ts';
 import type { StageRecord, TaskRecord } from './task-table.ts';
 
 /** What a running attempt last said in its worker's heartbeat (absent: nothing known). */
@@ -52,9 +53,9 @@ export function stageProgress(
       continue;
     }
     if (task.doneMs !== undefined) mapRerunning++; // committed once, its output lost since
-    const split = stage.splits[task.index];
-    const splitBytes = split ? split.end - split.start : 0;
-    // A split's last line may end past its end: a running map counts its split's bytes at most.
+    const input = stage.splits[task.index];
+    const splitBytes = input ? inputBytes(input) : 0;
+    // A split's last line may end past its end: a running map counts its input's bytes at most.
     const read = Math.min(splitBytes, bestOfRunning(task, figures, (f) => f.inputBytesRead));
     mapBytesRead += read;
     mapCredit += splitBytes > 0 ? Math.min(RUNNING_CAP, read / splitBytes) : 0;
@@ -75,7 +76,7 @@ export function stageProgress(
     reduce: fraction(reduceCredit, stage.reduces.length),
     mapRerunning,
     mapBytesRead,
-    mapBytesTotal: stage.splits.reduce((sum, split) => sum + (split.end - split.start), 0),
+    mapBytesTotal: stage.splits.reduce((sum, input) => sum + inputBytes(input), 0),
     reduceBytesRead,
     reduceBytesTotal: partitionBytes.reduce((sum, n) => sum + n, 0),
   };

@@ -1,7 +1,7 @@
 // The master's decisions as a pure state machine: jobs, stages, tasks, attempts and workers
 // change only through these methods, and time comes in as an argument (nowMs).
 import type { Counters } from './counters.ts';
-import type { Split } from './splits.ts';
+import type { MapInput } from './splits.ts';
 import { homeNode } from './placement.ts';
 import { attemptLabel, isStalled, noteProgress, stallReason } from './task-timeout.ts';
 import { DEFAULT_SPECULATION, phaseTasks, pickBackup, pickPending, type SpeculationOptions } from './speculation.ts';
@@ -53,7 +53,7 @@ export interface Assignment {
   stage: number;
   kind: TaskKind;
   index: number;
-  split?: Split;
+  splits?: MapInput;
   mapOutputs?: MapOutputRef[];  // reduce tasks: one per map task, in map order
 }
 
@@ -88,8 +88,8 @@ export class Scheduler {
     return job;
   }
 
-  /** Starts the job's next stage over the given splits (computed by the master from the input files). */
-  startStage(jobId: string, splits: Split[], reducers: number, nowMs: number): void {
+  /** Starts the job's next stage over the given map inputs (computed by the master from the input files), one per map task. */
+  startStage(jobId: string, splits: MapInput[], reducers: number, nowMs: number): void {
     const job = this.mustGetJob(jobId);
     if (!job.awaitingStage || isFinished(job.state)) return;
     job.stages.push(newStage(job.stages.length + 1, splits, reducers, nowMs));
@@ -222,7 +222,7 @@ export class Scheduler {
     task.running.set(attemptId, attempt);
     task.state = 'running';
     const base = { attemptId, jobId: job.id, stage: stage.stage, kind: task.kind, index: task.index };
-    if (task.kind === 'map') return { ...base, split: stage.splits[task.index] };
+    if (task.kind === 'map') return { ...base, splits: stage.splits[task.index] };
     return { ...base, mapOutputs: stage.maps.map((map) => map.output as MapOutputRef) };
   }
 

@@ -16,6 +16,16 @@ export interface Split {
   mtimeMs?: number;
 }
 
+/** A map task's input: its splits, read in order (several when small files are packed together). */
+export type MapInput = Split[];
+
+/** The bytes a map input covers. */
+export function inputBytes(input: MapInput): number {
+  let bytes = 0;
+  for (const split of input) bytes += split.end - split.start;
+  return bytes;
+}
+
 /** A gzip stream can only be read from its start, so a .gz file is one split (as in Hadoop). */
 export function isGzipPath(path: string): boolean {
   return path.toLowerCase().endsWith('.gz');
@@ -57,4 +67,42 @@ export const MIN_AUTO_SPLIT_BYTES = 4 << 20;
 export function autoSplitBytes(totalBytes: number, parallelism: number): number {
   const perTask = Math.ceil(totalBytes / (2 * Math.max(1, parallelism)));
   return Math.min(MAX_SPLIT_BYTES, Math.max(MIN_AUTO_SPLIT_BYTES, perTask));
+}
+
+/** A packed map task holds at least this many small splits when parallelism would give it fewer. */
+export const MIN_PACKED_SPLITS = 64;
+
+/**
+ * Small inputs packed into map tasks, as Hadoop's CombineFileInputFormat packs them: consecutive
+ * splits smaller than packBytes go into one task until it holds packBytes or maxSplits of them;
+ * a split of packBytes or more is a task of its own. The splits keep their order, so each task
+ * reads its files one after the other, and every line still knows its own file.
+ */
+export function packSplits(splits: readonly Split[], packBytes: number, maxSplits: number): MapInput[] {
+  const tasks: MapInput[] = [];
+  let open: Split[] = [];
+  let openBytes = 0;
+  const close = (): void => {
+    if (open.length > 0) tasks.push(open);
+    open = [];
+    openBytes = 0;
+  };
+  for (const split of splits) {
+    const bytes = split.end - split.start;
+    if (bytes >= packBytes) {
+      close();
+      tasks.push([split]);
+      continue;
+    }
+    if (open.length >= maxSplits || (open.length > 0 && openBytes + bytes > packBytes)) close();
+    open.push(split);
+    openBytes += bytes;
+  }
+  close();
+  return tasks;
+}
+
+/** How many small splits a packed task takes at most: enough for about two tasks per worker, never fewer than MIN_PACKED_SPLITS. */
+export function autoPackedSplits(splitCount: number, parallelism: number): number {
+  return Math.max(MIN_PACKED_SPLITS, Math.ceil(splitCount / (2 * Math.max(1, parallelism))));
 }

@@ -1,5 +1,5 @@
 // The task records of one stage and the transitions of a single task; no I/O, no clock.
-import type { Split } from './splits.ts';
+import type { MapInput } from './splits.ts';
 import { addCounters, type Counters } from './counters.ts';
 
 export type TaskKind = 'map' | 'reduce';
@@ -48,7 +48,7 @@ export interface TaskRecord {
 
 export interface StageRecord {
   stage: number;
-  splits: Split[];
+  splits: MapInput[];             // each map task's input
   maps: TaskRecord[];
   reduces: TaskRecord[];
   startedMs: number;
@@ -62,7 +62,7 @@ export function newTask(kind: TaskKind, index: number): TaskRecord {
   return { kind, index, state: 'pending', attemptsStarted: 0, failures: 0, losses: 0, failedOn: new Set(), fetchFailures: 0, running: new Map() };
 }
 
-export function newStage(stage: number, splits: Split[], reducers: number, nowMs: number): StageRecord {
+export function newStage(stage: number, splits: MapInput[], reducers: number, nowMs: number): StageRecord {
   return {
     stage,
     splits,

@@ -3,7 +3,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { JournalCorruptError } from '../errors.ts';
 import type { Counters } from '../core/counters.ts';
-import type { Split } from '../core/splits.ts';
+import type { MapInput, Split } from '../core/splits.ts';
 import type { MapOutputRef, TaskKind } from '../core/task-table.ts';
 import type { JobSpec } from '../wires/messages.ts';
 
@@ -11,7 +11,7 @@ export type JournalRecord =
   | { t: 'epoch'; epoch: number }
   | { t: 'worker'; workerId: string; address: string }
   | { t: 'job'; jobId: string; stages: JobSpec[] }
-  | { t: 'stage-start'; jobId: string; stage: number; splits: Split[]; reducers: number }
+  | { t: 'stage-start'; jobId: string; stage: number; splits: MapInput[] | Split[]; reducers: number }   // Split[]: one a map task, as journaled before packing
   | { t: 'task-done'; jobId: string; stage: number; kind: TaskKind; index: number; output?: MapOutputRef; counters: Counters; durationMs: number;
       partitionBytes?: number[]; partitionRecords?: number[] } // map tasks: the output's size per partition
   | { t: 'stage-done'; jobId: string; stage: number; files: string[] }

@@ -1,6 +1,7 @@
 // Rebuilds the master's state from its journal after a restart: jobs, their stages and every
 // committed task, so that committed work is not redone. Workers get a fresh timeout to come back.
 import type { Scheduler } from '../core/scheduler.ts';
+import type { MapInput, Split } from '../core/splits.ts';
 import { phaseOf } from '../core/task-table.ts';
 import type { JobSpec } from '../wires/messages.ts';
 import type { JournalRecord } from './journal.ts';
@@ -31,7 +32,7 @@ export function replay(records: readonly JournalRecord[], scheduler: Scheduler, 
         state.specs.set(record.jobId, record.stages);
         scheduler.addJob(record.jobId, record.stages.length, record.stages[0].maxAttempts || 4, nowMs, record.stages[0].speculation);
         break;
-      case 'stage-start': scheduler.startStage(record.jobId, record.splits, record.reducers, nowMs); break;
+      case 'stage-start': scheduler.startStage(record.jobId, mapInputsOf(record.splits), record.reducers, nowMs); break;
       case 'task-done':
         scheduler.restoreTaskDone(record.jobId, record.stage, record.kind, record.index, record.output, record.counters, nowMs,
           record.partitionBytes, record.partitionRecords);
@@ -60,4 +61,9 @@ function unfinishedWork(scheduler: Scheduler, lastFiles: Map<string, string[]>):
     else if (stage && phaseOf(stage) === 'commit') toCommit.push({ jobId: job.id, stage: stage.stage });
   }
   return { toCommit, toStart };
+}
+
+/** A journal written before small files were packed holds one split per map task, not a list. */
+function mapInputsOf(splits: readonly (MapInput | Split)[]): MapInput[] {
+  return splits.map((input) => (Array.isArray(input) ? input : [input]));
 }

@@ -1,7 +1,7 @@
 // A stage's life at the master, around the scheduler's decisions: started over the splits of its
 // inputs, committed once every reduce is in (_SUCCESS, a chain's output published, its output
 // claim ended), cleared when its job fails or is killed. Also what carries out the scheduler's events.
-import { autoSplitBytes, computeSplits } from '../core/splits.ts';
+import { autoPackedSplits, autoSplitBytes, computeSplits, packSplits } from '../core/splits.ts';
 import { isFinished, type SchedulerEvent } from '../core/scheduler.ts';
 import { oneLine } from '../errors.ts';
 import { endClaim, reclaimOutputDir, releaseOutputDir } from '../storage/output-dir.ts';
@@ -39,10 +39,12 @@ export async function prepareStage(state: MasterState, jobId: string, inputs: re
   const spec = specs[job.stages.length];
   try {
     await ensureDir(stageDir(spec.outputDir, job.stages.length + 1, specs.length));
-    const files = await statInputs(inputs);
+    const files = statInputs(inputs);
     const total = files.reduce((sum, file) => sum + file.sizeBytes, 0);
-    const splitBytes = spec.splitBytes || autoSplitBytes(total, spec.parallelism || liveWorkers(state));
-    const splits = computeSplits(files, splitBytes, spec.inputMode === 'file');
+    const parallelism = spec.parallelism || liveWorkers(state);
+    const splitBytes = spec.splitBytes || autoSplitBytes(total, parallelism);
+    const cut = computeSplits(files, splitBytes, spec.inputMode === 'file');
+    const splits = spec.noPacking ? cut.map((split) => [split]) : packSplits(cut, splitBytes, autoPackedSplits(cut.length, parallelism));
     state.journal?.append({ t: 'stage-start', jobId, stage: job.stages.length + 1, splits, reducers: spec.reducers }, true);
     state.scheduler.startStage(jobId, splits, spec.reducers, state.now());
   } catch (error) {

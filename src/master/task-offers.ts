@@ -44,8 +44,8 @@ function toTask(state: MasterState, a: Assignment): M.Task {
     path: `map-out/${ref.outputId}`, // ssi: a plain namespace path: the reducer need not know which node has it
   }));
   // A split without its file's snapshot (journaled before there was one) goes as the proto's "0: not recorded".
-  const split = a.split ? { ...a.split, fileBytes: a.split.fileBytes ?? 0, mtimeMs: a.split.mtimeMs ?? 0 } : null;
-  return { jobId: a.jobId, stage: a.stage, kind: a.kind, taskIndex: a.index, attemptId: a.attemptId, spec, split, mapOutputs };
+  const splits = (a.splits ?? []).map((split) => ({ ...split, fileBytes: split.fileBytes ?? 0, mtimeMs: split.mtimeMs ?? 0 }));
+  return { jobId: a.jobId, stage: a.stage, kind: a.kind, taskIndex: a.index, attemptId: a.attemptId, spec, splits, mapOutputs };
 }
 
 /** Hands tasks to waiting workers; called whenever the scheduler's state may have changed. */

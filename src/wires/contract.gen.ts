@@ -35,6 +35,11 @@ export interface JobSpec {
    * compiles it to anything else fails the task (empty: unchecked)
    */
   jobHash: string;
+  /**
+   * one map task per split, however small (default: small files are
+   * packed into map tasks of about split_bytes)
+   */
+  noPacking: boolean;
 }
 
 export interface SubmitJobRequest {
@@ -369,8 +374,8 @@ export interface Task {
   taskIndex: number;
   attemptId: string;
   spec: JobSpec | null;
-  /** map tasks */
-  split: InputSplit | null;
+  /** map tasks: read in order (several: small files packed together) */
+  splits: InputSplit[];
   /** reduce tasks: one per map task */
   mapOutputs: MapOutput[];
 }

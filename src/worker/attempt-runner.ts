@@ -8,7 +8,7 @@ import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
 import { withAttemptConsole } from './attempt-console.ts';
 import { loadSubmittedJob } from './job-loader.ts';
 import type { MapOutputStore } from '../storage/map-output-store.ts';
-import { runMapTask, type AttemptResult } from './map-task.ts';
+import { inputName, runMapTask, type AttemptResult } from './map-task.ts';
 import { runReduceTask } from './reduce-task.ts';
 
 export interface AttemptIo {
@@ -38,10 +38,11 @@ async function execute(task: M.Task, io: AttemptIo, signal: AbortSignal, progres
   if (!spec) throw new TaskError(`task ${task.attemptId} came without its job's spec`);
   const job = await loadSubmittedJob(spec.jobPath, spec.jobHash, `${task.jobId}/${task.stage}`);
   if (task.kind === 'map') {
-    const split = task.split as M.InputSplit;
-    return runMapTask(job, { attemptId: task.attemptId, spec, split }, io.store, signal, progress).catch((error: unknown) => {
+    const { splits } = task;
+    if (splits.length === 0) throw new TaskError(`map task ${task.attemptId} came without its input`);
+    return runMapTask(job, { attemptId: task.attemptId, spec, splits }, io.store, signal, progress).catch((error: unknown) => {
       // a value that JSON cannot carry: the message names the key, this adds the input
-      throw error instanceof RecordError ? new TaskError(`map on input ${split.path}: ${error.message}`) : error;
+      throw error instanceof RecordError ? new TaskError(`map on input ${inputName(splits)}: ${error.message}`) : error;
     });
   }
   return runReduceTask(job, { attemptId: task.attemptId, spec, partition: task.taskIndex, mapOutputs: task.mapOutputs }, io, signal, progress);

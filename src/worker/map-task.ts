@@ -24,7 +24,7 @@ import type { MapOutputStore } from '../storage/map-output-store.ts';
 import { readAsSubmitted } from './input-snapshot.ts';
 import { thrownByUser } from './user-frame.ts';
 import { WordTable } from '../core/word-table.ts';
-import { countWordsOfSplit, wordCountPath, writeWords } from './word-count-map.ts';
+import { countWordsOfSplits, wordCountPath, writeWords } from './word-count-map.ts';
 import { writeRuns, type OpenRun, type WrittenRuns } from './run-writing.ts';
 
 /** Empties what the map task buffered into one sorted run per partition, each opened with `open`. */
@@ -35,7 +35,13 @@ const SLICE_RECORDS = 256;       // records between checks of the buffer, the cl
 export interface MapAttempt {
   attemptId: string;
   spec: JobSpec;
-  split: InputSplit;
+  /** Read in order: one split, or the splits of small files packed into this task. */
+  splits: InputSplit[];
+}
+
+/** The input's name in a message: its file, or its first file and how many more. */
+export function inputName(splits: readonly InputSplit[]): string {
+  return splits.length === 1 ? splits[0].path : `${splits[0].path} and ${splits.length - 1} more file(s)`;
 }
 
 export interface AttemptResult {
@@ -56,14 +62,15 @@ export async function runMapTask(
     await store.remove(attempt.attemptId).catch(() => undefined);
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ENOSPC' || code === 'EDQUOT') {
-      throw new TaskError(`map of ${attempt.split.path}: no space for its output in ${store.root} (free some on the worker's --work-dir): ${oneLine(error)}`);
+      throw new TaskError(`map of ${inputName(attempt.splits)}: no space for its output in ${store.root} (free some on the worker's --work-dir): ${oneLine(error)}`);
     }
     throw error;
   }
 }
 
 async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutputStore, signal: AbortSignal, progress: AttemptFigures): Promise<AttemptResult> {
-  const { spec, split } = attempt;
+  const { spec, splits } = attempt;
+  const name = inputName(splits);
   const started = performance.now();
   const counters: Counters = {};
   const combineCtx = { options: spec.options ?? {} };
@@ -80,12 +87,12 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
     spills.push(await spillRuns(spillDir, drain));
   };
   const partitioner = makePartitioner(job, spec.reducers, spec.options ?? {});
-  const words = isGzipPath(split.path) ? undefined : wordCountPath(job, spec.inputMode); // .gz: decompressed on the string path
+  const words = splits.some((split) => isGzipPath(split.path)) ? undefined : wordCountPath(job, spec.inputMode); // .gz: decompressed on the string path
   const table = words && new WordTable();
   /** Empties the buffer (or the table) into one sorted run per partition. */
   const drain: Drain = (open) => table
     ? writeWords(table.drain(spec.reducers), words, open, moved)
-    : writePartitions(guard('partition', split.path, () => buffer.drain(partitioner, spec.reducers)), open, moved);
+    : writePartitions(guard('partition', name, () => buffer.drain(partitioner, spec.reducers)), open, moved);
   const turns = new EventLoopTurns();
   /** Between slices of input: spill a full buffer, let the event loop turn, pause, stop when cancelled. */
   const between = async (): Promise<void> => {
@@ -97,10 +104,10 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
     if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
   };
   const emitted = table
-    ? await countWordsOfSplit(spec.inputMode, split, table, counters, progress, between)
-    : await mapRecords(job, spec, split, buffer, counters, progress, turns, between, moved);
+    ? await countWordsOfSplits(spec.inputMode, splits, table, counters, progress, between)
+    : await mapRecords(job, spec, splits, buffer, counters, progress, turns, between, moved);
   counters[COUNTER.mapOutputRecords] = emitted;
-  const guardedCombine = combine && ((key: string, values: unknown[]) => guard('combine', split.path, () => combine(key, values)));
+  const guardedCombine = combine && ((key: string, values: unknown[]) => guard('combine', name, () => combine(key, values)));
   const { bytes: partitionBytes, records: partitionRecords } = await finish(store, outputId, spills, drain, guardedCombine, spec.reducers, moved);
   counters[COUNTER.spills] = spills.length;
   addCounters(counters, store.outputCounters(outputId));
@@ -115,10 +122,10 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
 
 /** The generic path: the job's map called on every record, its output into the buffer; returns the records emitted. */
 async function mapRecords(
-  job: JobDefinition, spec: JobSpec, split: InputSplit, buffer: EmitBuffer, counters: Counters, progress: AttemptFigures,
+  job: JobDefinition, spec: JobSpec, splits: readonly InputSplit[], buffer: EmitBuffer, counters: Counters, progress: AttemptFigures,
   turns: EventLoopTurns, between: () => Promise<void>, moved: (records: number) => void,
 ): Promise<number> {
-  const ctx = mapContext(spec, split.path, counters);
+  const ctx = mapContext(spec, splits[0].path, counters);
   // When what is emitted goes straight to sum (or min, max), a value that is no number is refused
   // where it is emitted, so the error names the input file and line (sum itself knows only the key).
   const numeric = job.combine !== undefined ? numericBuiltinOf(job.combine) : numericBuiltinOf(job.reduce);
@@ -128,28 +135,42 @@ async function mapRecords(
     buffer.add(key, value);
     moved(1);
   };
-  for await (const { keys, values, offset } of readAsSubmitted(split, () => readRecords(spec.inputMode, split, counters, progress))) {
-    for (let from = 0; from < values.length;) {
-      // A slice ends after SLICE_RECORDS records, or sooner when the map is slow: a slow map must
-      // not starve the event loop (heartbeats, cancellation and pausing go through it).
-      const to = Math.min(values.length, from + SLICE_RECORDS);
-      let i = from;
-      try {
-        while (i < to) {
-          if (keys !== undefined) ctx.key = keys[i];
-          job.map(values[i], emit, ctx);
-          i++;
-          if ((i & 7) === 0 && turns.due()) break;
-        }
-      } catch (error) {
-        throw await mapFailure(error, split.path, offset, i);
-      }
-      moved(i - from);  // the records mapped, once a slice: the watchdog's granularity is seconds
-      from = i;
-      await between();
+  const read = { bytes: 0, records: 0 };
+  for (const split of splits) {
+    ctx.file = split.path;   // every record knows its own file
+    for await (const batch of readAsSubmitted(split, () => readRecords(spec.inputMode, split, read, progress))) {
+      await mapBatch(job, split.path, batch, ctx, emit, turns, between, moved);
     }
   }
+  counters[COUNTER.mapInputBytes] = read.bytes;
+  counters[COUNTER.mapInputRecords] = read.records;
   return buffer.records;
+}
+
+/** The job's map over a batch of records, a slice at a time. */
+async function mapBatch(
+  job: JobDefinition, file: string, { keys, values, offset }: RecordBatch, ctx: MutableMapContext, emit: (key: string, value: unknown) => void,
+  turns: EventLoopTurns, between: () => Promise<void>, moved: (records: number) => void,
+): Promise<void> {
+  for (let from = 0; from < values.length;) {
+    // A slice ends after SLICE_RECORDS records, or sooner when the map is slow: a slow map must
+    // not starve the event loop (heartbeats, cancellation and pausing go through it).
+    const to = Math.min(values.length, from + SLICE_RECORDS);
+    let i = from;
+    try {
+      while (i < to) {
+        if (keys !== undefined) ctx.key = keys[i];
+        job.map(values[i], emit, ctx);
+        i++;
+        if ((i & 7) === 0 && turns.due()) break;
+      }
+    } catch (error) {
+      throw await mapFailure(error, file, offset, i);
+    }
+    moved(i - from);  // the records mapped, once a slice: the watchdog's granularity is seconds
+    from = i;
+    await between();
+  }
 }
 
 /** Counts records moved (read, emitted, written) into the attempt's progress, for the task timeout. */
@@ -188,7 +209,10 @@ async function mapFailure(error: unknown, file: string, offset: number | undefin
   return new TaskError(`map threw on input ${file}${where}: ${thrownByUser(error)}`);
 }
 
-function mapContext(spec: JobSpec, file: string, counters: Counters): MapContext & { key?: string } {
+/** The map's context; its file changes as a packed task moves from one file to the next. */
+type MutableMapContext = Omit<MapContext, 'file'> & { file: string; key?: string };
+
+function mapContext(spec: JobSpec, file: string, counters: Counters): MutableMapContext {
   return {
     file,
     key: undefined,
@@ -206,27 +230,23 @@ interface RecordBatch {
   offset?: number;     // file offset of the first record's line; none in 'file' mode
 }
 
-/** The split's records in batches: lines (passed on as read), key<TAB>value records, or the whole file. */
-async function* readRecords(mode: string, split: InputSplit, counters: Counters, progress: AttemptFigures): AsyncGenerator<RecordBatch> {
+/** The split's records in batches: lines (passed on as read), key<TAB>value records, or the whole file; counted into `read`. */
+async function* readRecords(mode: string, split: InputSplit, read: { bytes: number; records: number }, progress: AttemptFigures): AsyncGenerator<RecordBatch> {
   const gzip = isGzipPath(split.path);
   if (mode === 'file') {
     const bytes = await readFile(split.path);
-    counters[COUNTER.mapInputBytes] = bytes.length;
-    counters[COUNTER.mapInputRecords] = 1;
-    progress.inputBytesRead = bytes.length;
+    read.bytes += bytes.length;
+    read.records++;
+    progress.inputBytesRead = read.bytes;
     yield { values: [new TextDecoder('utf-8', { ignoreBOM: true }).decode(gzip ? await gunzipWhole(bytes) : bytes)] };
     return;
   }
-  let bytes = 0;
-  let records = 0;
   for await (const batch of gzip ? readGzipLineBatches(split.path) : readLineBatches(split.path, split.start, split.end)) {
-    bytes += batch.bytes;
-    records += batch.lines.length;
-    progress.inputBytesRead = bytes;
+    read.bytes += batch.bytes;
+    read.records += batch.lines.length;
+    progress.inputBytesRead = read.bytes;
     yield mode === 'records' ? { ...splitRecords(batch.lines), offset: batch.offset } : { values: batch.lines, offset: batch.offset };
   }
-  counters[COUNTER.mapInputBytes] = bytes;
-  counters[COUNTER.mapInputRecords] = records;
 }
 
 /** key<TAB>value lines into keys and values; a line without a tab is a key with an empty value. */

@@ -28,34 +28,36 @@ export function wordCountPath(job: JobDefinition, inputMode: string): ((count: n
   return undefined;
 }
 
-/** Counts the words of the split into table; returns how many it saw (the records a map would have emitted). */
-export async function countWordsOfSplit(
-  inputMode: string, split: InputSplit, table: WordTable, counters: Counters, progress: AttemptFigures, between: () => Promise<void>,
+/** Counts the words of the splits into table; returns how many it saw (the records a map would have emitted). */
+export async function countWordsOfSplits(
+  inputMode: string, splits: readonly InputSplit[], table: WordTable, counters: Counters, progress: AttemptFigures, between: () => Promise<void>,
 ): Promise<number> {
   warmUpWordTables();
   const wholeFile = inputMode === 'file';
   let words = 0;
   let lines = 0;
   let bytes = 0;
-  for await (const { data } of readAsSubmitted(split, () => chunksOf(split, wholeFile))) {
-    for (let at = 0; at < data.length;) {
-      let to = Math.min(data.length, at + SCAN_BYTES);
-      if (to < data.length) {
-        const nl = data.indexOf(NEWLINE, to - 1);  // a slice ends after a newline: words never cross it
-        to = nl < 0 ? data.length : nl + 1;
+  for (const split of splits) {
+    for await (const { data } of readAsSubmitted(split, () => chunksOf(split, wholeFile))) {
+      for (let at = 0; at < data.length;) {
+        let to = Math.min(data.length, at + SCAN_BYTES);
+        if (to < data.length) {
+          const nl = data.indexOf(NEWLINE, to - 1);  // a slice ends after a newline: words never cross it
+          to = nl < 0 ? data.length : nl + 1;
+        }
+        const seen = table.scan(data, at, to);
+        words += seen.words;
+        lines += seen.lines;
+        bytes += to - at;
+        progress.inputBytesRead = bytes;
+        at = to;
+        await between();
       }
-      const seen = table.scan(data, at, to);
-      words += seen.words;
-      lines += seen.lines;
-      bytes += to - at;
-      progress.inputBytesRead = bytes;
-      at = to;
-      await between();
+      if (data.length > 0 && data[data.length - 1] !== NEWLINE) lines++;
     }
-    if (data.length > 0 && data[data.length - 1] !== NEWLINE) lines++;
   }
   counters[COUNTER.mapInputBytes] = bytes;
-  counters[COUNTER.mapInputRecords] = wholeFile ? 1 : lines;
+  counters[COUNTER.mapInputRecords] = wholeFile ? splits.length : lines;
   return words;
 }
 

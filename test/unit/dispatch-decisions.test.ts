@@ -8,7 +8,7 @@ import { offerFor, reportReply, wakeOrder } from '../../src/core/task-offer.ts';
 function setup(maps = 2, reduces = 1): Scheduler {
   const s = new Scheduler({ leaseMs: 3_000, workerTimeoutMs: 2_000 });
   s.addJob('j', 1, 3, 0);
-  s.startStage('j', Array.from({ length: maps }, (_, i) => ({ path: `in-${i}`, start: 0, end: 10, wholeFile: false })), reduces, 0);
+  s.startStage('j', Array.from({ length: maps }, (_, i) => [{ path: `in-${i}`, start: 0, end: 10, wholeFile: false }]), reduces, 0);
   s.registerWorker('w1', 0);
   s.registerWorker('w2', 0);
   return s;

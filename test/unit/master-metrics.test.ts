@@ -9,7 +9,7 @@ const split = (i: number) => ({ path: `/in/${i}`, start: 0, end: 10, wholeFile: 
 function schedulerWithJob(): Scheduler {
   const scheduler = new Scheduler({ leaseMs: 30_000, workerTimeoutMs: 10_000 });
   scheduler.addJob('j1', 1, 4, 0);
-  scheduler.startStage('j1', [split(0), split(1), split(2)], 2, 0);
+  scheduler.startStage('j1', [[split(0)], [split(1)], [split(2)]], 2, 0);
   scheduler.registerWorker('w1', 0);
   return scheduler;
 }

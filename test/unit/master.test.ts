@@ -51,7 +51,7 @@ async function harness(): Promise<Harness> {
       const outputDir = join(dir, `out-${jobs++}`);
       const spec: M.JobSpec = {
         jobPath: join(dir, 'job.ts'), inputFiles, outputDir, reducers, inputMode: 'lines', options: {},
-        splitBytes: 1 << 20, sortBufferBytes: 0, maxAttempts: 4, speculation: false, parallelism: 0, jobHash: '', // one split per file, no backups
+        splitBytes: 1 << 20, sortBufferBytes: 0, maxAttempts: 4, speculation: false, parallelism: 0, jobHash: '', noPacking: true, // one split per file, no backups
       };
       const { jobId } = await client.submitJob({ jobId: '', stages: [spec] });
       return { jobId, outputDir };
@@ -107,7 +107,7 @@ describe('Master', () => {
     const m0 = (await h.task('w1'))!;
     const m1 = (await h.task('w2'))!;
     expect([m0.kind, m0.taskIndex, m1.kind, m1.taskIndex]).toEqual(['map', 0, 'map', 1]);
-    expect(m0.split?.path).toMatch(/in-0-0\.txt$/);
+    expect(m0.splits[0]?.path).toMatch(/in-0-0\.txt$/);
     expect(await h.task('w1')).toBeUndefined(); // the barrier: no reduce while a map runs
 
     const nothing = await h.finish('w1', m0, { wantTask: true });

@@ -5,7 +5,7 @@ import { homeNode } from '../../src/core/placement.ts';
 import { Scheduler } from '../../src/core/scheduler.ts';
 import { traceStages } from '../../src/core/job-trace.ts';
 
-const splits = (n: number) => Array.from({ length: n }, (_, i) => ({ path: `in-${i}`, start: 0, end: 100, wholeFile: false }));
+const splits = (n: number) => Array.from({ length: n }, (_, i) => [{ path: `in-${i}`, start: 0, end: 100, wholeFile: false }]);
 
 function machine(nodes: number, maps: number, reduces: number) {
   const s = new Scheduler({ leaseMs: 3000, workerTimeoutMs: 2000, nodes });

@@ -16,7 +16,7 @@ describe('stageProgress: monotone per phase, through lost map outputs', () => {
     const s = new Scheduler({ leaseMs: 60_000, workerTimeoutMs: 60_000 });
     const splits: Split[] = Array.from({ length: 4 }, (_, i) => ({ path: `in-${i}`, start: i * SPLIT, end: (i + 1) * SPLIT, wholeFile: false }));
     s.addJob('j', 1, 4, 0, false);
-    s.startStage('j', splits, 2, 0);
+    s.startStage('j', splits.map((split) => [split]), 2, 0);
     s.registerWorker('w1', 0);
     s.registerWorker('w2', 0);
     const stage = () => s.jobs.get('j')!.stages[0];

@@ -1,7 +1,7 @@
 // Scheduler: the master's pure state machine (assignment, barrier, retries, leases, lost workers, stages).
 import { describe, expect, it } from 'vitest';
 import { Scheduler, type Assignment, type SchedulerEvent } from '../../src/core/scheduler.ts';
-import type { Split } from '../../src/core/splits.ts';
+import type { MapInput } from '../../src/core/splits.ts';
 import { stageCounters } from '../../src/core/task-table.ts';
 
 // As in the master's defaults, an attempt's lease outlasts the worker timeout.
@@ -9,8 +9,8 @@ const LEASE = 3_000;
 const WORKER_TIMEOUT = 2_000;
 const STEP = 250;
 
-function splitsOf(n: number): Split[] {
-  return Array.from({ length: n }, (_, i) => ({ path: `in-${i}.txt`, start: 0, end: 10 + i, wholeFile: false }));
+function splitsOf(n: number): MapInput[] {
+  return Array.from({ length: n }, (_, i) => [{ path: `in-${i}.txt`, start: 0, end: 10 + i, wholeFile: false }]);
 }
 
 /** A scheduler with job 'j' running its first stage, and workers w1 and w2 registered at t=0. */
@@ -62,7 +62,7 @@ describe('Scheduler: map assignment and the barrier', () => {
     expect(got.map((a) => [a.kind, a.index, a.stage, a.jobId])).toEqual([
       ['map', 0, 1, 'j'], ['map', 1, 1, 'j'], ['map', 2, 1, 'j'], ['map', 3, 1, 'j'],
     ]);
-    got.forEach((a, i) => expect(a.split).toEqual(splits[i]));
+    got.forEach((a, i) => expect(a.splits).toEqual(splits[i]));
     expect(new Set(got.map((a) => a.attemptId)).size).toBe(4);
     // every map runs: nothing more to hand out (and certainly no reduce)
     expect(s.assign('w1', 0)).toBeUndefined();
@@ -110,7 +110,7 @@ describe('Scheduler: map assignment and the barrier', () => {
     ];
     expect(r0.mapOutputs).toEqual(expected);
     expect(r1.mapOutputs).toEqual(expected);
-    expect(r0.split).toBeUndefined();
+    expect(r0.splits).toBeUndefined();
     expect(s.assign('w1', 5)).toBeUndefined();
   });
 });
@@ -535,7 +535,7 @@ describe('Scheduler: stages', () => {
     expect(job.stages).toHaveLength(2);
     const m = mustAssign(s, 'w1', 7);
     expect([m.stage, m.kind, m.index]).toEqual([2, 'map', 0]);
-    expect(m.split).toEqual(next[0]);
+    expect(m.splits).toEqual(next[0]);
     expect(m.attemptId).not.toBe(r.attemptId);
     s.succeed(m.attemptId, 'o', {}, 8);
     finishMaps(s, 2, 'w1', 8);

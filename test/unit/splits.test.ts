@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeSplits, type Split } from '../../src/core/splits.ts';
+import { autoPackedSplits, computeSplits, packSplits, MIN_PACKED_SPLITS, type Split } from '../../src/core/splits.ts';
 import { readLineBatches } from '../../src/storage/line-reader.ts';
 import { int, mulberry32, pick, randomChar, type Rng } from './prng.ts';
 
@@ -216,5 +216,33 @@ describe('readLineBatches over splits', () => {
         expect([...a.lines, ...b.lines], `cut ${cut}, chunk ${chunkBytes}`).toEqual(expected);
       }
     }
+  });
+});
+
+describe('packSplits', () => {
+  const file = (path: string, bytes: number): Split => ({ path, start: 0, end: bytes, wholeFile: false });
+
+  it('packs consecutive small splits up to the byte size, in order, and leaves a big split alone', () => {
+    const splits = [file('a', 3), file('b', 3), file('c', 3), file('big', 10), file('d', 1), file('e', 9)];
+    const tasks = packSplits(splits, 10, 100);
+    expect(tasks.map((task) => task.map((s) => s.path))).toEqual([['a', 'b', 'c'], ['big'], ['d', 'e']]);
+  });
+
+  it('puts at most maxSplits splits in a task, and every split in exactly one task', () => {
+    const splits = Array.from({ length: 1000 }, (_, i) => file(`f${i}`, 1));
+    const tasks = packSplits(splits, 1 << 20, 300);
+    expect(tasks.map((task) => task.length)).toEqual([300, 300, 300, 100]);
+    expect(tasks.flat()).toEqual(splits);
+  });
+
+  it('never makes an empty task, and gives one task per split when nothing is small', () => {
+    expect(packSplits([], 10, 5)).toEqual([]);
+    const big = [file('a', 10), file('b', 20)];
+    expect(packSplits(big, 10, 5)).toEqual([[big[0]], [big[1]]]);
+  });
+
+  it('aims at two packed tasks per worker, never fewer than MIN_PACKED_SPLITS splits a task', () => {
+    expect(autoPackedSplits(10_000, 2)).toBe(2500);
+    expect(autoPackedSplits(100, 2)).toBe(MIN_PACKED_SPLITS);
   });
 });

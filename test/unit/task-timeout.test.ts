@@ -13,7 +13,7 @@ function setup(taskTimeoutMs = TIMEOUT, maxAttempts = 2) {
   // Leases and the worker timeout far beyond the test's clock: only the task timeout acts.
   const s = new Scheduler({ leaseMs: 1e9, workerTimeoutMs: 1e9, taskTimeoutMs });
   s.addJob('j', 1, maxAttempts, 0);
-  s.startStage('j', [{ path: 'in.txt', start: 0, end: 100, wholeFile: false }], 1, 0);
+  s.startStage('j', [[{ path: 'in.txt', start: 0, end: 100, wholeFile: false }]], 1, 0);
   s.registerWorker('w1', 0);
   s.registerWorker('w2', 0);
   return s;
