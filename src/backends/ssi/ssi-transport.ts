@@ -11,6 +11,6 @@ export function createSsiTransport(options: TransportOptions = {}): Transport {
   return {
     ...createGrpcTransport(options),
     name: 'ssi',
-    capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: true, namespace: true },
+    capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: true },
   };
 }
