@@ -8,6 +8,7 @@ import type { ProcessPool } from '../pools/process-pool.ts';
 import type { ChaosSettings } from '../wires/chaos/chaos-node.ts';
 import type { BackendReport, MachineTuning, Transport } from '../wires/index.ts';
 import type { WireFactory } from '../wires/transport.ts';
+import type { WorkerOptions } from '../worker/worker.ts';
 import type { Autoscale } from './horizontal/cluster.ts';
 
 /** What mr run hands a backend to start its workers with. */
@@ -31,6 +32,15 @@ export interface PoolContext {
   /** Every worker is gone: the job cannot go on (why). */
   onGone(why: string): void;
 }
+
+/** What a worker daemon (`mr worker --transport <name>`) hands its backend to ask for its worker parts. */
+export interface WorkerContext {
+  workDir: string;
+  transport: Transport;
+}
+
+/** What a backend's workers need besides its wire: where map outputs go, a file namespace they share. */
+export type WorkerParts = Pick<WorkerOptions, 'store' | 'files'>;
 
 /** What a finished embedded run tells a backend for its report. */
 export interface RunFacts {
@@ -63,6 +73,11 @@ export interface Backend {
   readonly wire: WireFactory;
   /** Starts nothing yet: start() and stop() are the caller's. */
   pool(context: PoolContext): Pool;
+  /**
+   * What its worker daemons need besides the wire (ssi: map outputs in files, the /cluster
+   * namespace); without it a worker keeps small map outputs in memory and fetches by address.
+   */
+  workerParts?(context: WorkerContext): WorkerParts;
   /** Its figures for the finished job (`mr run --report`, `--json` under `backend`). */
   report(pool: Pool, facts: RunFacts): BackendReport;
 }

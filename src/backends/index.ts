@@ -19,4 +19,4 @@ export function backendNamed(name: string): Backend | undefined {
 }
 
 export { createTransport, transportNames } from '../wires/registry.ts';
-export type { Backend, PoolContext, RunFacts, RunShape } from './backend.ts';
+export type { Backend, PoolContext, RunFacts, RunShape, WorkerContext, WorkerParts } from './backend.ts';

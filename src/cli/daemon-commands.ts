@@ -7,6 +7,7 @@ import { reached } from '../process-stats.ts';
 import { createLogger } from '../log.ts';
 import { Master } from '../master/master.ts';
 import type { Transport } from '../wires/index.ts';
+import { backendNamed } from '../backends/index.ts';
 import { TaskServer } from '../backends/horizontal/task-server.ts';
 import { startDispatcher } from '../backends/horizontal/dispatcher.ts';
 import { Worker } from '../worker/worker.ts';
@@ -71,9 +72,11 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
   await mkdir(workDir, { recursive: true });
   if (args.join) return serverCommand(args, token, tls, workDir);
   if (!args.master && !args.masterOnStdin) throw new UsageError('give --master host:port (a worker daemon), or --join host:port (a stateless server behind a balancer)');
+  const transport = transportOf(args.transport, token, tls, args, args.chaosName ?? `worker-${process.pid}`);
   const worker = new Worker({
-    masterAddress: args.master ?? firstLineOfStdin(), workDir, slots: args.slots, transport: transportOf(args.transport, token, tls, args, args.chaosName ?? `worker-${process.pid}`),
+    masterAddress: args.master ?? firstLineOfStdin(), workDir, slots: args.slots, transport,
     listenHost: args.listenHost, log: createLogger({ component: 'worker' }), watchdog: true, pulse: { transport: args.transport, token, tls },
+    ...backendNamed(args.transport)?.workerParts?.({ workDir, transport }), // ssi: its map output store and /cluster namespace
   });
   const stop = () => void worker.stop().then(() => process.exit(EXIT.ok));
   process.on('SIGINT', stop);

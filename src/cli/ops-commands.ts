@@ -3,7 +3,7 @@
 import { formatChaosCounts } from './chaos-args.ts';
 import { namedTransport } from './transport-arg.ts';
 import { EXIT } from '../errors.ts';
-import { ClusterNamespace, parseClusterPath } from '../worker/cluster-namespace.ts';
+import { ClusterNamespace, parseClusterPath } from '../backends/ssi/cluster-namespace.ts';
 import { callMaster } from './master-call.ts';
 import type { MasterClient } from '../wires/index.ts';
 import type { AttemptLog, JobStatus, StageStatus } from '../wires/messages.ts';
@@ -149,7 +149,7 @@ export async function catCommand(args: OpsArgs & { path: string }): Promise<void
   const transport = namedTransport(args.transport, { token: readToken(args), tls: readTls(args) });
   const master = transport.connectMaster(address);
   // Seen from no node of its own: every path is another node's, found through the master.
-  const namespace = new ClusterNamespace(() => undefined, '/nonexistent', () => master, transport);
+  const namespace = new ClusterNamespace({ node: () => undefined, master: () => master }, '/nonexistent', transport);
   try {
     if (args.path.startsWith('/cluster/')) parseClusterPath(args.path);
     await callMaster(address, async () => {

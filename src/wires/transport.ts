@@ -62,8 +62,6 @@ export interface Capabilities {
   sharedMemory: boolean;
   /** It carries the chaos layer (--chaos): every message of the job passes through it. */
   faultInjection: boolean;
-  /** ssi: workers read map outputs through the /cluster namespace, never by address. */
-  namespace?: boolean;
 }
 
 /** The backend's own figures for a finished job (`mr run --report`, `--json` under `backend`). */

@@ -4,16 +4,16 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
-import { AuthError, MasterUnreachableError, UsageError, oneLine } from '../errors.ts';
+import { AuthError, MasterUnreachableError, oneLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { processStats, reached } from '../process-stats.ts';
 import type * as M from '../wires/messages.ts';
 import type { AttemptFigures } from '../core/progress.ts';
 import type { MasterClient, Server, Transport, WorkerClient } from '../wires/transport.ts';
 import { isUnavailable } from '../wires/unavailable.ts';
-import { ClusterNamespace, readLocal } from './cluster-namespace.ts';
+import type { FileNamespace, FileNamespaceFactory } from './file-namespace.ts';
 import { gateFor } from './pause-gate.ts';
-import { MapOutputStore } from '../storage/map-output-store.ts';
+import type { MapOutputStore } from '../storage/map-output-store.ts';
 import { MemoryFirstOutputStore } from './memory-first-store.ts';
 import { failedOutcome, runAttempt, type AttemptIo, type AttemptOutcome } from './attempt-runner.ts';
 import { StallWatchdog, lastWords, type WatchedAttempt } from './stall-watchdog.ts';
@@ -30,7 +30,14 @@ export interface WorkerOptions {
   listenHost?: string;
   masterGiveUpMs?: number;       // exit when the master has been unreachable this long
   node?: number;                 // its node on a simulated machine
-  store?: MapOutputStore;        // where map outputs go (default: files under workDir/map-out)
+  /** Where map outputs go (default: a MemoryFirstOutputStore under workDir/map-out). */
+  store?: MapOutputStore;
+  /**
+   * A file namespace the backend's workers share (ssi's /cluster): map outputs are read by their
+   * path through it, and this worker serves its files of it (ReadFile). Without one, each map
+   * output is fetched from the worker that has it, and ReadFile is not served.
+   */
+  files?: FileNamespaceFactory;
   /** A dispatcher: tasks are not run here but sent on (to the balancer), and their reports come back. */
   remote?: (task: M.Task, workerId: string, signal: AbortSignal) => Promise<M.AttemptReport>;
   /**
@@ -66,26 +73,25 @@ export class Worker {
   private lastContactMs = Date.now();
   private node?: number;
   private requests = 0;
-  private readonly namespace: ClusterNamespace;
+  private readonly files?: FileNamespace;
   stopped!: Promise<void>;
 
   constructor(private readonly options: WorkerOptions) {
     const node = options.node === undefined ? '' : `-n${options.node}`;
     this.id = `w-${hostname()}-${process.pid}${node}-${randomBytes(3).toString('hex')}`;
-    // On a single-system-image pool every map output is a file in the cluster namespace; elsewhere
-    // small outputs stay in memory (see MemoryFirstOutputStore).
-    const root = join(options.workDir, 'map-out');
-    this.store = options.store ?? (options.transport.capabilities.namespace ? new MapOutputStore(root) : new MemoryFirstOutputStore(root));
-    this.namespace = new ClusterNamespace(() => this.node, options.workDir, () => this.master, options.transport);
+    // Small outputs stay in memory unless the backend keeps them elsewhere (see MemoryFirstOutputStore).
+    this.store = options.store ?? new MemoryFirstOutputStore(join(options.workDir, 'map-out'));
+    this.files = options.files?.({ node: () => this.node, master: () => this.master });
   }
 
   async start(): Promise<void> {
     await rm(this.store.root, { recursive: true, force: true }); // outputs of an earlier life of this worker are no one's now
     await mkdir(join(this.options.workDir, 'reduce-in'), { recursive: true });
+    const { files } = this;
     this.server = await this.options.transport.serveWorker(
       {
         fetchPartition: (req) => this.store.read(req.outputId, req.partition),
-        readFile: (req) => readLocal(this.namespace.localPath(req.path) ?? this.notHere(req.path), req.path),
+        ...(files ? { readFile: (req: M.ReadFileRequest) => files.serve(req.path) } : {}),
       },
       `${this.options.listenHost ?? '127.0.0.1'}:0`,
     );
@@ -283,14 +289,10 @@ export class Worker {
     };
   }
 
-  /** A map output's partition: through the cluster namespace on an ssi pool, else from the worker that has it. */
+  /** A map output's partition: by its path through the file namespace if there is one, else from the worker that has it. */
   private fetch(output: M.MapOutput, partition: number): AsyncIterable<Buffer> {
-    if (this.options.transport.capabilities.namespace && output.path) return this.namespace.open(`${output.path}/r-${partition}`);
+    if (this.files && output.path) return this.files.open(`${output.path}/r-${partition}`);
     return this.peer(output.workerAddress).fetchPartition({ outputId: output.outputId, partition });
-  }
-
-  private notHere(path: string): never {
-    throw new UsageError(`${path} is not on node ${this.node} (this worker)`);
   }
 
   private peer(address: string): WorkerClient {
@@ -313,7 +315,7 @@ export class Worker {
     clearInterval(this.heartbeatTimer);
     await this.watchdog?.stop();
     for (const client of this.peers.values()) client.close();
-    this.namespace.close();
+    this.files?.close();
     this.master.close();
     await this.server.stop();
   }

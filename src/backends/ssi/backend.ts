@@ -1,5 +1,8 @@
 // ssi: a single system image. Worker processes that read map outputs through one /cluster
 // namespace; attempts move off nodes that die or are drained (its figure: migrations).
+import { join } from 'node:path';
+import { MapOutputStore } from '../../storage/map-output-store.ts';
+import { ClusterNamespace } from './cluster-namespace.ts';
 import { createSsiWire } from './ssi-wire.ts';
 import { commonReport, type Backend } from '../backend.ts';
 import { processPool } from '../process-backend.ts';
@@ -9,5 +12,10 @@ export const ssiBackend: Backend = {
   wire: createSsiWire,
   runs: { sizing: 'nodes', tls: true },
   pool: (context) => processPool(context, 'ssi'),
+  // Every map output is a file (never kept in memory): the namespace names it, map-out/<id>.
+  workerParts: ({ workDir, transport }) => ({
+    store: new MapOutputStore(join(workDir, 'map-out')),
+    files: (host) => new ClusterNamespace(host, workDir, transport),
+  }),
   report: (_pool, facts) => ({ ...commonReport(facts), migrations: facts.migrations }),
 };

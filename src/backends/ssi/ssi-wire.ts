@@ -11,6 +11,6 @@ export function createSsiWire(options: WireOptions = {}): Wire {
   return {
     ...createGrpcWire(options),
     name: 'ssi',
-    capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: true, namespace: true },
+    capabilities: { multiHost: true, multiProcess: true, sharedMemory: false, faultInjection: true },
   };
 }

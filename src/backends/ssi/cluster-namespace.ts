@@ -3,13 +3,15 @@
 // same file wherever it lies, without saying where: this node's copy if it has one, else the
 // first node that has it (found once, then remembered). Opening a path reads the local file, or
 // streams it from the node that has it (ReadFile); where each node serves is asked of the master
-// and cached, and asked again when a node is not found.
+// and cached, and asked again when a node is not found. The ssi backend gives one to each of its
+// workers (see backend.ts); `mr cat` uses one seen from no node.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
-import { UsageError } from '../errors.ts';
-import type { MasterClient, Transport, WorkerClient } from '../wires/transport.ts';
-import { CHUNK_BYTES } from '../storage/map-output-store.ts';
+import { UsageError } from '../../errors.ts';
+import type { Transport, WorkerClient } from '../../wires/transport.ts';
+import { CHUNK_BYTES } from '../../storage/map-output-store.ts';
+import type { FileNamespace, NamespaceHost } from '../../worker/file-namespace.ts';
 
 export interface ClusterPath {
   node: number;
@@ -35,22 +37,29 @@ export function parseClusterPath(path: string): ClusterPath {
   return { node: Number(match[1]), rest };
 }
 
-export class ClusterNamespace {
+export class ClusterNamespace implements FileNamespace {
   private addresses = new Map<number, string>();
   private readonly peers = new Map<string, WorkerClient>();
   private readonly found = new Map<string, number>();    // directory of a plain path -> the node that had it
 
+  /** host: the worker whose node this is (none for a client such as `mr cat`: every path is another node's). */
   constructor(
-    private readonly self: () => number | undefined,
+    private readonly host: NamespaceHost,
     private readonly workDir: string,
-    private readonly master: () => MasterClient,
     private readonly transport: Transport,
   ) {}
 
   /** The local file behind a path of this node's, or undefined for another node's. */
   localPath(path: string): string | undefined {
     const { node, rest } = parseClusterPath(path);
-    return node === this.self() ? join(this.workDir, rest) : undefined;
+    return node === this.host.node() ? join(this.workDir, rest) : undefined;
+  }
+
+  /** ReadFile: a file of this node's; another node's is refused. */
+  serve(path: string): AsyncIterable<Buffer> {
+    const local = this.localPath(path);
+    if (local === undefined) throw new UsageError(`${path} is not on node ${this.host.node()} (this worker)`);
+    return readLocal(local, path);
   }
 
   /** The file's bytes in chunks, wherever it lies. */
@@ -74,7 +83,7 @@ export class ClusterNamespace {
 
   /** A plain path: here if this node has it, else on the node that has it. */
   private async *openPlain(rest: string): AsyncGenerator<Buffer> {
-    const self = this.self();
+    const self = this.host.node();
     const local = join(this.workDir, rest);
     if (await exists(local)) {
       yield* readLocal(local, rest);
@@ -82,7 +91,7 @@ export class ClusterNamespace {
     }
     const dir = dirname(rest);
     const known = this.found.get(dir);
-    const { nodes } = await this.master().resolveNodes({});
+    const { nodes } = await this.host.master().resolveNodes({});
     this.addresses = new Map(nodes.map((n) => [n.node, n.address]));
     const order = [...(known === undefined ? [] : [known]), ...nodes.map((n) => n.node).filter((n) => n !== known && n !== self)];
     for (const node of order) {
@@ -105,7 +114,7 @@ export class ClusterNamespace {
   private async resolve(node: number): Promise<string> {
     let address = this.addresses.get(node);
     if (address === undefined) {
-      const { nodes } = await this.master().resolveNodes({});
+      const { nodes } = await this.host.master().resolveNodes({});
       this.addresses = new Map(nodes.map((n) => [n.node, n.address]));
       address = this.addresses.get(node);
     }
