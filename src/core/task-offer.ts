@@ -1,17 +1,23 @@
 // Pure: what a worker asking for work is offered, which waiting worker is offered work first, and
 // whether a report's reply carries the reporting slot's next task.
-import type { Assignment, Scheduler } from './scheduler.ts';
+import type { Assignment } from './scheduler-records.ts';
+import type { Scheduler } from './scheduler.ts';
+import type { Step } from './scheduler-step.ts';
 
-/** A task, an order to exit, a prompt to ask again at once, or nothing yet (the worker waits). */
-export type Offer = { task: Assignment } | { shutdown: true } | { retryAfterMs: 0 } | undefined;
+/**
+ * A task (with the scheduler's step that started it, for the master to carry out), an order to
+ * exit, a prompt to ask again at once, or nothing yet (the worker waits).
+ */
+export type Offer = { task: Assignment; step: Step } | { shutdown: true } | { retryAfterMs: 0 } | undefined;
 
 /** Assigns the worker a task if there is one for it now (the scheduler records the attempt). */
 export function offerFor(scheduler: Scheduler, workerId: string, shuttingDown: boolean, nowMs: number): Offer {
   if (shuttingDown) return { shutdown: true };
   // A worker given up for dead asks again at once; its next heartbeat tells it to re-register.
   if (!scheduler.workers.get(workerId)?.alive) return { retryAfterMs: 0 };
-  const task = scheduler.assign(workerId, nowMs);
-  return task ? { task } : undefined;
+  const step = scheduler.assign(workerId, nowMs);
+  const [task] = step.assignments;
+  return task ? { task, step } : undefined;
 }
 
 /**

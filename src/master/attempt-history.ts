@@ -1,6 +1,6 @@
 // Every attempt the master handed out, with its outcome, error and log: the one record per job that
 // `mr logs`, `mr status`, the status page and the metrics all count attempts from.
-import type { Assignment } from '../core/scheduler.ts';
+import type { Assignment } from '../core/scheduler-records.ts';
 import type { AttemptLog } from '../wires/messages.ts';
 
 /** How an attempt ended: its report said (succeeded, failed, rejected), or the master saw it go (lost, cancelled). */

@@ -1,8 +1,22 @@
-// What the master records when an attempt or a job ends: each attempt's outcome once, in the one
-// history that mr logs, mr status, the page and the metrics all read.
+// What the master records when an attempt starts or ends, or a job ends: each attempt's outcome
+// once, in the one history that mr logs, mr status, mr ps, the page and the metrics all read.
+import type { Assignment } from '../core/scheduler-records.ts';
 import { droppedOutcome } from './attempt-outcomes.ts';
 import { parseTaskName, type AttemptOutcome } from './attempt-history.ts';
 import type { MasterState } from './master-state.ts';
+
+/** An attempt the scheduler started: mr logs and mr ps show it running on its worker's node. */
+export function attemptStarted(state: MasterState, assignment: Assignment, nowMs: number): void {
+  const { workerId } = assignment;
+  state.history.started(assignment, workerId, assignment.backup, nowMs);
+  state.processTable.started(assignment, workerId, state.nodeTable.nodeOf(workerId) ?? 0, nowMs);
+}
+
+/** An attempt moved off a drained node, to run elsewhere: cancelled, not failed. */
+export function attemptMoved(state: MasterState, attemptId: string, workerId: string): void {
+  state.processTable.ended(attemptId, 'moved', state.now());
+  endAttempt(state, attemptId, 'cancelled', `moved: node ${state.nodeTable.nodeOf(workerId)} was drained`);
+}
 
 /** Records the attempt's outcome (once), for mr logs, mr status, the page and the metrics alike. */
 export function endAttempt(

@@ -1,6 +1,6 @@
 // Pure: how an attempt the master stopped waiting for ends (no report will say), and the per-job
 // figures (per stage, per worker) that mr status, the status page and mr run derive from the attempts.
-import { isFinished, type JobState } from '../core/scheduler.ts';
+import { isFinished, type JobState } from '../core/scheduler-records.ts';
 import type { AttemptLog } from '../wires/messages.ts';
 import { parseTaskName } from './attempt-history.ts';
 

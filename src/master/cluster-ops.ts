@@ -1,6 +1,7 @@
 // The cluster as operators and the pool see it: the process table (mr ps), stopping or pausing an
 // attempt (mr kill), draining a node, the nodes' addresses; and workers lost, silent (the tick) or
 // with their process seen dead.
+import { isEmpty, merge } from '../core/scheduler-step.ts';
 import { attemptLabel } from '../core/task-timeout.ts';
 import type * as M from '../wires/messages.ts';
 import { attemptFailed, endAttempt, settleAttempts } from './attempt-ledger.ts';
@@ -29,9 +30,9 @@ export async function killProcess(state: MasterState, req: M.KillProcessRequest)
   state.stopped.delete(process.attemptId);
   state.processTable.ended(process.attemptId, 'killed', state.now());
   const error = `killed by mr kill ${req.cpid}`;
-  const events = state.scheduler.fail(process.attemptId, error, state.now());
+  const step = state.scheduler.fail(process.attemptId, error, state.now());
   endAttempt(state, process.attemptId, 'failed', error); // the scheduler counts it as the task's failure
-  await carryOut(state, events);
+  await carryOut(state, step);
   wake(state);
   return { killed: true, error: '' };
 }
@@ -40,14 +41,9 @@ export async function killProcess(state: MasterState, req: M.KillProcessRequest)
 export async function drainNode(state: MasterState, req: M.DrainNodeRequest): Promise<M.DrainNodeReply> {
   const workers = state.nodeTable.workersOn(req.node).filter((id) => state.scheduler.workers.get(id)?.alive);
   if (workers.length === 0) return { drained: false, moved: 0, error: `no live node ${req.node}` };
-  let moved = 0;
-  for (const workerId of workers) {
-    for (const attemptId of state.scheduler.drain(workerId)) {
-      state.processTable.ended(attemptId, 'moved', state.now());
-      endAttempt(state, attemptId, 'cancelled', `moved: node ${req.node} was drained`);
-      moved++;
-    }
-  }
+  const step = merge(...workers.map((workerId) => state.scheduler.drain(workerId)));
+  await carryOut(state, step); // records the attempts moved
+  const moved = step.events.filter((event) => event.type === 'attempt-moved').length;
   state.options.log.info('node drained', { node: req.node, moved });
   wake(state);
   return { drained: true, moved, error: '' };
@@ -79,9 +75,9 @@ export async function workerProcessDied(state: MasterState, pid: number, death?:
       if (!attempt || attempt.state !== 'running') continue;
       const [kind, index] = attempt.task.split('.')[1].split('-');
       const error = `${attemptLabel(kind, Number(index), attemptId)} ${death.reason}`;
-      const events = state.scheduler.fail(attemptId, error, state.now(), true);
+      const step = state.scheduler.fail(attemptId, error, state.now(), true);
       attemptFailed(state, attemptId, error);
-      await carryOut(state, events);
+      await carryOut(state, step);
     }
   }
   await carryOut(state, state.scheduler.loseWorker(workerId, death ? death.reason : 'its process exited', state.now()));
@@ -99,8 +95,8 @@ export function tick(state: MasterState, lastTickMs: number, tickMs: number): Pr
   for (const memo of Object.values(state.memos)) memo.prune();
   const nowMs = state.now();
   if (nowMs - lastTickMs > tickMs + state.timing.workerTimeoutMs / 2) state.scheduler.creditPause(nowMs - lastTickMs - tickMs);
-  const events = state.scheduler.tick(nowMs);
-  const handled = events.length > 0 ? carryOut(state, events) : undefined; // records the attempts it failed at once
+  const step = state.scheduler.tick(nowMs);
+  const handled = isEmpty(step) ? undefined : carryOut(state, step); // records the attempts it failed at once
   settleAttempts(state); // the attempts of workers found dead just now end now, not when next read
   if (handled) return handled.then(() => wake(state));
   wake(state);

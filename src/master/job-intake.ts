@@ -2,17 +2,18 @@
 // logs and kills. A submission that comes twice is taken once.
 import { randomUUID } from 'node:crypto';
 import { isAbsolute } from 'node:path';
-import { isFinished } from '../core/scheduler.ts';
+import { isFinished } from '../core/scheduler-records.ts';
 import type { StageRecord } from '../core/task-table.ts';
 import { stageProgress, type AttemptFigures, type StageProgress } from '../core/progress.ts';
 import { OutputExistsError, UsageError } from '../errors.ts';
 import { processStats } from '../process-stats.ts';
 import { claimOutputDir } from '../storage/output-dir.ts';
 import type * as M from '../wires/messages.ts';
-import { jobEnded, settleAttempts } from './attempt-ledger.ts';
+import { settleAttempts } from './attempt-ledger.ts';
 import { jobStatus, type WorkerBase } from './job-status.ts';
 import type { MasterState } from './master-state.ts';
-import { clearCurrentStage, prepareStage } from './stage-commit.ts';
+import { carryOut, prepareStage } from './stage-commit.ts';
+import { wake } from './task-offers.ts';
 
 export function submitJob(state: MasterState, req: M.SubmitJobRequest): Promise<M.SubmitJobReply> {
   const jobId = req.jobId || randomUUID();
@@ -32,6 +33,7 @@ async function startJob(state: MasterState, jobId: string, req: M.SubmitJobReque
   state.journal?.append({ t: 'job', jobId, stages: req.stages }, true);
   state.scheduler.addJob(jobId, req.stages.length, req.stages[0].maxAttempts || 4, state.now(), req.stages[0].speculation);
   await prepareStage(state, jobId, req.stages[0].inputFiles);
+  wake(state);
   state.options.log.info('job submitted', { jobId, stages: req.stages.length });
   return { jobId };
 }
@@ -92,13 +94,9 @@ export async function getJobLogs(state: MasterState, req: M.JobLogsRequest): Pro
 }
 
 export async function killJob(state: MasterState, req: M.KillJobRequest): Promise<M.KillJobReply> {
-  const killed = state.scheduler.kill(req.jobId, state.now());
-  if (killed) {
-    state.journal?.append({ t: 'job-end', jobId: req.jobId, state: 'killed' }, true);
-    await clearCurrentStage(state, req.jobId);
-    jobEnded(state, req.jobId);
-  }
-  return { killed };
+  const step = state.scheduler.kill(req.jobId, state.now());
+  await carryOut(state, step);
+  return { killed: step.events.some((event) => event.type === 'job-killed') };
 }
 
 const MAX_REDUCERS = 100_000;

@@ -1,6 +1,7 @@
 // Builds the JobStatus message (what `mr status` and `mr run` show) from the scheduler's records;
 // attempt figures (per stage and per worker) come from the job's attempt history, as `mr logs` does.
-import { Scheduler, type JobRecord } from '../core/scheduler.ts';
+import { JobBook } from '../core/job-book.ts';
+import type { JobRecord } from '../core/scheduler-records.ts';
 import { stageProgress, type StageProgress } from '../core/progress.ts';
 import { findStragglers, type TaskFigures } from '../core/stragglers.ts';
 import { phaseOf, stageCounters, type StageRecord, type TaskRecord } from '../core/task-table.ts';
@@ -23,7 +24,7 @@ export function jobStatus(
     const reduces = reduceFigures(stage, job.finishedMs ?? nowMs);
     const { map, reduce, ...figures } = progressOf(stage);
     return {
-      ...Scheduler.progress(stage),
+      ...JobBook.progress(stage),
       elapsedMs: end - stage.startedMs,
       counters: stageCounters(stage),
       mapPhaseMs: (stage.mapDoneMs ?? end) - stage.startedMs,

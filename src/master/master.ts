@@ -49,6 +49,7 @@ export class Master implements MasterService {
     await reclaimOutputs(state);
     for (const { jobId, stage } of recovery.toCommit) await finishStage(state, jobId, stage);
     for (const { jobId, inputs } of recovery.toStart) await prepareStage(state, jobId, inputs ?? state.specs.get(jobId)![0].inputFiles);
+    wake(state);
   }
 
   // Jobs (job-intake.ts).

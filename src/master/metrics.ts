@@ -3,8 +3,7 @@
 // from its state at scrape time.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { assignableTasks, type TaskRecord } from '../core/task-table.ts';
-import { isFinished, type JobRecord } from '../core/scheduler.ts';
-import type { WorkerRecord } from '../core/scheduler.ts';
+import { isFinished, type JobRecord, type WorkerRecord } from '../core/scheduler-records.ts';
 import { COUNTER } from '../core/counters.ts';
 import type * as M from '../wires/messages.ts';
 

@@ -3,7 +3,7 @@
 // `mr ps` shows the pool as one machine. A worker runs its attempts in one process, so an
 // attempt's CPU time is the process's CPU time since the attempt started (exact with one slot,
 // shared between attempts with more).
-import type { Assignment } from '../core/scheduler.ts';
+import type { Assignment } from '../core/scheduler-records.ts';
 import type { ProcessEntry, ProcessStats } from '../wires/messages.ts';
 import { taskName } from './attempt-history.ts';
 

@@ -42,7 +42,7 @@ export function replay(records: readonly JournalRecord[], scheduler: Scheduler, 
         if (record.stage === state.specs.get(record.jobId)?.length) state.files.set(record.jobId, record.files);
         scheduler.completeStage(record.jobId, nowMs);
         break;
-      case 'job-end':
+      case 'job-end': // the steps these return were carried out before the restart: nothing to do again
         if (record.state === 'failed') scheduler.failJob(record.jobId, record.error ?? 'failed', nowMs);
         if (record.state === 'killed') scheduler.kill(record.jobId, nowMs);
         break;

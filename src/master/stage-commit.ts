@@ -1,37 +1,54 @@
 // A stage's life at the master, around the scheduler's decisions: started over the splits of its
 // inputs, committed once every reduce is in (_SUCCESS, a chain's output published, its output
-// claim ended), cleared when its job fails or is killed. Also what carries out the scheduler's events.
+// claim ended), cleared when its job fails or is killed. Also what carries out the scheduler's steps.
 import { autoPackedSplits, autoSplitBytes, computeSplits, packSplits } from '../core/splits.ts';
-import { isFinished, type SchedulerEvent } from '../core/scheduler.ts';
+import { isFinished, type SchedulerEvent } from '../core/scheduler-records.ts';
+import type { Step } from '../core/scheduler-step.ts';
 import { oneLine } from '../errors.ts';
 import { endClaim, reclaimOutputDir, releaseOutputDir } from '../storage/output-dir.ts';
 import type * as M from '../wires/messages.ts';
-import { attemptFailed, endAttempt, jobEnded } from './attempt-ledger.ts';
+import { attemptFailed, attemptMoved, attemptStarted, endAttempt, jobEnded } from './attempt-ledger.ts';
 import type { MasterState } from './master-state.ts';
 import { clearStageOutput, commitStage, ensureDir, publishChainOutput, stageDir, statInputs } from './stage-output.ts';
-import { wake } from './task-offers.ts';
 
-/** Carries out what the scheduler decided: records the attempts it ended, commits or clears stages. */
-export async function carryOut(state: MasterState, events: readonly SchedulerEvent[]): Promise<void> {
-  // The attempts the master failed itself get their outcome before anything is awaited (see the tick).
-  for (const event of events) {
+/**
+ * Carries out one step of the scheduler, the one place that does: records the attempts it started
+ * (nowMs: when), ended or moved, ends the jobs it failed or killed, and commits the stages it
+ * finished. Its cancels and a worker-unknown travel in the reply to that worker's heartbeat.
+ * Everything is recorded before anything is awaited: an offered task is on record when it is
+ * handed out, and the attempts the master failed itself have their outcome at once (see the tick).
+ */
+export function carryOut(state: MasterState, step: Step, nowMs = state.now()): Promise<void> {
+  for (const assignment of step.assignments) attemptStarted(state, assignment, nowMs);
+  for (const event of step.events) {
     if (event.type === 'attempt-timed-out') attemptFailed(state, event.attemptId, event.error);
     if (event.type === 'attempt-lost') endAttempt(state, event.attemptId, 'lost', event.error);
+    if (event.type === 'attempt-moved') attemptMoved(state, event.attemptId, event.workerId);
   }
+  return endJobsAndStages(state, step.events);
+}
+
+async function endJobsAndStages(state: MasterState, events: readonly SchedulerEvent[]): Promise<void> {
   for (const event of events) {
-    if (event.type === 'attempt-timed-out' || event.type === 'attempt-lost') continue;
-    if (event.type === 'job-failed') {
-      state.options.log.warn('job failed', { jobId: event.jobId, error: event.error });
-      state.journal?.append({ t: 'job-end', jobId: event.jobId, state: 'failed', error: event.error }, true);
-      await clearCurrentStage(state, event.jobId);
-      jobEnded(state, event.jobId);
-    } else {
-      await finishStage(state, event.jobId, event.stage);
-    }
+    if (event.type === 'job-failed' || event.type === 'job-killed') await endJob(state, event);
+    if (event.type === 'stage-reduced') await finishStage(state, event.jobId, event.stage);
   }
 }
 
-/** Computes the splits of the job's next stage and starts it. */
+/** A failed or killed job: journaled, its current stage cleared, its attempts ended. */
+async function endJob(state: MasterState, event: Extract<SchedulerEvent, { type: 'job-failed' | 'job-killed' }>): Promise<void> {
+  const { jobId } = event;
+  if (event.type === 'job-failed') {
+    state.options.log.warn('job failed', { jobId, error: event.error });
+    state.journal?.append({ t: 'job-end', jobId, state: 'failed', error: event.error }, true);
+  } else {
+    state.journal?.append({ t: 'job-end', jobId, state: 'killed' }, true);
+  }
+  await clearCurrentStage(state, jobId);
+  jobEnded(state, jobId);
+}
+
+/** Computes the splits of the job's next stage and starts it; the caller wakes the waiting workers. */
 export async function prepareStage(state: MasterState, jobId: string, inputs: readonly string[]): Promise<void> {
   const job = state.scheduler.jobs.get(jobId);
   const specs = state.specs.get(jobId);
@@ -50,7 +67,6 @@ export async function prepareStage(state: MasterState, jobId: string, inputs: re
   } catch (error) {
     await carryOut(state, state.scheduler.failJob(jobId, `cannot start stage ${job.stages.length + 1}: ${oneLine(error)}`, state.now()));
   }
-  wake(state);
 }
 
 /** Every reduce of the stage is in: _SUCCESS, then the next stage, or the job's end. */
@@ -80,7 +96,7 @@ async function publishJob(state: MasterState, jobId: string, specs: M.JobSpec[],
 }
 
 /** A failed or killed job's current stage loses what it wrote, if the job owns its output. */
-export async function clearCurrentStage(state: MasterState, jobId: string): Promise<void> {
+async function clearCurrentStage(state: MasterState, jobId: string): Promise<void> {
   const job = state.scheduler.jobs.get(jobId);
   const specs = state.specs.get(jobId);
   const claim = state.claims.get(jobId);

@@ -1,6 +1,7 @@
 // The worker side of the master's service: registration, task requests (long polls), reports of
 // attempts (taken by the core's takeReport, deduplicated by attempt id), commits and heartbeats.
 import { takeReport, type ReportStep } from '../core/report-step.ts';
+import type { Step } from '../core/scheduler-step.ts';
 import { reportReply } from '../core/task-offer.ts';
 import { progressMark } from '../core/task-timeout.ts';
 import { failpoint } from '../failpoints.ts';
@@ -12,7 +13,7 @@ import { offer, poll, wake } from './task-offers.ts';
 
 export async function registerWorker(state: MasterState, req: M.RegisterWorkerRequest): Promise<M.RegisterWorkerReply> {
   const given = req.hasNode ? req.node : undefined;
-  state.scheduler.registerWorker(req.workerId, state.now(), given);
+  await carryOut(state, state.scheduler.registerWorker(req.workerId, state.now(), given));
   const node = state.nodeTable.assign(req.workerId, given);
   if (state.workerAddresses.get(req.workerId) !== req.address) state.journal?.append({ t: 'worker', workerId: req.workerId, address: req.address });
   state.workerAddresses.set(req.workerId, req.address);
@@ -57,7 +58,7 @@ async function report(state: MasterState, req: M.AttemptReport): Promise<M.Attem
   // only with this attempt's outcome in its counts.
   state.processTable.ended(req.attemptId, req.ok ? 'done' : 'failed', nowMs);
   endAttempt(state, req.attemptId, step.outcome, step.error, nowMs, req.log ?? '', req.counters ?? {});
-  await carryOut(state, step.events);
+  await carryOut(state, step);
   settleAttempts(state); // the other copies of a task this report committed
   wake(state);
   return reportReply(step.accepted, req.wantTask, () => offer(state, req.workerId));
@@ -81,8 +82,9 @@ export async function heartbeat(state: MasterState, req: M.HeartbeatRequest): Pr
   // From the worker's liveness thread while one call of a job function holds its event loop:
   // it renews the worker and its attempts' leases only; cancels wait for the worker's own heartbeat.
   if (req.busy) {
-    const known = scheduler.heartbeat(req.workerId, req.runningAttempts, state.now());
-    return { cancelAttempts: [], reregister: known === undefined, pausedAttempts: [] };
+    const step = scheduler.heartbeat(req.workerId, req.runningAttempts, state.now());
+    await carryOut(state, step); // its cancels wait for the worker's own heartbeat
+    return { cancelAttempts: [], reregister: mustRegister(step), pausedAttempts: [] };
   }
   if (req.stats) {
     state.workerStats.set(req.workerId, req.stats);
@@ -97,9 +99,15 @@ export async function heartbeat(state: MasterState, req: M.HeartbeatRequest): Pr
     scheduler.noteProgress(id, progressMark(figures.get(id)), held, now);
   }
   if (req.runningAttempts.some((id) => scheduler.attempt(id)?.kind === 'reduce')) failpoint('master.shuffle.reduce-running');
-  const cancel = scheduler.heartbeat(req.workerId, req.runningAttempts, state.now());
-  if (cancel === undefined) return { cancelAttempts: req.runningAttempts, reregister: true, pausedAttempts: [] };
-  return { cancelAttempts: cancel, reregister: false, pausedAttempts: req.runningAttempts.filter((id) => state.stopped.has(id)) };
+  const step = scheduler.heartbeat(req.workerId, req.runningAttempts, state.now());
+  await carryOut(state, step);
+  const reregister = mustRegister(step);
+  return { cancelAttempts: [...step.cancels], reregister, pausedAttempts: reregister ? [] : req.runningAttempts.filter((id) => state.stopped.has(id)) };
+}
+
+/** The scheduler does not know the worker alive (given up for dead, or from before a restart). */
+function mustRegister(step: Step): boolean {
+  return step.events.some((event) => event.type === 'worker-unknown');
 }
 
 /**
@@ -109,6 +117,7 @@ export async function heartbeat(state: MasterState, req: M.HeartbeatRequest): Pr
 export function nodesBusy(state: MasterState, nodes: readonly number[]): void {
   const now = state.now();
   for (const worker of state.scheduler.workers.values()) {
+    // Renews only: its own attempts are all it lists, so there is nothing to cancel or carry out.
     if (worker.alive && worker.node !== undefined && nodes.includes(worker.node)) state.scheduler.heartbeat(worker.id, state.scheduler.attemptsOn(worker.id), now);
   }
 }

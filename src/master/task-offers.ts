@@ -1,9 +1,10 @@
 // Handing tasks to workers: a worker's long poll waits here until the scheduler has a task for
 // it, and every change that may free work wakes the waiting ones (in the core's order).
+import type { Assignment } from '../core/scheduler-records.ts';
 import { offerFor, wakeOrder } from '../core/task-offer.ts';
-import type { Assignment } from '../core/scheduler.ts';
 import type * as M from '../wires/messages.ts';
 import type { MasterState, Waiter } from './master-state.ts';
+import { carryOut } from './stage-commit.ts';
 import { stageDir } from './stage-output.ts';
 
 /** Answers now if there is something to say, else waits up to waitMs for a task. */
@@ -24,10 +25,8 @@ export function offer(state: MasterState, workerId: string): M.TaskReply | undef
   const nowMs = state.now();
   const offered = offerFor(state.scheduler, workerId, state.shuttingDown, nowMs);
   if (!offered || !('task' in offered)) return offered;
-  const assignment = offered.task;
-  state.history.started(assignment, workerId, state.scheduler.isBackup(assignment.attemptId), nowMs);
-  state.processTable.started(assignment, workerId, state.nodeTable.nodeOf(workerId) ?? 0, nowMs);
-  return { task: toTask(state, assignment) };
+  void carryOut(state, offered.step, nowMs); // an assignment's step is carried out at once: nothing in it is awaited
+  return { task: toTask(state, offered.task) };
 }
 
 function toTask(state: MasterState, a: Assignment): M.Task {

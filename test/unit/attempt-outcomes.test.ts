@@ -5,7 +5,7 @@ import { AttemptHistory } from '../../src/master/attempt-history.ts';
 import { countAttempts, droppedOutcome } from '../../src/master/attempt-outcomes.ts';
 import type { AttemptLog } from '../../src/wires/messages.ts';
 
-const assignment = (attemptId: string, kind: 'map' | 'reduce' = 'map', index = 0, stage = 1) => ({ attemptId, jobId: 'j1', stage, kind, index });
+const assignment = (attemptId: string, kind: 'map' | 'reduce' = 'map', index = 0, stage = 1) => ({ attemptId, jobId: 'j1', stage, kind, index, workerId: 'w1', backup: false });
 
 describe('AttemptHistory', () => {
   it('gives an outcome once: a late report changes no count, though what it printed is kept', () => {

@@ -59,7 +59,7 @@ describe('reportReply', () => {
 describe('takeReport', () => {
   it('accepts the first success of a task, naming the attempt to journal, and rejects a late copy', () => {
     const s = setup(1);
-    const a = s.assign('w1', 0)!;
+    const a = s.assign('w1', 0).assignments[0];
     const first = takeReport(s, report(a.attemptId), 10);
     expect(first).toMatchObject({ accepted: true, outcome: 'succeeded', error: '' });
     expect(first.committed?.id).toBe(a.attemptId);
@@ -83,19 +83,19 @@ describe('takeReport', () => {
 
   it('ends the stage with the last reduce: its event is in the step', () => {
     const s = setup(1, 1);
-    takeReport(s, report(s.assign('w1', 0)!.attemptId), 1);
-    const r = s.assign('w1', 2)!;
+    takeReport(s, report(s.assign('w1', 0).assignments[0].attemptId), 1);
+    const r = s.assign('w1', 2).assignments[0];
     expect(r.kind).toBe('reduce');
     expect(takeReport(s, report(r.attemptId), 3).events).toEqual([{ type: 'stage-reduced', jobId: 'j', stage: 1 }]);
   });
 
   it('a failure is the task\'s; a fetch failure is a loss, not counted, and sends the map back', () => {
     const s = setup(1, 1);
-    const failed = takeReport(s, report(s.assign('w1', 0)!.attemptId, { ok: false, error: 'boom' }), 1);
+    const failed = takeReport(s, report(s.assign('w1', 0).assignments[0].attemptId, { ok: false, error: 'boom' }), 1);
     expect(failed).toMatchObject({ accepted: false, outcome: 'failed', error: 'boom' });
     expect(s.jobs.get('j')!.stages[0].maps[0].failures).toBe(1);
-    takeReport(s, report(s.assign('w2', 2)!.attemptId), 3); // a failed task goes to another worker first
-    const r = s.assign('w1', 4)!;
+    takeReport(s, report(s.assign('w2', 2).assignments[0].attemptId), 3); // a failed task goes to another worker first
+    const r = s.assign('w1', 4).assignments[0];
     const lost = takeReport(s, report(r.attemptId, { ok: false, error: 'fetch', lostMapTasks: [0] }), 5);
     expect(lost).toMatchObject({ accepted: false, outcome: 'lost', error: 'fetch' });
     expect(s.taskOf(r)?.failures).toBe(0);

@@ -21,7 +21,7 @@ describe('metric figures', () => {
   it('counts tasks by job, stage, kind and state, and the tasks waiting for a worker', () => {
     const scheduler = schedulerWithJob();
     expect(queueLength(scheduler.jobs.values())).toBe(3); // the reduces wait for the maps, not for a worker
-    const assigned = scheduler.assign('w1', 10)!;
+    const assigned = scheduler.assign('w1', 10).assignments[0];
     expect(assigned.kind).toBe('map');
     const rows = taskRows(scheduler.jobs.values());
     const value = (kind: string, state: string) => rows.find((r) => r.labels.kind === kind && r.labels.state === state)?.value;

@@ -28,14 +28,14 @@ describe('static placement', () => {
     const taken: Record<string, number[]> = {};
     for (let round = 0; round < 2; round++) {
       for (let n = 3; n >= 0; n--) {
-        const a = s.assign(`w${n}`, 1)!;
+        const a = s.assign(`w${n}`, 1).assignments[0];
         (taken[`w${n}`] ??= []).push(a.index);
         s.succeed(a.attemptId, `out-${a.index}`, { 'map.inputBytes': 100 }, 2, [10 * a.index, 1]);
       }
     }
     expect(taken).toEqual({ w0: [0, 4], w1: [1, 5], w2: [2, 6], w3: [3, 7] });
-    expect(s.assign('w1', 3)).toBeUndefined(); // reduce 0 lives on node 0, reduce 1 on node 2
-    expect(s.assign('w2', 3)?.kind).toBe('reduce');
+    expect(s.assign('w1', 3).assignments).toEqual([]); // reduce 0 lives on node 0, reduce 1 on node 2
+    expect(s.assign('w2', 3).assignments[0]?.kind).toBe('reduce');
     const trace = traceStages(s.jobs.get('j')!.stages);
     expect(trace.stages[0].maps.map((m) => m.node)).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
     expect(trace.stages[0].maps[5]).toEqual({ node: 1, inputBytes: 100, partitionBytes: [50, 1] });
@@ -44,13 +44,13 @@ describe('static placement', () => {
   it('moves a task whose node has no live worker, and a task that failed on its node', () => {
     const s = machine(2, 2, 1);
     s.loseWorker('w1', 'gone', 0);
-    expect(s.assign('w0', 1)?.index).toBe(0);
-    expect(s.assign('w0', 1)?.index).toBe(1); // node 1 is gone: its task comes to node 0
+    expect(s.assign('w0', 1).assignments[0]?.index).toBe(0);
+    expect(s.assign('w0', 1).assignments[0]?.index).toBe(1); // node 1 is gone: its task comes to node 0
     const t = machine(2, 2, 1);
-    const a = t.assign('w1', 1)!;
+    const a = t.assign('w1', 1).assignments[0];
     expect(a.index).toBe(1);
     t.fail(a.attemptId, 'boom', 2);
-    expect(t.assign('w0', 3)?.index).toBe(0);
-    expect(t.assign('w0', 3)?.index).toBe(1); // a retry may run elsewhere
+    expect(t.assign('w0', 3).assignments[0]?.index).toBe(0);
+    expect(t.assign('w0', 3).assignments[0]?.index).toBe(1); // a retry may run elsewhere
   });
 });

@@ -31,7 +31,7 @@ describe('stageProgress: monotone per phase, through lost map outputs', () => {
       return { raw, shown };
     };
     const mapOn = (worker: string) => {
-      const a = s.assign(worker, 0)!;
+      const a = s.assign(worker, 0).assignments[0];
       expect(a.kind).toBe('map');
       return a;
     };
@@ -62,7 +62,7 @@ describe('stageProgress: monotone per phase, through lost map outputs', () => {
     commitMap(m3.attemptId, 3);
     expect(step().shown).toMatchObject({ map: 1, reduce: 0, mapBytesRead: 4000, reduceBytesTotal: 4000 });
 
-    const r0 = s.assign('w2', 0)!;
+    const r0 = s.assign('w2', 0).assignments[0];
     expect(r0.kind).toBe('reduce');
     figures.set(r0.attemptId, { outputsFetched: 2 });       // half the map outputs: a sixth of the task
     expect(step().shown.reduce).toBeCloseTo(1 / 3 * 0.5 / 2);
@@ -84,7 +84,7 @@ describe('stageProgress: monotone per phase, through lost map outputs', () => {
     expect(step().shown).toMatchObject({ map: 1, mapRerunning: 0 });
 
     for (let r = 0; r < 2; r++) {
-      const a = s.assign('w1', 0)!;
+      const a = s.assign('w1', 0).assignments[0];
       expect(a.kind).toBe('reduce');
       s.succeed(a.attemptId, '', {}, 0);
       expect(step().shown.reduce).toBe((r + 1) / 2);

@@ -36,7 +36,7 @@ describe('journal replay', () => {
     expect([stage.maps[1].partitionBytes, stage.maps[1].partitionRecords]).toEqual([[120], [7]]); // each reducer's input, as before the crash
     expect(state.workerAddresses.get('w1')).toBe('127.0.0.1:1');
     scheduler.setEpoch(2);
-    expect(scheduler.assign('w1', 101)!.attemptId).toBe('j.s1.map-0.e2.a1'); // never an id of the previous run
+    expect(scheduler.assign('w1', 101).assignments[0].attemptId).toBe('j.s1.map-0.e2.a1'); // never an id of the previous run
   });
 
   it('reports a stage whose reduces all committed but whose _SUCCESS may be missing, and a chain between stages', () => {

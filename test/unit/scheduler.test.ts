@@ -1,6 +1,8 @@
 // Scheduler: the master's pure state machine (assignment, barrier, retries, leases, lost workers, stages).
 import { describe, expect, it } from 'vitest';
-import { Scheduler, type Assignment, type SchedulerEvent } from '../../src/core/scheduler.ts';
+import { Scheduler } from '../../src/core/scheduler.ts';
+import type { Assignment, SchedulerEvent } from '../../src/core/scheduler-records.ts';
+import { emptyStep } from '../../src/core/scheduler-step.ts';
 import type { MapInput } from '../../src/core/splits.ts';
 import { stageCounters } from '../../src/core/task-table.ts';
 
@@ -26,9 +28,13 @@ function setup(opts: { maps?: number; reduces?: number; maxAttempts?: number; st
   return { s, splits, job, stage };
 }
 
+/** The one task the worker is handed now: its step hands out that task and does nothing else. */
 function mustAssign(s: Scheduler, worker: string, now = 0): Assignment {
-  const a = s.assign(worker, now);
+  const step = s.assign(worker, now);
+  const [a] = step.assignments;
   if (!a) throw new Error(`expected an assignment for ${worker}`);
+  expect(step).toEqual({ assignments: [a], cancels: [], events: [] });
+  expect(a.workerId).toBe(worker);
   return a;
 }
 
@@ -40,7 +46,7 @@ function run(s: Scheduler, from: number, to: number, beats: Record<string, strin
   const events: SchedulerEvent[] = [];
   for (let t = from; t <= to; t += STEP) {
     for (const [worker, attempts] of Object.entries(beats)) s.heartbeat(worker, attempts, t);
-    events.push(...s.tick(t));
+    events.push(...s.tick(t).events);
   }
   return events;
 }
@@ -65,7 +71,7 @@ describe('Scheduler: map assignment and the barrier', () => {
     got.forEach((a, i) => expect(a.splits).toEqual(splits[i]));
     expect(new Set(got.map((a) => a.attemptId)).size).toBe(4);
     // every map runs: nothing more to hand out (and certainly no reduce)
-    expect(s.assign('w1', 0)).toBeUndefined();
+    expect(s.assign('w1', 0).assignments).toEqual([]);
   });
 
   it('assigns no reduce while one map is still running, even when all the others are done', () => {
@@ -73,8 +79,8 @@ describe('Scheduler: map assignment and the barrier', () => {
     const [a0, a1, a2] = [mustAssign(s, 'w1'), mustAssign(s, 'w1'), mustAssign(s, 'w2')];
     s.succeed(a0.attemptId, 'o0', {}, 1);
     s.succeed(a2.attemptId, 'o2', {}, 1);
-    expect(s.assign('w1', 2)).toBeUndefined();
-    expect(s.assign('w2', 2)).toBeUndefined();
+    expect(s.assign('w1', 2).assignments).toEqual([]);
+    expect(s.assign('w2', 2).assignments).toEqual([]);
     s.succeed(a1.attemptId, 'o1', {}, 3);
     const r = mustAssign(s, 'w1', 4);
     expect([r.kind, r.index]).toEqual(['reduce', 0]);
@@ -85,10 +91,10 @@ describe('Scheduler: map assignment and the barrier', () => {
     const a0 = mustAssign(s, 'w1');
     const a1 = mustAssign(s, 'w1');
     s.succeed(a0.attemptId, 'o0', {}, 1);
-    expect(s.fail(a1.attemptId, 'boom', 1)).toEqual([]);
+    expect(s.fail(a1.attemptId, 'boom', 1)).toEqual(emptyStep());
     const retry = mustAssign(s, 'w2', 2);
     expect([retry.kind, retry.index]).toEqual(['map', 1]);
-    expect(s.assign('w2', 2)).toBeUndefined();
+    expect(s.assign('w2', 2).assignments).toEqual([]);
   });
 
   it('hands out the reduces once all maps have committed, with map outputs in map order and their workers', () => {
@@ -111,7 +117,7 @@ describe('Scheduler: map assignment and the barrier', () => {
     expect(r0.mapOutputs).toEqual(expected);
     expect(r1.mapOutputs).toEqual(expected);
     expect(r0.splits).toBeUndefined();
-    expect(s.assign('w1', 5)).toBeUndefined();
+    expect(s.assign('w1', 5).assignments).toEqual([]);
   });
 });
 
@@ -143,8 +149,8 @@ describe('Scheduler: success reports', () => {
 
   it('rejects reports of unknown attempts', () => {
     const { s } = setup();
-    expect(s.succeed('nope', 'o', {}, 0)).toEqual({ accepted: false, events: [] });
-    expect(s.fail('nope', 'err', 0)).toEqual([]);
+    expect(s.succeed('nope', 'o', {}, 0)).toEqual({ accepted: false, ...emptyStep() });
+    expect(s.fail('nope', 'err', 0)).toEqual(emptyStep());
   });
 });
 
@@ -170,13 +176,13 @@ describe('Scheduler: failures and retries', () => {
     s.succeed(quick1.attemptId, 'o1', {}, 100);
     const quick2 = mustAssign(s, 'w2', 100);
     s.succeed(quick2.attemptId, 'o2', {}, 200);
-    expect(s.assign('w2', 500)).toBeUndefined(); // the straggler is not slow enough yet
+    expect(s.assign('w2', 500).assignments).toEqual([]); // the straggler is not slow enough yet
     const backup = mustAssign(s, 'w2', 1500);
-    expect([backup.kind, backup.index]).toEqual(['map', slow.index]);
+    expect([backup.kind, backup.index, backup.backup]).toEqual(['map', slow.index, true]);
     expect(stage().backupAttempts).toBe(1);
-    expect(s.assign('w2', 1600)).toBeUndefined(); // one backup per straggler
+    expect(s.assign('w2', 1600).assignments).toEqual([]); // one backup per straggler
     expect(s.succeed(backup.attemptId, 'ob', {}, 1700).accepted).toBe(true);
-    expect(s.heartbeat('w1', [slow.attemptId], 1800)).toEqual([slow.attemptId]); // the original is cancelled
+    expect(s.heartbeat('w1', [slow.attemptId], 1800).cancels).toEqual([slow.attemptId]); // the original is cancelled
     expect(s.succeed(slow.attemptId, 'os', {}, 1900).accepted).toBe(false);
     expect(stage().maps[slow.index].output).toEqual({ workerId: 'w2', outputId: 'ob' });
   });
@@ -189,7 +195,7 @@ describe('Scheduler: failures and retries', () => {
     }
     const r = mustAssign(s, 'w2', 3);
     expect(r.kind).toBe('reduce');
-    expect(s.fetchFailed(r.attemptId, [0], 'connection refused', 4)).toEqual([]);
+    expect(s.fetchFailed(r.attemptId, [0], 'connection refused', 4)).toEqual(emptyStep());
     expect(stage().maps[0].state).toBe('pending');
     expect(stage().reduces[0].failures).toBe(0);
     expect(s.jobs.get('j')!.state).toBe('running');
@@ -221,7 +227,7 @@ describe('Scheduler: failures and retries', () => {
     mustAssign(s, 'w1', 0);
     const quick = mustAssign(s, 'w2', 0);
     s.succeed(quick.attemptId, 'o', {}, 10);
-    expect(s.assign('w2', 60_000 - 1)).toBeUndefined();
+    expect(s.assign('w2', 60_000 - 1).assignments).toEqual([]);
   });
 
   it('retries a failing task until maxAttempts, then fails the job naming stage, kind, task and last error', () => {
@@ -231,7 +237,7 @@ describe('Scheduler: failures and retries', () => {
       const a = mustAssign(s, attempt === 1 ? 'w1' : 'w2', attempt);
       expect([a.kind, a.index]).toEqual(['map', 0]);
       ids.push(a.attemptId);
-      expect(s.fail(a.attemptId, `boom ${attempt}`, attempt)).toEqual([]);
+      expect(s.fail(a.attemptId, `boom ${attempt}`, attempt)).toEqual(emptyStep());
       expect(stage().maps[0].state).toBe('pending');
       expect(job.state).toBe('running');
     }
@@ -239,7 +245,7 @@ describe('Scheduler: failures and retries', () => {
     expect([last.kind, last.index]).toEqual(['map', 0]);
     ids.push(last.attemptId);
     expect(new Set(ids).size).toBe(3);
-    const events = s.fail(last.attemptId, 'boom 3', 3);
+    const { events } = s.fail(last.attemptId, 'boom 3', 3);
     expect(events).toHaveLength(1);
     const event = events[0];
     expect(event.type).toBe('job-failed');
@@ -252,7 +258,7 @@ describe('Scheduler: failures and retries', () => {
     expect(job.state).toBe('failed');
     expect(job.error).toBe(event.error);
     expect(job.finishedMs).toBe(3);
-    expect(s.assign('w2', 4)).toBeUndefined();
+    expect(s.assign('w2', 4).assignments).toEqual([]);
   });
 
   it('names a failing reduce task in the job error', () => {
@@ -261,7 +267,7 @@ describe('Scheduler: failures and retries', () => {
     mustAssign(s, 'w1');
     const r1 = mustAssign(s, 'w1');
     expect(r1.index).toBe(1);
-    const [event] = s.fail(r1.attemptId, 'division by zero', 5);
+    const [event] = s.fail(r1.attemptId, 'division by zero', 5).events;
     expect(event).toMatchObject({ type: 'job-failed', jobId: 'j' });
     expect(event.type === 'job-failed' && event.error).toMatch(/stage 1 reduce task 1 .*division by zero/);
   });
@@ -270,7 +276,7 @@ describe('Scheduler: failures and retries', () => {
     const { s, job } = setup({ maps: 3, reduces: 1, maxAttempts: 2 });
     const running = [mustAssign(s, 'w1'), mustAssign(s, 'w1'), mustAssign(s, 'w1')];
     expect(running.map((a) => a.index)).toEqual([0, 1, 2]);
-    for (const a of running) expect(s.fail(a.attemptId, 'once', 1)).toEqual([]);
+    for (const a of running) expect(s.fail(a.attemptId, 'once', 1)).toEqual(emptyStep());
     expect(job.state).toBe('running');
   });
 });
@@ -292,10 +298,10 @@ describe('Scheduler: leases and lost workers', () => {
     expect(map1.lastError).toContain('lease');
     expect(stage().failedAttempts).toBe(1);
     // the dropped attempt is unknown now: a heartbeat naming it is told to cancel it
-    expect(s.heartbeat('w1', [kept.attemptId, dropped.attemptId], LEASE + 600)).toEqual([dropped.attemptId]);
+    expect(s.heartbeat('w1', [kept.attemptId, dropped.attemptId], LEASE + 600).cancels).toEqual([dropped.attemptId]);
     // another worker cannot renew (or claim) w1's attempt
     s.registerWorker('w3', LEASE + 600);
-    expect(s.heartbeat('w3', [kept.attemptId], LEASE + 600)).toEqual([kept.attemptId]);
+    expect(s.heartbeat('w3', [kept.attemptId], LEASE + 600).cancels).toEqual([kept.attemptId]);
   });
 
   it('a lease expiry on the last allowed attempt fails the job', () => {
@@ -321,8 +327,10 @@ describe('Scheduler: leases and lost workers', () => {
     expect(stage().failedAttempts).toBe(0);
     expect(stage().maps[onW2.index].state).toBe('running');
     // the lost worker gets nothing more, and its old attempt's report is rejected
-    expect(s.heartbeat('w1', [onW1.attemptId], WORKER_TIMEOUT + 600)).toBeUndefined();
-    expect(s.assign('w1', WORKER_TIMEOUT + 600)).toBeUndefined();
+    expect(s.heartbeat('w1', [onW1.attemptId], WORKER_TIMEOUT + 600)).toEqual({ // it stops everything and registers again
+      assignments: [], cancels: [onW1.attemptId], events: [{ type: 'worker-unknown', workerId: 'w1' }],
+    });
+    expect(s.assign('w1', WORKER_TIMEOUT + 600).assignments).toEqual([]);
     expect(s.succeed(onW1.attemptId, 'late', {}, WORKER_TIMEOUT + 700).accepted).toBe(false);
     const rerun = mustAssign(s, 'w2', WORKER_TIMEOUT + 800);
     expect([rerun.kind, rerun.index]).toEqual(['map', onW1.index]);
@@ -332,10 +340,10 @@ describe('Scheduler: leases and lost workers', () => {
     const { s, job } = setup({ maps: 1, reduces: 1 });
     const onW1 = mustAssign(s, 'w1', 0);
     s.creditPause(WORKER_TIMEOUT + LEASE);
-    expect(s.tick(WORKER_TIMEOUT + LEASE)).toEqual([]);
+    expect(s.tick(WORKER_TIMEOUT + LEASE)).toEqual(emptyStep());
     expect(s.workers.get('w1')!.alive).toBe(true);
     expect(s.isRunning(onW1.attemptId)).toBe(true);
-    expect(s.tick(2 * (WORKER_TIMEOUT + LEASE)).map((e) => e.type)).toEqual(['attempt-lost']); // silent past the pause: lost
+    expect(s.tick(2 * (WORKER_TIMEOUT + LEASE)).events.map((e) => e.type)).toEqual(['attempt-lost']); // silent past the pause: lost
     expect(job.state).toBe('running');
   });
 
@@ -371,7 +379,7 @@ describe('Scheduler: leases and lost workers', () => {
     const again0 = mustAssign(s, 'w2', 4);
     const again2 = mustAssign(s, 'w2', 4);
     expect([again0.kind, again0.index, again2.kind, again2.index]).toEqual(['map', 0, 'map', 2]);
-    expect(s.assign('w2', 4)).toBeUndefined();
+    expect(s.assign('w2', 4).assignments).toEqual([]);
     s.succeed(again0.attemptId, 'o0b', {}, 5);
     s.succeed(again2.attemptId, 'o2b', {}, 5);
     const r1 = mustAssign(s, 'w2', 6);
@@ -405,6 +413,22 @@ describe('Scheduler: leases and lost workers', () => {
     expect(stage().maps.map((m) => m.state)).toEqual(['done', 'done']);
     expect(stage().maps[0].output).toEqual({ workerId: 'w1', outputId: 'out-0' });
   });
+
+  it('a drained worker takes no new task; its attempts are moved (no failure, no loss) and it keeps its map outputs', () => {
+    const { s, stage } = setup({ maps: 3, reduces: 1 });
+    const done = mustAssign(s, 'w1', 0);
+    s.succeed(done.attemptId, 'o0', {}, 1);
+    const running = mustAssign(s, 'w1', 2);
+    expect(s.drain('w1')).toEqual({ assignments: [], cancels: [], events: [{ type: 'attempt-moved', attemptId: running.attemptId, workerId: 'w1' }] });
+    expect(s.migrations).toBe(1);
+    expect(s.assign('w1', 3)).toEqual(emptyStep());
+    expect(s.heartbeat('w1', [running.attemptId], 3).cancels).toEqual([running.attemptId]); // it stops the moved attempt
+    const task = stage().maps[running.index];
+    expect([task.state, task.failures, task.losses]).toEqual(['pending', 0, 0]);
+    expect(stage().maps[done.index].output).toEqual({ workerId: 'w1', outputId: 'o0' });
+    expect(mustAssign(s, 'w2', 4).index).toBe(running.index);
+    expect(s.drain('nobody')).toEqual(emptyStep());
+  });
 });
 
 describe('Scheduler: commit permission and kill', () => {
@@ -437,9 +461,9 @@ describe('Scheduler: commit permission and kill', () => {
     expect([backup.kind, backup.index]).toEqual(['reduce', 0]);
     expect(s.mayCommit(r0.attemptId)).toBe(true);
     expect(s.mayCommit(backup.attemptId)).toBe(false);
-    expect(s.fail(backup.attemptId, 'may not commit', 1600)).toEqual([]); // not counted: the job goes on
+    expect(s.fail(backup.attemptId, 'may not commit', 1600)).toEqual(emptyStep()); // not counted: the job goes on
     expect(stage().failedAttempts).toBe(0);
-    expect(s.assign('w2', 1700)).toBeUndefined();              // r0 may commit: no second backup
+    expect(s.assign('w2', 1700).assignments).toEqual([]);              // r0 may commit: no second backup
     // r0's worker dies before renaming: the task runs again (after the map whose output died too) and may commit
     const later = 1500 + LEASE + WORKER_TIMEOUT;
     expect(run(s, 1700 + STEP, later, { w2: [] }).map((e) => e.type)).toEqual(['attempt-lost']); // r0, lost with w1: counted, no failure
@@ -454,21 +478,21 @@ describe('Scheduler: commit permission and kill', () => {
   it('kill() stops assignment and rejects further reports and commits', () => {
     const { s, job } = setup({ maps: 2, reduces: 1 });
     const a = mustAssign(s, 'w1', 0);
-    expect(s.kill('j', 5)).toBe(true);
+    expect(s.kill('j', 5).events).toEqual([{ type: 'job-killed', jobId: 'j' }]);
     expect(job.state).toBe('killed');
     expect(job.finishedMs).toBe(5);
-    expect(s.assign('w2', 6)).toBeUndefined();
+    expect(s.assign('w2', 6).assignments).toEqual([]);
     expect(s.mayCommit(a.attemptId)).toBe(false);
     expect(s.succeed(a.attemptId, 'o', {}, 7).accepted).toBe(false);
-    expect(s.kill('j', 8)).toBe(false);
-    expect(s.kill('no-such-job', 8)).toBe(false);
+    expect(s.kill('j', 8)).toEqual(emptyStep());
+    expect(s.kill('no-such-job', 8)).toEqual(emptyStep());
   });
 
   it('a job that fails or is killed leaves no attempt running on any task', () => {
     const { s, job, stage } = setup({ maps: 2, reduces: 1, maxAttempts: 1 });
     const failing = mustAssign(s, 'w1', 0);
     mustAssign(s, 'w2', 0); // still running when the other map fails the job
-    expect(s.fail(failing.attemptId, 'boom', 1)).toEqual([expect.objectContaining({ type: 'job-failed' })]);
+    expect(s.fail(failing.attemptId, 'boom', 1).events).toEqual([expect.objectContaining({ type: 'job-failed' })]);
     expect(job.state).toBe('failed');
     expect(stage().maps.map((task) => task.running.size)).toEqual([0, 0]);
     expect(s.runningOn('w2')).toBe(0);
@@ -502,7 +526,7 @@ describe('Scheduler: stages', () => {
     expect(s.succeed(reduces[0].attemptId, 'r0', {}, 4).events).toEqual([]);
     expect(stage().reduceDoneMs).toBeUndefined();
     const last = s.succeed(reduces[1].attemptId, 'r1', {}, 5);
-    expect(last).toEqual({ accepted: true, events: [{ type: 'stage-reduced', jobId: 'j', stage: 1 }] });
+    expect(last).toEqual({ accepted: true, assignments: [], cancels: [], events: [{ type: 'stage-reduced', jobId: 'j', stage: 1 }] });
     expect(stage().reduceDoneMs).toBe(5);
     expect(stage().mapDoneMs).toBe(1);
     expect(s.succeed(reduces[1].attemptId, 'r1', {}, 6).events).toEqual([]);
@@ -527,7 +551,7 @@ describe('Scheduler: stages', () => {
     expect(job.state).toBe('running');
     expect(job.awaitingStage).toBe(true);
     expect(job.finishedMs).toBeUndefined();
-    expect(s.assign('w1', 5)).toBeUndefined();              // nothing to do between stages
+    expect(s.assign('w1', 5).assignments).toEqual([]);              // nothing to do between stages
 
     const next = splitsOf(3);
     s.startStage('j', next, 2, 6);
@@ -562,7 +586,7 @@ describe('Scheduler: stages', () => {
     finishMaps(s, 1);
     const r = mustAssign(s, 'w1', 1);
     expect(s.succeed(r.attemptId, 'r', {}, 2).events).toHaveLength(1);
-    expect(s.kill('j', 3)).toBe(true);
+    expect(s.kill('j', 3).events).toEqual([{ type: 'job-killed', jobId: 'j' }]);
     s.completeStage('j', 4);
     expect(job.state).toBe('killed');
   });
