@@ -27,7 +27,7 @@ export interface StandardOptions {
   memoryWorkers: number;
 }
 
-const FULL = { sweepMib: 256, scalingMib: [64, 128, 256, 512], tinyFiles: 2000, memoryMib: 1024 };
+const FULL = { sweepMib: 256, scalingMib: [64, 128, 256, 512], tinyFiles: 10_000, memoryMib: 1024 };
 const QUICK = { sweepMib: 16, scalingMib: [8, 16, 32, 64], tinyFiles: 200, memoryMib: 64 };
 
 export const USAGE = `usage: npm run bench -- [--quick] [--out dir] [--skip section,...] [--repeat N]

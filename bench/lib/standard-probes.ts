@@ -130,6 +130,11 @@ export interface SchedulingResult {
   /** Map and reduce tasks over the engine's whole elapsed time. */
   tasksPerSec: number;
   run: BenchRun;
+  /** The same files packed into map tasks (the default), and one file of the same lines: wall times and their ratio. */
+  packedWallMs?: number;
+  packedMapTasks?: number;
+  oneFileWallMs?: number;
+  smallFilesRatio: number;
 }
 
 export function taskRates(run: BenchRun): { mapTasksPerSec: number; tasksPerSec: number } {
@@ -137,24 +142,42 @@ export function taskRates(run: BenchRun): { mapTasksPerSec: number; tasksPerSec:
   return { mapTasksPerSec: run.mapTasks / (run.mapPhaseMs / 1000), tasksPerSec: (run.mapTasks + (run.reduceTasks ?? 0)) / (run.engineMs / 1000) };
 }
 
+/**
+ * The master's task rate: word count over many one-line files, one map task each (--no-packing);
+ * then the same files packed into map tasks (the default) against one file of the same lines.
+ */
 export async function runScheduling(options: StandardOptions, scratch: string): Promise<SchedulingResult> {
   const dir = join(scratch, 'tiny-files');
   await mkdir(dir, { recursive: true });
   progress(`scheduling: writing ${options.tinyFiles} one-line files ...`);
   const width = String(options.tinyFiles).length;
-  for (let i = 0; i < options.tinyFiles; i++) await writeFile(join(dir, `f${String(i).padStart(width, '0')}.txt`), `file ${i} says hello\n`);
-  const plan = {
-    jobs: [WORDCOUNT_JOB], input: [`${fastGlob.escapePath(dir)}/*.txt`], inputBytes: 0, scratch,
+  const lines: string[] = [];
+  for (let i = 0; i < options.tinyFiles; i++) {
+    lines.push(`file ${i} says hello\n`);
+    await writeFile(join(dir, `f${String(i).padStart(width, '0')}.txt`), lines[i]);
+  }
+  const oneFile = join(scratch, 'tiny-lines.txt');
+  await writeFile(oneFile, lines.join(''));
+  const plan = (input: string, args: string[] = []) => ({
+    jobs: [WORDCOUNT_JOB], input: [input], inputBytes: 0, scratch, args,
     reducers: options.reducers, timeoutMs: runTimeoutMs(1) + options.tinyFiles * 100,
-  };
-  const run = await benchRun(plan, PROBE_TRANSPORT, PROBE_WORKERS, 1);
+  });
+  const glob = `${fastGlob.escapePath(dir)}/*.txt`;
+  const run = await benchRun(plan(glob, ['--no-packing']), PROBE_TRANSPORT, PROBE_WORKERS, 1);
+  const packed = await benchRun(plan(glob), PROBE_TRANSPORT, PROBE_WORKERS, 2);
+  const single = await benchRun(plan(fastGlob.escapePath(oneFile)), PROBE_TRANSPORT, PROBE_WORKERS, 3);
   await rm(dir, { recursive: true, force: true });
+  await rm(oneFile, { force: true });
   const rates = taskRates(run);
-  const mapNote = run.ok && run.mapTasks !== options.tinyFiles ? `; ${run.mapTasks} map tasks for ${options.tinyFiles} files` : '';
-  progress(`scheduling: ${run.ok ? `${run.mapTasks} map tasks in ${run.mapPhaseMs} ms: ${rates.mapTasksPerSec.toFixed(0)} map tasks/s${mapNote}` : `FAILED: ${run.error}`}`);
+  const smallFilesRatio = packed.ok && single.ok ? packed.wallMs / single.wallMs : NaN;
+  progress(`scheduling: ${run.ok ? `${run.mapTasks} map tasks in ${run.mapPhaseMs} ms: ${rates.mapTasksPerSec.toFixed(0)} map tasks/s` : `FAILED: ${run.error}`}`);
+  progress(`small files: packed ${packed.ok ? `${(packed.wallMs / 1000).toFixed(2)} s in ${packed.mapTasks} map tasks` : 'FAILED'}, `
+    + `one file ${single.ok ? `${(single.wallMs / 1000).toFixed(2)} s` : 'FAILED'}: ${smallFilesRatio.toFixed(2)}x`);
   return {
-    files: options.tinyFiles, workers: PROBE_WORKERS, reducers: options.reducers, ok: run.ok, ...(run.error ? { error: run.error } : {}),
+    files: options.tinyFiles, workers: PROBE_WORKERS, reducers: options.reducers, ok: run.ok && packed.ok && single.ok,
+    ...(run.error || packed.error || single.error ? { error: run.error ?? packed.error ?? single.error } : {}),
     mapTasks: run.mapTasks, reduceTasks: run.reduceTasks, mapPhaseMs: run.mapPhaseMs, engineMs: run.engineMs, ...rates, run,
+    packedWallMs: packed.wallMs, packedMapTasks: packed.mapTasks, oneFileWallMs: single.wallMs, smallFilesRatio,
   };
 }
 

@@ -92,9 +92,12 @@ function startupSection(s: NonNullable<StandardSections['startup']>): string[] {
 
 function schedulingSection(s: NonNullable<StandardSections['scheduling']>): string[] {
   return [
-    '## Scheduling throughput', '', `Word count over ${s.files} one-line files (one map task each), ${s.workers} workers.${s.ok ? '' : ` FAILED: ${s.error}`}`, '',
+    '## Scheduling throughput', '', `Word count over ${s.files} one-line files (one map task each: --no-packing), ${s.workers} workers.${s.ok ? '' : ` FAILED: ${s.error}`}`, '',
     ...head(['files', 'map tasks', 'reduce tasks', 'map phase s', 'engine s', 'map tasks/s', 'all tasks/s']),
     row([s.files, s.mapTasks ?? '-', s.reduceTasks ?? '-', secs(s.mapPhaseMs), secs(s.engineMs), fixed(s.mapTasksPerSec, 0), fixed(s.tasksPerSec, 0)]),
+    '', `The same files packed into map tasks (the default) against one file of the same ${s.files} lines, wall time:`, '',
+    ...head(['packed s', 'packed map tasks', 'one file s', 'ratio']),
+    row([secs(s.packedWallMs), s.packedMapTasks ?? '-', secs(s.oneFileWallMs), fixed(s.smallFilesRatio, 2)]),
   ];
 }
 

@@ -75,6 +75,8 @@ export function evaluateTargets(s: StandardSections): Target[] {
       s.startup ? `median wall of ${s.startup.runs.length}; engine ${(s.startup.medianEngineMs / 1000).toFixed(2)} s; npx ${(s.startup.medianNpxWallMs / 1000).toFixed(2)} s` : 'skipped', 2),
     target('scheduling', 'scheduling throughput', '>= 5000 tasks/s', 'tasks/s', s.scheduling?.mapTasksPerSec, (v) => v >= 5000,
       s.scheduling ? `${s.scheduling.mapTasks ?? 0} map tasks / map phase; all tasks / elapsed ${s.scheduling.tasksPerSec.toFixed(0)}/s` : 'skipped', 0),
+    target('small-files', `${s.scheduling?.files ?? '-'} one-line files vs one file of the same lines, wall`, '<= 2x', 'x', s.scheduling?.smallFilesRatio, (v) => v <= 2,
+      s.scheduling ? `packed into ${s.scheduling.packedMapTasks ?? '-'} map tasks` : 'skipped', 2),
     target('memory', `largest process RSS, ${s.memory?.mib ?? '-'} MiB input, ${s.memory?.workers ?? TARGET_WORKERS} workers`, '<= 512 MiB', 'MiB',
       biggest ? biggest.maxRssKiB / 1024 : null, (v) => v <= 512, biggest ? `${biggest.role} ${biggest.pid}` : s.memory ? `run failed: ${s.memory.error}` : 'skipped', 0),
     target('input-scaling', 'time(4x input) / time(x), worst pair', '<= 4.3x', 'x', worstRatio?.wallRatio, (v) => v <= 4.3,

@@ -67,6 +67,8 @@ export interface RunPlan {
   scratch: string;
   reducers?: number;
   set?: string[];
+  /** More arguments of mr run (e.g. --no-packing). */
+  args?: string[];
   /** A run still going after this long is killed and counts as failed. */
   timeoutMs?: number;
   /** Checks the output files before they are removed: undefined when right, else what is wrong. */
@@ -94,7 +96,7 @@ export async function benchRun(plan: RunPlan, transport: string, workers: number
   const output = join(plan.scratch, `${transport}-${workers}-${repeat}`);
   const argv = [MR_BIN, 'run', ...plan.jobs, ...plan.input.flatMap((g) => ['--input', g]), '--output', output,
     '--transport', transport, ...scaleArgs(transport, workers), '--json', '--quiet',
-    ...(plan.reducers ? ['--reducers', String(plan.reducers)] : []), ...(plan.set ?? []).flatMap((s) => ['--set', s])];
+    ...(plan.reducers ? ['--reducers', String(plan.reducers)] : []), ...(plan.set ?? []).flatMap((s) => ['--set', s]), ...(plan.args ?? [])];
   const { code, stdout, stderr, timedOut, wallMs } = await runMr(argv, plan.timeoutMs);
   const base = { transport, workers, repeat, wallMs };
   try {

@@ -69,9 +69,6 @@ export function autoSplitBytes(totalBytes: number, parallelism: number): number 
   return Math.min(MAX_SPLIT_BYTES, Math.max(MIN_AUTO_SPLIT_BYTES, perTask));
 }
 
-/** A packed map task holds at least this many small splits when parallelism would give it fewer. */
-export const MIN_PACKED_SPLITS = 64;
-
 /**
  * Small inputs packed into map tasks, as Hadoop's CombineFileInputFormat packs them: consecutive
  * splits smaller than packBytes go into one task until it holds packBytes or maxSplits of them;
@@ -102,7 +99,11 @@ export function packSplits(splits: readonly Split[], packBytes: number, maxSplit
   return tasks;
 }
 
-/** How many small splits a packed task takes at most: enough for about two tasks per worker, never fewer than MIN_PACKED_SPLITS. */
+/**
+ * How many small splits a packed task takes at most: as many as leave about two tasks per worker
+ * (the rule autoSplitBytes follows for bytes), so packing never takes work from a worker: a job
+ * of a few small files still has a task per file.
+ */
 export function autoPackedSplits(splitCount: number, parallelism: number): number {
-  return Math.max(MIN_PACKED_SPLITS, Math.ceil(splitCount / (2 * Math.max(1, parallelism))));
+  return Math.max(1, Math.ceil(splitCount / (2 * Math.max(1, parallelism))));
 }

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { autoPackedSplits, computeSplits, packSplits, MIN_PACKED_SPLITS, type Split } from '../../src/core/splits.ts';
+import { autoPackedSplits, computeSplits, packSplits, type Split } from '../../src/core/splits.ts';
 import { readLineBatches } from '../../src/storage/line-reader.ts';
 import { int, mulberry32, pick, randomChar, type Rng } from './prng.ts';
 
@@ -241,8 +241,10 @@ describe('packSplits', () => {
     expect(packSplits(big, 10, 5)).toEqual([[big[0]], [big[1]]]);
   });
 
-  it('aims at two packed tasks per worker, never fewer than MIN_PACKED_SPLITS splits a task', () => {
+  it('aims at two packed tasks per worker, and packs nothing when there are no more files than that', () => {
     expect(autoPackedSplits(10_000, 2)).toBe(2500);
-    expect(autoPackedSplits(100, 2)).toBe(MIN_PACKED_SPLITS);
+    expect(autoPackedSplits(10, 2)).toBe(3);
+    expect(autoPackedSplits(4, 2)).toBe(1);
+    expect(autoPackedSplits(3, 8)).toBe(1);
   });
 });

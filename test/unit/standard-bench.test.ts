@@ -49,7 +49,8 @@ function sections(overrides: Partial<StandardSections> = {}): StandardSections {
       command: 'mr run', runs: [{ ok: true, wallMs: 250, engineMs: 100 }], medianWallMs: 250, medianEngineMs: 100,
       npxCommand: 'npx mr run', npxRuns: [{ ok: true, wallMs: 700 }], medianNpxWallMs: 700,
     },
-    scheduling: { files: 2000, workers: 2, reducers: 4, ok: true, mapTasks: 2000, reduceTasks: 4, mapPhaseMs: 300, engineMs: 500, mapTasksPerSec: 6667, tasksPerSec: 4008, run: run('grpc', 2, 1200) },
+    scheduling: { files: 2000, workers: 2, reducers: 4, ok: true, mapTasks: 2000, reduceTasks: 4, mapPhaseMs: 300, engineMs: 500, mapTasksPerSec: 6667, tasksPerSec: 4008, run: run('grpc', 2, 1200),
+      packedWallMs: 1500, packedMapTasks: 4, oneFileWallMs: 700, smallFilesRatio: 1500 / 700 },
     memory: {
       mib: 1024, bytes: 1024 * MB, workers: 2, ok: true, wallMs: 20_000, maxRssKiB: 600 * 1024, run: run('grpc', 2, 20_000),
       processes: [{ role: 'master', pid: 1, cpuMs: 100, maxRssKiB: 100 * 1024 }, { role: 'worker', pid: 2, cpuMs: 9000, maxRssKiB: 600 * 1024 }],
@@ -80,7 +81,7 @@ describe('standard bench figures', () => {
     const targets = evaluateTargets(sections());
     const verdicts = Object.fromEntries(targets.map((t) => [t.id, t.met]));
     expect(verdicts).toEqual({
-      'speedup-vs-sequential': true, throughput: true, startup: true, scheduling: true, memory: false, 'input-scaling': false,
+      'speedup-vs-sequential': true, throughput: true, startup: true, scheduling: true, 'small-files': false, memory: false, 'input-scaling': false,
       'wordcount-throughput': true, 'wordcount-speedup': true, 'generic-ratio': true,
     });
     expect(targets.find((t) => t.id === 'speedup-vs-sequential')!.value).toBeCloseTo(1.9);
@@ -163,7 +164,7 @@ describe('standard bench figures', () => {
     const quick = parseStandardOptions(['--quick', '--tiny-files', '7']);
     expect(quick).toMatchObject({ sweepMib: 16, scalingMib: [8, 16, 32, 64], tinyFiles: 7, memoryMib: 64 });
     expect(quick.outDir).toMatch(/bench\/results\/quick$/);
-    expect(parseStandardOptions([])).toMatchObject({ sweepMib: 256, scalingMib: [64, 128, 256, 512], tinyFiles: 2000, memoryMib: 1024, workers: [1, 2, 4], nodes: [2, 4] });
+    expect(parseStandardOptions([])).toMatchObject({ sweepMib: 256, scalingMib: [64, 128, 256, 512], tinyFiles: 10_000, memoryMib: 1024, workers: [1, 2, 4], nodes: [2, 4] });
     expect(parseStandardOptions(['--machines', '']).machines).toEqual([]);
     expect(() => parseStandardOptions(['--skip', 'sweep,nope'])).toThrow(/no section "nope"/);
     expect([...parseStandardOptions(['--skip', 'wordcount,sweep']).skip]).toEqual(['wordcount', 'sweep']);
