@@ -70,12 +70,19 @@ export function autoSplitBytes(totalBytes: number, parallelism: number): number 
 }
 
 /**
- * Small inputs packed into map tasks, as Hadoop's CombineFileInputFormat packs them: consecutive
- * splits smaller than packBytes go into one task until it holds packBytes or maxSplits of them;
- * a split of packBytes or more is a task of its own. The splits keep their order, so each task
- * reads its files one after the other, and every line still knows its own file.
+ * A split smaller than this is packed with others. Handing a task out, starting it and taking
+ * its report costs a worker a few milliseconds, in which it would have read a few hundred
+ * kilobytes: below this size a task would cost more to hand out than to run.
  */
-export function packSplits(splits: readonly Split[], packBytes: number, maxSplits: number): MapInput[] {
+export const SMALL_SPLIT_BYTES = 128 << 10;
+
+/**
+ * Small inputs packed into map tasks, as Hadoop's CombineFileInputFormat packs them: consecutive
+ * splits smaller than SMALL_SPLIT_BYTES go into one task until it holds packBytes or maxSplits
+ * of them; a bigger split is a task of its own. The splits keep their order, so each task reads
+ * its files one after the other, and every line still knows its own file.
+ */
+export function packSplits(splits: readonly Split[], packBytes: number, maxSplits: number, smallBytes = SMALL_SPLIT_BYTES): MapInput[] {
   const tasks: MapInput[] = [];
   let open: Split[] = [];
   let openBytes = 0;
@@ -86,7 +93,7 @@ export function packSplits(splits: readonly Split[], packBytes: number, maxSplit
   };
   for (const split of splits) {
     const bytes = split.end - split.start;
-    if (bytes >= packBytes) {
+    if (bytes >= Math.min(packBytes, smallBytes)) {
       close();
       tasks.push([split]);
       continue;

@@ -82,7 +82,7 @@ describe.skipIf(!CHROMIUM)('the status page (mr master --http) in a browser', ()
 
     // A job of several seconds whose first attempt at one map fails; then a job that fails outright.
     const slow = startMr(['run', join(FIXTURES, 'fails-once.ts'), '--input', join(dir, 'slow', '*.txt'), '--output', join(dir, 'out-slow'),
-      '--master', cluster.address, '--reducers', '2', '--set', 'lineMs=30', '--set', `failOn=${FAIL_ON}`, '--set', `markerDir=${join(dir, 'markers')}`]);
+      '--master', cluster.address, '--reducers', '2', '--no-packing', '--set', 'lineMs=30', '--set', `failOn=${FAIL_ON}`, '--set', `markerDir=${join(dir, 'markers')}`]);
     const slowDone = finished(slow);
     const [, slowId] = await stderrMatch(slow, /^job (\S+)$/m);
     const row = page.locator(`[data-job-row="${slowId}"]`);

@@ -224,8 +224,10 @@ describe('packSplits', () => {
 
   it('packs consecutive small splits up to the byte size, in order, and leaves a big split alone', () => {
     const splits = [file('a', 3), file('b', 3), file('c', 3), file('big', 10), file('d', 1), file('e', 9)];
-    const tasks = packSplits(splits, 10, 100);
+    const tasks = packSplits(splits, 10, 100, 10);
     expect(tasks.map((task) => task.map((s) => s.path))).toEqual([['a', 'b', 'c'], ['big'], ['d', 'e']]);
+    // Only splits below the small size are packed, whatever the task size.
+    expect(packSplits(splits, 10, 100, 5).map((task) => task.map((s) => s.path))).toEqual([['a', 'b', 'c'], ['big'], ['d'], ['e']]);
   });
 
   it('puts at most maxSplits splits in a task, and every split in exactly one task', () => {
@@ -239,6 +241,7 @@ describe('packSplits', () => {
     expect(packSplits([], 10, 5)).toEqual([]);
     const big = [file('a', 10), file('b', 20)];
     expect(packSplits(big, 10, 5)).toEqual([[big[0]], [big[1]]]);
+    expect(packSplits([file('a', 200_000), file('b', 200_000)], 4 << 20, 5)).toHaveLength(2);   // above SMALL_SPLIT_BYTES
   });
 
   it('aims at two packed tasks per worker, and packs nothing when there are no more files than that', () => {
