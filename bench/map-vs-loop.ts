@@ -1,22 +1,25 @@
 // One map task of the word count in this process against the same job functions in a plain
 // loop, over the same file, back to back: how much the map path costs beyond the job's own work.
-// Usage: node bin/tsx.mjs bench/map-vs-loop.ts <file> [--repeat 3]   (prints; asserts nothing)
+// Usage: node bin/tsx.mjs bench/map-vs-loop.ts <file> [--repeat 3] [--job jobs/wordcount.ts]   (prints; asserts nothing)
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import job from '../jobs/wordcount.ts';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { DEFAULTS } from '../src/config.ts';
 import type { JobSpec } from '../src/wires/messages.ts';
+import { loadJob } from '../src/worker/job-loader.ts';
 import { runMapTask } from '../src/worker/map-task.ts';
 import { MemoryFirstOutputStore } from '../src/worker/memory-first-store.ts';
 import { runJobSequentially } from './lib/sequential-loop.ts';
 
-const [file, flag, count] = process.argv.slice(2);
+const { positionals: [file], values } = parseArgs({ allowPositionals: true, options: { repeat: { type: 'string', default: '3' }, job: { type: 'string', default: 'jobs/wordcount.ts' } } });
 if (!file) {
-  console.error('usage: node bin/tsx.mjs bench/map-vs-loop.ts <file> [--repeat N]');
+  console.error('usage: node bin/tsx.mjs bench/map-vs-loop.ts <file> [--repeat N] [--job <job file>]');
   process.exit(2);
 }
-const repeat = flag === '--repeat' ? Number(count) : 3;
+const repeat = Number(values.repeat);
+const { job } = await loadJob(resolve(values.job));
 const bytes = statSync(file).size;
 const spec: JobSpec = {
   jobPath: '', inputFiles: [], outputDir: '', reducers: DEFAULTS.reducers, inputMode: 'lines', options: {},
