@@ -56,6 +56,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('worker-heap-mib', numberOption('worker-heap-mib', 'count', { describe: 'heap limit of each worker process, MiB (default 384)' }))
       .option('worker-timeout-ms', numberOption('worker-timeout-ms', 'count', { describe: `a worker silent this long is presumed dead and its tasks run elsewhere (default ${DEFAULTS.workerTimeoutMs})` }))
       .option('binary-ok', { type: 'boolean', describe: 'read input that looks binary as UTF-8 text anyway (refused by default)' })
+      .option('uber', { type: 'boolean', describe: 'a tiny job (see uber mode in docs/running.md) runs in mr run itself, with no worker processes; --no-uber: never' })
       .options(chaosOptions)
       .options(tokenOptions)
       .option('json', { type: 'boolean', describe: 'print one JSON object with the result on stdout' })
