@@ -1,11 +1,11 @@
 // Uber mode through the real CLI: a tiny job with no option that asks for worker processes runs in
 // mr run itself (--json says uber and names no other process), with the same output bytes,
 // _SUCCESS, history and logs as a run on worker processes; --no-uber, MR_NO_UBER=1, --workers
-// and an input past the limits each give worker processes.
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+// --transport and an input past the limits (bytes or files) each give worker processes.
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UBER_MAX_INPUT_BYTES, looksUber } from '../../bin/uber-input.mjs';
+import { UBER_MAX_INPUT_BYTES, UBER_MAX_INPUT_FILES, looksUber } from '../../bin/uber-input.mjs';
 import { FIXTURES, removeDir, runMr, tempDir } from '../helpers/run-mr.ts';
 
 let dir: string;
@@ -16,6 +16,8 @@ beforeAll(async () => {
   await writeFile(join(dir, 'a.txt'), 'PRINT alpha beta\nbeta Gamma\n');
   await writeFile(join(dir, 'b.txt'), 'gamma delta ünïcode\n');
   await writeFile(join(dir, 'big.txt'), 'word another\n'.repeat(Math.ceil((UBER_MAX_INPUT_BYTES + 1) / 13)));
+  await mkdir(join(dir, 'many'));
+  for (let i = 0; i <= UBER_MAX_INPUT_FILES; i++) await writeFile(join(dir, 'many', `f${i}.txt`), `word ${i}\n`);
 });
 
 afterAll(async () => {
@@ -74,16 +76,18 @@ describe('uber mode', () => {
     expect(JSON.parse(status.stdout).jobs[0].state).toBe('succeeded');
   });
 
-  it('is off with --no-uber, MR_NO_UBER=1, --workers, or an input past the limits', async () => {
+  it('is off with --no-uber, MR_NO_UBER=1, --workers, --transport, or an input past the limits', async () => {
     const tiny = [join(dir, 'a.txt')];
-    for (const [extra, env] of [[['--no-uber'], {}], [[], { MR_NO_UBER: '1' }], [['--workers', '1'], {}]] as const) {
+    for (const [extra, env] of [[['--no-uber'], {}], [[], { MR_NO_UBER: '1' }], [['--workers', '1'], {}], [['--transport', 'grpc'], {}]] as const) {
       const { json } = await run('jobs/wordcount.ts', tiny, [...extra], env);
       expect(json.uber, JSON.stringify(extra)).toBe(false);
       expect(otherProcesses(json).length, JSON.stringify(extra)).toBeGreaterThan(0);
     }
-    const big = await run('jobs/wordcount.ts', [join(dir, 'big.txt')]);
-    expect(big.json.uber).toBe(false);
-    expect(otherProcesses(big.json).length).toBeGreaterThan(0);
+    for (const input of [join(dir, 'big.txt'), join(dir, 'many', '*.txt')]) {
+      const { json } = await run('jobs/wordcount.ts', [input]);
+      expect(json.uber, input).toBe(false);
+      expect(otherProcesses(json).length, input).toBeGreaterThan(0);
+    }
   });
 
   it("bin/mr.mjs's early guess: a plain path or a simple glob within the limits, no option that asks for workers", () => {
@@ -93,7 +97,9 @@ describe('uber mode', () => {
     expect(looksUber(run('--input', join(dir, '*.txt')), env)).toBe(false);       // big.txt is in it
     expect(looksUber(run('--input', join(dir, '?.txt'), '--json'), env)).toBe(true);
     expect(looksUber(run('--input', join(dir, '{a,b}.txt')), env)).toBe(false);   // not cheap to tell: no guess
+    expect(looksUber(run('--input', join(dir, 'many', '*.txt')), env)).toBe(false);   // one file too many
     expect(looksUber(run('--input', join(dir, 'a.txt'), '--workers', '2'), env)).toBe(false);
+    expect(looksUber(run('--input', join(dir, 'a.txt'), '--transport=grpc'), env)).toBe(false);
     expect(looksUber(run('--input', join(dir, 'a.txt'), '--no-uber'), env)).toBe(false);
     expect(looksUber(run('--input', join(dir, 'a.txt')), { MR_NO_UBER: '1' })).toBe(false);
     expect(looksUber(run('--input', join(dir, 'missing.txt')), env)).toBe(false);
