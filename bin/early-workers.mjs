@@ -1,16 +1,18 @@
 // The worker processes of a plain `mr run` (embedded grpc cluster, no TLS, chaos, autoscaling or
-// --master), spawned by bin/mr.mjs before it loads the engine: a worker takes a few hundred ms
-// to load and start serving, about what the command line takes to load, check its arguments,
-// compile the job and start its master, so the two overlap. The workers wait for the master's
-// address on stdin. mr run adopts them (src/cli/early-workers.ts) once it has checked that they
-// are what its arguments ask for; otherwise, and at exit, they are killed and their directory
-// removed. Node built-ins only: this runs before anything else is loaded.
+// --master, and not a tiny job that runs uber: uber-input.mjs), spawned by bin/mr.mjs before it
+// loads the engine: a worker takes a few hundred ms to load and start serving, about what the
+// command line takes to load, check its arguments, compile the job and start its master, so the
+// two overlap. The workers wait for the master's address on stdin. mr run adopts them
+// (src/cli/early-workers.ts) once it has checked that they are what its arguments ask for;
+// otherwise, and at exit, they are killed and their directory removed. Node built-ins only: this
+// runs before anything else is loaded.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { looksUber } from './uber-input.mjs';
 
 /** Where bin/mr.mjs leaves the spawned workers for mr run to adopt. */
 export const EARLY_WORKERS = Symbol.for('mr.earlyWorkers');
@@ -88,6 +90,7 @@ export function plainWorkerArgv(dir) {
  */
 export function spawnEarlyWorkers(argv) {
   if (argv[0] !== 'run' || process.env.MR_NO_EARLY_WORKERS || argv.some((arg) => NOT_PLAIN.test(arg)) || transportOf(argv) !== 'grpc') return;
+  if (looksUber(argv, process.env)) return; // a tiny job runs in mr run itself (uber-input.mjs)
   const count = wholeFlag(argv, 'workers') ?? Math.max(1, availableParallelism());
   const heapMib = wholeFlag(argv, 'worker-heap-mib') ?? DEFAULT_WORKER_HEAP_MIB;
   if (!(count >= 1 && count <= 256 && heapMib >= 1)) return;

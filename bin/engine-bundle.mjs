@@ -9,8 +9,8 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BUNDLE_DIR = join(ROOT, '.cache', 'engine');
 export const STAMP_NAME = 'stamp.json'; // { startedMs, entry, files }: the current build
 export const SOURCE_DIR = join(ROOT, 'src');
-/** Files the bundle also depends on: how it is built, the TypeScript settings esbuild reads, and the bin/ module src/ imports. */
-export const BUILD_INPUTS = [join(ROOT, 'bin', 'build-engine.mjs'), join(ROOT, 'tsconfig.json'), join(ROOT, 'bin', 'early-workers.mjs')];
+/** Files the bundle also depends on: how it is built, the TypeScript settings esbuild reads, and the bin/ modules src/ imports. */
+export const BUILD_INPUTS = [join(ROOT, 'bin', 'build-engine.mjs'), join(ROOT, 'tsconfig.json'), join(ROOT, 'bin', 'early-workers.mjs'), join(ROOT, 'bin', 'uber-input.mjs')];
 
 /**
  * The file: URL of the bundle's CLI entry, or undefined when there is no bundle or something it

@@ -1,5 +1,5 @@
 // Sections 4 to 6 of the standard benchmark, each one figure of the engine's fixed costs:
-// start-up (a tiny job, embedded master), scheduling throughput (thousands of one-line files, one
+// start-up (a tiny job, embedded master: uber, and on worker processes), scheduling throughput (thousands of one-line files, one
 // map task each) and memory (the peak RSS of every process on a large corpus).
 import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -24,6 +24,8 @@ export interface StartupRun {
   engineMs?: number;
   /** Start-up steps on the run's time line (ms since mr run began), from --json's processes. */
   steps?: StartupSteps;
+  /** The job ran inside mr run (uber mode), as --json says. */
+  uber?: boolean;
 }
 
 export interface StartupSteps {
@@ -44,6 +46,10 @@ export interface StartupResult {
   npxCommand: string;
   npxRuns: StartupRun[];
   medianNpxWallMs: number;
+  /** The same command with --no-uber: worker processes, as every run was before uber mode. */
+  processesCommand?: string;
+  processesRuns?: StartupRun[];
+  medianProcessesWallMs?: number;
 }
 
 interface ProcessStartup { role: string; startup?: { startedMs?: number; engineMs?: number; readyMs?: number; firstTaskMs?: number } }
@@ -65,22 +71,23 @@ export async function runStartup(options: StandardOptions, scratch: string): Pro
   await mkdir(dir, { recursive: true });
   const input = join(dir, 'tiny.txt');
   await writeFile(input, TINY_TEXT);
-  const series = async (label: string, start: (args: string[]) => Promise<MrProcessRun>): Promise<StartupRun[]> => {
+  const series = async (label: string, start: (args: string[]) => Promise<MrProcessRun>, extra: string[] = []): Promise<StartupRun[]> => {
     const runs: StartupRun[] = [];
     for (let i = 1; i <= options.startupRepeat; i++) {
       const output = join(dir, `out-${label}-${i}`);
-      const run = await start(['run', WORDCOUNT_JOB, '--input', fastGlob.escapePath(input), '--output', output, '--json', '--quiet']);
+      const run = await start(['run', WORDCOUNT_JOB, '--input', fastGlob.escapePath(input), '--output', output, '--json', '--quiet', ...extra]);
       await rm(output, { recursive: true, force: true });
-      const json = run.code === 0 ? JSON.parse(run.stdout) as { elapsedMs?: number; processes?: ProcessStartup[] } : undefined;
+      const json = run.code === 0 ? JSON.parse(run.stdout) as { elapsedMs?: number; uber?: boolean; processes?: ProcessStartup[] } : undefined;
       const error = run.timedOut ? 'timed out' : run.code !== 0 ? run.stderr.trim().split('\n').pop() ?? `exit ${run.code}` : undefined;
       const steps = json?.processes ? startupSteps(json.processes) : undefined;
-      runs.push({ ok: error === undefined, ...(error ? { error } : {}), wallMs: run.wallMs, engineMs: json?.elapsedMs, ...(steps ? { steps } : {}) });
+      runs.push({ ok: error === undefined, ...(error ? { error } : {}), wallMs: run.wallMs, engineMs: json?.elapsedMs, ...(steps ? { steps } : {}), uber: json?.uber });
       progress(`startup (${label}) #${i}: ${error ? `FAILED: ${error}` : `${run.wallMs} ms wall, ${json?.elapsedMs} ms engine`}`);
     }
     return runs;
   };
   const runs = await series('node', (args) => runMr([MR_BIN, ...args], runTimeoutMs(1)));
   const npxRuns = await series('npx', (args) => runCommand('npx', ['mr', ...args], REPO_ROOT, runTimeoutMs(1)));
+  const processesRuns = await series('no-uber', (args) => runMr([MR_BIN, ...args], runTimeoutMs(1)), ['--no-uber']);
   const ok = runs.filter((r) => r.ok);
   const withSteps = ok.filter((r) => r.steps);
   const stepMedian = (key: keyof StartupSteps) => median(withSteps.map((r) => r.steps![key]));
@@ -93,6 +100,8 @@ export async function runStartup(options: StandardOptions, scratch: string): Pro
     } } : {}),
     npxCommand: 'npx mr run jobs/wordcount.ts --input <3 lines> --output <dir> --json --quiet',
     npxRuns, medianNpxWallMs: median(npxRuns.filter((r) => r.ok).map((r) => r.wallMs)),
+    processesCommand: 'node bin/mr.mjs run jobs/wordcount.ts --input <3 lines> --output <dir> --json --quiet --no-uber',
+    processesRuns, medianProcessesWallMs: median(processesRuns.filter((r) => r.ok).map((r) => r.wallMs)),
   };
 }
 

@@ -80,14 +80,22 @@ function scalingSection(s: NonNullable<StandardSections['scaling']>): string[] {
 function startupSection(s: NonNullable<StandardSections['startup']>): string[] {
   const steps = s.medianSteps;
   return [
-    '## Start-up', '', `\`${s.command}\`, embedded master, default workers; then \`${s.npxCommand}\`.`, '',
-    ...head(['through', 'runs', 'median wall s', 'median engine s', 'each wall s']),
-    row(['node', s.runs.filter((r) => r.ok).length, secs(s.medianWallMs), secs(s.medianEngineMs), s.runs.map((r) => (r.ok ? secs(r.wallMs) : 'failed')).join(', ')]),
-    row(['npx', (s.npxRuns ?? []).filter((r) => r.ok).length, secs(s.medianNpxWallMs), '-', (s.npxRuns ?? []).map((r) => (r.ok ? secs(r.wallMs) : 'failed')).join(', ')]),
+    '## Start-up', '', `\`${s.command}\`, embedded master, default workers (uber mode: in mr run itself); then \`${s.npxCommand}\`; then with --no-uber (worker processes).`, '',
+    ...head(['through', 'runs', 'uber', 'median wall s', 'median engine s', 'each wall s']),
+    row(['node', s.runs.filter((r) => r.ok).length, uberOf(s.runs), secs(s.medianWallMs), secs(s.medianEngineMs), s.runs.map((r) => (r.ok ? secs(r.wallMs) : 'failed')).join(', ')]),
+    row(['npx', (s.npxRuns ?? []).filter((r) => r.ok).length, uberOf(s.npxRuns ?? []), secs(s.medianNpxWallMs), '-', (s.npxRuns ?? []).map((r) => (r.ok ? secs(r.wallMs) : 'failed')).join(', ')]),
+    row(['node, --no-uber', (s.processesRuns ?? []).filter((r) => r.ok).length, uberOf(s.processesRuns ?? []), secs(s.medianProcessesWallMs), '-',
+      (s.processesRuns ?? []).map((r) => (r.ok ? secs(r.wallMs) : 'failed')).join(', ')]),
     ...(steps ? ['', 'Where the time goes (medians, s since `mr run` began, through node):', '',
       ...head(['engine loaded', 'master listening', 'last worker started', 'last worker registered', 'first task']),
       row([secs(steps.masterEngineMs), secs(steps.masterReadyMs), secs(steps.workersStartedMs), secs(steps.workersReadyMs), secs(steps.firstTaskMs)])] : []),
   ];
+}
+
+/** Whether the runs ran uber: yes, no, or mixed (- when none ran). */
+function uberOf(runs: { ok: boolean; uber?: boolean }[]): string {
+  const seen = new Set(runs.filter((r) => r.ok).map((r) => (r.uber ? 'yes' : 'no')));
+  return seen.size === 0 ? '-' : seen.size === 1 ? [...seen][0]! : 'mixed';
 }
 
 function schedulingSection(s: NonNullable<StandardSections['scheduling']>): string[] {

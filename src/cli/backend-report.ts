@@ -40,16 +40,18 @@ const MEANING: Record<string, string> = {
   servers: 'servers over time: at ms since mr run started them, how many',
 };
 
+const UBER_NODES = 'uber: a worker inside mr run, no worker process';
 const MAX_LISTED = 20;
 
-export function formatBackendReport(report: BackendReport, elapsedMs: number): string[] {
+/** uber: the job ran in mr run itself (uber-mode.ts), whatever the backend's nodes would be. */
+export function formatBackendReport(report: BackendReport, elapsedMs: number, uber = false): string[] {
   const figures: [string, unknown][] = [...Object.entries(report).filter(([key]) => key !== 'name' && key !== 'nodes'), ['elapsedMs', elapsedMs]];
   const order = ['messages', 'bytes', 'elapsedMs', 'simulatedMs'];
   figures.sort(([a], [b]) => rank(order, a) - rank(order, b));
   const shown = figures.filter(([, value]) => value !== undefined);
   const width = Math.max(...shown.map(([key]) => key.length));
   return [
-    `mr: backend ${report.name}: ${report.nodes} node(s) (${meaning(report.name, 'nodes') || 'nodes'})`,
+    `mr: backend ${report.name}: ${report.nodes} node(s) (${uber ? UBER_NODES : meaning(report.name, 'nodes') || 'nodes'})`,
     ...shown.map(([key, value]) => {
       const what = meaning(report.name, key);
       return `mr:   ${`${key}:`.padEnd(width + 1)} ${show(key, value)}${what ? ` - ${what}` : ''}`;

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { PLOT_PACKAGES_HINT, speedupPlot } from '../bench/speedup-plot.ts';
 import { benchRun, describeRun, outputsIdentical, summarise, sweepHeadline, sweepTables, type BenchRun, type RunPlan } from '../bench/sweep.ts';
 import { EXIT, UsageError } from '../errors.ts';
-import { expandInputs } from './run-config.ts';
+import { expandInputs } from './input-files.ts';
 import { checkTransportName } from './transport-arg.ts';
 
 export interface BenchArgs {

@@ -4,12 +4,14 @@
 // on stdin once it listens. bin/mr.mjs spawns them before it loads the engine (bin/early-workers.mjs),
 // and mr run adopts them here when they fit its arguments; started another way (the engine
 // imported directly), they are spawned here. Only for the plain embedded cluster (grpc, no TLS,
-// no chaos, no autoscaling); anything else starts its workers once the master listens.
+// no chaos, no autoscaling), and not for a tiny job that will likely run uber (in mr run itself);
+// anything else starts its workers once the master listens.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EARLY_WORKERS, type EarlySpawn } from '../../bin/early-workers.mjs';
+import { looksUber } from '../../bin/uber-input.mjs';
 import { DEFAULTS } from '../config.ts';
 import type { RunArgs, RunConfig } from './run-config.ts';
 import { ProcessPool } from '../pools/process-pool.ts';
@@ -37,6 +39,11 @@ export function startWorkersEarly(args: RunArgs): EarlyWorkers | undefined {
   const spawned = takeSpawned();
   const plain = !args.master && (args.transport ?? 'grpc') === 'grpc' && args.chaos === undefined && args.autoscale === undefined
     && args.nodes === undefined && args.tlsCert === undefined && args.tlsKey === undefined && args.tlsCa === undefined;
+  // A tiny job that will likely run uber (bin/uber-input.mjs: the same guess as bin/mr.mjs's) starts none.
+  if (looksUber(process.argv.slice(2), process.env)) {
+    spawned?.drop();
+    return undefined;
+  }
   const count = args.workers ?? DEFAULTS.workers();
   const heapMib = args.workerHeapMib ?? DEFAULTS.workerHeapMib;
   if (!plain || !wholeAtLeastOne(count) || count > 256 || !wholeAtLeastOne(heapMib)) {
@@ -64,7 +71,7 @@ export function startWorkersEarly(args: RunArgs): EarlyWorkers | undefined {
 
 /** Whether the early workers are the ones the checked configuration asks for. */
 export function earlyWorkersFit(early: EarlyWorkers, config: RunConfig): boolean {
-  return !config.master && config.transport === 'grpc' && !config.tls && !config.chaos && !config.autoscale && config.workers === early.pool.planned && config.workerHeapMib === early.pool.heapMib;
+  return !config.uber && !config.master && config.transport === 'grpc' && !config.tls && !config.chaos && !config.autoscale && config.workers === early.pool.planned && config.workerHeapMib === early.pool.heapMib;
 }
 
 /** The run will not use them: they go now, and nothing is left at exit. */

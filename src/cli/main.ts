@@ -56,6 +56,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('worker-heap-mib', numberOption('worker-heap-mib', 'count', { describe: 'heap limit of each worker process, MiB (default 384)' }))
       .option('worker-timeout-ms', numberOption('worker-timeout-ms', 'count', { describe: `a worker silent this long is presumed dead and its tasks run elsewhere (default ${DEFAULTS.workerTimeoutMs})` }))
       .option('binary-ok', { type: 'boolean', describe: 'read input that looks binary as UTF-8 text anyway (refused by default)' })
+      .option('uber', { type: 'boolean', describe: 'a tiny job (see uber mode in docs/running.md) runs in mr run itself, with no worker processes; --no-uber: never' })
       .options(chaosOptions)
       .options(tokenOptions)
       .option('json', { type: 'boolean', describe: 'print one JSON object with the result on stdout' })
@@ -185,6 +186,8 @@ async function main(): Promise<void> {
     if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) return printVersion();
     if (argv[0] === EMBEDDED_WORKER && argv.length === 2) return await (await daemons()).workerCommand(JSON.parse(argv[1]!));
     checkCommandName(argv);
+    // mr run's own code loads while yargs does: their file reads overlap (a tiny job's start-up).
+    if (argv[0] === 'run') void run().catch(() => {});
     const parser = commands((await import('yargs')).default, argv);
     // yargs renders the whole help text whenever a command runs, to show it if the command fails
     // later (which .fail() above makes it never do): tens of ms at the start of every process.

@@ -24,6 +24,8 @@ import { callMaster } from './master-call.ts';
 import { Progress } from './progress.ts';
 import type { RunConfig } from './run-config.ts';
 import { backendNamed, createTransport } from '../backends/index.ts';
+import { uberBackend } from '../backends/uber-backend.ts';
+import { transportOver } from '../wires/over-wire.ts';
 import type { EarlyWorkers } from './early-workers.ts';
 
 export interface RunOutcome {
@@ -48,11 +50,13 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
   const token = early?.token ?? randomBytes(18).toString('base64url');
   // Every process of the run counts partition windows from now (see chaos-node.ts).
   const chaos: ChaosSettings | undefined = config.chaos && { ...config.chaos, epochMs: Date.now() };
-  const transportOf = (node: string) => createTransport(config.transport, {
-    token, tls: config.tls, nodes: config.nodes, tuning: config.tuning, chaos: chaos && new ChaosNode(chaos, node),
-  })!;
-  const backend = backendNamed(config.transport);
-  if (!backend) throw new UsageError(`no backend ${config.transport}`);
+  const asked = backendNamed(config.transport);
+  if (!asked) throw new UsageError(`no backend ${config.transport}`);
+  // A tiny job runs uber: one worker in this process, over the memory wire (uber-mode.ts).
+  const backend = config.uber ? uberBackend(asked) : asked;
+  const transportOf = (node: string) => transportOver(
+    backend.wire({ token, tls: config.tls, nodes: config.nodes, tuning: config.tuning }), chaos && new ChaosNode(chaos, node),
+  );
   const transport = transportOf('master');
   const { machine } = transport;
   const workRoot = early?.workRoot ?? await mkdtemp(join(tmpdir(), 'mr-run-'));

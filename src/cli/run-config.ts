@@ -2,13 +2,10 @@
 // output directory checked. Any problem is a UsageError (exit 2) and nothing is submitted.
 import { checkTransportName } from './transport-arg.ts';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import fg from 'fast-glob';
 import { DEFAULTS, MIB } from '../config.ts';
 import type { JobDefinition, PrepareInput } from '../core/job.ts';
-import { InputNotFoundError, InputUnreadableError, UsageError, oneLine } from '../errors.ts';
+import { UsageError, oneLine } from '../errors.ts';
 import { checkInputsAreText } from '../storage/input-kind.ts';
 import { claimOutputDir, dropClaim, type OutputClaim } from '../storage/output-dir.ts';
 import { type MachineTuning, type Transport } from '../wires/index.ts';
@@ -23,6 +20,8 @@ import { parseHttpBind, requireTokenForHttp, type HttpBind } from '../http/http-
 import { readTls, tlsFlags, type TlsArgs } from './tls-args.ts';
 import type { TlsMaterial } from '../wires/grpc/credentials.ts';
 import { historyOutside } from './history-dir.ts';
+import { runsUber } from './uber-mode.ts';
+import { expandInputs } from './input-files.ts';
 
 export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
   jobs: string[];
@@ -55,6 +54,7 @@ export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
   workerHeapMib?: number;
   workerTimeoutMs?: number;
   binaryOk?: boolean;
+  uber?: boolean;                // false: --no-uber
 }
 
 export interface RunConfig {
@@ -80,6 +80,7 @@ export interface RunConfig {
   taskTimeoutMs: number;         // of mr run's own master (0: no timeout)
   workerHeapMib: number;         // of the worker processes mr run starts
   workerTimeoutMs: number;       // of mr run's own master: a worker silent this long is presumed dead
+  uber: boolean;                 // a tiny job run inside mr run, with no worker processes (uber-mode.ts)
 }
 
 export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
@@ -116,6 +117,7 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   const outputDir = resolve(args.output);
   const inputFiles = await expandInputs(args.input);
   checkInputsAreText(inputFiles, !!args.binaryOk);
+  const uber = runsUber(args, inputFiles, process.env);
   const stages: JobSpec[] = [];
   for (const [i, file] of args.jobs.entries()) {
     const jobPath = resolve(file);
@@ -145,7 +147,7 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   if (args.master) dropClaim(output);
   return {
     jobId, autoscale, stages, outputDir, output: args.master ? undefined : output, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
-    chaos, http, taskTimeoutMs, workerHeapMib, workerTimeoutMs, historyDir };
+    chaos, http, taskTimeoutMs, workerHeapMib, workerTimeoutMs, historyDir, uber };
 }
 
 function newJobId(): string {
@@ -251,34 +253,6 @@ function machineArgs(args: RunArgs, transport: string, runs: RunShape): { nodes?
     throw new UsageError(`--nodes applies to the simulated backends (hypercube, butterfly) and to ssi, not to --transport ${transport}`);
   }
   return { nodes: machine.machine?.nodes, tuning, machine };
-}
-
-/**
- * Expands each glob (sorted, absolute). Directories it matches are skipped; a glob that matches
- * no file is an error, and so is a file this process cannot read (before anything is submitted).
- */
-export async function expandInputs(globs: readonly string[]): Promise<string[]> {
-  const files = new Set<string>();
-  for (const glob of globs) {
-    const matches = await fg(glob, { absolute: true, onlyFiles: true, dot: false, followSymbolicLinks: true });
-    if (matches.length === 0) {
-      if ((await stat(glob).catch(() => undefined))?.isDirectory()) {
-        throw new InputNotFoundError(`--input ${glob} is a directory; give a glob of its files, like '${glob.replace(/\/+$/, '')}/*'`);
-      }
-      throw new InputNotFoundError(`--input ${glob} matches no file; check the path, and quote the glob`);
-    }
-    for (const match of matches) files.add(match);
-  }
-  const sorted = [...files].sort();
-  // Synchronous, as the text check after it: a few microseconds a file, not tens.
-  for (const file of sorted) {
-    try {
-      accessSync(file, constants.R_OK);
-    } catch (error) {
-      throw new InputUnreadableError(`cannot read input file ${file} (${(error as NodeJS.ErrnoException).code ?? oneLine(error)}); check its permissions`);
-    }
-  }
-  return sorted;
 }
 
 function positiveInt(flag: string, value: number | undefined, fallback: number): number {

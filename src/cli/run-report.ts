@@ -58,8 +58,8 @@ export async function runCommand(args: RunArgs & { typecheck?: boolean }): Promi
   );
   const { status, backend, chaos, attempts } = outcome;
   const failed = failedAttemptOf(status, attempts ?? []);
-  if (config.json) await writeOut(JSON.stringify({ ...resultJson(status), backend, ...(chaos ? { chaos } : {}), ...(failed ? { failedAttempt: failed } : {}) }) + '\n');
-  if (config.report) process.stderr.write(formatBackendReport(backend, status.elapsedMs).join('\n') + '\n');
+  if (config.json) await writeOut(JSON.stringify({ ...resultJson(status, config.uber), backend, ...(chaos ? { chaos } : {}), ...(failed ? { failedAttempt: failed } : {}) }) + '\n');
+  if (config.report) process.stderr.write(formatBackendReport(backend, status.elapsedMs, config.uber).join('\n') + '\n');
   if (chaos && !config.quiet) process.stderr.write(formatChaosSummary(chaos) + '\n');
   if (status.state === 'succeeded') {
     if (!config.quiet) {
@@ -91,8 +91,8 @@ function writeOut(text: string): Promise<void> {
   return new Promise((resolve) => process.stdout.write(text, () => resolve()));
 }
 
-/** The --json result: the contract's fields, plus per-phase times and per-process figures. */
-export function resultJson(status: JobStatus): Record<string, unknown> {
+/** The --json result: the contract's fields, plus how the tasks ran (uber: in mr run itself), per-phase times and per-process figures. */
+export function resultJson(status: JobStatus, uber = false): Record<string, unknown> {
   return {
     ok: status.state === 'succeeded',
     jobId: status.jobId,
@@ -101,6 +101,7 @@ export function resultJson(status: JobStatus): Record<string, unknown> {
     outputDir: status.outputDir,
     files: [...status.files].sort(),
     elapsedMs: status.elapsedMs,
+    uber,
     stages: status.stages.map((stage) => ({
       mapTasks: stage.mapTotal,
       reduceTasks: stage.reduceTotal,

@@ -1,6 +1,6 @@
 // "The other side did not answer", whatever the backend: the one failure a caller may retry or
 // wait out. The gRPC backend reports it as UNAVAILABLE or DEADLINE_EXCEEDED.
-import { status } from '@grpc/grpc-js';
+import { grpcJs } from './grpc/grpc-js.ts';
 import { TransportUnavailableError } from '../errors.ts';
 
 export { TransportUnavailableError };
@@ -16,7 +16,9 @@ function isCoded(error: unknown): error is CodedError {
 
 export function isUnavailable(error: unknown): boolean {
   if (error instanceof TransportUnavailableError) return true;
-  return isCoded(error) && (error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED);
+  if (!isCoded(error)) return false;
+  const { status } = grpcJs();
+  return error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED;
 }
 
 /** A short reason for an unavailable error, without gRPC's resolution notes. */

@@ -10,7 +10,7 @@
 // receives, in its server; see chaos-services.ts), so one clock rules each window: the node's,
 // counted from the chaos epoch (the start of `mr run`, shared by every process it starts; a
 // daemon's own start).
-import { status } from '@grpc/grpc-js';
+import { grpcJs } from '../grpc/grpc-js.ts';
 import { methodCodec, type MethodCodec } from '../proto-codec.ts';
 import { TransportUnavailableError } from '../unavailable.ts';
 import { emptyCounts, type ChaosCounts } from './chaos-counts.ts';
@@ -30,7 +30,7 @@ export interface ChaosSettings {
 /** UNAVAILABLE, as gRPC reports a connection that failed: what every fault injected here looks like. */
 export class ChaosFault extends TransportUnavailableError {
   override name = 'ChaosFault';
-  readonly code = status.UNAVAILABLE; // retried by call-policy.ts as a real one would be
+  readonly code = grpcJs().status.UNAVAILABLE; // retried by call-policy.ts as a real one would be
   constructor(readonly details: string) {
     super(details);
   }
@@ -38,7 +38,11 @@ export class ChaosFault extends TransportUnavailableError {
 
 type Service = 'Master' | 'Worker';
 
-const NOT_ADMITTED = new Set<number>([status.UNAUTHENTICATED, status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.CANCELLED]);
+/** The codes that say an intruder's call was refused (read when one is, so that grpc-js loads only when needed). */
+function notAdmitted(code: number): boolean {
+  const { status } = grpcJs();
+  return code === status.UNAUTHENTICATED || code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED || code === status.CANCELLED;
+}
 
 /** A request held back waits for a later message to overtake it, but no longer than this. */
 const REORDER_HOLD_MAX_MS = 200;
@@ -190,7 +194,7 @@ export class ChaosNode {
     forge().then(() => this.counts.intrudersAdmitted++, (error: unknown) => {
       // Turned away, or lost on the way (no one can tell whether it was heard): not admitted.
       const code = (error as { code?: number }).code;
-      if (code === undefined || !NOT_ADMITTED.has(code)) this.counts.intrudersAdmitted++;
+      if (code === undefined || !notAdmitted(code)) this.counts.intrudersAdmitted++;
     });
   }
 

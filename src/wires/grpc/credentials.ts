@@ -1,7 +1,8 @@
 // The one place that makes gRPC credentials, for every server and client of the project (master,
 // workers' shuffle service, balancer, task servers): plaintext, or mutual TLS when the daemon was
 // given a certificate, its key and the cluster's CA (--tls-cert, --tls-key, --tls-ca).
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import { grpcJs } from './grpc-js.ts';
 
 /** PEM bytes: this node's certificate chain and key, and the CA that signs every node's certificate. */
 export interface TlsMaterial {
@@ -12,15 +13,15 @@ export interface TlsMaterial {
 
 /** With TLS, a client must present a certificate signed by the CA: the handshake checks it. */
 export function serverCredentials(tls: TlsMaterial | undefined): grpc.ServerCredentials {
-  if (!tls) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], true);
+  if (!tls) return grpcJs().ServerCredentials.createInsecure();
+  return grpcJs().ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], true);
 }
 
 /** With TLS, the server's certificate must be signed by the CA and name the host dialled (SAN). */
 export function channelCredentials(tls: TlsMaterial | undefined): grpc.ChannelCredentials {
-  if (!tls) return grpc.credentials.createInsecure();
+  if (!tls) return grpcJs().credentials.createInsecure();
   quietIpServerNameWarning();
-  return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
+  return grpcJs().credentials.createSsl(tls.ca, tls.key, tls.cert);
 }
 
 let quieted = false;

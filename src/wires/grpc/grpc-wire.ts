@@ -1,6 +1,6 @@
 // The gRPC wire: real HTTP/2 servers and clients (grpc-js) speaking proto/mapreduce.proto.
 import { randomBytes } from 'node:crypto';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { AuthError, MrError, UsageError } from '../../errors.ts';
 import { MASTER_POLICY, isServiceError } from '../call-policy.ts';
 import type { MasterMethod } from '../contract.gen.ts';
@@ -11,6 +11,7 @@ import { channelCredentials, serverCredentials, type TlsMaterial } from './crede
 import { handshakeError } from './handshake.ts';
 import { HealthService } from './health-service.ts';
 import { loadProto } from './proto.ts';
+import { grpcJs } from './grpc-js.ts';
 import { bearer, tokenMatches } from './token.ts';
 
 const FETCH_DEADLINE_MS = 10 * 60_000;
@@ -59,7 +60,7 @@ function counted(service: grpc.ServiceDefinition, traffic: { messages: number; b
 
 /** A server with the service and the standard gRPC health service (grpc.health.v1), without token (TLS, if on, still applies). */
 async function serve(service: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation, listen: string, tls: TlsMaterial | undefined): Promise<Server> {
-  const server = new grpc.Server(SERVER_OPTIONS);
+  const server = new (grpcJs().Server)(SERVER_OPTIONS);
   server.addService(service, impl);
   const health = new HealthService();
   health.addTo(server);
@@ -83,10 +84,10 @@ async function serve(service: grpc.ServiceDefinition, impl: grpc.UntypedServiceI
 function toStatus(error: unknown): Partial<grpc.StatusObject> {
   const details = error instanceof Error ? error.message : String(error);
   // A server that does not answer (its node cut off by --chaos): what its caller would see of a network failure.
-  if (error instanceof TransportUnavailableError) return { code: grpc.status.UNAVAILABLE, details };
-  const code = error instanceof AuthError ? grpc.status.UNAUTHENTICATED
-    : error instanceof UsageError ? grpc.status.INVALID_ARGUMENT
-      : error instanceof MrError ? grpc.status.FAILED_PRECONDITION : grpc.status.INTERNAL;
+  if (error instanceof TransportUnavailableError) return { code: grpcJs().status.UNAVAILABLE, details };
+  const code = error instanceof AuthError ? grpcJs().status.UNAUTHENTICATED
+    : error instanceof UsageError ? grpcJs().status.INVALID_ARGUMENT
+      : error instanceof MrError ? grpcJs().status.FAILED_PRECONDITION : grpcJs().status.INTERNAL;
   return { code, details };
 }
 
@@ -111,7 +112,7 @@ function unaryHandlers(handlers: MasterService, token: string | undefined): grpc
 }
 
 function workerHandlers(handlers: WorkerService, token: string | undefined): grpc.UntypedServiceImplementation {
-  const unimplemented = (what: string) => Object.assign(new Error(`this worker does not serve ${what}`), { code: grpc.status.UNIMPLEMENTED });
+  const unimplemented = (what: string) => Object.assign(new Error(`this worker does not serve ${what}`), { code: grpcJs().status.UNIMPLEMENTED });
   const stream = (open: (req: any) => AsyncIterable<Buffer>) => async (call: grpc.ServerWritableStream<any, { data: Buffer }>) => {
     try {
       checkToken(token, call.metadata);
@@ -140,16 +141,16 @@ function workerHandlers(handlers: WorkerService, token: string | undefined): grp
           call.on('cancelled', () => cancelled.abort());
           return handlers.runTask(call.request, cancelled.signal);
         })
-        .then((reply) => callback(null, reply), (error) => callback(error?.code === grpc.status.UNIMPLEMENTED ? error : toStatus(error)));
+        .then((reply) => callback(null, reply), (error) => callback(error?.code === grpcJs().status.UNIMPLEMENTED ? error : toStatus(error)));
     },
   };
 }
 
 /** Turns a failed call into our error types where the meaning is ours (bad request). */
 function fromStatus(error: unknown): unknown {
-  if (isServiceError(error) && error.code === grpc.status.UNAUTHENTICATED) return new AuthError(error.details);
-  if (isServiceError(error) && error.code === grpc.status.INVALID_ARGUMENT) return new UsageError(error.details);
-  if (isServiceError(error) && error.code === grpc.status.FAILED_PRECONDITION) return new MrError(error.details);
+  if (isServiceError(error) && error.code === grpcJs().status.UNAUTHENTICATED) return new AuthError(error.details);
+  if (isServiceError(error) && error.code === grpcJs().status.INVALID_ARGUMENT) return new UsageError(error.details);
+  if (isServiceError(error) && error.code === grpcJs().status.FAILED_PRECONDITION) return new MrError(error.details);
   return error;
 }
 

@@ -3,7 +3,7 @@
 // help. Told apart from an unreachable server (refused, timed out: it fails at connect, with an
 // errno) by what grpc-js reports once TCP was up: an OpenSSL reason, or a server that hung up
 // ("Failed to connect", or a reset when we wrote after it had closed).
-import { status } from '@grpc/grpc-js';
+import { grpcJs } from './grpc-js.ts';
 import { AuthError } from '../../errors.ts';
 import { isServiceError } from '../call-policy.ts';
 
@@ -12,7 +12,7 @@ const HUNG_UP = /Last error: (?:Failed to connect\b|(?:Error: )?(?:read|write) (
 
 /** An AuthError naming the TLS problem when error is a failed handshake with server (`master host:port`); else undefined. */
 export function handshakeError(error: unknown, server: string, tls: boolean): AuthError | undefined {
-  if (!isServiceError(error) || error.code !== status.UNAVAILABLE || !error.details.startsWith('No connection established')) return undefined;
+  if (!isServiceError(error) || error.code !== grpcJs().status.UNAVAILABLE || !error.details.startsWith('No connection established')) return undefined;
   const advice = "give the cluster's --tls-ca, and a --tls-cert and --tls-key signed by it";
   const match = TLS_REASON.exec(error.details);
   const reason = match ? (match[1] ?? match[2]).trim() : undefined;

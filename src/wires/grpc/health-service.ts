@@ -2,7 +2,8 @@
 // the whole server (service '') is SERVING until it stops. Check answers it, Watch streams it
 // and its changes, List gives it. What load balancers and probes (grpc_health_probe, Kubernetes)
 // ask a gRPC server.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import { grpcJs } from './grpc-js.ts';
 import { packageDefinition } from '../proto-codec.ts';
 
 export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
@@ -22,7 +23,7 @@ export class HealthService {
     server.addService(healthDefinition(), {
       Check: (call: grpc.ServerUnaryCall<{ service: string }, StatusReply>, callback: grpc.sendUnaryData<StatusReply>) => {
         if (call.request.service !== '') {
-          callback({ code: grpc.status.NOT_FOUND, details: `Health status unknown for service ${call.request.service}` });
+          callback({ code: grpcJs().status.NOT_FOUND, details: `Health status unknown for service ${call.request.service}` });
           return;
         }
         callback(null, { status: this.status });

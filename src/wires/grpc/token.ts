@@ -1,10 +1,11 @@
 // The shared secret on every RPC: sent as `authorization: Bearer <token>` metadata, compared
 // in constant time, never logged.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Metadata, type MetadataValue } from '@grpc/grpc-js';
+import type { Metadata, MetadataValue } from '@grpc/grpc-js';
+import { grpcJs } from './grpc-js.ts';
 
 export function bearer(token: string | undefined): Metadata {
-  const metadata = new Metadata();
+  const metadata = new (grpcJs().Metadata)();
   if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
   return metadata;
 }

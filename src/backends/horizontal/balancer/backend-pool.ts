@@ -1,6 +1,6 @@
 // The worker servers behind the balancer: who is healthy, who is leaving, how loaded each is, and
 // the periodic health probe that takes a server out and puts it back.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { oneLine } from '../../../errors.ts';
 import type { Logger } from '../../../log.ts';
 import { channelCredentials, type TlsMaterial } from '../../../wires/grpc/credentials.ts';

@@ -1,5 +1,6 @@
 // Talking to a balancer: RunTask as to one big worker server, and the pool operations.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import { grpcJs } from '../../../wires/grpc/grpc-js.ts';
 import { AuthError, UsageError } from '../../../errors.ts';
 import { callWithPolicy, isServiceError, type CallPolicy } from '../../../wires/call-policy.ts';
 import { channelCredentials, type TlsMaterial } from '../../../wires/grpc/credentials.ts';
@@ -25,8 +26,8 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc.max_receive_message_length'
 
 /** Our error types where the meaning is ours (no or wrong token, bad address); other statuses as they came. */
 function fromStatus(error: unknown): unknown {
-  if (isServiceError(error) && error.code === grpc.status.UNAUTHENTICATED) return new AuthError(error.details);
-  if (isServiceError(error) && error.code === grpc.status.INVALID_ARGUMENT) return new UsageError(error.details);
+  if (isServiceError(error) && error.code === grpcJs().status.UNAUTHENTICATED) return new AuthError(error.details);
+  if (isServiceError(error) && error.code === grpcJs().status.INVALID_ARGUMENT) return new UsageError(error.details);
   return error;
 }
 

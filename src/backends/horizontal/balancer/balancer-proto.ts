@@ -1,6 +1,7 @@
 // The balancer's part of proto/mapreduce.proto (the Balancer service; the Worker service it
 // forwards comes from the gRPC backend's loadProto) and the one health RPC it sends to servers.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import { grpcJs } from '../../../wires/grpc/grpc-js.ts';
 import { healthDefinition, type ServingStatus } from '../../../wires/grpc/health-service.ts';
 import { packageDefinition } from '../../../wires/proto-codec.ts';
 
@@ -8,7 +9,7 @@ let balancer: grpc.ServiceClientConstructor | undefined;
 
 export function balancerService(): grpc.ServiceClientConstructor {
   if (!balancer) {
-    const pkg = grpc.loadPackageDefinition(packageDefinition()).mr as grpc.GrpcObject;
+    const pkg = grpcJs().loadPackageDefinition(packageDefinition()).mr as grpc.GrpcObject;
     balancer = pkg.Balancer as grpc.ServiceClientConstructor;
   }
   return balancer;

@@ -1,7 +1,8 @@
 // The horizontal backend's load-balancing switch: one address in front of identical, stateless
 // worker servers. RunTask goes to the least loaded healthy server and, since every task is
 // idempotent, moves to another server when the first one goes away mid-request.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import { grpcJs } from '../../../wires/grpc/grpc-js.ts';
 import { AuthError, MrError, UsageError, oneLine } from '../../../errors.ts';
 import type { Logger } from '../../../log.ts';
 import type { ChaosNode } from '../../../wires/chaos/chaos-node.ts';
@@ -44,16 +45,16 @@ class StatusError extends Error {
  */
 function isTransportFailure(error: unknown): boolean {
   if (!isServiceError(error)) return false;
-  return error.code === grpc.status.UNAVAILABLE || error.code === grpc.status.CANCELLED
-    || (error.code === grpc.status.INTERNAL && error.details.startsWith('Received RST_STREAM'));
+  return error.code === grpcJs().status.UNAVAILABLE || error.code === grpcJs().status.CANCELLED
+    || (error.code === grpcJs().status.INTERNAL && error.details.startsWith('Received RST_STREAM'));
 }
 
 function toStatus(error: unknown): Partial<grpc.StatusObject> {
   if (isServiceError(error) || error instanceof StatusError) return { code: error.code, details: error.details, metadata: (error as grpc.ServiceError).metadata };
   const details = oneLine(error);
-  const code = error instanceof AuthError ? grpc.status.UNAUTHENTICATED
-    : error instanceof UsageError ? grpc.status.INVALID_ARGUMENT
-      : error instanceof MrError ? grpc.status.FAILED_PRECONDITION : grpc.status.INTERNAL;
+  const code = error instanceof AuthError ? grpcJs().status.UNAUTHENTICATED
+    : error instanceof UsageError ? grpcJs().status.INVALID_ARGUMENT
+      : error instanceof MrError ? grpcJs().status.FAILED_PRECONDITION : grpcJs().status.INTERNAL;
   return { code, details };
 }
 
@@ -81,7 +82,7 @@ export class Balancer {
 
   /** Serves Worker.RunTask, the Balancer service and grpc.health.v1; resolves with host:port. */
   async start(listen: string): Promise<string> {
-    const server = new grpc.Server(SERVER_OPTIONS);
+    const server = new (grpcJs().Server)(SERVER_OPTIONS);
     server.addService(loadProto().Worker.service, this.workerHandlers());
     server.addService(balancerService().service, this.balancerHandlers());
     this.health = new HealthService();
@@ -135,7 +136,7 @@ export class Balancer {
 
   private workerHandlers(): grpc.UntypedServiceImplementation {
     const unimplemented = (method: string) => (call: grpc.ServerWritableStream<unknown, unknown>) => {
-      let status: Partial<grpc.StatusObject> = { code: grpc.status.UNIMPLEMENTED, details: `the balancer forwards RunTask only, not ${method}: servers behind it share their outputs through the shared directory` };
+      let status: Partial<grpc.StatusObject> = { code: grpcJs().status.UNIMPLEMENTED, details: `the balancer forwards RunTask only, not ${method}: servers behind it share their outputs through the shared directory` };
       try {
         this.checkToken(call.metadata);
       } catch (error) {
@@ -203,12 +204,12 @@ export class Balancer {
   /** The server to send to, waiting while none is usable, up to the caller's deadline. */
   private async waitForBackend(deadline: number, call: grpc.ServerUnaryCall<unknown, unknown>): Promise<Backend> {
     for (;;) {
-      if (this.stopping) throw new StatusError(grpc.status.UNAVAILABLE, 'the balancer is stopping');
-      if (call.cancelled) throw new StatusError(grpc.status.CANCELLED, 'the caller cancelled');
+      if (this.stopping) throw new StatusError(grpcJs().status.UNAVAILABLE, 'the balancer is stopping');
+      if (call.cancelled) throw new StatusError(grpcJs().status.CANCELLED, 'the caller cancelled');
       const backend = this.pool.pick();
       if (backend) return backend;
       if (Date.now() + WAIT_POLL_MS > deadline) {
-        throw new StatusError(grpc.status.DEADLINE_EXCEEDED, 'no healthy worker server behind the balancer before the deadline: start or join one');
+        throw new StatusError(grpcJs().status.DEADLINE_EXCEEDED, 'no healthy worker server behind the balancer before the deadline: start or join one');
       }
       await sleep(WAIT_POLL_MS);
     }
