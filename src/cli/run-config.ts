@@ -20,7 +20,7 @@ import { parseHttpBind, requireTokenForHttp, type HttpBind } from '../http/http-
 import { readTls, tlsFlags, type TlsArgs } from './tls-args.ts';
 import type { TlsMaterial } from '../wires/grpc/credentials.ts';
 import { historyOutside } from './history-dir.ts';
-import { runsUber } from './uber-mode.ts';
+import { runsOnlyBuiltins, runsUber } from './uber-mode.ts';
 import { expandInputs } from './input-files.ts';
 
 export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
@@ -117,11 +117,12 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   const outputDir = resolve(args.output);
   const inputFiles = await expandInputs(args.input);
   checkInputsAreText(inputFiles, !!args.binaryOk);
-  const uber = runsUber(args, inputFiles, process.env);
+  let uber = runsUber(args, inputFiles, process.env);
   const stages: JobSpec[] = [];
   for (const [i, file] of args.jobs.entries()) {
     const jobPath = resolve(file);
     const { job, hash: jobHash } = await loadJob(jobPath);
+    if (!runsOnlyBuiltins(job)) uber = false;
     const stageReducers = job.reducers ?? reducers;
     const files = i === 0 ? inputFiles : [];
     stages.push({
