@@ -5,7 +5,7 @@ import { JobBook } from './job-book.ts';
 import { isFinished, type Assignment, type JobRecord, type JobState, type SchedulerOptions, type WorkerRecord } from './scheduler-records.ts';
 import { emptyStep, merge, stepOf, type Step } from './scheduler-step.ts';
 import { chooseTask, type TaskChoice } from './task-choice.ts';
-import { dropAttempt, loseMapOutputs, phaseOf, type AttemptRecord, type MapOutputRef, type StageRecord, type TaskRecord } from './task-table.ts';
+import { dropAttempt, loseMapOutputs, phaseOf, setTaskState, type AttemptRecord, type MapOutputRef, type StageRecord, type TaskRecord } from './task-table.ts';
 import { attemptLabel, isStalled, stallReason } from './task-timeout.ts';
 import { WorkerLeases } from './worker-leases.ts';
 
@@ -52,8 +52,8 @@ export class Scheduler extends JobBook {
   private dropAttemptsOf(workerId: string): AttemptRecord[] {
     const dropped = this.leases.takeAttemptsOf(workerId);
     for (const attempt of dropped) {
-      const { task } = this.locate(attempt);
-      if (task) dropAttempt(task, attempt.id);
+      const { stage, task } = this.locate(attempt);
+      if (stage && task) dropAttempt(stage, task, attempt.id);
     }
     return dropped;
   }
@@ -89,7 +89,7 @@ export class Scheduler extends JobBook {
     };
     this.attempts.set(attemptId, attempt);
     task.running.set(attemptId, attempt);
-    task.state = 'running';
+    setTaskState(stage, task, 'running');
     const base = { attemptId, jobId: job.id, stage: stage.stage, kind: task.kind, index: task.index, workerId, backup };
     if (task.kind === 'map') return { ...base, splits: stage.splits[task.index] };
     return { ...base, mapOutputs: stage.maps.map((map) => map.output as MapOutputRef) };
@@ -107,7 +107,7 @@ export class Scheduler extends JobBook {
     if (!job || !stage || !task || job.state !== 'running' || task.state === 'done') {
       return { accepted: false, ...emptyStep() };
     }
-    task.state = 'done';
+    setTaskState(stage, task, 'done');
     task.doneMs = nowMs;
     task.durationMs = nowMs - attempt.startedMs;
     for (const loser of task.running.keys()) this.attempts.delete(loser); // cancelled at their next heartbeat
@@ -172,7 +172,7 @@ export class Scheduler extends JobBook {
     const { job, stage, task } = this.locate(attempt);
     if (!job || !stage || !task) return emptyStep();
     const lostTheCommit = task.committer !== undefined && task.committer !== attemptId;
-    dropAttempt(task, attemptId);
+    dropAttempt(stage, task, attemptId);
     // Refused the commit because another attempt holds it: a losing copy, not the task's failure.
     if (job.state !== 'running' || task.state === 'done' || lostTheCommit) return emptyStep();
     if (chargedAlready) task.losses--; // counted as lost; its worker's death was its own doing after all
@@ -213,7 +213,7 @@ export class Scheduler extends JobBook {
     task.fetchFailures++;
     if (task.fetchFailures > FREE_FETCH_FAILURES) return this.fail(attemptId, error, nowMs);
     this.attempts.delete(attemptId);
-    dropAttempt(task, attemptId);
+    dropAttempt(stage, task, attemptId);
     loseMapOutputs(stage, (map) => mapTasks.includes(map.index));
     return emptyStep();
   }
@@ -240,7 +240,7 @@ export class Scheduler extends JobBook {
     // Their reports are refused from now on, so nothing else would ever take them off their tasks:
     // a finished job must not show attempts still running.
     for (const stage of job.stages) {
-      for (const task of [...stage.maps, ...stage.reduces]) for (const id of [...task.running.keys()]) dropAttempt(task, id);
+      for (const task of [...stage.maps, ...stage.reduces]) for (const id of [...task.running.keys()]) dropAttempt(stage, task, id);
     }
   }
 
