@@ -53,6 +53,8 @@ export interface TaskRecord {
 export interface PhaseTally {
   done: number;
   firstPending: number;          // no task before this index is pending
+  timedTasks: number;            // committed attempts whose run time (their time.mapMs) is known, and its sum:
+  timedMs: number;               // how long a task takes, to size batches by (task-batch.ts)
 }
 
 export interface StageRecord {
@@ -79,8 +81,8 @@ export function newStage(stage: number, splits: MapInput[], reducers: number, no
     splits,
     maps: splits.map((_, i) => newTask('map', i)),
     reduces: Array.from({ length: reducers }, (_, i) => newTask('reduce', i)),
-    mapTally: { done: 0, firstPending: 0 },
-    reduceTally: { done: 0, firstPending: 0 },
+    mapTally: { done: 0, firstPending: 0, timedTasks: 0, timedMs: 0 },
+    reduceTally: { done: 0, firstPending: 0, timedTasks: 0, timedMs: 0 },
     startedMs: nowMs,
     failedAttempts: 0,
     backupAttempts: 0,

@@ -73,6 +73,7 @@ export class Master implements MasterService {
   registerWorker(req: M.RegisterWorkerRequest): Promise<M.RegisterWorkerReply> { return dispatch.registerWorker(this.state, req); }
   requestTask(req: M.TaskRequest): Promise<M.TaskReply> { return dispatch.requestTask(this.state, req); }
   reportAttempt(req: M.AttemptReport): Promise<M.AttemptReportReply> { return dispatch.reportAttempt(this.state, req); }
+  reportAttempts(req: M.AttemptReports): Promise<M.AttemptReportsReply> { return dispatch.reportAttempts(this.state, req); }
   commitAttempt(req: M.CommitRequest): Promise<M.CommitReply> { return dispatch.commitAttempt(this.state, req); }
   heartbeat(req: M.HeartbeatRequest): Promise<M.HeartbeatReply> { return dispatch.heartbeat(this.state, req); }
   nodesBusy(nodes: readonly number[]): void { dispatch.nodesBusy(this.state, nodes); }

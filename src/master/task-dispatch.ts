@@ -40,6 +40,20 @@ export function reportAttempt(state: MasterState, req: M.AttemptReport): Promise
   });
 }
 
+/**
+ * A slot's reports of a batch, each taken as reportAttempt takes it (once by attempt id), in order;
+ * then the slot's next task or batch. The call is named by the worker: asked again, it gets the
+ * same reply, the same next batch, never a second one.
+ */
+export function reportAttempts(state: MasterState, req: M.AttemptReports): Promise<M.AttemptReportsReply> {
+  const take = async (): Promise<M.AttemptReportsReply> => {
+    const accepted: boolean[] = [];
+    for (const one of req.reports) accepted.push((await reportAttempt(state, { ...one, wantTask: false })).accepted);
+    return { accepted, next: req.wantTasks > 0 ? offer(state, req.workerId, req.wantTasks) ?? null : null };
+  };
+  return req.requestId ? state.memos.batchReports.once(`${req.workerId}/${req.requestId}`, take) : take();
+}
+
 async function report(state: MasterState, req: M.AttemptReport): Promise<M.AttemptReportReply> {
   // A dispatcher's report carries the figures of the server that ran the attempt, under its own id.
   if (req.stats) state.workerStats.set(req.stats.workerId || req.workerId, req.stats);
@@ -95,7 +109,8 @@ export async function heartbeat(state: MasterState, req: M.HeartbeatRequest): Pr
   const now = state.now();
   for (const id of req.runningAttempts) {
     // A paused attempt, or one whose progress its worker cannot see, is not timed out.
-    const held = state.stopped.has(id) || !!figures.get(id)?.progressUnknown;
+    // Nor is one that waits its turn in a batch: it has not started.
+    const held = state.stopped.has(id) || !!figures.get(id)?.progressUnknown || !!figures.get(id)?.queued;
     scheduler.noteProgress(id, progressMark(figures.get(id)), held, now);
   }
   if (req.runningAttempts.some((id) => scheduler.attempt(id)?.kind === 'reduce')) failpoint('master.shuffle.reduce-running');
