@@ -44,7 +44,7 @@ export class Master implements MasterService {
     const recovery = replay(Journal.read(path), state.scheduler, state, state.now());
     state.scheduler.setEpoch(recovery.epoch + 1);
     state.journal = new Journal(path);
-    state.journal.append({ t: 'epoch', epoch: recovery.epoch + 1 }, true);
+    await state.journal.append({ t: 'epoch', epoch: recovery.epoch + 1 }, true);
     if (recovery.epoch > 0) state.options.log.info('resumed from the journal', { epoch: recovery.epoch + 1, jobs: state.scheduler.jobs.size });
     await reclaimOutputs(state);
     for (const { jobId, stage } of recovery.toCommit) await finishStage(state, jobId, stage);

@@ -269,6 +269,8 @@ export class Worker {
     const request: M.AttemptReports = { workerId: this.id, reports, wantTasks, requestId: String(this.requests++) };
     const reply = await this.untilHeard(reports[0].attemptId, () => this.master.reportAttempts(request));
     if (!reply) return undefined;
+    // What the master acknowledged, for a test that kills it to hold against its journal.
+    this.options.log.debug('reports taken', { accepted: reports.filter((_, i) => reply.accepted[i]).map((report) => report.attemptId) });
     await Promise.all(reports.map(async (report, i) => {
       if (reply.accepted[i] === false && report.outputId) await this.store.remove(report.outputId);
     }));
