@@ -13,7 +13,7 @@ export function reached(step: StartupStep): void {
 
 /** This process's CPU time and peak memory, and what --chaos did to the node's messages (a copy: the tally goes on). */
 export function processStats(role: string, workerId: string, chaos?: ChaosCounts): ProcessStats {
-  const usage = process.resourceUsage();
+  const usage = resourceUsage();
   return {
     role, pid: process.pid, workerId,
     cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000),
@@ -21,4 +21,18 @@ export function processStats(role: string, workerId: string, chaos?: ChaosCounts
     startedAtMs: Math.round(performance.timeOrigin), engineAtMs: steps.engine ?? 0, readyAtMs: steps.ready ?? 0, firstTaskAtMs: steps.firstTask ?? 0,
     chaos: chaos ? { ...chaos } : null,
   };
+}
+
+/** How stale the CPU and memory figures may be: a worker reports after every tiny task, and each reading is a system call. */
+const USAGE_MAX_AGE_MS = 100;
+let usageAt = -Infinity;
+let lastUsage: NodeJS.ResourceUsage | undefined;
+
+function resourceUsage(): NodeJS.ResourceUsage {
+  const nowMs = performance.now();
+  if (!lastUsage || nowMs - usageAt > USAGE_MAX_AGE_MS) {
+    lastUsage = process.resourceUsage();
+    usageAt = nowMs;
+  }
+  return lastUsage;
 }

@@ -3,7 +3,7 @@
 import type { Counters } from './counters.ts';
 import type { MapInput } from './splits.ts';
 import { isFinished, type JobRecord } from './scheduler-records.ts';
-import { countDone, newStage, phaseOf, type MapOutputRef, type StageRecord, type TaskKind, type TaskRecord } from './task-table.ts';
+import { countDone, newStage, phaseOf, setTaskState, type MapOutputRef, type StageRecord, type TaskKind, type TaskRecord } from './task-table.ts';
 
 /** What names a task: an attempt, or any reference to one. */
 export interface TaskRef {
@@ -50,7 +50,7 @@ export class JobBook {
     partitionBytes?: readonly number[], partitionRecords?: readonly number[]): void {
     const { stage, task } = this.locate({ jobId, stage: stageNumber, kind, index });
     if (!stage || !task || task.state === 'done') return;
-    task.state = 'done';
+    setTaskState(stage, task, 'done');
     task.doneMs = nowMs;
     task.output = output;
     task.counters = counters;
@@ -94,8 +94,8 @@ export class JobBook {
   /** Done/total counts of a stage, for status reports. */
   static progress(stage: StageRecord): { mapDone: number; mapTotal: number; reduceDone: number; reduceTotal: number } {
     return {
-      mapDone: countDone(stage.maps), mapTotal: stage.maps.length,
-      reduceDone: countDone(stage.reduces), reduceTotal: stage.reduces.length,
+      mapDone: countDone(stage, 'map'), mapTotal: stage.maps.length,
+      reduceDone: countDone(stage, 'reduce'), reduceTotal: stage.reduces.length,
     };
   }
 }

@@ -39,13 +39,19 @@ function jsonOf(key: string, value: unknown): string {
   return json;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Appends records to a growing buffer; take() hands the bytes over and starts afresh. */
 export class RecordEncoder {
   private buf: Buffer;
   private at = 0;
+  private nextCapacity = 0;      // after a take(): the size of the next buffer, made when a record comes
 
-  /** Starts small (a tiny task's tiny partitions) and grows as records come. */
-  constructor(capacity = 4 << 10) {
+  /**
+   * Starts small (a tiny task's tiny partitions: a few hundred bytes come from Node's shared
+   * buffer pool, a few KiB are an allocation of their own each) and grows as records come.
+   */
+  constructor(capacity = 256) {
     this.buf = Buffer.allocUnsafe(capacity);
   }
 
@@ -57,7 +63,8 @@ export class RecordEncoder {
   /** The bytes encoded so far (the encoder's own memory is not reused afterwards). */
   take(): Buffer {
     const bytes = this.buf.subarray(0, this.at);
-    this.buf = Buffer.allocUnsafe(this.buf.length);
+    this.nextCapacity = this.buf.length;  // made only if another record comes (after the last block, none does)
+    this.buf = EMPTY;
     this.at = 0;
     return bytes;
   }
@@ -148,9 +155,10 @@ export class RecordEncoder {
 
   private reserve(bytes: number): void {
     if (this.at + bytes <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + bytes));
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + bytes, this.nextCapacity));
     this.buf.copy(grown, 0, 0, this.at);
     this.buf = grown;
+    this.nextCapacity = 0;
   }
 }
 

@@ -1,11 +1,14 @@
 // The master's decisions as a pure state machine: jobs, stages, tasks and attempts change only
 // through these methods, each event returning one Step to carry out; time comes in as nowMs.
-import type { Counters } from './counters.ts';
+import { COUNTER, type Counters } from './counters.ts';
+import { inputBytes } from './splits.ts';
+import { pickPending } from './speculation.ts';
+import { batchLimit, fitsBatch } from './task-batch.ts';
 import { JobBook } from './job-book.ts';
 import { isFinished, type Assignment, type JobRecord, type JobState, type SchedulerOptions, type WorkerRecord } from './scheduler-records.ts';
 import { emptyStep, merge, stepOf, type Step } from './scheduler-step.ts';
 import { chooseTask, type TaskChoice } from './task-choice.ts';
-import { dropAttempt, loseMapOutputs, phaseOf, type AttemptRecord, type MapOutputRef, type StageRecord, type TaskRecord } from './task-table.ts';
+import { assignableTasks, dropAttempt, loseMapOutputs, phaseOf, setTaskState, type AttemptRecord, type MapOutputRef, type StageRecord, type TaskRecord } from './task-table.ts';
 import { attemptLabel, isStalled, stallReason } from './task-timeout.ts';
 import { WorkerLeases } from './worker-leases.ts';
 
@@ -52,8 +55,8 @@ export class Scheduler extends JobBook {
   private dropAttemptsOf(workerId: string): AttemptRecord[] {
     const dropped = this.leases.takeAttemptsOf(workerId);
     for (const attempt of dropped) {
-      const { task } = this.locate(attempt);
-      if (task) dropAttempt(task, attempt.id);
+      const { stage, task } = this.locate(attempt);
+      if (stage && task) dropAttempt(stage, task, attempt.id);
     }
     return dropped;
   }
@@ -68,14 +71,39 @@ export class Scheduler extends JobBook {
     return this.leases.heartbeat(workerId, runningAttemptIds, nowMs);
   }
 
-  /** Hands the worker the next task of the oldest running job, a backup of a straggler, or nothing. */
-  assign(workerId: string, nowMs: number): Step {
+  /**
+   * Hands the worker the next task of the oldest running job, a backup of a straggler, or nothing.
+   * A worker that takes up to maxTasks at once may get a batch of short map tasks (task-batch.ts):
+   * each is an attempt of its own, started and leased now, run by the worker one after another.
+   */
+  assign(workerId: string, nowMs: number, maxTasks = 1): Step {
     const worker = this.leases.workers.get(workerId);
     if (!worker || !worker.alive) return emptyStep();
     worker.lastSeenMs = nowMs;
     if (worker.draining) return emptyStep();
     const choice = chooseTask(this.jobs, this.leases.workers, worker, this.options, nowMs);
-    return stepOf({ assignments: choice ? [this.startAttempt(choice, worker.id, nowMs)] : [] });
+    if (!choice) return emptyStep();
+    const assignments = [this.startAttempt(choice, worker.id, nowMs)];
+    // Static placement (a simulated machine) decides task by task; backups and reduces go singly.
+    if (!choice.backup && choice.task.kind === 'map' && this.options.nodes === undefined && maxTasks > 1) {
+      assignments.push(...this.moreOfBatch(choice, worker.id, nowMs, maxTasks));
+    }
+    return stepOf({ assignments });
+  }
+
+  /** Further pending maps of the choice's stage for the same worker, while they fit a batch. */
+  private moreOfBatch({ job, stage, task: first }: TaskChoice, workerId: string, nowMs: number, maxTasks: number): Assignment[] {
+    const live = [...this.leases.workers.values()].filter((w) => w.alive).map((w) => w.id);
+    const limit = batchLimit(stage, maxTasks, live.length);
+    const more: Assignment[] = [];
+    let bytes = inputBytes(stage.splits[first.index]);
+    while (more.length + 1 < limit) {
+      const task = pickPending(assignableTasks(stage), workerId, live);
+      if (!task || !fitsBatch(stage, task.index, bytes)) break;
+      bytes += inputBytes(stage.splits[task.index]);
+      more.push(this.startAttempt({ job, stage, task, backup: false }, workerId, nowMs));
+    }
+    return more;
   }
 
   private startAttempt({ job, stage, task, backup }: TaskChoice, workerId: string, nowMs: number): Assignment {
@@ -89,7 +117,7 @@ export class Scheduler extends JobBook {
     };
     this.attempts.set(attemptId, attempt);
     task.running.set(attemptId, attempt);
-    task.state = 'running';
+    setTaskState(stage, task, 'running');
     const base = { attemptId, jobId: job.id, stage: stage.stage, kind: task.kind, index: task.index, workerId, backup };
     if (task.kind === 'map') return { ...base, splits: stage.splits[task.index] };
     return { ...base, mapOutputs: stage.maps.map((map) => map.output as MapOutputRef) };
@@ -107,13 +135,18 @@ export class Scheduler extends JobBook {
     if (!job || !stage || !task || job.state !== 'running' || task.state === 'done') {
       return { accepted: false, ...emptyStep() };
     }
-    task.state = 'done';
+    setTaskState(stage, task, 'done');
     task.doneMs = nowMs;
     task.durationMs = nowMs - attempt.startedMs;
     for (const loser of task.running.keys()) this.attempts.delete(loser); // cancelled at their next heartbeat
     task.running.clear();
     if (task.kind === 'map') task.output = { workerId: attempt.workerId, outputId };
     task.counters = counters;
+    const mapMs = counters[COUNTER.mapMs];
+    if (task.kind === 'map' && typeof mapMs === 'number') {
+      stage.mapTally.timedTasks++;
+      stage.mapTally.timedMs += mapMs;
+    }
     task.partitionBytes = [...partitionBytes];
     task.partitionRecords = [...partitionRecords];
     task.node = this.leases.workers.get(attempt.workerId)?.node;
@@ -172,7 +205,7 @@ export class Scheduler extends JobBook {
     const { job, stage, task } = this.locate(attempt);
     if (!job || !stage || !task) return emptyStep();
     const lostTheCommit = task.committer !== undefined && task.committer !== attemptId;
-    dropAttempt(task, attemptId);
+    dropAttempt(stage, task, attemptId);
     // Refused the commit because another attempt holds it: a losing copy, not the task's failure.
     if (job.state !== 'running' || task.state === 'done' || lostTheCommit) return emptyStep();
     if (chargedAlready) task.losses--; // counted as lost; its worker's death was its own doing after all
@@ -213,7 +246,7 @@ export class Scheduler extends JobBook {
     task.fetchFailures++;
     if (task.fetchFailures > FREE_FETCH_FAILURES) return this.fail(attemptId, error, nowMs);
     this.attempts.delete(attemptId);
-    dropAttempt(task, attemptId);
+    dropAttempt(stage, task, attemptId);
     loseMapOutputs(stage, (map) => mapTasks.includes(map.index));
     return emptyStep();
   }
@@ -240,7 +273,7 @@ export class Scheduler extends JobBook {
     // Their reports are refused from now on, so nothing else would ever take them off their tasks:
     // a finished job must not show attempts still running.
     for (const stage of job.stages) {
-      for (const task of [...stage.maps, ...stage.reduces]) for (const id of [...task.running.keys()]) dropAttempt(task, id);
+      for (const task of [...stage.maps, ...stage.reduces]) for (const id of [...task.running.keys()]) dropAttempt(stage, task, id);
     }
   }
 

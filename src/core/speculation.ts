@@ -13,8 +13,9 @@ export const DEFAULT_SPECULATION: SpeculationOptions = { minBackupAfterMs: 1000,
  * The first pending task, skipping those that already failed on this worker while some other
  * live worker has not failed them (a retry should run elsewhere when it can).
  */
-export function pickPending(pending: readonly TaskRecord[], workerId: string, liveWorkers: readonly string[]): TaskRecord | undefined {
-  return pending.find((task) => !task.failedOn.has(workerId) || liveWorkers.every((w) => w === workerId || task.failedOn.has(w)));
+export function pickPending(pending: Iterable<TaskRecord>, workerId: string, liveWorkers: readonly string[]): TaskRecord | undefined {
+  for (const task of pending) if (!task.failedOn.has(workerId) || liveWorkers.every((w) => w === workerId || task.failedOn.has(w))) return task;
+  return undefined;
 }
 
 /**
@@ -44,5 +45,5 @@ export function pickBackup(phaseTasks: readonly TaskRecord[], workerId: string, 
 
 /** The tasks of the stage's current phase (the barrier: reduces only once every map is done). */
 export function phaseTasks(stage: StageRecord): TaskRecord[] {
-  return stage.maps.every((m) => m.state === 'done') ? stage.reduces : stage.maps;
+  return stage.mapTally.done === stage.maps.length ? stage.reduces : stage.maps;
 }

@@ -3,7 +3,7 @@
 import { homeNode } from './placement.ts';
 import type { JobRecord, SchedulerOptions, WorkerRecord } from './scheduler-records.ts';
 import { DEFAULT_SPECULATION, phaseTasks, pickBackup, pickPending } from './speculation.ts';
-import { assignableTasks, type StageRecord, type TaskRecord } from './task-table.ts';
+import { assignableTasks, hasAssignable, type StageRecord, type TaskRecord } from './task-table.ts';
 
 export interface TaskChoice {
   job: JobRecord;
@@ -36,7 +36,7 @@ function backupTask(jobs: Jobs, worker: WorkerRecord, options: SchedulerOptions,
   for (const job of jobs.values()) {
     if (job.state !== 'running' || job.awaitingStage || !job.speculation) continue;
     const stage = job.stages[job.stages.length - 1];
-    if (assignableTasks(stage).length > 0) continue;
+    if (hasAssignable(stage)) continue;
     const straggler = pickBackup(phaseTasks(stage), worker.id, nowMs, options.speculation ?? DEFAULT_SPECULATION);
     if (straggler) return { job, stage, task: straggler, backup: true };
   }
@@ -48,12 +48,15 @@ function backupTask(jobs: Jobs, worker: WorkerRecord, options: SchedulerOptions,
  * those whose home node has no live worker (so a lost node never stalls a job), and those that
  * already failed (a retry goes where pickPending sees fit, as anywhere else).
  */
-function placed(stage: StageRecord, tasks: TaskRecord[], workers: Workers, worker: WorkerRecord, nodes: number | undefined): TaskRecord[] {
-  if (nodes === undefined || worker.node === undefined) return tasks;
+function* placed(stage: StageRecord, tasks: Iterable<TaskRecord>, workers: Workers, worker: WorkerRecord, nodes: number | undefined): Generator<TaskRecord> {
+  if (nodes === undefined || worker.node === undefined) {
+    yield* tasks;
+    return;
+  }
   const liveNodes = new Set<number>();
   for (const w of workers.values()) if (w.alive && w.node !== undefined) liveNodes.add(w.node);
-  return tasks.filter((task) => {
+  for (const task of tasks) {
     const home = homeNode(task.index, task.kind === 'map' ? stage.maps.length : stage.reduces.length, nodes);
-    return home === worker.node || !liveNodes.has(home) || task.failures > 0;
-  });
+    if (home === worker.node || !liveNodes.has(home) || task.failures > 0) yield task;
+  }
 }

@@ -5,19 +5,18 @@ import type { Scheduler } from './scheduler.ts';
 import type { Step } from './scheduler-step.ts';
 
 /**
- * A task (with the scheduler's step that started it, for the master to carry out), an order to
- * exit, a prompt to ask again at once, or nothing yet (the worker waits).
+ * A task or a batch of them, in the order to run them (with the scheduler's step that started them,
+ * for the master to carry out), an order to exit, a prompt to ask again at once, or nothing yet (the worker waits).
  */
-export type Offer = { task: Assignment; step: Step } | { shutdown: true } | { retryAfterMs: 0 } | undefined;
+export type Offer = { tasks: readonly Assignment[]; step: Step } | { shutdown: true } | { retryAfterMs: 0 } | undefined;
 
-/** Assigns the worker a task if there is one for it now (the scheduler records the attempt). */
-export function offerFor(scheduler: Scheduler, workerId: string, shuttingDown: boolean, nowMs: number): Offer {
+/** Assigns the worker a task, or up to maxTasks, if there is one for it now (the scheduler records the attempts). */
+export function offerFor(scheduler: Scheduler, workerId: string, shuttingDown: boolean, nowMs: number, maxTasks = 1): Offer {
   if (shuttingDown) return { shutdown: true };
   // A worker given up for dead asks again at once; its next heartbeat tells it to re-register.
   if (!scheduler.workers.get(workerId)?.alive) return { retryAfterMs: 0 };
-  const step = scheduler.assign(workerId, nowMs);
-  const [task] = step.assignments;
-  return task ? { task, step } : undefined;
+  const step = scheduler.assign(workerId, nowMs, maxTasks);
+  return step.assignments.length > 0 ? { tasks: step.assignments, step } : undefined;
 }
 
 /**

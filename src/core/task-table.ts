@@ -46,11 +46,24 @@ export interface TaskRecord {
   doneMs?: number;
 }
 
+/**
+ * What a phase's tasks add up to, kept as they change state (setTaskState) so that no event
+ * scans every task of a stage: ten thousand tiny tasks made each hand-out and report O(tasks).
+ */
+export interface PhaseTally {
+  done: number;
+  firstPending: number;          // no task before this index is pending
+  timedTasks: number;            // committed attempts whose run time (their time.mapMs) is known, and its sum:
+  timedMs: number;               // how long a task takes, to size batches by (task-batch.ts)
+}
+
 export interface StageRecord {
   stage: number;
   splits: MapInput[];             // each map task's input
   maps: TaskRecord[];
   reduces: TaskRecord[];
+  mapTally: PhaseTally;
+  reduceTally: PhaseTally;
   startedMs: number;
   mapDoneMs?: number;
   reduceDoneMs?: number;
@@ -68,6 +81,8 @@ export function newStage(stage: number, splits: MapInput[], reducers: number, no
     splits,
     maps: splits.map((_, i) => newTask('map', i)),
     reduces: Array.from({ length: reducers }, (_, i) => newTask('reduce', i)),
+    mapTally: { done: 0, firstPending: 0, timedTasks: 0, timedMs: 0 },
+    reduceTally: { done: 0, firstPending: 0, timedTasks: 0, timedMs: 0 },
     startedMs: nowMs,
     failedAttempts: 0,
     backupAttempts: 0,
@@ -81,44 +96,61 @@ export function stageCounters(stage: StageRecord): Counters {
   return sum;
 }
 
-export function countDone(tasks: readonly TaskRecord[]): number {
-  let done = 0;
-  for (const task of tasks) if (task.state === 'done') done++;
-  return done;
+function tallyOf(stage: StageRecord, kind: TaskKind): PhaseTally {
+  return kind === 'map' ? stage.mapTally : stage.reduceTally;
 }
 
-export function allDone(tasks: readonly TaskRecord[]): boolean {
-  return tasks.every((task) => task.state === 'done');
+/** The one way a task of a stage changes state: the stage's tallies follow. */
+export function setTaskState(stage: StageRecord, task: TaskRecord, next: TaskState): void {
+  if (task.state === next) return;
+  const tally = tallyOf(stage, task.kind);
+  if (task.state === 'done') tally.done--;
+  if (next === 'done') tally.done++;
+  if (next === 'pending') tally.firstPending = Math.min(tally.firstPending, task.index);
+  task.state = next;
+}
+
+/** The phase's committed tasks. */
+export function countDone(stage: StageRecord, kind: TaskKind): number {
+  return tallyOf(stage, kind).done;
 }
 
 /** The barrier: reduce tasks become assignable only once every map task has committed. */
 export function phaseOf(stage: StageRecord): 'map' | 'reduce' | 'commit' {
-  if (!allDone(stage.maps)) return 'map';
-  if (!allDone(stage.reduces)) return 'reduce';
+  if (stage.mapTally.done < stage.maps.length) return 'map';
+  if (stage.reduceTally.done < stage.reduces.length) return 'reduce';
   return 'commit';
 }
 
-/** The tasks a worker may be given now, in the order they should be handed out. */
-export function assignableTasks(stage: StageRecord): TaskRecord[] {
+/** The tasks a worker may be given now, in the order they should be handed out (lazily: a worker takes the first that suits it). */
+export function* assignableTasks(stage: StageRecord): Generator<TaskRecord> {
   const phase = phaseOf(stage);
-  if (phase === 'commit') return [];
+  if (phase === 'commit') return;
   const tasks = phase === 'map' ? stage.maps : stage.reduces;
-  return tasks.filter((task) => task.state === 'pending');
+  const tally = tallyOf(stage, phase);
+  while (tally.firstPending < tasks.length && tasks[tally.firstPending].state !== 'pending') tally.firstPending++;
+  for (let i = tally.firstPending; i < tasks.length; i++) if (tasks[i].state === 'pending') yield tasks[i];
+}
+
+/** Whether any task of the stage's current phase waits for a worker. */
+export function hasAssignable(stage: StageRecord): boolean {
+  return !assignableTasks(stage).next().done;
 }
 
 /** Committed map outputs that are gone (their worker died, reducers cannot fetch them): those maps run again. */
 export function loseMapOutputs(stage: StageRecord, lost: (map: TaskRecord) => boolean): void {
+  if (stage.mapTally.done === 0) return;
   for (const map of stage.maps) {
     if (map.state !== 'done' || !lost(map)) continue;
-    map.state = 'pending';
+    setTaskState(stage, map, 'pending');
     map.output = undefined;
     stage.mapDoneMs = undefined;
   }
 }
 
 /** Drops an attempt; the task goes back to pending when no other attempt of it runs. */
-export function dropAttempt(task: TaskRecord, attemptId: string): void {
+export function dropAttempt(stage: StageRecord, task: TaskRecord, attemptId: string): void {
   task.running.delete(attemptId);
   if (task.committer === attemptId) task.committer = undefined;
-  if (task.state === 'running' && task.running.size === 0) task.state = 'pending';
+  if (task.state === 'running' && task.running.size === 0) setTaskState(stage, task, 'pending');
 }

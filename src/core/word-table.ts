@@ -100,6 +100,22 @@ export function warmUpWordTables(): void {
   }
 }
 
+/** The most slots a map task's table starts with; it doubles from there when its input has more words. */
+const MAX_INITIAL_SLOTS = 1 << 14;
+const MIN_INITIAL_SLOTS = 64;
+
+/**
+ * The slots a table for inputBytes of text starts with: a word takes two bytes at least (a letter
+ * and a separator), and the table stays half empty. A tiny input gets a tiny table: a map task
+ * over a one-line file that allocated the full-size arrays (some 300 KiB, twice) spent most of
+ * its time in the garbage collector.
+ */
+export function initialSlotsFor(inputBytes: number): number {
+  let slots = MIN_INITIAL_SLOTS;
+  while (slots < inputBytes && slots < MAX_INITIAL_SLOTS) slots *= 2;
+  return slots;
+}
+
 /** Words and their counts (size: distinct words; bytes: roughly what they take, which tells a map task to spill). */
 export class WordTable extends ByteKeyTable {
   /** Counts the words of buf[start, end); words never continue past `end`. */

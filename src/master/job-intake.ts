@@ -30,10 +30,11 @@ async function startJob(state: MasterState, jobId: string, req: M.SubmitJobReque
   const claim = await claimOutputDir(req.stages[0].outputDir, jobId);
   state.claims.set(jobId, claim);
   state.specs.set(jobId, req.stages);
-  state.journal?.append({ t: 'job', jobId, stages: req.stages }, true);
+  const journaled = state.journal?.append({ t: 'job', jobId, stages: req.stages }, true);
   state.scheduler.addJob(jobId, req.stages.length, req.stages[0].maxAttempts || 4, state.now(), req.stages[0].speculation);
   await prepareStage(state, jobId, req.stages[0].inputFiles);
   wake(state);
+  await journaled; // the submission is acknowledged once it is on disk
   state.options.log.info('job submitted', { jobId, stages: req.stages.length });
   return { jobId };
 }

@@ -1,6 +1,7 @@
-// The master's journal: an append-only file of JSON lines in its work dir, fsync'd at commit
-// points, replayed when a master starts again with the same work dir.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+// The master's journal: an append-only file of JSON lines in its work dir, made durable at commit
+// points (group commit: one fsync covers every record written before it), replayed when a master
+// starts again with the same work dir.
+import { closeSync, existsSync, fsync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { JournalCorruptError } from '../errors.ts';
 import type { Counters } from '../core/counters.ts';
 import type { MapInput, Split } from '../core/splits.ts';
@@ -17,20 +18,87 @@ export type JournalRecord =
   | { t: 'stage-done'; jobId: string; stage: number; files: string[] }
   | { t: 'job-end'; jobId: string; state: 'succeeded' | 'failed' | 'killed'; error?: string };
 
+/** A wait for the journal to be durable up to the record numbered seq. */
+interface SyncWaiter {
+  seq: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
 export class Journal {
   private readonly fd: number;
+  private written = 0;           // records written (to the file, maybe not the disk yet)
+  private durable = 0;           // of those, how many an fsync has covered
+  private waiters: SyncWaiter[] = [];
+  private flushing = false;      // an fsync in flight, or one scheduled for the end of this turn
+  private closing = false;
+  private failed?: Error;
+  /** fsyncs done: with many commits a second, far fewer than the commits (each covers a group). */
+  fsyncs = 0;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'a');
   }
 
-  /** Appends a record; with sync, it is on disk before this returns (a commit point). */
-  append(record: JournalRecord, sync = false): void {
+  /**
+   * Appends a record. With durable, the promise resolves once the record is on disk: a commit
+   * point, acknowledged to no one before that. The records of a turn of the event loop (a batch of
+   * reports, say) share one fsync, and those written while an fsync runs share the next.
+   */
+  append(record: JournalRecord, durable = false): Promise<void> {
+    if (this.closing) throw new Error(`journal ${this.path} is closed`);
     writeSync(this.fd, JSON.stringify(record) + '\n');
-    if (sync) fsyncSync(this.fd);
+    this.written++;
+    return durable ? this.sync() : Promise.resolve();
   }
 
+  /** Resolves once every record written so far is on disk. */
+  sync(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.durable >= this.written) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ seq: this.written, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => this.flush()); // the rest of this turn's records join the group
+  }
+
+  private flush(): void {
+    const upTo = this.written;
+    fsync(this.fd, (error) => {
+      this.fsyncs++;
+      this.flushing = false;
+      // A failed fsync leaves the file's state unknown: nothing written may be acknowledged again.
+      if (error) this.failed ??= new Error(`journal ${this.path} could not be synced: ${error.message}`);
+      else this.durable = Math.max(this.durable, upTo);
+      const still: SyncWaiter[] = [];
+      for (const waiter of this.waiters) {
+        if (this.failed) waiter.reject(this.failed);
+        else if (waiter.seq <= this.durable) waiter.resolve();
+        else still.push(waiter);
+      }
+      this.waiters = still;
+      if (this.closing) this.closeNow();
+      else if (still.length > 0) this.schedule();
+    });
+  }
+
+  /** Closes the file, once what was written is on disk. */
   close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    if (!this.flushing) this.closeNow();
+  }
+
+  private closeNow(): void {
+    if (this.durable < this.written && !this.failed) fsyncSync(this.fd);
+    this.durable = this.written;
+    for (const waiter of this.waiters.splice(0)) waiter.resolve();
     closeSync(this.fd);
   }
 

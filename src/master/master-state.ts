@@ -32,6 +32,7 @@ const REPLY_KEEP_MS = 120_000;
 /** A worker's long poll for a task, answered when one is there for it or when its wait is over. */
 export interface Waiter {
   workerId: string;
+  maxTasks: number;              // it takes a batch of up to this many
   resolve: (reply: M.TaskReply) => void;
   timer: NodeJS.Timeout;
 }
@@ -73,7 +74,10 @@ export interface MasterState {
   waiters: Waiter[];
   shuttingDown: boolean;
   // Requests that may come twice (a retry after a lost reply, a duplicate on the way) are answered once.
-  readonly memos: { submissions: ReplyMemo<M.SubmitJobReply>; polls: ReplyMemo<M.TaskReply>; reports: ReplyMemo<M.AttemptReportReply> };
+  readonly memos: {
+    submissions: ReplyMemo<M.SubmitJobReply>; polls: ReplyMemo<M.TaskReply>; reports: ReplyMemo<M.AttemptReportReply>;
+    batchReports: ReplyMemo<M.AttemptReportsReply>;
+  };
 }
 
 export function createMasterState(options: MasterOptions): MasterState {
@@ -93,6 +97,7 @@ export function createMasterState(options: MasterOptions): MasterState {
     workerAddresses: new Map(), workerPids: new Map(), workerStats: new Map(), nodeTable: new NodeTable(), processTable: new ProcessTable(),
     history: new AttemptHistory(), outcomes: new Map(), stopped: new Set(), reporting: new Set(), attemptFigures: new Map(), shownProgress: new Map(),
     waiters: [], shuttingDown: false,
-    memos: { submissions: new ReplyMemo(REPLY_KEEP_MS, now), polls: new ReplyMemo(REPLY_KEEP_MS, now), reports: new ReplyMemo(REPLY_KEEP_MS, now) },
+    memos: { submissions: new ReplyMemo(REPLY_KEEP_MS, now), polls: new ReplyMemo(REPLY_KEEP_MS, now), reports: new ReplyMemo(REPLY_KEEP_MS, now),
+      batchReports: new ReplyMemo(REPLY_KEEP_MS, now) },
   };
 }

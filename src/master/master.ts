@@ -44,7 +44,7 @@ export class Master implements MasterService {
     const recovery = replay(Journal.read(path), state.scheduler, state, state.now());
     state.scheduler.setEpoch(recovery.epoch + 1);
     state.journal = new Journal(path);
-    state.journal.append({ t: 'epoch', epoch: recovery.epoch + 1 }, true);
+    await state.journal.append({ t: 'epoch', epoch: recovery.epoch + 1 }, true);
     if (recovery.epoch > 0) state.options.log.info('resumed from the journal', { epoch: recovery.epoch + 1, jobs: state.scheduler.jobs.size });
     await reclaimOutputs(state);
     for (const { jobId, stage } of recovery.toCommit) await finishStage(state, jobId, stage);
@@ -73,6 +73,7 @@ export class Master implements MasterService {
   registerWorker(req: M.RegisterWorkerRequest): Promise<M.RegisterWorkerReply> { return dispatch.registerWorker(this.state, req); }
   requestTask(req: M.TaskRequest): Promise<M.TaskReply> { return dispatch.requestTask(this.state, req); }
   reportAttempt(req: M.AttemptReport): Promise<M.AttemptReportReply> { return dispatch.reportAttempt(this.state, req); }
+  reportAttempts(req: M.AttemptReports): Promise<M.AttemptReportsReply> { return dispatch.reportAttempts(this.state, req); }
   commitAttempt(req: M.CommitRequest): Promise<M.CommitReply> { return dispatch.commitAttempt(this.state, req); }
   heartbeat(req: M.HeartbeatRequest): Promise<M.HeartbeatReply> { return dispatch.heartbeat(this.state, req); }
   nodesBusy(nodes: readonly number[]): void { dispatch.nodesBusy(this.state, nodes); }

@@ -136,7 +136,7 @@ export function queueLength(jobs: Iterable<JobRecord>): number {
   for (const job of jobs) {
     const stage = job.stages[job.stages.length - 1];
     if (isFinished(job.state) || !stage || job.awaitingStage) continue;
-    queued += assignableTasks(stage).length;
+    for (const _task of assignableTasks(stage)) queued++;
   }
   return queued;
 }

@@ -40,9 +40,9 @@ async function endJob(state: MasterState, event: Extract<SchedulerEvent, { type:
   const { jobId } = event;
   if (event.type === 'job-failed') {
     state.options.log.warn('job failed', { jobId, error: event.error });
-    state.journal?.append({ t: 'job-end', jobId, state: 'failed', error: event.error }, true);
+    await state.journal?.append({ t: 'job-end', jobId, state: 'failed', error: event.error }, true);
   } else {
-    state.journal?.append({ t: 'job-end', jobId, state: 'killed' }, true);
+    await state.journal?.append({ t: 'job-end', jobId, state: 'killed' }, true);
   }
   await clearCurrentStage(state, jobId);
   jobEnded(state, jobId);
@@ -62,7 +62,9 @@ export async function prepareStage(state: MasterState, jobId: string, inputs: re
     const splitBytes = spec.splitBytes || autoSplitBytes(total, parallelism);
     const cut = computeSplits(files, splitBytes, spec.inputMode === 'file');
     const splits = spec.noPacking ? cut.map((split) => [split]) : packSplits(cut, splitBytes, autoPackedSplits(cut.length, parallelism));
-    state.journal?.append({ t: 'stage-start', jobId, stage: job.stages.length + 1, splits, reducers: spec.reducers }, true);
+    // Not awaited: the stage's tasks may go out meanwhile, since a commit of one is acknowledged only
+    // once it is on disk, and an fsync covers every record written before it.
+    state.journal?.append({ t: 'stage-start', jobId, stage: job.stages.length + 1, splits, reducers: spec.reducers }, true).catch(() => {});
     state.scheduler.startStage(jobId, splits, spec.reducers, state.now());
   } catch (error) {
     await carryOut(state, state.scheduler.failJob(jobId, `cannot start stage ${job.stages.length + 1}: ${oneLine(error)}`, state.now()));
@@ -75,7 +77,7 @@ export async function finishStage(state: MasterState, jobId: string, stage: numb
   const spec = specs[stage - 1];
   try {
     const files = await commitStage(stageDir(spec.outputDir, stage, specs.length), spec.reducers);
-    state.journal?.append({ t: 'stage-done', jobId, stage, files }, true);
+    await state.journal?.append({ t: 'stage-done', jobId, stage, files }, true);
     if (stage === specs.length) await publishJob(state, jobId, specs, files);
     state.scheduler.completeStage(jobId, state.now());
     if (stage === specs.length) jobEnded(state, jobId);
@@ -89,7 +91,7 @@ export async function finishStage(state: MasterState, jobId: string, stage: numb
 async function publishJob(state: MasterState, jobId: string, specs: M.JobSpec[], files: string[]): Promise<void> {
   const last = specs[specs.length - 1];
   state.files.set(jobId, specs.length > 1 ? await publishChainOutput(last.outputDir, files) : files);
-  state.journal?.append({ t: 'job-end', jobId, state: 'succeeded' }, true);
+  await state.journal?.append({ t: 'job-end', jobId, state: 'succeeded' }, true);
   const claim = state.claims.get(jobId);
   if (claim) endClaim(claim);
   state.claims.delete(jobId);

@@ -40,19 +40,35 @@ export function reportAttempt(state: MasterState, req: M.AttemptReport): Promise
   });
 }
 
+/**
+ * A slot's reports of a batch, each taken as reportAttempt takes it (once by attempt id), all in
+ * this turn of the event loop, so that one fsync of the journal covers their commits; then the
+ * slot's next task or batch. The call is named by the worker: asked again, it gets the same reply,
+ * the same next batch, never a second one.
+ */
+export function reportAttempts(state: MasterState, req: M.AttemptReports): Promise<M.AttemptReportsReply> {
+  const take = async (): Promise<M.AttemptReportsReply> => {
+    const replies = await Promise.all(req.reports.map((one) => reportAttempt(state, { ...one, wantTask: false })));
+    return { accepted: replies.map((reply) => reply.accepted), next: req.wantTasks > 0 ? offer(state, req.workerId, req.wantTasks) ?? null : null };
+  };
+  return req.requestId ? state.memos.batchReports.once(`${req.workerId}/${req.requestId}`, take) : take();
+}
+
 async function report(state: MasterState, req: M.AttemptReport): Promise<M.AttemptReportReply> {
   // A dispatcher's report carries the figures of the server that ran the attempt, under its own id.
   if (req.stats) state.workerStats.set(req.stats.workerId || req.workerId, req.stats);
   const known = state.outcomes.get(req.attemptId);
-  if (known !== undefined) return { accepted: known, next: null };
+  if (known !== undefined) {
+    await state.journal?.sync(); // its commit, if it made one, is acknowledged only once on disk
+    return { accepted: known, next: null };
+  }
   const nowMs = state.now(); // one time for the task's end, the job's and the attempt's
   if (!req.ok && req.lostMapTasks?.length) state.options.log.warn('map outputs lost', { attemptId: req.attemptId, mapTasks: req.lostMapTasks, error: req.error });
   else if (!req.ok) state.options.log.warn('attempt failed', { attemptId: req.attemptId, error: req.error });
   const step = takeReport(state.scheduler, req, nowMs);
-  if (step.committed) {
-    journalCommit(state, step.committed, req);
-    failpoint(step.committed.kind === 'map' ? 'master.map.after-commit' : 'master.reduce.after-commit');
-  }
+  // The reply that says the commit happened waits for it to be on disk (group commit: see journal.ts).
+  const durable = step.committed ? journalCommit(state, step.committed, req) : undefined;
+  if (step.committed) failpoint(step.committed.kind === 'map' ? 'master.map.after-commit' : 'master.reduce.after-commit');
   state.outcomes.set(req.attemptId, step.accepted);
   // The outcome is recorded before the events are carried out: a job this report ends is seen ended
   // only with this attempt's outcome in its counts.
@@ -61,11 +77,12 @@ async function report(state: MasterState, req: M.AttemptReport): Promise<M.Attem
   await carryOut(state, step);
   settleAttempts(state); // the other copies of a task this report committed
   wake(state);
+  await durable;
   return reportReply(step.accepted, req.wantTask, () => offer(state, req.workerId));
 }
 
-function journalCommit(state: MasterState, attempt: NonNullable<ReportStep['committed']>, req: M.AttemptReport): void {
-  state.journal?.append({
+function journalCommit(state: MasterState, attempt: NonNullable<ReportStep['committed']>, req: M.AttemptReport): Promise<void> | undefined {
+  return state.journal?.append({
     t: 'task-done', jobId: attempt.jobId, stage: attempt.stage, kind: attempt.kind, index: attempt.index,
     output: attempt.kind === 'map' ? { workerId: attempt.workerId, outputId: req.outputId } : undefined,
     counters: req.counters ?? {}, durationMs: state.now() - attempt.startedMs,
@@ -95,7 +112,8 @@ export async function heartbeat(state: MasterState, req: M.HeartbeatRequest): Pr
   const now = state.now();
   for (const id of req.runningAttempts) {
     // A paused attempt, or one whose progress its worker cannot see, is not timed out.
-    const held = state.stopped.has(id) || !!figures.get(id)?.progressUnknown;
+    // Nor is one that waits its turn in a batch: it has not started.
+    const held = state.stopped.has(id) || !!figures.get(id)?.progressUnknown || !!figures.get(id)?.queued;
     scheduler.noteProgress(id, progressMark(figures.get(id)), held, now);
   }
   if (req.runningAttempts.some((id) => scheduler.attempt(id)?.kind === 'reduce')) failpoint('master.shuffle.reduce-running');

@@ -7,26 +7,29 @@ import type { MasterState, Waiter } from './master-state.ts';
 import { carryOut } from './stage-commit.ts';
 import { stageDir } from './stage-output.ts';
 
-/** Answers now if there is something to say, else waits up to waitMs for a task. */
+/** Answers now if there is something to say, else waits up to waitMs for a task (or a batch of up to maxTasks). */
 export function poll(state: MasterState, req: M.TaskRequest): Promise<M.TaskReply> {
-  const now = offer(state, req.workerId);
-  if (now || req.waitMs <= 0) return Promise.resolve(now ?? { retryAfterMs: 200 });
+  const maxTasks = req.maxTasks || 1;
+  const now = offer(state, req.workerId, maxTasks);
+  if (now || req.waitMs <= 0) return Promise.resolve(now ?? { retryAfterMs: 200, moreTasks: [] });
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       state.waiters = state.waiters.filter((w) => w.timer !== timer);
-      resolve({ retryAfterMs: 0 });
+      resolve({ retryAfterMs: 0, moreTasks: [] });
     }, req.waitMs);
-    state.waiters.push({ workerId: req.workerId, resolve, timer });
+    state.waiters.push({ workerId: req.workerId, maxTasks, resolve, timer });
   });
 }
 
-/** A reply for the worker right now (a task, or shutdown), or undefined to keep it waiting. */
-export function offer(state: MasterState, workerId: string): M.TaskReply | undefined {
+/** A reply for the worker right now (a task or a batch, or shutdown), or undefined to keep it waiting. */
+export function offer(state: MasterState, workerId: string, maxTasks = 1): M.TaskReply | undefined {
   const nowMs = state.now();
-  const offered = offerFor(state.scheduler, workerId, state.shuttingDown, nowMs);
-  if (!offered || !('task' in offered)) return offered;
+  const offered = offerFor(state.scheduler, workerId, state.shuttingDown, nowMs, maxTasks);
+  if (!offered) return undefined;
+  if (!('tasks' in offered)) return { ...offered, moreTasks: [] };
   void carryOut(state, offered.step, nowMs); // an assignment's step is carried out at once: nothing in it is awaited
-  return { task: toTask(state, offered.task) };
+  const [first, ...rest] = offered.tasks.map((a) => toTask(state, a));
+  return { task: first, moreTasks: rest };
 }
 
 function toTask(state: MasterState, a: Assignment): M.Task {
@@ -51,7 +54,7 @@ function toTask(state: MasterState, a: Assignment): M.Task {
 export function wake(state: MasterState): void {
   const still: Waiter[] = [];
   for (const waiter of wakeOrder(state.waiters, (workerId) => state.scheduler.runningOn(workerId))) {
-    const reply = offer(state, waiter.workerId);
+    const reply = offer(state, waiter.workerId, waiter.maxTasks);
     if (!reply) {
       still.push(waiter);
       continue;

@@ -24,6 +24,7 @@ export const MASTER_POLICY: Record<MasterMethod, CallPolicy> = {
   // (retried, or duplicated on the way) with the reply it gave it, never with a second task.
   requestTask: { deadlineMs: 0, idempotent: true },
   reportAttempt: { deadlineMs: 30_000, idempotent: true },  // the master remembers each attempt's outcome
+  reportAttempts: { deadlineMs: 30_000, idempotent: true }, // each report by attempt id, the call by its request id
   commitAttempt: { deadlineMs: 30_000, idempotent: true },
   heartbeat: { deadlineMs: 5_000, idempotent: true },
   listProcesses: { deadlineMs: 10_000, idempotent: true },

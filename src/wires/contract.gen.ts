@@ -342,6 +342,11 @@ export interface TaskRequest {
    * on the way) gets the same reply, never a second task
    */
   requestId: string;
+  /**
+   * the worker runs up to this many tasks one after another (0: one):
+   * the master may hand out a batch of tiny map tasks in one reply
+   */
+  maxTasks: number;
 }
 
 export interface InputSplit {
@@ -386,6 +391,7 @@ export interface TaskReply {
   retryAfterMs?: number;
   /** the worker should exit */
   shutdown?: boolean;
+  moreTasks: Task[];
   /** Which member of the oneof is set. */
   reply?: 'task' | 'retryAfterMs' | 'shutdown';
 }
@@ -418,6 +424,26 @@ export interface AttemptReportReply {
   /** false: a stale or duplicate attempt; its output must be discarded */
   accepted: boolean;
   /** with want_task: a task (or shutdown) for the slot, saving a RequestTask */
+  next: TaskReply | null;
+}
+
+/**
+ * The reports of a batch of attempts a slot ran, in one call, and its next batch. Each report is
+ * taken once by its attempt id as ReportAttempt takes it; the call as a whole is named by the
+ * worker as a TaskRequest is: the same call again gets the same reply, the same next batch.
+ */
+export interface AttemptReports {
+  workerId: string;
+  reports: AttemptReport[];
+  /** the slot is free: the reply may carry up to this many tasks (0: none) */
+  wantTasks: number;
+  requestId: string;
+}
+
+export interface AttemptReportsReply {
+  /** one per report, in order: false, its output must be discarded */
+  accepted: boolean[];
+  /** with want_tasks: the slot's next task or batch (or shutdown) */
   next: TaskReply | null;
 }
 
@@ -457,6 +483,8 @@ export interface AttemptProgress {
   records: number;
   /** the worker cannot see it (a dispatcher: it runs elsewhere): no task timeout */
   progressUnknown: boolean;
+  /** given in a batch, not started yet: its lease is renewed, its task timeout waits */
+  queued: boolean;
 }
 
 export interface HeartbeatReply {
@@ -566,6 +594,8 @@ export interface Messages {
   TaskReply: TaskReply;
   AttemptReport: AttemptReport;
   AttemptReportReply: AttemptReportReply;
+  AttemptReports: AttemptReports;
+  AttemptReportsReply: AttemptReportsReply;
   CommitRequest: CommitRequest;
   CommitReply: CommitReply;
   HeartbeatRequest: HeartbeatRequest;
@@ -584,7 +614,7 @@ export interface Messages {
 }
 
 /** The Master service's RPCs, by their method names here (the proto's, lower camelCase). */
-export const MASTER_METHODS = ['submitJob', 'getJobStatus', 'killJob', 'listJobs', 'getJobLogs', 'registerWorker', 'requestTask', 'reportAttempt', 'commitAttempt', 'heartbeat', 'listProcesses', 'killProcess', 'drainNode', 'resolveNodes'] as const;
+export const MASTER_METHODS = ['submitJob', 'getJobStatus', 'killJob', 'listJobs', 'getJobLogs', 'registerWorker', 'requestTask', 'reportAttempt', 'reportAttempts', 'commitAttempt', 'heartbeat', 'listProcesses', 'killProcess', 'drainNode', 'resolveNodes'] as const;
 export type MasterMethod = (typeof MASTER_METHODS)[number];
 
 /** The Master service's RPCs: each its request and reply messages, by name, and which of them stream. */
@@ -597,6 +627,7 @@ export interface MasterRpcs {
   registerWorker: { request: 'RegisterWorkerRequest'; reply: 'RegisterWorkerReply'; requestStream: false; replyStream: false };
   requestTask: { request: 'TaskRequest'; reply: 'TaskReply'; requestStream: false; replyStream: false };
   reportAttempt: { request: 'AttemptReport'; reply: 'AttemptReportReply'; requestStream: false; replyStream: false };
+  reportAttempts: { request: 'AttemptReports'; reply: 'AttemptReportsReply'; requestStream: false; replyStream: false };
   commitAttempt: { request: 'CommitRequest'; reply: 'CommitReply'; requestStream: false; replyStream: false };
   heartbeat: { request: 'HeartbeatRequest'; reply: 'HeartbeatReply'; requestStream: false; replyStream: false };
   listProcesses: { request: 'ListProcessesRequest'; reply: 'ListProcessesReply'; requestStream: false; replyStream: false };

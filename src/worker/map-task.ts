@@ -23,7 +23,7 @@ import { mergeRunsInto } from './run-merge.ts';
 import type { MapOutputStore } from '../storage/map-output-store.ts';
 import { readAsSubmitted } from './input-snapshot.ts';
 import { thrownByUser } from './user-frame.ts';
-import { WordTable } from '../core/word-table.ts';
+import { WordTable, initialSlotsFor } from '../core/word-table.ts';
 import { countWordsOfSplits, wordCountPath, writeWords } from './word-count-map.ts';
 import { writeRuns, type OpenRun, type WrittenRuns } from './run-writing.ts';
 
@@ -88,7 +88,7 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
   };
   const partitioner = makePartitioner(job, spec.reducers, spec.options ?? {});
   const words = splits.some((split) => isGzipPath(split.path)) ? undefined : wordCountPath(job, spec.inputMode); // .gz: decompressed on the string path
-  const table = words && new WordTable();
+  const table = words && new WordTable(initialSlotsFor(splits.reduce((sum, split) => sum + (split.end - split.start), 0)));
   /** Empties the buffer (or the table) into one sorted run per partition. */
   const drain: Drain = (open) => table
     ? writeWords(table.drain(spec.reducers), words, open, moved)

@@ -9,8 +9,18 @@
 import { readFile, rm } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 
-/** [0]: progress (records read, emitted, reduced), bumped by the task loops; [1]: event loop turns. */
-const counters = new Int32Array(new SharedArrayBuffer(8));
+/**
+ * [0]: progress (records read, emitted, reduced), bumped by the task loops; [1]: event loop turns;
+ * [2]: the version of the attempt list (odd while it is being written); [3]: the list's length in bytes.
+ */
+const counters = new Int32Array(new SharedArrayBuffer(16));
+/**
+ * The attempts the worker holds, as JSON ({ running, queued }), written in place by watch(): a
+ * message per attempt started and ended cost more than a tiny task (a structured clone and a
+ * wake-up of the thread each); the thread reads the list when its version moved.
+ */
+const LIST_BYTES = 256 * 1024;
+const list = new Uint8Array(new SharedArrayBuffer(LIST_BYTES));
 
 /** Called per record by the task loops: a plain store, read by the watchdog thread. */
 export function bumpProgress(): void {
@@ -30,8 +40,11 @@ const THREAD_CODE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { writeFileSync, writeSync } = require('node:fs');
 const counters = new Int32Array(workerData.buffer);
+const list = new Uint8Array(workerData.list);
 const pulse = workerData.pulse;
 let running = [];
+let queued = [];
+let version = 0;
 let last = '';
 let sinceMs = Date.now();
 let turns = -1;
@@ -39,7 +52,20 @@ let turnMs = Date.now();
 let pulsedMs = 0;
 let send;
 const PRELOAD_MS = 200;
-parentPort.on('message', (message) => { running = message.running; sinceMs = Date.now(); });
+// A seqlock: the list is taken only when its version is even and the same before and after the copy.
+function readList() {
+  const before = Atomics.load(counters, 2);
+  if (before === version || (before & 1) === 1) return;
+  const bytes = list.slice(0, Atomics.load(counters, 3));
+  if (Atomics.load(counters, 2) !== before) return;
+  try {
+    const held = JSON.parse(new TextDecoder().decode(bytes));
+    running = held.running;
+    queued = held.queued;
+    version = before;
+    sinceMs = Date.now();
+  } catch {}
+}
 function connect() {
   send ??= (async () => {
     const { registerJobHooks } = await import(pulse.hooksUrl);
@@ -50,11 +76,12 @@ function connect() {
   return send;
 }
 function beat() {
-  connect().then((call) => call(running.map((a) => a.attemptId))).catch((error) => {
+  connect().then((call) => call([...running, ...queued].map((a) => a.attemptId))).catch((error) => {
     writeSync(2, JSON.stringify({ level: 'warn', component: 'worker', msg: 'busy heartbeat failed', error: String(error && error.message || error) }) + '\\n');
   });
 }
 setInterval(() => {
+  readList();
   const nowMs = Date.now();
   const turned = Atomics.load(counters, 1);
   if (turned !== turns) { turns = turned; turnMs = nowMs; }
@@ -106,15 +133,24 @@ export class StallWatchdog {
     const limits = [1000, ...(timeoutMs > 0 ? [timeoutMs / 10] : []), ...(pulse ? [pulse.intervalMs / 4] : [])];
     const checkMs = Math.max(50, Math.min(...limits));
     const pulseData = pulse && { ...pulse, moduleUrl: PULSE_MODULE, hooksUrl: HOOKS_MODULE };
-    this.thread = new Worker(THREAD_CODE, { eval: true, workerData: { buffer: counters.buffer, timeoutMs, reason, checkMs, lastWordsPath, pulse: pulseData } });
+    this.thread = new Worker(THREAD_CODE, { eval: true, workerData: { buffer: counters.buffer, list: list.buffer, timeoutMs, reason, checkMs, lastWordsPath, pulse: pulseData } });
     this.thread.unref();
     this.turns = setInterval(() => counters[1]++, checkMs / 2);
     this.turns.unref();
   }
 
-  /** The attempts running now (sent on each start and end: the message arrives though the loop then blocks). */
-  watch(running: readonly WatchedAttempt[]): void {
-    this.thread.postMessage({ running });
+  /**
+   * The attempts running now, and those given to the worker that wait their turn (a batch of tiny
+   * tasks): the busy heartbeat renews all their leases, a stall names the running ones only.
+   * Written to shared memory at each start and end, so the thread sees it though the loop then blocks.
+   */
+  watch(running: readonly WatchedAttempt[], queued: readonly WatchedAttempt[] = []): void {
+    let bytes = Buffer.from(JSON.stringify({ running, queued }));
+    if (bytes.length > LIST_BYTES) bytes = Buffer.from(JSON.stringify({ running: running.slice(0, 1000), queued: [] }));
+    Atomics.add(counters, 2, 1);
+    list.set(bytes.subarray(0, LIST_BYTES));
+    Atomics.store(counters, 3, Math.min(bytes.length, LIST_BYTES));
+    Atomics.add(counters, 2, 1);
   }
 
   async stop(): Promise<void> {

@@ -53,6 +53,8 @@ export interface WorkerOptions {
 }
 
 const LONG_POLL_MS = 5000;
+/** A slot takes up to this many tasks at once; the master decides how many are worth batching (task-batch.ts). */
+const BATCH_TASKS = 64;
 /** A cancelled attempt gets this long to end by itself; then its slot is freed (its function may never return). */
 const CANCEL_GRACE_MS = 1000;
 const ABANDONED = 'was cancelled and did not stop; abandoned';
@@ -60,7 +62,9 @@ const ABANDONED = 'was cancelled and did not stop; abandoned';
 export class Worker {
   readonly id: string;
   private readonly store: MapOutputStore;
+  /** The attempts this worker holds: running, or given in a batch and waiting their turn (queued). */
   private readonly running = new Map<string, AbortController>();
+  private readonly queued = new Map<string, WatchedAttempt>();
   private readonly watched = new Map<string, WatchedAttempt>();
   private watchdog?: StallWatchdog;
   private readonly progress = new Map<string, AttemptFigures>(); // of the running attempts, for heartbeats
@@ -145,7 +149,8 @@ export class Worker {
       // A dispatcher's attempts run behind the balancer: their progress is not seen here.
       const progressUnknown = !!this.options.remote;
       const progress = [...this.progress].map(([attemptId, { inputBytesRead = 0, outputsFetched = 0, records = 0 }]) => (
-        { attemptId, inputBytesRead, outputsFetched, records, progressUnknown }));
+        { attemptId, inputBytesRead, outputsFetched, records, progressUnknown, queued: false }));
+      for (const attemptId of this.queued.keys()) progress.push({ attemptId, inputBytesRead: 0, outputsFetched: 0, records: 0, progressUnknown, queued: true });
       const reply = await this.master.heartbeat({ workerId: this.id, runningAttempts: [...this.running.keys()], stats: this.stats(), progress, busy: false });
       this.lastContactMs = Date.now();
       for (const id of reply.cancelAttempts) this.running.get(id)?.abort();
@@ -163,10 +168,11 @@ export class Worker {
   }
 
   private async slotLoop(): Promise<void> {
-    let next: M.TaskReply | undefined; // what the last report's reply brought
+    let next: M.TaskReply | undefined; // what the last reports' reply brought
     // A request whose reply did not come is asked again under the same id: the master answers it
-    // with the reply it gave it (a task, maybe), never with a second one.
+    // with the reply it gave it (a task or a batch, maybe), never with a second one.
     let requestId: string | undefined;
+    const maxTasks = this.options.remote ? 1 : BATCH_TASKS;
     while (!this.stopping) {
       let reply: M.TaskReply;
       try {
@@ -175,7 +181,7 @@ export class Worker {
           next = undefined;
         } else {
           requestId ??= String(this.requests++);
-          reply = await this.master.requestTask({ workerId: this.id, waitMs: LONG_POLL_MS, requestId });
+          reply = await this.master.requestTask({ workerId: this.id, waitMs: LONG_POLL_MS, requestId, maxTasks });
           requestId = undefined;
         }
         this.lastContactMs = Date.now();
@@ -191,20 +197,54 @@ export class Worker {
         continue;
       }
       if (reply.shutdown) this.stopping = true;
-      else if (reply.task) next = await this.runAttempt(reply.task);
+      else if (reply.task) next = await this.runBatch([reply.task, ...(reply.moreTasks ?? [])], maxTasks);
       else if (reply.retryAfterMs) await sleep(reply.retryAfterMs);
     }
   }
 
-  /** Runs the attempt and reports it; returns the slot's next task if the report's reply brought one. */
-  private async runAttempt(task: M.Task): Promise<M.TaskReply | undefined> {
+  /**
+   * Runs a batch's attempts one after another and reports them together; returns the slot's next
+   * task or batch if the reply brought one. Every attempt of the batch is held (its lease renewed
+   * by heartbeats, cancellable) from now on; one cancelled before its turn is not run. A worker
+   * that stops leaves the rest unrun and unreported: the master gives them to others once it sees
+   * this worker gone, as it does a dead worker's.
+   */
+  private async runBatch(tasks: readonly M.Task[], maxTasks: number): Promise<M.TaskReply | undefined> {
+    const controllers = tasks.map((task) => {
+      const controller = new AbortController();
+      this.running.set(task.attemptId, controller);
+      return controller;
+    });
+    for (const task of tasks.slice(1)) this.queued.set(task.attemptId, { attemptId: task.attemptId, label: attemptLabel(task.kind, task.taskIndex, task.attemptId) });
+    const reports: M.AttemptReport[] = [];
+    for (const [i, task] of tasks.entries()) {
+      if (this.stopping && i > 0) {
+        for (const rest of tasks.slice(i)) this.forget(rest.attemptId);
+        break;
+      }
+      this.queued.delete(task.attemptId);
+      reports.push(await this.runAttempt(task, controllers[i]));
+    }
+    const reply = await this.deliverAll(reports, this.stopping ? 0 : maxTasks);
+    return reply?.task || reply?.shutdown ? reply : undefined;
+  }
+
+  private forget(attemptId: string): void {
+    this.running.delete(attemptId);
+    this.queued.delete(attemptId);
+    this.progress.delete(attemptId);
+    this.watch();
+  }
+
+  /** Runs the attempt (unless it was cancelled while it waited its turn); returns its report. */
+  private async runAttempt(task: M.Task, controller: AbortController): Promise<M.AttemptReport> {
     reached('firstTask');
-    const controller = new AbortController();
     const progress: AttemptFigures = {};
-    this.running.set(task.attemptId, controller);
     this.progress.set(task.attemptId, progress);
-    this.watch(task.attemptId, attemptLabel(task.kind, task.taskIndex, task.attemptId));
-    const running = this.options.remote ? this.runRemote(task, controller.signal) : runAttempt(task, this.io, controller.signal, progress);
+    this.watched.set(task.attemptId, { attemptId: task.attemptId, label: attemptLabel(task.kind, task.taskIndex, task.attemptId) });
+    this.watch();
+    const running = controller.signal.aborted ? Promise.resolve(failedOutcome(task.attemptId, `attempt ${task.attemptId} was cancelled before it started`))
+      : this.options.remote ? this.runRemote(task, controller.signal) : runAttempt(task, this.io, controller.signal, progress);
     const { stats = this.stats(), ...outcome }: AttemptOutcome & { stats?: M.ProcessStats } = await untilCancelled(task.attemptId, controller.signal, running);
     // An abandoned attempt that ends after all leaves no map output behind.
     if (outcome.error.endsWith(ABANDONED)) {
@@ -212,15 +252,29 @@ export class Worker {
         if (late.ok && late.outputId) await this.store.remove(late.outputId);
       }).catch(() => {});
     }
-    this.running.delete(task.attemptId);
-    this.progress.delete(task.attemptId);
-    this.watch(task.attemptId);
-    const report: M.AttemptReport = { ...outcome, workerId: this.id, stats, wantTask: !this.stopping, ownDeath: false };
+    this.watched.delete(task.attemptId);
+    this.forget(task.attemptId);
+    const report: M.AttemptReport = { ...outcome, workerId: this.id, stats, wantTask: false, ownDeath: false };
     if (!report.ok) this.options.log.warn('attempt failed', { attemptId: task.attemptId, error: report.error });
-    const reply = await this.deliver(report);
+    return report;
+  }
+
+  /**
+   * Delivers a batch's reports in one call, named so that a retry gets the same reply (the same
+   * next batch); a rejected attempt's output is removed. wantTasks: the slot's next batch may ride
+   * on the reply. Retried as deliver retries a single report.
+   */
+  private async deliverAll(reports: M.AttemptReport[], wantTasks: number): Promise<M.TaskReply | undefined> {
+    if (reports.length === 0) return undefined;
+    const request: M.AttemptReports = { workerId: this.id, reports, wantTasks, requestId: String(this.requests++) };
+    const reply = await this.untilHeard(reports[0].attemptId, () => this.master.reportAttempts(request));
     if (!reply) return undefined;
-    if (!reply.accepted && report.outputId) await this.store.remove(report.outputId);
-    return reply.next?.task || reply.next?.shutdown ? reply.next : undefined;
+    // What the master acknowledged, for a test that kills it to hold against its journal.
+    this.options.log.debug('reports taken', { accepted: reports.filter((_, i) => reply.accepted[i]).map((report) => report.attemptId) });
+    await Promise.all(reports.map(async (report, i) => {
+      if (reply.accepted[i] === false && report.outputId) await this.store.remove(report.outputId);
+    }));
+    return reply.next ?? undefined;
   }
 
   /**
@@ -228,14 +282,18 @@ export class Worker {
    * one that never arrives costs a whole lease, so an unreachable master (a partition, a restart)
    * is waited out like a long one, up to masterGiveUpMs.
    */
-  private async deliver(report: M.AttemptReport): Promise<M.AttemptReportReply | undefined> {
+  private deliver(report: M.AttemptReport): Promise<M.AttemptReportReply | undefined> {
+    return this.untilHeard(report.attemptId, () => this.master.reportAttempt(report));
+  }
+
+  private async untilHeard<T>(attemptId: string, call: () => Promise<T>): Promise<T | undefined> {
     for (;;) {
       try {
-        const reply = await this.master.reportAttempt(report);
+        const reply = await call();
         this.lastContactMs = Date.now();
         return reply;
       } catch (failure) {
-        this.options.log.warn('report failed', { attemptId: report.attemptId, error: oneLine(failure) });
+        this.options.log.warn('report failed', { attemptId, error: oneLine(failure) });
         if (!isUnavailable(failure) || this.stopping) return undefined;
         try {
           this.checkMasterGone(failure);
@@ -273,11 +331,9 @@ export class Worker {
     }
   }
 
-  /** Tells the watchdog what runs: with a label, the attempt started; without, it ended. */
-  private watch(attemptId: string, label?: string): void {
-    if (label) this.watched.set(attemptId, { attemptId, label });
-    else this.watched.delete(attemptId);
-    this.watchdog?.watch([...this.watched.values()]);
+  /** Tells the watchdog what runs now and what waits its turn. */
+  private watch(): void {
+    this.watchdog?.watch([...this.watched.values()], [...this.queued.values()]);
   }
 
   private get io(): AttemptIo {

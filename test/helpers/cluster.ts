@@ -9,6 +9,8 @@ export interface Cluster {
   http?: string;                 // host:port of the status server, when --http is among the master's args
   master: ChildProcess;
   workers: ChildProcess[];
+  /** Every line the workers wrote to stderr so far (their JSON log). */
+  workerLog: string[];
   /** Starts one more worker, in a work dir of its own or the one given (a worker restarted on it). */
   addWorker(workDir?: string): ChildProcess;
   stop(): Promise<void>;
@@ -41,11 +43,11 @@ export async function startCluster(workDir: string, workers: number, masterArgs:
   master.stdout!.resume(); // anything it prints later: drained so that it never blocks
   let next = 0;
   const cluster: Cluster = {
-    address, http, master, workers: [],
+    address, http, master, workers: [], workerLog: [],
     addWorker(dir = join(workDir, `worker-${next++}`)) {
       const worker = spawn(process.execPath, [MR, 'worker', '--master', address, '--work-dir', dir, ...workerArgs],
         { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-      worker.stderr!.resume(); // its log; drained so that it never blocks
+      createInterface({ input: worker.stderr! }).on('line', (line) => cluster.workerLog.push(line)); // its log, kept; drained so that it never blocks
       cluster.workers.push(worker);
       return worker;
     },

@@ -51,7 +51,7 @@ describe('each chaos switch alone, on grpc', () => {
       await ctx.expectOutput(out, reference);
       expect(json.chaos).toMatchObject({ spec, seed: 27, nodes: 3 });
       for (const key of acted) expect(json.chaos[key], key).toBeGreaterThan(0);
-      expect(json.chaos.messages).toBeGreaterThan(50);
+      expect(json.chaos.messages).toBeGreaterThan(40); // the job's calls, heartbeats and status polls: fewer as the job gets faster
     }, { fast: true });
   }
 });

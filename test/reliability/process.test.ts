@@ -12,6 +12,8 @@ import { startCluster, type Cluster } from '../helpers/cluster.ts';
 import { inputFiles, referenceLineLengthsMod7, referenceWordCount } from '../helpers/reference.ts';
 import { BOOKS, FIXTURES, MR, ROOT, finished, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
 import type { FailpointName } from '../../src/failpoints.ts';
+import { Journal } from '../../src/master/journal.ts';
+import { mulberry32 } from '../../src/wires/chaos/chaos-random.ts';
 import { FULL, reliabilityCase } from './harness.ts';
 
 const WORDCOUNT = join(ROOT, 'jobs', 'wordcount.ts');
@@ -237,6 +239,72 @@ for (const { phase, point, fast } of MASTER_POINTS) {
     if (phase === 'commit') expect(stage.reduceAttempts).toBe(0);
   }, { fast, timeoutMs: 150_000 });
 }
+
+/** The task an attempt id names (`<job>.s1.map-12[.e2].a1`), as the journal names it. */
+function taskOfAttempt(attemptId: string): string {
+  const match = /\.s(\d+)\.(map|reduce)-(\d+)(?:\.e\d+)?\.a\d+$/.exec(attemptId);
+  if (!match) throw new Error(`not an attempt id: ${attemptId}`);
+  return `s${match[1]}.${match[2]}-${match[3]}`;
+}
+
+/** The tasks the workers were told committed (their "reports taken" debug lines) so far. */
+function acknowledged(cluster: Cluster): Set<string> {
+  const tasks = new Set<string>();
+  for (const line of cluster.workerLog) {
+    if (!line.includes('"msg":"reports taken"')) continue;
+    for (const attemptId of JSON.parse(line).accepted as string[]) tasks.add(taskOfAttempt(attemptId));
+  }
+  return tasks;
+}
+
+/** The tasks the journal holds committed. */
+function journaled(masterDir: string): Set<string> {
+  return new Set(Journal.read(join(masterDir, 'journal.jsonl')).flatMap((r) => (r.t === 'task-done' ? [`s${r.stage}.${r.kind}-${r.index}`] : [])));
+}
+
+reliabilityCase('process', 'the master killed (SIGKILL) at random points of a job of many tiny tasks loses no commit it acknowledged (daemons, group commit)', async (ctx) => {
+  const clusterDir = join(dir, 'master-random-kills');
+  const inputDir = join(dir, 'tiny-inputs');
+  await mkdir(inputDir, { recursive: true });
+  const paths = Array.from({ length: 4000 }, (_, i) => join(inputDir, `f${i}.txt`));
+  // Letters only: a word per file besides "tiny".
+  await Promise.all(paths.map((path, i) => writeFile(path, `tiny w${String(i % 97).replace(/\d/g, (d) => 'abcdefghij'[Number(d)])}\n`)));
+  const cluster = await startCluster(clusterDir, 2, [], [], { MR_LOG: 'debug' });
+  clusters.push(cluster);
+  const out = join(dir, 'master-random-kills-out');
+  const follower = startMr(['run', WORDCOUNT, '--input', `${inputDir}/*`, '--output', out, '--master', cluster.address, '--reducers', '2', '--no-packing']);
+  const result = finished(follower);
+  let ended = false;
+  void result.then(() => (ended = true));
+  await stderrMatch(follower, /^job (\S+)$/m);
+  const rng = mulberry32(7);
+  let master = cluster.master;
+  let kills = 0;
+  let ackedBeforeLastKill = new Set<string>();
+  for (let round = 0; round < 4 && !ended; round++) {
+    await new Promise((resolve) => setTimeout(resolve, 150 + Math.floor(rng() * 600)));
+    if (ended) break;
+    const died = new Promise((resolve) => master.once('exit', resolve));
+    master.kill('SIGKILL');
+    await died;
+    kills++;
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the workers' last lines are in
+    // Every commit a worker was told of is in the journal the next master starts from.
+    const acked = acknowledged(cluster);
+    const inJournal = journaled(join(clusterDir, 'master'));
+    expect([...acked].filter((task) => !inJournal.has(task)), `acknowledged commits missing from the journal after kill ${kills}`).toEqual([]);
+    ackedBeforeLastKill = acked;
+    master = await restartMaster(cluster, clusterDir);
+  }
+  expect(kills, 'the master was killed while the job ran').toBeGreaterThanOrEqual(1);
+  const r = await result;
+  expect(r.code, r.stderr).toBe(0);
+  await ctx.expectOutput(out, referenceWordCount(paths));
+  // The last master ran only what had not been acknowledged before it started: no committed task was redone.
+  const jobId = /^job (\S+)$/m.exec(r.stderr)![1];
+  const redone = (await attemptsOf(cluster, jobId)).filter((a) => ackedBeforeLastKill.has(a.task));
+  expect(redone.map((a) => a.task)).toEqual([]);
+}, { fast: true, timeoutMs: 240_000 });
 
 async function expectNoSuccess(out: string): Promise<void> {
   expect(await readdir(out).catch(() => [] as string[])).not.toContain('_SUCCESS');

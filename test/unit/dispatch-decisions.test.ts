@@ -22,7 +22,7 @@ describe('offerFor', () => {
   it('offers a task to a live worker, an exit when shutting down, and a prompt retry to a worker given up for dead', () => {
     const s = setup();
     const offer = offerFor(s, 'w1', false, 0);
-    expect(offer && 'task' in offer && offer.task.kind).toBe('map');
+    expect(offer && 'tasks' in offer && offer.tasks.map((t) => t.kind)).toEqual(['map']);
     expect(offerFor(s, 'w1', true, 0)).toEqual({ shutdown: true });
     s.loseWorker('w2', 'silent', 0);
     expect(offerFor(s, 'w2', false, 0)).toEqual({ retryAfterMs: 0 });
@@ -33,6 +33,41 @@ describe('offerFor', () => {
     const s = setup(1);
     offerFor(s, 'w1', false, 0);
     expect(offerFor(s, 'w2', false, 0)).toBeUndefined();
+  });
+});
+
+describe('offerFor: batches', () => {
+  /** Commits the worker's tasks as if each had run mapMs. */
+  function commit(s: Scheduler, tasks: readonly { attemptId: string }[], mapMs: number): void {
+    for (const t of tasks) s.succeed(t.attemptId, `out-${t.attemptId}`, { 'time.mapMs': mapMs }, 1);
+  }
+  const tasksOf = (offer: ReturnType<typeof offerFor>) => (offer && 'tasks' in offer ? offer.tasks : []);
+
+  it('gives one task until the maps run time is known, then a batch of short maps: within the time target, the ask and a fair share', () => {
+    const s = setup(400);
+    const first = tasksOf(offerFor(s, 'w1', false, 0, 64));
+    expect(first).toHaveLength(1);
+    commit(s, first, 1);                                  // 1 ms a map: 25 fit the time target
+    const batch = tasksOf(offerFor(s, 'w1', false, 0, 64));
+    expect(batch.map((t) => t.index)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(new Set(batch.map((t) => t.attemptId)).size).toBe(25);
+    expect(tasksOf(offerFor(s, 'w2', false, 0, 8))).toHaveLength(8);   // no more than asked
+    expect(tasksOf(offerFor(s, 'w2', false, 0))).toHaveLength(1);      // nor to a worker that asks for one
+  });
+
+  it('gives slow maps one at a time, and shares the last tasks of a phase out', () => {
+    const slow = setup(400);
+    commit(slow, tasksOf(offerFor(slow, 'w1', false, 0, 64)), 100);
+    expect(tasksOf(offerFor(slow, 'w1', false, 0, 64))).toHaveLength(1);
+    const tail = setup(12);
+    commit(tail, tasksOf(offerFor(tail, 'w1', false, 0, 64)), 0);
+    expect(tasksOf(offerFor(tail, 'w1', false, 0, 64))).toHaveLength(1);   // 11 left for 2 workers: one each at a time
+  });
+
+  it('gives reduces singly', () => {
+    const s = setup(2, 3);
+    commit(s, [...tasksOf(offerFor(s, 'w1', false, 0, 64)), ...tasksOf(offerFor(s, 'w1', false, 0, 64))], 0);
+    expect(tasksOf(offerFor(s, 'w1', false, 0, 64)).map((t) => t.kind)).toEqual(['reduce']);
   });
 });
 

@@ -58,7 +58,7 @@ async function harness(): Promise<Harness> {
     },
     register: (workerId) => client.registerWorker({ workerId, address: `memory:${workerId}`, slots: 1, pid: pids++, hasNode: false, node: 0 }),
     async task(workerId) {
-      return (await client.requestTask({ workerId, waitMs: 0, requestId: '' })).task ?? undefined;
+      return (await client.requestTask({ workerId, waitMs: 0, requestId: '', maxTasks: 1 })).task ?? undefined;
     },
     async finish(workerId, task, extra = {}) {
       if (task.kind === 'reduce') {
@@ -177,9 +177,38 @@ describe('Master', () => {
     expect(h.master.scheduler.jobs.get(jobId)!.stages[0].maps[0].attemptsStarted).toBe(1);
   });
 
+  it('hands out tiny maps in batches once their run time is known; a batch request or report asked again gets the same reply', async () => {
+    await h.register('w1');
+    const { jobId } = await h.submit(40, 1);
+    const first = (await h.task('w1'))!;                 // nothing timed yet: one task
+    const batchOf = (reply: M.TaskReply) => [reply.task!, ...reply.moreTasks];
+    const reports = (tasks: M.Task[], requestId: string, wantTasks: number) => h.client.reportAttempts({
+      workerId: 'w1', requestId, wantTasks,
+      reports: tasks.map((task) => ({
+        workerId: 'w1', attemptId: task.attemptId, ok: true, error: '', outputId: `out-${task.attemptId}`, counters: { 'time.mapMs': 1 },
+        partitionBytes: [10], stats: null, log: '', lostMapTasks: [], wantTask: false, partitionRecords: [1], ownDeath: false,
+      })),
+    });
+    const one = await reports([first], 'r1', 64);
+    expect(one.accepted).toEqual([true]);
+    const batch = batchOf(one.next!);
+    expect(batch.length).toBeGreaterThan(1);           // 1 ms a task: a batch, a fair share of the 39 left
+    expect(batch.length).toBeLessThanOrEqual(39 / 4);
+    expect(await reports([first], 'r1', 64)).toEqual(one); // the same call again: the same batch, none taken twice
+    // Every attempt of the batch is leased: heartbeats naming them (queued) keep them through the lease.
+    await advance(LEASE_MS + 1000, { w1: batch.map((t) => t.attemptId) });
+    const job = h.master.scheduler.jobs.get(jobId)!;
+    expect(batch.every((t) => h.master.scheduler.isRunning(t.attemptId))).toBe(true);
+    const two = await reports(batch, 'r2', 64);
+    expect(two.accepted).toEqual(batch.map(() => true));
+    expect(await reports(batch.slice(0, 1), 'r3', 0)).toEqual({ accepted: [true], next: null }); // a report again: still accepted, nothing more
+    expect(job.stages[0].mapTally.done).toBe(1 + batch.length);
+    expect(job.stages[0].maps.every((m) => m.attemptsStarted <= 1)).toBe(true);
+  });
+
   it('a worker waiting in its long poll is handed a task as soon as a job comes', async () => {
     await h.register('w1');
-    const waiting = h.client.requestTask({ workerId: 'w1', waitMs: 60_000, requestId: '' });
+    const waiting = h.client.requestTask({ workerId: 'w1', waitMs: 60_000, requestId: '', maxTasks: 1 });
     await h.submit(1, 1);
     const reply = await waiting;
     expect([reply.task?.kind, reply.task?.taskIndex]).toEqual(['map', 0]);

@@ -97,6 +97,20 @@ describe('Scheduler: map assignment and the barrier', () => {
     expect(s.assign('w2', 2).assignments).toEqual([]);
   });
 
+  it('hands out an early task that went back to pending before the later ones, and keeps the done counts as tasks come and go', () => {
+    const { s, stage } = setup({ maps: 5, reduces: 1 });
+    const given = [0, 1, 2].map(() => mustAssign(s, 'w1'));
+    s.succeed(given[0].attemptId, 'o0', {}, 1);
+    s.fail(given[1].attemptId, 'boom', 1);                 // map 1 pending again, behind map 3
+    expect(mustAssign(s, 'w2', 2).index).toBe(1);
+    expect(mustAssign(s, 'w2', 2).index).toBe(3);
+    expect(stage().mapTally.done).toBe(1);
+    s.loseWorker('w1', 'gone', 3);                         // map 0's output and map 2's attempt go with w1
+    expect(stage().mapTally.done).toBe(0);
+    expect([mustAssign(s, 'w2', 4).index, mustAssign(s, 'w2', 4).index, mustAssign(s, 'w2', 4).index]).toEqual([0, 2, 4]);
+    expect(s.assign('w2', 4).assignments).toEqual([]);
+  });
+
   it('hands out the reduces once all maps have committed, with map outputs in map order and their workers', () => {
     const { s } = setup({ maps: 3, reduces: 2 });
     const a0 = mustAssign(s, 'w1');
