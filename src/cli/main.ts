@@ -49,7 +49,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('speculation', { type: 'boolean', default: true, describe: 'backup attempts for stragglers (--no-speculation)' })
       .option('packing', { type: 'boolean', default: true, describe: 'small input files packed into map tasks of about the split size (--no-packing: one map task per file)' })
       .option('set', { type: 'string', array: true, describe: 'job option name=value (repeatable), as ctx.options' })
-      .option('split-mib', numberOption('split-mib', 'positive', { describe: 'map split size in MiB: a larger file is cut at line boundaries (default: about two map tasks per worker, 4 to 16 MiB)' }))
+      .option('split-mib', numberOption('split-mib', 'positive', { describe: 'map split size in MiB: a larger file is cut at line boundaries (default: about two map tasks per worker, 4 to 64 MiB)' }))
       .option('sort-buffer-mib', numberOption('sort-buffer-mib', 'positive', { describe: 'map output buffer before spilling, MiB (default 64)' }))
       .option('max-attempts', numberOption('max-attempts', 'count', { describe: 'attempts per task before the job fails (default 4)' }))
       .option('task-timeout', numberOption('task-timeout', 'nonNegative', { describe: 'seconds an attempt may go without progress before it is killed and retried (default 60, 0: never)' }))

@@ -137,11 +137,11 @@ describe('--json on failure', () => {
 });
 
 describe('--split-mib', () => {
-  it("help and docs/running.md say the same default: about two map tasks per worker, 4 to 16 MiB", async () => {
+  it("help and docs/running.md say the same default: about two map tasks per worker, 4 to 64 MiB", async () => {
     const help = await runMr(['run', '--help']);
-    expect(help.stdout.replace(/\s+/g, ' ')).toContain('about two map tasks per worker, 4 to 16 MiB');
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('about two map tasks per worker, 4 to 64 MiB');
     const docs = await readFile(join(ROOT, 'docs', 'running.md'), 'utf8');
-    expect(docs).toMatch(/--split-mib.*at most 16 MiB.*about two map tasks per worker, and at least 4 MiB/);
+    expect(docs).toMatch(/--split-mib.*about two map tasks per worker, at most 64 MiB and at least 4 MiB/);
   });
 });
 
