@@ -506,6 +506,16 @@ export interface Chunk {
   data: Buffer;
 }
 
+/**
+ * Partition r of several map outputs on one worker, in one stream (a reducer fetching many small
+ * outputs): each chunk is a 4-byte big-endian index into output_ids, then bytes of that output's
+ * partition; the outputs come in the request's order, an empty one with no chunk at all.
+ */
+export interface FetchPartitionsRequest {
+  outputIds: string[];
+  partition: number;
+}
+
 /** ssi: any file of a node's namespace, /cluster/<node>/<path under its work directory>. */
 export interface ReadFileRequest {
   path: string;
@@ -603,6 +613,7 @@ export interface Messages {
   HeartbeatReply: HeartbeatReply;
   FetchPartitionRequest: FetchPartitionRequest;
   Chunk: Chunk;
+  FetchPartitionsRequest: FetchPartitionsRequest;
   ReadFileRequest: ReadFileRequest;
   RunTaskRequest: RunTaskRequest;
   ServerRef: ServerRef;
@@ -637,12 +648,13 @@ export interface MasterRpcs {
 }
 
 /** The Worker service's RPCs, by their method names here (the proto's, lower camelCase). */
-export const WORKER_METHODS = ['fetchPartition', 'readFile', 'runTask'] as const;
+export const WORKER_METHODS = ['fetchPartition', 'fetchPartitions', 'readFile', 'runTask'] as const;
 export type WorkerMethod = (typeof WORKER_METHODS)[number];
 
 /** The Worker service's RPCs: each its request and reply messages, by name, and which of them stream. */
 export interface WorkerRpcs {
   fetchPartition: { request: 'FetchPartitionRequest'; reply: 'Chunk'; requestStream: false; replyStream: true };
+  fetchPartitions: { request: 'FetchPartitionsRequest'; reply: 'Chunk'; requestStream: false; replyStream: true };
   readFile: { request: 'ReadFileRequest'; reply: 'Chunk'; requestStream: false; replyStream: true };
   runTask: { request: 'RunTaskRequest'; reply: 'AttemptReport'; requestStream: false; replyStream: false };
 }

@@ -52,10 +52,11 @@ function masterClient(link: MasterLink, retried: boolean, chaos: ChaosNode | und
 /** Streams pass through the chaos layer (their callers retry them); RunTask goes as it is: the balancer sending it wraps its own sends. */
 function workerClient(direct: WorkerClient, chaos: ChaosNode | undefined): WorkerClient {
   if (!chaos) return direct;
-  const { readFile } = direct;
+  const { readFile, fetchPartitions } = direct;
   return {
     ...direct,
     fetchPartition: (request) => chaos.stream('Worker', 'fetchPartition', request, () => direct.fetchPartition(request)),
+    ...(fetchPartitions ? { fetchPartitions: (request) => chaos.stream('Worker', 'fetchPartitions', request, () => fetchPartitions.call(direct, request)) } : {}),
     ...(readFile ? { readFile: (request) => chaos.stream('Worker', 'readFile', request, () => readFile.call(direct, request)) } : {}),
     close: () => direct.close(),
   };

@@ -23,6 +23,8 @@ type MasterStreams = NoneOf<{ [K in keyof MasterRpcs]: MasterRpcs[K]['requestStr
 export interface WorkerService {
   /** The partition's bytes in chunks of at most 1 MiB. */
   fetchPartition(req: M.FetchPartitionRequest): AsyncIterable<Buffer>;
+  /** Partition r of several map outputs, in one stream: each chunk a 4-byte index into outputIds, then bytes (see batched-fetch.ts). */
+  fetchPartitions?(req: M.FetchPartitionsRequest): AsyncIterable<Buffer>;
   /** ssi: a file of this node's namespace (/cluster/<node>/...), in chunks of at most 1 MiB. */
   readFile?(req: M.ReadFileRequest): AsyncIterable<Buffer>;
   /** horizontal: runs one task to its end and reports it. */

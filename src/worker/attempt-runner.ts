@@ -7,16 +7,11 @@ import { RecordError } from '../core/record-codec.ts';
 import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
 import { withAttemptConsole } from './attempt-console.ts';
 import { loadSubmittedJob } from './job-loader.ts';
-import type { MapOutputStore } from '../storage/map-output-store.ts';
 import { inputName, runMapTask, type AttemptResult } from './map-task.ts';
-import { runReduceTask } from './reduce-task.ts';
+import { runReduceTask, type ReduceIo } from './reduce-task.ts';
 
-export interface AttemptIo {
-  store: MapOutputStore;
-  scratchDir: string;
-  fetch(output: M.MapOutput, partition: number): AsyncIterable<Buffer>;
-  commit(attemptId: string): Promise<boolean>;
-}
+/** What an attempt reads and writes through: the map output store, the shuffle, the commit. */
+export type AttemptIo = ReduceIo;
 
 /** The report of one attempt, but for what its sender adds: who sends it, its process figures, whether its slot is free, its own death. */
 export type AttemptOutcome = Omit<M.AttemptReport, 'workerId' | 'stats' | 'wantTask' | 'ownDeath'>;

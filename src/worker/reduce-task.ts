@@ -1,29 +1,28 @@
-// A reduce attempt: fetch partition r of every map output, k-way merge them from disk, call
+// A reduce attempt: fetch partition r of every map output (shuffle-fetch.ts), k-way merge them from disk, call
 // reduce per key (or fold them as bytes, for a built-in aggregation: byte-reduce.ts), write
 // part-r-NNNNN under a temporary name and rename it once allowed to commit.
 import { thrownByUser } from './user-frame.ts';
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import pLimit from 'p-limit';
 import { COUNTER, type Counters } from '../core/counters.ts';
 import type { JobDefinition, JobOptions } from '../core/job.ts';
 import type { AttemptFigures } from '../core/progress.ts';
 import { compareKeys } from '../core/key-order.ts';
 import { groupSorted, mergeSorted } from '../core/kway-merge.ts';
 import { RecordError, formatRecord, partFileName, showKey } from '../core/record-codec.ts';
-import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
+import { TaskError } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { JobSpec, MapOutput } from '../wires/messages.ts';
 import { mergeBatchBytes, sourceOf, type RunRef } from '../storage/run-file.ts';
 import { TextWriter } from '../storage/text-writer.ts';
-import type { MapOutputStore } from '../storage/map-output-store.ts';
 import { EventLoopTurns } from './event-loop-turns.ts';
 import { bumpProgress } from './stall-watchdog.ts';
 import { isPaused, pausePoint } from './pause-gate.ts';
 import { byKey } from './run-merge.ts';
 import type { AttemptResult } from './map-task.ts';
 import { aggregationOf, reduceAsBytes } from './byte-reduce.ts';
+import { fetchRuns, type FetchIo } from './shuffle-fetch.ts';
 
 export interface ReduceAttempt {
   attemptId: string;
@@ -32,17 +31,10 @@ export interface ReduceAttempt {
   mapOutputs: MapOutput[];
 }
 
-export interface ReduceIo {
-  store: MapOutputStore;                 // this worker's own map outputs, read without the network
+export interface ReduceIo extends FetchIo {
   scratchDir: string;
-  fetch(output: MapOutput, partition: number): AsyncIterable<Buffer>;
   commit(attemptId: string): Promise<boolean>;
 }
-
-const FETCH_CONCURRENCY = 8;
-const FETCHED_RUN_IN_MEMORY_BYTES = 1 << 20;     // a fetched run up to this size stays in memory ...
-const FETCHED_IN_MEMORY_BYTES = 64 << 20;        // ... while an attempt's runs in memory stay under this
-const FETCH_RETRY_DELAYS_MS = [200, 1000];
 
 export async function runReduceTask(
   job: JobDefinition, attempt: ReduceAttempt, io: ReduceIo, signal: AbortSignal, progress: AttemptFigures = {},
@@ -79,91 +71,6 @@ export async function runReduceTask(
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-}
-
-/** Gets partition r of each map output: what this worker can read where it lies, or fetched into a file. */
-async function fetchRuns(
-  attempt: ReduceAttempt, io: ReduceIo, scratch: string, counters: Counters, signal: AbortSignal, progress: AttemptFigures,
-): Promise<RunRef[]> {
-  const limit = pLimit(FETCH_CONCURRENCY);
-  const memory = { leftBytes: FETCHED_IN_MEMORY_BYTES };
-  let shuffled = 0;
-  progress.outputsFetched = 0;
-  const fetched = (run: RunRef): RunRef => {
-    progress.outputsFetched = (progress.outputsFetched ?? 0) + 1;
-    bumpProgress();
-    if (attempt.mapOutputs.length > 1) failpoint('worker.shuffle.after-first-run');
-    return run;
-  };
-  const results = await Promise.allSettled(attempt.mapOutputs.map((output) => limit(async () => {
-    await pausePoint(signal);
-    if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
-    const local = await io.store.localRun(output.outputId, attempt.partition);
-    if (local !== undefined) return fetched(local);
-    const path = join(scratch, `m-${output.mapTask}`);
-    const { run, bytes } = await fetchWithRetries(() => download(io.fetch(output, attempt.partition), path, memory, progress), signal);
-    shuffled += bytes;
-    return fetched(run);
-  })));
-  const lost = attempt.mapOutputs.filter((_, i) => results[i].status === 'rejected');
-  if (lost.length > 0) {
-    if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
-    const first = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
-    throw new FetchFailedError(
-      `cannot fetch map output ${lost.map((o) => o.mapTask).join(', ')} (from ${lost[0].path || lost[0].workerAddress}): ${oneLine(first.reason)}`,
-      lost.map((o) => o.mapTask),
-    );
-  }
-  counters[COUNTER.shuffleBytes] = shuffled;
-  return results.map((r) => (r as PromiseFulfilledResult<RunRef>).value);
-}
-
-/** A fetch is idempotent (it rewrites the whole file), so it is retried before giving up. */
-async function fetchWithRetries<T>(fetch: () => Promise<T>, signal: AbortSignal): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fetch();
-    } catch (error) {
-      if (attempt >= FETCH_RETRY_DELAYS_MS.length || signal.aborted) throw error;
-      await new Promise((resolve) => setTimeout(resolve, FETCH_RETRY_DELAYS_MS[attempt]));
-    }
-  }
-}
-
-/**
- * Fetches one run: kept in memory while it is small and the attempt's memory allowance lasts
- * (thousands of tiny map outputs must not cost a file each), else written to path.
- */
-async function download(
-  chunks: AsyncIterable<Buffer>, path: string, memory: { leftBytes: number }, progress: AttemptFigures,
-): Promise<{ run: RunRef; bytes: number }> {
-  const held: Buffer[] = [];
-  let heldBytes = 0;
-  let bytes = 0;
-  let file: FileHandle | undefined;
-  try {
-    for await (const chunk of chunks) {
-      bytes += chunk.length;
-      progress.records = (progress.records ?? 0) + 1; // a chunk fetched: the task timeout's measure
-      bumpProgress();
-      if (file === undefined && heldBytes + chunk.length <= Math.min(FETCHED_RUN_IN_MEMORY_BYTES, memory.leftBytes)) {
-        held.push(Buffer.from(chunk)); // a copy: the transport may reuse the chunk's memory
-        heldBytes += chunk.length;
-        continue;
-      }
-      if (file === undefined) {
-        file = await open(path, 'w');
-        for (const part of held) await file.write(part, 0, part.length);
-        held.length = 0;
-      }
-      await file.write(chunk, 0, chunk.length);
-    }
-  } finally {
-    await file?.close();
-  }
-  if (file !== undefined) return { run: path, bytes };
-  memory.leftBytes -= heldBytes;
-  return { run: Buffer.concat(held, heldBytes), bytes };
 }
 
 async function reduceInto(

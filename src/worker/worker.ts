@@ -16,6 +16,7 @@ import { gateFor } from './pause-gate.ts';
 import type { MapOutputStore } from '../storage/map-output-store.ts';
 import { MemoryFirstOutputStore } from './memory-first-store.ts';
 import { failedOutcome, runAttempt, type AttemptIo, type AttemptOutcome } from './attempt-runner.ts';
+import { framedOutputs } from './batched-fetch.ts';
 import { StallWatchdog, lastWords, type WatchedAttempt } from './stall-watchdog.ts';
 import { attemptLabel, stallReason } from '../core/task-timeout.ts';
 import type { PulseRecipe } from './stall-watchdog.ts';
@@ -95,6 +96,7 @@ export class Worker {
     this.server = await this.options.transport.serveWorker(
       {
         fetchPartition: (req) => this.store.read(req.outputId, req.partition),
+        fetchPartitions: (req) => framedOutputs(req.outputIds.map((id) => () => this.store.read(id, req.partition))),
         ...(files ? { readFile: (req: M.ReadFileRequest) => files.serve(req.path) } : {}),
       },
       `${this.options.listenHost ?? '127.0.0.1'}:0`,
@@ -340,7 +342,12 @@ export class Worker {
     return {
       store: this.store,
       scratchDir: join(this.options.workDir, 'reduce-in'),
+      // With its own store, a worker holds only the outputs it made: another's is not looked for
+      // here (a stat each, thousands of them). A store handed in may hold any node's (butterfly).
+      ...(this.options.store ? {} : { mayHold: (output: M.MapOutput) => output.workerAddress === this.server.address }),
       fetch: (output, partition) => this.fetch(output, partition),
+      // Through the file namespace (ssi) an output is a path, read on its own.
+      ...(this.files ? {} : { fetchMany: (outputs: readonly M.MapOutput[], partition: number) => this.peer(outputs[0].workerAddress).fetchPartitions?.({ outputIds: outputs.map((o) => o.outputId), partition }) }),
       commit: async (attemptId) => (await this.master.commitAttempt({ workerId: this.id, attemptId })).allowed,
     };
   }

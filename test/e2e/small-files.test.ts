@@ -29,11 +29,12 @@ beforeAll(async () => {
 });
 afterAll(() => removeDir(dir));
 
-async function run(job: string, input: string, out: string, extra: string[] = []): Promise<{ mapTasks: number; text: string }> {
+async function run(job: string, input: string, out: string, extra: string[] = []): Promise<{ mapTasks: number; text: string; json: { chaos?: Record<string, number> } }> {
   const r = await runMr(['run', job, '--input', input, '--output', join(dir, out), '--workers', '2', '--reducers', '2', '--json', '--quiet', ...extra]);
   expect(r.code, r.stderr).toBe(0);
   const parts = await readParts(join(dir, out));
-  return { mapTasks: JSON.parse(r.stdout).stages[0].mapTasks, text: parts.map((part) => part.text).join('') };
+  const json = JSON.parse(r.stdout);
+  return { mapTasks: json.stages[0].mapTasks, text: parts.map((part) => part.text).join(''), json };
 }
 
 describe('many small files', () => {
@@ -50,6 +51,17 @@ describe('many small files', () => {
     const packed = await run('jobs/wordcount.ts', smallGlob, 'wc-packed-2');
     expect(unpacked.mapTasks).toBe(FILES);
     expect(unpacked.text).toBe(packed.text);
+  });
+
+  it('--no-packing: reducers fetch the many tiny map outputs in batches, exact also when the network loses messages', async () => {
+    // 300 map outputs over 2 workers: each reducer fetches some 150 from the other worker, in
+    // streams of many outputs each; lost requests, replies and chunks make some batches break
+    // and be asked again for the outputs they had not brought whole.
+    const single = await run('jobs/wordcount.ts', oneFile, 'wc-one-2');
+    const lossy = await run('jobs/wordcount.ts', smallGlob, 'wc-lossy', ['--no-packing', '--chaos', 'drop=0.02', '--chaos-seed', '5']);
+    expect(lossy.mapTasks).toBe(FILES);
+    expect(lossy.text).toBe(single.text);
+    expect(lossy.json.chaos!.droppedRequests + lossy.json.chaos!.droppedReplies).toBeGreaterThan(0);
   });
 
   it('each line of a packed task knows its own file (ctx.file)', async () => {

@@ -21,9 +21,10 @@ export function chaosMasterService(handlers: MasterService, node: ChaosNode): Ma
 
 /** A worker's handlers, refusing calls (and breaking off streams) while the worker is cut off. */
 export function chaosWorkerService(handlers: WorkerService, node: ChaosNode): WorkerService {
-  const { readFile, runTask } = handlers;
+  const { readFile, runTask, fetchPartitions } = handlers;
   return {
     fetchPartition: guarded(node, 'fetchPartition', (request) => handlers.fetchPartition(request)),
+    ...(fetchPartitions ? { fetchPartitions: guarded(node, 'fetchPartitions', (request) => fetchPartitions.call(handlers, request)) } : {}),
     ...(readFile ? { readFile: guarded(node, 'readFile', (request) => readFile.call(handlers, request)) } : {}),
     ...(runTask ? {
       runTask: async (request, signal) => {

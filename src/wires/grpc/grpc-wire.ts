@@ -128,6 +128,10 @@ function workerHandlers(handlers: WorkerService, token: string | undefined): grp
   };
   return {
     FetchPartition: stream((req: M.FetchPartitionRequest) => handlers.fetchPartition(req)),
+    FetchPartitions: stream((req: M.FetchPartitionsRequest) => {
+      if (!handlers.fetchPartitions) throw unimplemented('FetchPartitions');
+      return handlers.fetchPartitions(req);
+    }),
     ReadFile: stream((req: M.ReadFileRequest) => {
       if (!handlers.readFile) throw unimplemented('ReadFile');
       return handlers.readFile(req);
@@ -188,6 +192,7 @@ function workerClient(address: string, token: string | undefined, tls: TlsMateri
   }
   return {
     fetchPartition: (req) => streamed('FetchPartition', req),
+    fetchPartitions: (req) => streamed('FetchPartitions', req),
     readFile: (req) => streamed('ReadFile', req),
     runTask: (req) => new Promise((resolve, reject) => {
       stub.RunTask(req, bearer(token), { deadline: new Date(Date.now() + FETCH_DEADLINE_MS) }, (error: unknown, reply: M.AttemptReport) => (error ? reject(fromStatus(error)) : resolve(reply)));

@@ -41,15 +41,18 @@ function masterLink(address: string): MasterLink {
   };
 }
 
+/** A worker's stream, its request and every chunk encoded and decoded as on the wire. */
+async function* streamed(method: 'fetchPartition' | 'fetchPartitions', req: object, open: (handlers: WorkerService, req: never) => AsyncIterable<Buffer> | undefined, address: string): AsyncGenerator<Buffer> {
+  const codec = codecOf('Worker', method);
+  const chunks = open(lookup<WorkerService>(address), codec.decodeRequest(codec.encodeRequest(req)) as never);
+  if (!chunks) throw new TransportUnavailableError(`${address} does not serve ${method}`);
+  for await (const data of chunks) yield (codec.decodeReply(codec.encodeReply({ data })) as { data: Buffer }).data;
+}
+
 function workerClient(address: string): WorkerClient {
-  const codec = codecOf('Worker', 'fetchPartition');
   return {
-    async *fetchPartition(req: M.FetchPartitionRequest) {
-      const handlers = lookup<WorkerService>(address);
-      for await (const data of handlers.fetchPartition(codec.decodeRequest(codec.encodeRequest(req)))) {
-        yield (codec.decodeReply(codec.encodeReply({ data })) as { data: Buffer }).data;
-      }
-    },
+    fetchPartition: (req: M.FetchPartitionRequest) => streamed('fetchPartition', req, (handlers, r) => handlers.fetchPartition(r), address),
+    fetchPartitions: (req: M.FetchPartitionsRequest) => streamed('fetchPartitions', req, (handlers, r) => handlers.fetchPartitions?.(r), address),
     close() {},
   };
 }
