@@ -88,29 +88,29 @@ export async function fetchRuns(
     }
   }
   async function fetchBatch(batch: number[]): Promise<void> {
+    await checkCancelled();
     let pending = batch;
-    for (let retry = 0; ; retry++) {
-      await checkCancelled();
-      const chunks = io.fetchMany!(pending.map((i) => attempt.mapOutputs[i]), attempt.partition);
-      if (chunks === undefined) {   // the peer serves no batches: one stream each
-        await Promise.all(pending.map((i) => fetchOne(i)));
-        return;
-      }
-      const done = new Set<number>();
-      try {
-        await readFramed(chunks, pending.length, (k) => sinkOf(pending[k]), (k, result) => {
-          done.add(pending[k]);
-          fetched(pending[k], result);
-        });
-        return;
-      } catch (error) {
-        pending = pending.filter((i) => !done.has(i));
-        if (retry >= FETCH_RETRY_DELAYS_MS.length || signal.aborted) {
-          for (const i of pending) lost.set(i, error);
+    try {
+      await withRetries(async () => {
+        const chunks = io.fetchMany!(pending.map((i) => attempt.mapOutputs[i]), attempt.partition);
+        if (chunks === undefined) {   // the peer serves no batches: one stream each
+          const each = pending;
+          pending = [];
+          await Promise.all(each.map((i) => fetchOne(i)));
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, FETCH_RETRY_DELAYS_MS[retry]));
-      }
+        const done = new Set<number>();
+        try {
+          await readFramed(chunks, pending.length, (k) => sinkOf(pending[k]), (k, result) => {
+            done.add(pending[k]);
+            fetched(pending[k], result);
+          });
+        } finally {
+          pending = pending.filter((i) => !done.has(i));   // asked again for what did not come whole
+        }
+      }, signal);
+    } catch (error) {
+      for (const i of pending) lost.set(i, error);
     }
   }
   await Promise.all(jobs.map((job) => limit(job)));

@@ -42,9 +42,11 @@ function masterLink(address: string): MasterLink {
 }
 
 /** A worker's stream, its request and every chunk encoded and decoded as on the wire. */
-async function* streamed(method: 'fetchPartition' | 'fetchPartitions', req: object, open: (handlers: WorkerService, req: never) => AsyncIterable<Buffer> | undefined, address: string): AsyncGenerator<Buffer> {
+async function* streamed<R extends object>(
+  method: 'fetchPartition' | 'fetchPartitions', req: R, open: (handlers: WorkerService, req: R) => AsyncIterable<Buffer> | undefined, address: string,
+): AsyncGenerator<Buffer> {
   const codec = codecOf('Worker', method);
-  const chunks = open(lookup<WorkerService>(address), codec.decodeRequest(codec.encodeRequest(req)) as never);
+  const chunks = open(lookup<WorkerService>(address), codec.decodeRequest(codec.encodeRequest(req)) as R);
   if (!chunks) throw new TransportUnavailableError(`${address} does not serve ${method}`);
   for await (const data of chunks) yield (codec.decodeReply(codec.encodeReply({ data })) as { data: Buffer }).data;
 }
