@@ -22,6 +22,15 @@ const counters = new Int32Array(new SharedArrayBuffer(16));
 const LIST_BYTES = 256 * 1024;
 const list = new Uint8Array(new SharedArrayBuffer(LIST_BYTES));
 
+const encoder = new TextEncoder();
+const entryJsons = new WeakMap<WatchedAttempt, string>();
+
+function entryJson(entry: WatchedAttempt): string {
+  let json = entryJsons.get(entry);
+  if (json === undefined) entryJsons.set(entry, (json = JSON.stringify(entry)));
+  return json;
+}
+
 /** Called per record by the task loops: a plain store, read by the watchdog thread. */
 export function bumpProgress(): void {
   counters[0]++;
@@ -145,11 +154,13 @@ export class StallWatchdog {
    * Written to shared memory at each start and end, so the thread sees it though the loop then blocks.
    */
   watch(running: readonly WatchedAttempt[], queued: readonly WatchedAttempt[] = []): void {
-    let bytes = Buffer.from(JSON.stringify({ running, queued }));
-    if (bytes.length > LIST_BYTES) bytes = Buffer.from(JSON.stringify({ running: running.slice(0, 1000), queued: [] }));
+    // Each entry's JSON is made once (a batch of tiny tasks rewrites the list twice a task), and
+    // the text is encoded straight into the shared list.
+    let text = `{"running":[${running.map(entryJson).join(',')}],"queued":[${queued.map(entryJson).join(',')}]}`;
+    if (text.length * 3 > LIST_BYTES) text = JSON.stringify({ running: running.slice(0, 1000), queued: [] });
     Atomics.add(counters, 2, 1);
-    list.set(bytes.subarray(0, LIST_BYTES));
-    Atomics.store(counters, 3, Math.min(bytes.length, LIST_BYTES));
+    const { written } = encoder.encodeInto(text, list);
+    Atomics.store(counters, 3, written);
     Atomics.add(counters, 2, 1);
   }
 

@@ -67,6 +67,7 @@ export class Worker {
   private readonly running = new Map<string, AbortController>();
   private readonly queued = new Map<string, WatchedAttempt>();
   private readonly watched = new Map<string, WatchedAttempt>();
+  private watchPending?: NodeJS.Immediate;
   private watchdog?: StallWatchdog;
   private readonly progress = new Map<string, AttemptFigures>(); // of the running attempts, for heartbeats
   private readonly peers = new Map<string, WorkerClient>();
@@ -235,7 +236,7 @@ export class Worker {
     this.running.delete(attemptId);
     this.queued.delete(attemptId);
     this.progress.delete(attemptId);
-    this.watch();
+    this.watchSoon();
   }
 
   /** Runs the attempt (unless it was cancelled while it waited its turn); returns its report. */
@@ -335,7 +336,18 @@ export class Worker {
 
   /** Tells the watchdog what runs now and what waits its turn. */
   private watch(): void {
+    if (this.watchPending) clearImmediate(this.watchPending);
+    this.watchPending = undefined;
     this.watchdog?.watch([...this.watched.values()], [...this.queued.values()]);
+  }
+
+  /**
+   * The list after an attempt ended: written once the loop is free, unless the next attempt of a
+   * batch starts first and writes it (the loop can only be held inside an attempt, which writes
+   * the list as it starts).
+   */
+  private watchSoon(): void {
+    this.watchPending ??= setImmediate(() => this.watch());
   }
 
   private get io(): AttemptIo {
