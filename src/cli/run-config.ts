@@ -42,6 +42,7 @@ export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
   nodes?: number;
   report?: boolean;
   autoscale?: string;
+  preset?: string;
   linkLatencyUs?: number;
   linkMbPerS?: number;
   nodeMbPerS?: number;
@@ -226,7 +227,7 @@ function parseAutoscale(text: string, takesIt: boolean, transport: string): Auto
 
 /** --nodes and the cost-model knobs: only for a simulated machine, and checked by its backend. */
 function machineArgs(args: RunArgs, transport: string, runs: RunShape): { nodes?: number; tuning: MachineTuning; machine: Transport } {
-  const tuning: MachineTuning = {};
+  const tuning: MachineTuning = args.preset === undefined ? {} : { preset: String(args.preset) };
   const knobs: [string, keyof MachineTuning, number | undefined][] = [
     ['--link-latency-us', 'linkLatencyUs', args.linkLatencyUs], ['--link-mb-per-s', 'linkMbPerSec', args.linkMbPerS],
     ['--node-mb-per-s', 'nodeMbPerSec', args.nodeMbPerS], ['--module-mib', 'moduleMib', args.moduleMib],

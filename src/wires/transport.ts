@@ -128,6 +128,8 @@ export interface Wire extends Omit<Transport, 'chaos' | 'connectMaster'> {
 
 /** Knobs of the simulated machines' cost models; each backend takes those it knows. */
 export interface MachineTuning {
+  /** A machine's published figures by name (hypercube: ipsc1, ipsc2); the knobs below override them. */
+  preset?: string;
   linkLatencyUs?: number;
   linkMbPerSec?: number;
   nodeMbPerSec?: number;
