@@ -228,7 +228,7 @@ function parseAutoscale(text: string, takesIt: boolean, transport: string): Auto
 /** --nodes and the cost-model knobs: only for a simulated machine, and checked by its backend. */
 function machineArgs(args: RunArgs, transport: string, runs: RunShape): { nodes?: number; tuning: MachineTuning; machine: Transport } {
   const tuning: MachineTuning = args.preset === undefined ? {} : { preset: String(args.preset) };
-  const knobs: [string, keyof MachineTuning, number | undefined][] = [
+  const knobs: [string, Exclude<keyof MachineTuning, 'preset'>, number | undefined][] = [
     ['--link-latency-us', 'linkLatencyUs', args.linkLatencyUs], ['--link-mb-per-s', 'linkMbPerSec', args.linkMbPerS],
     ['--node-mb-per-s', 'nodeMbPerSec', args.nodeMbPerS], ['--module-mib', 'moduleMib', args.moduleMib],
     ['--local-ns-per-byte', 'localNsPerByte', args.localNsPerByte], ['--remote-ns-per-byte', 'remoteNsPerByte', args.remoteNsPerByte],

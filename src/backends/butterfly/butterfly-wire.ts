@@ -20,6 +20,7 @@ import { ChannelReader, ChannelWriter, channelMemory } from './shared-channel.ts
 import { createHeap, type HeapMemory } from './shared-heap.ts';
 import { RpcClient, serveRpc } from './shared-rpc.ts';
 import { stagesOf } from './switch-network.ts';
+import { pickPreset } from '../machine-presets.ts';
 
 export const DEFAULT_NODES = 8;
 /** One thread per processor: more than this many would only contend for the cores. */
@@ -49,6 +50,7 @@ export function createButterflyWire(options: WireOptions = {}): Wire {
   if (moduleBytes < 4096) throw new RangeError(`a memory module holds at least 4 KiB (--module-mib ${4096 / MIB}), not ${moduleBytes} bytes`);
   if (nodes * moduleBytes > 2 ** 32) throw new RangeError(`${nodes} modules of ${moduleBytes / MIB} MiB exceed the 4 GiB heap: use a smaller --module-mib`);
   const tuning = options.tuning ?? {};
+  pickPreset('butterfly', {}, tuning.preset);
   const base = DEFAULT_BUTTERFLY_MODEL;
   const model: ButterflyModel = {
     ...base,
