@@ -18,14 +18,14 @@ const post = (event: NodeThreadEvent): void => parentPort!.postMessage(event);
 async function main(): Promise<void> {
   if (data.logLevel) setLogLevel(data.logLevel);
   setInterval(() => Atomics.add(data.turns, 0, 1), TURN_MS).unref();
+  // A transport per node: its messages start at its node, and it has its own chaos layer (worker-<node>).
   const transportOf = (node: number) => createTransport(data.transport, {
-    token: data.token, nodes: data.nodes, tuning: data.tuning, threadData: data.threadData,
+    token: data.token, nodes: data.nodes, tuning: data.tuning, threadData: data.threadData, node,
     chaos: data.chaos && new ChaosNode(data.chaos, `worker-${node}`),
   })!;
-  const shared = data.chaos ? undefined : transportOf(data.hosted[0]);
   const workers: Worker[] = [];
   for (const node of data.hosted) {
-    const transport = shared ?? transportOf(node);
+    const transport = transportOf(node);
     const workDir = join(data.workRoot, `node-${node}`);
     await mkdir(workDir, { recursive: true });
     const log = createLogger({ component: `node-${node}`, file: join(workDir, 'worker.log') });

@@ -3,7 +3,7 @@
 // its nodes (that is what the grpc, ssi and horizontal backends are for). A thread whose event
 // loop is held by one long call of a job function is alive and busy: its host says so for it.
 import { join } from 'node:path';
-import type { Worker as Thread } from 'node:worker_threads';
+import { MessagePort, type Worker as Thread } from 'node:worker_threads';
 import { logLevel } from '../log-level.ts';
 import type { LogLevel } from '../log.ts';
 import { startThread } from '../thread-entry.ts';
@@ -64,7 +64,7 @@ export class ThreadPool implements Pool {
         logLevel: logLevel(), turns: new Int32Array(new SharedArrayBuffer(4)),
       };
       this.watchTurns(data.turns, hosted);
-      const thread = startThread(ENTRY, { ...data });
+      const thread = startThread(ENTRY, { ...data }, { transferList: portsIn(data.threadData) });
       this.threads.push(thread);
       started.push(new Promise((resolve, reject) => {
         thread.on('message', (event: NodeThreadEvent) => {
@@ -96,7 +96,7 @@ export class ThreadPool implements Pool {
         last = now;
         sinceMs = Date.now();
       } else if (Date.now() - sinceMs >= busyAfterMs) {
-        onBusy(hosted);
+        onBusy(this.options.machine.heldBehind?.(hosted) ?? hosted);
       }
     }, busyAfterMs / 2);
     check.unref();
@@ -112,6 +112,15 @@ export class ThreadPool implements Pool {
     if (await settlesWithin(all, graceMs)) return;
     await Promise.all(this.threads.map((thread) => thread.terminate()));
   }
+}
+
+/** The MessagePorts in a machine's thread data (a simulated machine's links), which must move to the thread. */
+function portsIn(value: unknown, found: MessagePort[] = []): MessagePort[] {
+  if (value instanceof MessagePort) found.push(value);
+  else if (value && typeof value === 'object' && !ArrayBuffer.isView(value) && !(value instanceof SharedArrayBuffer)) {
+    for (const item of Object.values(value)) portsIn(item, found);
+  }
+  return found;
 }
 
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

@@ -51,11 +51,11 @@ export function backoffMs(retry: number, random: () => number = Math.random): nu
   return base / 2 + random() * (base / 2);
 }
 
-export async function callWithPolicy<T>(policy: CallPolicy, call: (deadline: Date) => Promise<T>): Promise<T> {
+export async function callWithPolicy<T>(policy: CallPolicy, call: (deadline: Date, retry: number) => Promise<T>): Promise<T> {
   const retries = policy.idempotent ? (policy.retries ?? 5) : 0;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await call(new Date(Date.now() + policy.deadlineMs));
+      return await call(new Date(Date.now() + policy.deadlineMs), attempt);
     } catch (error) {
       if (attempt >= retries || !isRetryable(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));

@@ -35,9 +35,9 @@ function masterClient(link: MasterLink, retried: boolean, chaos: ChaosNode | und
   for (const method of MASTER_METHODS) {
     const { forged } = link;
     client[method] = (request: object) => {
-      const once = (deadline: Date) => link.call(method, request, deadline);
+      const once = (deadline: Date, retry: number) => link.call(method, request, deadline, retry);
       const tried = chaos
-        ? (deadline: Date) => chaos.unary('Master', method, request, () => once(deadline), forged && (() => forged.call(link, method, request, deadline)))
+        ? (deadline: Date, retry: number) => chaos.unary('Master', method, request, () => once(deadline, retry), forged && (() => forged.call(link, method, request, deadline)))
         : once;
       const call = callWithPolicy(policyOf(method, request, retried), tried);
       // Only once the retries are spent: a server restarting may drop a connection or two the same way.

@@ -81,6 +81,11 @@ export interface SimulatedMachine {
   /** What the transport in the thread hosting these nodes needs (shared memory, say); structured-clonable. */
   threadData(hosted: number[]): unknown;
   report(trace: JobTrace): BackendReport;
+  /**
+   * The nodes whose messages to the master cannot pass while these nodes' thread is held (a long
+   * call of a job function): they route through it. Absent: only these nodes themselves.
+   */
+  heldBehind?(nodes: number[]): number[];
   /** In a node thread: where the node's map outputs go, if not in files of its own (see MapOutputStore). */
   outputStore?(node: number, rootOf: (node: number) => string): MapOutputStore;
 }
@@ -104,7 +109,8 @@ export interface Transport {
 
 /** One try of a Master call over a wire: no retry, no chaos (over-wire.ts adds both). */
 export interface MasterLink {
-  call(method: MasterMethod, request: object, deadline: Date): Promise<unknown>;
+  /** retry: 0 for a call's first try, then 1, 2, ... (a wire that counts its traffic may tell them apart). */
+  call(method: MasterMethod, request: object, deadline: Date, retry?: number): Promise<unknown>;
   /** The same call with a token of an intruder's own making (chaos intruder=P), where the wire carries tokens. */
   forged?(method: MasterMethod, request: object, deadline: Date): Promise<unknown>;
   /** The error a caller should see once the retries are spent (a TLS mismatch explained, say). */
@@ -145,8 +151,10 @@ export interface TransportOptions {
   tls?: TlsMaterial;
   nodes?: number;
   tuning?: MachineTuning;
-  /** In a node thread: what the machine's threadData() gave. */
+  /** In a node thread: what the machine's threadData() gave (MessagePorts in it are transferred to the thread). */
   threadData?: unknown;
+  /** In a node thread: the node whose worker uses this transport. */
+  node?: number;
   /** The chaos layer of the node that uses this transport, put over its wire; only backends with capabilities.faultInjection take it. */
   chaos?: ChaosNode;
 }
