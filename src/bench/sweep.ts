@@ -54,8 +54,31 @@ export interface BenchRow {
   /** The run the speedup is against, e.g. "grpc x1". */
   base: string;
   phases: PhaseTimes;
+  /** A simulated machine's own figures (MACHINE_FIGURES), medians over its runs. */
+  machine?: Record<string, number>;
   runs: number;
   failed: number;
+}
+
+/** The machines' figures the bench tables show, where a backend reports them (`backend` of --json; a.b: a nested figure). */
+const MACHINE_FIGURES = [
+  'simulatedMs', 'messages', 'meanHops', 'maxHops', 'forwarded', 'bisectionBytes', 'shuffle.simulatedMs', 'shuffle.pairMeanHops',
+  'localBytes', 'remoteBytes', 'switchTraversals',
+] as const;
+
+function figureOf(backend: Record<string, unknown> | undefined, name: string): number | undefined {
+  let value: unknown = backend;
+  for (const part of name.split('.')) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined;
+  return typeof value === 'number' ? value : undefined;
+}
+
+function medianMachine(runs: BenchRun[]): Record<string, number> | undefined {
+  const figures: Record<string, number> = {};
+  for (const name of MACHINE_FIGURES) {
+    const values = runs.map((r) => figureOf(r.backend, name)).filter((v): v is number => v !== undefined);
+    if (values.length > 0) figures[name] = median(values);
+  }
+  return Object.keys(figures).length > 0 ? figures : undefined;
 }
 
 /** What every run of a sweep shares. */
@@ -200,7 +223,7 @@ export function summarise(runs: BenchRun[], inputBytes: number, commonBase?: { t
       const speedup = base.ms / medianMs;
       rows.push({
         transport, workers, medianMs, mbPerSec: inputBytes / 1e6 / (medianMs / 1000), speedup, efficiency: speedup / (workers / base.workers),
-        base: base.label, phases: medianPhases(ok), runs: ok.length, failed: mine.filter((r) => r.workers === workers && !r.ok).length,
+        base: base.label, phases: medianPhases(ok), ...(transport === 'hypercube' || transport === 'butterfly' ? { machine: medianMachine(ok) } : {}), runs: ok.length, failed: mine.filter((r) => r.workers === workers && !r.ok).length,
       });
     }
   }
@@ -234,5 +257,21 @@ export function sweepTables(rows: BenchRow[]): string {
     '| backend | workers | map wall s | reduce wall s | map task s | shuffle task s | reduce task s | commit task s |',
     '|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.transport} | ${r.workers} | ${PHASE_KEYS.map((k) => seconds(r.phases[k])).join(' | ')} |`),
+    ...machineTable(rows),
   ].join('\n');
+}
+
+/** The simulated machines' own figures per node count (see docs/backends.md for each against its closed form). */
+function machineTable(rows: BenchRow[]): string[] {
+  const machines = rows.filter((r) => r.machine);
+  const names = MACHINE_FIGURES.filter((name) => machines.some((r) => r.machine![name] !== undefined));
+  if (names.length === 0) return [];
+  return [
+    '',
+    "The simulated machines' own figures, medians (`backend` in `mr run --json`; docs/backends.md says what each is):",
+    '',
+    `| backend | nodes | ${names.join(' | ')} |`,
+    `|---|---|${names.map(() => '---|').join('')}`,
+    ...machines.map((r) => `| ${r.transport} | ${r.workers} | ${names.map((name) => (r.machine![name] === undefined ? '-' : String(Math.round(r.machine![name] * 1000) / 1000))).join(' | ')} |`),
+  ];
 }

@@ -45,6 +45,22 @@ describe('mr bench', () => {
     expect(png.length).toBeGreaterThan(5000);
   });
 
+  it("shows a simulated machine's own figures for 2 to 16 nodes", async () => {
+    const out = join(dir, 'machines');
+    const r = await runMr(['bench', 'jobs/wordcount.ts', '--input', BOOKS, '--workers', '2,4,16', '--transport', 'hypercube', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(await readFile(join(out, 'bench.json'), 'utf8'));
+    const hops = (nodes: number) => summary.rows.find((row: { workers: number }) => row.workers === nodes).machine;
+    // More dimensions, longer routes: at most d hops, more of them relayed.
+    expect(hops(2).maxHops).toBe(1);
+    expect(hops(16).maxHops).toBe(4);
+    expect(hops(16).meanHops).toBeGreaterThan(hops(2).meanHops);
+    expect(hops(16).forwarded).toBeGreaterThan(0);
+    const md = await readFile(join(out, 'bench.md'), 'utf8');
+    expect(md).toMatch(/\| backend \| nodes \| simulatedMs \| messages \| meanHops \| maxHops \| forwarded \| bisectionBytes \|/);
+    for (const nodes of [2, 4, 16]) expect(md).toMatch(new RegExp(`^\\| hypercube \\| ${nodes} \\| [\\d.]+ \\|`, 'm'));
+  });
+
   it('rejects a bad sweep with one clear line', async () => {
     const r = await runMr(['bench', 'jobs/wordcount.ts', '--input', BOOKS, '--transport', 'nope', '--out', join(dir, 'bad')]);
     expect(r.code).toBe(2);
