@@ -24,6 +24,7 @@ const MEANING: Record<string, string> = {
   switching: 'how a message crosses several links: store-and-forward or circuit',
   forwarded: 'messages a node received for another node and sent on',
   retransmissions: 'requests sent again after a try was lost (chaos, a broken stream)',
+  refused: 'messages a node could not send on: their route passed through a node cut off',
   control: "the master's messages (hand-outs, reports, heartbeats): count, bytes, hops",
   shuffle: 'the fetches of map outputs: messages, bytes, hops, fetches, hops per (map, reducer) pair, simulated time',
   bisectionLinks: 'links across the bisection that carried anything',

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { oneLine } from '../errors.ts';
 import { createLogger, setLogLevel } from '../log.ts';
 import { ChaosNode } from '../wires/chaos/chaos-node.ts';
+import { machineNodeName } from '../wires/chaos/chaos-spec.ts';
 import { createTransport } from '../backends/index.ts';
 import { Worker } from '../worker/worker.ts';
 import type { NodeThreadData, NodeThreadEvent } from './thread-pool.ts';
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   // A transport per node: its messages start at its node, and it has its own chaos layer (worker-<node>).
   const transportOf = (node: number) => createTransport(data.transport, {
     token: data.token, nodes: data.nodes, tuning: data.tuning, threadData: data.threadData, node,
-    chaos: data.chaos && new ChaosNode(data.chaos, `worker-${node}`),
+    chaos: data.chaos && new ChaosNode(data.chaos, machineNodeName(node)),
   })!;
   const workers: Worker[] = [];
   for (const node of data.hosted) {

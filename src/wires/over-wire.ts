@@ -10,7 +10,8 @@ import type { MasterMethod } from './contract.gen.ts';
 import { MASTER_METHODS, type MasterClient, type MasterLink, type Transport, type Wire, type WorkerClient } from './transport.ts';
 
 export function transportOver(wire: Wire, chaos?: ChaosNode): Transport {
-  const { lossy, linkMaster, serveMaster, serveWorker, connectWorker, ...rest } = wire;
+  const { lossy, linkMaster, serveMaster, serveWorker, connectWorker, attachChaos, ...rest } = wire;
+  if (chaos) attachChaos?.call(wire, chaos);
   // An in-process wire never fails a call by itself: its calls are retried only when chaos can fail them.
   const retried = lossy || chaos !== undefined;
   return {

@@ -130,6 +130,8 @@ export interface Wire extends Omit<Transport, 'chaos' | 'connectMaster'> {
    */
   readonly lossy: boolean;
   linkMaster(address: string): MasterLink;
+  /** The node's chaos layer, for a wire whose own relays must meet it too (a node cut off forwards nothing). */
+  attachChaos?(chaos: ChaosNode): void;
 }
 
 /** Knobs of the simulated machines' cost models; each backend takes those it knows. */

@@ -29,7 +29,7 @@ describe('the hypercube backend', () => {
     const r = await allToAll('a2a');
     expect(r.code).toBe(0);
     const b = backendOf(r);
-    expect(b).toMatchObject({ name: 'hypercube', nodes: 16, dimensions: 4, maxHops: 4, bisectionLinks: 8, retransmissions: 0 });
+    expect(b).toMatchObject({ name: 'hypercube', nodes: 16, dimensions: 4, maxHops: 4, bisectionLinks: 8, retransmissions: 0, refused: 0 });
     // 16 maps x 16 reducers; a reducer reads the output of the map on its own node where it lies.
     expect(b.shuffle).toMatchObject({ pairs: 256, fetches: 240, pairMeanHops: 2, fetchMeanHops: 2.133 });
     expect(b.forwarded).toBeGreaterThan(0);
@@ -61,6 +61,18 @@ describe('the hypercube backend', () => {
     expect(b.retransmissions).toBeGreaterThan(0);
     expect(b.shuffle.fetches).toBeGreaterThan(240);
     expect(await readParts(join(dir, 'chaos'))).toEqual(await readParts(join(dir, 'a2a')));
+  });
+
+  it('a node cut off stops the traffic routed through it: node 3 reaches the master only through node 2', async () => {
+    // e-cube on 4 nodes: 3 -> 2 -> 0. While node 2 is cut off, node 3's requests are refused at
+    // node 3's own router (its link to node 2 is down) and retried; the job still ends right.
+    const r = await hypercube('cut', ['--nodes', '4', '--reducers', '4', '--no-packing', '--json', '--chaos', 'partition=worker-2@0s-3s'], sixteen);
+    expect(r.code, r.stderr).toBe(0);
+    const b = backendOf(r);
+    expect(b.refused).toBeGreaterThan(0);
+    const memory = await runMr(['run', 'jobs/wordcount.ts', '--input', sixteen, '--output', join(dir, 'cut-memory'), '--transport', 'memory', '--reducers', '4', '--quiet']);
+    expect(memory.code).toBe(0);
+    expect(await readParts(join(dir, 'cut'))).toEqual(await readParts(join(dir, 'cut-memory')));
   });
 
   it('prints the figures with --report, and a faster network gives a shorter simulated time', async () => {

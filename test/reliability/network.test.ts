@@ -70,8 +70,8 @@ describe('every switch at once', () => {
     await ctx.expectOutput(out, reference);
   }, { fast: true });
 
-  // The simulated machines carry their shuffle in memory (butterfly) or over loopback gRPC
-  // (hypercube); memory and butterfly have no retry layer of their own: the chaos layer brings one.
+  // The simulated machines carry their shuffle in memory (butterfly) or hop by hop over the links
+  // (hypercube); neither they nor memory fail a call by themselves: the chaos layer brings the retries.
   const backends: [string, string[]][] = [
     ['memory', ['--workers', '2']],
     ['ssi', ['--nodes', '2']],

@@ -12,6 +12,9 @@ export interface SimClock {
   reach(atUs: number): void;
 }
 
+/** A stream silent this long is broken (its caller retries it, as one broken off by a network). */
+const STREAM_IDLE_MS = 30_000;
+
 export type UnaryHandler = (payload: Uint8Array) => Promise<Uint8Array>;
 export type StreamHandler = (payload: Uint8Array) => AsyncIterable<Uint8Array>;
 
@@ -38,7 +41,8 @@ class Inbox {
     this.wake?.();
   }
 
-  async *read(): AsyncGenerator<Uint8Array> {
+  /** The chunks until the end; a silence of idleMs (a chunk lost on the way, a node gone) is an unavailable node. */
+  async *read(idleMs: number, what: string): AsyncGenerator<Uint8Array> {
     for (;;) {
       if (this.chunks.length > 0) {
         yield this.chunks.shift()!;
@@ -48,8 +52,14 @@ class Inbox {
         if (this.error) throw this.error;
         return;
       }
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      let timer: NodeJS.Timeout | undefined;
+      const heard = await new Promise<boolean>((resolve) => {
+        this.wake = () => resolve(true);
+        timer = setTimeout(() => resolve(false), idleMs);
+      });
+      clearTimeout(timer);
       this.wake = undefined;
+      if (!heard) throw new TransportUnavailableError(`hypercube: ${what} heard nothing for ${idleMs / 1000} s`);
     }
   }
 }
@@ -114,7 +124,7 @@ export class Endpoint {
     let ended = false;
     try {
       this.emit(Kind.Request, flags, dst, callId, method, payload);
-      for await (const chunk of inbox.read()) yield chunk;
+      for await (const chunk of inbox.read(STREAM_IDLE_MS, `${method} from node ${dst}`)) yield chunk;
       ended = true;
     } finally {
       this.inboxes.delete(callId);
@@ -212,7 +222,7 @@ const KINDS = [['unavailable', TransportUnavailableError], ['auth', AuthError], 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function encodeError(error: unknown): Uint8Array {
+export function encodeError(error: unknown): Uint8Array {
   const kind = KINDS.find(([, type]) => error instanceof type)?.[0] ?? 'internal';
   return encoder.encode(JSON.stringify({ kind, message: error instanceof Error ? error.message : String(error) }));
 }

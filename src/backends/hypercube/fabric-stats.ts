@@ -22,8 +22,9 @@ export const NODE = {
   shuffleLastUs: 11,        // the latest arrival of a shuffle message here
   fetchRequests: 12,        // fetches served here
   fetchRequestHops: 13,
+  refused: 14,              // messages it could not send on: the next node on their route was cut off (or it was)
 } as const;
-const NODE_FIELDS = 14;
+const NODE_FIELDS = 15;
 
 /** The master's (on node 0, in the main thread). */
 export const HOST = { clockUs: 0, lastReportUs: 1 } as const;

@@ -15,6 +15,8 @@ import {
   MASTER_METHODS, type MachineTuning, type MasterLink, type MasterService, type SimulatedMachine, type Wire, type WireOptions, type WorkerClient, type WorkerService,
 } from '../../wires/transport.ts';
 import { TransportUnavailableError } from '../../wires/unavailable.ts';
+import { cutOffWindow } from '../../wires/chaos/chaos-fate.ts';
+import { machineNodeName } from '../../wires/chaos/chaos-spec.ts';
 import { pickPreset } from '../machine-presets.ts';
 import { Endpoint, type SimClock } from './endpoint.ts';
 import { FabricStats, HOST, NODE } from './fabric-stats.ts';
@@ -168,6 +170,11 @@ function nodeSide(data: NodeThreadData, node: number, model: HypercubeModel): Wi
     lossy: false,
     machine,
     serveMaster: () => Promise.reject(new Error('the hypercube master runs on node 0, in the main thread')),
+    attachChaos(chaos) {
+      // Every node's windows are in the one spec: a router knows which of its neighbours is cut off now.
+      const { spec, epochMs } = chaos.settings;
+      routers.cutOff = (k) => cutOffWindow(spec, machineNodeName(k), Date.now() - epochMs) !== undefined;
+    },
     serveWorker(handlers) {
       own.serve({}, workerStreams(handlers));
       return Promise.resolve({ address: `hypercube:node-${node}`, stop: async () => own.unserve() });

@@ -70,6 +70,7 @@ export function hypercubeReport(trace: JobTrace, stats: FabricStats, model: Hype
     maxHops,
     forwarded: sum(NODE.forwarded),
     retransmissions: sum(NODE.retransmissions),
+    refused: sum(NODE.refused),
     control: { messages: control.messages, bytes: control.bytes, meanHops: mean(control.hops, control.messages) },
     shuffle: {
       messages: shuffle.messages,

@@ -5,9 +5,11 @@
 // the thread's next turn, others through a MessagePort between the two threads: a thread busy
 // with a task's computation holds back what it should forward, as a busy node would.
 import type { MessagePort } from 'node:worker_threads';
+import { TransportUnavailableError } from '../../errors.ts';
+import { encodeError } from './endpoint.ts';
 import { FabricStats, LINK, NODE } from './fabric-stats.ts';
 import { crossLink, type LinkModel } from './link-model.ts';
-import { FLAG, Kind, destinationOf, isShuffle, stampHop, timeOf } from './packet.ts';
+import { FLAG, Kind, decodePacket, destinationOf, encodePacket, isShuffle, stampHop, timeOf } from './packet.ts';
 
 /** What a thread of the machine needs to carry its nodes' messages (structured-clonable; the ports are transferred). */
 export interface RouterThreadData {
@@ -28,6 +30,8 @@ export type Deliver = (node: number, bytes: Uint8Array) => void;
 
 export class Routers {
   readonly stats: FabricStats;
+  /** Whether a node is cut off from the network now (--chaos partition=worker-<k>@...); none by default. */
+  cutOff: (node: number) => boolean = () => false;
   private readonly local: [number, Uint8Array][] = [];
   private flushing = false;
   private readonly fetchesSeen = new Set<string>();
@@ -65,12 +69,20 @@ export class Routers {
       return;
     }
     if (relayed) this.stats.nodes[this.stats.node(node) + NODE.forwarded]++;
-    this.forward(node, dst, bytes);
+    this.forward(node, dst, bytes, relayed);
   }
 
-  private forward(node: number, dst: number, bytes: Uint8Array): void {
+  private forward(node: number, dst: number, bytes: Uint8Array, relayed: boolean): void {
     const dimension = 31 - Math.clz32((node ^ dst) & -(node ^ dst));   // the lowest bit still differing
     const next = node ^ (1 << dimension);
+    // E-cube routes have no detour: a message whose route passes through a node cut off goes no
+    // further. A request is answered at once by the node that cannot send it on (its link to the
+    // next is down), as a broken connection is; anything else is lost, and its stream times out.
+    if ((relayed && this.cutOff(node)) || this.cutOff(next)) {
+      this.stats.nodes[this.stats.node(node) + NODE.refused]++;
+      if (bytes[0] === Kind.Request && !this.cutOff(node)) this.bounce(node, bytes, this.cutOff(next) ? next : node);
+      return;
+    }
     const { links } = this.stats;
     const at = this.stats.link(node, dimension);
     const times = crossLink(this.data.model, bytes.length, timeOf(bytes), links[at + LINK.freeAtUs], popcount(next ^ dst));
@@ -83,6 +95,16 @@ export class Routers {
     const thread = this.threadOf(next);
     if (thread === this.data.thread) this.later(next, bytes);
     else this.data.ports[thread].postMessage({ node: next, bytes }, transferOf(bytes));
+  }
+
+  /** The error a request's sender gets from `node`, which could not send it on past `down`. */
+  private bounce(node: number, bytes: Uint8Array, down: number): void {
+    const request = decodePacket(bytes);
+    const why = new TransportUnavailableError(`hypercube: node ${down} is cut off from the network, and the route from node ${request.src} to node ${request.dst} passes through it`);
+    const error = encodePacket({
+      kind: Kind.Error, flags: request.flags & FLAG.shuffle, src: node, dst: request.src, callId: request.callId, timeUs: request.timeUs, method: '', payload: encodeError(why),
+    });
+    this.arrive(node, error, false);
   }
 
   /** A neighbour in this thread gets the message on the thread's next turn, not inside this call. */

@@ -142,3 +142,8 @@ function partition(part: string, value: string): ChaosPartition {
   if (!(toMs > fromMs)) throw bad(part, 'the window must end after it starts');
   return { node: match[1], fromMs, toMs };
 }
+
+/** The chaos name of a simulated machine's node (its worker): what --chaos partition=worker-<k>@... names. */
+export function machineNodeName(node: number): string {
+  return `worker-${node}`;
+}
