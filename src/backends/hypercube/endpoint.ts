@@ -14,9 +14,29 @@ export interface SimClock {
 
 /** A stream silent this long is broken (its caller retries it, as one broken off by a network). */
 const STREAM_IDLE_MS = 30_000;
+/**
+ * Flow control of a stream: the server sends at most WINDOW chunks its caller has not taken yet;
+ * the caller grants more with a credit message every CREDIT_EVERY chunks it takes. So a reducer
+ * that fetches from many nodes holds a bounded number of chunks of each, as over TCP.
+ */
+const WINDOW = 8;
+const CREDIT_EVERY = 4;
 
 export type UnaryHandler = (payload: Uint8Array) => Promise<Uint8Array>;
 export type StreamHandler = (payload: Uint8Array) => AsyncIterable<Uint8Array>;
+
+/** A stream this node serves: how many chunks its caller has taken, and how to wake the server waiting for credit. */
+interface ServedStream {
+  controller: AbortController;
+  taken: number;
+  wake?: () => void;
+}
+
+function u32(n: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, n >>> 0, true);
+  return bytes;
+}
 
 interface PendingCall {
   resolve(payload: Uint8Array): void;
@@ -70,7 +90,7 @@ export class Endpoint {
   private readonly inboxes = new Map<number, Inbox>();
   private readonly unary = new Map<string, UnaryHandler>();
   private readonly streams = new Map<string, StreamHandler>();
-  private readonly serving = new Map<string, AbortController>();
+  private readonly serving = new Map<string, ServedStream>();
 
   /**
    * requestsMoveClock: the master's state moves with every request it takes (a report frees the
@@ -90,7 +110,7 @@ export class Endpoint {
   unserve(): void {
     this.unary.clear();
     this.streams.clear();
-    for (const controller of this.serving.values()) controller.abort();
+    for (const stream of this.serving.values()) stream.controller.abort();
   }
 
   /** A request to `dst`, answered once; no answer by the deadline is an unavailable node. */
@@ -122,9 +142,13 @@ export class Endpoint {
     const inbox = new Inbox();
     this.inboxes.set(callId, inbox);
     let ended = false;
+    let taken = 0;
     try {
       this.emit(Kind.Request, flags, dst, callId, method, payload);
-      for await (const chunk of inbox.read(STREAM_IDLE_MS, `${method} from node ${dst}`)) yield chunk;
+      for await (const chunk of inbox.read(STREAM_IDLE_MS, `${method} from node ${dst}`)) {
+        yield chunk;
+        if (++taken % CREDIT_EVERY === 0) this.emit(Kind.Credit, flags, dst, callId, method, u32(taken));
+      }
       ended = true;
     } finally {
       this.inboxes.delete(callId);
@@ -156,7 +180,14 @@ export class Endpoint {
         this.inboxes.get(packet.callId)?.end();
         return;
       case Kind.Cancel:
-        this.serving.get(`${packet.src}:${packet.callId}`)?.abort();
+        this.serving.get(`${packet.src}:${packet.callId}`)?.controller.abort();
+        return;
+      case Kind.Credit: {
+        const stream = this.serving.get(`${packet.src}:${packet.callId}`);
+        if (!stream || packet.payload.length < 4) return;
+        stream.taken = Math.max(stream.taken, new DataView(packet.payload.buffer, packet.payload.byteOffset, 4).getUint32(0, true));
+        stream.wake?.();
+      }
     }
   }
 
@@ -201,10 +232,24 @@ export class Endpoint {
   private async serveStream(request: Packet, handler: StreamHandler, flags: number): Promise<void> {
     const key = `${request.src}:${request.callId}`;
     const controller = new AbortController();
-    this.serving.set(key, controller);
+    const served: ServedStream = { controller, taken: 0 };
+    this.serving.set(key, served);
+    controller.signal.addEventListener('abort', () => served.wake?.());
+    let sent = 0;
     try {
       for await (const chunk of handler(request.payload)) {
+        while (sent - served.taken >= WINDOW && !controller.signal.aborted) {
+          let timer: NodeJS.Timeout | undefined;
+          const granted = await new Promise<boolean>((resolve) => {
+            served.wake = () => resolve(true);
+            timer = setTimeout(() => resolve(false), STREAM_IDLE_MS);
+          });
+          clearTimeout(timer);
+          served.wake = undefined;
+          if (!granted) controller.abort();   // the caller is gone: no credit came
+        }
         if (controller.signal.aborted) return;
+        sent++;
         this.emit(Kind.Chunk, flags, request.src, request.callId, '', chunk, this.answerTime(request));
       }
       this.emit(Kind.End, flags, request.src, request.callId, '', new Uint8Array(0), this.answerTime(request));

@@ -4,10 +4,10 @@
 //   0 kind u8 | 1 flags u8 | 2 src u16 | 4 dst u16 | 6 hops u8 | 7 method length u8 |
 //   8 call id u32 | 12 time f64 (simulated us: when it is ready at the node that holds it) | 20 method | payload
 
-export const enum Kind { Request = 1, Reply = 2, Error = 3, Chunk = 4, End = 5, Cancel = 6 }
+export const enum Kind { Request = 1, Reply = 2, Error = 3, Chunk = 4, End = 5, Cancel = 6, Credit = 7 }
 
 export const FLAG = {
-  shuffle: 1,          // a fetch of map output: its request, chunks, end, cancel
+  shuffle: 1,          // a fetch of map output: its request, chunks, end, cancel, credits
   retransmission: 2,   // a request sent again after its earlier try failed
   toMaster: 4,         // a request for the master (on node 0), not for the node's worker
 } as const;
