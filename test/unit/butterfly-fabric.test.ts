@@ -6,6 +6,10 @@ import { BUTTERFLY_PRESETS, DEFAULT_BUTTERFLY_MODEL, modelOf, type ButterflyMode
 import { butterflyReport } from '../../src/backends/butterfly/butterfly-report.ts';
 import { FabricPort, createFabricMemory, readFabric } from '../../src/backends/butterfly/switch-fabric.ts';
 import { remoteToLocal } from '../../src/backends/butterfly/switch-network.ts';
+import { ProcessorWork, tasksHandedOut } from '../../src/backends/butterfly/processor-work.ts';
+import { HeapModule, createHeap, lookupPartition } from '../../src/backends/butterfly/shared-heap.ts';
+import { ENTRY_BYTES } from '../../src/backends/butterfly/heap-directory.ts';
+import type { Task } from '../../src/wires/messages.ts';
 
 const MODEL: ButterflyModel = {
   costs: { localNsPerByte: 1, remoteNsPerByte: 2, perStageNs: 10 },
@@ -84,6 +88,61 @@ describe('the live switch fabric', () => {
     expect(report.switchConflicts).toHaveLength(2);
     expect((report.switchConflicts as number[]).reduce((a, b) => a + b)).toBeGreaterThan(0);   // 1 and 2 both read module 0 from cycle 0
     expect(report.processorMs).toEqual([0.001, expect.any(Number), expect.any(Number), 2]);
+  });
+});
+
+describe('the heap charging the fabric', () => {
+  it('charges the writer its module bytes and entry, and the reader the directory probes, the bytes where they lie and the wait for them', async () => {
+    const heap = createHeap(4, 4096);
+    const fabric = createFabricMemory(4);
+    const [reader, writer] = [new FabricPort(fabric, 0, MODEL), new FabricPort(fabric, 2, MODEL)];
+    writer.compute(5_000_000);
+    const sink = new HeapModule(heap, 2, '/nonexistent/never-spilled', writer).openPartition('out', 1);
+    await sink.write(new Uint8Array(1000));
+    await sink.close();
+    expect(readFabric(fabric)).toMatchObject({ localBytes: 1000 + ENTRY_BYTES, remoteBytes: 0 });
+    const published = writer.clockNs;
+
+    const found = lookupPartition(heap, 'out', 1, reader);
+    expect(found && 'view' in found && found.view.length).toBe(1000);
+    // Modules 0 and 1 hold no entry (one word each: empty), module 2 holds it: its words are remote.
+    const totals = readFabric(fabric);
+    expect(totals.localBytes).toBe(1000 + ENTRY_BYTES + 4);
+    // Module 1: its empty slot's state word; module 2: the entry's words, and its state word again (the seqlock's check).
+    expect(totals.remoteBytes).toBe(4 + ENTRY_BYTES + 4);
+    expect(totals.remoteAccesses).toBe(1 + 2);   // blocks of at most 100 bytes
+    // The reader cannot have read it before it was written.
+    expect(reader.clockNs).toBeGreaterThanOrEqual(published);
+    expect(reader.clockNs).toBeLessThan(published + 1000 + 3 * CYCLE_NS);
+  });
+});
+
+describe('a processor kept up with its tasks', () => {
+  const task = (kind: string, stage: number, sizes: number[]): Task => ({
+    jobId: 'j', stage, kind, taskIndex: 0, attemptId: 'a', spec: null, mapOutputs: [],
+    splits: sizes.map((size) => ({ path: 'p', start: 10, end: 10 + size, wholeFile: false, fileBytes: 0, mtimeMs: 0 })),
+  });
+
+  it('finds the tasks in the replies that hand them out', () => {
+    const reply = { task: task('map', 0, [1]), moreTasks: [task('map', 0, [2])], reply: 'task' };
+    expect(tasksHandedOut('requestTask', reply)).toHaveLength(2);
+    expect(tasksHandedOut('reportAttempts', { accepted: [true], next: reply })).toHaveLength(2);
+    expect(tasksHandedOut('reportAttempt', { accepted: true, next: null })).toEqual([]);
+    expect(tasksHandedOut('requestTask', { retryAfterMs: 5, moreTasks: [], reply: 'retryAfterMs' })).toEqual([]);
+    expect(tasksHandedOut('heartbeat', reply)).toEqual([]);
+  });
+
+  it('works through its maps\' input, and starts a later stage when every processor is done with the one before', () => {
+    const fabric = createFabricMemory(2);
+    const [p0, p1] = [new FabricPort(fabric, 0, MODEL), new FabricPort(fabric, 1, MODEL)];
+    const work = new ProcessorWork(p0);
+    work.replied('requestTask', { task: task('map', 0, [300, 200]), moreTasks: [task('reduce', 0, [])], reply: 'task' });
+    expect(p0.clockNs).toBe(500);
+    p1.compute(10_000);
+    work.replied('requestTask', { task: task('map', 0, [100]), moreTasks: [], reply: 'task' });
+    expect(p0.clockNs).toBe(600);
+    work.replied('requestTask', { task: task('map', 1, [100]), moreTasks: [], reply: 'task' });
+    expect(p0.clockNs).toBe(10_100);
   });
 });
 

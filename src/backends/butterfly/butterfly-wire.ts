@@ -16,8 +16,8 @@ import {
 import { TransportUnavailableError } from '../../wires/unavailable.ts';
 import { modelOf, type ButterflyModel } from './butterfly-model.ts';
 import { butterflyReport } from './butterfly-report.ts';
-import { mapInputBytes } from './map-work.ts';
 import { ModuleOutputStore } from './module-output-store.ts';
+import { ProcessorWork } from './processor-work.ts';
 import { ChannelReader, ChannelWriter, channelMemory } from './shared-channel.ts';
 import { createHeap, type HeapMemory } from './shared-heap.ts';
 import { RpcClient, serveRpc } from './shared-rpc.ts';
@@ -126,7 +126,7 @@ function codecOf(method: string): MethodCodec {
 /** In a processor's thread: calls to the master over its channels, and its memory module. */
 function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData): Wire {
   let rpc: RpcClient | undefined;
-  const port = fabricPort(data.fabric, data.node, model);
+  const work = new ProcessorWork(fabricPort(data.fabric, data.node, model));
   const machine: SimulatedMachine = {
     nodes,
     threads: nodes,
@@ -152,7 +152,7 @@ function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData
             throw new TransportUnavailableError(`butterfly channel to the master: ${(error as Error).message}`);
           });
           const decoded = codec.decodeReply(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
-          port.compute(mapInputBytes(method, decoded));   // the processor now works through its maps' input
+          work.replied(method, decoded);
           return decoded;
         },
         close: () => client.close(),

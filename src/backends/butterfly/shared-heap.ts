@@ -79,9 +79,9 @@ export function lookupPartition(heap: HeapMemory, outputId: string, partition: n
   for (let node = 0; node < heap.nodes; node++) {
     read.words = 0;
     const found = findEntry(heap.directory, node, heap.entriesPerModule, key, read);
+    if (found) port?.waitUntil(found.stampUs * 1000);   // the probe that found it came after it was published
     port?.access(node, read.words * WORD_BYTES);
     if (!found) continue;
-    port?.waitUntil(found.stampUs * 1000);
     if (found.place === 'spilled') return { node, spilled: true };
     return { node, view: Buffer.from(heap.data, node * heap.moduleBytes + found.offset, found.length) };
   }
@@ -164,8 +164,8 @@ export class HeapModule {
       },
       touch: (bytes) => this.port?.access(this.node, bytes),
       publish: (placement) => {
+        this.port?.access(this.node, ENTRY_BYTES);   // charged first: the entry is readable once written
         const slot = this.directory.publish(key, placement, this.port?.clockNs);
-        this.port?.access(this.node, ENTRY_BYTES);
         done();
         mapOf(this.stored, outputId, () => new Map()).set(key.partition, { slot, placement });
         if (placement.place === 'module') {

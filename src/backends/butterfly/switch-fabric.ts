@@ -120,6 +120,19 @@ export class FabricPort {
     this.row[WAIT_NS] += behind;
   }
 
+  /**
+   * The clock moves on to the latest of all processors' clocks: when a stage starts only after
+   * every processor is done with the one before. (Those that have started the new stage already
+   * count too, so this may be a little late.)
+   */
+  catchUp(): void {
+    const all = new Float64Array(this.row.buffer);
+    const words = this.row.length;
+    let latest = 0;
+    for (let at = CLOCK_NS; at < all.length; at += words) latest = Math.max(latest, all[at]);
+    this.waitUntil(latest);
+  }
+
   /** Map output bytes that did not fit in this processor's module and went to disk (outside the model). */
   spilled(bytes: number): void {
     this.row[SPILLED_BYTES] += bytes;
