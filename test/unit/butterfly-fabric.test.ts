@@ -136,13 +136,15 @@ describe('a processor kept up with its tasks', () => {
     const fabric = createFabricMemory(2);
     const [p0, p1] = [new FabricPort(fabric, 0, MODEL), new FabricPort(fabric, 1, MODEL)];
     const work = new ProcessorWork(p0);
-    work.replied('requestTask', { task: task('map', 0, [300, 200]), moreTasks: [task('reduce', 0, [])], reply: 'task' });
+    p1.compute(10_000);   // the first stage starts at 0 on every processor, whatever the others did
+    work.replied('requestTask', { task: task('map', 1, [300, 200]), moreTasks: [task('reduce', 1, [])], reply: 'task' });
     expect(p0.clockNs).toBe(500);
-    p1.compute(10_000);
-    work.replied('requestTask', { task: task('map', 0, [100]), moreTasks: [], reply: 'task' });
-    expect(p0.clockNs).toBe(600);
     work.replied('requestTask', { task: task('map', 1, [100]), moreTasks: [], reply: 'task' });
+    expect(p0.clockNs).toBe(600);
+    work.replied('requestTask', { task: task('map', 2, [100]), moreTasks: [], reply: 'task' });
     expect(p0.clockNs).toBe(10_100);
+    work.replied('requestTask', { task: task('map', 2, [100]), moreTasks: [], reply: 'task' });
+    expect(p0.clockNs).toBe(10_200);
   });
 });
 

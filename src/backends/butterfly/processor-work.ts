@@ -23,9 +23,12 @@ export function mapInputBytes(tasks: readonly Task[]): number {
   return bytes;
 }
 
+/** A job's stages are numbered from 1 (core/job-book.ts). */
+const FIRST_STAGE = 1;
+
 /** One processor's clock kept up with the tasks the master hands it. */
 export class ProcessorWork {
-  private stage = -1;
+  private readonly stages = new Map<string, number>();   // job -> the latest stage this processor has seen
 
   constructor(private readonly port: FabricPort) {}
 
@@ -34,10 +37,10 @@ export class ProcessorWork {
     if (tasks.length === 0) return;
     // A stage after the first starts once the one before it has ended on every processor:
     // its input is that stage's output.
-    const stage = Math.max(...tasks.map((task) => task.stage));
-    if (stage > this.stage) {
-      if (stage > 0) this.port.catchUp();
-      this.stage = stage;
+    for (const { jobId, stage } of tasks) {
+      if (stage <= (this.stages.get(jobId) ?? 0)) continue;
+      if (stage > FIRST_STAGE) this.port.catchUp();
+      this.stages.set(jobId, stage);
     }
     this.port.compute(mapInputBytes(tasks));
   }
