@@ -37,7 +37,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('transport', { type: 'string', describe: 'execution backend: grpc (default), memory, hypercube, butterfly, ssi or horizontal' })
       .option('nodes', numberOption('nodes', 'count', { describe: 'nodes: of a simulated machine (hypercube, butterfly: a power of two, default 8), or of an ssi pool' }))
       .option('report', { type: 'boolean', describe: "print the backend's own figures at the end (simulated time, links, ...)" })
-      .option('preset', { type: 'string', describe: "simulated machines: a real machine's published figures (hypercube: ipsc1, ipsc2)" })
+      .option('preset', { type: 'string', describe: "simulated machines: a real machine's published figures (hypercube: ipsc1, ipsc2; butterfly: butterfly1, tc2000)" })
       .option('link-latency-us', numberOption('link-latency-us', 'nonNegative', { describe: 'hypercube: latency of one link hop in microseconds (default 5)' }))
       .option('link-mb-per-s', numberOption('link-mb-per-s', 'positive', { describe: 'hypercube: bandwidth of one link in MB/s (default 1000)' }))
       .option('node-mb-per-s', numberOption('node-mb-per-s', 'positive', { describe: "simulated machines: a node's processing speed in MB/s of input (default 20)" }))

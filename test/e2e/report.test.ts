@@ -21,6 +21,7 @@ describe('--report', () => {
     ['memory', ['--workers', '1'], '1 node(s) (workers in this process)'],
     ['grpc', ['--workers', '1'], '1 node(s) (worker processes)'],
     ['hypercube', ['--nodes', '2'], '2 node(s) (simulated nodes, one worker each)'],
+    ['butterfly', ['--nodes', '2'], '2 node(s) (simulated processors, one worker each)'],
   ])('%s: every figure on a line of its own, with its unit, and in docs/running.md', async (transport, extra, nodes) => {
     const r = await runMr(['run', join(ROOT, 'jobs', 'wordcount.ts'), '--input', 'in.txt', '--output', `out-${transport}`, '--transport', transport, ...extra, '--report', '--quiet'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);

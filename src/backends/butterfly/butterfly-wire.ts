@@ -5,22 +5,24 @@
 //   Atomics.wait/notify (shared-channel.ts, shared-rpc.ts), served by the master on its thread.
 // - Map outputs are written into the map's own module; reducers read them where they lie,
 //   through the shared directory (module-output-store.ts), with no copy through messages.
-// - The finished job is replayed on the switch model (job-model.ts) for simulated time, local
-//   and remote bytes and switch conflicts per stage.
-import type { JobTrace } from '../../core/job-trace.ts';
+// - Every touch of module memory (map outputs written, partitions and directory words read) is
+//   charged as it happens on the live switch fabric (switch-fabric.ts), in shared memory next to
+//   the heap; the report reads its counters when the job is over.
 import { createMemoryWire } from '../../wires/memory/memory-wire.ts';
 import { methodCodec, type MethodCodec } from '../../wires/proto-codec.ts';
 import {
-  MASTER_METHODS, type BackendReport, type MasterService, type SimulatedMachine, type Wire, type WireOptions, type WorkerClient,
+  MASTER_METHODS, type MasterService, type SimulatedMachine, type Wire, type WireOptions, type WorkerClient,
 } from '../../wires/transport.ts';
 import { TransportUnavailableError } from '../../wires/unavailable.ts';
-import { DEFAULT_BUTTERFLY_MODEL, simulateJob, type ButterflyModel } from './job-model.ts';
-import { BUTTERFLY_COUNTER, ModuleOutputStore } from './module-output-store.ts';
+import { modelOf, type ButterflyModel } from './butterfly-model.ts';
+import { butterflyReport } from './butterfly-report.ts';
+import { ModuleOutputStore } from './module-output-store.ts';
+import { ProcessorWork } from './processor-work.ts';
 import { ChannelReader, ChannelWriter, channelMemory } from './shared-channel.ts';
 import { createHeap, type HeapMemory } from './shared-heap.ts';
 import { RpcClient, serveRpc } from './shared-rpc.ts';
+import { createFabricMemory, fabricPort, type FabricMemory } from './switch-fabric.ts';
 import { stagesOf } from './switch-network.ts';
-import { pickPreset } from '../machine-presets.ts';
 
 export const DEFAULT_NODES = 8;
 /** One thread per processor: more than this many would only contend for the cores. */
@@ -33,9 +35,10 @@ interface Channels {
   replies: SharedArrayBuffer;    // master -> processor
 }
 
-/** What a processor's thread gets: the heap, and the channels of its node. */
+/** What a processor's thread gets: the heap, the switch fabric, and the channels of its node. */
 interface ProcessorData {
   heap: HeapMemory;
+  fabric: FabricMemory;
   node: number;
   channels: Channels;
 }
@@ -49,18 +52,7 @@ export function createButterflyWire(options: WireOptions = {}): Wire {
     : Math.min(64 * MIB, Math.floor(HEAP_BUDGET_BYTES / nodes));
   if (moduleBytes < 4096) throw new RangeError(`a memory module holds at least 4 KiB (--module-mib ${4096 / MIB}), not ${moduleBytes} bytes`);
   if (nodes * moduleBytes > 2 ** 32) throw new RangeError(`${nodes} modules of ${moduleBytes / MIB} MiB exceed the 4 GiB heap: use a smaller --module-mib`);
-  const tuning = options.tuning ?? {};
-  pickPreset('butterfly', {}, tuning.preset);
-  const base = DEFAULT_BUTTERFLY_MODEL;
-  const model: ButterflyModel = {
-    ...base,
-    costs: {
-      localNsPerByte: tuning.localNsPerByte ?? base.costs.localNsPerByte,
-      remoteNsPerByte: tuning.remoteNsPerByte ?? base.costs.remoteNsPerByte,
-      perStageNs: tuning.stageNs ?? base.costs.perStageNs,
-    },
-    nodeBytesPerSec: tuning.nodeMbPerSec !== undefined ? tuning.nodeMbPerSec * 1e6 : base.nodeBytesPerSec,
-  };
+  const model = modelOf(options.tuning ?? {});
   const processor = options.threadData as ProcessorData | undefined;
   return processor ? processorSide(nodes, model, processor) : masterSide(nodes, moduleBytes, model);
 }
@@ -73,15 +65,15 @@ const capabilities = { multiHost: false, multiProcess: false, sharedMemory: true
 /** In `mr run`'s thread: the master, the heap and the channels. */
 function masterSide(nodes: number, moduleBytes: number, model: ButterflyModel): Wire {
   const local = createMemoryWire(); // the main thread's own client calls its master directly
-  let shared: { heap: HeapMemory; channels: Channels[] } | undefined;
+  let shared: { heap: HeapMemory; fabric: FabricMemory; channels: Channels[] } | undefined;
   const machine: SimulatedMachine = {
     nodes,
     threads: nodes,
     threadData(hosted) {
       if (!shared) throw new Error('the butterfly master is not serving yet');
-      return { heap: shared.heap, node: hosted[0], channels: shared.channels[hosted[0]] } satisfies ProcessorData;
+      return { heap: shared.heap, fabric: shared.fabric, node: hosted[0], channels: shared.channels[hosted[0]] } satisfies ProcessorData;
     },
-    report: (trace) => butterflyReport(trace, nodes, moduleBytes, model),
+    report: () => butterflyReport(shared?.fabric, nodes, moduleBytes, model),
   };
   return {
     name: 'butterfly',
@@ -89,9 +81,10 @@ function masterSide(nodes: number, moduleBytes: number, model: ButterflyModel): 
     lossy: false,
     machine,
     async serveMaster(handlers) {
-      // The heap is allocated only now, not when options are merely checked.
+      // The heap and the fabric are allocated only now, not when options are merely checked.
       shared ??= {
         heap: createHeap(nodes, moduleBytes),
+        fabric: createFabricMemory(nodes),
         channels: Array.from({ length: nodes }, () => ({ requests: channelMemory(), replies: channelMemory() })),
       };
       const rpcHandlers = masterRpcHandlers(handlers);
@@ -133,12 +126,13 @@ function codecOf(method: string): MethodCodec {
 /** In a processor's thread: calls to the master over its channels, and its memory module. */
 function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData): Wire {
   let rpc: RpcClient | undefined;
+  const work = new ProcessorWork(fabricPort(data.fabric, data.node, model));
   const machine: SimulatedMachine = {
     nodes,
     threads: nodes,
     threadData: () => undefined,
-    report: (trace) => butterflyReport(trace, nodes, data.heap.moduleBytes, model),
-    outputStore: (node, rootOf) => new ModuleOutputStore(data.heap, node, rootOf),
+    report: () => butterflyReport(data.fabric, nodes, data.heap.moduleBytes, model),
+    outputStore: (node, rootOf) => new ModuleOutputStore(data.heap, node, rootOf, fabricPort(data.fabric, node, model)),
   };
   return {
     name: 'butterfly',
@@ -157,7 +151,9 @@ function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData
           const reply = await client.call(method, codec.encodeRequest(request)).catch((error: unknown) => {
             throw new TransportUnavailableError(`butterfly channel to the master: ${(error as Error).message}`);
           });
-          return codec.decodeReply(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
+          const decoded = codec.decodeReply(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
+          work.replied(method, decoded);
+          return decoded;
         },
         close: () => client.close(),
       };
@@ -167,25 +163,3 @@ function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData
     },
   };
 }
-
-export function butterflyReport(trace: JobTrace, nodes: number, moduleBytes: number, model: ButterflyModel): BackendReport {
-  const sim = simulateJob(trace, nodes, model);
-  return {
-    name: 'butterfly',
-    nodes,
-    messages: sim.remoteAccesses,
-    bytes: sim.localBytes + sim.remoteBytes,
-    simulatedMs: Math.round(sim.simulatedNs / 1000) / 1000,
-    stages: sim.stages,
-    localBytes: sim.localBytes,
-    remoteBytes: sim.remoteBytes,
-    switchConflicts: sim.conflictsPerStage,
-    switchTraversals: sim.remoteAccesses * sim.stages,
-    localAccesses: sim.localAccesses,
-    moduleMib: Math.round((moduleBytes / MIB) * 1000) / 1000,
-    // Measured, not modelled: map output bytes that did not fit in their node's module.
-    spilledBytes: trace.stages.reduce((sum, stage) => sum + (stage.counters[BUTTERFLY_COUNTER.spilledBytes] ?? 0), 0),
-    model: { ...model.costs, blockBytes: model.blockBytes, nodeMbPerSec: model.nodeBytesPerSec / 1e6 },
-  };
-}
-

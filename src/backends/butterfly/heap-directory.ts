@@ -23,6 +23,7 @@ const KEY_BYTES = 3;
 const PLACE = 4;     // IN_MODULE or SPILLED
 const OFFSET = 5;    // from the start of the module
 const LENGTH = 6;
+const STAMP = 7;     // when it was published, on its writer's simulated clock: whole µs, rounded up
 const KEY = 8;       // MAX_OUTPUT_ID_BYTES of UTF-8, zero-padded
 const KEY_WORDS = MAX_OUTPUT_ID_BYTES / 4;
 export const ENTRY_WORDS = 32;
@@ -35,6 +36,14 @@ const SPILLED = 1;
 export class DirectoryFullError extends MrError {}
 
 export type Placement = { place: 'module'; offset: number; length: number } | { place: 'spilled'; length: number };
+
+/** A published entry as a reader finds it: where the partition lies, and when it was published. */
+export type FoundEntry = Placement & { stampUs: number };
+
+/** Words of the directory a lookup read: what the switch charges for it. */
+export interface WordsRead {
+  words: number;
+}
 
 /** An (outputId, partition) pair encoded once for comparing against entries. */
 export interface EntryKey {
@@ -76,11 +85,13 @@ const nextVersion = (state: number, kind: number): number => (((state >>> 2) + 1
 /** One module's region: slots [module * slots, (module + 1) * slots) of the directory. */
 class Region {
   readonly words: Int32Array;
+  reads = 0;
   constructor(directory: SharedArrayBuffer, module: number, readonly slots: number) {
     this.words = new Int32Array(directory, module * slots * ENTRY_BYTES, slots * ENTRY_WORDS);
   }
 
   word(slot: number, field: number): number {
+    this.reads++;
     return Atomics.load(this.words, slot * ENTRY_WORDS + field);
   }
 
@@ -91,9 +102,18 @@ class Region {
   }
 }
 
-/** Finds a published entry in one module's region, or undefined. Any thread. */
-export function findEntry(directory: SharedArrayBuffer, module: number, slots: number, key: EntryKey): Placement | undefined {
+/** Finds a published entry in one module's region, or undefined. Any thread. Adds the words it read to `read`. */
+export function findEntry(directory: SharedArrayBuffer, module: number, slots: number, key: EntryKey, read?: WordsRead): FoundEntry | undefined {
   const region = new Region(directory, module, slots);
+  try {
+    return probeRegion(region, key);
+  } finally {
+    if (read) read.words += region.reads;
+  }
+}
+
+function probeRegion(region: Region, key: EntryKey): FoundEntry | undefined {
+  const { slots } = region;
   for (let probe = 0; probe < slots; probe++) {
     const slot = ((key.hash >>> 0) + probe) % slots;
     for (;;) {
@@ -107,8 +127,9 @@ export function findEntry(directory: SharedArrayBuffer, module: number, slots: n
       const place = region.word(slot, PLACE);
       const offset = region.word(slot, OFFSET);
       const length = region.word(slot, LENGTH);
+      const stampUs = region.word(slot, STAMP);
       if (region.word(slot, STATE) !== before) continue;
-      return place === SPILLED ? { place: 'spilled', length } : { place: 'module', offset, length };
+      return place === SPILLED ? { place: 'spilled', length, stampUs } : { place: 'module', offset, length, stampUs };
     }
   }
   return undefined;
@@ -122,8 +143,8 @@ export class DirectoryWriter {
     this.region = new Region(directory, module, slots);
   }
 
-  /** Publishes an entry; returns its slot, for delete(). The key must not be published already. */
-  publish(key: EntryKey, placement: Placement): number {
+  /** Publishes an entry, written at stampNs on the owner's simulated clock; returns its slot, for delete(). The key must not be published already. */
+  publish(key: EntryKey, placement: Placement, stampNs = 0): number {
     const slot = this.freeSlot(key);
     const { words } = this.region;
     const base = slot * ENTRY_WORDS;
@@ -136,6 +157,7 @@ export class DirectoryWriter {
     Atomics.store(words, base + PLACE, placement.place === 'spilled' ? SPILLED : IN_MODULE);
     Atomics.store(words, base + OFFSET, placement.place === 'module' ? placement.offset : 0);
     Atomics.store(words, base + LENGTH, placement.length);
+    Atomics.store(words, base + STAMP, Math.min(0x7fff_ffff, Math.ceil(stampNs / 1000)));
     Atomics.store(words, base + STATE, withKind(writing, PUBLISHED));
     return slot;
   }

@@ -17,6 +17,8 @@ export interface PartitionSink {
 export interface SinkOwner {
   /** Gives module space back; the sink no longer writes into the module. */
   releaseSpace(sink: PartitionWriter, offset: number, length: number): void;
+  /** The sink wrote (or copied out) this many bytes of the module: an access of its owner's. */
+  touch(bytes: number): void;
   /** Lists the closed partition in the directory; throws if the directory is full. */
   publish(placement: Placement): void;
   /** The sink failed and publishes nothing. */
@@ -51,12 +53,14 @@ export class PartitionWriter implements PartitionSink {
         if (data.length <= free.length) {
           free.set(data);
           this.written += data.length;
+          this.owner.touch(data.length);
           return undefined;
         }
       } else {
         const { read, written } = encoder.encodeInto(data, free);
         if (read === data.length) {
           this.written += written;
+          this.owner.touch(written);
           return undefined;
         }
       }
@@ -99,6 +103,7 @@ export class PartitionWriter implements PartitionSink {
     const { offset, length } = this.extent!;
     this.extent = undefined;
     const prefix = this.module.slice(offset, offset + this.written);   // a copy: the space is freed next
+    this.owner.touch(this.written);
     this.owner.releaseSpace(this, offset, length);
     this.startFile(prefix);
   }

@@ -1,17 +1,19 @@
 // The butterfly's memory: N memory modules in one SharedArrayBuffer, plus a shared directory of
 // where each map output partition lies, so a reducer in any thread reads a partition in place.
 // Each module has one owner thread (its HeapModule), the only one that writes to it or to its
-// part of the directory; every thread may look partitions up.
+// part of the directory; every thread may look partitions up. Given a processor's FabricPort,
+// each touch of module memory (bytes written, directory words) is charged on the switch as made.
 //
 // Limits: nodes is a power of two from 1 to 1024 (as the switch network); a module holds 4 KiB
 // to 1 GiB, and all modules together at most 4 GiB. Offsets in the directory are relative to
 // their module, so they fit an Int32 word whatever the module's number.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DirectoryWriter, ENTRY_BYTES, entryKey, findEntry, type EntryKey, type Placement } from './heap-directory.ts';
+import { DirectoryWriter, ENTRY_BYTES, entryKey, findEntry, type EntryKey, type Placement, type WordsRead } from './heap-directory.ts';
 import { ModuleSpace } from './module-space.ts';
 import { PartitionWriter, type PartitionSink, type SinkOwner } from './heap-partition-sink.ts';
 import { stagesOf } from './switch-network.ts';
+import type { FabricPort } from './switch-fabric.ts';
 
 export type { PartitionSink } from './heap-partition-sink.ts';
 
@@ -61,16 +63,24 @@ export function spillPath(spillDir: string, outputId: string, partition: number)
 
 export type PartitionLocation = { node: number; view: Buffer } | { node: number; spilled: true };
 
+const WORD_BYTES = 4;
+
 /**
  * Finds a published partition, from any thread. `view` is a zero-copy Buffer over the module:
  * valid until its owner removes the output (the space may then hold another partition). A spilled
  * partition lies at spillPath(spillDir of its node, outputId, partition). Probes every module's
- * part of the directory: the owner of a partition is not known in advance.
+ * part of the directory: the owner of a partition is not known in advance. With the reader's
+ * port, the words probed in each module are accesses to that module, and the reader's clock
+ * moves on to when the partition was published.
  */
-export function lookupPartition(heap: HeapMemory, outputId: string, partition: number): PartitionLocation | undefined {
+export function lookupPartition(heap: HeapMemory, outputId: string, partition: number, port?: FabricPort): PartitionLocation | undefined {
   const key = entryKey(outputId, partition);
+  const read: WordsRead = { words: 0 };
   for (let node = 0; node < heap.nodes; node++) {
-    const found = findEntry(heap.directory, node, heap.entriesPerModule, key);
+    read.words = 0;
+    const found = findEntry(heap.directory, node, heap.entriesPerModule, key, read);
+    if (found) port?.waitUntil(found.stampUs * 1000);   // the probe that found it came after it was published
+    port?.access(node, read.words * WORD_BYTES);
     if (!found) continue;
     if (found.place === 'spilled') return { node, spilled: true };
     return { node, view: Buffer.from(heap.data, node * heap.moduleBytes + found.offset, found.length) };
@@ -103,7 +113,8 @@ export class HeapModule {
   private readonly open = new Map<string, Set<number>>();                     // partitions being written
   private holder?: PartitionWriter;   // the sink writing into the module, if any
 
-  constructor(readonly heap: HeapMemory, readonly node: number, readonly spillDir: string) {
+  /** port: the owner processor's way into the switch, charged for what it writes here. */
+  constructor(readonly heap: HeapMemory, readonly node: number, readonly spillDir: string, private readonly port?: FabricPort) {
     if (!Number.isInteger(node) || node < 0 || node >= heap.nodes) throw new RangeError(`node ${node} is not in 0..${heap.nodes - 1}`);
     this.bytes = new Uint8Array(heap.data, node * heap.moduleBytes, heap.moduleBytes);
     this.space = new ModuleSpace(heap.moduleBytes);
@@ -128,6 +139,7 @@ export class HeapModule {
     if (this.open.get(outputId)?.size) throw new Error(`output '${outputId}' still has partitions open for writing on node ${this.node}: close them first`);
     for (const { slot, placement } of this.stored.get(outputId)?.values() ?? []) {
       this.directory.delete(slot);
+      this.port?.access(this.node, WORD_BYTES);
       if (placement.place === 'module') this.space.release(placement.offset, placement.length);
     }
     this.stored.delete(outputId);
@@ -150,8 +162,10 @@ export class HeapModule {
         this.space.release(offset, length);
         if (this.holder === sink) this.holder = undefined;
       },
+      touch: (bytes) => this.port?.access(this.node, bytes),
       publish: (placement) => {
-        const slot = this.directory.publish(key, placement);
+        this.port?.access(this.node, ENTRY_BYTES);   // charged first: the entry is readable once written
+        const slot = this.directory.publish(key, placement, this.port?.clockNs);
         done();
         mapOf(this.stored, outputId, () => new Map()).set(key.partition, { slot, placement });
         if (placement.place === 'module') {
@@ -159,6 +173,7 @@ export class HeapModule {
         } else {
           this.bytesSpilled += placement.length;
           this.partitionsSpilled++;
+          this.port?.spilled(placement.length);
         }
       },
       abandon: done,

@@ -1,6 +1,7 @@
 // The butterfly switch of a shared-memory multiprocessor (after the BBN Butterfly): N = 2^k
 // processors reach N memory modules through k stages of 2x2 switches, by destination-tag routing.
-// Pure model: routes, conflicts and access costs; no memory is moved here.
+// Pure model: routes, the conflict rule and access costs, the one copy of them that the live
+// fabric (switch-fabric.ts) runs; no memory is moved here.
 
 export interface Hop {
   stage: number;                 // 0 .. k-1
@@ -47,38 +48,84 @@ function switchOf(row: number, bit: number): number {
   return high | low;
 }
 
-export interface Access {
-  src: number;
-  dst: number;
+// The conflict rule. Every output line (stage s, row r: line s * N + r) keeps the cycles it was
+// claimed in, in a table of Int32 words that every processor shares: slot (cycle mod
+// LINE_WINDOW_CYCLES) of the line holds cycle + 1 (0: never claimed). The processors' simulated
+// clocks are not in lockstep, so a single "busy until" word would make one that is behind in
+// simulated time wait for one that is ahead; a window of cycles lets each claim the cycles it
+// wants. Claims more than a window apart overwrite each other: a conflict may then go unseen,
+// but none is ever invented.
+export const LINE_WINDOW_CYCLES = 4096;
+
+/** Int32 words of the line table of a machine of `nodes` nodes. */
+export function lineTableWords(nodes: number): number {
+  return stagesOf(nodes) * nodes * LINE_WINDOW_CYCLES;
+}
+
+/** The lines a route claims, one per stage, as line numbers of the table (stage * nodes + row). */
+export function routeLines(src: number, dst: number, nodes: number): number[] {
+  return route(src, dst, nodes).map((hop) => hop.stage * nodes + hop.row);
 }
 
 /**
- * Conflicts of accesses issued in the same cycle: per stage, how many accesses found the switch
- * output they wanted already taken by another (each extra claimant of an output line counts one).
+ * Claims `line` for `cycle` (with compareExchange: processors claim from their own threads).
+ * False when another access holds it in that cycle. `held` is the claimant's own record of the
+ * cycle + 1 it last claimed each line in, so that one processor's short accesses within one
+ * cycle do not refuse each other.
  */
-export function conflictsPerStage(accesses: readonly Access[], nodes: number): number[] {
-  const k = stagesOf(nodes);
-  const conflicts = new Array<number>(k).fill(0);
-  const claimed = Array.from({ length: k }, () => new Set<number>());
-  for (const { src, dst } of accesses) {
-    for (const hop of route(src, dst, nodes)) {
-      if (claimed[hop.stage].has(hop.row)) conflicts[hop.stage]++;
-      else claimed[hop.stage].add(hop.row);
+export function claimLine(table: Int32Array, line: number, cycle: number, held: Int32Array): boolean {
+  const at = line * LINE_WINDOW_CYCLES + (cycle % LINE_WINDOW_CYCLES);
+  const mark = (cycle + 1) | 0;
+  for (;;) {
+    const old = Atomics.load(table, at);
+    if (old === mark) return held[line] === mark;
+    if (Atomics.compareExchange(table, at, old, mark) === old) {
+      held[line] = mark;
+      return true;
     }
   }
-  return conflicts;
+}
+
+/**
+ * One remote access crossing the stages, trying first in `cycle`: at each stage it claims its
+ * route's output line. A line already taken in that cycle refuses it (one conflict at that stage,
+ * reported to `refused`) and it tries again the next cycle from the first stage, as the BBN
+ * Butterfly's switch refused a message and the processor node sent it again; the lines it had
+ * claimed before the refusal stay taken for that cycle. Returns the cycle it got through in.
+ */
+export function crossSwitch(table: Int32Array, lines: readonly number[], cycle: number, held: Int32Array, refused: (stage: number) => void): number {
+  for (let at = cycle; ; at++) {
+    const blocked = lines.findIndex((line) => !claimLine(table, line, at, held));
+    if (blocked < 0) return at;
+    refused(blocked);
+  }
 }
 
 export interface AccessCosts {
-  localNsPerByte: number;        // reading one's own memory module
+  localNsPerByte: number;        // reading or writing one's own memory module
   remoteNsPerByte: number;       // the transfer through the switch, per byte
   perStageNs: number;            // the fixed cost of crossing one switch stage
 }
 
 export const DEFAULT_ACCESS_COSTS: AccessCosts = { localNsPerByte: 0.1, remoteNsPerByte: 0.4, perStageNs: 50 };
 
-/** Simulated time of one access of `bytes` from processor src to module dst. */
+/** Simulated time of one access of `bytes` from processor src to module dst, when nothing is in its way. */
 export function accessNs(src: number, dst: number, bytes: number, nodes: number, costs: AccessCosts = DEFAULT_ACCESS_COSTS): number {
   if (src === dst) return bytes * costs.localNsPerByte;
   return stagesOf(nodes) * costs.perStageNs + bytes * costs.remoteNsPerByte;
+}
+
+/**
+ * A switch cycle: as long as a remote access of a whole block. At least 1 ns, so that cycles
+ * stay countable when the knobs make remote accesses free.
+ */
+export function cycleNs(nodes: number, blockBytes: number, costs: AccessCosts): number {
+  return Math.max(1, stagesOf(nodes) * costs.perStageNs + blockBytes * costs.remoteNsPerByte);
+}
+
+/** How many times a remote access of `bytes` costs what the same access to one's own module does (null when local is free). */
+export function remoteToLocal(bytes: number, nodes: number, costs: AccessCosts): number | null {
+  const local = accessNs(0, 0, bytes, nodes, costs);
+  if (local <= 0) return null;
+  return nodes < 2 ? 1 : accessNs(0, 1, bytes, nodes, costs) / local;
 }
