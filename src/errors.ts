@@ -34,6 +34,9 @@ export class AuthError extends UsageError {}
  */
 export class TransportUnavailableError extends MrError {}
 
+/** A program the run needs is not installed (etcd for ssi): the message says how to install it. */
+export class MissingProgramError extends UsageError {}
+
 /** A master's journal that cannot be read back past a torn last line: it will not guess what was committed. */
 export class JournalCorruptError extends MrError {}
 

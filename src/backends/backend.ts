@@ -26,8 +26,11 @@ export interface PoolContext {
   chaos?: ChaosSettings;
   /** Worker processes bin/mr.mjs started before the engine loaded, when they fit this run. */
   early?: ProcessPool;
-  /** The master's: a worker process seen to die, and nodes whose thread is held by a long call. */
+  /** ssi: a running etcd cluster's client URLs; none: the pool starts a member itself. */
+  etcd?: string[];
+  /** The master's: a worker process seen to die, a worker known gone (its etcd lease lapsed), and nodes whose thread is held by a long call. */
   workerProcessDied(pid: number, death?: WorkerDeath): void;
+  workerLost(workerId: string, reason: string): void;
   nodesBusy(nodes: readonly number[]): void;
   /** Every worker is gone: the job cannot go on (why). */
   onGone(why: string): void;
@@ -37,10 +40,19 @@ export interface PoolContext {
 export interface WorkerContext {
   workDir: string;
   transport: Transport;
+  master?: string;
+  /** ssi: the etcd cluster that keeps the cluster state (--etcd). */
+  etcd?: string[];
+}
+
+/** A worker's membership of its cluster, where the backend keeps one (ssi: an etcd lease). */
+export interface Membership {
+  /** Joins; onLost: membership lapsed, the worker must stop working. Returns leave(). */
+  join(member: { workerId: string; pid: number; host: string }, onLost: (why: string) => void): Promise<() => Promise<void>>;
 }
 
 /** What a backend's workers need besides its wire: where map outputs go, a file namespace they share. */
-export type WorkerParts = Pick<WorkerOptions, 'store' | 'files'>;
+export type WorkerParts = Pick<WorkerOptions, 'store' | 'files'> & { membership?: Membership };
 
 /** What a finished embedded run tells a backend for its report. */
 export interface RunFacts {

@@ -3,10 +3,10 @@
 import { ProcessPool } from '../pools/process-pool.ts';
 import type { PoolContext } from './backend.ts';
 
-export function processPool(context: PoolContext, transportName: string): ProcessPool {
+export function processPool(context: PoolContext, transportName: string, extraArgs: string[] = []): ProcessPool {
   const pool = context.early ?? new ProcessPool({
     count: context.workers, masterAddress: context.masterAddress, workRoot: context.workRoot, transport: transportName,
-    token: context.token, tlsFlags: context.tlsFlags, chaos: context.chaos, heapMib: context.workerHeapMib,
+    token: context.token, tlsFlags: context.tlsFlags, chaos: context.chaos, heapMib: context.workerHeapMib, extraArgs,
   });
   pool.onDeaths({
     onWorkerDied: (pid, death) => context.workerProcessDied(pid, death), // no need to wait for missed heartbeats

@@ -1,6 +1,7 @@
 // `mr master` and `mr worker`: long-running daemons, stopped cleanly by SIGINT/SIGTERM.
 import { namedTransport } from './transport-arg.ts';
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EXIT, UsageError } from '../errors.ts';
 import { reached } from '../process-stats.ts';
@@ -8,6 +9,7 @@ import { createLogger } from '../log.ts';
 import { Master } from '../master/master.ts';
 import type { Transport } from '../wires/index.ts';
 import { backendNamed } from '../backends/index.ts';
+import { parseEtcdEndpoints } from '../backends/ssi/etcd-member.ts';
 import { TaskServer } from '../backends/horizontal/task-server.ts';
 import { startDispatcher } from '../backends/horizontal/dispatcher.ts';
 import { Worker } from '../worker/worker.ts';
@@ -31,6 +33,7 @@ interface WorkerArgs extends TokenArgs, TlsArgs, ChaosArgs {
   masterOnStdin?: boolean;        // mr run's own workers: the master's address comes as stdin's first line
   chaosName?: string;
   chaosEpochMs?: number;
+  etcd?: string;
 }
 
 interface MasterArgs extends TokenArgs, TlsArgs, ChaosArgs {
@@ -73,12 +76,17 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
   if (args.join) return serverCommand(args, token, tls, workDir);
   if (!args.master && !args.masterOnStdin) throw new UsageError('give --master host:port (a worker daemon), or --join host:port (a stateless server behind a balancer)');
   const transport = transportOf(args.transport, token, tls, args, args.chaosName ?? `worker-${process.pid}`);
+  const etcd = args.etcd === undefined ? undefined : parseEtcdEndpoints(String(args.etcd));
+  if (etcd && args.transport !== 'ssi') throw new UsageError(`--etcd applies to --transport ssi, not ${args.transport}`);
+  // ssi: its map output store, the /cluster namespace, and its membership of the cluster in etcd.
+  const { membership, ...parts } = backendNamed(args.transport)?.workerParts?.({ workDir, transport, master: args.master, etcd }) ?? {};
+  const log = createLogger({ component: 'worker' });
   const worker = new Worker({
     masterAddress: args.master ?? firstLineOfStdin(), workDir, slots: args.slots, transport,
-    listenHost: args.listenHost, log: createLogger({ component: 'worker' }), watchdog: true, pulse: { transport: args.transport, token, tls },
-    ...backendNamed(args.transport)?.workerParts?.({ workDir, transport }), // ssi: its map output store and /cluster namespace
+    listenHost: args.listenHost, log, watchdog: true, pulse: { transport: args.transport, token, tls }, ...parts,
   });
-  const stop = () => void worker.stop().then(() => process.exit(EXIT.ok));
+  let leave: (() => Promise<void>) | undefined;
+  const stop = () => void worker.stop().then(() => leave?.()).then(() => process.exit(EXIT.ok));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   if (args.exitWithParent) {
@@ -86,7 +94,15 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
     process.stdin.on('end', stop).on('close', stop).resume();
   }
   await worker.start();
+  // A member that can no longer prove it is alive stops at once: the cluster has given its work
+  // to others, and two copies of an attempt must never both commit.
+  leave = await membership?.join({ workerId: worker.id, pid: process.pid, host: hostname() }, (why) => {
+    log.error('left the cluster', { reason: why });
+    process.stderr.write(`mr worker: ${why}; stopping\n`);
+    process.exit(EXIT.jobFailed);
+  });
   await worker.stopped;
+  await leave?.();
   process.exit(EXIT.ok);
 }
 

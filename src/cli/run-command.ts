@@ -90,6 +90,7 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
     transport, transportOf, masterAddress: server.address, workRoot, token, workers: config.workers, tuning: config.tuning ?? {},
     tlsFlags: config.tlsFlags, workerHeapMib: config.workerHeapMib, autoscale: config.autoscale, chaos, early: early?.pool,
     workerProcessDied: (pid, death) => void master.workerProcessDied(pid, death), nodesBusy: (nodes) => master.nodesBusy(nodes),
+    workerLost: (workerId, reason) => void master.workerLost(workerId, reason), ...(config.etcd ? { etcd: config.etcd } : {}),
     onGone: (why) => (workersGone = why),
   });
   if (pool.pids) workerPids = () => pool.pids!();

@@ -18,6 +18,7 @@ import type { Autoscale } from '../backends/horizontal/cluster.ts';
 import { readToken, type TokenArgs } from './token-args.ts';
 import { parseHttpBind, requireTokenForHttp, type HttpBind } from '../http/http-address.ts';
 import { readTls, tlsFlags, type TlsArgs } from './tls-args.ts';
+import { etcdBinary, parseEtcdEndpoints } from '../backends/ssi/etcd-member.ts';
 import type { TlsMaterial } from '../wires/grpc/credentials.ts';
 import { historyOutside } from './history-dir.ts';
 import { runsOnlyBuiltins, runsUber } from './uber-mode.ts';
@@ -43,6 +44,7 @@ export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
   report?: boolean;
   autoscale?: string;
   preset?: string;
+  etcd?: string;
   linkLatencyUs?: number;
   linkMbPerS?: number;
   nodeMbPerS?: number;
@@ -74,6 +76,7 @@ export interface RunConfig {
   report: boolean;
   nodes?: number;                // simulated machines only
   tuning?: MachineTuning;
+  etcd?: string[];               // ssi: a running etcd cluster's client URLs (none: mr run starts a member)
   autoscale?: Autoscale;         // horizontal only
   chaos?: ChaosChoice;
   http?: { bind: HttpBind; token?: string }; // the status server of mr run's own master
@@ -138,6 +141,7 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
     throw new UsageError(`--tls-cert, --tls-key and --tls-ca secure the cluster mr run starts with --transport grpc only, not ${transport}; or give --master`);
   }
   const { taskTimeoutMs, workerHeapMib, workerTimeoutMs } = embeddedArgs(args);
+  const etcd = etcdArgs(args, transport);
   const autoscale = args.autoscale === undefined ? undefined : parseAutoscale(args.autoscale, runs.autoscale ?? false, transport);
   const chaos = chaosArgs(args, machine, autoscale?.max ?? workers);
   const historyDir = args.master ? undefined : historyOutside(outputDir, process.env);
@@ -149,7 +153,15 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
   if (args.master) dropClaim(output);
   return {
     jobId, autoscale, stages, outputDir, output: args.master ? undefined : output, workers, transport, master: args.master, token, tls, tlsFlags: tls ? tlsFlags(args) : [], json: !!args.json, quiet: !!args.quiet, report: !!args.report, nodes, tuning,
-    chaos, http, taskTimeoutMs, workerHeapMib, workerTimeoutMs, historyDir, uber };
+    chaos, http, taskTimeoutMs, workerHeapMib, workerTimeoutMs, historyDir, uber, ...(etcd ? { etcd } : {}) };
+}
+
+/** --etcd: ssi's agreed state in a running etcd cluster; without it, mr run starts a member of its own, which needs etcd installed. */
+function etcdArgs(args: RunArgs, transport: string): string[] | undefined {
+  if (args.etcd !== undefined && transport !== 'ssi') throw new UsageError(`--etcd applies to --transport ssi, not ${transport}`);
+  if (args.etcd !== undefined) return parseEtcdEndpoints(String(args.etcd));
+  if (transport === 'ssi' && !args.master) etcdBinary();
+  return undefined;
 }
 
 function newJobId(): string {

@@ -85,6 +85,15 @@ export async function workerProcessDied(state: MasterState, pid: number, death?:
   wake(state);
 }
 
+/** A worker known gone though its process was not seen to die (ssi: its etcd lease lapsed): its attempts move elsewhere. */
+export async function workerLost(state: MasterState, workerId: string, reason: string): Promise<void> {
+  if (!state.scheduler.workers.get(workerId)?.alive) return;
+  state.options.log.warn('worker lost', { workerId, reason });
+  await carryOut(state, state.scheduler.loseWorker(workerId, reason, state.now()));
+  settleAttempts(state);
+  wake(state);
+}
+
 /**
  * One beat of the master's clock: forgets old replies, expires leases and silent workers. A beat
  * far later than tickMs means this process could not listen meanwhile (a job function of an

@@ -88,6 +88,10 @@ export class Master implements MasterService {
     return cluster.workerProcessDied(this.state, pid, death);
   }
 
+  workerLost(workerId: string, reason: string): Promise<void> {
+    return cluster.workerLost(this.state, workerId, reason);
+  }
+
   /** Attempts moved off nodes that died or were drained. */
   get migrations(): number {
     return this.state.scheduler.migrations;

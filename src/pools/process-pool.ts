@@ -24,6 +24,7 @@ export interface ProcessPoolOptions {
   tlsFlags?: string[];           // --tls-cert, --tls-key, --tls-ca of mr run: file names, fine in argv
   chaos?: ChaosSettings;         // each worker gets it under the name of its slot, worker-<slot>
   heapMib?: number;              // V8's old-space limit of each worker (default DEFAULTS.workerHeapMib)
+  extraArgs?: string[];          // more flags for every worker (ssi: --etcd)
   /** death: why, when it was its attempts' doing (out of memory, a stall); they fail with it. */
   onWorkerDied?: (pid: number, death?: WorkerDeath) => void;
   onAllExited?: (why: string) => void;
@@ -103,7 +104,7 @@ export class ProcessPool implements Pool {
     const target = masterAddress === undefined ? ['--master-on-stdin'] : [this.options.join ? '--join' : '--master', masterAddress];
     const argv = (dir: string): string[] => embeddedWorkerArgv([...target, '--work-dir', dir,
       '--slots', String(this.options.slots ?? 1), '--transport', this.options.transport,
-      ...chaosFlags(this.options.chaos, `worker-${slot}`), ...(this.options.tlsFlags ?? [])]);
+      ...chaosFlags(this.options.chaos, `worker-${slot}`), ...(this.options.tlsFlags ?? []), ...(this.options.extraArgs ?? [])]);
     const nodeArgs = workerNodeArgs(this.heapMib);
     this.watch(spawnWorkerProcess({ workRoot: this.options.workRoot, slot, argv, nodeArgs, token: this.options.token }), nodeArgs);
   }

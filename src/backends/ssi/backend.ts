@@ -5,17 +5,21 @@ import { MapOutputStore } from '../../storage/map-output-store.ts';
 import { ClusterNamespace } from './cluster-namespace.ts';
 import { createSsiWire } from './ssi-wire.ts';
 import { commonReport, type Backend } from '../backend.ts';
-import { processPool } from '../process-backend.ts';
+import { SsiPool, etcdMembership } from './ssi-pool.ts';
 
 export const ssiBackend: Backend = {
   name: 'ssi',
   wire: createSsiWire,
   runs: { sizing: 'nodes', tls: true },
-  pool: (context) => processPool(context, 'ssi'),
+  pool: (context) => new SsiPool(context),
   // Every map output is a file (never kept in memory): the namespace names it, map-out/<id>.
-  workerParts: ({ workDir, transport }) => ({
+  workerParts: ({ workDir, transport, etcd, master }) => ({
     store: new MapOutputStore(join(workDir, 'map-out')),
     files: (host) => new ClusterNamespace(host, workDir, transport),
+    ...(etcd && master ? { membership: etcdMembership(etcd, master) } : {}),
   }),
-  report: (_pool, facts) => ({ ...commonReport(facts), migrations: facts.migrations }),
+  report: (pool, facts) => {
+    const counts = (pool as SsiPool).counts;
+    return { ...commonReport(facts), migrations: facts.migrations, ...(counts ? { etcd: { ...counts } } : {}) };
+  },
 };

@@ -1,0 +1,64 @@
+// The pool `mr run --transport ssi` starts: an etcd member for the cluster's agreed state (unless
+// --etcd names a running cluster), then the worker processes, each a member of the cluster while
+// it keeps its etcd lease alive. The pool mirrors the members: one whose lease lapses (killed,
+// or cut off from etcd) is told to the master as gone, whether or not its process was seen to die.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Pool } from '../../pools/pool.ts';
+import type { ProcessPool } from '../../pools/process-pool.ts';
+import type { PoolContext } from '../backend.ts';
+import { processPool } from '../process-backend.ts';
+import { ClusterState, type AgreementCounts } from './cluster-state.ts';
+import { startEtcdMember, type EtcdMember } from './etcd-member.ts';
+
+export class SsiPool implements Pool {
+  private member?: EtcdMember;
+  private state?: ClusterState;
+  private workers?: ProcessPool;
+  endpoints?: string[];
+
+  constructor(private readonly context: PoolContext) {}
+
+  /** What keeping the state agreed cost so far (none before start). */
+  get counts(): AgreementCounts | undefined {
+    return this.state?.counts;
+  }
+
+  async start(): Promise<void> {
+    const { context } = this;
+    if (context.etcd) this.endpoints = context.etcd;
+    else {
+      this.member = await startEtcdMember(join(context.workRoot, 'etcd'));
+      this.endpoints = this.member.endpoints;
+    }
+    this.state = new ClusterState(this.endpoints, context.masterAddress);
+    await this.state.mirrorMembers((gone) => context.workerLost(gone.workerId, `its etcd lease lapsed (node ${gone.host} pid ${gone.pid} could no longer prove it is alive)`));
+    this.workers = processPool(context, 'ssi', ['--etcd', this.endpoints.join(',')]);
+    await this.workers.start();
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    await this.workers?.stop(graceMs);
+    await this.state?.close();
+    await this.member?.stop();
+  }
+
+  /** The workers' (the etcd member goes with mr run's pipe to it, however mr run ends). */
+  pids(): number[] {
+    return this.workers?.pids() ?? [];
+  }
+}
+
+/** A worker's membership: its key under the cluster's nodes, held by a lease it keeps alive. */
+export function etcdMembership(endpoints: string[], cluster: string) {
+  return {
+    async join(member: { workerId: string; pid: number; host: string }, onLost: (why: string) => void): Promise<() => Promise<void>> {
+      const state = new ClusterState(endpoints, cluster);
+      const leave = await state.join({ ...member, host: member.host || hostname() }, onLost);
+      return async () => {
+        await leave();
+        await state.close();
+      };
+    },
+  };
+}

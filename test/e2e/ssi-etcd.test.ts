@@ -1,0 +1,89 @@
+// The ssi cluster's agreed state in etcd, with real etcd members and real processes: nodes are
+// members while they keep their lease alive; a node killed, or frozen past its lease, is gone for
+// every mirror; a frozen node that wakes finds it is no longer a member and stops working.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterState, MEMBER_TTL_SEC, type MemberInfo } from '../../src/backends/ssi/cluster-state.ts';
+import { startEtcdMember, type EtcdMember } from '../../src/backends/ssi/etcd-member.ts';
+import { startCluster, type Cluster } from '../helpers/cluster.ts';
+import { BOOKS, readParts, removeDir, runMr, tempDir } from '../helpers/run-mr.ts';
+import { until } from '../helpers/until.ts';
+
+let dir: string;
+let etcd: EtcdMember;
+let cluster: Cluster;
+let mirror: ClusterState;
+const members = new Map<string, MemberInfo>();
+const gone: MemberInfo[] = [];
+
+beforeAll(async () => {
+  dir = await tempDir();
+  etcd = await startEtcdMember(join(dir, 'etcd'));
+  cluster = await startCluster(dir, 2, [], ['--transport', 'ssi', '--etcd', etcd.endpoints.join(',')]);
+  mirror = new ClusterState(etcd.endpoints, cluster.address);
+  const seen = await mirror.mirrorMembers((member) => gone.push(member));
+  // The mirror's map is the live one: keep a handle on it.
+  Object.defineProperty(members, 'live', { value: seen });
+}, 60_000);
+afterAll(async () => {
+  await mirror?.close();
+  await cluster?.stop();
+  await etcd?.stop();
+  await removeDir(dir);
+});
+
+const live = (): Map<string, MemberInfo> => (members as unknown as { live: Map<string, MemberInfo> }).live;
+
+describe('ssi: membership in etcd', () => {
+  it('every worker daemon is a member, with its pid', async () => {
+    await until('both workers as members', async () => (live().size === 2 ? true : undefined), 10_000);
+    expect([...live().values()].map((m) => m.pid).sort()).toEqual(cluster.workers.map((w) => w.pid).sort());
+  });
+
+  it('a node killed with kill -9 is gone for the mirror once its lease lapses', async () => {
+    const victim = cluster.workers[0];
+    victim.kill('SIGKILL');
+    const started = Date.now();
+    await until('the killed node gone', async () => (gone.some((m) => m.pid === victim.pid) ? true : undefined), (MEMBER_TTL_SEC + 5) * 1000, 50);
+    expect(Date.now() - started).toBeGreaterThan(1000);   // noticed by the lease, not at once
+    expect([...live().values()].some((m) => m.pid === victim.pid)).toBe(false);
+    expect(mirror.counts.leaseLapses).toBe(1);
+  }, 20_000);
+
+  it('a node frozen past its lease is gone; woken, it finds itself no member and stops', async () => {
+    const frozen = cluster.workers[1];
+    const exited = new Promise<number | null>((resolve) => frozen.once('exit', (code) => resolve(code)));
+    frozen.kill('SIGSTOP');
+    await until('the frozen node gone', async () => (gone.some((m) => m.pid === frozen.pid) ? true : undefined), (MEMBER_TTL_SEC + 5) * 1000, 50);
+    frozen.kill('SIGCONT');
+    expect(await exited).not.toBe(0);
+  }, 30_000);
+});
+
+describe('mr run --transport ssi', () => {
+  it('starts an etcd member itself; its nodes join the cluster; the output is every backend\'s', async () => {
+    const r = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', join(dir, 'ssi'), '--transport', 'ssi', '--nodes', '2', '--json', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const { etcd: agreed } = JSON.parse(r.stdout).backend;
+    expect(agreed.watchEvents).toBeGreaterThanOrEqual(2);   // the two nodes joining
+    expect(agreed.leaseLapses).toBe(0);
+    const memory = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', join(dir, 'memory'), '--transport', 'memory', '--quiet']);
+    expect(await readParts(join(dir, 'ssi'))).toEqual(await readParts(join(dir, 'memory')));
+  });
+
+  it.each([
+    [{ MR_ETCD: '/nonexistent/etcd' }, [], /keeps its cluster state in etcd, which is not installed here: install it: apt-get install -y etcd-server/],
+    [{}, ['--etcd', 'localhost'], /--etcd wants client URLs like http:\/\/127.0.0.1:2379/],
+  ])('refuses to run without etcd, or with a bad --etcd, in one line (%j %j)', async (env, extra, message) => {
+    const r = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', join(dir, `bad-${extra.length}`), '--transport', 'ssi', ...extra], { env: { ...process.env, ...env } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('refuses --etcd on another backend', async () => {
+    const r = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', join(dir, 'grpc-etcd'), '--etcd', 'http://127.0.0.1:2379']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--etcd applies to --transport ssi, not grpc/);
+  });
+});
