@@ -8,6 +8,7 @@ import type { ProcessPool } from '../pools/process-pool.ts';
 import type { ChaosSettings } from '../wires/chaos/chaos-node.ts';
 import type { BackendReport, MachineTuning, Transport } from '../wires/index.ts';
 import type { WireFactory } from '../wires/transport.ts';
+import type { ProcessRecord } from '../master/process-table.ts';
 import type { WorkerOptions } from '../worker/worker.ts';
 import type { Autoscale } from './horizontal/cluster.ts';
 
@@ -31,6 +32,8 @@ export interface PoolContext {
   /** The master's: a worker process seen to die, a worker known gone (its etcd lease lapsed), and nodes whose thread is held by a long call. */
   workerProcessDied(pid: number, death?: WorkerDeath): void;
   workerLost(workerId: string, reason: string): void;
+  /** Tells listen of every process of the master's table that starts or changes state. */
+  onProcess(listen: (record: ProcessRecord) => void): void;
   nodesBusy(nodes: readonly number[]): void;
   /** Every worker is gone: the job cannot go on (why). */
   onGone(why: string): void;
@@ -52,7 +55,7 @@ export interface Membership {
 }
 
 /** What a backend's workers need besides its wire: where map outputs go, a file namespace they share. */
-export type WorkerParts = Pick<WorkerOptions, 'store' | 'files'> & { membership?: Membership };
+export type WorkerParts = Pick<WorkerOptions, 'store' | 'files' | 'processes'> & { membership?: Membership };
 
 /** What a finished embedded run tells a backend for its report. */
 export interface RunFacts {

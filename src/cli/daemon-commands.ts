@@ -10,6 +10,7 @@ import { Master } from '../master/master.ts';
 import type { Transport } from '../wires/index.ts';
 import { backendNamed } from '../backends/index.ts';
 import { parseEtcdEndpoints } from '../backends/ssi/etcd-member.ts';
+import { ClusterState } from '../backends/ssi/cluster-state.ts';
 import { TaskServer } from '../backends/horizontal/task-server.ts';
 import { startDispatcher } from '../backends/horizontal/dispatcher.ts';
 import { Worker } from '../worker/worker.ts';
@@ -47,6 +48,7 @@ interface MasterArgs extends TokenArgs, TlsArgs, ChaosArgs {
   sharedDir?: string;
   dispatchSlots: number;
   http?: string;
+  etcd?: string;
 }
 
 /** node: the daemon's node name for --chaos (master, or the worker's --chaos-name). */
@@ -157,6 +159,9 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
     throw new UsageError(`--task-timeout must be a number of seconds, 0 or more (0: no timeout), got ${String(args.taskTimeout)}`);
   }
   const transport = transportOf(args.transport, token, tls, args, 'master');
+  const etcd = args.etcd === undefined ? undefined : parseEtcdEndpoints(String(args.etcd));
+  if (etcd && args.transport !== 'ssi') throw new UsageError(`--etcd applies to --transport ssi, not ${args.transport}`);
+  let agreed: ClusterState | undefined;   // ssi with --etcd: the cluster's agreed state, once the master's address is known
   const master = new Master({
     log: createLogger({ component: 'master', file: join(workDir, 'master.log'), echo: true }),
     leaseMs: args.leaseMs,
@@ -165,6 +170,7 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
     journalPath: join(workDir, 'journal.jsonl'),
     chaosCounts: () => transport.chaos?.counts,
     onAttemptEnd: http?.onAttemptEnd,
+    onProcess: (record) => agreed?.publish(record),
   });
   if (args.balancer && !args.sharedDir) throw new UsageError('--balancer needs --shared-dir: the directory every server keeps map outputs in');
   await master.recover();
@@ -172,6 +178,11 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   const httpAddress = http && await http.start(master, createLogger({ component: 'http', file: join(workDir, 'master.log') }));
   const server = await transport.serveMaster(master, args.listen);
   reached('ready');
+  if (etcd) {
+    // The cluster is named by the address its workers know the master by.
+    agreed = new ClusterState(etcd, server.address);
+    await agreed.mirrorMembers((gone) => void master.workerLost(gone.workerId, `its etcd lease lapsed (node ${gone.host} pid ${gone.pid} could no longer prove it is alive)`));
+  }
   process.stdout.write(`listening ${server.address}\n`);
   if (httpAddress) process.stdout.write(`http ${httpAddress}\n`);
   // horizontal: tasks go through the balancer to stateless servers, sent by a dispatcher here.
@@ -181,7 +192,7 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   }) : undefined;
   const stop = () => {
     master.stop();
-    void Promise.all([dispatcher?.close(), server.stop(), http?.close()]).then(() => process.exit(EXIT.ok));
+    void Promise.all([dispatcher?.close(), server.stop(), http?.close(), agreed?.close()]).then(() => process.exit(EXIT.ok));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -97,6 +97,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'host:port (port 0 picks a free one)' })
       .option('work-dir', { type: 'string', demandOption: true, describe: 'directory for the master\'s logs and state' })
       .option('transport', { type: 'string', default: 'grpc' })
+      .option('etcd', { type: 'string', describe: 'ssi: client URLs of the etcd cluster that keeps the cluster state, comma-separated' })
       .option('lease-ms', numberOption('lease-ms', 'count', { default: DEFAULTS.leaseMs, describe: 'an attempt without a heartbeat this long is presumed lost' }))
       .option('worker-timeout-ms', numberOption('worker-timeout-ms', 'count', { default: DEFAULTS.workerTimeoutMs, describe: 'a worker silent this long is presumed dead' }))
       .option('task-timeout', numberOption('task-timeout', 'nonNegative', { describe: 'seconds an attempt may go without progress before it is killed and retried (default 60, 0: never)' }))
@@ -121,7 +122,8 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('signal', { alias: 's', type: 'string', describe: 'for a process: TERM or KILL (stop it; its task runs again), STOP (pause it), CONT (resume it)' }),
     async (args) => (await ops()).killCommand(args))
     .command('ps', 'every task attempt on every node, as one process table (CPID, node, state, CPU, memory)', (y) => opsOptions(y)
-      .option('all', { type: 'boolean', describe: 'finished attempts too' }),
+      .option('all', { type: 'boolean', describe: 'finished attempts too' })
+      .option('node', numberOption('node', 'index', { describe: "ssi: ask node <k>, which answers from its mirror of the cluster's agreed process table" })),
     async (args) => (await ops()).psCommand(args))
     .command('drain <node>', 'a node takes no new tasks; its running attempts move to other nodes', (y) => opsOptions(y)
       .positional('node', { demandOption: true, coerce: (raw: unknown) => readNumber('<node>', 'index', raw) }),

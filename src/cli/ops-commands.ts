@@ -2,7 +2,7 @@
 // and logs without --master: the history of the jobs mr run ran on its own master).
 import { formatChaosCounts } from './chaos-args.ts';
 import { namedTransport } from './transport-arg.ts';
-import { EXIT } from '../errors.ts';
+import { EXIT, UsageError } from '../errors.ts';
 import { ClusterNamespace, parseClusterPath } from '../backends/ssi/cluster-namespace.ts';
 import { callMaster } from './master-call.ts';
 import type { MasterClient } from '../wires/index.ts';
@@ -117,9 +117,24 @@ async function killProcessCommand(args: OpsArgs & { signal?: string }, cpid: num
   process.exit(reply.killed ? EXIT.ok : EXIT.usage);
 }
 
-/** `mr ps`: every attempt on every node, as one machine's process table. */
-export async function psCommand(args: OpsArgs & { all?: boolean }): Promise<void> {
-  const { processes } = await withMaster(args, (client) => client.listProcesses({ all: !!args.all }));
+/**
+ * `mr ps`: every attempt on every node, as one machine's process table: the master's, or with
+ * --node <k> (ssi) node k's mirror of the table the cluster agreed on in etcd.
+ */
+export async function psCommand(args: OpsArgs & { all?: boolean; node?: number }): Promise<void> {
+  const { processes } = args.node === undefined
+    ? await withMaster(args, (client) => client.listProcesses({ all: !!args.all }))
+    : await withMaster(args, async (client) => {
+      const node = (await client.resolveNodes({})).nodes.find((n) => n.node === args.node);
+      if (!node) throw new UsageError(`no live node ${args.node} (mr ps lists the nodes)`);
+      const worker = namedTransport(args.transport, { token: readToken(args), tls: readTls(args) }).connectWorker(node.address);
+      try {
+        if (!worker.listProcesses) throw new UsageError(`--transport ${args.transport} nodes keep no process table: --node needs --transport ssi`);
+        return await worker.listProcesses({ all: !!args.all });
+      } finally {
+        worker.close();
+      }
+    });
   if (args.json) {
     await print(JSON.stringify({ processes }));
   } else {

@@ -10,6 +10,7 @@ import { EXIT, JobFailedError, MasterUnreachableError, UsageError, oneLine } fro
 import { createLogger } from '../log.ts';
 import { reached } from '../process-stats.ts';
 import { Master } from '../master/master.ts';
+import type { ProcessRecord } from '../master/process-table.ts';
 import { removeAttemptLeftovers } from '../master/stage-output.ts';
 import { COUNTER } from '../core/counters.ts';
 import { type BackendReport, type MasterClient } from '../wires/index.ts';
@@ -75,11 +76,12 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
   });
   if (!early) process.once('exit', dropWorkRoot); // early workers' own is in place already
   const jobEnd = new JobEnd();
+  const processListeners: ((record: ProcessRecord) => void)[] = [];
   const http = config.http && (await import('../http/master-http.ts')).prepareMasterHttp(config.http.bind, config.http.token);
   const master = new Master({
     log: createLogger({ component: 'master', file: join(workRoot, 'master.log') }), nodes: machine?.nodes, onJobEnd: jobEnd.notify,
     chaosCounts: () => transport.chaos?.counts, onAttemptEnd: http?.onAttemptEnd, taskTimeoutMs: config.taskTimeoutMs,
-    workerTimeoutMs: config.workerTimeoutMs,
+    workerTimeoutMs: config.workerTimeoutMs, onProcess: (record) => processListeners.forEach((listen) => listen(record)),
   });
   // Counted where the transport encodes them if it does (grpc); else as their proto encoding would be.
   const counted: MessageCount = transport.masterTraffic ?? { messages: 0, bytes: 0 };
@@ -91,6 +93,7 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
     tlsFlags: config.tlsFlags, workerHeapMib: config.workerHeapMib, autoscale: config.autoscale, chaos, early: early?.pool,
     workerProcessDied: (pid, death) => void master.workerProcessDied(pid, death), nodesBusy: (nodes) => master.nodesBusy(nodes),
     workerLost: (workerId, reason) => void master.workerLost(workerId, reason), ...(config.etcd ? { etcd: config.etcd } : {}),
+    onProcess: (listen) => processListeners.push(listen),
     onGone: (why) => (workersGone = why),
   });
   if (pool.pids) workerPids = () => pool.pids!();

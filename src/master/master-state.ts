@@ -9,7 +9,7 @@ import type * as M from '../wires/messages.ts';
 import { AttemptHistory } from './attempt-history.ts';
 import type { Journal } from './journal.ts';
 import { NodeTable } from './node-table.ts';
-import { ProcessTable } from './process-table.ts';
+import { ProcessTable, type ProcessRecord } from './process-table.ts';
 import { ReplyMemo } from './reply-memo.ts';
 
 export interface MasterOptions {
@@ -24,6 +24,7 @@ export interface MasterOptions {
   onJobEnd?: (jobId: string) => void; // a job succeeded, failed or was killed
   chaosCounts?: () => M.ChaosCounts | undefined; // what --chaos did to this process's messages
   onAttemptEnd?: (attempt: M.AttemptLog, counters: Record<string, number>) => void; // a report was taken (metrics)
+  onProcess?: (record: ProcessRecord) => void; // a process started or changed state (ssi: published to the agreed state)
 }
 
 /** How long the master remembers a reply it gave, for the same request coming again (see ReplyMemo). */
@@ -94,7 +95,7 @@ export function createMasterState(options: MasterOptions): MasterState {
   return {
     options, now, timing, scheduler,
     specs: new Map(), files: new Map(), claims: new Map(),
-    workerAddresses: new Map(), workerPids: new Map(), workerStats: new Map(), nodeTable: new NodeTable(), processTable: new ProcessTable(),
+    workerAddresses: new Map(), workerPids: new Map(), workerStats: new Map(), nodeTable: new NodeTable(), processTable: new ProcessTable(options.onProcess),
     history: new AttemptHistory(), outcomes: new Map(), stopped: new Set(), reporting: new Set(), attemptFigures: new Map(), shownProgress: new Map(),
     waiters: [], shuttingDown: false,
     memos: { submissions: new ReplyMemo(REPLY_KEEP_MS, now), polls: new ReplyMemo(REPLY_KEEP_MS, now), reports: new ReplyMemo(REPLY_KEEP_MS, now),

@@ -16,6 +16,19 @@ interface Row extends ProcessEntry {
 
 export type ProcessState = 'running' | 'stopped' | 'done' | 'failed' | 'killed' | 'moved';
 
+/** A process as the cluster agrees on it (ssi keeps these in etcd): where it runs, its state, its times. CPU and memory are samples, not agreed. */
+export interface ProcessRecord {
+  cpid: number;
+  node: number;
+  jobId: string;
+  task: string;
+  attemptId: string;
+  state: string;
+  workerId: string;
+  startedMs: number;
+  endedMs: number;
+}
+
 const FIRST_CPID = 1000;
 
 const isLive = (state: string): boolean => state === 'running' || state === 'stopped';
@@ -26,6 +39,15 @@ export class ProcessTable {
   private readonly lastStats = new Map<string, ProcessStats>();
   private nextCpid = FIRST_CPID;
 
+  /** changed: told of every process started and every change of state (ssi publishes them to its agreed state). */
+  constructor(private readonly changed?: (record: ProcessRecord) => void) {}
+
+  private tell(row: Row): void {
+    if (!this.changed) return;
+    const { cpid, node, jobId, task, attemptId, state, workerId, startedMs, endedMs } = row;
+    this.changed({ cpid, node, jobId, task, attemptId, state, workerId, startedMs, endedMs });
+  }
+
   started(a: Assignment, workerId: string, node: number, nowMs: number): number {
     const cpid = this.nextCpid++;
     const row: Row = {
@@ -35,6 +57,7 @@ export class ProcessTable {
     };
     this.rows.set(a.attemptId, row);
     this.byCpid.set(cpid, row);
+    this.tell(row);
     return cpid;
   }
 
@@ -52,7 +75,9 @@ export class ProcessTable {
   /** STOP / CONT: the attempt is held paused, or runs again. */
   setStopped(attemptId: string, stopped: boolean): void {
     const row = this.rows.get(attemptId);
-    if (row && isLive(row.state)) row.state = stopped ? 'stopped' : 'running';
+    if (!row || !isLive(row.state)) return;
+    row.state = stopped ? 'stopped' : 'running';
+    this.tell(row);
   }
 
   ended(attemptId: string, state: Exclude<ProcessState, 'running' | 'stopped'>, nowMs: number): void {
@@ -60,6 +85,7 @@ export class ProcessTable {
     if (!row || !isLive(row.state)) return;
     row.state = state;
     row.endedMs = nowMs;
+    this.tell(row);
   }
 
   attemptOf(cpid: number): { attemptId: string; state: string; workerId: string } | undefined {
@@ -74,6 +100,7 @@ export class ProcessTable {
       if (isLive(row.state) && !isRunning(row.attemptId)) {
         row.state = 'moved';
         row.endedMs = nowMs;
+        this.tell(row);
       }
       if (!all && !isLive(row.state)) continue;
       const { workerId: _w, startedMs, endedMs, cpuAtStartMs: _c, ...entry } = row;

@@ -648,7 +648,7 @@ export interface MasterRpcs {
 }
 
 /** The Worker service's RPCs, by their method names here (the proto's, lower camelCase). */
-export const WORKER_METHODS = ['fetchPartition', 'fetchPartitions', 'readFile', 'runTask'] as const;
+export const WORKER_METHODS = ['fetchPartition', 'fetchPartitions', 'readFile', 'runTask', 'listProcesses'] as const;
 export type WorkerMethod = (typeof WORKER_METHODS)[number];
 
 /** The Worker service's RPCs: each its request and reply messages, by name, and which of them stream. */
@@ -657,6 +657,8 @@ export interface WorkerRpcs {
   fetchPartitions: { request: 'FetchPartitionsRequest'; reply: 'Chunk'; requestStream: false; replyStream: true };
   readFile: { request: 'ReadFileRequest'; reply: 'Chunk'; requestStream: false; replyStream: true };
   runTask: { request: 'RunTaskRequest'; reply: 'AttemptReport'; requestStream: false; replyStream: false };
+  /** ssi: the cluster's process table as this node's mirror of the agreed state has it. */
+  listProcesses: { request: 'ListProcessesRequest'; reply: 'ListProcessesReply'; requestStream: false; replyStream: false };
 }
 
 /** The Balancer service's RPCs, by their method names here (the proto's, lower camelCase). */

@@ -29,6 +29,8 @@ export interface WorkerService {
   readFile?(req: M.ReadFileRequest): AsyncIterable<Buffer>;
   /** horizontal: runs one task to its end and reports it. */
   runTask?(req: M.RunTaskRequest, signal?: AbortSignal): Promise<M.AttemptReport>;
+  /** ssi: the cluster's process table, from this node's mirror of the agreed state. */
+  listProcesses?(req: M.ListProcessesRequest): Promise<M.ListProcessesReply>;
 }
 
 /** What the proto says of a Worker RPC: its request in, its reply out (a stream of Chunk: their bytes). */

@@ -51,6 +51,8 @@ export interface WorkerOptions {
    * TLS) to keep it alive while one call of a job function holds the event loop.
    */
   pulse?: Omit<PulseRecipe, 'masterAddress' | 'workerId'>;
+  /** ssi: the cluster's process table from this node's mirror of the agreed state (served as ListProcesses). */
+  processes?: (req: M.ListProcessesRequest) => Promise<M.ListProcessesReply>;
 }
 
 const LONG_POLL_MS = 5000;
@@ -99,6 +101,7 @@ export class Worker {
         fetchPartition: (req) => this.store.read(req.outputId, req.partition),
         fetchPartitions: (req) => framedOutputs(req.outputIds.map((id) => () => this.store.read(id, req.partition))),
         ...(files ? { readFile: (req: M.ReadFileRequest) => files.serve(req.path) } : {}),
+        ...(this.options.processes ? { listProcesses: this.options.processes } : {}),
       },
       `${this.options.listenHost ?? '127.0.0.1'}:0`,
     );

@@ -1,12 +1,13 @@
 // The ssi cluster's agreed state in etcd, with real etcd members and real processes: nodes are
 // members while they keep their lease alive; a node killed, or frozen past its lease, is gone for
 // every mirror; a frozen node that wakes finds it is no longer a member and stops working.
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterState, MEMBER_TTL_SEC, type MemberInfo } from '../../src/backends/ssi/cluster-state.ts';
 import { startEtcdMember, type EtcdMember } from '../../src/backends/ssi/etcd-member.ts';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
-import { BOOKS, readParts, removeDir, runMr, tempDir } from '../helpers/run-mr.ts';
+import { BOOKS, FIXTURES, finished, readParts, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
 import { until } from '../helpers/until.ts';
 
 let dir: string;
@@ -19,7 +20,9 @@ const gone: MemberInfo[] = [];
 beforeAll(async () => {
   dir = await tempDir();
   etcd = await startEtcdMember(join(dir, 'etcd'));
-  cluster = await startCluster(dir, 2, [], ['--transport', 'ssi', '--etcd', etcd.endpoints.join(',')]);
+  const agreed = ['--transport', 'ssi', '--etcd', etcd.endpoints.join(',')];
+  cluster = await startCluster(dir, 2, agreed, agreed);
+  for (let f = 0; f < 2; f++) await writeFile(join(dir, `slow-${f}.txt`), `${Array.from({ length: 120 }, (_, i) => 'x'.repeat(i % 9)).join('\n')}\n`);
   mirror = new ClusterState(etcd.endpoints, cluster.address);
   const seen = await mirror.mirrorMembers((member) => gone.push(member));
   // The mirror's map is the live one: keep a handle on it.
@@ -39,6 +42,29 @@ describe('ssi: membership in etcd', () => {
     await until('both workers as members', async () => (live().size === 2 ? true : undefined), 10_000);
     expect([...live().values()].map((m) => m.pid).sort()).toEqual(cluster.workers.map((w) => w.pid).sort());
   });
+
+  it('each node answers mr ps from its own mirror of the agreed process table: the master\'s processes', async () => {
+    const job = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', join(dir, 'slow-*.txt'), '--output', join(dir, 'slow-out'), '--master', cluster.address, '--transport', 'ssi', '--no-packing', '--set', 'lineMs=25', '--quiet']);
+    const ps = async (...extra: string[]) => JSON.parse((await runMr(['ps', '--json', '--master', cluster.address, '--transport', 'ssi', ...extra])).stdout).processes as { cpid: number; node: number; state: string; task: string }[];
+    const running = await until('two map processes running', async () => {
+      const rows = await ps();
+      return rows.filter((p) => p.state === 'running').length === 2 ? rows : undefined;
+    }, 20_000);
+    for (const node of [0, 1]) {
+      const mirrored = await until(`node ${node}'s mirror to have them`, async () => {
+        const rows = await ps('--node', String(node));
+        return rows.length === running.length ? rows : undefined;
+      }, 5_000, 100);
+      expect(mirrored.map(({ cpid, node: n, state, task }) => ({ cpid, node: n, state, task }))).toEqual(running.map(({ cpid, node: n, state, task }) => ({ cpid, node: n, state, task })));
+    }
+    expect((await finished(job)).code).toBe(0);
+    // Finished, on every mirror: the master wrote each change of state to etcd.
+    const all = await until('the mirror to see them done', async () => {
+      const rows = await ps('--node', '1', '--all');
+      return rows.length > 0 && rows.every((p) => p.state === 'done') ? rows : undefined;
+    }, 5_000, 100);
+    expect(all.length).toBeGreaterThanOrEqual(3);   // 2 maps and the reducers
+  }, 60_000);
 
   it('a node killed with kill -9 is gone for the mirror once its lease lapses', async () => {
     const victim = cluster.workers[0];

@@ -1,10 +1,19 @@
 // The ssi cluster's agreed state, kept in etcd (a real consensus system: the nodes never agree
-// among themselves). Today: membership. A node is a member while it holds its key under
-// <prefix>/nodes/, bound to an etcd lease it keeps alive; a node whose lease lapses (it died, or
-// can no longer reach etcd to prove it lives) is gone for every mirror at once. Each process that
-// needs the members keeps a mirror of them, filled once and then kept up by a watch.
+// among themselves), under /mr/<cluster>/:
+// - nodes/<worker id>: membership. A node is a member while it holds its key, bound to an etcd
+//   lease it keeps alive; a node whose lease lapses (it died, or can no longer reach etcd to
+//   prove it lives) is gone for every mirror at once.
+// - procs/<cpid>: the process table, written by the master as processes start and change state.
+// Each process that needs a part keeps a mirror of it, filled once from one revision and then
+// kept up by a watch from the next: every mirror sees every write, in order.
 import { Etcd3, type Lease } from 'etcd3';
 import { TransportUnavailableError } from '../../errors.ts';
+import type { ProcessRecord } from '../../master/process-table.ts';
+
+/** Writes of the process table wait this long to go in one transaction (a round of consensus each). */
+const PUBLISH_EVERY_MS = 20;
+/** etcd takes at most 128 operations in one transaction by default. */
+const MAX_TXN_OPS = 128;
 
 /** What a member says of itself. */
 export interface MemberInfo {
@@ -106,8 +115,61 @@ export class ClusterState {
   }
 
   private readonly watchers: { cancel(): Promise<void> }[] = [];
+  private readonly unpublished = new Map<number, ProcessRecord>();
+  private publishing?: Promise<void>;
+
+  private get procs(): string {
+    return `${this.prefix}/procs/`;
+  }
+
+  /** A process started or changed state: written with others of the next few ms in one transaction (the latest state of each wins). */
+  publish(record: ProcessRecord): void {
+    this.unpublished.set(record.cpid, record);
+    this.publishing ??= new Promise<void>((resolve) => setTimeout(resolve, PUBLISH_EVERY_MS).unref()).then(() => this.flush());
+  }
+
+  /** Writes what waits now; resolves once it is in etcd (or could not be: the table is a view, the master's own stays right). */
+  async flush(): Promise<void> {
+    this.publishing = undefined;
+    const records = [...this.unpublished.values()];
+    this.unpublished.clear();
+    for (let i = 0; i < records.length; i += MAX_TXN_OPS) {
+      const txn = this.client.if(this.procs, 'Create', '>', -1); // no condition that can fail: a batch of puts
+      const batch = records.slice(i, i + MAX_TXN_OPS);
+      try {
+        await txn.then(...batch.map((r) => this.client.put(this.procs + String(r.cpid)).value(JSON.stringify(r)))).commit();
+        this.counts.writes += batch.length;
+      } catch {
+        // etcd unreachable: the next change of these processes writes them again
+      }
+    }
+  }
+
+  /** The process table as agreed, kept up by a watch. */
+  async mirrorProcesses(): Promise<Map<number, ProcessRecord>> {
+    const processes = new Map<number, ProcessRecord>();
+    const read = await this.client.getAll().prefix(this.procs).exec();
+    for (const kv of read.kvs) {
+      const record = JSON.parse(kv.value.toString()) as ProcessRecord;
+      processes.set(record.cpid, record);
+    }
+    const watcher = await this.client.watch().prefix(this.procs).startRevision(String(Number(read.header.revision) + 1)).create();
+    watcher.on('put', (kv) => {
+      this.counts.watchEvents++;
+      const record = JSON.parse(kv.value.toString()) as ProcessRecord;
+      processes.set(record.cpid, record);
+    });
+    watcher.on('delete', (kv) => {
+      this.counts.watchEvents++;
+      processes.delete(Number(kv.key.toString().slice(this.procs.length)));
+    });
+    watcher.on('error', () => {});
+    this.watchers.push(watcher);
+    return processes;
+  }
 
   async close(): Promise<void> {
+    await this.publishing;
     await Promise.all(this.watchers.map((w) => w.cancel().catch(() => {})));
     this.client.close();
   }

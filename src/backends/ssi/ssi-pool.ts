@@ -10,6 +10,8 @@ import type { PoolContext } from '../backend.ts';
 import { processPool } from '../process-backend.ts';
 import { ClusterState, type AgreementCounts } from './cluster-state.ts';
 import { startEtcdMember, type EtcdMember } from './etcd-member.ts';
+import type { ProcessRecord } from '../../master/process-table.ts';
+import type { ListProcessesReply, ListProcessesRequest } from '../../wires/messages.ts';
 
 export class SsiPool implements Pool {
   private member?: EtcdMember;
@@ -32,6 +34,8 @@ export class SsiPool implements Pool {
       this.endpoints = this.member.endpoints;
     }
     this.state = new ClusterState(this.endpoints, context.masterAddress);
+    const state = this.state;
+    context.onProcess((record) => state.publish(record));
     await this.state.mirrorMembers((gone) => context.workerLost(gone.workerId, `its etcd lease lapsed (node ${gone.host} pid ${gone.pid} could no longer prove it is alive)`));
     this.workers = processPool(context, 'ssi', ['--etcd', this.endpoints.join(',')]);
     await this.workers.start();
@@ -50,6 +54,29 @@ export class SsiPool implements Pool {
 }
 
 /** A worker's membership: its key under the cluster's nodes, held by a lease it keeps alive. */
+/** A worker's view of the cluster's process table: its own mirror of the agreed one, filled and watched from its start. */
+export function processMirror(endpoints: string[], cluster: string): (req: ListProcessesRequest) => Promise<ListProcessesReply> {
+  const state = new ClusterState(endpoints, cluster);
+  let mirror: Promise<Map<number, ProcessRecord>> | undefined;
+  const follow = (): Promise<Map<number, ProcessRecord>> => {
+    mirror ??= state.mirrorProcesses();
+    mirror.catch(() => (mirror = undefined)); // etcd not there yet: the next request tries again
+    return mirror;
+  };
+  void follow().catch(() => {});   // kept from the node's start, not from the first question
+  return async (req) => {
+    const processes = await follow();
+    const now = Date.now();
+    const live = (s: string) => s === 'running' || s === 'stopped';
+    return {
+      processes: [...processes.values()].filter((p) => req.all || live(p.state)).sort((a, b) => a.cpid - b.cpid).map((p) => ({
+        cpid: p.cpid, node: p.node, jobId: p.jobId, task: p.task, attemptId: p.attemptId, state: p.state,
+        cpuMs: 0, rssKib: 0, elapsedMs: (p.endedMs || now) - p.startedMs,
+      })),
+    };
+  };
+}
+
 export function etcdMembership(endpoints: string[], cluster: string) {
   return {
     async join(member: { workerId: string; pid: number; host: string }, onLost: (why: string) => void): Promise<() => Promise<void>> {

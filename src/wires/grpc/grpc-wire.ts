@@ -147,6 +147,15 @@ function workerHandlers(handlers: WorkerService, token: string | undefined): grp
         })
         .then((reply) => callback(null, reply), (error) => callback(error?.code === grpcJs().status.UNIMPLEMENTED ? error : toStatus(error)));
     },
+    ListProcesses: (call: grpc.ServerUnaryCall<M.ListProcessesRequest, M.ListProcessesReply>, callback: grpc.sendUnaryData<M.ListProcessesReply>) => {
+      Promise.resolve()
+        .then(() => checkToken(token, call.metadata))
+        .then(() => {
+          if (!handlers.listProcesses) throw unimplemented('ListProcesses');
+          return handlers.listProcesses(call.request);
+        })
+        .then((reply) => callback(null, reply), (error) => callback(error?.code === grpcJs().status.UNIMPLEMENTED ? error : toStatus(error)));
+    },
   };
 }
 
@@ -196,6 +205,9 @@ function workerClient(address: string, token: string | undefined, tls: TlsMateri
     readFile: (req) => streamed('ReadFile', req),
     runTask: (req) => new Promise((resolve, reject) => {
       stub.RunTask(req, bearer(token), { deadline: new Date(Date.now() + FETCH_DEADLINE_MS) }, (error: unknown, reply: M.AttemptReport) => (error ? reject(fromStatus(error)) : resolve(reply)));
+    }),
+    listProcesses: (req) => new Promise((resolve, reject) => {
+      stub.ListProcesses(req, bearer(token), { deadline: new Date(Date.now() + FETCH_DEADLINE_MS) }, (error: unknown, reply: M.ListProcessesReply) => (error ? reject(fromStatus(error)) : resolve(reply)));
     }),
     close: () => stub.close(),
   };
