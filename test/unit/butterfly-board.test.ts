@@ -1,6 +1,8 @@
 // The butterfly's task board: a slot's states as each side changes them, a request or reply too
 // large for its slot, deadlines and closing; the barrier counting each map task once; the keeper
 // answering processors in real worker threads, a held long poll holding up no other slot.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startThread } from '../../src/thread-entry.ts';
@@ -18,6 +20,8 @@ import { createFabricMemory, fabricPort, readFabric } from '../../src/backends/b
 import type { Task } from '../../src/wires/messages.ts';
 
 const BOARD_THREAD = new URL('../fixtures/butterfly-board-thread.ts', import.meta.url);
+const IDLE_KEEPER = fileURLToPath(new URL('../fixtures/butterfly-board-idle.ts', import.meta.url));
+const TSX = fileURLToPath(new URL('../../bin/tsx.mjs', import.meta.url));
 const threads: Worker[] = [];
 afterEach(async () => {
   await Promise.all(threads.splice(0).map((thread) => thread.terminate()));
@@ -143,6 +147,14 @@ describe('a processor calling through the board', () => {
     expect(untext(await holding)).toBe('hold');
     keeper.stop();
     await expect(a.call('requestTask', text('after'), new Date(soon()), ring)).rejects.toThrow(TransportUnavailableError);
+  });
+
+  it('does not keep its process alive: a keeper left waiting on the doorbell lets the process exit', async () => {
+    const exited = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(process.execPath, [TSX, IDLE_KEEPER], { timeout: 30_000 }, (error, stdout) => resolve({ code: error ? (error.code as number ?? -1) : 0, stdout }));
+      child.stdin?.end();
+    });
+    expect(exited).toEqual({ code: 0, stdout: 'exited\n' });
   });
 
   it('serves processors in worker threads, each its own replies, and counts their maps once at the barrier', async () => {

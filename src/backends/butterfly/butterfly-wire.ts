@@ -64,9 +64,10 @@ export function createButterflyWire(options: WireOptions = {}): Wire {
   return processor ? processorSide(nodes, model, processor) : masterSide(nodes, moduleBytes, model);
 }
 
-// Chaos: the processors' calls to the master are messages in shared-memory rings, and go through
-// the chaos layer like any (put over this wire); map outputs are read from memory, where no
-// network can lose them.
+// Chaos: the processors' calls to the master, on the task board or in the rings, go through the
+// chaos layer like any (put over this wire: a lost call is tried again, and the master's request
+// ids make the board's calls safe to repeat); map outputs are read from memory, where no network
+// can lose them.
 const capabilities = { multiHost: false, multiProcess: false, sharedMemory: true, faultInjection: true };
 
 /** In `mr run`'s thread: the master, the heap and the channels. */

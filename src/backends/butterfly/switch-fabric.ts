@@ -8,7 +8,7 @@
 // figures (its clock, bytes, accesses, conflicts per stage) written only by that processor, so
 // no figure needs an atomic add; and the shared line table, claimed with compareExchange. The
 // master reads the rows once the job is over: the processors' last reports reached it through
-// the rings' Atomics, which orders their earlier writes before its reads.
+// the task board's Atomics, which orders their earlier writes before its reads.
 import { crossSwitch, cycleNs, lineTableWords, routeLines, stagesOf } from './switch-network.ts';
 import type { ButterflyModel } from './butterfly-model.ts';
 
