@@ -1,5 +1,6 @@
 // The butterfly backend through the real CLI: map outputs in memory modules read in place,
-// spilled to disk when a module is too small, and the figures of the live switch fabric.
+// spilled to disk when a module is too small, tasks, reports and the barrier on the task board
+// in module 0, and the figures of the live switch fabric.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOKS, readParts, recordsOf, removeDir, runMr, tempDir } from '../helpers/run-mr.ts';
@@ -51,6 +52,40 @@ describe('the butterfly backend', () => {
     const parts = await readParts(join(dir, 'a'));
     expect(parts).toEqual(await readParts(join(dir, 'mem')));
     expect(recordsOf(parts)).toEqual(referenceWordCount(inputFiles(BOOKS)));
+  });
+
+  it('hands out tasks, takes reports and holds the barrier on the task board in module 0, not on the rings, under chaos too', async () => {
+    const [plain, chaos, memory] = [
+      await butterfly('board', ['--nodes', '4', '--json']),
+      await butterfly('board-chaos', ['--nodes', '4', '--json', '--chaos', 'drop=0.1', '--chaos-seed', '3']),
+      await butterfly('board-mem', ['--workers', '4'], 'memory'),
+    ];
+    expect(memory.code).toBe(0);
+    for (const [name, run] of [['board', plain], ['board-chaos', chaos]] as const) {
+      expect(run.code, run.stderr).toBe(0);
+      const summary = JSON.parse(run.stdout);
+      const report = summary.backend;
+      const { mapTasks, mapAttempts, reduceAttempts } = summary.stages[0];
+      // Every task was handed out, and every attempt reported, through the board.
+      expect(report.boardCalls.requestTask).toBeGreaterThan(0);
+      expect(report.boardCalls.reportAttempt + report.boardCalls.reportAttempts).toBeGreaterThan(0);
+      for (const method of ['requestTask', 'reportAttempt', 'reportAttempts']) expect(report.ringCalls[method] ?? 0, method).toBe(0);
+      expect(report.ringCalls.registerWorker).toBeGreaterThanOrEqual(4);   // the other calls stay on the rings
+      expect(report.boardCalls.reportAttempts).toBeLessThanOrEqual(mapAttempts + reduceAttempts + (name === 'board' ? 0 : 20));
+      // Each map counted once at the barrier; no reducer had to go on without it.
+      expect(report.barrierArrivals).toBe(mapTasks);
+      expect(report.barrierLate).toBe(0);
+      // Board traffic: a few accesses per call, all to module 0, whose refusals count there.
+      expect(report.boardAccesses).toBeGreaterThan(0);
+      expect(report.boardBytes).toBeGreaterThan(0);
+      expect(report.boardAccesses).toBeLessThan(report.localAccesses + report.remoteAccesses);
+      expect(report.boardConflicts).toHaveLength(2);
+      expect(report.conflictsByModule[0]).toBeGreaterThanOrEqual(sum(report.boardConflicts));
+      expect(sum(report.conflictsByModule)).toBe(sum(report.switchConflicts));
+      expect(report.remoteAccessesByModule[0]).toBeGreaterThan(0);
+      expect(sum(report.remoteAccessesByModule)).toBe(report.remoteAccesses);
+      expect(await readParts(join(dir, name))).toEqual(await readParts(join(dir, 'board-mem')));
+    }
   });
 
   it('costs remote accesses after the machine named by --preset: the TC2000 more than the Butterfly-I, against local ones', async () => {

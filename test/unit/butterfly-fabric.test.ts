@@ -52,6 +52,22 @@ describe('the live switch fabric', () => {
     expect(readFabric(memory).conflictsPerStage).toEqual([0, 1, 0]);
   });
 
+  it('counts board accesses as accesses to module 0, their refusals apart, and refusals per module', () => {
+    const memory = createFabricMemory(8);
+    const [a, b, zero] = [new FabricPort(memory, 1, MODEL), new FabricPort(memory, 3, MODEL), new FabricPort(memory, 0, MODEL)];
+    a.accessBoard(8);
+    b.accessBoard(8);      // meets a's board access at stage 1, on its way to module 0
+    zero.accessBoard(150); // processor 0's own module: local
+    b.access(5, 100);
+    const totals = readFabric(memory);
+    expect(totals).toMatchObject({ boardAccesses: 4, boardBytes: 166, boardConflictsPerStage: [0, 1, 0], conflictsPerStage: [0, 1, 0] });
+    expect(totals.remoteAccessesByModule).toEqual([2, 0, 0, 0, 0, 1, 0, 0]);
+    expect(totals.conflictsByModule).toEqual([1, 0, 0, 0, 0, 0, 0, 0]);
+    expect(totals.localBytes).toBe(150);
+    const report = butterflyReport(memory, 8, 4096, MODEL);
+    expect(report).toMatchObject({ boardAccesses: 4, boardConflicts: [0, 1, 0], hotModule: 0, hotModuleShare: 1 });
+  });
+
   it('lets one processor make several short accesses in one cycle without refusing itself', () => {
     const memory = createFabricMemory(4);
     const port = new FabricPort(memory, 0, MODEL);

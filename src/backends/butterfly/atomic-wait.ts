@@ -30,3 +30,12 @@ export function waitWhileEqual(words: Int32Array, index: number, expected: numbe
     });
   });
 }
+
+/**
+ * As waitWhileEqual, but nothing keeps the event loop alive for it: for a waiter (the master's
+ * board keeper) that must not hold its process open once everything else is done.
+ */
+export function waitUnreffed(words: Int32Array, index: number, expected: number, timeoutMs = WAIT_SAFETY_MS): Promise<void> {
+  const result = waitAsync(words, index, expected, timeoutMs);
+  return result.async ? result.value.then(() => undefined) : Promise.resolve();
+}

@@ -1,8 +1,9 @@
 // The butterfly backend: a shared-memory multiprocessor after the BBN Butterfly. N processors
 // are worker threads (one per node) and N memory modules live in one SharedArrayBuffer heap.
-// - Control (task hand-out, reports, the barrier's progress, commits) crosses no socket: each
-//   processor's calls are proto-encoded frames in a ring of shared memory, signalled with
-//   Atomics.wait/notify (shared-channel.ts, shared-rpc.ts), served by the master on its thread.
+// - Control crosses no socket. The task hand-out, the reports and the map/reduce barrier are
+//   words of the task board in module 0, changed with Atomics (task-board.ts, stage-barrier.ts);
+//   every other call (registering, heartbeats, commits) is a proto-encoded frame in a ring of
+//   shared memory (shared-channel.ts, shared-rpc.ts). The master serves both on its thread.
 // - Map outputs are written into the map's own module; reducers read them where they lie,
 //   through the shared directory (module-output-store.ts), with no copy through messages.
 // - Every touch of module memory (map outputs written, partitions and directory words read) is
@@ -14,15 +15,19 @@ import {
   MASTER_METHODS, type MasterService, type SimulatedMachine, type Wire, type WireOptions, type WorkerClient,
 } from '../../wires/transport.ts';
 import { TransportUnavailableError } from '../../wires/unavailable.ts';
+import { BoardCalls, isBoardMethod } from './board-calls.ts';
+import { keepBoard, type BoardKeeper } from './board-keeper.ts';
 import { modelOf, type ButterflyModel } from './butterfly-model.ts';
-import { butterflyReport } from './butterfly-report.ts';
+import { butterflyReport, type ControlCalls } from './butterfly-report.ts';
 import { ModuleOutputStore } from './module-output-store.ts';
 import { ProcessorWork } from './processor-work.ts';
 import { ChannelReader, ChannelWriter, channelMemory } from './shared-channel.ts';
 import { createHeap, type HeapMemory } from './shared-heap.ts';
 import { RpcClient, serveRpc } from './shared-rpc.ts';
+import { StageSync } from './stage-sync.ts';
 import { createFabricMemory, fabricPort, type FabricMemory } from './switch-fabric.ts';
 import { stagesOf } from './switch-network.ts';
+import { createBoardMemory, stageTable, type BoardMemory } from './task-board.ts';
 
 export const DEFAULT_NODES = 8;
 /** One thread per processor: more than this many would only contend for the cores. */
@@ -35,13 +40,15 @@ interface Channels {
   replies: SharedArrayBuffer;    // master -> processor
 }
 
-/** What a processor's thread gets: the heap, the switch fabric, and the channels of its node. */
+/** What a processor's thread gets: the heap, the switch fabric, the task board, and the channels of its node. */
 interface ProcessorData {
   heap: HeapMemory;
   fabric: FabricMemory;
+  board: BoardMemory;
   node: number;
   channels: Channels;
 }
+
 
 export function createButterflyWire(options: WireOptions = {}): Wire {
   const nodes = options.nodes ?? DEFAULT_NODES;
@@ -57,23 +64,26 @@ export function createButterflyWire(options: WireOptions = {}): Wire {
   return processor ? processorSide(nodes, model, processor) : masterSide(nodes, moduleBytes, model);
 }
 
-// Chaos: the processors' calls to the master are messages in shared-memory rings, and go through
-// the chaos layer like any (put over this wire); map outputs are read from memory, where no
-// network can lose them.
+// Chaos: the processors' calls to the master, on the task board or in the rings, go through the
+// chaos layer like any (put over this wire: a lost call is tried again, and the master's request
+// ids make the board's calls safe to repeat); map outputs are read from memory, where no network
+// can lose them.
 const capabilities = { multiHost: false, multiProcess: false, sharedMemory: true, faultInjection: true };
 
 /** In `mr run`'s thread: the master, the heap and the channels. */
 function masterSide(nodes: number, moduleBytes: number, model: ButterflyModel): Wire {
   const local = createMemoryWire(); // the main thread's own client calls its master directly
-  let shared: { heap: HeapMemory; fabric: FabricMemory; channels: Channels[] } | undefined;
+  let shared: { heap: HeapMemory; fabric: FabricMemory; board: BoardMemory; channels: Channels[] } | undefined;
+  const calls: ControlCalls = { board: {}, rings: {} };
+  let keeper: BoardKeeper | undefined;
   const machine: SimulatedMachine = {
     nodes,
     threads: nodes,
     threadData(hosted) {
       if (!shared) throw new Error('the butterfly master is not serving yet');
-      return { heap: shared.heap, fabric: shared.fabric, node: hosted[0], channels: shared.channels[hosted[0]] } satisfies ProcessorData;
+      return { heap: shared.heap, fabric: shared.fabric, board: shared.board, node: hosted[0], channels: shared.channels[hosted[0]] } satisfies ProcessorData;
     },
-    report: () => butterflyReport(shared?.fabric, nodes, moduleBytes, model),
+    report: () => butterflyReport(shared?.fabric, nodes, moduleBytes, model, { board: { ...keeper?.served }, rings: { ...calls.rings } }),
   };
   return {
     name: 'butterfly',
@@ -85,14 +95,19 @@ function masterSide(nodes: number, moduleBytes: number, model: ButterflyModel): 
       shared ??= {
         heap: createHeap(nodes, moduleBytes),
         fabric: createFabricMemory(nodes),
+        board: createBoardMemory(nodes),
         channels: Array.from({ length: nodes }, () => ({ requests: channelMemory(), replies: channelMemory() })),
       };
       const rpcHandlers = masterRpcHandlers(handlers);
-      const servers = shared.channels.map((c) => serveRpc(new ChannelReader(c.requests), new ChannelWriter(c.replies), rpcHandlers));
+      const counted = countedCalls(rpcHandlers, calls.rings);
+      const servers = shared.channels.map((c) => serveRpc(new ChannelReader(c.requests), new ChannelWriter(c.replies), counted));
+      const board = keepBoard(shared.board, (method, request) => rpcHandlers[method](request));
+      keeper = board;
       const direct = await local.serveMaster(handlers, '');
       return {
         address: direct.address,
         async stop() {
+          board.stop();
           for (const server of servers) server.stop();
           await direct.stop();
         },
@@ -116,6 +131,18 @@ function masterRpcHandlers(handlers: MasterService): Record<string, (request: Ui
   return rpc;
 }
 
+/** The same handlers, each call counted by method in `counts`. */
+function countedCalls(rpc: Record<string, (request: Uint8Array) => Promise<Uint8Array>>, counts: Record<string, number>): typeof rpc {
+  const counted: typeof rpc = {};
+  for (const [method, handler] of Object.entries(rpc)) {
+    counted[method] = (request) => {
+      counts[method] = (counts[method] ?? 0) + 1;
+      return handler(request);
+    };
+  }
+  return counted;
+}
+
 const codecs = new Map<string, MethodCodec>();
 function codecOf(method: string): MethodCodec {
   let codec = codecs.get(method);
@@ -126,7 +153,10 @@ function codecOf(method: string): MethodCodec {
 /** In a processor's thread: calls to the master over its channels, and its memory module. */
 function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData): Wire {
   let rpc: RpcClient | undefined;
-  const work = new ProcessorWork(fabricPort(data.fabric, data.node, model));
+  const port = fabricPort(data.fabric, data.node, model);
+  const work = new ProcessorWork(port);
+  const board = new BoardCalls(data.board, data.node, (bytes) => port.accessBoard(bytes));
+  const sync = new StageSync(stageTable(data.board), port);
   const machine: SimulatedMachine = {
     nodes,
     threads: nodes,
@@ -146,13 +176,16 @@ function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData
       rpc ??= new RpcClient(new ChannelWriter(data.channels.requests), new ChannelReader(data.channels.replies));
       const client = rpc;
       return {
-        async call(method, request) {
+        async call(method, request, deadline) {
           const codec = codecOf(method);
-          const reply = await client.call(method, codec.encodeRequest(request)).catch((error: unknown) => {
+          const ring = (bytes: Uint8Array): Promise<Uint8Array> => client.call(method, bytes).catch((error: unknown) => {
             throw new TransportUnavailableError(`butterfly channel to the master: ${(error as Error).message}`);
           });
+          const encoded = codec.encodeRequest(request);
+          const reply = isBoardMethod(method) ? await board.call(method, encoded, deadline, ring) : await ring(encoded);
           const decoded = codec.decodeReply(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
           work.replied(method, decoded);
+          await sync.replied(method, request, decoded);
           return decoded;
         },
         close: () => client.close(),

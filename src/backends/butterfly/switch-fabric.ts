@@ -8,14 +8,14 @@
 // figures (its clock, bytes, accesses, conflicts per stage) written only by that processor, so
 // no figure needs an atomic add; and the shared line table, claimed with compareExchange. The
 // master reads the rows once the job is over: the processors' last reports reached it through
-// the rings' Atomics, which orders their earlier writes before its reads.
+// the task board's Atomics, which orders their earlier writes before its reads.
 import { crossSwitch, cycleNs, lineTableWords, routeLines, stagesOf } from './switch-network.ts';
 import type { ButterflyModel } from './butterfly-model.ts';
 
 /** A plain object of SharedArrayBuffers: pass it to worker threads in workerData, it is shared, not copied. */
 export interface FabricMemory {
   nodes: number;
-  figures: SharedArrayBuffer;    // Float64: one row of ROW_FIELDS + stages per processor
+  figures: SharedArrayBuffer;    // Float64: one row of ROW_FIELDS + 2 x stages + nodes per processor
   lines: SharedArrayBuffer;      // Int32: the line table (switch-network.ts)
 }
 
@@ -30,9 +30,15 @@ const REMOTE_BYTES = 6;
 const REMOTE_ACCESSES = 7;
 const REMOTE_NS = 8;           // including the cycles lost to refusals
 const SPILLED_BYTES = 9;
-const ROW_FIELDS = 10;         // then the conflicts at each stage
+const BOARD_ACCESSES = 10;     // of the above, the accesses to the task board's words (task-board.ts)
+const BOARD_BYTES = 11;
+const BARRIER_ARRIVALS = 12;   // map tasks this processor was the first to count at its stage's barrier
+const BARRIER_LATE = 13;       // reduce tasks that went on without seeing their barrier complete
+const ROW_FIELDS = 14;         // then the conflicts at each stage, those of board accesses at each
+                               // stage, the remote accesses to each module, and the conflicts of
+                               // accesses to each module
 
-const rowWords = (nodes: number): number => ROW_FIELDS + stagesOf(nodes);
+const rowWords = (nodes: number): number => ROW_FIELDS + 2 * stagesOf(nodes) + 2 * nodes;
 
 export function createFabricMemory(nodes: number): FabricMemory {
   return {
@@ -50,8 +56,12 @@ export class FabricPort {
   private readonly routes: number[][];
   private readonly cycleNs: number;
   private readonly stages: number;
+  private onBoard = false;   // the access being made is one to the task board
+  private toModule = 0;      // the module the access being made goes to
   private readonly refused = (stage: number): void => {
     this.row[ROW_FIELDS + stage]++;
+    if (this.onBoard) this.row[ROW_FIELDS + this.stages + stage]++;
+    this.row[ROW_FIELDS + 2 * this.stages + this.routes.length + this.toModule]++;
   };
 
   constructor(memory: FabricMemory, readonly processor: number, private readonly model: ButterflyModel) {
@@ -90,6 +100,7 @@ export class FabricPort {
     }
     const lines = this.routes[module];
     if (lines === undefined) throw new RangeError(`module ${module} is not in 0..${this.routes.length - 1}`);
+    this.toModule = module;
     const start = row[CLOCK_NS];
     let clock = start;
     for (let left = bytes; left > 0; left -= blockBytes) {
@@ -102,6 +113,30 @@ export class FabricPort {
     row[REMOTE_NS] += clock - start;
     row[REMOTE_BYTES] += bytes;
     row[REMOTE_ACCESSES] += accesses;
+    row[ROW_FIELDS + 2 * this.stages + module] += accesses;
+  }
+
+  /** `bytes` of the task board's words read or written, now: an access to module 0, where the board lies. */
+  accessBoard(bytes: number): void {
+    if (bytes <= 0) return;
+    this.onBoard = true;
+    try {
+      this.access(BOARD_MODULE, bytes);
+    } finally {
+      this.onBoard = false;
+    }
+    this.row[BOARD_ACCESSES] += Math.ceil(bytes / this.model.blockBytes);
+    this.row[BOARD_BYTES] += bytes;
+  }
+
+  /** This processor counted a map task first at its stage's barrier. */
+  arrived(): void {
+    this.row[BARRIER_ARRIVALS]++;
+  }
+
+  /** A reduce task of this processor stopped waiting for its barrier before it completed. */
+  late(): void {
+    this.row[BARRIER_LATE]++;
   }
 
   /** The processor works through `bytes` of input. */
@@ -139,6 +174,9 @@ export class FabricPort {
   }
 }
 
+/** The memory module the task board lies in (task-board.ts). */
+export const BOARD_MODULE = 0;
+
 const ports = new WeakMap<SharedArrayBuffer, Map<number, FabricPort>>();
 
 /** The port of a processor in this thread: one per processor, so that its own claims are known to it. */
@@ -163,6 +201,13 @@ export interface FabricTotals {
   remoteNs: number;
   spilledBytes: number;
   conflictsPerStage: number[];
+  boardAccesses: number;
+  boardBytes: number;
+  boardConflictsPerStage: number[];
+  barrierArrivals: number;
+  barrierLate: number;
+  remoteAccessesByModule: number[];
+  conflictsByModule: number[];
 }
 
 /** The sums of every processor's row, for the report. */
@@ -189,5 +234,12 @@ export function readFabric(memory: FabricMemory): FabricTotals {
     remoteNs: sum(REMOTE_NS),
     spilledBytes: sum(SPILLED_BYTES),
     conflictsPerStage: Array.from({ length: stages }, (_, s) => sum(ROW_FIELDS + s)),
+    boardAccesses: sum(BOARD_ACCESSES),
+    boardBytes: sum(BOARD_BYTES),
+    boardConflictsPerStage: Array.from({ length: stages }, (_, s) => sum(ROW_FIELDS + stages + s)),
+    barrierArrivals: sum(BARRIER_ARRIVALS),
+    barrierLate: sum(BARRIER_LATE),
+    remoteAccessesByModule: Array.from({ length: nodes }, (_, m) => sum(ROW_FIELDS + 2 * stages + m)),
+    conflictsByModule: Array.from({ length: nodes }, (_, m) => sum(ROW_FIELDS + 2 * stages + nodes + m)),
   };
 }
