@@ -55,7 +55,7 @@ export interface Membership {
 }
 
 /** What a backend's workers need besides its wire: where map outputs go, a file namespace they share. */
-export type WorkerParts = Pick<WorkerOptions, 'store' | 'files' | 'processes'> & { membership?: Membership };
+export type WorkerParts = Pick<WorkerOptions, 'store' | 'files' | 'processes' | 'locks'> & { membership?: Membership };
 
 /** What a finished embedded run tells a backend for its report. */
 export interface RunFacts {

@@ -27,5 +27,6 @@ export function runsUber(args: { uber?: boolean }, inputFiles: readonly string[]
  */
 export function runsOnlyBuiltins(job: JobDefinition): boolean {
   return builtinOf(job.map) !== undefined && builtinOf(job.reduce) !== undefined
-    && (job.combine === undefined || builtinOf(job.combine) !== undefined) && job.partition === undefined;
+    && (job.combine === undefined || builtinOf(job.combine) !== undefined) && job.partition === undefined
+    && job.setup === undefined && job.cleanup === undefined;
 }

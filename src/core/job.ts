@@ -34,6 +34,23 @@ export interface ReduceContext extends CombineContext {
   emit(key: string, value: unknown): void;
 }
 
+/** What setup and cleanup are given: the task, and what the cluster offers it. */
+export interface TaskContext {
+  readonly kind: 'map' | 'reduce';
+  /** The task's number within its kind (map 3, reduce 0). */
+  readonly index: number;
+  readonly attemptId: string;
+  /** Job options given with `--set name=value` (and by prepare). */
+  readonly options: JobOptions;
+  /**
+   * Takes the cluster-wide lock `name`, waiting while another task anywhere holds it; resolves
+   * to its release. It is held under the node's etcd lease: a node that dies (or is cut off)
+   * loses its locks. Whatever the attempt still holds when it ends is released then. ssi only
+   * (the locks live in etcd); elsewhere it rejects, saying so.
+   */
+  lock(name: string): Promise<() => Promise<void>>;
+}
+
 export interface PrepareInput {
   /** The input files of the job's first stage (empty for a later stage of a chain). */
   readonly files: readonly string[];
@@ -49,6 +66,10 @@ export interface JobDefinition<V = any, R = any> {
   reduce(key: string, values: V[], ctx: ReduceContext): R;
   partition?(key: string, reducers: number, options: JobOptions): number;
   reducers?: number;
+  /** Runs in each attempt before its first record (Hadoop's setup): open what the task needs, take a lock. */
+  setup?(ctx: TaskContext): void | Promise<void>;
+  /** Runs in each attempt after its last record, or after it failed (Hadoop's cleanup). */
+  cleanup?(ctx: TaskContext): void | Promise<void>;
   /** Runs once in `mr run` before submitting; the options it returns join the job's options. */
   prepare?(input: PrepareInput): Record<string, string> | Promise<Record<string, string>>;
 }
@@ -68,7 +89,7 @@ export function jobProblem(candidate: unknown): string | undefined {
   const job = candidate as Record<string, unknown>;
   const missing = ['map', 'reduce'].filter((name) => typeof job[name] !== 'function');
   if (missing.length > 0) return `its default export has no ${missing.join(' and no ')} function`;
-  for (const name of ['combine', 'partition', 'prepare']) {
+  for (const name of ['combine', 'partition', 'prepare', 'setup', 'cleanup']) {
     if (job[name] !== undefined && typeof job[name] !== 'function') return `its ${name} is not a function`;
   }
   if (builtinOf(job.combine) === 'count') {

@@ -7,11 +7,12 @@ import { RecordError } from '../core/record-codec.ts';
 import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
 import { withAttemptConsole } from './attempt-console.ts';
 import { loadSubmittedJob } from './job-loader.ts';
+import type { JobDefinition, TaskContext } from '../core/job.ts';
 import { inputName, runMapTask, type AttemptResult } from './map-task.ts';
 import { runReduceTask, type ReduceIo } from './reduce-task.ts';
 
-/** What an attempt reads and writes through: the map output store, the shuffle, the commit. */
-export type AttemptIo = ReduceIo;
+/** What an attempt reads and writes through: the map output store, the shuffle, the commit; ssi: cluster-wide locks (held under the node's etcd lease). */
+export type AttemptIo = ReduceIo & { lock?: (name: string) => Promise<() => Promise<void>> };
 
 /** The report of one attempt, but for what its sender adds: who sends it, its process figures, whether its slot is free, its own death. */
 export type AttemptOutcome = Omit<M.AttemptReport, 'workerId' | 'stats' | 'wantTask' | 'ownDeath'>;
@@ -32,6 +33,40 @@ async function execute(task: M.Task, io: AttemptIo, signal: AbortSignal, progres
   const { spec } = task;
   if (!spec) throw new TaskError(`task ${task.attemptId} came without its job's spec`);
   const job = await loadSubmittedJob(spec.jobPath, spec.jobHash, `${task.jobId}/${task.stage}`);
+  if (!job.setup && !job.cleanup) return runTask(job, task, spec, io, signal, progress);
+  // Locks the attempt still holds when it ends are released then, however it ends.
+  const held = new Set<() => Promise<void>>();
+  const ctx: TaskContext = {
+    kind: task.kind === 'map' ? 'map' : 'reduce', index: task.taskIndex, attemptId: task.attemptId, options: spec.options ?? {},
+    async lock(name) {
+      if (!io.lock) throw new TaskError(`ctx.lock('${name}'): cluster-wide locks live in etcd, with --transport ssi only`);
+      const release = await io.lock(name);
+      const once = async (): Promise<void> => {
+        if (held.delete(once)) await release();
+      };
+      held.add(once);
+      return once;
+    },
+  };
+  let outcome: { result: AttemptResult } | { error: unknown };
+  try {
+    await job.setup?.(ctx);
+    outcome = { result: await runTask(job, task, spec, io, signal, progress) };
+  } catch (error) {
+    outcome = { error };
+  }
+  try {
+    await job.cleanup?.(ctx);
+  } catch (error) {
+    if ('result' in outcome) outcome = { error };   // a failed cleanup fails the attempt; it never hides why the attempt failed
+  } finally {
+    await Promise.all([...held].map((release) => release().catch(() => undefined)));
+  }
+  if ('error' in outcome) throw outcome.error;
+  return outcome.result;
+}
+
+function runTask(job: JobDefinition, task: M.Task, spec: M.JobSpec, io: AttemptIo, signal: AbortSignal, progress: AttemptFigures): Promise<AttemptResult> {
   if (task.kind === 'map') {
     const { splits } = task;
     if (splits.length === 0) throw new TaskError(`map task ${task.attemptId} came without its input`);

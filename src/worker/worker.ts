@@ -53,6 +53,8 @@ export interface WorkerOptions {
   pulse?: Omit<PulseRecipe, 'masterAddress' | 'workerId'>;
   /** ssi: the cluster's process table from this node's mirror of the agreed state (served as ListProcesses). */
   processes?: (req: M.ListProcessesRequest) => Promise<M.ListProcessesReply>;
+  /** ssi: cluster-wide locks for job code (ctx.lock in setup and cleanup), kept in etcd. */
+  locks?: (name: string) => Promise<() => Promise<void>>;
 }
 
 const LONG_POLL_MS = 5000;
@@ -364,6 +366,7 @@ export class Worker {
       // Through the file namespace (ssi) an output is a path, read on its own.
       ...(this.files ? {} : { fetchMany: (outputs: readonly M.MapOutput[], partition: number) => this.peer(outputs[0].workerAddress).fetchPartitions?.({ outputIds: outputs.map((o) => o.outputId), partition }) }),
       commit: async (attemptId) => (await this.master.commitAttempt({ workerId: this.id, attemptId })).allowed,
+      ...(this.options.locks ? { lock: this.options.locks } : {}),
     };
   }
 

@@ -1,13 +1,14 @@
 // The ssi cluster's agreed state in etcd, with real etcd members and real processes: nodes are
 // members while they keep their lease alive; a node killed, or frozen past its lease, is gone for
 // every mirror; a frozen node that wakes finds it is no longer a member and stops working.
-import { writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterState, MEMBER_TTL_SEC, type MemberInfo } from '../../src/backends/ssi/cluster-state.ts';
 import { startEtcdMember, type EtcdMember } from '../../src/backends/ssi/etcd-member.ts';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
-import { BOOKS, FIXTURES, finished, readParts, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
+import { BOOKS, FIXTURES, ROOT, finished, readParts, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
 import { until } from '../helpers/until.ts';
 
 let dir: string;
@@ -44,18 +45,20 @@ describe('ssi: membership in etcd', () => {
   });
 
   it('each node answers mr ps from its own mirror of the agreed process table: the master\'s processes', async () => {
-    const job = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', join(dir, 'slow-*.txt'), '--output', join(dir, 'slow-out'), '--master', cluster.address, '--transport', 'ssi', '--no-packing', '--set', 'lineMs=25', '--quiet']);
+    const job = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', join(dir, 'slow-*.txt'), '--output', join(dir, 'slow-out'), '--master', cluster.address, '--transport', 'ssi', '--no-packing', '--set', 'lineMs=50', '--quiet']);
     const ps = async (...extra: string[]) => JSON.parse((await runMr(['ps', '--json', '--master', cluster.address, '--transport', 'ssi', ...extra])).stdout).processes as { cpid: number; node: number; state: string; task: string }[];
     const running = await until('two map processes running', async () => {
       const rows = await ps();
       return rows.filter((p) => p.state === 'running').length === 2 ? rows : undefined;
     }, 20_000);
+    expect(running.length).toBe(2);
+    const shape = (rows: { cpid: number; node: number; state: string; task: string }[]) => rows.map(({ cpid, node: n, state, task }) => ({ cpid, node: n, state, task }));
     for (const node of [0, 1]) {
-      const mirrored = await until(`node ${node}'s mirror to have them`, async () => {
-        const rows = await ps('--node', String(node));
-        return rows.length === running.length ? rows : undefined;
-      }, 5_000, 100);
-      expect(mirrored.map(({ cpid, node: n, state, task }) => ({ cpid, node: n, state, task }))).toEqual(running.map(({ cpid, node: n, state, task }) => ({ cpid, node: n, state, task })));
+      // The node's mirror and the master's table (finished processes too, so that the job's pace does not matter), asked one after the other, agree.
+      await until(`node ${node}'s mirror to agree with the master`, async () => {
+        const [mirrored, master] = [await ps('--node', String(node), '--all'), await ps('--all')];
+        return master.length > 0 && JSON.stringify(shape(mirrored)) === JSON.stringify(shape(master)) ? true : undefined;
+      }, 10_000, 100);
     }
     expect((await finished(job)).code).toBe(0);
     // Finished, on every mirror: the master wrote each change of state to etcd.
@@ -65,6 +68,42 @@ describe('ssi: membership in etcd', () => {
     }, 5_000, 100);
     expect(all.length).toBeGreaterThanOrEqual(3);   // 2 maps and the reducers
   }, 60_000);
+
+  it('a cluster-wide lock taken in job code keeps its sections apart across nodes', async () => {
+    for (let f = 0; f < 4; f++) await writeFile(join(dir, `lock-${f}.txt`), 'a\nbb\nccc\n');
+    const log = join(dir, 'sections.log');
+    const r = await runMr(['run', join(FIXTURES, 'locked-section.ts'), '--input', join(dir, 'lock-*.txt'), '--output', join(dir, 'locked'), '--master', cluster.address,
+      '--transport', 'ssi', '--no-packing', '--set', `log=${log}`, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const events = (await readFile(log, 'utf8')).trim().split('\n').map((line) => line.split(' '));
+    expect(events).toHaveLength(8);
+    // Sections one after another: every enter is followed by the same attempt's leave.
+    for (let i = 0; i < events.length; i += 2) {
+      expect(events[i][0]).toBe('enter');
+      expect(events[i + 1]).toEqual(['leave', events[i][1], expect.any(String)]);
+    }
+    // And both nodes ran some (the lock was contended across nodes, not held by one).
+    const nodes = new Set((JSON.parse((await runMr(['ps', '--json', '--all', '--master', cluster.address, '--transport', 'ssi'])).stdout).processes as { node: number; attemptId: string }[])
+      .filter((p) => events.some((e) => e[1] === p.attemptId)).map((p) => p.node));
+    expect(nodes.size).toBe(2);
+  }, 60_000);
+
+  it('a lock whose holder is killed with kill -9 is free again once its lease lapses', async () => {
+    const holder = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, 'hold-lock.mts'), etcd.endpoints.join(','), cluster.address, 'gate'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+    const taker = new ClusterState(etcd.endpoints, cluster.address);
+    let taken = false;
+    const taking = taker.lock('gate').then(async (release) => {
+      taken = true;
+      await release();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(taken).toBe(false);   // held elsewhere: it waits
+    holder.kill('SIGKILL');
+    await taking;
+    expect(taken).toBe(true);
+    await taker.close();
+  }, 30_000);
 
   it('a node killed with kill -9 is gone for the mirror once its lease lapses', async () => {
     const victim = cluster.workers[0];

@@ -6,7 +6,7 @@
 // - procs/<cpid>: the process table, written by the master as processes start and change state.
 // Each process that needs a part keeps a mirror of it, filled once from one revision and then
 // kept up by a watch from the next: every mirror sees every write, in order.
-import { Etcd3, type Lease } from 'etcd3';
+import { Etcd3, EtcdLockFailedError, type Lease, type Watcher } from 'etcd3';
 import { TransportUnavailableError } from '../../errors.ts';
 import type { ProcessRecord } from '../../master/process-table.ts';
 
@@ -143,6 +143,47 @@ export class ClusterState {
         // etcd unreachable: the next change of these processes writes them again
       }
     }
+  }
+
+  /**
+   * Takes the named lock, waiting while another holds it; resolves to its release. etcd3's lock
+   * is a key created under a lease only if it does not exist (a try-lock): when it is held, this
+   * watches the key and tries again once it is deleted (released, or its holder's lease lapsed:
+   * a holder that dies loses the lock within MEMBER_TTL_SEC). Not fair: who tries first after a
+   * release gets it.
+   */
+  async lock(name: string): Promise<() => Promise<void>> {
+    const key = `${this.prefix}/locks/${encodeURIComponent(name)}`;
+    for (;;) {
+      const released = this.deletion(key);
+      const lock = this.client.lock(key).ttl(MEMBER_TTL_SEC);
+      try {
+        await lock.acquire();
+        this.counts.writes++;
+        void released.then((w) => w.cancel()).catch(() => {});
+        return async () => {
+          await lock.release().catch(() => undefined);   // etcd gone: the lease lapses by itself
+        };
+      } catch (error) {
+        if (!(error instanceof EtcdLockFailedError)) throw new TransportUnavailableError(`could not take the lock ${name} in etcd: ${(error as Error).message}`);
+      }
+      const watcher = await released;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);   // a deletion between the try and the watch is not missed for long
+        watcher.once('delete', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await watcher.cancel().catch(() => {});
+    }
+  }
+
+  /** A watch of key, started now: before the try, so that a release right after it is seen. */
+  private deletion(key: string): Promise<Watcher> {
+    const watcher = this.client.watch().key(key).create();
+    watcher.catch(() => {});
+    return watcher;
   }
 
   /** The process table as agreed, kept up by a watch. */

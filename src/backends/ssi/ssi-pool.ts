@@ -77,6 +77,12 @@ export function processMirror(endpoints: string[], cluster: string): (req: ListP
   };
 }
 
+/** Cluster-wide locks for job code: etcd's own lock recipe, under the cluster's prefix. */
+export function etcdLocks(endpoints: string[], cluster: string): (name: string) => Promise<() => Promise<void>> {
+  const state = new ClusterState(endpoints, cluster);
+  return (name) => state.lock(name);
+}
+
 export function etcdMembership(endpoints: string[], cluster: string) {
   return {
     async join(member: { workerId: string; pid: number; host: string }, onLost: (why: string) => void): Promise<() => Promise<void>> {
