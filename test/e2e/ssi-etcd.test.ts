@@ -146,6 +146,15 @@ describe('mr run --transport ssi', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('ctx.lock on another backend fails the job, saying it needs ssi; setup and cleanup still run there', async () => {
+    await writeFile(join(dir, 'one.txt'), 'a\n');
+    const r = await runMr(['run', join(FIXTURES, 'locked-section.ts'), '--input', join(dir, 'one.txt'), '--output', join(dir, 'lock-memory'), '--transport', 'memory',
+      '--set', `log=${join(dir, 'memory-sections.log')}`, '--max-attempts', '1', '--quiet']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ctx\.lock\('section'\): cluster-wide locks live in etcd, with --transport ssi only/);
+    expect((await readFile(join(dir, 'memory-sections.log'), 'utf8')).trim()).toMatch(/^leave /);   // cleanup ran after the failed setup
+  });
+
   it('refuses --etcd on another backend', async () => {
     const r = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', join(dir, 'grpc-etcd'), '--etcd', 'http://127.0.0.1:2379']);
     expect(r.code).toBe(2);
