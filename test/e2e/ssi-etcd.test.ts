@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterState, MEMBER_TTL_SEC, type MemberInfo } from '../../src/backends/ssi/cluster-state.ts';
-import { startEtcdMember, type EtcdMember } from '../../src/backends/ssi/etcd-member.ts';
+import { startEtcdCluster, startEtcdMember, type EtcdMember } from '../../src/backends/ssi/etcd-member.ts';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
 import { BOOKS, FIXTURES, ROOT, finished, readParts, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
 import { until } from '../helpers/until.ts';
@@ -135,6 +135,24 @@ describe('mr run --transport ssi', () => {
     const memory = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', join(dir, 'memory'), '--transport', 'memory', '--quiet']);
     expect(await readParts(join(dir, 'ssi'))).toEqual(await readParts(join(dir, 'memory')));
   });
+
+  it('runs on a 3-member etcd, and losing one member (kill -9) mid-job does not stop the job', async () => {
+    const three = await startEtcdCluster(join(dir, 'etcd3'), 3);
+    try {
+      for (let f = 0; f < 4; f++) await writeFile(join(dir, `three-${f}.txt`), `${Array.from({ length: 60 }, (_, i) => 'y'.repeat(i % 11)).join('\n')}\n`);
+      const job = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', join(dir, 'three-*.txt'), '--output', join(dir, 'three'), '--transport', 'ssi', '--nodes', '2',
+        '--etcd', three.endpoints.join(','), '--no-packing', '--set', 'lineMs=50', '--json', '--quiet']);
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      three.members[0].kill();
+      const r = await finished(job);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).backend.etcd.leaseLapses).toBe(0);   // no node lost its membership
+      const memory = await runMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', join(dir, 'three-*.txt'), '--output', join(dir, 'three-memory'), '--transport', 'memory', '--quiet']);
+      expect(await readParts(join(dir, 'three'))).toEqual(await readParts(join(dir, 'three-memory')));
+    } finally {
+      await three.stop();
+    }
+  }, 60_000);
 
   it.each([
     [{ MR_ETCD: '/nonexistent/etcd' }, [], /keeps its cluster state in etcd, which is not installed here: install it: apt-get install -y etcd-server/],

@@ -4,6 +4,7 @@
 // package's system service on 2379), and is stopped with the run.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { MissingProgramError, MrError, UsageError } from '../../errors.ts';
 
@@ -47,36 +48,89 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Starts one member of a cluster of its own (name `mr`), its data in dataDir, and waits until it serves. */
-export async function startEtcdMember(dataDir: string, options: { name?: string } = {}): Promise<EtcdMember> {
+/** Starts one member of a cluster of its own, its data in dataDir, and waits until it serves. */
+export async function startEtcdMember(dataDir: string): Promise<EtcdMember> {
+  const cluster = await startEtcdCluster(dataDir, 1);
+  return { endpoints: cluster.endpoints, pid: cluster.members[0].pid, stop: () => cluster.stop() };
+}
+
+/** One member of a cluster started here. */
+export interface ClusterMember {
+  readonly endpoint: string;
+  readonly pid: number;
+  /** kill -9 of the member (a crash, for tests of losing one). */
+  kill(): void;
+}
+
+export interface EtcdCluster {
+  readonly endpoints: string[];
+  readonly members: ClusterMember[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a cluster of `size` members on loopback, member i's data in <dataDir>/m<i>, and waits
+ * until every one serves (a quorum has elected a leader). With 3, losing one leaves a quorum.
+ */
+export async function startEtcdCluster(dataDir: string, size: number): Promise<EtcdCluster> {
   const binary = etcdBinary();
-  await mkdir(dataDir, { recursive: true });
-  const [clientPort, peerPort] = [await freePort(), await freePort()];
-  const name = options.name ?? 'mr';
-  const client = `http://127.0.0.1:${clientPort}`;
-  const peer = `http://127.0.0.1:${peerPort}`;
-  // Through a shell that holds our pipe: when this process goes, however it goes (kill -9 too),
-  // the pipe closes and the shell stops the member; SIGTERM to the shell stops it as well.
-  const child = spawn('sh', ['-c', `"$@" </dev/null & member=$!; trap 'kill $member; wait $member; exit 0' TERM; read _; kill $member; wait $member`, 'sh', binary,
-    '--name', name, '--data-dir', dataDir, '--logger', 'zap', '--log-level', 'error',
-    '--listen-client-urls', client, '--advertise-client-urls', client,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-    '--initial-cluster', `${name}=${peer}`, '--initial-cluster-state', 'new',
-  ], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const ports: { name: string; client: string; peer: string }[] = [];
+  for (let i = 0; i < size; i++) ports.push({ name: `m${i}`, client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}` });
+  const initialCluster = ports.map((p) => `${p.name}=${p.peer}`).join(',');
+  const token = `mr-${process.pid}-${Date.now()}`;   // one for every member: it names the cluster they form
+  const started = await Promise.all(ports.map(async (p) => {
+    const dir = join(dataDir, p.name);
+    await mkdir(dir, { recursive: true });
+    return spawnMember(binary, [
+      '--name', p.name, '--data-dir', dir, '--logger', 'zap', '--log-level', 'error',
+      '--listen-client-urls', p.client, '--advertise-client-urls', p.client,
+      '--listen-peer-urls', p.peer, '--initial-advertise-peer-urls', p.peer,
+      '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', token,
+    ]);
+  }));
+  try {
+    await Promise.all(started.map((m, i) => waitHealthy(ports[i].client, m.exited)));
+  } catch (error) {
+    for (const m of started) killGroup(m.child);
+    const said = started.map((m) => m.stderr()).find(Boolean);
+    throw new MrError(`etcd did not start: ${(error as Error).message}${said ? ` (${lastLine(said)})` : ''}`);
+  }
+  for (const { child } of started) {
+    child.unref();
+    for (const stream of [child.stdin, child.stderr] as unknown as { unref?: () => void }[]) stream.unref?.();
+  }
+  return {
+    endpoints: ports.map((p) => p.client),
+    members: started.map((m, i) => ({ endpoint: ports[i].client, pid: m.child.pid!, kill: () => killGroup(m.child) })),
+    async stop() {
+      await Promise.all(started.map((m) => stopMember(m.child, m.exited)));
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A member, through a shell that holds our pipe: when this process goes, however it goes (kill -9
+ * too), the pipe closes and the shell stops the member; SIGTERM to the shell stops it as well.
+ * The shell leads a process group of its own, so that a kill -9 of the group takes the member too.
+ */
+function spawnMember(binary: string, args: string[]): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
+  const child = spawn('sh', ['-c', `"$@" </dev/null & member=$!; trap 'kill $member; wait $member; exit 0' TERM; read _; kill $member; wait $member`, 'sh', binary, ...args],
+    { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     if (stderr.length < 8192) stderr += chunk.toString('utf8');
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, stderr: () => stderr };
+}
+
+function killGroup(child: ChildProcess): void {
   try {
-    await waitHealthy(client, exited);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw new MrError(`etcd did not start: ${(error as Error).message}${stderr ? ` (${lastLine(stderr)})` : ''}`);
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // gone already
   }
-  child.unref();
-  for (const stream of [child.stdin, child.stderr] as unknown as { unref?: () => void }[]) stream.unref?.();
-  return { endpoints: [client], pid: child.pid!, stop: () => stopMember(child, exited, dataDir) };
 }
 
 async function waitHealthy(client: string, exited: Promise<number | null>): Promise<void> {
@@ -96,14 +150,13 @@ async function waitHealthy(client: string, exited: Promise<number | null>): Prom
   throw new Error(`no healthy answer within ${READY_TIMEOUT_MS / 1000} s`);
 }
 
-async function stopMember(child: ChildProcess, exited: Promise<number | null>, dataDir: string): Promise<void> {
+async function stopMember(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    const timer = setTimeout(() => killGroup(child), 3000);
     await exited;
     clearTimeout(timer);
   }
-  await rm(dataDir, { recursive: true, force: true });
 }
 
 function lastLine(text: string): string {
