@@ -45,7 +45,7 @@ describe('ssi: membership in etcd', () => {
   });
 
   it('each node answers mr ps from its own mirror of the agreed process table: the master\'s processes', async () => {
-    const job = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', join(dir, 'slow-*.txt'), '--output', join(dir, 'slow-out'), '--master', cluster.address, '--transport', 'ssi', '--no-packing', '--set', 'lineMs=50', '--quiet']);
+    const job = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', join(dir, 'slow-*.txt'), '--output', join(dir, 'slow-out'), '--master', cluster.address, '--transport', 'ssi', '--no-packing', '--no-speculation', '--set', 'lineMs=50', '--quiet']);
     const ps = async (...extra: string[]) => JSON.parse((await runMr(['ps', '--json', '--master', cluster.address, '--transport', 'ssi', ...extra])).stdout).processes as { cpid: number; node: number; state: string; task: string }[];
     const running = await until('two map processes running', async () => {
       const rows = await ps();
@@ -67,7 +67,13 @@ describe('ssi: membership in etcd', () => {
       return rows.length > 0 && rows.every((p) => p.state === 'done') ? rows : undefined;
     }, 5_000, 100);
     expect(all.length).toBeGreaterThanOrEqual(3);   // 2 maps and the reducers
-  }, 60_000);
+    // The namespace agreed too: each committed map output's directory, and the node that holds it.
+    const names = await mirror.mirrorNames();
+    const maps = (JSON.parse((await runMr(['ps', '--json', '--all', '--master', cluster.address, '--transport', 'ssi'])).stdout).processes as { node: number; attemptId: string; task: string }[])
+      .filter((p) => /\.map-\d+$/.test(p.task));
+    expect(maps).toHaveLength(2);
+    for (const map of maps) expect(names.get(`map-out/${map.attemptId}`)).toBe(map.node);
+  }, 120_000);
 
   it('a cluster-wide lock taken in job code keeps its sections apart across nodes', async () => {
     for (let f = 0; f < 4; f++) await writeFile(join(dir, `lock-${f}.txt`), 'a\nbb\nccc\n');

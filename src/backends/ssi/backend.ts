@@ -5,7 +5,7 @@ import { MapOutputStore } from '../../storage/map-output-store.ts';
 import { ClusterNamespace } from './cluster-namespace.ts';
 import { createSsiWire } from './ssi-wire.ts';
 import { commonReport, type Backend } from '../backend.ts';
-import { SsiPool, etcdLocks, etcdMembership, processMirror } from './ssi-pool.ts';
+import { SsiPool, etcdLocks, etcdMembership, nameMirror, processMirror } from './ssi-pool.ts';
 
 export const ssiBackend: Backend = {
   name: 'ssi',
@@ -15,7 +15,7 @@ export const ssiBackend: Backend = {
   // Every map output is a file (never kept in memory): the namespace names it, map-out/<id>.
   workerParts: ({ workDir, transport, etcd, master }) => ({
     store: new MapOutputStore(join(workDir, 'map-out')),
-    files: (host) => new ClusterNamespace(host, workDir, transport),
+    files: (host) => new ClusterNamespace(host, workDir, transport, etcd && master ? nameMirror(etcd, master) : undefined),
     ...(etcd && master ? { membership: etcdMembership(etcd, master), processes: processMirror(etcd, master), locks: etcdLocks(etcd, master) } : {}),
   }),
   report: (pool, facts) => {

@@ -42,11 +42,16 @@ export class ClusterNamespace implements FileNamespace {
   private readonly peers = new Map<string, WorkerClient>();
   private readonly found = new Map<string, number>();    // directory of a plain path -> the node that had it
 
-  /** host: the worker whose node this is (none for a client such as `mr cat`: every path is another node's). */
+  /**
+   * host: the worker whose node this is (none for a client such as `mr cat`: every path is another
+   * node's). holderOf: the node the cluster's agreed namespace says holds a path (its mirror in
+   * etcd), tried first; without it, or when it does not know, the nodes are asked one by one.
+   */
   constructor(
     private readonly host: NamespaceHost,
     private readonly workDir: string,
     private readonly transport: Transport,
+    private readonly holderOf?: (path: string) => Promise<number | undefined>,
   ) {}
 
   /** The local file behind a path of this node's, or undefined for another node's. */
@@ -90,7 +95,7 @@ export class ClusterNamespace implements FileNamespace {
       return;
     }
     const dir = dirname(rest);
-    const known = this.found.get(dir);
+    const known = this.found.get(dir) ?? await this.holderOf?.(dir).catch(() => undefined);
     const { nodes } = await this.host.master().resolveNodes({});
     this.addresses = new Map(nodes.map((n) => [n.node, n.address]));
     const order = [...(known === undefined ? [] : [known]), ...nodes.map((n) => n.node).filter((n) => n !== known && n !== self)];

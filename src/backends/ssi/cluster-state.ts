@@ -4,6 +4,9 @@
 //   lease it keeps alive; a node whose lease lapses (it died, or can no longer reach etcd to
 //   prove it lives) is gone for every mirror at once.
 // - procs/<cpid>: the process table, written by the master as processes start and change state.
+// - names/<path>: the namespace: which node holds the file or directory <path> of the plain
+//   namespace (map-out/<attempt>: the map output of a committed attempt), written with the
+//   process that made it.
 // Each process that needs a part keeps a mirror of it, filled once from one revision and then
 // kept up by a watch from the next: every mirror sees every write, in order.
 import { Etcd3, EtcdLockFailedError, type Lease, type Watcher } from 'etcd3';
@@ -115,7 +118,7 @@ export class ClusterState {
   }
 
   private readonly watchers: { cancel(): Promise<void> }[] = [];
-  private readonly unpublished = new Map<number, ProcessRecord>();
+  private readonly unpublished = new Map<string, string>();   // key -> value, the latest of each
   private publishing?: Promise<void>;
 
   private get procs(): string {
@@ -124,20 +127,46 @@ export class ClusterState {
 
   /** A process started or changed state: written with others of the next few ms in one transaction (the latest state of each wins). */
   publish(record: ProcessRecord): void {
-    this.unpublished.set(record.cpid, record);
+    this.unpublished.set(this.procs + String(record.cpid), JSON.stringify(record));
+    // A map that is done has its output on its node: the namespace says so to every mirror.
+    if (record.state === 'done' && /\.map-\d+$/.test(record.task)) this.unpublished.set(`${this.names}map-out/${record.attemptId}`, String(record.node));
     this.publishing ??= new Promise<void>((resolve) => setTimeout(resolve, PUBLISH_EVERY_MS).unref()).then(() => this.flush());
+  }
+
+  private get names(): string {
+    return `${this.prefix}/names/`;
+  }
+
+  /** The namespace as agreed: path -> the node that holds it, kept up by a watch. */
+  async mirrorNames(): Promise<Map<string, number>> {
+    const names = new Map<string, number>();
+    const read = await this.client.getAll().prefix(this.names).exec();
+    for (const kv of read.kvs) names.set(kv.key.toString().slice(this.names.length), Number(kv.value.toString()));
+    const watcher = await this.client.watch().prefix(this.names).startRevision(String(Number(read.header.revision) + 1)).create();
+    watcher.on('put', (kv) => {
+      this.counts.watchEvents++;
+      names.set(kv.key.toString().slice(this.names.length), Number(kv.value.toString()));
+    });
+    watcher.on('delete', (kv) => {
+      this.counts.watchEvents++;
+      names.delete(kv.key.toString().slice(this.names.length));
+    });
+    watcher.on('error', () => {});
+    this.watchers.push(watcher);
+    return names;
   }
 
   /** Writes what waits now; resolves once it is in etcd (or could not be: the table is a view, the master's own stays right). */
   async flush(): Promise<void> {
     this.publishing = undefined;
-    const records = [...this.unpublished.values()];
+    const entries = [...this.unpublished];
     this.unpublished.clear();
-    for (let i = 0; i < records.length; i += MAX_TXN_OPS) {
-      const txn = this.client.if(this.procs, 'Create', '>', -1); // no condition that can fail: a batch of puts
-      const batch = records.slice(i, i + MAX_TXN_OPS);
+    for (let i = 0; i < entries.length; i += MAX_TXN_OPS) {
+      // etcd3 builds a transaction from a comparison: this one always holds, so it is a batch of puts, one round of consensus.
+      const txn = this.client.if(this.procs, 'Create', '>', -1);
+      const batch = entries.slice(i, i + MAX_TXN_OPS);
       try {
-        await txn.then(...batch.map((r) => this.client.put(this.procs + String(r.cpid)).value(JSON.stringify(r)))).commit();
+        await txn.then(...batch.map(([key, value]) => this.client.put(key).value(value))).commit();
         this.counts.writes += batch.length;
       } catch {
         // etcd unreachable: the next change of these processes writes them again

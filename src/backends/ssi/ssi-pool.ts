@@ -77,6 +77,19 @@ export function processMirror(endpoints: string[], cluster: string): (req: ListP
   };
 }
 
+/** Where the agreed namespace says a path lies: a node's own mirror of names/, filled and watched from its start. */
+export function nameMirror(endpoints: string[], cluster: string): (path: string) => Promise<number | undefined> {
+  const state = new ClusterState(endpoints, cluster);
+  let mirror: Promise<Map<string, number>> | undefined;
+  const follow = (): Promise<Map<string, number>> => {
+    mirror ??= state.mirrorNames();
+    mirror.catch(() => (mirror = undefined));
+    return mirror;
+  };
+  void follow().catch(() => {});
+  return async (path) => (await follow()).get(path);
+}
+
 /** Cluster-wide locks for job code: etcd's own lock recipe, under the cluster's prefix. */
 export function etcdLocks(endpoints: string[], cluster: string): (name: string) => Promise<() => Promise<void>> {
   const state = new ClusterState(endpoints, cluster);
