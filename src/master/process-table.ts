@@ -17,17 +17,11 @@ interface Row extends ProcessEntry {
 export type ProcessState = 'running' | 'stopped' | 'done' | 'failed' | 'killed' | 'moved';
 
 /** A process as the cluster agrees on it (ssi keeps these in etcd): where it runs, its state, its times. CPU and memory are samples, not agreed. */
-export interface ProcessRecord {
-  cpid: number;
-  node: number;
-  jobId: string;
-  task: string;
-  attemptId: string;
-  state: string;
+export type ProcessRecord = Pick<ProcessEntry, 'cpid' | 'node' | 'jobId' | 'task' | 'attemptId' | 'state'> & {
   workerId: string;
   startedMs: number;
   endedMs: number;
-}
+};
 
 const FIRST_CPID = 1000;
 
