@@ -75,6 +75,16 @@ describe('ssi: membership in etcd', () => {
     for (const map of maps) expect(names.get(`map-out/${map.attemptId}`)).toBe(map.node);
   }, 120_000);
 
+  it('a node whose event loop one long call holds past its lease stays a member (its own thread keeps the lease)', async () => {
+    await writeFile(join(dir, 'slow-record.txt'), 'a SLOW line\nand another\n');
+    const lapsed = mirror.counts.leaseLapses;
+    const r = await runMr(['run', join(FIXTURES, 'slow-record.ts'), '--input', join(dir, 'slow-record.txt'), '--output', join(dir, 'slow-record'), '--master', cluster.address,
+      '--transport', 'ssi', '--set', `recordMs=${(MEMBER_TTL_SEC + 2) * 1000}`, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(mirror.counts.leaseLapses).toBe(lapsed);
+    expect(live().size).toBe(2);
+  }, 60_000);
+
   it('a cluster-wide lock taken in job code keeps its sections apart across nodes', async () => {
     for (let f = 0; f < 4; f++) await writeFile(join(dir, `lock-${f}.txt`), 'a\nbb\nccc\n');
     const log = join(dir, 'sections.log');

@@ -9,7 +9,9 @@
 //   process that made it.
 // Each process that needs a part keeps a mirror of it, filled once from one revision and then
 // kept up by a watch from the next: every mirror sees every write, in order.
-import { Etcd3, EtcdLockFailedError, type Lease, type Watcher } from 'etcd3';
+import { randomUUID } from 'node:crypto';
+import { Etcd3, EtcdLockFailedError, type Watcher } from 'etcd3';
+import { holdMembership, type Membership } from './member-thread.ts';
 import { TransportUnavailableError } from '../../errors.ts';
 import type { ProcessRecord } from '../../master/process-table.ts';
 
@@ -43,10 +45,12 @@ export const MEMBER_TTL_SEC = 3;
 
 export class ClusterState {
   readonly counts: AgreementCounts = { writes: 0, watchEvents: 0, leaseLapses: 0 };
+  /** The node's membership lease, once it joined: its locks are held under it. */
+  private memberLease?: Promise<string>;
   private readonly client: Etcd3;
 
   /** cluster: a name of its own within the etcd cluster (runs may share one etcd). */
-  constructor(endpoints: string[], cluster: string) {
+  constructor(private readonly endpoints: string[], cluster: string) {
     this.client = new Etcd3({ hosts: endpoints, dialTimeout: 3000 });
     this.prefix = `/mr/${encodeURIComponent(cluster)}`;
   }
@@ -62,28 +66,20 @@ export class ClusterState {
    * could not reach etcd in time): it is no longer a member and must stop working. Returns leave().
    */
   async join(info: MemberInfo, onLost: (why: string) => void): Promise<() => Promise<void>> {
-    const lease: Lease = this.client.lease(MEMBER_TTL_SEC, { autoKeepAlive: true });
-    let leaving = false;
-    lease.on('lost', (error) => {
-      if (!leaving) onLost(`its etcd lease lapsed: ${error.message}`);
-    });
     const key = this.nodes + info.workerId;
+    const joining = holdMembership(this.endpoints, key, JSON.stringify(info), MEMBER_TTL_SEC, onLost);
+    this.memberLease = joining.then((m) => m.leaseId);
+    this.memberLease.catch(() => {});
+    let membership: Membership;
     try {
-      await lease.put(key).value(JSON.stringify(info));
+      membership = await joining;
     } catch (error) {
-      lease.release();
       throw new TransportUnavailableError(`could not join the ssi cluster in etcd: ${(error as Error).message}`);
     }
     this.counts.writes++;
     return async () => {
-      leaving = true;
-      try {
-        await lease.put(key).value(JSON.stringify({ ...info, leaving: true }));
-        await lease.revoke();
-        this.counts.writes += 2;
-      } catch {
-        lease.release(); // etcd gone: the lease lapses by itself
-      }
+      await membership.leave(JSON.stringify({ ...info, leaving: true }));
+      this.counts.writes += 2;
     };
   }
 
@@ -183,18 +179,16 @@ export class ClusterState {
    */
   async lock(name: string): Promise<() => Promise<void>> {
     const key = `${this.prefix}/locks/${encodeURIComponent(name)}`;
+    const lease = await this.memberLease;
     for (;;) {
       const released = this.deletion(key);
-      const lock = this.client.lock(key).ttl(MEMBER_TTL_SEC);
-      try {
-        await lock.acquire();
+      const taken = await (lease ? this.tryLock(key, lease) : this.tryOwnLease(key)).catch((error: unknown) => {
+        throw new TransportUnavailableError(`could not take the lock ${name} in etcd: ${(error as Error).message}`);
+      });
+      if (taken) {
         this.counts.writes++;
         void released.then((w) => w.cancel()).catch(() => {});
-        return async () => {
-          await lock.release().catch(() => undefined);   // etcd gone: the lease lapses by itself
-        };
-      } catch (error) {
-        if (!(error instanceof EtcdLockFailedError)) throw new TransportUnavailableError(`could not take the lock ${name} in etcd: ${(error as Error).message}`);
+        return taken;
       }
       const watcher = await released;
       await new Promise<void>((resolve) => {
@@ -206,6 +200,34 @@ export class ClusterState {
       });
       await watcher.cancel().catch(() => {});
     }
+  }
+
+  /**
+   * A member's lock: the key, created only if absent, under the node's membership lease (kept
+   * alive by its own thread, whatever the event loop does): the lock goes when the node does.
+   * Its release deletes the key if it is still this holder's.
+   */
+  private async tryLock(key: string, lease: string): Promise<(() => Promise<void>) | undefined> {
+    const owner = randomUUID();
+    const result = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(owner).lease(lease)).commit();
+    if (!result.succeeded) return undefined;
+    return async () => {
+      await this.client.if(key, 'Value', '==', owner).then(this.client.delete().key(key)).commit().catch(() => undefined);
+    };
+  }
+
+  /** A lock taken by a process that is no member (a tool, a test): etcd3's own, under a lease of its own. */
+  private async tryOwnLease(key: string): Promise<(() => Promise<void>) | undefined> {
+    const lock = this.client.lock(key).ttl(MEMBER_TTL_SEC);
+    try {
+      await lock.acquire();
+    } catch (error) {
+      if (error instanceof EtcdLockFailedError) return undefined;
+      throw error;
+    }
+    return async () => {
+      await lock.release().catch(() => undefined);
+    };
   }
 
   /** A watch of key, started now: before the try, so that a release right after it is seen. */

@@ -6,11 +6,10 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from '../../pools/pool.ts';
 import type { ProcessPool } from '../../pools/process-pool.ts';
-import type { PoolContext } from '../backend.ts';
+import type { PoolContext, WorkerParts } from '../backend.ts';
 import { processPool } from '../process-backend.ts';
 import { ClusterState, type AgreementCounts } from './cluster-state.ts';
 import { startEtcdMember, type EtcdMember } from './etcd-member.ts';
-import type { ProcessRecord } from '../../master/process-table.ts';
 import type { ListProcessesReply, ListProcessesRequest } from '../../wires/messages.ts';
 
 export class SsiPool implements Pool {
@@ -53,58 +52,62 @@ export class SsiPool implements Pool {
   }
 }
 
-/** A worker's membership: its key under the cluster's nodes, held by a lease it keeps alive. */
-/** A worker's view of the cluster's process table: its own mirror of the agreed one, filled and watched from its start. */
-export function processMirror(endpoints: string[], cluster: string): (req: ListProcessesRequest) => Promise<ListProcessesReply> {
-  const state = new ClusterState(endpoints, cluster);
-  let mirror: Promise<Map<number, ProcessRecord>> | undefined;
-  const follow = (): Promise<Map<number, ProcessRecord>> => {
-    mirror ??= state.mirrorProcesses();
-    mirror.catch(() => (mirror = undefined)); // etcd not there yet: the next request tries again
-    return mirror;
-  };
-  void follow().catch(() => {});   // kept from the node's start, not from the first question
-  return async (req) => {
-    const processes = await follow();
-    const now = Date.now();
-    const live = (s: string) => s === 'running' || s === 'stopped';
-    return {
-      processes: [...processes.values()].filter((p) => req.all || live(p.state)).sort((a, b) => a.cpid - b.cpid).map((p) => ({
-        cpid: p.cpid, node: p.node, jobId: p.jobId, task: p.task, attemptId: p.attemptId, state: p.state,
-        cpuMs: 0, rssKib: 0, elapsedMs: (p.endedMs || now) - p.startedMs,
-      })),
-    };
-  };
-}
-
-/** Where the agreed namespace says a path lies: a node's own mirror of names/, filled and watched from its start. */
-export function nameMirror(endpoints: string[], cluster: string): (path: string) => Promise<number | undefined> {
-  const state = new ClusterState(endpoints, cluster);
-  let mirror: Promise<Map<string, number>> | undefined;
-  const follow = (): Promise<Map<string, number>> => {
-    mirror ??= state.mirrorNames();
+/** Follows a mirror from now on; a failed start (etcd not there yet) is tried again at the next use. */
+function following<T>(start: () => Promise<T>): () => Promise<T> {
+  let mirror: Promise<T> | undefined;
+  const follow = (): Promise<T> => {
+    mirror ??= start();
     mirror.catch(() => (mirror = undefined));
     return mirror;
   };
-  void follow().catch(() => {});
-  return async (path) => (await follow()).get(path);
+  void follow().catch(() => {});   // kept from the node's start, not from the first question
+  return follow;
 }
 
-/** Cluster-wide locks for job code: etcd's own lock recipe, under the cluster's prefix. */
-export function etcdLocks(endpoints: string[], cluster: string): (name: string) => Promise<() => Promise<void>> {
+/** A name lookup waits this long at most for the mirror to be filled; then the nodes are asked. */
+const NAME_WAIT_MS = 1000;
+
+/**
+ * What an ssi worker daemon holds of the agreed state, on one etcd client: its membership (a
+ * lease its own thread keeps alive), the locks its tasks take (held under that lease), and its
+ * mirrors of the process table and of the namespace.
+ */
+export function workerAgreement(endpoints: string[], cluster: string): Required<Pick<WorkerParts, 'membership' | 'processes' | 'locks'>> & {
+  holderOf: (path: string) => Promise<number | undefined>;
+} {
   const state = new ClusterState(endpoints, cluster);
-  return (name) => state.lock(name);
-}
-
-export function etcdMembership(endpoints: string[], cluster: string) {
+  const processes = following(() => state.mirrorProcesses());
+  const names = following(() => state.mirrorNames());
   return {
-    async join(member: { workerId: string; pid: number; host: string }, onLost: (why: string) => void): Promise<() => Promise<void>> {
-      const state = new ClusterState(endpoints, cluster);
-      const leave = await state.join({ ...member, host: member.host || hostname() }, onLost);
-      return async () => {
-        await leave();
-        await state.close();
+    membership: {
+      async join(member, onLost) {
+        const leave = await state.join({ ...member, host: member.host || hostname() }, onLost);
+        return async () => {
+          await leave();
+          await state.close();
+        };
+      },
+    },
+    locks: (name) => state.lock(name),
+    async processes(req: ListProcessesRequest): Promise<ListProcessesReply> {
+      const table = await processes();
+      const now = Date.now();
+      const live = (s: string) => s === 'running' || s === 'stopped';
+      return {
+        processes: [...table.values()].filter((p) => req.all || live(p.state)).sort((a, b) => a.cpid - b.cpid).map((p) => ({
+          cpid: p.cpid, node: p.node, jobId: p.jobId, task: p.task, attemptId: p.attemptId, state: p.state,
+          cpuMs: 0, rssKib: 0, elapsedMs: (p.endedMs || now) - p.startedMs,
+        })),
       };
+    },
+    async holderOf(path) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), NAME_WAIT_MS);
+      });
+      const found = await Promise.race([names().then((m) => m.get(path)), late]).catch(() => undefined);
+      clearTimeout(timer);
+      return found;
     },
   };
 }
