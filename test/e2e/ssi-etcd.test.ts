@@ -89,10 +89,10 @@ describe('ssi: membership in etcd', () => {
     for (let f = 0; f < 4; f++) await writeFile(join(dir, `lock-${f}.txt`), 'a\nbb\nccc\n');
     const log = join(dir, 'sections.log');
     const r = await runMr(['run', join(FIXTURES, 'locked-section.ts'), '--input', join(dir, 'lock-*.txt'), '--output', join(dir, 'locked'), '--master', cluster.address,
-      '--transport', 'ssi', '--no-packing', '--set', `log=${log}`, '--quiet']);
+      '--transport', 'ssi', '--no-packing', '--no-speculation', '--set', `log=${log}`, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     const events = (await readFile(log, 'utf8')).trim().split('\n').map((line) => line.split(' '));
-    expect(events).toHaveLength(8);
+    expect(events.length).toBeGreaterThanOrEqual(8);   // 4 sections (a task that ran again enters again)
     // Sections one after another: every enter is followed by the same attempt's leave.
     for (let i = 0; i < events.length; i += 2) {
       expect(events[i][0]).toBe('enter');
@@ -186,7 +186,7 @@ describe('mr run --transport ssi', () => {
       '--set', `log=${join(dir, 'memory-sections.log')}`, '--max-attempts', '1', '--quiet']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/ctx\.lock\('section'\): cluster-wide locks live in etcd, with --transport ssi only/);
-    expect((await readFile(join(dir, 'memory-sections.log'), 'utf8')).trim()).toMatch(/^leave /);   // cleanup ran after the failed setup
+    expect((await readFile(join(dir, 'memory-sections.log'), 'utf8')).trim()).toMatch(/^never entered /);   // cleanup ran after the failed setup
   });
 
   it('refuses --etcd on another backend', async () => {
