@@ -10,7 +10,8 @@
 // Each process that needs a part keeps a mirror of it, filled once from one revision and then
 // kept up by a watch from the next: every mirror sees every write, in order.
 import { randomUUID } from 'node:crypto';
-import { Etcd3, EtcdLockFailedError, type Watcher } from 'etcd3';
+import { createRequire } from 'node:module';
+import type { Etcd3, Watcher } from 'etcd3';
 import { holdMembership, type Membership } from './member-thread.ts';
 import { TransportUnavailableError } from '../../errors.ts';
 import type { ProcessRecord } from '../../master/process-table.ts';
@@ -40,6 +41,15 @@ export interface AgreementCounts {
   leaseLapses: number;
 }
 
+/**
+ * The etcd3 client library, loaded when the cluster state is first used: every process of every
+ * backend registers the ssi backend, and only ssi's should pay for loading etcd3 and its gRPC stack.
+ */
+function etcd3(): typeof import('etcd3') {
+  return (loaded ??= createRequire(import.meta.url)('etcd3') as typeof import('etcd3'));
+}
+let loaded: typeof import('etcd3') | undefined;
+
 /** Seconds a member's lease lives without a keep-alive (etcd3 renews it every third of that). */
 export const MEMBER_TTL_SEC = 3;
 
@@ -51,7 +61,7 @@ export class ClusterState {
 
   /** cluster: a name of its own within the etcd cluster (runs may share one etcd). */
   constructor(private readonly endpoints: string[], cluster: string) {
-    this.client = new Etcd3({ hosts: endpoints, dialTimeout: 3000 });
+    this.client = new (etcd3().Etcd3)({ hosts: endpoints, dialTimeout: 3000 });
     this.prefix = `/mr/${encodeURIComponent(cluster)}`;
   }
 
@@ -222,7 +232,7 @@ export class ClusterState {
     try {
       await lock.acquire();
     } catch (error) {
-      if (error instanceof EtcdLockFailedError) return undefined;
+      if (error instanceof etcd3().EtcdLockFailedError) return undefined;
       throw error;
     }
     return async () => {

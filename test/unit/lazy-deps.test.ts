@@ -1,0 +1,22 @@
+// Every process of every backend registers all the backends: a library only one backend needs
+// (etcd3, for ssi) must load only when that backend uses it, not with the registry. A fresh
+// process imports the registry and says which of those libraries it loaded.
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/run-mr.ts';
+
+describe('backend libraries load when used', () => {
+  it('importing the backends does not load etcd3; the ssi cluster state does', () => {
+    const probe = `
+      import { createRequire } from 'node:module';
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((path) => path.includes('/node_modules/etcd3/'));
+      await import('./src/backends/index.ts');
+      const before = loaded();
+      const { ClusterState } = await import('./src/backends/ssi/cluster-state.ts');
+      new ClusterState(['http://127.0.0.1:1'], 'probe').close();
+      console.log(JSON.stringify({ before, after: loaded() }));
+    `;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', probe], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ before: false, after: true });
+  });
+});
