@@ -25,6 +25,9 @@ export interface RouterThreadData {
   hostPort?: MessagePort;
 }
 
+/** Fetches remembered per thread to recognise one asked again (a retransmission). */
+const MAX_FETCHES_REMEMBERED = 65_536;
+
 /** Where a router hands a message addressed to one of its nodes. */
 export type Deliver = (node: number, bytes: Uint8Array) => void;
 
@@ -34,7 +37,7 @@ export class Routers {
   cutOff: (node: number) => boolean = () => false;
   private readonly local: [number, Uint8Array][] = [];
   private flushing = false;
-  private readonly fetchesSeen = new Set<string>();
+  private fetchesSeen = new Set<string>();
 
   constructor(private readonly data: RouterThreadData, private readonly deliver: Deliver) {
     this.stats = new FabricStats(data.nodes, data.dimensions, data.stats);
@@ -136,7 +139,11 @@ export class Routers {
       // The same fetch from the same node again: the reducer asks a second time (its first try broke off).
       const key = `${bytes.subarray(2, 4).join(',')}:${Buffer.from(bytes.subarray(20)).toString('base64')}`;
       if (this.fetchesSeen.has(key)) nodes[at + NODE.retransmissions]++;
-      else this.fetchesSeen.add(key);
+      else {
+        // Bounded: a second try comes within seconds, not after a job's worth of other fetches.
+        if (this.fetchesSeen.size >= MAX_FETCHES_REMEMBERED) this.fetchesSeen = new Set();
+        this.fetchesSeen.add(key);
+      }
     }
   }
 }
