@@ -1,7 +1,7 @@
 // Counts what crosses the master's service: each request and reply is a message, and its size is
 // its proto encoding (what a wire would carry). The figures of `--report` for backends that
 // have no machine model of their own (grpc, memory).
-import { methodCodec } from '../wires/proto-codec.ts';
+import { codecOf } from '../wires/proto-codec.ts';
 import { MASTER_METHODS, type MasterService } from '../wires/transport.ts';
 
 export interface MessageCount {
@@ -12,7 +12,7 @@ export interface MessageCount {
 export function countingMaster(handlers: MasterService, count: MessageCount): MasterService {
   const wrapped: Record<string, unknown> = {};
   for (const method of MASTER_METHODS) {
-    const codec = methodCodec('Master', method[0].toUpperCase() + method.slice(1));
+    const codec = codecOf('Master', method);
     const call = (handlers[method] as (request: object) => Promise<object>).bind(handlers);
     wrapped[method] = async (request: object) => {
       const reply = await call(request);

@@ -181,7 +181,7 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   if (etcd) {
     // The cluster is named by the address its workers know the master by.
     agreed = new ClusterState(etcd, server.address);
-    await agreed.mirrorMembers((gone) => void master.workerLost(gone.workerId, `its etcd lease lapsed (node ${gone.host} pid ${gone.pid} could no longer prove it is alive)`));
+    await agreed.mirrorMembers((gone, why) => void master.workerLost(gone.workerId, why));
   }
   process.stdout.write(`listening ${server.address}\n`);
   if (httpAddress) process.stdout.write(`http ${httpAddress}\n`);

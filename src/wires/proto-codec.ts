@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs/light.js';
+import { MASTER_METHODS, type MasterMethod } from './contract.gen.ts';
 
 export const PROTO_PATH = fileURLToPath(new URL('../../proto/mapreduce.proto', import.meta.url));
 /** The standard gRPC health service (grpc.health.v1, as published by the gRPC authors), loaded with ours. */
@@ -94,9 +95,9 @@ function deserializer(type: protobuf.Type): (bytes: Buffer) => any {
 
 export interface MethodCodec {
   encodeRequest(message: object): Buffer;
-  decodeRequest(bytes: Buffer): any;
+  decodeRequest(bytes: Uint8Array): any;
   encodeReply(message: object): Buffer;
-  decodeReply(bytes: Buffer): any;
+  decodeReply(bytes: Uint8Array): any;
 }
 
 /** The codec of one RPC, e.g. methodCodec('Master', 'SubmitJob'). */
@@ -105,8 +106,32 @@ export function methodCodec(service: 'Master' | 'Worker', method: string): Metho
   if (!m) throw new Error(`no method ${service}.${method} in ${PROTO_PATH}`);
   return {
     encodeRequest: (message) => m.requestSerialize(message),
-    decodeRequest: (bytes) => m.requestDeserialize(bytes),
+    decodeRequest: (bytes) => m.requestDeserialize(bytes as Buffer),   // protobufjs decodes any Uint8Array
     encodeReply: (message) => m.responseSerialize(message),
-    decodeReply: (bytes) => m.responseDeserialize(bytes),
+    decodeReply: (bytes) => m.responseDeserialize(bytes as Buffer),
   };
+}
+
+const codecs = new Map<string, MethodCodec>();
+
+/** The codec of an RPC by the name MasterService and WorkerService give it (camelCase: 'submitJob'), made once. */
+export function codecOf(service: 'Master' | 'Worker', method: string): MethodCodec {
+  const key = `${service}.${method}`;
+  let codec = codecs.get(key);
+  if (!codec) codecs.set(key, (codec = methodCodec(service, method[0].toUpperCase() + method.slice(1))));
+  return codec;
+}
+
+/** A service's handlers as handlers of encoded bytes: each request decoded, each reply encoded. */
+export type EncodedHandlers = Record<string, (request: Uint8Array) => Promise<Uint8Array>>;
+
+/** The Master service as handlers of encoded bytes, for wires that carry messages of their own framing. */
+export function encodedMasterService(handlers: Record<MasterMethod, (request: any) => Promise<object>>): EncodedHandlers {
+  const encoded: EncodedHandlers = {};
+  for (const method of MASTER_METHODS) {
+    const codec = codecOf('Master', method);
+    const call = handlers[method].bind(handlers);
+    encoded[method] = async (bytes) => codec.encodeReply(await call(codec.decodeRequest(bytes)));
+  }
+  return encoded;
 }

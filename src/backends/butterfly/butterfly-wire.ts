@@ -10,9 +10,9 @@
 //   charged as it happens on the live switch fabric (switch-fabric.ts), in shared memory next to
 //   the heap; the report reads its counters when the job is over.
 import { createMemoryWire } from '../../wires/memory/memory-wire.ts';
-import { methodCodec, type MethodCodec } from '../../wires/proto-codec.ts';
+import { codecOf, encodedMasterService, type EncodedHandlers } from '../../wires/proto-codec.ts';
 import {
-  MASTER_METHODS, type MasterService, type SimulatedMachine, type Wire, type WireOptions, type WorkerClient,
+  type SimulatedMachine, type Wire, type WireOptions, type WorkerClient,
 } from '../../wires/transport.ts';
 import { TransportUnavailableError } from '../../wires/unavailable.ts';
 import { BoardCalls, isBoardMethod } from './board-calls.ts';
@@ -98,7 +98,7 @@ function masterSide(nodes: number, moduleBytes: number, model: ButterflyModel): 
         board: createBoardMemory(nodes),
         channels: Array.from({ length: nodes }, () => ({ requests: channelMemory(), replies: channelMemory() })),
       };
-      const rpcHandlers = masterRpcHandlers(handlers);
+      const rpcHandlers = encodedMasterService(handlers);
       const counted = countedCalls(rpcHandlers, calls.rings);
       const servers = shared.channels.map((c) => serveRpc(new ChannelReader(c.requests), new ChannelWriter(c.replies), counted));
       const board = keepBoard(shared.board, (method, request) => rpcHandlers[method](request));
@@ -121,19 +121,9 @@ function masterSide(nodes: number, moduleBytes: number, model: ButterflyModel): 
   };
 }
 
-function masterRpcHandlers(handlers: MasterService): Record<string, (request: Uint8Array) => Promise<Uint8Array>> {
-  const rpc: Record<string, (request: Uint8Array) => Promise<Uint8Array>> = {};
-  for (const method of MASTER_METHODS) {
-    const codec = codecOf(method);
-    const call = (handlers[method] as (request: unknown) => Promise<object>).bind(handlers);
-    rpc[method] = async (bytes) => codec.encodeReply(await call(codec.decodeRequest(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))));
-  }
-  return rpc;
-}
-
 /** The same handlers, each call counted by method in `counts`. */
-function countedCalls(rpc: Record<string, (request: Uint8Array) => Promise<Uint8Array>>, counts: Record<string, number>): typeof rpc {
-  const counted: typeof rpc = {};
+function countedCalls(rpc: EncodedHandlers, counts: Record<string, number>): EncodedHandlers {
+  const counted: EncodedHandlers = {};
   for (const [method, handler] of Object.entries(rpc)) {
     counted[method] = (request) => {
       counts[method] = (counts[method] ?? 0) + 1;
@@ -143,12 +133,6 @@ function countedCalls(rpc: Record<string, (request: Uint8Array) => Promise<Uint8
   return counted;
 }
 
-const codecs = new Map<string, MethodCodec>();
-function codecOf(method: string): MethodCodec {
-  let codec = codecs.get(method);
-  if (!codec) codecs.set(method, (codec = methodCodec('Master', method[0].toUpperCase() + method.slice(1))));
-  return codec;
-}
 
 /** In a processor's thread: calls to the master over its channels, and its memory module. */
 function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData): Wire {
@@ -177,13 +161,13 @@ function processorSide(nodes: number, model: ButterflyModel, data: ProcessorData
       const client = rpc;
       return {
         async call(method, request, deadline) {
-          const codec = codecOf(method);
+          const codec = codecOf('Master', method);
           const ring = (bytes: Uint8Array): Promise<Uint8Array> => client.call(method, bytes).catch((error: unknown) => {
             throw new TransportUnavailableError(`butterfly channel to the master: ${(error as Error).message}`);
           });
           const encoded = codec.encodeRequest(request);
           const reply = isBoardMethod(method) ? await board.call(method, encoded, deadline, ring) : await ring(encoded);
-          const decoded = codec.decodeReply(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
+          const decoded = codec.decodeReply(reply);
           work.replied(method, decoded);
           await sync.replied(method, request, decoded);
           return decoded;

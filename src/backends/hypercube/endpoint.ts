@@ -43,12 +43,24 @@ interface PendingCall {
   reject(error: Error): void;
 }
 
+/** Waits until waiter.wake() is called (true), or ms pass (false). */
+async function wokenWithin(waiter: { wake?: () => void }, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const woken = await new Promise<boolean>((resolve) => {
+    waiter.wake = () => resolve(true);
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  clearTimeout(timer);
+  waiter.wake = undefined;
+  return woken;
+}
+
 /** A stream's chunks as they arrive, for the caller's `for await`. */
 class Inbox {
   private readonly chunks: Uint8Array[] = [];
   private done = false;
   private error?: Error;
-  private wake?: () => void;
+  wake?: () => void;   // set while read() waits (wokenWithin)
 
   push(chunk: Uint8Array): void {
     this.chunks.push(chunk);
@@ -72,14 +84,7 @@ class Inbox {
         if (this.error) throw this.error;
         return;
       }
-      let timer: NodeJS.Timeout | undefined;
-      const heard = await new Promise<boolean>((resolve) => {
-        this.wake = () => resolve(true);
-        timer = setTimeout(() => resolve(false), idleMs);
-      });
-      clearTimeout(timer);
-      this.wake = undefined;
-      if (!heard) throw new TransportUnavailableError(`hypercube: ${what} heard nothing for ${idleMs / 1000} s`);
+      if (!(await wokenWithin(this, idleMs))) throw new TransportUnavailableError(`hypercube: ${what} heard nothing for ${idleMs / 1000} s`);
     }
   }
 }
@@ -239,14 +244,7 @@ export class Endpoint {
     try {
       for await (const chunk of handler(request.payload)) {
         while (sent - served.taken >= WINDOW && !controller.signal.aborted) {
-          let timer: NodeJS.Timeout | undefined;
-          const granted = await new Promise<boolean>((resolve) => {
-            served.wake = () => resolve(true);
-            timer = setTimeout(() => resolve(false), STREAM_IDLE_MS);
-          });
-          clearTimeout(timer);
-          served.wake = undefined;
-          if (!granted) controller.abort();   // the caller is gone: no credit came
+          if (!(await wokenWithin(served, STREAM_IDLE_MS))) controller.abort();   // the caller is gone: no credit came
         }
         if (controller.signal.aborted) return;
         sent++;

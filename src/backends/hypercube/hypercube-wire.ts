@@ -8,11 +8,12 @@
 // are the user's terminal, not the machine's traffic: they stay in the main thread.
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
+import { COUNTER } from '../../core/counters.ts';
 import type { JobTrace } from '../../core/job-trace.ts';
 import { createMemoryWire } from '../../wires/memory/memory-wire.ts';
-import { methodCodec, type MethodCodec } from '../../wires/proto-codec.ts';
+import { codecOf, encodedMasterService, type EncodedHandlers, type MethodCodec } from '../../wires/proto-codec.ts';
 import {
-  MASTER_METHODS, type MachineTuning, type MasterLink, type MasterService, type SimulatedMachine, type Wire, type WireOptions, type WorkerClient, type WorkerService,
+  type MachineTuning, type MasterLink, type MasterService, type SimulatedMachine, type Wire, type WireOptions, type WorkerClient, type WorkerService,
 } from '../../wires/transport.ts';
 import { TransportUnavailableError } from '../../wires/unavailable.ts';
 import { cutOffWindow } from '../../wires/chaos/chaos-fate.ts';
@@ -44,10 +45,8 @@ export function hypercubeModel(tuning: MachineTuning = {}): HypercubeModel {
 
 const capabilities = { multiHost: false, multiProcess: false, sharedMemory: false, faultInjection: true };
 
-/** What a node thread gets: its routers' share of the machine, and the model. */
-interface NodeThreadData extends RouterThreadData {
-  nodeBytesPerSec: number;
-}
+/** What a node thread gets: its routers' share of the machine (the model it makes from the run's tuning, as the master does). */
+type NodeThreadData = RouterThreadData;
 
 export function createHypercubeWire(options: WireOptions = {}): Wire {
   const nodes = options.nodes ?? DEFAULT_NODES;
@@ -85,7 +84,7 @@ function masterSide(nodes: number, dimensions: number, threads: number, model: H
       const stats = FabricStats.create(nodes, dimensions);
       const host = new MessageChannel();
       const perThread: NodeThreadData[] = Array.from({ length: threads }, (_, thread) => ({
-        nodes, dimensions, threads, thread, model: model.link, stats: stats.memory, ports: {}, nodeBytesPerSec: model.nodeBytesPerSec,
+        nodes, dimensions, threads, thread, model: model.link, stats: stats.memory, ports: {},
       }));
       for (let a = 0; a < threads; a++) {
         for (let b = a + 1; b < threads; b++) {
@@ -119,16 +118,14 @@ function masterSide(nodes: number, dimensions: number, threads: number, model: H
   };
 }
 
-/** The master's services as the node-0 endpoint serves them: each request decoded, its reply encoded. */
-function masterHandlers(handlers: MasterService, reported: () => void): Record<string, (payload: Uint8Array) => Promise<Uint8Array>> {
-  const served: Record<string, (payload: Uint8Array) => Promise<Uint8Array>> = {};
-  for (const method of MASTER_METHODS) {
-    const codec = codecOf('Master', method);
-    const call = (handlers[method] as (request: unknown) => Promise<object>).bind(handlers);
-    const isReport = method === 'reportAttempt' || method === 'reportAttempts';
-    served[method] = async (payload) => {
-      if (isReport) reported();
-      return codec.encodeReply(await call(codec.decodeRequest(asBuffer(payload))));
+/** The master's services as the node-0 endpoint serves them, noting when a report comes in (the job's end in simulated time). */
+function masterHandlers(handlers: MasterService, reported: () => void): EncodedHandlers {
+  const served = encodedMasterService(handlers);
+  for (const method of ['reportAttempt', 'reportAttempts']) {
+    const serve = served[method];
+    served[method] = (payload) => {
+      reported();
+      return serve(payload);
     };
   }
   return served;
@@ -191,7 +188,7 @@ function nodeSide(data: NodeThreadData, node: number, model: HypercubeModel): Wi
           const codec = codecOf('Master', method);
           const flags = FLAG.toMaster | (retry > 0 ? FLAG.retransmission : 0);
           const reply = await own.call(MASTER_NODE, method, codec.encodeRequest(request), flags, deadline);
-          return codec.decodeReply(asBuffer(reply));
+          return codec.decodeReply(reply);
         },
         close() {},
       };
@@ -218,21 +215,21 @@ function workerStreams(handlers: WorkerService): Record<string, (payload: Uint8A
     if (!serve) continue;
     const codec = codecOf('Worker', method);
     streams[method] = async function* (payload) {
-      for await (const data of serve.call(handlers, codec.decodeRequest(asBuffer(payload)))) yield codec.encodeReply({ data });
+      for await (const data of serve.call(handlers, codec.decodeRequest(payload))) yield codec.encodeReply({ data });
     };
   }
   return streams;
 }
 
 async function* chunksOf(codec: MethodCodec, payloads: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
-  for await (const payload of payloads) yield (codec.decodeReply(asBuffer(payload)) as { data: Buffer }).data;
+  for await (const payload of payloads) yield (codec.decodeReply(payload) as { data: Buffer }).data;
 }
 
 /** The input a report's attempts worked through: their map input and their reduce input. */
 function computeUs(request: object, bytesPerSec: number): number {
   const reports = 'reports' in request ? (request.reports as { counters?: Record<string, number> }[]) : [request as { counters?: Record<string, number> }];
   let bytes = 0;
-  for (const report of reports) bytes += Number(report.counters?.['map.inputBytes'] ?? 0) + Number(report.counters?.['shuffle.bytes'] ?? 0);
+  for (const report of reports) bytes += Number(report.counters?.[COUNTER.mapInputBytes] ?? 0) + Number(report.counters?.[COUNTER.shuffleBytes] ?? 0);
   return (bytes * 1e6) / bytesPerSec;
 }
 
@@ -244,16 +241,4 @@ function nodeOf(address: string): number {
 
 function simClock(slots: Float64Array, at: number): SimClock {
   return { now: () => slots[at], reach: (us) => void (slots[at] = Math.max(slots[at], us)) };
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-const codecs = new Map<string, MethodCodec>();
-function codecOf(service: 'Master' | 'Worker', method: string): MethodCodec {
-  const key = `${service}.${method}`;
-  let codec = codecs.get(key);
-  if (!codec) codecs.set(key, (codec = methodCodec(service, method[0].toUpperCase() + method.slice(1))));
-  return codec;
 }

@@ -8,6 +8,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { TransportUnavailableError } from '../../errors.ts';
 import { encodeError } from './endpoint.ts';
 import { FabricStats, LINK, NODE } from './fabric-stats.ts';
+import { ecubeStep, popcount } from './topology.ts';
 import { crossLink, type LinkModel } from './link-model.ts';
 import { FLAG, Kind, decodePacket, destinationOf, encodePacket, isShuffle, stampHop, timeOf } from './packet.ts';
 
@@ -76,8 +77,7 @@ export class Routers {
   }
 
   private forward(node: number, dst: number, bytes: Uint8Array, relayed: boolean): void {
-    const dimension = 31 - Math.clz32((node ^ dst) & -(node ^ dst));   // the lowest bit still differing
-    const next = node ^ (1 << dimension);
+    const { dimension, next } = ecubeStep(node, dst);
     // E-cube routes have no detour: a message whose route passes through a node cut off goes no
     // further. A request is answered at once by the node that cannot send it on (its link to the
     // next is down), as a broken connection is; anything else is lost, and its stream times out.
@@ -151,10 +151,4 @@ export class Routers {
 /** A message's memory moves to the other thread when it is the message's alone; a view into more is copied. */
 export function transferOf(bytes: Uint8Array): ArrayBuffer[] {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? [bytes.buffer] : [];
-}
-
-function popcount(x: number): number {
-  let count = 0;
-  for (; x !== 0; count++) x &= x - 1;
-  return count;
 }

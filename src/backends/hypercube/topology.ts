@@ -46,10 +46,24 @@ export function neighbors(node: number, d: number): number[] {
 export function hammingDistance(a: number, b: number): number {
   checkBits(a, 'a');
   checkBits(b, 'b');
-  let x = a ^ b;
+  return popcount(a ^ b);
+}
+
+/** The number of bits set in x (a non-negative 31-bit integer). */
+export function popcount(x: number): number {
   let count = 0;
   for (; x !== 0; count++) x &= x - 1; // clears the lowest set bit
   return count;
+}
+
+/**
+ * The e-cube step from node towards dst (they differ): the lowest dimension in which they still
+ * differ, and the neighbour across it. Unchecked: the routers take it for every packet they forward.
+ */
+export function ecubeStep(node: number, dst: number): { dimension: number; next: number } {
+  const differ = node ^ dst;
+  const dimension = 31 - Math.clz32(differ & -differ);
+  return { dimension, next: node ^ (1 << dimension) };
 }
 
 // Bit operators work on signed 32-bit integers, so larger or fractional values would silently wrap.

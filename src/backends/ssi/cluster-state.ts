@@ -95,32 +95,42 @@ export class ClusterState {
 
   /**
    * The members now, kept up to date by a watch from the revision they were read at. onGone: a
-   * member whose key went without its saying it was leaving (its lease lapsed).
+   * member whose key went without its saying it was leaving (its lease lapsed), and why it is gone.
    */
-  async mirrorMembers(onGone: (member: MemberInfo) => void): Promise<Map<string, MemberInfo>> {
-    const members = new Map<string, MemberInfo>();
-    const read = await this.client.getAll().prefix(this.nodes).exec();
-    for (const kv of read.kvs) members.set(kv.key.toString().slice(this.nodes.length), JSON.parse(kv.value.toString()) as MemberInfo);
-    const watcher = await this.client.watch().prefix(this.nodes).startRevision(String(Number(read.header.revision) + 1)).create();
+  async mirrorMembers(onGone: (member: MemberInfo, why: string) => void): Promise<Map<string, MemberInfo>> {
+    return this.mirror(this.nodes, (value) => JSON.parse(value) as MemberInfo, (member) => {
+      if (member.leaving) return;
+      this.counts.leaseLapses++;
+      onGone(member, `its etcd lease lapsed (node ${member.host} pid ${member.pid} could no longer prove it is alive)`);
+    });
+  }
+
+  /**
+   * The keys under prefix (without it) and their values, read at one revision and kept up by a
+   * watch from the next: every change reaches the mirror, in order. onDelete: an entry that went.
+   * Each event is a write to the agreed state, and a change notification to this mirror.
+   */
+  private async mirror<V>(prefix: string, parse: (value: string) => V, onDelete?: (old: V) => void): Promise<Map<string, V>> {
+    const entries = new Map<string, V>();
+    const read = await this.client.getAll().prefix(prefix).exec();
+    for (const kv of read.kvs) entries.set(kv.key.toString().slice(prefix.length), parse(kv.value.toString()));
+    const watcher = await this.client.watch().prefix(prefix).startRevision(String(Number(read.header.revision) + 1)).create();
     watcher.on('put', (kv) => {
       this.counts.watchEvents++;
       this.counts.writes++;
-      members.set(kv.key.toString().slice(this.nodes.length), JSON.parse(kv.value.toString()) as MemberInfo);
+      entries.set(kv.key.toString().slice(prefix.length), parse(kv.value.toString()));
     });
     watcher.on('delete', (kv) => {
       this.counts.watchEvents++;
       this.counts.writes++;
-      const id = kv.key.toString().slice(this.nodes.length);
-      const member = members.get(id);
-      members.delete(id);
-      if (member && !member.leaving) {
-        this.counts.leaseLapses++;
-        onGone(member);
-      }
+      const key = kv.key.toString().slice(prefix.length);
+      const old = entries.get(key);
+      entries.delete(key);
+      if (old !== undefined) onDelete?.(old);
     });
     watcher.on('error', () => {}); // the client reconnects by itself
     this.watchers.push(watcher);
-    return members;
+    return entries;
   }
 
   private readonly watchers: { cancel(): Promise<void> }[] = [];
@@ -144,22 +154,8 @@ export class ClusterState {
   }
 
   /** The namespace as agreed: path -> the node that holds it, kept up by a watch. */
-  async mirrorNames(): Promise<Map<string, number>> {
-    const names = new Map<string, number>();
-    const read = await this.client.getAll().prefix(this.names).exec();
-    for (const kv of read.kvs) names.set(kv.key.toString().slice(this.names.length), Number(kv.value.toString()));
-    const watcher = await this.client.watch().prefix(this.names).startRevision(String(Number(read.header.revision) + 1)).create();
-    watcher.on('put', (kv) => {
-      this.counts.watchEvents++;
-      names.set(kv.key.toString().slice(this.names.length), Number(kv.value.toString()));
-    });
-    watcher.on('delete', (kv) => {
-      this.counts.watchEvents++;
-      names.delete(kv.key.toString().slice(this.names.length));
-    });
-    watcher.on('error', () => {});
-    this.watchers.push(watcher);
-    return names;
+  mirrorNames(): Promise<Map<string, number>> {
+    return this.mirror(this.names, Number);
   }
 
   /** Writes what waits now; resolves once it is in etcd (or could not be: the table is a view, the master's own stays right). */
@@ -247,27 +243,9 @@ export class ClusterState {
     return watcher;
   }
 
-  /** The process table as agreed, kept up by a watch. */
-  async mirrorProcesses(): Promise<Map<number, ProcessRecord>> {
-    const processes = new Map<number, ProcessRecord>();
-    const read = await this.client.getAll().prefix(this.procs).exec();
-    for (const kv of read.kvs) {
-      const record = JSON.parse(kv.value.toString()) as ProcessRecord;
-      processes.set(record.cpid, record);
-    }
-    const watcher = await this.client.watch().prefix(this.procs).startRevision(String(Number(read.header.revision) + 1)).create();
-    watcher.on('put', (kv) => {
-      this.counts.watchEvents++;
-      const record = JSON.parse(kv.value.toString()) as ProcessRecord;
-      processes.set(record.cpid, record);
-    });
-    watcher.on('delete', (kv) => {
-      this.counts.watchEvents++;
-      processes.delete(Number(kv.key.toString().slice(this.procs.length)));
-    });
-    watcher.on('error', () => {});
-    this.watchers.push(watcher);
-    return processes;
+  /** The process table as agreed (by cpid), kept up by a watch. */
+  mirrorProcesses(): Promise<Map<string, ProcessRecord>> {
+    return this.mirror(this.procs, (value) => JSON.parse(value) as ProcessRecord);
   }
 
   async close(): Promise<void> {

@@ -35,7 +35,7 @@ export class SsiPool implements Pool {
     this.state = new ClusterState(this.endpoints, context.masterAddress);
     const state = this.state;
     context.onProcess((record) => state.publish(record));
-    await this.state.mirrorMembers((gone) => context.workerLost(gone.workerId, `its etcd lease lapsed (node ${gone.host} pid ${gone.pid} could no longer prove it is alive)`));
+    await this.state.mirrorMembers((gone, why) => context.workerLost(gone.workerId, why));
     this.workers = processPool(context, 'ssi', ['--etcd', this.endpoints.join(',')]);
     await this.workers.start();
   }

@@ -11,7 +11,7 @@
 // counted from the chaos epoch (the start of `mr run`, shared by every process it starts; a
 // daemon's own start).
 import { grpcJs } from '../grpc/grpc-js.ts';
-import { methodCodec, type MethodCodec } from '../proto-codec.ts';
+import { codecOf } from '../proto-codec.ts';
 import { TransportUnavailableError } from '../unavailable.ts';
 import { emptyCounts, type ChaosCounts } from './chaos-counts.ts';
 import { callFate, cutOffWindow, messageFate, type CallFate, type MessageFate } from './chaos-fate.ts';
@@ -52,7 +52,6 @@ export class ChaosNode {
   private readonly streams: RandomStreams;
   private bucket?: Bucket;
   private readonly held = new Set<() => void>();
-  private readonly codecs = new Map<string, MethodCodec>();
 
   constructor(readonly settings: ChaosSettings, readonly name: string, private readonly clock: () => number = Date.now) {
     this.streams = new RandomStreams(settings.seed, name);
@@ -90,7 +89,7 @@ export class ChaosNode {
     if (fate.request.duplicated) this.duplicate(fate.duplicateLagMs, () => send());
     if (forge && this.spec.intruder && this.streams.stream(`${method}.intruder`)() < this.spec.intruder) this.intrude(forge);
     const value = await reply;
-    await this.arrive(fate.reply, method, () => this.codec(service, method).encodeReply(value as object).length);
+    await this.arrive(fate.reply, method, () => codecOf(service, method).encodeReply(value as object).length);
     return value;
   }
 
@@ -121,7 +120,7 @@ export class ChaosNode {
     const fate = callFate(this.spec, this.streams.stream(method));
     this.counts.messages++;
     if (fate.request.reordered && await this.holdBack()) this.counts.reordered++;
-    await this.pause(fate.request.delayMs, () => this.codec(service, method).encodeRequest(request).length);
+    await this.pause(fate.request.delayMs, () => codecOf(service, method).encodeRequest(request).length);
     if (fate.request.lost) {
       this.counts.droppedRequests++;
       throw new ChaosFault(`chaos: the ${method} request from ${this.name} was lost`);
@@ -198,12 +197,6 @@ export class ChaosNode {
     });
   }
 
-  private codec(service: Service, method: string): MethodCodec {
-    const key = `${service}.${method}`;
-    let codec = this.codecs.get(key);
-    if (!codec) this.codecs.set(key, (codec = methodCodec(service, method[0].toUpperCase() + method.slice(1))));
-    return codec;
-  }
 }
 
 async function drain(chunks: AsyncIterable<Buffer>): Promise<void> {

@@ -2,7 +2,7 @@
 // yet every message is still encoded and decoded with the proto schema, as on the wire. For
 // fast tests of the core, and for running a job without sockets.
 import type * as M from '../messages.ts';
-import { methodCodec, type MethodCodec } from '../proto-codec.ts';
+import { codecOf } from '../proto-codec.ts';
 import type { MasterLink, MasterService, Server, Wire, WorkerClient, WorkerService } from '../transport.ts';
 import { TransportUnavailableError } from '../unavailable.ts';
 
@@ -19,14 +19,6 @@ function lookup<T>(address: string): T {
   const handlers = servers.get(address);
   if (!handlers) throw new TransportUnavailableError(`nothing serves ${address} in this process`);
   return handlers as T;
-}
-
-const codecs = new Map<string, MethodCodec>();
-function codecOf(service: 'Master' | 'Worker', method: string): MethodCodec {
-  const name = method[0].toUpperCase() + method.slice(1);
-  let codec = codecs.get(`${service}.${name}`);
-  if (!codec) codecs.set(`${service}.${name}`, (codec = methodCodec(service, name)));
-  return codec;
 }
 
 function masterLink(address: string): MasterLink {
