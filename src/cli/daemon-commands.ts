@@ -95,14 +95,15 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
     // The parent holds our stdin open; when it dies, the pipe closes and we go too.
     process.stdin.on('end', stop).on('close', stop).resume();
   }
-  await worker.start();
-  // A member that can no longer prove it is alive stops at once: the cluster has given its work
-  // to others, and two copies of an attempt must never both commit.
+  // A node joins the cluster before it takes any work. A member that can no longer prove it is
+  // alive stops at once: the cluster has given its work to others, and two copies of an attempt
+  // must never both commit.
   leave = await membership?.join({ workerId: worker.id, pid: process.pid, host: hostname() }, (why) => {
     log.error('left the cluster', { reason: why });
     process.stderr.write(`mr worker: ${why}; stopping\n`);
     process.exit(EXIT.jobFailed);
   });
+  await worker.start();
   await worker.stopped;
   await leave?.();
   process.exit(EXIT.ok);

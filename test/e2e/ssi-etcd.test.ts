@@ -146,7 +146,7 @@ describe('mr run --transport ssi', () => {
     const r = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', join(dir, 'ssi'), '--transport', 'ssi', '--nodes', '2', '--json', '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     const { etcd: agreed } = JSON.parse(r.stdout).backend;
-    expect(agreed.watchEvents).toBeGreaterThanOrEqual(2);   // the two nodes joining
+    expect(agreed.watchEvents).toBeGreaterThanOrEqual(1);   // a node that worked joined first (the other may join after so small a job is over)
     expect(agreed.leaseLapses).toBe(0);
     const memory = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', join(dir, 'memory'), '--transport', 'memory', '--quiet']);
     expect(await readParts(join(dir, 'ssi'))).toEqual(await readParts(join(dir, 'memory')));
