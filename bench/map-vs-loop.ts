@@ -23,7 +23,7 @@ const { job } = await loadJob(resolve(values.job));
 const bytes = statSync(file).size;
 const spec: JobSpec = {
   jobPath: '', inputFiles: [], outputDir: '', reducers: DEFAULTS.reducers, inputMode: 'lines', options: {},
-  splitBytes: 0, sortBufferBytes: DEFAULTS.sortBufferBytes, maxAttempts: 1, speculation: false, parallelism: 1, jobHash: '', noPacking: false,
+  splitBytes: 0, sortBufferBytes: DEFAULTS.sortBufferBytes, maxAttempts: 1, speculation: false, parallelism: 1, jobHash: '', noPacking: false, checkpointMs: 0,
 };
 
 async function timed(what: string, run: () => Promise<unknown>): Promise<void> {

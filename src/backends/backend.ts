@@ -1,6 +1,7 @@
 // A backend: what `mr run` starts for --transport <name> besides its master, and the figures it
 // reports. Each backend is a folder of its own here, registered once in index.ts; mr run asks the
 // registered backend, never tests a backend's name or capabilities itself.
+import type { ResumeFigures } from '../master/checkpoint-book.ts';
 import type { JobTrace } from '../core/job-trace.ts';
 import type { Pool } from '../pools/pool.ts';
 import type { WorkerDeath } from '../pools/worker-death.ts';
@@ -66,6 +67,8 @@ export interface RunFacts {
   shuffledBytes: number;
   trace(): JobTrace;
   migrations: number;
+  /** Map checkpoints the master heard of, and the attempts resumed from one. */
+  resumes: ResumeFigures;
 }
 
 /** How mr run sizes a backend's cluster, and which of its options the backend takes. */
@@ -79,6 +82,8 @@ export interface RunShape {
   tls?: boolean;
   /** --autoscale: servers join and leave as tasks queue up. */
   autoscale?: boolean;
+  /** How often a map attempt checkpoints without --checkpoint-ms (0 or none: never). */
+  checkpointMs?: number;
 }
 
 export interface Backend {

@@ -63,6 +63,9 @@ const MEANING: Record<string, string> = {
   hotModule: 'the module whose accesses were refused most: the hot spot',
   hotModuleShare: "that module's share of the refusals",
   migrations: 'attempts moved to another node (drained or dead), not counted as failures',
+  checkpoints: 'map checkpoints the master heard of (input position and spilled runs, every --checkpoint-ms)',
+  resumes: 'map attempts started from a checkpoint of one that moved or was lost, not from the beginning',
+  bytesResumed: 'input bytes those attempts did not read again',
   failovers: 'requests the balancer sent again to another server after theirs died',
   servers: 'servers over time: at ms since mr run started them, how many',
 };

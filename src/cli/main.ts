@@ -53,6 +53,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('set', { type: 'string', array: true, describe: 'job option name=value (repeatable), as ctx.options' })
       .option('split-mib', numberOption('split-mib', 'positive', { describe: 'map split size in MiB: a larger file is cut at line boundaries (default: about two map tasks per worker, 4 to 64 MiB)' }))
       .option('sort-buffer-mib', numberOption('sort-buffer-mib', 'positive', { describe: 'map output buffer before spilling, MiB (default 64)' }))
+      .option('checkpoint-ms', numberOption('checkpoint-ms', 'nonNegative', { describe: 'a map attempt checkpoints this often, so that one moved or lost resumes where it was (default: 1000 on ssi, else 0: never)' }))
       .option('max-attempts', numberOption('max-attempts', 'count', { describe: 'attempts per task before the job fails (default 4)' }))
       .option('task-timeout', numberOption('task-timeout', 'nonNegative', { describe: 'seconds an attempt may go without progress before it is killed and retried (default 60, 0: never)' }))
       .option('worker-heap-mib', numberOption('worker-heap-mib', 'count', { describe: 'heap limit of each worker process, MiB (default 384)' }))

@@ -139,8 +139,8 @@ export async function psCommand(args: OpsArgs & { all?: boolean; node?: number }
     await print(JSON.stringify({ processes }));
   } else {
     const rows = processes.map((p) => [String(p.cpid), String(p.node), p.state, `${(p.cpuMs / 1000).toFixed(1)}s`,
-      `${Math.round(p.rssKib / 1024)}M`, `${(p.elapsedMs / 1000).toFixed(1)}s`, p.jobId, p.task]);
-    await print(table([['CPID', 'NODE', 'STATE', 'CPU', 'MEM', 'TIME', 'JOB', 'TASK'], ...rows]));
+      `${Math.round(p.rssKib / 1024)}M`, `${(p.elapsedMs / 1000).toFixed(1)}s`, p.checkpointBytes ? `${(p.checkpointBytes / 1024).toFixed(0)}K` : '-', p.jobId, p.task]);
+    await print(table([['CPID', 'NODE', 'STATE', 'CPU', 'MEM', 'TIME', 'CKPT', 'JOB', 'TASK'], ...rows]));
   }
   process.exit(EXIT.ok);
 }

@@ -39,6 +39,7 @@ export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
   set?: string[];
   splitMib?: number;
   sortBufferMib?: number;
+  checkpointMs?: number;
   maxAttempts?: number;
   nodes?: number;
   report?: boolean;
@@ -117,6 +118,7 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
     maxAttempts: positiveInt('--max-attempts', args.maxAttempts, DEFAULTS.maxAttempts),
     speculation: args.speculation ?? true,
     noPacking: args.packing === false,
+    checkpointMs: Math.round(args.checkpointMs ?? runs.checkpointMs ?? 0),
   };
   const outputDir = resolve(args.output);
   const inputFiles = await expandInputs(args.input);

@@ -11,6 +11,8 @@ export const COUNTER = {
   mapInputRecords: 'map.inputRecords',
   mapOutputRecords: 'map.outputRecords',
   spills: 'map.spills',
+  checkpoints: 'map.checkpoints',     // checkpoints written by the attempt and those it resumed from
+  resumedBytes: 'map.resumedBytes',   // input bytes a resumed attempt did not read again (summed over its resumes)
   combineInputRecords: 'combine.inputRecords',
   combineOutputRecords: 'combine.outputRecords',
   shuffleBytes: 'shuffle.bytes',

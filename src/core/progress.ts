@@ -3,10 +3,12 @@
 import { COUNTER } from './counters.ts';
 import { inputBytes } from './splits.ts';
 import type { StageRecord, TaskRecord } from './task-table.ts';
+import type { Checkpoint } from '../wires/contract.gen.ts';
 
 /** What a running attempt last said in its worker's heartbeat (absent: nothing known). */
 export interface AttemptFigures {
   inputBytesRead?: number;       // map: bytes of its split read so far
+  checkpoint?: Checkpoint | null; // map: its latest checkpoint (see worker/map-checkpoint.ts)
   outputsFetched?: number;       // reduce: map outputs of its partition gathered so far
   records?: number;              // records mapped, emitted or reduced so far (the task timeout's measure)
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import type { OutputClaim } from '../storage/output-dir.ts';
 import type * as M from '../wires/messages.ts';
 import { AttemptHistory } from './attempt-history.ts';
+import { CheckpointBook } from './checkpoint-book.ts';
 import type { Journal } from './journal.ts';
 import { NodeTable } from './node-table.ts';
 import { ProcessTable, type ProcessRecord } from './process-table.ts';
@@ -71,6 +72,7 @@ export interface MasterState {
   readonly reporting: Set<string>;
   readonly attemptFigures: Map<string, Map<string, AttemptFigures>>;
   readonly shownProgress: Map<string, StageProgress>; // per stage: the progress shown never drops
+  readonly checkpoints: CheckpointBook;  // map attempts' latest checkpoints, and where moved or lost tasks resume
   // Long polls, and the shutdown every worker is told of at its next request.
   waiters: Waiter[];
   shuttingDown: boolean;
@@ -96,7 +98,7 @@ export function createMasterState(options: MasterOptions): MasterState {
     options, now, timing, scheduler,
     specs: new Map(), files: new Map(), claims: new Map(),
     workerAddresses: new Map(), workerPids: new Map(), workerStats: new Map(), nodeTable: new NodeTable(), processTable: new ProcessTable(options.onProcess),
-    history: new AttemptHistory(), outcomes: new Map(), stopped: new Set(), reporting: new Set(), attemptFigures: new Map(), shownProgress: new Map(),
+    history: new AttemptHistory(), outcomes: new Map(), stopped: new Set(), reporting: new Set(), attemptFigures: new Map(), shownProgress: new Map(), checkpoints: new CheckpointBook(),
     waiters: [], shuttingDown: false,
     memos: { submissions: new ReplyMemo(REPLY_KEEP_MS, now), polls: new ReplyMemo(REPLY_KEEP_MS, now), reports: new ReplyMemo(REPLY_KEEP_MS, now),
       batchReports: new ReplyMemo(REPLY_KEEP_MS, now) },

@@ -2,6 +2,7 @@
 // commits stages. Every decision is the pure core's; this facade owns the one MasterState and
 // passes it to the modules that do the I/O around those decisions.
 import { traceStages, type JobTrace } from '../core/job-trace.ts';
+import type { ResumeFigures } from './checkpoint-book.ts';
 import type { Scheduler } from '../core/scheduler.ts';
 import type * as M from '../wires/messages.ts';
 import type { MasterService } from '../wires/transport.ts';
@@ -90,6 +91,11 @@ export class Master implements MasterService {
 
   workerLost(workerId: string, reason: string): Promise<void> {
     return cluster.workerLost(this.state, workerId, reason);
+  }
+
+  /** Map checkpoints heard of, and attempts resumed from one. */
+  get resumes(): ResumeFigures {
+    return { ...this.state.checkpoints.figures };
   }
 
   /** Attempts moved off nodes that died or were drained. */

@@ -4,11 +4,12 @@
 // attempt's CPU time is the process's CPU time since the attempt started (exact with one slot,
 // shared between attempts with more).
 import type { Assignment } from '../core/scheduler-records.ts';
-import type { ProcessEntry, ProcessStats } from '../wires/messages.ts';
+import type { Checkpoint, ProcessEntry, ProcessStats } from '../wires/messages.ts';
 import { taskName } from './attempt-history.ts';
 
 interface Row extends ProcessEntry {
   workerId: string;
+  checkpoint?: ProcessCheckpoint;
   startedMs: number;
   endedMs: number;
   cpuAtStartMs?: number;
@@ -21,7 +22,11 @@ export type ProcessRecord = Pick<ProcessEntry, 'cpid' | 'node' | 'jobId' | 'task
   workerId: string;
   startedMs: number;
   endedMs: number;
+  /** A map's latest checkpoint: where its input stands, and the node holding its runs. */
+  checkpoint?: ProcessCheckpoint;
 };
+
+export type ProcessCheckpoint = Pick<Checkpoint, 'seq' | 'split' | 'offset' | 'spills' | 'bytesDone' | 'node' | 'clusterDir'>;
 
 const FIRST_CPID = 1000;
 
@@ -38,15 +43,15 @@ export class ProcessTable {
 
   private tell(row: Row): void {
     if (!this.changed) return;
-    const { cpid, node, jobId, task, attemptId, state, workerId, startedMs, endedMs } = row;
-    this.changed({ cpid, node, jobId, task, attemptId, state, workerId, startedMs, endedMs });
+    const { cpid, node, jobId, task, attemptId, state, workerId, startedMs, endedMs, checkpoint } = row;
+    this.changed({ cpid, node, jobId, task, attemptId, state, workerId, startedMs, endedMs, ...(checkpoint ? { checkpoint } : {}) });
   }
 
   started(a: Assignment, workerId: string, node: number, nowMs: number): number {
     const cpid = this.nextCpid++;
     const row: Row = {
       cpid, node, jobId: a.jobId, task: taskName(a.stage, a.kind, a.index), attemptId: a.attemptId, state: 'running',
-      cpuMs: 0, rssKib: this.lastStats.get(workerId)?.maxRssKib ?? 0, elapsedMs: 0,
+      cpuMs: 0, rssKib: this.lastStats.get(workerId)?.maxRssKib ?? 0, elapsedMs: 0, checkpointBytes: 0,
       workerId, startedMs: nowMs, endedMs: 0, cpuAtStartMs: this.lastStats.get(workerId)?.cpuMs,
     };
     this.rows.set(a.attemptId, row);
@@ -74,6 +79,14 @@ export class ProcessTable {
     this.tell(row);
   }
 
+  /** A running map checkpointed. */
+  checkpointed(attemptId: string, { seq, split, offset, spills, bytesDone, node, clusterDir }: Checkpoint): void {
+    const row = this.rows.get(attemptId);
+    if (!row || !isLive(row.state)) return;
+    row.checkpoint = { seq, split, offset, spills, bytesDone, node, clusterDir };
+    this.tell(row);
+  }
+
   ended(attemptId: string, state: Exclude<ProcessState, 'running' | 'stopped'>, nowMs: number): void {
     const row = this.rows.get(attemptId);
     if (!row || !isLive(row.state)) return;
@@ -97,8 +110,8 @@ export class ProcessTable {
         this.tell(row);
       }
       if (!all && !isLive(row.state)) continue;
-      const { workerId: _w, startedMs, endedMs, cpuAtStartMs: _c, ...entry } = row;
-      out.push({ ...entry, elapsedMs: (endedMs || nowMs) - startedMs });
+      const { workerId: _w, startedMs, endedMs, cpuAtStartMs: _c, checkpoint, ...entry } = row;
+      out.push({ ...entry, elapsedMs: (endedMs || nowMs) - startedMs, checkpointBytes: checkpoint?.bytesDone ?? 0 });
     }
     return out;
   }

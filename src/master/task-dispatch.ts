@@ -7,6 +7,7 @@ import { progressMark } from '../core/task-timeout.ts';
 import { failpoint } from '../failpoints.ts';
 import type * as M from '../wires/messages.ts';
 import { endAttempt, settleAttempts } from './attempt-ledger.ts';
+import { mapTaskKey } from './checkpoint-book.ts';
 import type { MasterState } from './master-state.ts';
 import { carryOut } from './stage-commit.ts';
 import { offer, poll, wake } from './task-offers.ts';
@@ -70,6 +71,8 @@ async function report(state: MasterState, req: M.AttemptReport): Promise<M.Attem
   const durable = step.committed ? journalCommit(state, step.committed, req) : undefined;
   if (step.committed) failpoint(step.committed.kind === 'map' ? 'master.map.after-commit' : 'master.reduce.after-commit');
   state.outcomes.set(req.attemptId, step.accepted);
+  state.checkpoints.ended(req.attemptId);
+  if (step.committed?.kind === 'map') state.checkpoints.done(mapTaskKey(step.committed.jobId, step.committed.stage, step.committed.index));
   // The outcome is recorded before the events are carried out: a job this report ends is seen ended
   // only with this attempt's outcome in its counts.
   state.processTable.ended(req.attemptId, req.ok ? 'done' : 'failed', nowMs);
@@ -110,6 +113,7 @@ export async function heartbeat(state: MasterState, req: M.HeartbeatRequest): Pr
   const figures = new Map((req.progress ?? []).map(({ attemptId, progressUnknown, ...f }) => [attemptId, { ...f, progressUnknown }]));
   state.attemptFigures.set(req.workerId, figures);
   const now = state.now();
+  noteCheckpoints(state, req.progress ?? []);
   for (const id of req.runningAttempts) {
     // A paused attempt, or one whose progress its worker cannot see, is not timed out.
     // Nor is one that waits its turn in a batch: it has not started.
@@ -121,6 +125,15 @@ export async function heartbeat(state: MasterState, req: M.HeartbeatRequest): Pr
   await carryOut(state, step);
   const reregister = mustRegister(step);
   return { cancelAttempts: [...step.cancels], reregister, pausedAttempts: reregister ? [] : req.runningAttempts.filter((id) => state.stopped.has(id)) };
+}
+
+/** The map checkpoints a heartbeat brings: the master's book, and the process table (ssi: the agreed state). */
+function noteCheckpoints(state: MasterState, progress: readonly M.AttemptProgress[]): void {
+  for (const { attemptId, checkpoint } of progress) {
+    const attempt = checkpoint ? state.scheduler.attempt(attemptId) : undefined;
+    if (!checkpoint || !attempt || attempt.kind !== 'map') continue;
+    if (state.checkpoints.note(attemptId, mapTaskKey(attempt.jobId, attempt.stage, attempt.index), checkpoint)) state.processTable.checkpointed(attemptId, checkpoint);
+  }
 }
 
 /** The scheduler does not know the worker alive (given up for dead, or from before a restart). */

@@ -40,3 +40,24 @@ export async function lineAt(path: string, from: number, skip: number): Promise<
     await file.close();
   }
 }
+
+/** The offset of the line `skip` lines after the one starting at byte `from` (reading from there only); the file's end if it has fewer. */
+export async function lineOffset(path: string, from: number, skip: number): Promise<number> {
+  if (skip === 0) return from;
+  const file = await open(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let at = from;              // file offset of chunk[0]
+    let left = skip;
+    for (;;) {
+      const { bytesRead } = await file.read(chunk, 0, CHUNK_BYTES, at);
+      if (bytesRead === 0) return at;
+      for (let i = chunk.indexOf(NEWLINE); i >= 0 && i < bytesRead; i = chunk.indexOf(NEWLINE, i + 1)) {
+        if (--left === 0) return at + i + 1;
+      }
+      at += bytesRead;
+    }
+  } finally {
+    await file.close();
+  }
+}

@@ -40,6 +40,11 @@ export interface JobSpec {
    * packed into map tasks of about split_bytes)
    */
   noPacking: boolean;
+  /**
+   * a map attempt checkpoints this often (0: never): the input read so far
+   * and what it spilled, from which another attempt may resume it
+   */
+  checkpointMs: number;
 }
 
 export interface SubmitJobRequest {
@@ -290,6 +295,8 @@ export interface ProcessEntry {
   cpuMs: number;
   rssKib: number;
   elapsedMs: number;
+  /** a map: input bytes behind its latest checkpoint (where it would resume if it moved) */
+  checkpointBytes: number;
 }
 
 export interface ListProcessesRequest {
@@ -383,6 +390,37 @@ export interface Task {
   splits: InputSplit[];
   /** reduce tasks: one per map task */
   mapOutputs: MapOutput[];
+  /** map tasks: resume from this checkpoint of an attempt that moved or was lost (unset: from the start) */
+  resume: Checkpoint | null;
+}
+
+/**
+ * Where a map attempt had got to: its input read up to a record, and what it had mapped before
+ * that spilled as sorted runs. Another attempt of the same task resumes from it (migration):
+ * it reads on from there and merges those runs with its own, as if it had spilled them itself.
+ */
+export interface Checkpoint {
+  /** 1, 2, ... within the attempt */
+  seq: number;
+  /** the task's split holding the next record to read */
+  split: number;
+  /** that record's first byte in its file */
+  offset: number;
+  /** runs spilled so far: <dir>/spill-<i>/r-<partition>, i < spills */
+  spills: number;
+  /** where they lie, on host */
+  dir: string;
+  host: string;
+  /** the node that wrote them (ssi: /cluster/<node>/<cluster_dir> from any node) */
+  node: number;
+  /** dir, relative to that node's work directory */
+  clusterDir: string;
+  /** the attempt's counters up to the checkpoint */
+  counters: Record<string, number>;
+  /** records the map emitted up to it */
+  emitted: number;
+  /** input bytes behind it: what a resume does not read again */
+  bytesDone: number;
 }
 
 export interface TaskReply {
@@ -485,6 +523,8 @@ export interface AttemptProgress {
   progressUnknown: boolean;
   /** given in a batch, not started yet: its lease is renewed, its task timeout waits */
   queued: boolean;
+  /** map: its latest checkpoint (unset: none yet) */
+  checkpoint: Checkpoint | null;
 }
 
 export interface HeartbeatReply {
@@ -601,6 +641,7 @@ export interface Messages {
   InputSplit: InputSplit;
   MapOutput: MapOutput;
   Task: Task;
+  Checkpoint: Checkpoint;
   TaskReply: TaskReply;
   AttemptReport: AttemptReport;
   AttemptReportReply: AttemptReportReply;

@@ -10,9 +10,13 @@ import { loadSubmittedJob } from './job-loader.ts';
 import type { JobDefinition, TaskContext } from '../core/job.ts';
 import { inputName, runMapTask, type AttemptResult } from './map-task.ts';
 import { runReduceTask, type ReduceIo } from './reduce-task.ts';
+import type { CheckpointIo } from './map-checkpoint.ts';
 
-/** What an attempt reads and writes through: the map output store, the shuffle, the commit; ssi: cluster-wide locks (held under the node's etcd lease). */
-export type AttemptIo = ReduceIo & { lock?: (name: string) => Promise<() => Promise<void>> };
+/**
+ * What an attempt reads and writes through: the map output store, the shuffle, the commit, where
+ * map checkpoints go; ssi: cluster-wide locks (held under the node's etcd lease).
+ */
+export type AttemptIo = ReduceIo & { lock?: (name: string) => Promise<() => Promise<void>>; checkpoints?: CheckpointIo };
 
 /** The report of one attempt, but for what its sender adds: who sends it, its process figures, whether its slot is free, its own death. */
 export type AttemptOutcome = Omit<M.AttemptReport, 'workerId' | 'stats' | 'wantTask' | 'ownDeath'>;
@@ -70,7 +74,7 @@ function runTask(job: JobDefinition, task: M.Task, spec: M.JobSpec, io: AttemptI
   if (task.kind === 'map') {
     const { splits } = task;
     if (splits.length === 0) throw new TaskError(`map task ${task.attemptId} came without its input`);
-    return runMapTask(job, { attemptId: task.attemptId, spec, splits }, io.store, signal, progress).catch((error: unknown) => {
+    return runMapTask(job, { attemptId: task.attemptId, spec, splits, resume: task.resume }, io.store, signal, progress, io.checkpoints).catch((error: unknown) => {
       // a value that JSON cannot carry: the message names the key, this adds the input
       throw error instanceof RecordError ? new TaskError(`map on input ${inputName(splits)}: ${error.message}`) : error;
     });

@@ -10,9 +10,9 @@ import type { AttemptFigures } from '../core/progress.ts';
 import { makePartitioner } from '../core/partitioner.ts';
 import { TaskError, oneLine } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
-import type { InputSplit, JobSpec } from '../wires/messages.ts';
+import type { Checkpoint, InputSplit, JobSpec } from '../wires/messages.ts';
 import { readLineBatches } from '../storage/line-reader.ts';
-import { lineAt } from '../storage/line-position.ts';
+import { lineAt, lineOffset } from '../storage/line-position.ts';
 import { gunzipWhole, readGzipLineBatches } from '../storage/gzip-line-reader.ts';
 import { isGzipPath } from '../core/splits.ts';
 import { RunWriter } from '../storage/run-file.ts';
@@ -26,6 +26,7 @@ import { thrownByUser } from './user-frame.ts';
 import { WordTable, initialSlotsFor } from '../core/word-table.ts';
 import { countWordsOfSplits, wordCountPath, writeWords } from './word-count-map.ts';
 import { writeRuns, type OpenRun, type WrittenRuns } from './run-writing.ts';
+import { MapCheckpoints, removeResumed, type CheckpointIo, type PositionSource, type Tally } from './map-checkpoint.ts';
 
 /** Empties what the map task buffered into one sorted run per partition, each opened with `open`. */
 type Drain = (open: OpenRun) => Promise<WrittenRuns>;
@@ -37,6 +38,8 @@ export interface MapAttempt {
   spec: JobSpec;
   /** Read in order: one split, or the splits of small files packed into this task. */
   splits: InputSplit[];
+  /** Where an earlier attempt of the task had got to: this one goes on from there (see map-checkpoint.ts). */
+  resume?: Checkpoint | null;
 }
 
 /** The input's name in a message: its file, or its first file and how many more. */
@@ -52,14 +55,21 @@ export interface AttemptResult {
 }
 
 export async function runMapTask(
-  job: JobDefinition, attempt: MapAttempt, store: MapOutputStore, signal: AbortSignal, progress: AttemptFigures = {},
+  job: JobDefinition, attempt: MapAttempt, store: MapOutputStore, signal: AbortSignal, progress: AttemptFigures = {}, checkpointIo?: CheckpointIo,
 ): Promise<AttemptResult> {
+  const every = attempt.spec.checkpointMs ?? 0;
+  const checkpoints = checkpointIo && (every > 0 || attempt.resume) ? new MapCheckpoints(checkpointIo, attempt.attemptId, every) : undefined;
   try {
-    return await mapInto(job, attempt, store, signal, progress);
+    const result = await mapInto(job, attempt, store, signal, progress, checkpoints);
+    await checkpoints?.remove();
+    if (attempt.resume && checkpointIo) await removeResumed(checkpointIo, attempt.resume);
+    return result;
   } catch (error) {
     // A failed or cancelled attempt's spills and partitions are no one's: a disk that filled up
-    // must not stay full, nor memory stay held.
+    // must not stay full, nor memory stay held. A cancelled one's checkpoints stay: it may have
+    // been moved, and its next attempt resume from them.
     await store.remove(attempt.attemptId).catch(() => undefined);
+    if (!signal.aborted) await checkpoints?.remove().catch(() => undefined);
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ENOSPC' || code === 'EDQUOT') {
       throw new TaskError(`map of ${inputName(attempt.splits)}: no space for its output in ${store.root} (free some on the worker's --work-dir): ${oneLine(error)}`);
@@ -68,21 +78,29 @@ export async function runMapTask(
   }
 }
 
-async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutputStore, signal: AbortSignal, progress: AttemptFigures): Promise<AttemptResult> {
-  const { spec, splits } = attempt;
-  const name = inputName(splits);
+async function mapInto(
+  job: JobDefinition, attempt: MapAttempt, store: MapOutputStore, signal: AbortSignal, progress: AttemptFigures, checkpoints?: MapCheckpoints,
+): Promise<AttemptResult> {
+  const { spec } = attempt;
   const started = performance.now();
-  const counters: Counters = {};
   const combineCtx = { options: spec.options ?? {} };
   const combine = job.combine ? (key: string, values: unknown[]) => job.combine!(key, values, combineCtx) : undefined;
   const buffer = new EmitBuffer(combine);
   const outputId = attempt.attemptId;
   const dir = await store.create(outputId);
+  const spillRoot = checkpoints?.dir ?? dir;   // a checkpointing attempt's spills are its checkpoints' runs
   // Records mapped, emitted and written: the task timeout's measure (the heartbeat's, and the watchdog's within one map call).
   const moved = progressCounter(progress);
-  const spills: string[][] = [];
+  const resumed = checkpoints && attempt.resume ? await resumeFrom(attempt.resume, attempt.splits, checkpoints, spec.reducers) : undefined;
+  const spills: string[][] = resumed?.spills ?? [];
+  const counters: Counters = resumed?.counters ?? {};
+  const tally: Tally = resumed?.tally ?? { bytes: 0, records: 0, emitted: 0 };
+  const splits = resumed?.splits ?? attempt.splits;
+  const base = attempt.splits.length - splits.length;   // the split this attempt starts in, of the task's
+  const name = inputName(attempt.splits);
+  progress.inputBytesRead = tally.bytes;
   const spill = async (): Promise<void> => {
-    const spillDir = join(dir, `spill-${spills.length}`);
+    const spillDir = join(spillRoot, `spill-${spills.length}`);
     await mkdir(spillDir, { recursive: true });
     spills.push(await spillRuns(spillDir, drain));
   };
@@ -93,39 +111,77 @@ async function mapInto(job: JobDefinition, attempt: MapAttempt, store: MapOutput
   const drain: Drain = (open) => table
     ? writeWords(table.drain(spec.reducers), words, open, moved)
     : writePartitions(guard('partition', name, () => buffer.drain(partitioner, spec.reducers)), open, moved);
+  const emitted = (): number => tally.emitted + (table ? 0 : buffer.records);
+  const inherited = attempt.resume?.counters[COUNTER.checkpoints] ?? 0;
+  /** Spills what is buffered, then records the checkpoint: the input up to `at` is all in the runs. */
+  const checkpoint = async (source: PositionSource): Promise<void> => {
+    const at = typeof source === 'function' ? await source() : source;
+    await spill();
+    const bytesDone = tally.bytes - (at.unreadBytes ?? 0);
+    checkpoints!.record(progress, {
+      at: { split: base + at.split, offset: at.offset }, spills: spills.length, emitted: emitted(), bytesDone,
+      counters: { ...counters, [COUNTER.mapInputBytes]: bytesDone, [COUNTER.mapInputRecords]: tally.records - (at.unreadRecords ?? 0) },
+    }, inherited);
+  };
   const turns = new EventLoopTurns();
-  /** Between slices of input: spill a full buffer, let the event loop turn, pause, stop when cancelled. */
-  const between = async (): Promise<void> => {
+  /**
+   * Between slices of input: checkpoint when one is due (at: where the next record starts, when
+   * known), else spill a full buffer; let the event loop turn, pause, stop when cancelled.
+   */
+  const between = async (at?: PositionSource): Promise<void> => {
     moved(1);
     failpoint('worker.map.after-records');
-    if ((table ?? buffer).bytes > spec.sortBufferBytes) await spill();
+    if (at && checkpoints?.due()) await checkpoint(at);
+    else if ((table ?? buffer).bytes > spec.sortBufferBytes) await spill();
     if (turns.due()) await turns.turn();
     await pausePoint(signal);
     if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
   };
-  const emitted = table
-    ? await countWordsOfSplits(spec.inputMode, splits, table, counters, progress, between)
-    : await mapRecords(job, spec, splits, buffer, counters, progress, turns, between, moved);
-  counters[COUNTER.mapOutputRecords] = emitted;
+  const total = table
+    ? await countWordsOfSplits(spec.inputMode, splits, table, tally, progress, between)
+    : await mapRecords(job, spec, splits, buffer, counters, tally, progress, turns, between, moved);
+  counters[COUNTER.mapInputBytes] = tally.bytes;
+  counters[COUNTER.mapInputRecords] = tally.records;
+  counters[COUNTER.mapOutputRecords] = total;
   const guardedCombine = combine && ((key: string, values: unknown[]) => guard('combine', name, () => combine(key, values)));
-  const { bytes: partitionBytes, records: partitionRecords } = await finish(store, outputId, spills, drain, guardedCombine, spec.reducers, moved);
+  const { bytes: partitionBytes, records: partitionRecords } = await finish(store, outputId, spillRoot, spills, drain, guardedCombine, spec.reducers, moved);
   counters[COUNTER.spills] = spills.length;
   addCounters(counters, store.outputCounters(outputId));
   await store.publish(outputId);
   if (combine) {
-    counters[COUNTER.combineInputRecords] = emitted;  // what the combiner saved: these in, ...
+    counters[COUNTER.combineInputRecords] = total;  // what the combiner saved: these in, ...
     counters[COUNTER.combineOutputRecords] = sum(partitionRecords); // ... these out to the shuffle
   }
   counters[COUNTER.mapMs] = Math.round(performance.now() - started);
   return { outputId, counters, partitionBytes, partitionRecords };
 }
 
+/**
+ * What a resumed attempt starts with: the checkpoint's runs as its first spills, its counters,
+ * and the splits from the checkpoint's record on. Undefined (start from the beginning) when the
+ * runs cannot be had.
+ */
+async function resumeFrom(from: Checkpoint, splits: readonly InputSplit[], checkpoints: MapCheckpoints, reducers: number): Promise<{
+  spills: string[][]; counters: Counters; tally: Tally; splits: InputSplit[];
+} | undefined> {
+  const spills = await checkpoints.adopt(from, reducers);
+  if (!spills) return undefined;
+  const counters: Counters = { ...from.counters };
+  counters[COUNTER.resumedBytes] = (counters[COUNTER.resumedBytes] ?? 0) + from.bytesDone;
+  return {
+    spills, counters,
+    tally: { bytes: from.bytesDone, records: from.counters[COUNTER.mapInputRecords] ?? 0, emitted: from.emitted },
+    // A line belongs to the range holding its first byte: from the record's own offset on, it is read whole.
+    splits: splits.slice(from.split).map((split, i) => (i === 0 ? { ...split, start: Math.max(split.start, from.offset) } : split)),
+  };
+}
+
 /** The generic path: the job's map called on every record, its output into the buffer; returns the records emitted. */
 async function mapRecords(
-  job: JobDefinition, spec: JobSpec, splits: readonly InputSplit[], buffer: EmitBuffer, counters: Counters, progress: AttemptFigures,
-  turns: EventLoopTurns, between: () => Promise<void>, moved: (records: number) => void,
+  job: JobDefinition, spec: JobSpec, splits: readonly InputSplit[], buffer: EmitBuffer, counters: Counters, read: Tally, progress: AttemptFigures,
+  turns: EventLoopTurns, between: (at?: PositionSource) => Promise<void>, moved: (records: number) => void,
 ): Promise<number> {
-  const ctx = mapContext(spec, splits[0].path, counters);
+  const ctx = mapContext(spec, splits[0]?.path ?? '', counters);
   // When what is emitted goes straight to sum (or min, max), a value that is no number is refused
   // where it is emitted, so the error names the input file and line (sum itself knows only the key).
   const numeric = job.combine !== undefined ? numericBuiltinOf(job.combine) : numericBuiltinOf(job.reduce);
@@ -135,22 +191,35 @@ async function mapRecords(
     buffer.add(key, value);
     moved(1);
   };
-  const read = { bytes: 0, records: 0 };
-  for (const split of splits) {
+  for (const [i, split] of splits.entries()) {
     ctx.file = split.path;   // every record knows its own file
     for await (const batch of readAsSubmitted(split, () => readRecords(spec.inputMode, split, read, progress))) {
-      await mapBatch(job, split.path, batch, ctx, emit, turns, between, moved);
+      await mapBatch(job, split.path, batch, ctx, emit, turns, (record) => between(positionOf(i, split.path, batch, record)), moved);
     }
   }
-  counters[COUNTER.mapInputBytes] = read.bytes;
-  counters[COUNTER.mapInputRecords] = read.records;
-  return buffer.records;
+  return read.emitted + buffer.records;
+}
+
+/**
+ * Where the record-th record of a batch is, for a checkpoint: known at the batch's end, found by
+ * reading its lines again inside it (only when a checkpoint is due); none without offsets (.gz, files).
+ */
+function positionOf(split: number, file: string, batch: RecordBatch, record: number): PositionSource | undefined {
+  const { offset, bytes } = batch;
+  if (offset === undefined || bytes === undefined) return undefined;
+  const end = offset + bytes;
+  const unreadRecords = batch.values.length - record;
+  if (unreadRecords === 0) return { split, offset: end };
+  return async () => {
+    const at = await lineOffset(file, offset, record);
+    return { split, offset: at, unreadBytes: end - at, unreadRecords };
+  };
 }
 
 /** The job's map over a batch of records, a slice at a time. */
 async function mapBatch(
   job: JobDefinition, file: string, { keys, values, offset }: RecordBatch, ctx: MutableMapContext, emit: (key: string, value: unknown) => void,
-  turns: EventLoopTurns, between: () => Promise<void>, moved: (records: number) => void,
+  turns: EventLoopTurns, between: (next: number) => Promise<void>, moved: (records: number) => void,
 ): Promise<void> {
   for (let from = 0; from < values.length;) {
     // A slice ends after SLICE_RECORDS records, or sooner when the map is slow: a slow map must
@@ -169,7 +238,7 @@ async function mapBatch(
     }
     moved(i - from);  // the records mapped, once a slice: the watchdog's granularity is seconds
     from = i;
-    await between();
+    await between(i);
   }
 }
 
@@ -228,10 +297,11 @@ interface RecordBatch {
   values: string[];
   keys?: string[];
   offset?: number;     // file offset of the first record's line; none in 'file' mode
+  bytes?: number;      // bytes of input the batch's lines took (with offset: where the next one starts)
 }
 
 /** The split's records in batches: lines (passed on as read), key<TAB>value records, or the whole file; counted into `read`. */
-async function* readRecords(mode: string, split: InputSplit, read: { bytes: number; records: number }, progress: AttemptFigures): AsyncGenerator<RecordBatch> {
+async function* readRecords(mode: string, split: InputSplit, read: Tally, progress: AttemptFigures): AsyncGenerator<RecordBatch> {
   const gzip = isGzipPath(split.path);
   if (mode === 'file') {
     const bytes = await readFile(split.path);
@@ -245,7 +315,8 @@ async function* readRecords(mode: string, split: InputSplit, read: { bytes: numb
     read.bytes += batch.bytes;
     read.records += batch.lines.length;
     progress.inputBytesRead = read.bytes;
-    yield mode === 'records' ? { ...splitRecords(batch.lines), offset: batch.offset } : { values: batch.lines, offset: batch.offset };
+    const at = { offset: batch.offset, bytes: batch.bytes };
+    yield mode === 'records' ? { ...splitRecords(batch.lines), ...at } : { values: batch.lines, ...at };
   }
 }
 
@@ -276,13 +347,12 @@ function writePartitions(partitions: SortedGroups[], open: OpenRun, moved: (reco
 
 /** Leaves the final partitions in the store: straight from memory, or by merging the spilled runs. */
 async function finish(
-  store: MapOutputStore, outputId: string, spills: string[][], drain: Drain,
+  store: MapOutputStore, outputId: string, spillRoot: string, spills: string[][], drain: Drain,
   combine: ((key: string, values: unknown[]) => unknown) | undefined, reducers: number, moved: (records: number) => void,
 ): Promise<WrittenRuns> {
   const final = (r: number): Promise<RunWriter> => store.openPartition(outputId, r);
   if (spills.length === 0) return drain(final);
-  const dir = store.dir(outputId);
-  const lastDir = join(dir, `spill-${spills.length}`);
+  const lastDir = join(spillRoot, `spill-${spills.length}`);
   await mkdir(lastDir, { recursive: true });
   spills.push(await spillRuns(lastDir, drain));
   const bytes: number[] = [];
@@ -292,7 +362,7 @@ async function finish(
     bytes.push(merged.bytes);
     records.push(merged.records);
   }
-  await Promise.all(spills.map((_, i) => rm(join(dir, `spill-${i}`), { recursive: true, force: true })));
+  await Promise.all(spills.map((_, i) => rm(join(spillRoot, `spill-${i}`), { recursive: true, force: true })));
   return { bytes, records };
 }
 

@@ -3,7 +3,6 @@
 // string per word, and leaves the same map output as its functions would through the generic path.
 import { readFile } from 'node:fs/promises';
 import { builtinOf } from '../core/builtins.ts';
-import { COUNTER, type Counters } from '../core/counters.ts';
 import type { JobDefinition } from '../core/job.ts';
 import type { AttemptFigures } from '../core/progress.ts';
 import { warmUpWordTables, type DrainedWords, type WordTable } from '../core/word-table.ts';
@@ -11,6 +10,7 @@ import { readLineChunks, type LineChunk } from '../storage/line-reader.ts';
 import type { InputSplit } from '../wires/messages.ts';
 import { readAsSubmitted } from './input-snapshot.ts';
 import { writeRuns, type OpenRun, type WrittenRuns } from './run-writing.ts';
+import type { InputPosition, Tally } from './map-checkpoint.ts';
 
 const NEWLINE = 10;
 const SCAN_BYTES = 256 * 1024;   // bytes scanned between checks of the buffer, the clock and cancellation
@@ -28,17 +28,19 @@ export function wordCountPath(job: JobDefinition, inputMode: string): ((count: n
   return undefined;
 }
 
-/** Counts the words of the splits into table; returns how many it saw (the records a map would have emitted). */
+/**
+ * Counts the words of the splits into table, the input read into `read` (which a resumed attempt
+ * starts at its checkpoint's figures); returns how many words it has seen in all (the records a
+ * map would have emitted). between(at): after each slice, with where the next line starts.
+ */
 export async function countWordsOfSplits(
-  inputMode: string, splits: readonly InputSplit[], table: WordTable, counters: Counters, progress: AttemptFigures, between: () => Promise<void>,
+  inputMode: string, splits: readonly InputSplit[], table: WordTable, read: Tally, progress: AttemptFigures,
+  between: (at?: InputPosition) => Promise<void>,
 ): Promise<number> {
   warmUpWordTables();
   const wholeFile = inputMode === 'file';
-  let words = 0;
-  let lines = 0;
-  let bytes = 0;
-  for (const split of splits) {
-    for await (const { data } of readAsSubmitted(split, () => chunksOf(split, wholeFile))) {
+  for (const [i, split] of splits.entries()) {
+    for await (const { data, offset } of readAsSubmitted(split, () => chunksOf(split, wholeFile))) {
       for (let at = 0; at < data.length;) {
         let to = Math.min(data.length, at + SCAN_BYTES);
         if (to < data.length) {
@@ -46,19 +48,18 @@ export async function countWordsOfSplits(
           to = nl < 0 ? data.length : nl + 1;
         }
         const seen = table.scan(data, at, to);
-        words += seen.words;
-        lines += seen.lines;
-        bytes += to - at;
-        progress.inputBytesRead = bytes;
+        read.emitted += seen.words;
+        read.records += seen.lines;
+        read.bytes += to - at;
+        progress.inputBytesRead = read.bytes;
         at = to;
-        await between();
+        if (at === data.length && data[data.length - 1] !== NEWLINE) read.records++;   // the file's last line, without its newline
+        await between(wholeFile ? undefined : { split: i, offset: offset + at });
       }
-      if (data.length > 0 && data[data.length - 1] !== NEWLINE) lines++;
     }
   }
-  counters[COUNTER.mapInputBytes] = bytes;
-  counters[COUNTER.mapInputRecords] = wholeFile ? splits.length : lines;
-  return words;
+  if (wholeFile) read.records = splits.length;
+  return read.emitted;
 }
 
 async function* chunksOf(split: InputSplit, wholeFile: boolean): AsyncGenerator<LineChunk> {

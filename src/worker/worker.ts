@@ -17,6 +17,7 @@ import type { MapOutputStore } from '../storage/map-output-store.ts';
 import { MemoryFirstOutputStore } from './memory-first-store.ts';
 import { failedOutcome, runAttempt, type AttemptIo, type AttemptOutcome } from './attempt-runner.ts';
 import { framedOutputs } from './batched-fetch.ts';
+import { removeOrphanCheckpoints, type CheckpointIo } from './map-checkpoint.ts';
 import { StallWatchdog, lastWords, type WatchedAttempt } from './stall-watchdog.ts';
 import { attemptLabel, stallReason } from '../core/task-timeout.ts';
 import type { PulseRecipe } from './stall-watchdog.ts';
@@ -92,10 +93,20 @@ export class Worker {
     // Small outputs stay in memory unless the backend keeps them elsewhere (see MemoryFirstOutputStore).
     this.store = options.store ?? new MemoryFirstOutputStore(join(options.workDir, 'map-out'));
     this.files = options.files?.({ node: () => this.node, master: () => this.master });
+    const files = this.files;
+    this.checkpointIo = {
+      root: join(options.workDir, CHECKPOINTS), clusterRoot: CHECKPOINTS, host: hostname(), node: () => this.node ?? 0,
+      ...(files ? { open: (path: string) => files.open(path) } : {}),
+    };
   }
+
+  /** Where its map attempts checkpoint; a resumed attempt reads another node's through the namespace, when there is one. */
+  private readonly checkpointIo: CheckpointIo;
 
   async start(): Promise<void> {
     await rm(this.store.root, { recursive: true, force: true }); // outputs of an earlier life of this worker are no one's now
+    // Its checkpoints are kept: an attempt moved elsewhere may resume from one. Old ones go.
+    await removeOrphanCheckpoints(this.checkpointIo.root);
     await mkdir(join(this.options.workDir, 'reduce-in'), { recursive: true });
     const { files } = this;
     this.server = await this.options.transport.serveWorker(
@@ -156,9 +167,9 @@ export class Worker {
     try {
       // A dispatcher's attempts run behind the balancer: their progress is not seen here.
       const progressUnknown = !!this.options.remote;
-      const progress = [...this.progress].map(([attemptId, { inputBytesRead = 0, outputsFetched = 0, records = 0 }]) => (
-        { attemptId, inputBytesRead, outputsFetched, records, progressUnknown, queued: false }));
-      for (const attemptId of this.queued.keys()) progress.push({ attemptId, inputBytesRead: 0, outputsFetched: 0, records: 0, progressUnknown, queued: true });
+      const progress: M.AttemptProgress[] = [...this.progress].map(([attemptId, { inputBytesRead = 0, outputsFetched = 0, records = 0, checkpoint = null }]) => (
+        { attemptId, inputBytesRead, outputsFetched, records, progressUnknown, queued: false, checkpoint }));
+      for (const attemptId of this.queued.keys()) progress.push({ attemptId, inputBytesRead: 0, outputsFetched: 0, records: 0, progressUnknown, queued: true, checkpoint: null });
       const reply = await this.master.heartbeat({ workerId: this.id, runningAttempts: [...this.running.keys()], stats: this.stats(), progress, busy: false });
       this.lastContactMs = Date.now();
       for (const id of reply.cancelAttempts) this.running.get(id)?.abort();
@@ -367,6 +378,7 @@ export class Worker {
       ...(this.files ? {} : { fetchMany: (outputs: readonly M.MapOutput[], partition: number) => this.peer(outputs[0].workerAddress).fetchPartitions?.({ outputIds: outputs.map((o) => o.outputId), partition }) }),
       commit: async (attemptId) => (await this.master.commitAttempt({ workerId: this.id, attemptId })).allowed,
       ...(this.options.locks ? { lock: this.options.locks } : {}),
+      checkpoints: this.checkpointIo,
     };
   }
 
@@ -417,6 +429,9 @@ function untilCancelled<T extends AttemptOutcome>(attemptId: string, signal: Abo
   });
   return Promise.race([outcome, abandoned]).finally(() => clearTimeout(timer));
 }
+
+/** The work directory's directory of map checkpoints. */
+const CHECKPOINTS = 'checkpoints';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

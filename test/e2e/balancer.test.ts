@@ -30,8 +30,8 @@ function request(options: Record<string, string> = {}): RunTaskRequest & { task:
   return {
     masterAddress: '127.0.0.1:1', workerId: 'dispatcher', sharedDir: '/tmp/shared',
     task: {
-      jobId: 'job', stage: 1, kind: 'map', taskIndex: attempts, attemptId, mapOutputs: [], splits: [],
-      spec: { jobPath: '/jobs/x.ts', inputFiles: [], outputDir: '/out', reducers: 1, inputMode: 'lines', options, splitBytes: 0, sortBufferBytes: 0, maxAttempts: 3, speculation: false, parallelism: 0, jobHash: '', noPacking: false },
+      jobId: 'job', stage: 1, kind: 'map', taskIndex: attempts, attemptId, mapOutputs: [], splits: [], resume: null,
+      spec: { jobPath: '/jobs/x.ts', inputFiles: [], outputDir: '/out', reducers: 1, inputMode: 'lines', options, splitBytes: 0, sortBufferBytes: 0, maxAttempts: 3, speculation: false, parallelism: 0, jobHash: '', noPacking: false, checkpointMs: 0 },
     },
   };
 }

@@ -1,6 +1,6 @@
 // The ssi backend as daemons: one process table over every node (mr ps, mr kill <cpid>), one
 // file namespace (mr cat /cluster/<node>/...), draining and losing nodes without the job
-// seeing a failure.
+// seeing a failure, their maps resumed elsewhere from their checkpoints.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fg from 'fast-glob';
@@ -31,7 +31,10 @@ afterAll(async () => {
 
 const mr = (...args: string[]) => runMr([...args, '--master', cluster.address, '--transport', 'ssi']);
 const ps = async (all = false) => JSON.parse((await mr('ps', '--json', ...(all ? ['--all'] : []))).stdout).processes as
-  { cpid: number; node: number; state: string; task: string; jobId: string; cpuMs: number; elapsedMs: number }[];
+  { cpid: number; node: number; state: string; task: string; jobId: string; cpuMs: number; elapsedMs: number; checkpointBytes: number }[];
+
+/** The map stage's counters, summed over its committed attempts. */
+const mapCounters = async (jobId: string): Promise<Record<string, number>> => JSON.parse((await mr('status', jobId, '--json')).stdout).jobs[0].stages[0].counters;
 
 /** The expected output of slow-lines over the inputs: line lengths mod 7, counted. */
 async function expected(files = 6): Promise<Map<string, string>> {
@@ -106,10 +109,11 @@ describe('the ssi backend', () => {
     expect((await mr('kill', String(target.cpid), '-s', 'HUP')).stderr + (await mr('kill', String(target.cpid), '-s', 'HUP')).stdout).toMatch(/unknown signal|not running/);
   });
 
-  it('drains a node mid-job: its attempt moves, no failure is seen, and it takes no more work', async () => {
+  it('drains a node mid-job: its map moves, resumes from its checkpoint elsewhere, no failure is seen, and the node takes no more work', async () => {
     const job = startSlowJob('drain', 50); // maps of about 10 s: the one seen running still runs when the drain lands
     const jobId = await job.jobId;
-    const target = await until('a running attempt', async () => (await ps()).find((p) => p.jobId === jobId && p.state === 'running'));
+    // Maps checkpoint every second on ssi: one that has is moved with its state.
+    const target = await until('a running map with a checkpoint', async () => (await ps()).find((p) => p.jobId === jobId && p.state === 'running' && p.checkpointBytes > 0));
     const drain = await mr('drain', String(target.node), '--json');
     expect(JSON.parse(drain.stdout)).toMatchObject({ node: target.node, drained: true });
     expect(JSON.parse(drain.stdout).moved).toBeGreaterThanOrEqual(1);
@@ -122,6 +126,10 @@ describe('the ssi backend', () => {
     expect(procs.filter((p) => p.cpid > lastBeforeDrain && p.node === target.node)).toEqual([]);
     const status = JSON.parse((await mr('status', jobId, '--json')).stdout).jobs[0];
     expect(status.stages[0].failedAttempts).toBe(0);
+    // Its next attempt read on from the checkpoint: at least what the table showed was not read again.
+    const counters = await mapCounters(jobId);
+    expect(counters['map.resumedBytes']).toBeGreaterThanOrEqual(target.checkpointBytes);
+    expect(counters['map.checkpoints']).toBeGreaterThanOrEqual(1);
   });
 
   it('names each node\'s files in one namespace, from anywhere', async () => {
@@ -151,13 +159,15 @@ describe('the ssi backend', () => {
     const extra = cluster.addWorker(); // a node added to the pool is usable at once
     const job = startSlowJob('lost');
     const jobId = await job.jobId;
-    await until('an attempt on the new node', async () =>
-      ((await ps()).some((p) => p.jobId === jobId && !known.has(p.node)) ? true : undefined));
+    const target = await until('an attempt with a checkpoint on the new node', async () =>
+      (await ps()).find((p) => p.jobId === jobId && !known.has(p.node) && p.checkpointBytes > 0));
     extra.kill('SIGKILL');
     const r = await job.done;
     expect(r.code).toBe(0);
     expect(recordsOf(await readParts(join(dir, 'lost')))).toEqual(await expected());
     const status = JSON.parse((await mr('status', jobId, '--json')).stdout).jobs[0];
     expect(status.stages[0].failedAttempts).toBe(0);
+    // The dead node's map resumed from its last checkpoint, its runs read from the dead node's disk.
+    expect((await mapCounters(jobId))['map.resumedBytes']).toBeGreaterThanOrEqual(target.checkpointBytes);
   });
 });

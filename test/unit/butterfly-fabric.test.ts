@@ -135,7 +135,7 @@ describe('the heap charging the fabric', () => {
 
 describe('a processor kept up with its tasks', () => {
   const task = (kind: string, stage: number, sizes: number[]): Task => ({
-    jobId: 'j', stage, kind, taskIndex: 0, attemptId: 'a', spec: null, mapOutputs: [],
+    jobId: 'j', stage, kind, taskIndex: 0, attemptId: 'a', spec: null, mapOutputs: [], resume: null,
     splits: sizes.map((size) => ({ path: 'p', start: 10, end: 10 + size, wholeFile: false, fileBytes: 0, mtimeMs: 0 })),
   });
 

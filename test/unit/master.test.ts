@@ -51,7 +51,7 @@ async function harness(): Promise<Harness> {
       const outputDir = join(dir, `out-${jobs++}`);
       const spec: M.JobSpec = {
         jobPath: join(dir, 'job.ts'), inputFiles, outputDir, reducers, inputMode: 'lines', options: {},
-        splitBytes: 1 << 20, sortBufferBytes: 0, maxAttempts: 4, speculation: false, parallelism: 0, jobHash: '', noPacking: true, // one split per file, no backups
+        splitBytes: 1 << 20, sortBufferBytes: 0, maxAttempts: 4, speculation: false, parallelism: 0, jobHash: '', noPacking: true, checkpointMs: 0, // one split per file, no backups
       };
       const { jobId } = await client.submitJob({ jobId: '', stages: [spec] });
       return { jobId, outputDir };

@@ -8,7 +8,7 @@ import type { JobSpec } from '../../src/wires/messages.ts';
 
 const spec = (over: Partial<JobSpec> = {}): JobSpec => ({
   jobPath: '/j.ts', inputFiles: ['/in.txt'], outputDir: '/out', reducers: 1, inputMode: 'lines', options: {},
-  splitBytes: 0, sortBufferBytes: 1 << 20, maxAttempts: 4, speculation: true, parallelism: 2, jobHash: '', noPacking: false, ...over,
+  splitBytes: 0, sortBufferBytes: 1 << 20, maxAttempts: 4, speculation: true, parallelism: 2, jobHash: '', noPacking: false, checkpointMs: 0, ...over,
 });
 const split = (i: number) => ({ path: '/in.txt', start: i * 10, end: i * 10 + 10, wholeFile: false });
 

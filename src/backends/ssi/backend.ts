@@ -1,5 +1,6 @@
 // ssi: a single system image. Worker processes that read map outputs through one /cluster
-// namespace; attempts move off nodes that die or are drained (its figure: migrations).
+// namespace; attempts move off nodes that die or are drained (its figure: migrations), and a map
+// resumes from its latest checkpoint where it moves to (resumes, bytesResumed).
 import { join } from 'node:path';
 import { MapOutputStore } from '../../storage/map-output-store.ts';
 import { ClusterNamespace } from './cluster-namespace.ts';
@@ -10,7 +11,8 @@ import { SsiPool, workerAgreement } from './ssi-pool.ts';
 export const ssiBackend: Backend = {
   name: 'ssi',
   wire: createSsiWire,
-  runs: { sizing: 'nodes', tls: true },
+  // Map processes checkpoint every second: one moved off a drained or dead node resumes there.
+  runs: { sizing: 'nodes', tls: true, checkpointMs: 1000 },
   pool: (context) => new SsiPool(context),
   // Every map output is a file (never kept in memory): the namespace names it, map-out/<id>.
   workerParts: ({ workDir, transport, etcd, master }) => {
@@ -24,6 +26,7 @@ export const ssiBackend: Backend = {
   },
   report: (pool, facts) => {
     const counts = (pool as SsiPool).counts;
-    return { ...commonReport(facts), migrations: facts.migrations, ...(counts ? { etcd: { ...counts } } : {}) };
+    const { checkpointsSeen, resumes, bytesResumed } = facts.resumes;
+    return { ...commonReport(facts), migrations: facts.migrations, checkpoints: checkpointsSeen, resumes, bytesResumed, ...(counts ? { etcd: { ...counts } } : {}) };
   },
 };

@@ -96,7 +96,7 @@ export function workerAgreement(endpoints: string[], cluster: string): Required<
       return {
         processes: [...table.values()].filter((p) => req.all || live(p.state)).sort((a, b) => a.cpid - b.cpid).map((p) => ({
           cpid: p.cpid, node: p.node, jobId: p.jobId, task: p.task, attemptId: p.attemptId, state: p.state,
-          cpuMs: 0, rssKib: 0, elapsedMs: (p.endedMs || now) - p.startedMs,
+          cpuMs: 0, rssKib: 0, elapsedMs: (p.endedMs || now) - p.startedMs, checkpointBytes: p.checkpoint?.bytesDone ?? 0,
         })),
       };
     },
