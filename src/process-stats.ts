@@ -1,6 +1,6 @@
 // CPU time, peak memory and the start-up steps of this process, as reported in job status and
 // benchmarks. The steps are epoch ms, so that those of several processes line up on one time line.
-import type { ChaosCounts, ProcessStats } from './wires/messages.ts';
+import type { AgreementCounts, ChaosCounts, ProcessStats } from './wires/messages.ts';
 
 export type StartupStep = 'engine' | 'ready' | 'firstTask';
 
@@ -12,7 +12,7 @@ export function reached(step: StartupStep): void {
 }
 
 /** This process's CPU time and peak memory, and what --chaos did to the node's messages (a copy: the tally goes on). */
-export function processStats(role: string, workerId: string, chaos?: ChaosCounts): ProcessStats {
+export function processStats(role: string, workerId: string, chaos?: ChaosCounts, agreement?: AgreementCounts): ProcessStats {
   const usage = resourceUsage();
   return {
     role, pid: process.pid, workerId,
@@ -20,6 +20,7 @@ export function processStats(role: string, workerId: string, chaos?: ChaosCounts
     maxRssKib: usage.maxRSS,
     startedAtMs: Math.round(performance.timeOrigin), engineAtMs: steps.engine ?? 0, readyAtMs: steps.ready ?? 0, firstTaskAtMs: steps.firstTask ?? 0,
     chaos: chaos ? { ...chaos } : null,
+    agreement: agreement ? { ...agreement } : null,
   };
 }
 

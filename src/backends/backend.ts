@@ -9,6 +9,7 @@ import type { ProcessPool } from '../pools/process-pool.ts';
 import type { ChaosSettings } from '../wires/chaos/chaos-node.ts';
 import type { BackendReport, MachineTuning, Transport } from '../wires/index.ts';
 import type { WireFactory } from '../wires/transport.ts';
+import type { ProcessStats } from '../wires/messages.ts';
 import type { ProcessRecord } from '../master/process-table.ts';
 import type { WorkerOptions } from '../worker/worker.ts';
 import type { Autoscale } from './horizontal/cluster.ts';
@@ -56,7 +57,7 @@ export interface Membership {
 }
 
 /** What a backend's workers need besides its wire: where map outputs go, a file namespace they share. */
-export type WorkerParts = Pick<WorkerOptions, 'store' | 'files' | 'processes' | 'locks'> & { membership?: Membership };
+export type WorkerParts = Pick<WorkerOptions, 'store' | 'files' | 'processes' | 'locks' | 'agreement'> & { membership?: Membership };
 
 /** What a finished embedded run tells a backend for its report. */
 export interface RunFacts {
@@ -69,6 +70,8 @@ export interface RunFacts {
   migrations: number;
   /** Map checkpoints the master heard of, and the attempts resumed from one. */
   resumes: ResumeFigures;
+  /** Every process's last figures (the workers' as their heartbeats said). */
+  processes: readonly ProcessStats[];
 }
 
 /** How mr run sizes a backend's cluster, and which of its options the backend takes. */

@@ -66,6 +66,7 @@ const MEANING: Record<string, string> = {
   checkpoints: 'map checkpoints the master heard of (input position and spilled runs, every --checkpoint-ms)',
   resumes: 'map attempts started from a checkpoint of one that moved or was lost, not from the beginning',
   bytesResumed: 'input bytes those attempts did not read again',
+  forwardedRequests: "requests a node sent to the node owning what they needed (a map output or checkpoint of another node's)",
   failovers: 'requests the balancer sent again to another server after theirs died',
   servers: 'servers over time: at ms since mr run started them, how many',
 };

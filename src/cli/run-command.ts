@@ -113,7 +113,7 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
     const shuffledBytes = status.stages.reduce((sum, stage) => sum + (stage.counters[COUNTER.shuffleBytes] ?? 0), 0);
     const report = backend.report(pool, {
       transport, workers: config.workers, messages: counted.messages, bytes: counted.bytes, shuffledBytes,
-      trace: () => master.trace(status.jobId) ?? { stages: [] }, migrations: master.migrations, resumes: master.resumes,
+      trace: () => master.trace(status.jobId) ?? { stages: [] }, migrations: master.migrations, resumes: master.resumes, processes: status.processes,
     });
     return { status, attempts, backend: report, ...chaosReport };
   } finally {

@@ -154,6 +154,8 @@ export interface ProcessStats {
   maxRssKib: number;
   /** under --chaos: what the chaos layer did to this process's messages so far */
   chaos: ChaosCounts | null;
+  /** ssi: what keeping this node's view of the agreed state cost it so far */
+  agreement: AgreementCounts | null;
   /**
    * When this process started and reached each step of its start-up, epoch ms (0: not yet):
    * the process began (node's own start)
@@ -165,6 +167,16 @@ export interface ProcessStats {
   readyAtMs: number;
   /** a worker began its first attempt */
   firstTaskAtMs: number;
+}
+
+/** ssi: what one node's share of the single system image cost it. */
+export interface AgreementCounts {
+  /** writes to the agreed state in etcd, as its mirrors saw them (its own among them) */
+  writes: number;
+  /** change notifications its mirrors were sent */
+  watchEvents: number;
+  /** requests it sent to the node owning what they needed (a file of another node's) */
+  forwarded: number;
 }
 
 /** What the chaos layer (--chaos) did to one node's messages. */
@@ -617,6 +629,7 @@ export interface Messages {
   ReduceTaskStatus: ReduceTaskStatus;
   Straggler: Straggler;
   ProcessStats: ProcessStats;
+  AgreementCounts: AgreementCounts;
   ChaosCounts: ChaosCounts;
   JobStatus: JobStatus;
   WorkerLoad: WorkerLoad;

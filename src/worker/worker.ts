@@ -56,6 +56,8 @@ export interface WorkerOptions {
   processes?: (req: M.ListProcessesRequest) => Promise<M.ListProcessesReply>;
   /** ssi: cluster-wide locks for job code (ctx.lock in setup and cleanup), kept in etcd. */
   locks?: (name: string) => Promise<() => Promise<void>>;
+  /** ssi: what keeping its view of the agreed state has cost this node so far (in its process figures). */
+  agreement?: () => M.AgreementCounts;
 }
 
 const LONG_POLL_MS = 5000;
@@ -183,7 +185,7 @@ export class Worker {
 
   private stats(): M.ProcessStats {
     // A dispatcher's calls pass through the chaos layer of the process it shares with the master, counted there.
-    return processStats(this.options.remote ? 'dispatcher' : 'worker', this.id, this.options.remote ? undefined : this.options.transport.chaos?.counts);
+    return processStats(this.options.remote ? 'dispatcher' : 'worker', this.id, this.options.remote ? undefined : this.options.transport.chaos?.counts, this.options.agreement?.());
   }
 
   private async slotLoop(): Promise<void> {

@@ -162,7 +162,12 @@ describe('mr run --transport ssi', () => {
       three.members[0].kill();
       const r = await finished(job);
       expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout).backend.etcd.leaseLapses).toBe(0);   // no node lost its membership
+      const { etcd: agreed, forwardedRequests } = JSON.parse(r.stdout).backend;
+      expect(agreed.leaseLapses).toBe(0);   // no node lost its membership
+      // Each node mirrors the process table: the master's writes of it are notifications to every node.
+      expect(agreed.watchEventsOnNodes).toBeGreaterThanOrEqual(8);   // 4 maps and 2 reduces, each started and done
+      // Both nodes ran maps (4 of 3 s each): a reducer read the other's through it, a request forwarded to their owner.
+      expect(forwardedRequests).toBeGreaterThanOrEqual(1);
       const memory = await runMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', join(dir, 'three-*.txt'), '--output', join(dir, 'three-memory'), '--transport', 'memory', '--quiet']);
       expect(await readParts(join(dir, 'three'))).toEqual(await readParts(join(dir, 'three-memory')));
     } finally {

@@ -17,16 +17,24 @@ export const ssiBackend: Backend = {
   // Every map output is a file (never kept in memory): the namespace names it, map-out/<id>.
   workerParts: ({ workDir, transport, etcd, master }) => {
     const agreed = etcd && master ? workerAgreement(etcd, master) : undefined;
-    const { holderOf, ...parts } = agreed ?? {};
+    const { holderOf, counts, ...parts } = agreed ?? {};
+    let files: ClusterNamespace | undefined;
     return {
       store: new MapOutputStore(join(workDir, 'map-out')),
-      files: (host) => new ClusterNamespace(host, workDir, transport, holderOf),
+      files: (host) => (files = new ClusterNamespace(host, workDir, transport, holderOf)),
+      // What this node's share of the single image cost: its mirrors' etcd traffic, and the requests it forwarded.
+      agreement: () => ({ writes: counts?.writes ?? 0, watchEvents: counts?.watchEvents ?? 0, forwarded: files?.forwarded ?? 0 }),
       ...parts,
     };
   },
   report: (pool, facts) => {
     const counts = (pool as SsiPool).counts;
     const { checkpointsSeen, resumes, bytesResumed } = facts.resumes;
-    return { ...commonReport(facts), migrations: facts.migrations, checkpoints: checkpointsSeen, resumes, bytesResumed, ...(counts ? { etcd: { ...counts } } : {}) };
+    const nodes = facts.processes.filter((p) => p.role === 'worker');
+    const onNodes = (figure: 'watchEvents' | 'forwarded'): number => nodes.reduce((sum, p) => sum + (p.agreement?.[figure] ?? 0), 0);
+    return {
+      ...commonReport(facts), migrations: facts.migrations, checkpoints: checkpointsSeen, resumes, bytesResumed, forwardedRequests: onNodes('forwarded'),
+      ...(counts ? { etcd: { ...counts, watchEventsOnNodes: onNodes('watchEvents') } } : {}),
+    };
   },
 };

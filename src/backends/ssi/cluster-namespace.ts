@@ -41,6 +41,8 @@ export class ClusterNamespace implements FileNamespace {
   private addresses = new Map<number, string>();
   private readonly peers = new Map<string, WorkerClient>();
   private readonly found = new Map<string, number>();    // directory of a plain path -> the node that had it
+  /** Requests sent to the node that owns the file (ReadFile): the single system image's forwarding. */
+  forwarded = 0;
 
   /**
    * host: the worker whose node this is (none for a client such as `mr cat`: every path is another
@@ -83,6 +85,7 @@ export class ClusterNamespace implements FileNamespace {
     let peer = this.peers.get(address);
     if (!peer) this.peers.set(address, (peer = this.transport.connectWorker(address)));
     if (!peer.readFile) throw new UsageError(`the ${this.transport.name} backend cannot read ${path} from node ${node}`);
+    this.forwarded++;
     yield* peer.readFile({ path });
   }
 

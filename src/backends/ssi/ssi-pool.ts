@@ -74,11 +74,13 @@ const NAME_WAIT_MS = 1000;
  */
 export function workerAgreement(endpoints: string[], cluster: string): Required<Pick<WorkerParts, 'membership' | 'processes' | 'locks'>> & {
   holderOf: (path: string) => Promise<number | undefined>;
+  counts: AgreementCounts;
 } {
   const state = new ClusterState(endpoints, cluster);
   const processes = following(() => state.mirrorProcesses());
   const names = following(() => state.mirrorNames());
   return {
+    counts: state.counts,
     membership: {
       async join(member, onLost) {
         const leave = await state.join({ ...member, host: member.host || hostname() }, onLost);
