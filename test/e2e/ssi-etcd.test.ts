@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterState, MEMBER_TTL_SEC, type MemberInfo } from '../../src/backends/ssi/cluster-state.ts';
 import { startEtcdCluster, startEtcdMember, type EtcdMember } from '../../src/backends/ssi/etcd-member.ts';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
-import { BOOKS, FIXTURES, ROOT, finished, readParts, removeDir, runMr, startMr, tempDir } from '../helpers/run-mr.ts';
+import { BOOKS, FIXTURES, ROOT, finished, readParts, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
 import { until } from '../helpers/until.ts';
+import { relayTo } from '../helpers/tcp-partition.ts';
 
 let dir: string;
 let etcd: EtcdMember;
@@ -139,6 +140,41 @@ describe('ssi: membership in etcd', () => {
     frozen.kill('SIGCONT');
     expect(await exited).not.toBe(0);
   }, 30_000);
+
+  it('a node cut off from etcd by the network stops running work; its map moves, and no task is committed twice', async () => {
+    const [host, port] = new URL(etcd.endpoints[0]).host.split(':');
+    const partition = await relayTo(host, Number(port));
+    try {
+      const agreed = ['--transport', 'ssi'];
+      const steady = cluster.addWorker(undefined, [...agreed, '--etcd', etcd.endpoints.join(',')]);
+      const cutOff = cluster.addWorker(undefined, [...agreed, '--etcd', `http://${partition.address}`]);
+      await until('both new nodes as members', async () => ([steady, cutOff].every((w) => [...live().values()].some((m) => m.pid === w.pid)) ? true : undefined), 15_000);
+      const exited = new Promise<number | null>((resolve) => cutOff.once('exit', (code) => resolve(code)));
+      for (let f = 0; f < 4; f++) await writeFile(join(dir, `cut-${f}.txt`), `${Array.from({ length: 100 }, (_, i) => 'z'.repeat(i % 13)).join('\n')}\n`);
+      const job = startMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', join(dir, 'cut-*.txt'), '--output', join(dir, 'cut'), '--master', cluster.address,
+        '--transport', 'ssi', '--no-packing', '--no-speculation', '--set', 'lineMs=50', '--quiet']);
+      const jobId = (await stderrMatch(job, /^job (\S+)$/m))[1];
+      const procs = await mirror.mirrorProcesses();   // the agreed process table, with the worker of each process
+      const cutOffId = [...live().values()].find((m) => m.pid === cutOff.pid)!.workerId;
+      const node = await until('the cut node running a map', async () =>
+        [...procs.values()].find((p) => p.jobId === jobId && p.workerId === cutOffId && p.state === 'running')?.node, 20_000);
+      partition.cut();
+      // Its lease lapses: every mirror sees it gone, and it stops itself (it can no longer prove it is alive).
+      await until('the cut node gone', async () => (gone.some((m) => m.pid === cutOff.pid) ? true : undefined), (MEMBER_TTL_SEC + 10) * 1000, 50);
+      expect(await exited).not.toBe(0);
+      const r = await finished(job);
+      expect(r.code, r.stderr).toBe(0);
+      const memory = await runMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', join(dir, 'cut-*.txt'), '--output', join(dir, 'cut-memory'), '--transport', 'memory', '--quiet']);
+      expect(await readParts(join(dir, 'cut'))).toEqual(await readParts(join(dir, 'cut-memory')));
+      const rows = (JSON.parse((await runMr(['ps', '--json', '--all', '--master', cluster.address, '--transport', 'ssi'])).stdout).processes as
+        { node: number; state: string; task: string; jobId: string }[]).filter((p) => p.jobId === jobId);
+      const done = rows.filter((p) => p.state === 'done').map((p) => p.task);
+      expect(new Set(done).size).toBe(done.length);   // each task committed once
+      expect(rows.some((p) => p.node === node && p.state !== 'done' && p.state !== 'running')).toBe(true);   // its map moved off it
+    } finally {
+      await partition.close();
+    }
+  }, 90_000);
 });
 
 describe('mr run --transport ssi', () => {

@@ -11,8 +11,8 @@ export interface Cluster {
   workers: ChildProcess[];
   /** Every line the workers wrote to stderr so far (their JSON log). */
   workerLog: string[];
-  /** Starts one more worker, in a work dir of its own or the one given (a worker restarted on it). */
-  addWorker(workDir?: string): ChildProcess;
+  /** Starts one more worker, in a work dir of its own or the one given (a worker restarted on it); args: in place of the cluster's worker args. */
+  addWorker(workDir?: string, args?: string[]): ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -44,8 +44,8 @@ export async function startCluster(workDir: string, workers: number, masterArgs:
   let next = 0;
   const cluster: Cluster = {
     address, http, master, workers: [], workerLog: [],
-    addWorker(dir = join(workDir, `worker-${next++}`)) {
-      const worker = spawn(process.execPath, [MR, 'worker', '--master', address, '--work-dir', dir, ...workerArgs],
+    addWorker(dir = join(workDir, `worker-${next++}`), args = workerArgs) {
+      const worker = spawn(process.execPath, [MR, 'worker', '--master', address, '--work-dir', dir, ...args],
         { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
       createInterface({ input: worker.stderr! }).on('line', (line) => cluster.workerLog.push(line)); // its log, kept; drained so that it never blocks
       cluster.workers.push(worker);
