@@ -180,8 +180,17 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   const server = await transport.serveMaster(master, args.listen);
   reached('ready');
   if (etcd) {
-    // The cluster is named by the address its workers know the master by.
+    // The cluster is named by the address its workers know the master by. A master restarted on
+    // it finds the process table agreed before: shown by mr ps, new ids after its; no task is
+    // handed out before it is read.
     agreed = new ClusterState(etcd, server.address);
+    const state = agreed;
+    const earlier = state.readProcesses();
+    master.holdTasksUntil(earlier);
+    master.restoreProcesses(await earlier.catch((error: unknown) => {
+      process.stderr.write(`mr master: could not read the agreed process table from etcd (${(error as Error).message}); mr ps starts empty\n`);
+      return [];
+    }));
     await agreed.mirrorMembers((gone, why) => void master.workerLost(gone.workerId, why));
   }
   process.stdout.write(`listening ${server.address}\n`);

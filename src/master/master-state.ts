@@ -76,6 +76,8 @@ export interface MasterState {
   // Long polls, and the shutdown every worker is told of at its next request.
   waiters: Waiter[];
   shuttingDown: boolean;
+  /** No task is handed out while set (ssi: the agreed process table is being read back after a restart). */
+  holdingTasks: boolean;
   // Requests that may come twice (a retry after a lost reply, a duplicate on the way) are answered once.
   readonly memos: {
     submissions: ReplyMemo<M.SubmitJobReply>; polls: ReplyMemo<M.TaskReply>; reports: ReplyMemo<M.AttemptReportReply>;
@@ -99,7 +101,7 @@ export function createMasterState(options: MasterOptions): MasterState {
     specs: new Map(), files: new Map(), claims: new Map(),
     workerAddresses: new Map(), workerPids: new Map(), workerStats: new Map(), nodeTable: new NodeTable(), processTable: new ProcessTable(options.onProcess),
     history: new AttemptHistory(), outcomes: new Map(), stopped: new Set(), reporting: new Set(), attemptFigures: new Map(), shownProgress: new Map(), checkpoints: new CheckpointBook(),
-    waiters: [], shuttingDown: false,
+    waiters: [], shuttingDown: false, holdingTasks: false,
     memos: { submissions: new ReplyMemo(REPLY_KEEP_MS, now), polls: new ReplyMemo(REPLY_KEEP_MS, now), reports: new ReplyMemo(REPLY_KEEP_MS, now),
       batchReports: new ReplyMemo(REPLY_KEEP_MS, now) },
   };

@@ -3,6 +3,7 @@
 // passes it to the modules that do the I/O around those decisions.
 import { traceStages, type JobTrace } from '../core/job-trace.ts';
 import type { ResumeFigures } from './checkpoint-book.ts';
+import type { ProcessRecord } from './process-table.ts';
 import type { Scheduler } from '../core/scheduler.ts';
 import type * as M from '../wires/messages.ts';
 import type { MasterService } from '../wires/transport.ts';
@@ -51,6 +52,23 @@ export class Master implements MasterService {
     for (const { jobId, stage } of recovery.toCommit) await finishStage(state, jobId, stage);
     for (const { jobId, inputs } of recovery.toStart) await prepareStage(state, jobId, inputs ?? state.specs.get(jobId)![0].inputFiles);
     wake(state);
+  }
+
+  /**
+   * Hands out no task until `restored` settles: ssi's restarted master reads the agreed process
+   * table back first (restoreProcesses), so that no new process takes an old one's id.
+   */
+  holdTasksUntil(restored: Promise<unknown>): void {
+    this.state.holdingTasks = true;
+    void restored.catch(() => undefined).then(() => {
+      this.state.holdingTasks = false;
+      wake(this.state);
+    });
+  }
+
+  /** The process table as the cluster agreed on it before this master started (ssi, from etcd): mr ps shows it, and new ids follow it. */
+  restoreProcesses(records: Iterable<ProcessRecord>): void {
+    this.state.processTable.restore(records);
   }
 
   // Jobs (job-intake.ts).

@@ -60,6 +60,20 @@ export class ProcessTable {
     return cpid;
   }
 
+  /**
+   * Processes an earlier master recorded (ssi: read back from etcd after a restart): shown as they
+   * were, and ids go on after theirs. One still live then was not seen to end: list() marks it moved.
+   */
+  restore(records: Iterable<ProcessRecord>): void {
+    for (const record of records) {
+      if (this.byCpid.has(record.cpid) || this.rows.has(record.attemptId)) continue;
+      const row: Row = { ...record, cpuMs: 0, rssKib: 0, elapsedMs: 0, checkpointBytes: record.checkpoint?.bytesDone ?? 0 };
+      this.rows.set(record.attemptId, row);
+      this.byCpid.set(record.cpid, row);
+      this.nextCpid = Math.max(this.nextCpid, record.cpid + 1);
+    }
+  }
+
   /** A worker's process figures: they update its running attempts. */
   sample(workerId: string, stats: ProcessStats): void {
     this.lastStats.set(workerId, stats);

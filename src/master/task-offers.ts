@@ -24,6 +24,7 @@ export function poll(state: MasterState, req: M.TaskRequest): Promise<M.TaskRepl
 
 /** A reply for the worker right now (a task or a batch, or shutdown), or undefined to keep it waiting. */
 export function offer(state: MasterState, workerId: string, maxTasks = 1): M.TaskReply | undefined {
+  if (state.holdingTasks && !state.shuttingDown) return undefined;
   const nowMs = state.now();
   const offered = offerFor(state.scheduler, workerId, state.shuttingDown, nowMs, maxTasks);
   if (!offered) return undefined;

@@ -2,13 +2,14 @@
 // members while they keep their lease alive; a node killed, or frozen past its lease, is gone for
 // every mirror; a frozen node that wakes finds it is no longer a member and stops working.
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterState, MEMBER_TTL_SEC, type MemberInfo } from '../../src/backends/ssi/cluster-state.ts';
 import { startEtcdCluster, startEtcdMember, type EtcdMember } from '../../src/backends/ssi/etcd-member.ts';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
-import { BOOKS, FIXTURES, ROOT, finished, readParts, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
+import { BOOKS, FIXTURES, MR, ROOT, finished, readParts, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
 import { until } from '../helpers/until.ts';
 import { relayTo } from '../helpers/tcp-partition.ts';
 
@@ -175,6 +176,27 @@ describe('ssi: membership in etcd', () => {
       await partition.close();
     }
   }, 90_000);
+
+  it('a master restarted on its address shows the processes agreed before it, and gives new ones ids after theirs', async () => {
+    const ps = async () => JSON.parse((await runMr(['ps', '--json', '--all', '--master', cluster.address, '--transport', 'ssi'])).stdout).processes as { cpid: number; jobId: string; state: string }[];
+    const before = await ps();
+    expect(before.length).toBeGreaterThan(0);
+    cluster.master.kill('SIGKILL');
+    await new Promise((resolve) => cluster.master.once('exit', resolve));
+    const master = spawn(process.execPath, [MR, 'master', '--listen', cluster.address, '--work-dir', join(dir, 'master'), '--transport', 'ssi', '--etcd', etcd.endpoints.join(',')],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    master.stderr!.resume();
+    cluster.master = master;   // stopped with the cluster
+    expect(await new Promise<string>((resolve) => createInterface({ input: master.stdout! }).once('line', resolve))).toBe(`listening ${cluster.address}`);
+    const after = await ps();
+    expect(after.map((p) => [p.cpid, p.jobId])).toEqual(before.map((p) => [p.cpid, p.jobId]));
+    await writeFile(join(dir, 'again.txt'), 'one line\n');
+    const r = await runMr(['run', join(FIXTURES, 'slow-lines.ts'), '--input', join(dir, 'again.txt'), '--output', join(dir, 'again'), '--master', cluster.address, '--transport', 'ssi', '--json', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const fresh = (await ps()).filter((p) => p.jobId === JSON.parse(r.stdout).jobId);
+    expect(fresh.length).toBeGreaterThanOrEqual(2);
+    expect(Math.min(...fresh.map((p) => p.cpid))).toBeGreaterThan(Math.max(...before.map((p) => p.cpid)));
+  }, 60_000);
 });
 
 describe('mr run --transport ssi', () => {

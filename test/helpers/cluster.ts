@@ -52,7 +52,7 @@ export async function startCluster(workDir: string, workers: number, masterArgs:
       return worker;
     },
     async stop() {
-      const all = [master, ...cluster.workers].filter((p) => p.exitCode === null && p.signalCode === null);
+      const all = [cluster.master, ...cluster.workers].filter((p) => p.exitCode === null && p.signalCode === null);
       for (const p of all) p.kill('SIGKILL');
       await Promise.all(all.map((p) => new Promise((resolve) => p.once('exit', resolve))));
     },

@@ -243,6 +243,12 @@ export class ClusterState {
     return watcher;
   }
 
+  /** The process table as agreed now, read once (a restarted master's start). */
+  async readProcesses(): Promise<ProcessRecord[]> {
+    const read = await this.client.getAll().prefix(this.procs).strings();
+    return Object.values(read).map((value) => JSON.parse(value) as ProcessRecord);
+  }
+
   /** The process table as agreed (by cpid), kept up by a watch. */
   mirrorProcesses(): Promise<Map<string, ProcessRecord>> {
     return this.mirror(this.procs, (value) => JSON.parse(value) as ProcessRecord);
