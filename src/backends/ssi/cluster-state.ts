@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Etcd3, Watcher } from 'etcd3';
 import { holdMembership, type Membership } from './member-thread.ts';
+import { untilServing } from './etcd-member.ts';
 import { TransportUnavailableError } from '../../errors.ts';
 import type { ProcessRecord } from '../../master/process-table.ts';
 
@@ -50,6 +51,9 @@ function etcd3(): typeof import('etcd3') {
 }
 let loaded: typeof import('etcd3') | undefined;
 
+/** How long a node started beside its etcd member waits for it to serve before it joins. */
+const JOIN_WAIT_MS = 15_000;
+
 /** Seconds a member's lease lives without a keep-alive (etcd3 renews it every third of that). */
 export const MEMBER_TTL_SEC = 3;
 
@@ -57,12 +61,16 @@ export class ClusterState {
   readonly counts: AgreementCounts = { writes: 0, watchEvents: 0, leaseLapses: 0 };
   /** The node's membership lease, once it joined: its locks are held under it. */
   private memberLease?: Promise<string>;
-  private readonly client: Etcd3;
+  private etcd?: Etcd3;
 
   /** cluster: a name of its own within the etcd cluster (runs may share one etcd). */
   constructor(private readonly endpoints: string[], cluster: string) {
-    this.client = new (etcd3().Etcd3)({ hosts: endpoints, dialTimeout: 3000 });
     this.prefix = `/mr/${encodeURIComponent(cluster)}`;
+  }
+
+  /** The client, made at its first use: joining needs none (its thread has its own), and loading etcd3 takes a start-up 100 ms. */
+  private get client(): Etcd3 {
+    return (this.etcd ??= new (etcd3().Etcd3)({ hosts: this.endpoints, dialTimeout: 3000 }));
   }
 
   readonly prefix: string;
@@ -77,7 +85,7 @@ export class ClusterState {
    */
   async join(info: MemberInfo, onLost: (why: string) => void): Promise<() => Promise<void>> {
     const key = this.nodes + info.workerId;
-    const joining = holdMembership(this.endpoints, key, JSON.stringify(info), MEMBER_TTL_SEC, onLost);
+    const joining = holdMembership(this.endpoints, key, JSON.stringify(info), MEMBER_TTL_SEC, onLost, untilServing(this.endpoints, JOIN_WAIT_MS));
     this.memberLease = joining.then((m) => m.leaseId);
     this.memberLease.catch(() => {});
     let membership: Membership;
@@ -257,6 +265,6 @@ export class ClusterState {
   async close(): Promise<void> {
     await this.publishing;
     await Promise.all(this.watchers.map((w) => w.cancel().catch(() => {})));
-    this.client.close();
+    this.etcd?.close();
   }
 }

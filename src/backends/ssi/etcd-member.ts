@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { MissingProgramError, MrError, UsageError } from '../../errors.ts';
 
 export const ETCD_INSTALL_HINT = 'install it: apt-get install -y etcd-server (or put an etcd binary on PATH), or give --etcd <endpoints> of a running cluster';
@@ -50,8 +50,15 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 
 /** Starts one member of a cluster of its own, its data in dataDir, and waits until it serves. */
 export async function startEtcdMember(dataDir: string): Promise<EtcdMember> {
-  const cluster = await startEtcdCluster(dataDir, 1);
-  return { endpoints: cluster.endpoints, pid: cluster.members[0].pid, stop: () => cluster.stop() };
+  const member = await launchEtcdMember(dataDir);
+  await member.ready;
+  return member;
+}
+
+/** One member, started; its endpoints are known at once, `ready` resolves once it serves (so that its clients can start meanwhile). */
+export async function launchEtcdMember(dataDir: string): Promise<EtcdMember & { ready: Promise<void> }> {
+  const cluster = await launchEtcdCluster(dataDir, 1);
+  return { endpoints: cluster.endpoints, pid: cluster.members[0].pid, ready: cluster.ready, stop: () => cluster.stop() };
 }
 
 /** One member of a cluster started here. */
@@ -73,6 +80,12 @@ export interface EtcdCluster {
  * until every one serves (a quorum has elected a leader). With 3, losing one leaves a quorum.
  */
 export async function startEtcdCluster(dataDir: string, size: number): Promise<EtcdCluster> {
+  const cluster = await launchEtcdCluster(dataDir, size);
+  await cluster.ready;
+  return cluster;
+}
+
+async function launchEtcdCluster(dataDir: string, size: number): Promise<EtcdCluster & { ready: Promise<void> }> {
   const binary = etcdBinary();
   const ports: { name: string; client: string; peer: string }[] = [];
   for (let i = 0; i < size; i++) ports.push({ name: `m${i}`, client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}` });
@@ -86,22 +99,27 @@ export async function startEtcdCluster(dataDir: string, size: number): Promise<E
       '--listen-client-urls', p.client, '--advertise-client-urls', p.client,
       '--listen-peer-urls', p.peer, '--initial-advertise-peer-urls', p.peer,
       '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', token,
+      // A member alone has no peer to miss: it may elect itself after 250 ms rather than etcd's
+      // default second (most of a short job's start-up). Members with peers keep the defaults,
+      // which a loaded machine's late heartbeats do not turn into elections.
+      ...(size === 1 ? ['--heartbeat-interval', '25', '--election-timeout', '250'] : []),
     ]);
   }));
-  try {
-    await Promise.all(started.map((m, i) => waitHealthy(ports[i].client, m.exited)));
-  } catch (error) {
+  const ready = Promise.all(started.map((m, i) => waitHealthy(ports[i].client, m.exited))).then(() => {
+    for (const { child } of started) {
+      child.unref();
+      for (const stream of [child.stdin, child.stderr] as unknown as { unref?: () => void }[]) stream.unref?.();
+    }
+  }, (error: unknown) => {
     for (const m of started) killGroup(m.child);
     const said = started.map((m) => m.stderr()).find(Boolean);
     throw new MrError(`etcd did not start: ${(error as Error).message}${said ? ` (${lastLine(said)})` : ''}`);
-  }
-  for (const { child } of started) {
-    child.unref();
-    for (const stream of [child.stdin, child.stderr] as unknown as { unref?: () => void }[]) stream.unref?.();
-  }
+  });
+  ready.catch(() => {});   // the caller awaits it; a failure is theirs to report
   return {
     endpoints: ports.map((p) => p.client),
     members: started.map((m, i) => ({ endpoint: ports[i].client, pid: m.child.pid!, kill: () => killGroup(m.child) })),
+    ready,
     async stop() {
       await Promise.all(started.map((m) => stopMember(m.child, m.exited)));
       await rm(dataDir, { recursive: true, force: true });
@@ -148,6 +166,34 @@ async function waitHealthy(client: string, exited: Promise<number | null>): Prom
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`no healthy answer within ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+/**
+ * Resolves once one of the endpoints takes connections, or after timeoutMs (its client then fails
+ * as it would have): a node started beside its etcd member waits for it rather than have its gRPC
+ * channel back off for a second after a refused connection. A connection is all it tries (a
+ * first fetch() costs a process 100 ms to load): requests sent then wait for the member to be ready.
+ */
+export async function untilServing(endpoints: readonly string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const targets = endpoints.map((endpoint) => new URL(endpoint));
+  while (Date.now() < deadline) {
+    if ((await Promise.all(targets.map(accepts))).some(Boolean)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function accepts(url: URL): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(Number(url.port), url.hostname);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 async function stopMember(child: ChildProcess, exited: Promise<number | null>): Promise<void> {

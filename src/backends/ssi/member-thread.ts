@@ -9,17 +9,22 @@ import { Worker } from 'node:worker_threads';
 const THREAD_CODE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { Etcd3 } = require(workerData.etcd3);
-const client = new Etcd3({ hosts: workerData.endpoints, dialTimeout: 3000 });
-const lease = client.lease(workerData.ttlSec, { autoKeepAlive: true });
+let lease;
+let client;
 let leaving = false;
-lease.on('lost', (error) => {
-  if (!leaving) parentPort.postMessage({ type: 'lost', why: error.message });
-});
-lease.put(workerData.key).value(workerData.value).then(
-  async () => parentPort.postMessage({ type: 'joined', leaseId: await lease.grant() }),
-  (error) => parentPort.postMessage({ type: 'failed', why: error.message }),
-);
 parentPort.on('message', async (message) => {
+  if (message.type === 'join') {
+    client = new Etcd3({ hosts: workerData.endpoints, dialTimeout: 3000 });
+    lease = client.lease(workerData.ttlSec, { autoKeepAlive: true });
+    lease.on('lost', (error) => {
+      if (!leaving) parentPort.postMessage({ type: 'lost', why: error.message });
+    });
+    lease.put(workerData.key).value(workerData.value).then(
+      async () => parentPort.postMessage({ type: 'joined', leaseId: await lease.grant() }),
+      (error) => parentPort.postMessage({ type: 'failed', why: error.message }),
+    );
+    return;
+  }
   if (message.type !== 'leave') return;
   leaving = true;
   try {
@@ -42,15 +47,17 @@ export interface Membership {
 }
 
 /**
- * Puts key = value under a lease of ttlSec, kept alive by the thread. onLost: the lease lapsed
- * (etcd could not be reached in time). Resolves once the key is in etcd, to leave(leavingValue).
+ * Puts key = value under a lease of ttlSec, kept alive by the thread, once `serving` resolves (the
+ * thread loads etcd3 meanwhile). onLost: the lease lapsed (etcd could not be reached in time).
+ * Resolves once the key is in etcd, to leave(leavingValue).
  */
 export async function holdMembership(
-  endpoints: string[], key: string, value: string, ttlSec: number, onLost: (why: string) => void,
+  endpoints: string[], key: string, value: string, ttlSec: number, onLost: (why: string) => void, serving: Promise<void> = Promise.resolve(),
 ): Promise<Membership> {
   const etcd3 = createRequire(import.meta.url).resolve('etcd3');
   const thread = new Worker(THREAD_CODE, { eval: true, workerData: { etcd3, endpoints, key, value, ttlSec } });
   thread.unref();
+  void serving.then(() => thread.postMessage({ type: 'join' }));
   const joined = new Promise<string>((resolve, reject) => {
     thread.on('message', (event: Event) => {
       if (event.type === 'joined') resolve(event.leaseId);

@@ -9,7 +9,7 @@ import type { ProcessPool } from '../../pools/process-pool.ts';
 import type { PoolContext, WorkerParts } from '../backend.ts';
 import { processPool } from '../process-backend.ts';
 import { ClusterState, type AgreementCounts } from './cluster-state.ts';
-import { startEtcdMember, type EtcdMember } from './etcd-member.ts';
+import { launchEtcdMember, type EtcdMember } from './etcd-member.ts';
 import type { ListProcessesReply, ListProcessesRequest } from '../../wires/messages.ts';
 
 export class SsiPool implements Pool {
@@ -27,17 +27,24 @@ export class SsiPool implements Pool {
 
   async start(): Promise<void> {
     const { context } = this;
+    let serving = Promise.resolve();
     if (context.etcd) this.endpoints = context.etcd;
     else {
-      this.member = await startEtcdMember(join(context.workRoot, 'etcd'));
-      this.endpoints = this.member.endpoints;
+      const member = await launchEtcdMember(join(context.workRoot, 'etcd'));
+      this.member = member;
+      this.endpoints = member.endpoints;
+      serving = member.ready;
     }
+    // The workers start beside the etcd member (each joins the cluster once etcd serves, and only
+    // then takes work): its start-up is no longer theirs to wait for too.
+    this.workers = processPool(context, 'ssi', ['--etcd', this.endpoints.join(',')]);
+    await this.workers.start();
+    await serving;
+    // From here on nothing is awaited until the table is published: no worker has joined before.
     this.state = new ClusterState(this.endpoints, context.masterAddress);
     const state = this.state;
     context.onProcess((record) => state.publish(record));
     await this.state.mirrorMembers((gone, why) => context.workerLost(gone.workerId, why));
-    this.workers = processPool(context, 'ssi', ['--etcd', this.endpoints.join(',')]);
-    await this.workers.start();
   }
 
   async stop(graceMs: number): Promise<void> {
@@ -52,7 +59,10 @@ export class SsiPool implements Pool {
   }
 }
 
-/** Follows a mirror from now on; a failed start (etcd not there yet) is tried again at the next use. */
+/**
+ * Follows a mirror from the node's start (once what starts it is done: the node's join goes
+ * first); a failed start (etcd not there yet) is tried again at the next use.
+ */
 function following<T>(start: () => Promise<T>): () => Promise<T> {
   let mirror: Promise<T> | undefined;
   const follow = (): Promise<T> => {
@@ -60,7 +70,7 @@ function following<T>(start: () => Promise<T>): () => Promise<T> {
     mirror.catch(() => (mirror = undefined));
     return mirror;
   };
-  void follow().catch(() => {});   // kept from the node's start, not from the first question
+  setImmediate(() => void follow().catch(() => {}));   // kept from the node's start, not from the first question
   return follow;
 }
 
