@@ -49,7 +49,7 @@ function once(transport: string, nodes: number, checkpointMs: number | null): Sa
   const summary = JSON.parse(run.stdout) as { stages: { counters: Record<string, number> }[]; backend: Record<string, unknown> & { etcd?: Record<string, number> } };
   const counters = summary.stages[0].counters;
   return {
-    transport, nodes, checkpointMs, wallS, mapTaskS: (counters['time.mapMs'] ?? 0) / 1000, checkpoints: Number(summary.backend.checkpoints ?? 0),
+    transport, nodes, checkpointMs, wallS, mapTaskS: (counters['time.mapMs'] ?? 0) / 1000, checkpoints: counters['map.checkpoints'] ?? 0,
     etcdWrites: summary.backend.etcd?.writes ?? 0, watchEventsOnNodes: summary.backend.etcd?.watchEventsOnNodes ?? 0,
   };
 }
@@ -72,11 +72,12 @@ for (const nodes of nodeCounts) {
 
 const grpcOf = (nodes: number): Sample => rows.find((r) => r.transport === 'grpc' && r.nodes === nodes)!;
 const lines = [
-  '| backend | nodes | checkpoint ms | median s | / grpc | map task s | checkpoints | etcd writes | watch events on nodes |',
+  '| backend | nodes | checkpoint ms | median s | / grpc | map task s | checkpoints written | etcd writes | watch events on nodes |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map((r) => `| ${r.transport} | ${r.nodes} | ${r.checkpointMs ?? '-'} | ${r.wallS.toFixed(2)} | ${(r.wallS / grpcOf(r.nodes).wallS).toFixed(2)}x | ${r.mapTaskS.toFixed(2)} | ${r.checkpoints} | ${r.etcdWrites} | ${r.watchEventsOnNodes} |`),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench', 'results', `ssi-cost-${commit}.json`), `${JSON.stringify({ commit, input: values.input, repeat, splitMib: Number(values['split-mib']), rows }, null, 2)}\n`);
+const name = `ssi-cost-${commit}-nodes-${nodeCounts.join('_')}-checkpoint-ms-${intervals.join('_')}.json`;
+writeFileSync(join(ROOT, 'bench', 'results', name), `${JSON.stringify({ commit, input: values.input, repeat, splitMib: Number(values['split-mib']), rows }, null, 2)}\n`);

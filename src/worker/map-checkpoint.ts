@@ -9,7 +9,7 @@ import { copyFile, link, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import type { Counters } from '../core/counters.ts';
+import { COUNTER, type Counters } from '../core/counters.ts';
 import type { AttemptFigures } from '../core/progress.ts';
 import type { Checkpoint } from '../wires/messages.ts';
 
@@ -71,6 +71,11 @@ export class MapCheckpoints {
     this.lastMs = now();
   }
 
+  /** Checkpoints this attempt wrote. */
+  get written(): number {
+    return this.seq;
+  }
+
   /** Whether one is due (every everyMs; never with 0). */
   due(): boolean {
     return this.everyMs > 0 && this.now() - this.lastMs >= this.everyMs;
@@ -84,7 +89,7 @@ export class MapCheckpoints {
       seq: this.seq, split: state.at.split, offset: state.at.offset, spills: state.spills, dir: this.dir, host: this.io.host, node: this.io.node(),
       clusterDir: this.clusterDir, counters: state.counters, emitted: state.emitted, bytesDone: state.bytesDone,
     };
-    checkpoint.counters['map.checkpoints'] = inherited + this.seq;
+    checkpoint.counters[COUNTER.checkpoints] = inherited + this.seq;
     progress.checkpoint = checkpoint;
     return checkpoint;
   }

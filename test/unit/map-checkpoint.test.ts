@@ -100,6 +100,11 @@ describe.each([
     const splits = [{ ...whole, end: half }, { ...whole, start: half }, splitOf(b)];
 
     const once = await runMapTask(job, { attemptId: 'once', spec: spec(0, inputMode), splits }, store, new AbortController().signal, {}, io(`${name}-0`));
+    // Checkpointing all the way changes nothing of the output; the attempt counts its checkpoints.
+    const every = await runMapTask(job, { attemptId: 'every', spec: spec(1, inputMode), splits }, store, new AbortController().signal, {}, io(`${name}-3`));
+    expect(partitions(store, 'every')).toEqual(partitions(store, 'once'));
+    expect(every.counters[COUNTER.checkpoints]).toBeGreaterThanOrEqual(2);
+    expect(once.counters[COUNTER.checkpoints]).toBeUndefined();
     const checkpoint = await checkpointPartWay(job, splits, store, io(`${name}-1`), inputMode);
     expect(checkpoint.spills).toBe(2);
     expect(checkpoint.bytesDone).toBeGreaterThan(0);
