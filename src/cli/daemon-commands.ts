@@ -49,6 +49,8 @@ interface MasterArgs extends TokenArgs, TlsArgs, ChaosArgs {
   dispatchSlots: number;
   http?: string;
   etcd?: string;
+  ha?: string;
+  haName: string;
 }
 
 /** node: the daemon's node name for --chaos (master, or the worker's --chaos-name). */
@@ -162,6 +164,10 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   const transport = transportOf(args.transport, token, tls, args, 'master');
   const etcd = args.etcd === undefined ? undefined : parseEtcdEndpoints(String(args.etcd));
   if (etcd && args.transport !== 'ssi') throw new UsageError(`--etcd applies to --transport ssi, not ${args.transport}`);
+  const ha = args.ha === undefined ? undefined : parseEtcdEndpoints(String(args.ha), '--ha');
+  if (ha && /:0$/.test(args.listen)) {
+    throw new UsageError('--ha needs --listen host:port with a fixed port: the clients of masters that stand in for each other are given every address (--master a,b)');
+  }
   let agreed: ClusterState | undefined;   // ssi with --etcd: the cluster's agreed state, once the master's address is known
   const master = new Master({
     log: createLogger({ component: 'master', file: join(workDir, 'master.log'), echo: true }),
@@ -174,7 +180,8 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
     onProcess: (record) => agreed?.publish(record),
   });
   if (args.balancer && !args.sharedDir) throw new UsageError('--balancer needs --shared-dir: the directory every server keeps map outputs in');
-  await master.recover();
+  if (ha) await leadThenRecover(master, ha, args.haName, args.listen);
+  else await master.recover();
   // The status server binds first, so that a port already taken fails before `listening` is printed.
   const httpAddress = http && await http.start(master, createLogger({ component: 'http', file: join(workDir, 'master.log') }));
   const server = await transport.serveMaster(master, args.listen);
@@ -207,6 +214,23 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   await new Promise(() => {});
+}
+
+/**
+ * mr master --ha: campaigns until elected (a standby says so and waits), then replays the
+ * journal every leader kept in etcd, and journals there from now on, fenced on its leadership.
+ * A leader that loses its leadership exits at once: another has been, or is being, elected.
+ */
+async function leadThenRecover(master: Master, endpoints: string[], name: string, address: string): Promise<void> {
+  const { campaignToLead } = await import('../master/master-election.ts');
+  const { EtcdJournal } = await import('../master/etcd-journal.ts');
+  const stop = (why: string): never => {
+    process.stderr.write(`mr master: ${why}\n`);
+    process.exit(EXIT.jobFailed);
+  };
+  const leadership = await campaignToLead(endpoints, name, address, stop, (leader) => process.stdout.write(`standby: ${leader} leads\n`));
+  const { records, next } = await EtcdJournal.read(leadership.client, name);
+  await master.recoverFrom(records, new EtcdJournal(leadership.client, name, next, leadership.fenceKey, stop));
 }
 
 /** --http host:port: checked before anything starts; its code (and prom-client) loads only when asked for. */

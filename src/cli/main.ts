@@ -99,6 +99,8 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('work-dir', { type: 'string', demandOption: true, describe: 'directory for the master\'s logs and state' })
       .option('transport', { type: 'string', default: 'grpc' })
       .option('etcd', { type: 'string', describe: 'ssi: client URLs of the etcd cluster that keeps the cluster state, comma-separated' })
+      .option('ha', { type: 'string', describe: 'client URLs of an etcd cluster: masters given the same one stand in for each other (one leads, the others wait; its journal is kept there)' })
+      .option('ha-name', { type: 'string', default: 'mr', describe: 'with --ha: the name of the masters that stand in for each other (several groups may share one etcd)' })
       .option('lease-ms', numberOption('lease-ms', 'count', { default: DEFAULTS.leaseMs, describe: 'an attempt without a heartbeat this long is presumed lost' }))
       .option('worker-timeout-ms', numberOption('worker-timeout-ms', 'count', { default: DEFAULTS.workerTimeoutMs, describe: 'a worker silent this long is presumed dead' }))
       .option('task-timeout', numberOption('task-timeout', 'nonNegative', { describe: 'seconds an attempt may go without progress before it is killed and retried (default 60, 0: never)' }))

@@ -18,6 +18,17 @@ export type JournalRecord =
   | { t: 'stage-done'; jobId: string; stage: number; files: string[] }
   | { t: 'job-end'; jobId: string; state: 'succeeded' | 'failed' | 'killed'; error?: string };
 
+/** Where the master journals: this file (journal.ts), or etcd for masters that stand in for each other (etcd-journal.ts). */
+export interface JournalSink {
+  /** Appends a record; with durable, resolves once it is kept (a commit point). */
+  append(record: JournalRecord, durable?: boolean): Promise<void>;
+  /** Resolves once every record appended so far is kept. */
+  sync(): Promise<void>;
+  close(): void;
+  /** Writes that made records durable (each covers a group). */
+  fsyncs: number;
+}
+
 /** A wait for the journal to be durable up to the record numbered seq. */
 interface SyncWaiter {
   seq: number;
@@ -25,7 +36,7 @@ interface SyncWaiter {
   reject: (error: Error) => void;
 }
 
-export class Journal {
+export class Journal implements JournalSink {
   private readonly fd: number;
   private written = 0;           // records written (to the file, maybe not the disk yet)
   private durable = 0;           // of those, how many an fsync has covered

@@ -8,7 +8,7 @@ import type { OutputClaim } from '../storage/output-dir.ts';
 import type * as M from '../wires/messages.ts';
 import { AttemptHistory } from './attempt-history.ts';
 import { CheckpointBook } from './checkpoint-book.ts';
-import type { Journal } from './journal.ts';
+import type { JournalSink } from './journal.ts';
 import { NodeTable } from './node-table.ts';
 import { ProcessTable, type ProcessRecord } from './process-table.ts';
 import { ReplyMemo } from './reply-memo.ts';
@@ -51,7 +51,7 @@ export interface MasterState {
   readonly now: () => number;
   readonly timing: MasterTiming;
   readonly scheduler: Scheduler;     // every decision; the rest is what the I/O around it needs
-  journal?: Journal;                 // set by recovery when there is a journal path
+  journal?: JournalSink;             // set by recovery when there is a journal (a file, or etcd with --ha)
   // Jobs: their stages as submitted, the files of the finished ones, and each unfinished job's
   // claim on its output (the dirs made for it are removed if it fails). A job without a claim owns
   // no output: nothing there is touched for it.

@@ -9,7 +9,7 @@ import type * as M from '../wires/messages.ts';
 import type { MasterService } from '../wires/transport.ts';
 import * as cluster from './cluster-ops.ts';
 import * as jobs from './job-intake.ts';
-import { Journal } from './journal.ts';
+import { Journal, type JournalRecord, type JournalSink } from './journal.ts';
 import { createMasterState, type MasterOptions, type MasterState } from './master-state.ts';
 import { replay } from './recovery.ts';
 import { finishStage, prepareStage, reclaimOutputs } from './stage-commit.ts';
@@ -40,12 +40,16 @@ export class Master implements MasterService {
 
   /** Resumes from the journal, if there is one: committed work stays committed. */
   async recover(): Promise<void> {
+    const path = this.state.options.journalPath;
+    if (path) await this.recoverFrom(Journal.read(path), new Journal(path));
+  }
+
+  /** Resumes from these records, and journals in `journal` from now on (mr master --ha: both in etcd). */
+  async recoverFrom(records: JournalRecord[], journal: JournalSink): Promise<void> {
     const { state } = this;
-    const path = state.options.journalPath;
-    if (!path) return;
-    const recovery = replay(Journal.read(path), state.scheduler, state, state.now());
+    const recovery = replay(records, state.scheduler, state, state.now());
     state.scheduler.setEpoch(recovery.epoch + 1);
-    state.journal = new Journal(path);
+    state.journal = journal;
     await state.journal.append({ t: 'epoch', epoch: recovery.epoch + 1 }, true);
     if (recovery.epoch > 0) state.options.log.info('resumed from the journal', { epoch: recovery.epoch + 1, jobs: state.scheduler.jobs.size });
     await reclaimOutputs(state);

@@ -8,6 +8,7 @@ import type { ChaosNode } from './chaos/chaos-node.ts';
 import { chaosMasterService, chaosWorkerService } from './chaos/chaos-services.ts';
 import type { MasterMethod } from './contract.gen.ts';
 import { MASTER_METHODS, type MasterClient, type MasterLink, type Transport, type Wire, type WorkerClient } from './transport.ts';
+import { isUnavailable } from './unavailable.ts';
 
 export function transportOver(wire: Wire, chaos?: ChaosNode): Transport {
   const { lossy, linkMaster, serveMaster, serveWorker, connectWorker, attachChaos, ...rest } = wire;
@@ -19,8 +20,32 @@ export function transportOver(wire: Wire, chaos?: ChaosNode): Transport {
     ...(chaos ? { chaos } : {}),
     serveMaster: (handlers, listen) => serveMaster.call(wire, chaos ? chaosMasterService(handlers, chaos) : handlers, listen),
     serveWorker: (handlers, listen) => serveWorker.call(wire, chaos ? chaosWorkerService(handlers, chaos) : handlers, listen),
-    connectMaster: (address) => masterClient(linkMaster.call(wire, address), retried, chaos),
+    // host:port,host:port: masters that stand in for each other (mr master --ha); a call that finds
+    // no one at one address goes to the next, through the same retries.
+    connectMaster: (address) => {
+      const addresses = address.split(',').map((one) => one.trim()).filter(Boolean);
+      if (addresses.length <= 1) return masterClient(linkMaster.call(wire, address), retried, chaos);
+      return masterClient(failoverLink(addresses.map((one) => linkMaster.call(wire, one))), true, chaos);
+    },
     connectWorker: (address) => workerClient(connectWorker.call(wire, address), chaos),
+  };
+}
+
+/** One link over several masters: calls go to the one that answered last; one that does not answer passes the turn to the next. */
+function failoverLink(links: MasterLink[]): MasterLink {
+  let current = 0;
+  return {
+    async call(method, request, deadline, retry) {
+      const at = current;
+      try {
+        return await links[at].call(method, request, deadline, retry);
+      } catch (error) {
+        if (isUnavailable(error) && current === at) current = (at + 1) % links.length;
+        throw error;
+      }
+    },
+    ...(links[0].explain ? { explain: (error: unknown) => links[0].explain!(error) } : {}),
+    close: () => links.forEach((link) => link.close()),
   };
 }
 

@@ -12,12 +12,12 @@ export const ETCD_INSTALL_HINT = 'install it: apt-get install -y etcd-server (or
 const READY_TIMEOUT_MS = 15_000;
 
 /** --etcd: comma-separated client URLs (http://host:port); a usage error for anything else. */
-export function parseEtcdEndpoints(text: string): string[] {
+export function parseEtcdEndpoints(text: string, flag = '--etcd'): string[] {
   const endpoints = text.split(',').map((s) => s.trim()).filter(Boolean);
   for (const endpoint of endpoints) {
-    if (!/^https?:\/\/[^/\s]+:\d+\/?$/.test(endpoint)) throw new UsageError(`--etcd wants client URLs like http://127.0.0.1:2379, comma-separated; got ${JSON.stringify(endpoint)}`);
+    if (!/^https?:\/\/[^/\s]+:\d+\/?$/.test(endpoint)) throw new UsageError(`${flag} wants client URLs like http://127.0.0.1:2379, comma-separated; got ${JSON.stringify(endpoint)}`);
   }
-  if (endpoints.length === 0) throw new UsageError('--etcd wants at least one client URL, like http://127.0.0.1:2379');
+  if (endpoints.length === 0) throw new UsageError(`${flag} wants at least one client URL, like http://127.0.0.1:2379`);
   return endpoints;
 }
 
