@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { connectBalancer } from './balancer/balancer-client.ts';
+import { connectBalancer, type BalancerClient } from './balancer/balancer-client.ts';
 import { TaskError, UsageError, oneLine } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { processStats } from '../../process-stats.ts';
@@ -22,9 +22,12 @@ export interface TaskServerOptions {
   tls?: TlsMaterial;
   workDir: string;
   listenHost: string;
-  join?: string;                 // the balancer to join, host:port
+  join?: string;                 // the balancer to join, host:port; or several, comma-separated (a pair)
   log: Logger;
 }
+
+/** How often a server joins its balancers again (a balancer that restarted learns of it then). */
+const REJOIN_MS = 2000;
 
 /** How long a finished attempt's report answers a repeated RunTask (longer than any retry takes). */
 const RUN_MEMORY_MS = 5 * 60_000;
@@ -36,8 +39,10 @@ export class TaskServer {
   private readonly stores = new Map<string, SharedOutputStore>();
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Each attempt's run, by attempt id, while it runs and for a while after (see runOnce). */
-  private readonly runs = new Map<string, Promise<M.AttemptReport>>();
+  private readonly runs = new Map<string, { report: Promise<M.AttemptReport>; controller: AbortController; callers: number; settled: boolean }>();
   private draining = false;
+  private balancers: BalancerClient[] = [];
+  private rejoin?: NodeJS.Timeout;
 
   constructor(private readonly options: TaskServerOptions) {}
 
@@ -52,16 +57,32 @@ export class TaskServer {
       },
       runTask: (req, signal) => this.runOnce(req, signal),
     }, `${this.options.listenHost}:0`);
-    if (this.options.join) {
-      const balancer = connectBalancer(this.options.join, this.options.token, this.options.tls);
-      try {
-        await balancer.join(this.server.address);
-      } finally {
-        balancer.close();
-      }
-    }
+    if (this.options.join) await this.joinBalancers(this.server.address);
     this.options.log.info('serving', { serverId: this.id, address: this.server.address, balancer: this.options.join });
     return this.server.address;
+  }
+
+  /**
+   * Joins every balancer given (a pair shares the farm's membership): once at least one has it,
+   * the server serves; it joins each again every REJOIN_MS, so that a balancer that restarts, or
+   * was away, has it again (a join is idempotent).
+   */
+  private async joinBalancers(address: string): Promise<void> {
+    const balancers = this.options.join!.split(',').map((a) => a.trim()).filter(Boolean).map((a) => connectBalancer(a, this.options.token, this.options.tls));
+    this.balancers = balancers;
+    await Promise.any(balancers.map((b) => b.join(address))).catch((error: AggregateError) => {
+      for (const b of balancers) b.close();
+      throw error.errors[0];
+    });
+    const joining = new Set<BalancerClient>();
+    this.rejoin = setInterval(() => {
+      for (const b of balancers) {
+        if (joining.has(b) || this.draining) continue;
+        joining.add(b);
+        void b.join(address).catch(() => undefined).finally(() => joining.delete(b));
+      }
+    }, REJOIN_MS);
+    this.rejoin.unref();
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
@@ -71,22 +92,35 @@ export class TaskServer {
 
   /**
    * A RunTask for an attempt this server runs or ran lately gets that run's report: a request sent
-   * twice (a duplicate in the network, a retry whose first reply was lost) runs its attempt once
-   * here. Another server may run it too (fail-over); that is safe, each run writes under names of
-   * its own. A run cancelled by its caller is not kept: the next request runs the attempt again.
+   * twice (a duplicate in the network, a retry whose first reply was lost, the same task sent on by
+   * the other balancer of a pair when the first went away) runs its attempt once here. Another
+   * server may run it too (fail-over); that is safe, each run writes under names of its own. A run
+   * is cancelled once every request waiting for it is (their callers all went away), and is not
+   * kept then: the next request runs the attempt again.
    */
   private runOnce(req: M.RunTaskRequest, signal?: AbortSignal): Promise<M.AttemptReport> {
     const { task } = req;
     if (!task) return Promise.reject(new TaskError('a RunTask request without its task'));
     const id = task.attemptId;
-    const known = this.runs.get(id);
-    if (known) return known;
-    const run = this.track(this.runTask(req, task, signal));
-    this.runs.set(id, run);
-    const forget = () => this.runs.delete(id);
-    run.then(() => setTimeout(forget, RUN_MEMORY_MS).unref(), forget);
-    signal?.addEventListener('abort', forget, { once: true });
-    return run;
+    let run = this.runs.get(id);
+    if (!run) {
+      const controller = new AbortController();
+      const started = { report: this.track(this.runTask(req, task, controller.signal)), controller, callers: 0, settled: false };
+      this.runs.set(id, started);
+      const forget = () => {
+        if (this.runs.get(id) === started) this.runs.delete(id);
+      };
+      started.report.then(() => setTimeout(forget, RUN_MEMORY_MS).unref(), forget).finally(() => (started.settled = true));
+      run = started;
+    }
+    const joined = run;
+    joined.callers++;
+    signal?.addEventListener('abort', () => {
+      if (--joined.callers > 0 || joined.settled) return;
+      joined.controller.abort();
+      if (this.runs.get(id) === joined) this.runs.delete(id);
+    }, { once: true });
+    return joined.report;
   }
 
   private async runTask(req: M.RunTaskRequest, task: M.Task, signal?: AbortSignal): Promise<M.AttemptReport> {
@@ -117,19 +151,21 @@ export class TaskServer {
     return master;
   }
 
-  /** Leaves the balancer (no new requests), lets the running tasks finish, then stops. */
+  /** Leaves the balancers (no new requests), lets the running tasks finish, then stops. */
   async drain(): Promise<void> {
     this.draining = true;
-    if (this.options.join && this.server) {
-      const balancer = connectBalancer(this.options.join, this.options.token, this.options.tls);
-      await balancer.leave(this.server.address).catch((error) => this.options.log.warn('could not leave the balancer', { error: oneLine(error) }));
-      balancer.close();
+    clearInterval(this.rejoin);
+    if (this.server) {
+      const address = this.server.address;
+      await Promise.all(this.balancers.map((b) => b.leave(address).catch((error) => this.options.log.warn('could not leave a balancer', { error: oneLine(error) }))));
     }
     await Promise.allSettled([...this.inFlight]);
     await this.stop();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.rejoin);
+    for (const b of this.balancers) b.close();
     for (const master of this.masters.values()) master.close();
     await Promise.all([...this.stores.values()].map((store) => store.cleanup()));
     await this.server?.stop();

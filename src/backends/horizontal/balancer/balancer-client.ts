@@ -39,6 +39,64 @@ function unary<T>(stub: Stub, method: string, req: unknown, metadata: grpc.Metad
   });
 }
 
+/**
+ * The balancer went away rather than answered (killed, restarting, not there): a RunTask sent to it
+ * may go to its partner. Its own answers (an application error, no server before the deadline)
+ * come with other statuses and go back to the caller.
+ */
+function balancerGone(error: unknown): boolean {
+  if (!isServiceError(error)) return false;
+  const { status } = grpcJs();
+  return error.code === status.UNAVAILABLE || error.code === status.CANCELLED || (error.code === status.INTERNAL && error.details.startsWith('Received RST_STREAM'));
+}
+
+/** A pause before a RunTask goes to the next balancer after the last one was gone too. */
+const ROUND_PAUSE_MS = 200;
+
+/**
+ * host:port[,host:port...]: balancers that work as a pair (or more). A RunTask goes to the one
+ * that answered last; when it is gone mid-request, the same request (an attempt is idempotent:
+ * the server remembers it, the master commits it once) goes to the next, until the deadline.
+ * Join and Leave go to every one (the farm's membership is every balancer's); ListServers to the
+ * first that answers.
+ */
+export function connectBalancers(addresses: string, token?: string, tls?: TlsMaterial): BalancerClient {
+  const list = addresses.split(',').map((a) => a.trim()).filter(Boolean);
+  if (list.length <= 1) return connectBalancer(addresses, token, tls);
+  const clients = list.map((address) => connectBalancer(address, token, tls));
+  let current = 0;
+  const any = async <T>(call: (client: BalancerClient) => Promise<T>): Promise<T> => {
+    let last: unknown;
+    for (const client of clients) {
+      try {
+        return await call(client);
+      } catch (error) {
+        last = error;
+      }
+    }
+    throw last;
+  };
+  return {
+    async runTask(req, deadlineMs) {
+      const deadline = Date.now() + deadlineMs;
+      for (let tried = 0; ; tried++) {
+        const at = current;
+        try {
+          return await clients[at].runTask(req, Math.max(1, deadline - Date.now()));
+        } catch (error) {
+          if (!balancerGone(error) || Date.now() >= deadline) throw error;
+          if (current === at) current = (at + 1) % clients.length;
+          if ((tried + 1) % clients.length === 0) await new Promise((resolve) => setTimeout(resolve, ROUND_PAUSE_MS));
+        }
+      }
+    },
+    join: async (server) => (await Promise.allSettled(clients.map((c) => c.join(server)))).some((r) => r.status === 'fulfilled' && r.value),
+    leave: async (server) => (await Promise.allSettled(clients.map((c) => c.leave(server)))).some((r) => r.status === 'fulfilled' && r.value),
+    listServers: () => any((c) => c.listServers()),
+    close: () => clients.forEach((c) => c.close()),
+  };
+}
+
 export function connectBalancer(address: string, token?: string, tls?: TlsMaterial): BalancerClient {
   const pool = new (balancerService())(address, channelCredentials(tls), CHANNEL_OPTIONS) as unknown as Stub;
   // One connection for both services.
