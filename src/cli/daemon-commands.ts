@@ -133,6 +133,7 @@ function firstLineOfStdin(): Promise<string> {
 async function serverCommand(args: WorkerArgs, token: string | undefined, tls: TlsMaterial | undefined, workDir: string): Promise<void> {
   const server = new TaskServer({
     transport: transportOf(args.transport, token, tls, args, args.chaosName ?? `worker-${process.pid}`), token, tls, workDir, listenHost: args.listenHost, join: args.join,
+    slots: args.slots,
     log: createLogger({ component: 'server' }),
   });
   let draining = false;

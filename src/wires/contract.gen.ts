@@ -588,6 +588,8 @@ export interface RunTaskRequest {
 
 export interface ServerRef {
   address: string;
+  /** Join: requests the server takes at once; more wait at the balancer (0: no limit) */
+  slots: number;
 }
 
 export interface ServerState {
@@ -599,6 +601,8 @@ export interface ServerState {
   /** requests that failed over from it */
   failed: number;
   leaving: boolean;
+  /** requests it takes at once (0: no limit) */
+  slots: number;
 }
 
 export interface JoinReply {
@@ -614,6 +618,8 @@ export type ListServersRequest = Record<string, never>;
 export interface ListServersReply {
   servers: ServerState[];
   failovers: number;
+  /** requests waiting at the balancer for a server with a free slot */
+  queued: number;
 }
 
 /** Every message, by its name in the proto. */

@@ -91,9 +91,23 @@ describe('balancer', () => {
     const list = await client.listServers();
     expect(list.failovers).toBe(0);
     expect(list.servers).toEqual([
-      { address: a.address, healthy: true, outstanding: 0, served: 2, failed: 0, leaving: false },
-      { address: b.address, healthy: true, outstanding: 0, served: 2, failed: 0, leaving: false },
+      { address: a.address, healthy: true, outstanding: 0, served: 2, failed: 0, leaving: false, slots: 0 },   // given with --backends: no limit
+      { address: b.address, healthy: true, outstanding: 0, served: 2, failed: 0, leaving: false, slots: 0 },
     ]);
+  });
+
+  it('holds what no server has a free slot for, and gives it to a server that joins', async () => {
+    const [a, b] = await fakeWorkers('A', 'B');
+    const { balancer, client } = await startBalancer([]);
+    await client.join(a.address, 1);
+    const pending = Array.from({ length: 3 }, () => client.runTask(request({ delayMs: '600' }), DEADLINE_MS));
+    await until('one request at A, two waiting', () => a.inFlight === 1 && balancer.queued === 2);
+    expect((await client.listServers()).queued).toBe(2);
+    await client.join(b.address, 1);
+    await until('B took one of those waiting', () => b.inFlight === 1 && balancer.queued === 1);
+    const replies = await Promise.all(pending);
+    expect(countBy(replies.map((r) => r.workerId))).toEqual({ A: 2, B: 1 });
+    expect(balancer.queued).toBe(0);
   });
 
   it('moves a request to another server when its server is killed mid-request', async () => {

@@ -135,6 +135,18 @@ describe('mr run --transport horizontal --autoscale', () => {
     expect(recordsOf(await readParts(join(dir, 'autoscale')))).toEqual(await expected());
   });
 
+  it('grows while tasks wait, then shrinks one server at a time once they idle, and never swings back', async () => {
+    const r = await runMr(['run', join(FIXTURES, 'long-reduce.ts'), '--input', inputs, '--output', join(dir, 'autoscale-down'), '--transport', 'horizontal',
+      '--autoscale', '1..3', '--reducers', '1', '--no-packing', '--no-speculation', '--set', 'lineMs=8', '--set', 'reduceMs=1300', '--json', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const sizes = (JSON.parse(r.stdout).backend.servers as { servers: number }[]).map((s) => s.servers);
+    const peak = sizes.indexOf(3);
+    expect(peak).toBeGreaterThan(0);                                   // it grew to max while the maps waited
+    const after = sizes.slice(peak);
+    expect(after.every((n, i) => i === 0 || n === after[i - 1] - 1)).toBe(true);   // then only down, one at a time
+    expect(after[after.length - 1]).toBeLessThan(3);                   // the long reduce needed fewer
+  }, 60_000);
+
   it('rejects a bad range, and --autoscale on another backend', async () => {
     const bad = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', join(dir, 'bad-as'), '--transport', 'horizontal', '--autoscale', '3..1']);
     expect(bad.code).toBe(2);

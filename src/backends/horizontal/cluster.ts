@@ -12,6 +12,11 @@ import type { Transport } from '../../wires/index.ts';
 import { startDispatcher } from './dispatcher.ts';
 import { ProcessPool } from '../../pools/process-pool.ts';
 import type { Pool } from '../../pools/pool.ts';
+import { DEFAULT_SCALE_POLICY, scaleDecision } from '../../core/autoscale.ts';
+import { localProcesses, type ServerProvider } from './server-provider.ts';
+
+/** Requests a server started here takes at once (mr worker --join's default --slots): more wait at the balancer. */
+const SERVER_SLOTS = 1;
 
 export interface Autoscale {
   min: number;
@@ -30,8 +35,7 @@ export interface HorizontalClusterOptions {
   onAllExited?: (why: string) => void;
 }
 
-const SCALE_EVERY_MS = 500;
-const IDLE_BEFORE_STOP_MS = 3000;
+const SCALE_EVERY_MS = 250;
 
 export class HorizontalCluster implements Pool {
   private readonly balancer: Balancer;
@@ -39,8 +43,10 @@ export class HorizontalCluster implements Pool {
   private pool?: ProcessPool;
   private dispatcher?: { close(): Promise<void> };
   private scaler?: NodeJS.Timeout;
+  private provider?: ServerProvider;
   private readonly startedMs = Date.now();
   private idleSinceMs?: number;
+  private grewAtMs = Date.now();
   /** How many servers there were, each time that changed. */
   readonly timeline: { atMs: number; servers: number }[] = [];
 
@@ -66,6 +72,7 @@ export class HorizontalCluster implements Pool {
       transport: options.transportName, token: options.token, chaos: options.chaos, onAllExited: options.onAllExited,
     });
     await this.pool.start();
+    this.provider = localProcesses(this.pool);
     await this.waitForServers(initial);
     this.record(initial);
     this.dispatcher = await startDispatcher({
@@ -89,25 +96,25 @@ export class HorizontalCluster implements Pool {
     if (last?.servers !== servers) this.timeline.push({ atMs: Date.now() - this.startedMs, servers });
   }
 
-  /** More servers while every one is busy and tasks wait; fewer once some have been idle a while. */
+  /** Grows while requests wait at the balancer for a free slot, shrinks once a server has been idle a while (core/autoscale.ts). */
   private async scale({ min, max }: Autoscale): Promise<void> {
-    const pool = this.pool!;
-    const servers = this.balancer.servers().filter((s) => !s.leaving);
-    const outstanding = servers.reduce((sum, s) => sum + s.outstanding, 0);
-    const idle = servers.filter((s) => s.outstanding === 0).length;
-    if (outstanding > servers.length && pool.size < max) {
-      this.idleSinceMs = undefined;
-      await pool.add();
-    } else if (idle > 0 && pool.size > min) {
-      this.idleSinceMs ??= Date.now();
-      if (Date.now() - this.idleSinceMs > IDLE_BEFORE_STOP_MS) {
-        pool.retire();
-        this.idleSinceMs = undefined;
-      }
-    } else {
+    const provider = this.provider!;
+    const serving = this.balancer.servers().filter((s) => s.healthy && !s.leaving);
+    const { queued } = this.balancer;
+    const now = Date.now();
+    if (queued === 0 && serving.some((s) => s.outstanding === 0)) this.idleSinceMs ??= now;
+    else this.idleSinceMs = undefined;
+    const decision = scaleDecision({
+      serving: serving.length, starting: Math.max(0, provider.size - serving.length), queued, slotsPerServer: SERVER_SLOTS,
+      idleMs: this.idleSinceMs === undefined ? 0 : now - this.idleSinceMs, sinceGrowthMs: now - this.grewAtMs,
+    }, { min, max, ...DEFAULT_SCALE_POLICY });
+    if (decision > 0) {
+      await provider.start(decision);
+      this.grewAtMs = now;
+    } else if (decision < 0 && provider.stopOne()) {
       this.idleSinceMs = undefined;
     }
-    this.record(pool.size);
+    this.record(provider.size);
   }
 
   async stop(graceMs: number): Promise<void> {

@@ -23,6 +23,7 @@ export interface TaskServerOptions {
   workDir: string;
   listenHost: string;
   join?: string;                 // the balancer to join, host:port; or several, comma-separated (a pair)
+  slots?: number;                // requests it takes at once (default 1); more wait at the balancer
   log: Logger;
 }
 
@@ -70,7 +71,8 @@ export class TaskServer {
   private async joinBalancers(address: string): Promise<void> {
     const balancers = this.options.join!.split(',').map((a) => a.trim()).filter(Boolean).map((a) => connectBalancer(a, this.options.token, this.options.tls));
     this.balancers = balancers;
-    await Promise.any(balancers.map((b) => b.join(address))).catch((error: AggregateError) => {
+    const slots = this.options.slots ?? 1;
+    await Promise.any(balancers.map((b) => b.join(address, slots))).catch((error: AggregateError) => {
       for (const b of balancers) b.close();
       throw error.errors[0];
     });
@@ -79,7 +81,7 @@ export class TaskServer {
       for (const b of balancers) {
         if (joining.has(b) || this.draining) continue;
         joining.add(b);
-        void b.join(address).catch(() => undefined).finally(() => joining.delete(b));
+        void b.join(address, slots).catch(() => undefined).finally(() => joining.delete(b));
       }
     }, REJOIN_MS);
     this.rejoin.unref();

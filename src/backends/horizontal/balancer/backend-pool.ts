@@ -24,6 +24,8 @@ export interface Backend {
   healthy: boolean;        // false until its first probe passes
   leaving: boolean;
   outstanding: number;
+  /** Requests it takes at once (0: no limit): more wait at the balancer, for it or another. */
+  slots: number;
   served: number;
   failed: number;
   probing: boolean;        // a probe is in flight: never two at once for one server
@@ -40,6 +42,8 @@ export interface BackendPoolOptions {
 export class BackendPool {
   private readonly backends = new Map<string, Backend>(); // insertion order breaks the last ties
   private timer: NodeJS.Timeout | undefined;
+  /** Requests waiting for a server with a free slot, woken when one may have one. */
+  private waiting: (() => void)[] = [];
 
   constructor(private readonly options: BackendPoolOptions) {}
 
@@ -58,17 +62,19 @@ export class BackendPool {
     this.backends.clear();
   }
 
-  /** Adds the server, or takes back one that is leaving; resolves after its first probe. */
-  async join(address: string): Promise<void> {
+  /** Adds the server, or takes back one that is leaving; resolves after its first probe. slots: see Backend. */
+  async join(address: string, slots = 0): Promise<void> {
     let backend = this.backends.get(address);
     if (backend) {
       if (backend.leaving) this.options.log.info('server rejoined', { address });
       backend.leaving = false;
+      backend.slots = slots;
+      this.wake();
       return;
     }
     const { Worker } = loadProto();
     const client = new Worker(address, channelCredentials(this.options.tls), CHANNEL_OPTIONS) as unknown as grpc.Client;
-    backend = { address, client, healthy: false, leaving: false, outstanding: 0, served: 0, failed: 0, probing: false, probed: false };
+    backend = { address, client, healthy: false, leaving: false, outstanding: 0, slots, served: 0, failed: 0, probing: false, probed: false };
     this.backends.set(address, backend);
     this.options.log.info('server joined', { address });
     if (this.timer) await this.probe(backend);
@@ -84,11 +90,11 @@ export class BackendPool {
     return true;
   }
 
-  /** The least loaded usable server: fewest outstanding, then fewest served, then the first. */
+  /** The least loaded usable server with a free slot: fewest outstanding, then fewest served, then the first. */
   pick(): Backend | undefined {
     let best: Backend | undefined;
     for (const b of this.backends.values()) {
-      if (!b.healthy || b.leaving) continue;
+      if (!b.healthy || b.leaving || (b.slots > 0 && b.outstanding >= b.slots)) continue;
       if (!best || b.outstanding < best.outstanding || (b.outstanding === best.outstanding && b.served < best.served)) best = b;
     }
     return best;
@@ -101,6 +107,23 @@ export class BackendPool {
   end(backend: Backend): void {
     backend.outstanding--;
     this.dropIfDrained(backend);
+    this.wake();
+  }
+
+  /** Resolves when a server may have a free slot (one ended a request, joined, came back), or after ms. */
+  freed(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.waiting.push(done);
+    });
+  }
+
+  private wake(): void {
+    for (const done of this.waiting.splice(0)) done();
   }
 
   /** A request to it failed in transport: out until a probe passes again. */
@@ -110,8 +133,8 @@ export class BackendPool {
   }
 
   states(): ServerState[] {
-    return [...this.backends.values()].map(({ address, healthy, outstanding, served, failed, leaving }) =>
-      ({ address, healthy, outstanding, served, failed, leaving }));
+    return [...this.backends.values()].map(({ address, healthy, outstanding, served, failed, leaving, slots }) =>
+      ({ address, healthy, outstanding, served, failed, leaving, slots }));
   }
 
   private async probe(backend: Backend): Promise<void> {
@@ -132,6 +155,7 @@ export class BackendPool {
     backend.probed = true;
     if ((backend.healthy === healthy && !first) || this.backends.get(backend.address) !== backend) return;
     backend.healthy = healthy;
+    if (healthy) this.wake();
     if (healthy) this.options.log.info('server put back', { address: backend.address });
     else this.options.log.warn('server taken out', { address: backend.address, why });
   }

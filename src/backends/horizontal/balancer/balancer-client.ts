@@ -12,8 +12,8 @@ import { balancerService } from './balancer-proto.ts';
 export interface BalancerClient {
   /** Not retried here: the balancer already moves the task to another server when one goes away. */
   runTask(req: RunTaskRequest, deadlineMs: number): Promise<AttemptReport>;
-  /** True: the server is in the pool (joining twice is harmless). */
-  join(address: string): Promise<boolean>;
+  /** True: the server is in the pool (joining twice is harmless); slots: the requests it takes at once (0: no limit). */
+  join(address: string, slots?: number): Promise<boolean>;
   /** False: the balancer did not know that server. */
   leave(address: string): Promise<boolean>;
   listServers(): Promise<ListServersReply>;
@@ -90,7 +90,7 @@ export function connectBalancers(addresses: string, token?: string, tls?: TlsMat
         }
       }
     },
-    join: async (server) => (await Promise.allSettled(clients.map((c) => c.join(server)))).some((r) => r.status === 'fulfilled' && r.value),
+    join: async (server, slots) => (await Promise.allSettled(clients.map((c) => c.join(server, slots)))).some((r) => r.status === 'fulfilled' && r.value),
     leave: async (server) => (await Promise.allSettled(clients.map((c) => c.leave(server)))).some((r) => r.status === 'fulfilled' && r.value),
     listServers: () => any((c) => c.listServers()),
     close: () => clients.forEach((c) => c.close()),
@@ -105,7 +105,7 @@ export function connectBalancer(address: string, token?: string, tls?: TlsMateri
     callWithPolicy(POOL_POLICY, (deadline) => unary<T>(pool, method, req, bearer(token), deadline));
   return {
     runTask: (req, deadlineMs) => unary<AttemptReport>(worker, 'RunTask', req, bearer(token), new Date(Date.now() + deadlineMs)),
-    join: async (server) => (await poolCall<{ joined: boolean }>('Join', { address: server })).joined,
+    join: async (server, slots = 0) => (await poolCall<{ joined: boolean }>('Join', { address: server, slots })).joined,
     leave: async (server) => (await poolCall<{ left: boolean }>('Leave', { address: server })).left,
     listServers: () => poolCall<ListServersReply>('ListServers', {}),
     close: () => pool.close(),

@@ -58,10 +58,10 @@ function toStatus(error: unknown): Partial<grpc.StatusObject> {
   return { code, details };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export class Balancer {
   failovers = 0;
+  /** Requests waiting here for a server with a free slot (the autoscaler's signal). */
+  queued = 0;
   private readonly pool: BackendPool;
   private readonly token: string | undefined;
   private readonly tls: TlsMaterial | undefined;
@@ -153,12 +153,12 @@ export class Balancer {
 
   private balancerHandlers(): grpc.UntypedServiceImplementation {
     return {
-      Join: this.unary<M.ServerRef, M.JoinReply>(async ({ address }) => {
-        await this.pool.join(checkAddress('Join: address', address));
+      Join: this.unary<M.ServerRef, M.JoinReply>(async ({ address, slots }) => {
+        await this.pool.join(checkAddress('Join: address', address), slots);
         return { joined: true };
       }),
       Leave: this.unary<M.ServerRef, M.LeaveReply>(({ address }) => ({ left: this.pool.leave(address.trim()) })),
-      ListServers: this.unary<M.ListServersRequest, M.ListServersReply>(() => ({ servers: this.servers(), failovers: this.failovers })),
+      ListServers: this.unary<M.ListServersRequest, M.ListServersReply>(() => ({ servers: this.servers(), failovers: this.failovers, queued: this.queued })),
     };
   }
 
@@ -169,8 +169,7 @@ export class Balancer {
     // The caller gave up: so do we, and the CANCELLED that follows is not the server's failure.
     call.on('cancelled', () => forwarded?.cancel());
     for (;;) {
-      const backend = await this.waitForBackend(deadline, call);
-      this.pool.begin(backend);
+      const backend = await this.waitForBackend(deadline, call);   // its slot taken
       try {
         const reply = await this.forward(backend, request, deadline, (c) => (forwarded = c));
         backend.served++;
@@ -201,17 +200,30 @@ export class Balancer {
     return this.chaos ? this.chaos.unary('Worker', 'runTask', request, send) : send();
   }
 
-  /** The server to send to, waiting while none is usable, up to the caller's deadline. */
+  /**
+   * The server to send to, waiting while none is usable or every one's slots are taken (the
+   * request is queued here, not at a server: a server that joins meanwhile gets it), up to the
+   * caller's deadline. The server's slot is taken as it is picked: requests woken together do not
+   * both take the one free slot.
+   */
   private async waitForBackend(deadline: number, call: grpc.ServerUnaryCall<unknown, unknown>): Promise<Backend> {
-    for (;;) {
-      if (this.stopping) throw new StatusError(grpcJs().status.UNAVAILABLE, 'the balancer is stopping');
-      if (call.cancelled) throw new StatusError(grpcJs().status.CANCELLED, 'the caller cancelled');
-      const backend = this.pool.pick();
-      if (backend) return backend;
-      if (Date.now() + WAIT_POLL_MS > deadline) {
-        throw new StatusError(grpcJs().status.DEADLINE_EXCEEDED, 'no healthy worker server behind the balancer before the deadline: start or join one');
+    this.queued++;
+    try {
+      for (;;) {
+        if (this.stopping) throw new StatusError(grpcJs().status.UNAVAILABLE, 'the balancer is stopping');
+        if (call.cancelled) throw new StatusError(grpcJs().status.CANCELLED, 'the caller cancelled');
+        const backend = this.pool.pick();
+        if (backend) {
+          this.pool.begin(backend);
+          return backend;
+        }
+        if (Date.now() + WAIT_POLL_MS > deadline) {
+          throw new StatusError(grpcJs().status.DEADLINE_EXCEEDED, 'no healthy worker server behind the balancer before the deadline: start or join one');
+        }
+        await this.pool.freed(WAIT_POLL_MS);
       }
-      await sleep(WAIT_POLL_MS);
+    } finally {
+      this.queued--;
     }
   }
 }
