@@ -99,13 +99,16 @@ export class HorizontalCluster implements Pool {
   /** Grows while requests wait at the balancer for a free slot, shrinks once a server has been idle a while (core/autoscale.ts). */
   private async scale({ min, max }: Autoscale): Promise<void> {
     const provider = this.provider!;
-    const serving = this.balancer.servers().filter((s) => s.healthy && !s.leaving);
+    // Joined: healthy, or taken out for now (a job function holding its loop fails its health
+    // checks): either way not one still starting.
+    const joined = this.balancer.servers().filter((s) => !s.leaving);
+    const serving = joined.filter((s) => s.healthy);
     const { queued } = this.balancer;
     const now = Date.now();
     if (queued === 0 && serving.some((s) => s.outstanding === 0)) this.idleSinceMs ??= now;
     else this.idleSinceMs = undefined;
     const decision = scaleDecision({
-      serving: serving.length, starting: Math.max(0, provider.size - serving.length), queued, slotsPerServer: SERVER_SLOTS,
+      serving: serving.length, starting: Math.max(0, provider.size - joined.length), queued, slotsPerServer: SERVER_SLOTS,
       idleMs: this.idleSinceMs === undefined ? 0 : now - this.idleSinceMs, sinceGrowthMs: now - this.grewAtMs,
     }, { min, max, ...DEFAULT_SCALE_POLICY });
     if (decision > 0) {
