@@ -5,6 +5,8 @@
 // request waits, and the last growth is not recent; so the size does not swing with each task.
 
 export interface FarmView {
+  /** Servers started and not asked to leave: serving, starting, or taken out for a while. */
+  size: number;
   /** Servers serving now (joined, healthy, not leaving). */
   serving: number;
   /** Servers started that have not joined yet. */
@@ -32,13 +34,13 @@ export const DEFAULT_SCALE_POLICY: Omit<ScalePolicy, 'min' | 'max'> = { idleBefo
 
 /** Servers to start (> 0), to stop (-1), or 0. */
 export function scaleDecision(view: FarmView, policy: ScalePolicy): number {
-  const size = view.serving + view.starting;
+  const { size } = view;
   if (size < policy.min) return policy.min - size;
   if (view.queued > 0) {
     // Those starting will take some of what waits: start only what they cannot.
     const needed = Math.ceil(view.queued / Math.max(1, view.slotsPerServer)) - view.starting;
     return Math.max(0, Math.min(needed, policy.max - size));
   }
-  if (view.serving > policy.min && view.starting === 0 && view.idleMs >= policy.idleBeforeStopMs && view.sinceGrowthMs >= policy.quietAfterGrowthMs) return -1;
+  if (size > policy.min && view.serving > 1 && view.starting === 0 && view.idleMs >= policy.idleBeforeStopMs && view.sinceGrowthMs >= policy.quietAfterGrowthMs) return -1;
   return 0;
 }

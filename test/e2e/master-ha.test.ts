@@ -12,6 +12,7 @@ import { freePort, startEtcdMember, type EtcdMember } from '../../src/backends/s
 import { EtcdJournal, etcdClient } from '../../src/master/etcd-journal.ts';
 import { FIXTURES, MR, ROOT, finished, readParts, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
 import { until } from '../helpers/until.ts';
+import { relayTo } from '../helpers/tcp-partition.ts';
 
 let dir: string;
 let etcd: EtcdMember;
@@ -103,6 +104,30 @@ describe('mr master --ha', () => {
     expect(after).toEqual(expect.arrayContaining(before));
     expect(before.length).toBeGreaterThanOrEqual(1);
   }, 120_000);
+
+  it('a leader cut off from etcd by the network is replaced, and stops by itself: never two leaders', async () => {
+    const [host, port] = new URL(etcd.endpoints[0]).host.split(':');
+    const partition = await relayTo(host, Number(port));
+    try {
+      const [a, b] = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
+      const child = spawn(process.execPath, [MR, 'master', '--listen', a, '--work-dir', join(dir, 'pa'), '--ha', `http://${partition.address}`, '--ha-name', 'cut'],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      started.push(child);
+      let said = '';
+      child.stderr!.on('data', (chunk: Buffer) => (said += chunk.toString()));
+      await new Promise<void>((resolve) => createInterface({ input: child.stdout! }).on('line', (line) => line.startsWith('listening') && resolve()));
+      const second = master('cut', b, join(dir, 'pb'));
+      await second.line(/^standby/);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      partition.cut();
+      expect(await second.line(/^listening /)).toBe(`listening ${b}`);
+      // The old leader, alive and reachable by its clients, learns its leadership is gone and stops.
+      expect(await exited).not.toBe(0);
+      expect(said).toMatch(/leadership lapsed|no longer the leader|could not write the journal/);
+    } finally {
+      await partition.close();
+    }
+  }, 60_000);
 
   it('a leader frozen past its lease is replaced; woken, it finds itself no leader and stops', async () => {
     const [a, b] = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];

@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SCALE_POLICY, scaleDecision, type FarmView } from '../../src/core/autoscale.ts';
 
 const policy = { min: 1, max: 4, ...DEFAULT_SCALE_POLICY };
-const view = (over: Partial<FarmView>): FarmView => ({ serving: 1, starting: 0, queued: 0, slotsPerServer: 1, idleMs: 0, sinceGrowthMs: 60_000, ...over });
+/** A farm of `serving` servers serving and `starting` starting, unless size says otherwise (some taken out for a while). */
+const view = (over: Partial<FarmView>): FarmView => {
+  const serving = over.serving ?? 1;
+  const starting = over.starting ?? 0;
+  return { size: serving + starting, serving, starting, queued: 0, slotsPerServer: 1, idleMs: 0, sinceGrowthMs: 60_000, ...over };
+};
 
 describe('scaleDecision', () => {
   it('starts as many servers as the waiting requests need, up to max, counting those starting', () => {
@@ -29,6 +34,11 @@ describe('scaleDecision', () => {
     let size = 4;
     for (let t = 0; t < 100; t++) size += Math.min(0, scaleDecision(view({ serving: size, queued: t % 2, idleMs: (t % 2) * 500, sinceGrowthMs: 60_000 }), policy));
     expect(size).toBe(4);
+  });
+
+  it('counts a server taken out for a while (joined, not healthy) in the size: never more than max', () => {
+    expect(scaleDecision(view({ size: 4, serving: 3, queued: 2 }), policy)).toBe(0);
+    expect(scaleDecision(view({ size: 3, serving: 2, queued: 2 }), policy)).toBe(1);
   });
 
   it('brings the farm up to min', () => {

@@ -108,7 +108,7 @@ export class HorizontalCluster implements Pool {
     if (queued === 0 && serving.some((s) => s.outstanding === 0)) this.idleSinceMs ??= now;
     else this.idleSinceMs = undefined;
     const decision = scaleDecision({
-      serving: serving.length, starting: Math.max(0, provider.size - joined.length), queued, slotsPerServer: SERVER_SLOTS,
+      size: provider.size, serving: serving.length, starting: Math.max(0, provider.size - joined.length), queued, slotsPerServer: SERVER_SLOTS,
       idleMs: this.idleSinceMs === undefined ? 0 : now - this.idleSinceMs, sinceGrowthMs: now - this.grewAtMs,
     }, { min, max, ...DEFAULT_SCALE_POLICY });
     if (decision > 0) {
