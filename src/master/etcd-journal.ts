@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import type { Etcd3 } from 'etcd3';
 import type { JournalRecord, JournalSink } from './journal.ts';
+import { CommitWaiters } from './commit-waiters.ts';
 
 /** etcd takes at most 128 operations in one transaction by default, and requests of 1.5 MiB. */
 const MAX_TXN_OPS = 120;
@@ -30,19 +31,10 @@ export function etcdClient(endpoints: string[]): Etcd3 {
 /** A journal record too large for one etcd request. */
 export class RecordTooLargeError extends Error {}
 
-interface Waiter {
-  seq: number;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 export class EtcdJournal implements JournalSink {
   private readonly pending: [number, string][] = [];
-  private written: number;        // records appended (given a seq)
-  private durable: number;        // of those, how many are in etcd
-  private waiters: Waiter[] = [];
+  private readonly commits: CommitWaiters;   // records appended (given a seq), and those in etcd
   private flushing = false;
-  private failed?: Error;
   fsyncs = 0;
 
   /**
@@ -50,8 +42,7 @@ export class EtcdJournal implements JournalSink {
    * campaign key; onFenced: a write found it gone (this master is no longer the leader).
    */
   constructor(private readonly client: Etcd3, private readonly name: string, next: number, private readonly fenceKey: string, private readonly onFenced: (why: string) => void) {
-    this.written = next - 1;
-    this.durable = next - 1;
+    this.commits = new CommitWaiters(next - 1);
   }
 
   /** The journal's records, in order, and the seq the next one takes. */
@@ -63,23 +54,18 @@ export class EtcdJournal implements JournalSink {
   }
 
   append(record: JournalRecord, durable = false): Promise<void> {
-    if (this.failed) return Promise.reject(this.failed);
+    if (this.commits.failed) return Promise.reject(this.commits.failed);
     const value = JSON.stringify(record);
     if (value.length > MAX_TXN_BYTES) {
       return Promise.reject(new RecordTooLargeError(`a ${record.t} record of ${value.length} bytes is more than etcd takes in one request: mr master --ha journals at most ${MAX_TXN_BYTES} bytes a record (fewer input files a job)`));
     }
-    this.pending.push([++this.written, value]);
+    this.pending.push([++this.commits.written, value]);
     this.schedule();
     return durable ? this.sync() : Promise.resolve();
   }
 
   sync(): Promise<void> {
-    if (this.failed) return Promise.reject(this.failed);
-    if (this.durable >= this.written) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ seq: this.written, resolve, reject });
-      this.schedule();
-    });
+    return this.commits.sync(() => this.schedule());
   }
 
   private schedule(): void {
@@ -90,7 +76,7 @@ export class EtcdJournal implements JournalSink {
 
   private async flush(): Promise<void> {
     const prefix = `${haPrefix(this.name)}journal/`;
-    while (this.pending.length > 0 && !this.failed) {
+    while (this.pending.length > 0 && !this.commits.failed) {
       let bytes = 0;
       let count = 0;
       while (count < this.pending.length && count < MAX_TXN_OPS && (count === 0 || bytes + this.pending[count][1].length <= MAX_TXN_BYTES)) bytes += this.pending[count++][1].length;
@@ -100,34 +86,23 @@ export class EtcdJournal implements JournalSink {
           .then(...batch.map(([seq, value]) => this.client.put(prefix + String(seq).padStart(SEQ_DIGITS, '0')).value(value)))
           .commit();
         this.fsyncs++;
-        if (!result.succeeded) this.fail(new Error('this master is no longer the leader (its campaign key is gone): it stops'), true);
+        if (!result.succeeded) this.fail(new Error('this master is no longer the leader (its campaign key is gone): it stops'));
         else {
           this.pending.splice(0, count);
-          this.durable = batch[batch.length - 1][0];
+          this.commits.covered(batch[batch.length - 1][0]);
         }
       } catch (error) {
         // etcd unreachable: nothing written may be acknowledged; a master that cannot journal cannot lead.
-        this.fail(new Error(`could not write the journal to etcd: ${(error as Error).message}`), true);
+        this.fail(new Error(`could not write the journal to etcd: ${(error as Error).message}`));
       }
-      this.settle();
     }
     this.flushing = false;
-    if (this.pending.length > 0 && !this.failed) this.schedule();
+    if (this.pending.length > 0 && !this.commits.failed) this.schedule();
   }
 
-  private fail(error: Error, fenced: boolean): void {
-    this.failed ??= error;
-    if (fenced) this.onFenced(error.message);
-  }
-
-  private settle(): void {
-    const still: Waiter[] = [];
-    for (const waiter of this.waiters) {
-      if (this.failed) waiter.reject(this.failed);
-      else if (waiter.seq <= this.durable) waiter.resolve();
-      else still.push(waiter);
-    }
-    this.waiters = still;
+  private fail(error: Error): void {
+    this.commits.covered(0, error);
+    this.onFenced(error.message);
   }
 
   close(): void {

@@ -3,6 +3,7 @@
 // starts again with the same work dir.
 import { closeSync, existsSync, fsync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { JournalCorruptError } from '../errors.ts';
+import { CommitWaiters } from './commit-waiters.ts';
 import type { Counters } from '../core/counters.ts';
 import type { MapInput, Split } from '../core/splits.ts';
 import type { MapOutputRef, TaskKind } from '../core/task-table.ts';
@@ -29,21 +30,11 @@ export interface JournalSink {
   fsyncs: number;
 }
 
-/** A wait for the journal to be durable up to the record numbered seq. */
-interface SyncWaiter {
-  seq: number;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 export class Journal implements JournalSink {
   private readonly fd: number;
-  private written = 0;           // records written (to the file, maybe not the disk yet)
-  private durable = 0;           // of those, how many an fsync has covered
-  private waiters: SyncWaiter[] = [];
+  private readonly commits = new CommitWaiters();   // records written to the file, and those an fsync covered
   private flushing = false;      // an fsync in flight, or one scheduled for the end of this turn
   private closing = false;
-  private failed?: Error;
   /** fsyncs done: with many commits a second, far fewer than the commits (each covers a group). */
   fsyncs = 0;
 
@@ -59,18 +50,13 @@ export class Journal implements JournalSink {
   append(record: JournalRecord, durable = false): Promise<void> {
     if (this.closing) throw new Error(`journal ${this.path} is closed`);
     writeSync(this.fd, JSON.stringify(record) + '\n');
-    this.written++;
+    this.commits.written++;
     return durable ? this.sync() : Promise.resolve();
   }
 
   /** Resolves once every record written so far is on disk. */
   sync(): Promise<void> {
-    if (this.failed) return Promise.reject(this.failed);
-    if (this.durable >= this.written) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ seq: this.written, resolve, reject });
-      this.schedule();
-    });
+    return this.commits.sync(() => this.schedule());
   }
 
   private schedule(): void {
@@ -80,22 +66,14 @@ export class Journal implements JournalSink {
   }
 
   private flush(): void {
-    const upTo = this.written;
+    const upTo = this.commits.written;
     fsync(this.fd, (error) => {
       this.fsyncs++;
       this.flushing = false;
       // A failed fsync leaves the file's state unknown: nothing written may be acknowledged again.
-      if (error) this.failed ??= new Error(`journal ${this.path} could not be synced: ${error.message}`);
-      else this.durable = Math.max(this.durable, upTo);
-      const still: SyncWaiter[] = [];
-      for (const waiter of this.waiters) {
-        if (this.failed) waiter.reject(this.failed);
-        else if (waiter.seq <= this.durable) waiter.resolve();
-        else still.push(waiter);
-      }
-      this.waiters = still;
+      const waiting = this.commits.covered(upTo, error ? new Error(`journal ${this.path} could not be synced: ${error.message}`) : undefined);
       if (this.closing) this.closeNow();
-      else if (still.length > 0) this.schedule();
+      else if (waiting) this.schedule();
     });
   }
 
@@ -107,9 +85,8 @@ export class Journal implements JournalSink {
   }
 
   private closeNow(): void {
-    if (this.durable < this.written && !this.failed) fsyncSync(this.fd);
-    this.durable = this.written;
-    for (const waiter of this.waiters.splice(0)) waiter.resolve();
+    if (this.commits.durable < this.commits.written && !this.commits.failed) fsyncSync(this.fd);
+    this.commits.settleAll();
     closeSync(this.fd);
   }
 

@@ -3,28 +3,19 @@
 // each task to the one that answers. kill -9 of the active balancer mid-job: its requests go to
 // the other, the job finishes with the output of every backend, no attempt fails, and the
 // master's journal commits every task once.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectBalancer } from '../../src/backends/horizontal/balancer/balancer-client.ts';
-import { FIXTURES, MR, ROOT, finished, readParts, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
+import { FIXTURES, finished, readParts, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
+import { daemon as startDaemon } from '../helpers/daemon.ts';
 import { until } from '../helpers/until.ts';
 
 let dir: string;
 const daemons: ChildProcess[] = [];
 
-/** Starts an `mr` daemon and resolves the address on its first stdout line (`<word> <address>`). */
-async function daemon(args: string[]): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, [MR, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
-  daemons.push(child);
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`mr ${args[0]} exited with ${code}`)));
-  });
-  return { child, address: line.split(' ')[1] };
-}
+const daemon = (args: string[]) => startDaemon(args, daemons);
 
 beforeAll(async () => {
   dir = await tempDir();

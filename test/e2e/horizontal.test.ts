@@ -1,14 +1,14 @@
 // The horizontal backend as daemons: `mr balancer`, `mr master --balancer`, stateless servers
 // (`mr worker --join`). Servers killed mid-map and mid-reduce lose nothing and duplicate nothing;
 // a server that joins mid-job gets work.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { daemon as startDaemon } from '../helpers/daemon.ts';
 import { until as poll } from '../helpers/until.ts';
 import { connectBalancer, type BalancerClient } from '../../src/backends/horizontal/balancer/balancer-client.ts';
-import { BOOKS, FIXTURES, MR, ROOT, finished, readParts, recordsOf, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
+import { BOOKS, FIXTURES, finished, readParts, recordsOf, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles, referenceWordCount } from '../helpers/reference.ts';
 
 let dir: string;
@@ -19,16 +19,7 @@ let balancer: BalancerClient;
 const daemons: ChildProcess[] = [];
 let nextServer = 0;
 
-/** Starts an `mr` daemon and resolves the address on its first stdout line (`<word> <address>`). */
-async function daemon(args: string[]): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, [MR, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
-  daemons.push(child);
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`mr ${args[0]} exited with ${code}`)));
-  });
-  return { child, address: line.split(' ')[1] };
-}
+const daemon = (args: string[]) => startDaemon(args, daemons);
 
 const server = () => daemon(['worker', '--join', balancerAddress, '--work-dir', join(dir, `server-${nextServer++}`)]);
 
