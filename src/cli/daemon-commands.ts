@@ -30,6 +30,7 @@ interface WorkerArgs extends TokenArgs, TlsArgs, ChaosArgs {
   slots: number;
   transport: string;
   listenHost: string;
+  listenPort: number;
   exitWithParent?: boolean;
   masterOnStdin?: boolean;        // mr run's own workers: the master's address comes as stdin's first line
   chaosName?: string;
@@ -87,7 +88,7 @@ export async function workerCommand(args: WorkerArgs): Promise<void> {
   const log = createLogger({ component: 'worker' });
   const worker = new Worker({
     masterAddress: args.master ?? firstLineOfStdin(), workDir, slots: args.slots, transport,
-    listenHost: args.listenHost, log, watchdog: true, pulse: { transport: args.transport, token, tls }, ...parts,
+    listenHost: args.listenHost, listenPort: args.listenPort, log, watchdog: true, pulse: { transport: args.transport, token, tls }, ...parts,
   });
   let leave: (() => Promise<void>) | undefined;
   const stop = () => void worker.stop().then(() => leave?.()).then(() => process.exit(EXIT.ok));
@@ -132,7 +133,7 @@ function firstLineOfStdin(): Promise<string> {
 /** `mr worker --join H:P`: a stateless task server of the horizontal backend; SIGTERM drains it. */
 async function serverCommand(args: WorkerArgs, token: string | undefined, tls: TlsMaterial | undefined, workDir: string): Promise<void> {
   const server = new TaskServer({
-    transport: transportOf(args.transport, token, tls, args, args.chaosName ?? `worker-${process.pid}`), token, tls, workDir, listenHost: args.listenHost, join: args.join,
+    transport: transportOf(args.transport, token, tls, args, args.chaosName ?? `worker-${process.pid}`), token, tls, workDir, listenHost: args.listenHost, listenPort: args.listenPort, join: args.join,
     slots: args.slots,
     log: createLogger({ component: 'server' }),
   });

@@ -88,6 +88,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('transport', { type: 'string', default: 'grpc' })
       .option('etcd', { type: 'string', describe: 'ssi: client URLs of the etcd cluster that keeps the cluster state, comma-separated' })
       .option('listen-host', { type: 'string', default: '127.0.0.1', describe: 'host the shuffle service binds' })
+      .option('listen-port', numberOption('listen-port', 'port', { default: 0, describe: 'port the shuffle service binds (default 0: a free one; fixed, for a probe or a firewall)' }))
       .options(chaosOptions)
       .option('chaos-name', { type: 'string', describe: "this worker's node name for --chaos partition=<node>@... (default worker-<pid>)" })
       .option('chaos-epoch-ms', numberOption('chaos-epoch-ms', 'nonNegative', { hidden: true }))

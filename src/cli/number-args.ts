@@ -3,7 +3,7 @@
 import { UsageError } from '../errors.ts';
 import { repeatedOption } from './argv-checks.ts';
 
-export type NumberRule = 'count' | 'index' | 'positive' | 'nonNegative' | 'seed';
+export type NumberRule = 'count' | 'index' | 'positive' | 'nonNegative' | 'seed' | 'port';
 
 const RULES: Record<NumberRule, { wants: string; ok(n: number): boolean }> = {
   count: { wants: 'a whole number >= 1', ok: (n) => Number.isInteger(n) && n >= 1 },
@@ -11,6 +11,7 @@ const RULES: Record<NumberRule, { wants: string; ok(n: number): boolean }> = {
   positive: { wants: 'a positive number', ok: (n) => Number.isFinite(n) && n > 0 },
   nonNegative: { wants: 'a number >= 0', ok: (n) => Number.isFinite(n) && n >= 0 },
   seed: { wants: `a whole number from 0 to ${0xffffffff}`, ok: (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff },
+  port: { wants: 'a port number from 0 to 65535', ok: (n) => Number.isInteger(n) && n >= 0 && n <= 65535 },
 };
 
 /** The number a numeric option's text stands for, or a UsageError that quotes the text. */

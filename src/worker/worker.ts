@@ -30,6 +30,7 @@ export interface WorkerOptions {
   transport: Transport;
   log: Logger;
   listenHost?: string;
+  listenPort?: number;           // default 0: a free one
   masterGiveUpMs?: number;       // exit when the master has been unreachable this long
   node?: number;                 // its node on a simulated machine
   /** Where map outputs go (default: a MemoryFirstOutputStore under workDir/map-out). */
@@ -118,7 +119,7 @@ export class Worker {
         ...(files ? { readFile: (req: M.ReadFileRequest) => files.serve(req.path) } : {}),
         ...(this.options.processes ? { listProcesses: this.options.processes } : {}),
       },
-      `${this.options.listenHost ?? '127.0.0.1'}:0`,
+      `${this.options.listenHost ?? '127.0.0.1'}:${this.options.listenPort ?? 0}`,
     );
     this.masterAddress = await this.options.masterAddress;   // the shuffle service serves meanwhile
     this.lastContactMs = Date.now();

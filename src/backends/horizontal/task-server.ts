@@ -22,6 +22,7 @@ export interface TaskServerOptions {
   tls?: TlsMaterial;
   workDir: string;
   listenHost: string;
+  listenPort?: number;           // default 0: a free one
   join?: string;                 // the balancer to join, host:port; or several, comma-separated (a pair)
   slots?: number;                // requests it takes at once (default 1); more wait at the balancer
   log: Logger;
@@ -57,7 +58,7 @@ export class TaskServer {
         throw new UsageError('a stateless server keeps no map outputs: they are in the shared store');
       },
       runTask: (req, signal) => this.runOnce(req, signal),
-    }, `${this.options.listenHost}:0`);
+    }, `${this.options.listenHost}:${this.options.listenPort ?? 0}`);
     if (this.options.join) await this.joinBalancers(this.server.address);
     this.options.log.info('serving', { serverId: this.id, address: this.server.address, balancer: this.options.join });
     return this.server.address;
