@@ -44,7 +44,9 @@ interface Figures {
   reduceTasks: number;
   logicalS: number;
   handedOut: number;
-  handOutUs: number;        // master time per task handed out (its request) and taken back (its report)
+  assignUs: number;         // master time of a request that was handed a task (the scheduling decision)
+  idlePollUs: number;       // of one that got nothing (every idle worker asks at every step here)
+  reportUs: number;         // of a report (a map's commit, or a reduce's commit and report)
   heartbeats: number;
   heartbeatUs: number;
   ticks: number;
@@ -76,7 +78,11 @@ async function simulate(workerCount: number, mapTasks: number, reducers: number,
     const workers: SimWorker[] = Array.from({ length: workerCount }, (_, i) => ({ id: `w${i}`, doneAtMs: 0, nextBeatMs: clock.nowMs + (i % 4) * STEP_MS, alive: true }));
     for (const [i, w] of workers.entries()) await master.registerWorker({ workerId: w.id, address: `sim:${w.id}`, slots: 1, pid: 10_000 + i, hasNode: false, node: 0 });
     const { jobId } = await master.submitJob({ jobId: '', stages: [spec] });
-    const handing = { us: 0 };
+    const assigning = { us: 0 };
+    const polling = { us: 0 };
+    const reporting = { us: 0 };
+    let polls = 0;
+    let reports = 0;
     const beating = { us: 0 };
     const ticking = { us: 0 };
     let handedOut = 0;
@@ -96,9 +102,10 @@ async function simulate(workerCount: number, mapTasks: number, reducers: number,
           w.task = undefined;
           if (task.kind === 'reduce') {
             writeFileSync(join(task.spec!.outputDir, partFileName(task.taskIndex)), '');
-            await time(handing, () => master.commitAttempt({ workerId: w.id, attemptId: task.attemptId }));
+            await time(reporting, () => master.commitAttempt({ workerId: w.id, attemptId: task.attemptId }));
           }
-          await time(handing, () => master.reportAttempt({
+          reports++;
+          await time(reporting, () => master.reportAttempt({
             workerId: w.id, attemptId: task.attemptId, ok: true, error: '', outputId: task.kind === 'map' ? `o-${task.attemptId}` : '', counters: {},
             partitionBytes: task.kind === 'map' ? Array.from({ length: reducers }, () => 1) : [], stats: null, log: '', lostMapTasks: [], wantTask: false,
             partitionRecords: [], ownDeath: false,
@@ -106,7 +113,13 @@ async function simulate(workerCount: number, mapTasks: number, reducers: number,
           if (task.kind === 'reduce') reducesDone++;
         }
         if (!w.task) {
-          const reply = await time(handing, () => master.requestTask({ workerId: w.id, waitMs: 0, requestId: '', maxTasks: 1 }));
+          const asked = { us: 0 };
+          const reply = await time(asked, () => master.requestTask({ workerId: w.id, waitMs: 0, requestId: '', maxTasks: 1 }));
+          if (reply.task) assigning.us += asked.us;
+          else {
+            polling.us += asked.us;
+            polls++;
+          }
           if (reply.task) {
             w.task = reply.task;
             w.doneAtMs = clock.nowMs + taskMs;
@@ -139,7 +152,7 @@ async function simulate(workerCount: number, mapTasks: number, reducers: number,
     const heapMib = process.memoryUsage().heapUsed / MIB;
     return {
       workers: workerCount, mapTasks, reduceTasks: reducers, logicalS: (clock.nowMs - startMs) / 1000, handedOut,
-      handOutUs: handing.us / handedOut, heartbeats, heartbeatUs: beating.us / heartbeats, ticks, tickUs: ticking.us / ticks, heapMib, deadNoticedMs,
+      assignUs: assigning.us / handedOut, idlePollUs: polling.us / Math.max(1, polls), reportUs: reporting.us / reports, heartbeats, heartbeatUs: beating.us / heartbeats, ticks, tickUs: ticking.us / ticks, heapMib, deadNoticedMs,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -155,11 +168,11 @@ for (const workers of values.workers.split(',').map(Number)) {
   }
 }
 const lines = [
-  '| workers | map tasks | logical s | master us per task (hand out + report) | tasks per s of master time | master us per heartbeat | heartbeats per s of master time | master us per tick | heap MiB | dead worker noticed, logical ms |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...rows.map((r) => `| ${r.workers} | ${r.mapTasks} | ${r.logicalS.toFixed(0)} | ${r.handOutUs.toFixed(0)} | ${Math.round(1e6 / r.handOutUs)} | ${r.heartbeatUs.toFixed(1)} | ${Math.round(1e6 / r.heartbeatUs)} | ${r.tickUs.toFixed(0)} | ${r.heapMib.toFixed(0)} | ${r.deadNoticedMs} |`),
+  '| workers | map tasks | logical s | us per task handed out | us per empty poll | us per report | tasks per s of master time (hand out + report) | us per heartbeat | us per tick | heap MiB | dead worker noticed, logical ms |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...rows.map((r) => `| ${r.workers} | ${r.mapTasks} | ${r.logicalS.toFixed(0)} | ${r.assignUs.toFixed(1)} | ${r.idlePollUs.toFixed(1)} | ${r.reportUs.toFixed(1)} | ${Math.round(1e6 / (r.assignUs + r.reportUs))} | ${r.heartbeatUs.toFixed(1)} | ${r.tickUs.toFixed(0)} | ${r.heapMib.toFixed(0)} | ${r.deadNoticedMs} |`),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench', 'results', `scale-${commit}.json`), `${JSON.stringify({ commit, rows }, null, 2)}\n`);
+writeFileSync(join(ROOT, 'bench', 'results', `scale-${commit}-workers-${values.workers.replaceAll(',', '_')}-tasks-${values.tasks.replaceAll(',', '_')}.json`), `${JSON.stringify({ commit, rows }, null, 2)}\n`);

@@ -11,6 +11,7 @@ import { chooseTask, type TaskChoice } from './task-choice.ts';
 import { assignableTasks, dropAttempt, loseMapOutputs, phaseOf, setTaskState, type AttemptRecord, type MapOutputRef, type StageRecord, type TaskRecord } from './task-table.ts';
 import { attemptLabel, isStalled, stallReason } from './task-timeout.ts';
 import { WorkerLeases } from './worker-leases.ts';
+import type { AttemptTable } from './attempt-table.ts';
 
 /** Fetch failures a reduce task may have before they count as its own failures. */
 const FREE_FETCH_FAILURES = 8;
@@ -32,7 +33,7 @@ export class Scheduler extends JobBook {
     return this.leases.migrations;
   }
 
-  private get attempts(): Map<string, AttemptRecord> {
+  private get attempts(): AttemptTable {
     return this.leases.attempts;
   }
 
@@ -81,7 +82,7 @@ export class Scheduler extends JobBook {
     if (!worker || !worker.alive) return emptyStep();
     worker.lastSeenMs = nowMs;
     if (worker.draining) return emptyStep();
-    const choice = chooseTask(this.jobs, this.leases.workers, worker, this.options, nowMs);
+    const choice = chooseTask(this.jobs, this.leases.workers, worker, this.options, nowMs, () => this.leases.liveWorkers());
     if (!choice) return emptyStep();
     const assignments = [this.startAttempt(choice, worker.id, nowMs)];
     // Static placement (a simulated machine) decides task by task; backups and reduces go singly.
@@ -93,12 +94,12 @@ export class Scheduler extends JobBook {
 
   /** Further pending maps of the choice's stage for the same worker, while they fit a batch. */
   private moreOfBatch({ job, stage, task: first }: TaskChoice, workerId: string, nowMs: number, maxTasks: number): Assignment[] {
-    const live = [...this.leases.workers.values()].filter((w) => w.alive).map((w) => w.id);
+    const live = this.leases.liveWorkers();
     const limit = batchLimit(stage, maxTasks, live.length);
     const more: Assignment[] = [];
     let bytes = inputBytes(stage.splits[first.index]);
     while (more.length + 1 < limit) {
-      const task = pickPending(assignableTasks(stage), workerId, live);
+      const task = pickPending(assignableTasks(stage), workerId, () => live);
       if (!task || !fitsBatch(stage, task.index, bytes)) break;
       bytes += inputBytes(stage.splits[task.index]);
       more.push(this.startAttempt({ job, stage, task, backup: false }, workerId, nowMs));
@@ -165,6 +166,11 @@ export class Scheduler extends JobBook {
 
   setEpoch(epoch: number): void {
     this.options.epoch = epoch;
+  }
+
+  /** The attempts that stopped running since the last call (reported, failed, lost, cancelled), each once. */
+  takeLetGo(): string[] {
+    return this.attempts.takeLetGo();
   }
 
   isRunning(attemptId: string): boolean {
@@ -313,7 +319,7 @@ export class Scheduler extends JobBook {
    */
   loseWorker(workerId: string, why: string, nowMs: number): Step {
     const worker = this.leases.workers.get(workerId);
-    if (worker) worker.alive = false;
+    this.leases.markLost(workerId);
     const steps: Step[] = [];
     for (const attempt of this.dropAttemptsOf(workerId)) {
       const { job, stage, task } = this.locate(attempt);

@@ -13,8 +13,8 @@ export const DEFAULT_SPECULATION: SpeculationOptions = { minBackupAfterMs: 1000,
  * The first pending task, skipping those that already failed on this worker while some other
  * live worker has not failed them (a retry should run elsewhere when it can).
  */
-export function pickPending(pending: Iterable<TaskRecord>, workerId: string, liveWorkers: readonly string[]): TaskRecord | undefined {
-  for (const task of pending) if (!task.failedOn.has(workerId) || liveWorkers.every((w) => w === workerId || task.failedOn.has(w))) return task;
+export function pickPending(pending: Iterable<TaskRecord>, workerId: string, liveWorkers: () => readonly string[]): TaskRecord | undefined {
+  for (const task of pending) if (!task.failedOn.has(workerId) || liveWorkers().every((w) => w === workerId || task.failedOn.has(w))) return task;
   return undefined;
 }
 

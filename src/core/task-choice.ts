@@ -15,12 +15,14 @@ export interface TaskChoice {
 type Jobs = ReadonlyMap<string, JobRecord>;
 type Workers = ReadonlyMap<string, WorkerRecord>;
 
-export function chooseTask(jobs: Jobs, workers: Workers, worker: WorkerRecord, options: SchedulerOptions, nowMs: number): TaskChoice | undefined {
-  return pendingTask(jobs, workers, worker, options) ?? backupTask(jobs, worker, options, nowMs);
+/** liveWorkers: the live workers' ids, asked only when a decision needs them (see WorkerLeases.liveWorkers). */
+export function chooseTask(
+  jobs: Jobs, workers: Workers, worker: WorkerRecord, options: SchedulerOptions, nowMs: number, liveWorkers: () => readonly string[],
+): TaskChoice | undefined {
+  return pendingTask(jobs, workers, worker, options, liveWorkers) ?? backupTask(jobs, worker, options, nowMs);
 }
 
-function pendingTask(jobs: Jobs, workers: Workers, worker: WorkerRecord, options: SchedulerOptions): TaskChoice | undefined {
-  const live = [...workers.values()].filter((w) => w.alive).map((w) => w.id);
+function pendingTask(jobs: Jobs, workers: Workers, worker: WorkerRecord, options: SchedulerOptions, live: () => readonly string[]): TaskChoice | undefined {
   for (const job of jobs.values()) {
     if (job.state !== 'running' || job.awaitingStage) continue;
     const stage = job.stages[job.stages.length - 1];

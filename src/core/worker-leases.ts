@@ -4,6 +4,7 @@ import type { SchedulerOptions, WorkerRecord } from './scheduler-records.ts';
 import { stepOf, type Step } from './scheduler-step.ts';
 import type { AttemptRecord } from './task-table.ts';
 import { noteProgress } from './task-timeout.ts';
+import { AttemptTable } from './attempt-table.ts';
 
 /** Dropped attempts remembered for a late diagnosis of their worker's death. */
 const MAX_DROPPED = 10_000;
@@ -11,7 +12,7 @@ const MAX_DROPPED = 10_000;
 export class WorkerLeases {
   readonly workers = new Map<string, WorkerRecord>();
   /** The attempts running now, by id. */
-  readonly attempts = new Map<string, AttemptRecord>();
+  readonly attempts = new AttemptTable();
   /**
    * Attempts dropped with their worker (not failures), kept a while: a worker found dead later for
    * a reason that is the attempt's (it ran out of memory, it stalled) still fails the attempt.
@@ -27,7 +28,26 @@ export class WorkerLeases {
   register(workerId: string, nowMs: number, node?: number): void {
     const draining = this.workers.get(workerId)?.draining;
     this.workers.set(workerId, { id: workerId, lastSeenMs: nowMs, alive: true, ...(node === undefined ? {} : { node }), ...(draining ? { draining } : {}) });
+    this.live = undefined;
   }
+
+  /** The worker is gone (silent, or its process died). */
+  markLost(workerId: string): void {
+    const worker = this.workers.get(workerId);
+    if (worker) worker.alive = false;
+    this.live = undefined;
+  }
+
+  /**
+   * The live workers' ids, made when first asked after a worker registered or was lost: a
+   * decision that needs them (rarely: a task that failed on the asking worker) costs O(1), not
+   * O(workers), with thousands of workers asking.
+   */
+  liveWorkers(): readonly string[] {
+    return (this.live ??= [...this.workers.values()].filter((w) => w.alive).map((w) => w.id));
+  }
+
+  private live?: string[];
 
   /**
    * Renews the worker and its attempts' leases. It stops the attempts it runs that are not its
@@ -85,8 +105,6 @@ export class WorkerLeases {
 
   /** How many attempts run on the worker now. */
   runningOn(workerId: string): number {
-    let count = 0;
-    for (const attempt of this.attempts.values()) if (attempt.workerId === workerId) count++;
-    return count;
+    return this.attempts.countOn(workerId);
   }
 }

@@ -24,7 +24,7 @@ export function isOfTask(attempt: AttemptLog, task: string): boolean {
 export class AttemptHistory {
   private readonly byJob = new Map<string, Map<string, AttemptLog>>();
   private readonly jobIds = new Map<string, string>();
-  private readonly running = new Set<string>(); // attempts with no outcome yet: the only ones settle() looks at
+  private readonly running = new Set<string>(); // attempts with no outcome yet
 
   started(a: Assignment, workerId: string, backup: boolean, nowMs: number): void {
     let attempts = this.byJob.get(a.jobId);

@@ -43,9 +43,11 @@ export function attemptFailed(state: MasterState, attemptId: string, error: stri
 export function settleAttempts(state: MasterState): void {
   const { scheduler, history } = state;
   const now = state.now();
-  for (const attemptId of history.runningAttempts()) {
+  // Only those the scheduler let go since the last call: not every running attempt after each report.
+  for (const attemptId of scheduler.takeLetGo()) {
+    if (scheduler.isRunning(attemptId) || state.reporting.has(attemptId)) continue;
     const attempt = history.entry(attemptId);
-    if (!attempt || scheduler.isRunning(attemptId) || state.reporting.has(attemptId)) continue;
+    if (!attempt || attempt.state !== 'running') continue;
     const jobId = history.jobOf(attemptId) ?? '';
     const job = scheduler.jobs.get(jobId);
     const name = parseTaskName(attempt.task);

@@ -10,6 +10,9 @@ interface Entry<T> {
 
 export class ReplyMemo<T> {
   private readonly entries = new Map<string, Entry<T>>();
+  /** Replies in the order they were given (the clock only goes forward): prune takes from the front. */
+  private settled: [string, Entry<T>][] = [];
+  private oldest = 0;
 
   /** keepMs: how long a reply is remembered once given; longer than any retry or duplicate takes to come. */
   constructor(private readonly keepMs: number, private readonly now: () => number) {}
@@ -20,15 +23,23 @@ export class ReplyMemo<T> {
     const entry: Entry<T> = { reply: new Promise<T>((resolve) => resolve(work())) };
     this.entries.set(key, entry);
     // A request that failed did nothing the caller could be told of: asking again does it anew.
-    entry.reply.then(() => (entry.settledMs = this.now()), () => this.entries.delete(key));
+    entry.reply.then(() => {
+      entry.settledMs = this.now();
+      this.settled.push([key, entry]);
+    }, () => this.entries.delete(key));
     return entry.reply;
   }
 
-  /** Forgets the replies given more than keepMs ago. */
+  /** Forgets the replies given more than keepMs ago: only those, not a walk of every reply remembered. */
   prune(): void {
     const before = this.now() - this.keepMs;
-    for (const [key, entry] of this.entries) {
-      if (entry.settledMs !== undefined && entry.settledMs < before) this.entries.delete(key);
+    while (this.oldest < this.settled.length && this.settled[this.oldest][1].settledMs! < before) {
+      const [key, entry] = this.settled[this.oldest++];
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    }
+    if (this.oldest > 1024 && this.oldest * 2 > this.settled.length) {
+      this.settled = this.settled.slice(this.oldest);
+      this.oldest = 0;
     }
   }
 }
