@@ -37,8 +37,10 @@ function takeSpawned(): EarlySpawn | undefined {
 /** Starts the workers of a plain embedded run now, or gives undefined when the run is another kind. */
 export function startWorkersEarly(args: RunArgs): EarlyWorkers | undefined {
   const spawned = takeSpawned();
+  // Workers that read object storage must see --s3-endpoint in their environment: they start once it is set.
   const plain = !args.master && (args.transport ?? 'grpc') === 'grpc' && args.chaos === undefined && args.autoscale === undefined
-    && args.nodes === undefined && args.tlsCert === undefined && args.tlsKey === undefined && args.tlsCa === undefined;
+    && args.nodes === undefined && args.tlsCert === undefined && args.tlsKey === undefined && args.tlsCa === undefined
+    && args.s3Endpoint === undefined && !(args.input ?? []).some((input) => input.startsWith('s3://'));
   // A tiny job that will likely run uber (bin/uber-input.mjs: the same guess as bin/mr.mjs's) starts none.
   if (looksUber(process.argv.slice(2), process.env)) {
     spawned?.drop();

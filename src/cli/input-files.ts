@@ -5,6 +5,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InputNotFoundError, InputUnreadableError, oneLine } from '../errors.ts';
+import { isObjectUrl, listObjects } from '../storage/object-store.ts';
 
 /** No character that fast-glob reads as a pattern (it names the file itself, as fast-glob would match it). */
 const PLAIN_PATH = /^[^*?[\]{}()!+@\\]+$/;
@@ -15,7 +16,14 @@ const PLAIN_PATH = /^[^*?[\]{}()!+@\\]+$/;
  */
 export async function expandInputs(globs: readonly string[]): Promise<string[]> {
   const files = new Set<string>();
+  const objects = new Set<string>();
   for (const glob of globs) {
+    if (isObjectUrl(glob)) {
+      const listed = await listObjects(glob);
+      if (listed.length === 0) throw new InputNotFoundError(`--input ${glob} matches no object; check the bucket and prefix, and quote the glob`);
+      for (const object of listed) objects.add(object.url);
+      continue;
+    }
     const matches = plainFile(glob) ?? await globbed(glob);
     if (matches.length === 0) {
       if ((await stat(glob).catch(() => undefined))?.isDirectory()) {
@@ -34,7 +42,7 @@ export async function expandInputs(globs: readonly string[]): Promise<string[]> 
       throw new InputUnreadableError(`cannot read input file ${file} (${(error as NodeJS.ErrnoException).code ?? oneLine(error)}); check its permissions`);
     }
   }
-  return sorted;
+  return [...sorted, ...[...objects].sort()];
 }
 
 /** A plain path to a file (through symbolic links): [its absolute path], as fast-glob gives it; else undefined (fast-glob decides). */

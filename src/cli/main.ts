@@ -48,6 +48,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('stage-ns', numberOption('stage-ns', 'nonNegative', { describe: 'butterfly: cost of crossing one switch stage, ns (default 50)' }))
       .option('autoscale', { type: 'string', describe: 'horizontal: start servers while tasks queue up and stop idle ones, min..max (e.g. 1..8)' })
       .option('master', { type: 'string', describe: 'host:port of a running master to submit to' })
+      .option('s3-endpoint', { type: 'string', describe: "an S3-compatible store's URL, for s3:// inputs (default: AWS_ENDPOINT_URL_S3, else AWS S3); credentials the AWS SDK's way" })
       .option('speculation', { type: 'boolean', default: true, describe: 'backup attempts for stragglers (--no-speculation)' })
       .option('packing', { type: 'boolean', default: true, describe: 'small input files packed into map tasks of about the split size (--no-packing: one map task per file)' })
       .option('set', { type: 'string', array: true, describe: 'job option name=value (repeatable), as ctx.options' })
@@ -83,6 +84,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
     .command('worker', 'run a worker daemon', (y) => y
       .option('master', { type: 'string', describe: 'host:port of the master' })
       .option('join', { type: 'string', describe: 'host:port of a balancer: run as a stateless task server behind it (horizontal)' })
+      .option('s3-endpoint', { type: 'string', describe: "an S3-compatible store's URL, for s3:// inputs (default: AWS_ENDPOINT_URL_S3, else AWS S3)" })
       .option('work-dir', { type: 'string', demandOption: true, describe: 'directory for map outputs and scratch files' })
       .option('slots', numberOption('slots', 'count', { default: 1, describe: 'attempts run at once' }))
       .option('transport', { type: 'string', default: 'grpc' })
@@ -101,6 +103,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('transport', { type: 'string', default: 'grpc' })
       .option('etcd', { type: 'string', describe: 'ssi: client URLs of the etcd cluster that keeps the cluster state, comma-separated' })
       .option('ha', { type: 'string', describe: 'client URLs of an etcd cluster: masters given the same one stand in for each other (one leads, the others wait; its journal is kept there)' })
+      .option('s3-endpoint', { type: 'string', describe: "an S3-compatible store's URL, for s3:// inputs (default: AWS_ENDPOINT_URL_S3, else AWS S3)" })
       .option('ha-name', { type: 'string', default: 'mr', describe: 'with --ha: the name of the masters that stand in for each other (several groups may share one etcd)' })
       .option('lease-ms', numberOption('lease-ms', 'count', { default: DEFAULTS.leaseMs, describe: 'an attempt without a heartbeat this long is presumed lost' }))
       .option('worker-timeout-ms', numberOption('worker-timeout-ms', 'count', { default: DEFAULTS.workerTimeoutMs, describe: 'a worker silent this long is presumed dead' }))
@@ -141,6 +144,10 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
     async (args) => (await ops()).logsCommand(args))
     .demandCommand(1, `give a command: ${COMMANDS.slice(0, -1).join(', ')} or ${COMMANDS.at(-1)}`)
     .middleware((args) => refuseRepeatedOptions(parser, args))
+    // --s3-endpoint: where s3:// inputs are, for this process and the workers it starts (the AWS SDK's own variable).
+    .middleware((args) => {
+      if (typeof args.s3Endpoint === 'string') process.env.AWS_ENDPOINT_URL_S3 = args.s3Endpoint;
+    })
     .strict()
     .help()
     .version(false)

@@ -23,6 +23,8 @@ import type { TlsMaterial } from '../wires/grpc/credentials.ts';
 import { historyOutside } from './history-dir.ts';
 import { runsOnlyBuiltins, runsUber } from './uber-mode.ts';
 import { expandInputs } from './input-files.ts';
+import { isObjectUrl } from '../storage/object-store.ts';
+import { isGzipPath } from '../core/splits.ts';
 
 export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
   jobs: string[];
@@ -40,6 +42,7 @@ export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
   splitMib?: number;
   sortBufferMib?: number;
   checkpointMs?: number;
+  s3Endpoint?: string;
   maxAttempts?: number;
   nodes?: number;
   report?: boolean;
@@ -120,6 +123,7 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
     noPacking: args.packing === false,
     checkpointMs: Math.round(args.checkpointMs ?? runs.checkpointMs ?? 0),
   };
+  if (isObjectUrl(args.output)) throw new UsageError(`--output ${args.output}: outputs in object storage are not supported yet; give a directory (on a shared file system for daemons on several hosts)`);
   const outputDir = resolve(args.output);
   const inputFiles = await expandInputs(args.input);
   checkInputsAreText(inputFiles, !!args.binaryOk);
@@ -130,6 +134,9 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
     const { job, hash: jobHash } = await loadJob(jobPath);
     if (!runsOnlyBuiltins(job)) uber = false;
     const stageReducers = job.reducers ?? reducers;
+    if (i === 0 && inputFiles.some(isObjectUrl) && ((job.input ?? 'lines') === 'file' || inputFiles.some((f) => isObjectUrl(f) && isGzipPath(f)))) {
+      throw new UsageError(`${file}: inputs in object storage are read as lines or records, uncompressed; this job reads ${job.input === 'file' ? 'whole files' : '.gz objects'}`);
+    }
     const files = i === 0 ? inputFiles : [];
     stages.push({
       ...base, jobPath, jobHash, outputDir, inputFiles: files, reducers: stageReducers,

@@ -2,6 +2,7 @@
 // the memory wire, with no worker processes to start (see docs/running.md#uber-mode). Decided
 // here for good, from the parsed options and the expanded input; bin/uber-input.mjs holds the
 // limits and the options that turn it off, and the early guess bin/mr.mjs makes from argv.
+import { isObjectUrl } from '../storage/object-store.ts';
 import { statSync } from 'node:fs';
 import { builtinOf } from '../core/builtins.ts';
 import type { JobDefinition } from '../core/job.ts';
@@ -14,7 +15,7 @@ export function runsUber(args: { uber?: boolean }, inputFiles: readonly string[]
   if (args.uber === false || uberOffByEnv(env)) return false;
   const given = args as Record<string, unknown>;
   if (UBER_OFF_OPTIONS.some((name) => given[camelCase(name)] !== undefined)) return false;
-  if (inputFiles.length > UBER_MAX_INPUT_FILES) return false;
+  if (inputFiles.length > UBER_MAX_INPUT_FILES || inputFiles.some(isObjectUrl)) return false;
   // Synchronous: a stat of at most a few files costs microseconds.
   return inputFiles.reduce((sum, file) => sum + statSync(file).size, 0) <= UBER_MAX_INPUT_BYTES;
 }

@@ -1,5 +1,6 @@
 // The job side of the master's service: submitting (checked, claimed, journaled), status, lists,
 // logs and kills. A submission that comes twice is taken once.
+import { isObjectUrl } from '../storage/object-store.ts';
 import { randomUUID } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { isFinished } from '../core/scheduler-records.ts';
@@ -111,7 +112,7 @@ function checkSpec(spec: M.JobSpec, stage: number): void {
       : !JOB_FILE.test(spec.jobPath) ? 'the job path does not name a .ts, .mts, .js or .mjs file'
       : !isAbsolute(spec.outputDir) ? 'the output directory is not absolute'
         : stage === 1 && spec.inputFiles.length === 0 ? 'there are no input files'
-          : spec.inputFiles.some((file) => !isAbsolute(file)) ? 'an input path is not absolute'
+          : spec.inputFiles.some((file) => !isAbsolute(file) && !isObjectUrl(file)) ? 'an input path is neither absolute nor an s3:// URL'
             : !(Number.isInteger(spec.reducers) && spec.reducers >= 1 && spec.reducers <= MAX_REDUCERS) ? `reducers must be 1 to ${MAX_REDUCERS}, got ${spec.reducers}`
               : !['lines', 'file', 'records'].includes(spec.inputMode) ? `unknown input mode ${spec.inputMode}`
                 : undefined;

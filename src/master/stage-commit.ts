@@ -58,7 +58,7 @@ export async function prepareStage(state: MasterState, jobId: string, inputs: re
   const spec = specs[job.stages.length];
   try {
     await ensureDir(stageDir(spec.outputDir, job.stages.length + 1, specs.length));
-    const files = statInputs(inputs);
+    const files = await statInputs(inputs);
     const total = files.reduce((sum, file) => sum + file.sizeBytes, 0);
     const parallelism = spec.parallelism || liveWorkers(state);
     const splitBytes = spec.splitBytes || autoSplitBytes(total, parallelism);

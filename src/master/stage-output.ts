@@ -5,6 +5,7 @@ import { link, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { partFileName } from '../core/record-codec.ts';
 import type { InputFile } from '../core/splits.ts';
+import { isObjectUrl, statObject } from '../storage/object-store.ts';
 import { failpoint } from '../failpoints.ts';
 
 export const SUCCESS_FILE = '_SUCCESS';
@@ -25,11 +26,18 @@ export function partFiles(dir: string, reducers: number): string[] {
  * about 15 through the thread pool, and a job of 10,000 small files would otherwise wait a
  * sizeable share of its run on them.
  */
-export function statInputs(paths: readonly string[]): InputFile[] {
-  return paths.map((path) => {
-    const info = statSync(path);
-    return { path, sizeBytes: info.size, mtimeMs: info.mtimeMs };
-  });
+export async function statInputs(paths: readonly string[]): Promise<InputFile[]> {
+  const files: InputFile[] = [];
+  for (const path of paths) {
+    if (isObjectUrl(path)) {
+      const { sizeBytes, mtimeMs } = await statObject(path);
+      files.push({ path, sizeBytes, mtimeMs });
+    } else {
+      const info = statSync(path);
+      files.push({ path, sizeBytes: info.size, mtimeMs: info.mtimeMs });
+    }
+  }
+  return files;
 }
 
 /**

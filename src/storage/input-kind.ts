@@ -1,5 +1,6 @@
 // Whether an input file is text mr can read: plain text, or gzip named .gz (read decompressed).
 // Anything else that looks binary is refused before the job runs, not counted as garbage.
+import { isObjectUrl } from './object-store.ts';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isGzipPath } from '../core/splits.ts';
 import { InputNotTextError } from '../errors.ts';
@@ -32,6 +33,7 @@ export function checkInputsAreText(files: readonly string[], binaryOk: boolean):
   const buffer = Buffer.alloc(SNIFF_BYTES);
   for (const path of files) {
     if (binaryOk && !isGzipPath(path)) continue;
+    if (isObjectUrl(path)) continue;   // an object is read as text; a binary one fails its map with the file named
     const reason = binaryReason(path, head(path, buffer));
     if (reason !== undefined) throw new InputNotTextError(`input file ${path} ${reason}`);
   }

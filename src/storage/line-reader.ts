@@ -2,6 +2,7 @@
 // its first byte, so adjacent ranges never cut a line in two nor read one twice.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { isObjectUrl, openObject } from './object-store.ts';
 
 const NEWLINE = 10;
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
@@ -130,6 +131,7 @@ interface Reader {
 }
 
 async function openReader(path: string): Promise<Reader> {
+  if (isObjectUrl(path)) return openObject(path);
   let size = -1;
   try {
     size = statSync(path).size;

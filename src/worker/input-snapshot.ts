@@ -3,6 +3,7 @@
 // A file that changed in between fails the attempt, naming the file, instead of mixing old and new.
 import { statSync } from 'node:fs';
 import { MrError, TaskError, oneLine } from '../errors.ts';
+import { isObjectUrl, statObject } from '../storage/object-store.ts';
 import type { InputSplit } from '../wires/messages.ts';
 
 // A split smaller than this is checked once, after it was read: a change before the read shows
@@ -11,7 +12,8 @@ const CHECK_BEFORE_BYTES = 1 << 20;
 
 /** The records read from split, between two checks that its file is still as submitted (one, after, for a small split). */
 export async function* readAsSubmitted<T>(split: InputSplit, read: () => AsyncIterable<T>): AsyncGenerator<T> {
-  if (split.end - split.start >= CHECK_BEFORE_BYTES) checkUnchanged(split);
+  const object = isObjectUrl(split.path);   // an object is looked at once, after: a HEAD costs a round trip
+  if (!object && split.end - split.start >= CHECK_BEFORE_BYTES) checkUnchanged(split);
   const records = read()[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -28,7 +30,19 @@ export async function* readAsSubmitted<T>(split: InputSplit, read: () => AsyncIt
     // A map that throws ends this generator early; the reader must close its file now, not on GC.
     await records.return?.();
   }
-  checkUnchanged(split);
+  if (object) await checkObjectUnchanged(split);
+  else checkUnchanged(split);
+}
+
+/** An object of the object store: the same size and modification time as when the stage started. */
+async function checkObjectUnchanged(split: InputSplit): Promise<void> {
+  const info = await statObject(split.path).catch((error: unknown) => {
+    throw error instanceof MrError ? new TaskError(error.message) : error;
+  });
+  if (!split.mtimeMs) return;
+  if (info.sizeBytes !== split.fileBytes || info.mtimeMs !== split.mtimeMs) {
+    throw new TaskError(`input object ${split.path} changed after the job was submitted (${split.fileBytes} bytes then, ${info.sizeBytes} now); run the job again on input that stays put while it runs`);
+  }
 }
 
 /** Synchronous: a stat costs about 2 us so, against 15 or more through the thread pool, and a packed task makes one a file. */

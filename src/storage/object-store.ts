@@ -1,0 +1,123 @@
+// Inputs in S3-compatible object storage: `s3://bucket/key` names an object, `s3://bucket/prefix/*.txt`
+// a glob of them (listed by prefix, matched by picomatch), read by byte ranges as a file is read by
+// offsets, so a large object is split like a large file. Through @aws-sdk/client-s3, loaded only
+// when an s3:// input is used; the endpoint from AWS_ENDPOINT_URL_S3 (mr run --s3-endpoint sets
+// it), credentials and region the SDK's standard way (AWS_ACCESS_KEY_ID, ~/.aws/...), path-style
+// addressing (what S3-compatible servers take).
+import { createRequire } from 'node:module';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { InputNotFoundError, InputUnreadableError, UsageError, oneLine } from '../errors.ts';
+
+export const OBJECT_SCHEME = 's3://';
+
+export function isObjectUrl(path: string): boolean {
+  return path.startsWith(OBJECT_SCHEME);
+}
+
+export interface ObjectUrl {
+  bucket: string;
+  key: string;
+}
+
+export function parseObjectUrl(url: string): ObjectUrl {
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.*)$/.exec(url);
+  if (!match) throw new UsageError(`${url} is not an object URL like s3://bucket/key (a bucket name of 3 to 63 lower-case letters, digits, dots and dashes)`);
+  return { bucket: match[1], key: match[2] };
+}
+
+export interface ObjectInfo {
+  url: string;
+  sizeBytes: number;
+  mtimeMs: number;
+}
+
+type Sdk = typeof import('@aws-sdk/client-s3');
+let sdk: Sdk | undefined;
+let shared: S3Client | undefined;
+
+function s3(): { sdk: Sdk; client: S3Client } {
+  // The pinned SDK runs on Node 20; its warning that later releases will not would be a second
+  // line on every error (package.json pins the version that works here).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  sdk ??= createRequire(import.meta.url)('@aws-sdk/client-s3') as Sdk;
+  shared ??= new sdk.S3Client({
+    forcePathStyle: true,
+    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    ...(process.env.AWS_ENDPOINT_URL_S3 ? { endpoint: process.env.AWS_ENDPOINT_URL_S3 } : {}),
+    // Since 3.729 the SDK sends CRC32 checksums by default, which some S3-compatible stores refuse.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  return { sdk, client: shared };
+}
+
+/** What the store said, in one line that names the object and what to check. */
+function storeError(url: string, error: unknown): Error {
+  const name = (error as { name?: string }).name ?? '';
+  if (name === 'NoSuchKey' || name === 'NotFound') return new InputNotFoundError(`input ${url} does not exist`);
+  if (name === 'NoSuchBucket') return new InputNotFoundError(`input ${url}: no bucket ${parseObjectUrl(url).bucket} at ${process.env.AWS_ENDPOINT_URL_S3 ?? 'the AWS S3 endpoint'}`);
+  if (name === 'AccessDenied' || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'CredentialsProviderError') {
+    return new InputUnreadableError(`cannot read ${url}: ${name}; give credentials as AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or ~/.aws/credentials)`);
+  }
+  return new InputUnreadableError(`cannot read ${url} from ${process.env.AWS_ENDPOINT_URL_S3 ?? 'S3'}: ${oneLine(error)}`);
+}
+
+/** The objects a glob names (s3://bucket/prefix/*.txt, or one object's URL), sorted; none is an empty list. */
+export async function listObjects(glob: string): Promise<ObjectInfo[]> {
+  const { bucket, key } = parseObjectUrl(glob);
+  const { default: picomatch } = await import('picomatch');
+  const firstMagic = key.search(/[*?[\]{}()!+@]/);
+  const prefix = firstMagic < 0 ? key : key.slice(0, firstMagic);
+  const matches = firstMagic < 0 ? (name: string) => name === key : picomatch(key, { dot: false });
+  const { sdk: s, client } = s3();
+  const found: ObjectInfo[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      const page = await client.send(new s.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const item of page.Contents ?? []) {
+        if (item.Key && !item.Key.endsWith('/') && matches(item.Key)) {
+          found.push({ url: `${OBJECT_SCHEME}${bucket}/${item.Key}`, sizeBytes: item.Size ?? 0, mtimeMs: item.LastModified?.getTime() ?? 0 });
+        }
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  } catch (error) {
+    throw storeError(glob, error);
+  }
+  return found.sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
+}
+
+export async function statObject(url: string): Promise<ObjectInfo> {
+  const { bucket, key } = parseObjectUrl(url);
+  const { sdk: s, client } = s3();
+  try {
+    const head = await client.send(new s.HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return { url, sizeBytes: head.ContentLength ?? 0, mtimeMs: head.LastModified?.getTime() ?? 0 };
+  } catch (error) {
+    throw storeError(url, error);
+  }
+}
+
+/** An object read as a file is: its size, and bytes from a position (one ranged GET a read). */
+export async function openObject(url: string): Promise<{ size: number; read(into: Buffer, position: number): Promise<number>; close(): void }> {
+  const { sizeBytes: size } = await statObject(url);
+  const { bucket, key } = parseObjectUrl(url);
+  const { sdk: s, client } = s3();
+  return {
+    size,
+    async read(into, position) {
+      if (position >= size || into.length === 0) return 0;
+      const last = Math.min(size, position + into.length) - 1;
+      try {
+        const reply = await client.send(new s.GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${position}-${last}` }));
+        const bytes = await reply.Body!.transformToByteArray();
+        into.set(bytes.subarray(0, into.length));
+        return Math.min(bytes.length, into.length);
+      } catch (error) {
+        throw storeError(url, error);
+      }
+    },
+    close() {},
+  };
+}
