@@ -108,7 +108,7 @@ async function simulate(workerCount: number, mapTasks: number, reducers: number,
           await time(reporting, () => master.reportAttempt({
             workerId: w.id, attemptId: task.attemptId, ok: true, error: '', outputId: task.kind === 'map' ? `o-${task.attemptId}` : '', counters: {},
             partitionBytes: task.kind === 'map' ? Array.from({ length: reducers }, () => 1) : [], stats: null, log: '', lostMapTasks: [], wantTask: false,
-            partitionRecords: [], ownDeath: false,
+            partitionRecords: [], ownDeath: false, pendingUpload: null,
           }));
           if (task.kind === 'reduce') reducesDone++;
         }

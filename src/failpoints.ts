@@ -11,6 +11,7 @@ export const FAILPOINTS = {
   'worker.reduce.after-first-key': 'a reduce attempt has reduced its first key into its temporary file',
   'worker.reduce.before-commit': "a reduce attempt's temporary file is complete; it has not asked to commit",
   'worker.reduce.before-rename': 'a reduce attempt may commit; its temporary file is not yet renamed',
+  'worker.reduce.mid-upload': "a reduce attempt writing to object storage has uploaded a piece of its part (not completed)",
   'master.map.after-commit': "the master has journaled a map task's commit",
   'master.shuffle.reduce-running': "a worker's heartbeat says a reduce attempt runs (its shuffle has begun)",
   'master.reduce.after-commit': "the master has journaled a reduce task's commit",

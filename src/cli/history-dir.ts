@@ -14,6 +14,7 @@ export function historyDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The history directory, refused when it lies inside --output (which holds only part-r-* and _SUCCESS). */
 export function historyOutside(outputDir: string, env: NodeJS.ProcessEnv = process.env): string {
   const dir = historyDir(env);
+  if (outputDir.startsWith('s3://')) return dir;   // an object store's prefix holds no local directory
   const rel = relative(resolve(outputDir), dir);
   if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
     throw new UsageError(`the job history (${dir}, from MR_HOME) lies inside --output ${outputDir}; set MR_HOME to a directory outside it`);

@@ -23,7 +23,7 @@ import type { TlsMaterial } from '../wires/grpc/credentials.ts';
 import { historyOutside } from './history-dir.ts';
 import { runsOnlyBuiltins, runsUber } from './uber-mode.ts';
 import { expandInputs } from './input-files.ts';
-import { isObjectUrl } from '../storage/object-store.ts';
+import { isObjectUrl, parseObjectUrl } from '../storage/object-store.ts';
 import { isGzipPath } from '../core/splits.ts';
 
 export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
@@ -123,8 +123,9 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
     noPacking: args.packing === false,
     checkpointMs: Math.round(args.checkpointMs ?? runs.checkpointMs ?? 0),
   };
-  if (isObjectUrl(args.output)) throw new UsageError(`--output ${args.output}: outputs in object storage are not supported yet; give a directory (on a shared file system for daemons on several hosts)`);
-  const outputDir = resolve(args.output);
+  if (isObjectUrl(args.output) && args.jobs.length > 1) throw new UsageError(`--output ${args.output}: a chain's output in object storage is not supported yet; give a directory, or run one job`);
+  if (isObjectUrl(args.output)) parseObjectUrl(args.output.endsWith('/') ? args.output : `${args.output}/`);
+  const outputDir = isObjectUrl(args.output) ? args.output.replace(/\/+$/, '') : resolve(args.output);
   const inputFiles = await expandInputs(args.input);
   checkInputsAreText(inputFiles, !!args.binaryOk);
   let uber = runsUber(args, inputFiles, process.env);

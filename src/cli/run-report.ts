@@ -63,7 +63,7 @@ export async function runCommand(args: RunArgs & { typecheck?: boolean }): Promi
   if (chaos && !config.quiet) process.stderr.write(formatChaosSummary(chaos) + '\n');
   if (status.state === 'succeeded') {
     if (!config.quiet) {
-      const rel = relative(process.cwd(), status.outputDir);
+      const rel = status.outputDir.startsWith('s3://') ? status.outputDir : relative(process.cwd(), status.outputDir);
       const where = rel === '' ? '.' : rel.startsWith('..') ? status.outputDir : rel;
       status.stages.forEach((stage, i) => {
         const counters = Object.entries(stage.counters).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(' ');

@@ -110,7 +110,7 @@ function checkSpec(spec: M.JobSpec, stage: number): void {
   const problem =
     !isAbsolute(spec.jobPath) ? 'the job path is not absolute (a job is a module file on the workers, never code or a URL)'
       : !JOB_FILE.test(spec.jobPath) ? 'the job path does not name a .ts, .mts, .js or .mjs file'
-      : !isAbsolute(spec.outputDir) ? 'the output directory is not absolute'
+      : !isAbsolute(spec.outputDir) && !isObjectUrl(spec.outputDir) ? 'the output directory is neither absolute nor an s3:// URL'
         : stage === 1 && spec.inputFiles.length === 0 ? 'there are no input files'
           : spec.inputFiles.some((file) => !isAbsolute(file) && !isObjectUrl(file)) ? 'an input path is neither absolute nor an s3:// URL'
             : !(Number.isInteger(spec.reducers) && spec.reducers >= 1 && spec.reducers <= MAX_REDUCERS) ? `reducers must be 1 to ${MAX_REDUCERS}, got ${spec.reducers}`

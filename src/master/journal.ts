@@ -7,7 +7,7 @@ import { CommitWaiters } from './commit-waiters.ts';
 import type { Counters } from '../core/counters.ts';
 import type { MapInput, Split } from '../core/splits.ts';
 import type { MapOutputRef, TaskKind } from '../core/task-table.ts';
-import type { JobSpec } from '../wires/messages.ts';
+import type { JobSpec, PendingUpload } from '../wires/messages.ts';
 
 export type JournalRecord =
   | { t: 'epoch'; epoch: number }
@@ -15,7 +15,8 @@ export type JournalRecord =
   | { t: 'job'; jobId: string; stages: JobSpec[] }
   | { t: 'stage-start'; jobId: string; stage: number; splits: MapInput[] | Split[]; reducers: number }   // Split[]: one a map task, as journaled before packing
   | { t: 'task-done'; jobId: string; stage: number; kind: TaskKind; index: number; output?: MapOutputRef; counters: Counters; durationMs: number;
-      partitionBytes?: number[]; partitionRecords?: number[] } // map tasks: the output's size per partition
+      partitionBytes?: number[]; partitionRecords?: number[];  // map tasks: the output's size per partition
+      upload?: PendingUpload }                                 // a reduce writing to object storage: its part, to complete at the commit
   | { t: 'stage-done'; jobId: string; stage: number; files: string[] }
   | { t: 'job-end'; jobId: string; state: 'succeeded' | 'failed' | 'killed'; error?: string };
 

@@ -28,6 +28,11 @@ export interface MasterOptions {
   onProcess?: (record: ProcessRecord) => void; // a process started or changed state (ssi: published to the agreed state)
 }
 
+/** A reduce task's place in MasterState.uploads. */
+export function uploadKey(jobId: string, stage: number, reducer: number): string {
+  return `${jobId}/${stage}/${reducer}`;
+}
+
 /** How long the master remembers a reply it gave, for the same request coming again (see ReplyMemo). */
 const REPLY_KEEP_MS = 120_000;
 
@@ -73,6 +78,7 @@ export interface MasterState {
   readonly attemptFigures: Map<string, Map<string, AttemptFigures>>;
   readonly shownProgress: Map<string, StageProgress>; // per stage: the progress shown never drops
   readonly checkpoints: CheckpointBook;  // map attempts' latest checkpoints, and where moved or lost tasks resume
+  readonly uploads: Map<string, M.PendingUpload>;  // outputs in object storage: each committed reduce's part, to complete at the stage's commit (by uploadKey)
   // Long polls, and the shutdown every worker is told of at its next request.
   waiters: Waiter[];
   shuttingDown: boolean;
@@ -100,7 +106,7 @@ export function createMasterState(options: MasterOptions): MasterState {
     options, now, timing, scheduler,
     specs: new Map(), files: new Map(), claims: new Map(),
     workerAddresses: new Map(), workerPids: new Map(), workerStats: new Map(), nodeTable: new NodeTable(), processTable: new ProcessTable(options.onProcess),
-    history: new AttemptHistory(), outcomes: new Map(), stopped: new Set(), reporting: new Set(), attemptFigures: new Map(), shownProgress: new Map(), checkpoints: new CheckpointBook(),
+    history: new AttemptHistory(), outcomes: new Map(), stopped: new Set(), reporting: new Set(), attemptFigures: new Map(), shownProgress: new Map(), checkpoints: new CheckpointBook(), uploads: new Map(),
     waiters: [], shuttingDown: false, holdingTasks: false,
     memos: { submissions: new ReplyMemo(REPLY_KEEP_MS, now), polls: new ReplyMemo(REPLY_KEEP_MS, now), reports: new ReplyMemo(REPLY_KEEP_MS, now),
       batchReports: new ReplyMemo(REPLY_KEEP_MS, now) },

@@ -3,13 +3,14 @@
 import type { Scheduler } from '../core/scheduler.ts';
 import type { MapInput, Split } from '../core/splits.ts';
 import { phaseOf } from '../core/task-table.ts';
-import type { JobSpec } from '../wires/messages.ts';
+import type { JobSpec, PendingUpload } from '../wires/messages.ts';
 import type { JournalRecord } from './journal.ts';
 
 export interface RecoveredState {
   specs: Map<string, JobSpec[]>;
   files: Map<string, string[]>;
   workerAddresses: Map<string, string>;
+  uploads: Map<string, PendingUpload>;
 }
 
 export interface Recovery {
@@ -36,6 +37,8 @@ export function replay(records: readonly JournalRecord[], scheduler: Scheduler, 
       case 'task-done':
         scheduler.restoreTaskDone(record.jobId, record.stage, record.kind, record.index, record.output, record.counters, nowMs,
           record.partitionBytes, record.partitionRecords);
+        // A reduce's part in object storage, not yet completed when the master went: completed at the commit.
+        if (record.upload) state.uploads.set(`${record.jobId}/${record.stage}/${record.index}`, record.upload);
         break;
       case 'stage-done':
         lastFiles.set(record.jobId, record.files);

@@ -5,7 +5,8 @@ import { link, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { partFileName } from '../core/record-codec.ts';
 import type { InputFile } from '../core/splits.ts';
-import { isObjectUrl, statObject } from '../storage/object-store.ts';
+import { completeUpload, isObjectUrl, objectIn, putEmpty, statObject } from '../storage/object-store.ts';
+import type { PendingUpload } from '../wires/messages.ts';
 import { failpoint } from '../failpoints.ts';
 
 export const SUCCESS_FILE = '_SUCCESS';
@@ -45,13 +46,34 @@ export async function statInputs(paths: readonly string[]): Promise<InputFile[]>
  * after removing the temporary files of reduce attempts that died before their rename (a losing
  * attempt still alive removes its own).
  */
-export async function commitStage(dir: string, reducers: number): Promise<string[]> {
+export async function commitStage(dir: string, reducers: number, uploads: (reducer: number) => PendingUpload | undefined = () => undefined): Promise<string[]> {
+  if (isObjectUrl(dir)) return commitObjectStage(dir, reducers, uploads);
   const files = partFiles(dir, reducers);
   await Promise.all(files.map((file) => stat(file)));
   const leftovers = (await readdir(dir)).filter((name) => TEMP_PART_FILE.test(name));
   await Promise.all(leftovers.map((name) => rm(join(dir, name), { force: true })));
   failpoint('master.commit.before-success');
   await writeFile(join(dir, SUCCESS_FILE), '');
+  return files;
+}
+
+/**
+ * A stage whose output is in object storage: each reducer's part was uploaded and left
+ * incomplete by the attempt whose report the master took; completing it makes the whole object
+ * appear at once, once per reducer; then _SUCCESS. A part found complete already (a master that
+ * died in the middle of this, started again) is left as it is.
+ */
+async function commitObjectStage(dir: string, reducers: number, uploads: (reducer: number) => PendingUpload | undefined): Promise<string[]> {
+  const files = Array.from({ length: reducers }, (_, r) => objectIn(dir, partFileName(r)));
+  for (let r = 0; r < reducers; r++) {
+    const pending = uploads(r);
+    if (!pending) throw new Error(`reducer ${r}'s part has no upload to complete`);
+    await completeUpload(pending).catch(async (error: unknown) => {
+      if (!(await statObject(files[r]).then(() => true, () => false))) throw error;
+    });
+  }
+  failpoint('master.commit.before-success');
+  await putEmpty(objectIn(dir, SUCCESS_FILE));
   return files;
 }
 
@@ -90,5 +112,6 @@ export async function removeAttemptLeftovers(outputDir: string): Promise<void> {
 
 /** Creates dir and missing parents; returns the first directory it created, if any. */
 export async function ensureDir(dir: string): Promise<string | undefined> {
+  if (isObjectUrl(dir)) return undefined;   // a prefix of an object store needs no making
   return mkdir(dir, { recursive: true });
 }

@@ -8,6 +8,8 @@ import { failpoint } from '../failpoints.ts';
 import type * as M from '../wires/messages.ts';
 import { endAttempt, settleAttempts } from './attempt-ledger.ts';
 import { mapTaskKey } from './checkpoint-book.ts';
+import { uploadKey } from './master-state.ts';
+import { abortUpload } from '../storage/object-store.ts';
 import type { MasterState } from './master-state.ts';
 import { carryOut } from './stage-commit.ts';
 import { offer, poll, wake } from './task-offers.ts';
@@ -72,6 +74,9 @@ async function report(state: MasterState, req: M.AttemptReport): Promise<M.Attem
   if (step.committed) failpoint(step.committed.kind === 'map' ? 'master.map.after-commit' : 'master.reduce.after-commit');
   state.outcomes.set(req.attemptId, step.accepted);
   state.checkpoints.ended(req.attemptId);
+  // A reduce's part in object storage: the committed one's is completed with its stage; another's never is.
+  if (req.pendingUpload && step.committed?.kind === 'reduce') state.uploads.set(uploadKey(step.committed.jobId, step.committed.stage, step.committed.index), req.pendingUpload);
+  else if (req.pendingUpload) void abortUpload(req.pendingUpload);
   if (step.committed?.kind === 'map') state.checkpoints.done(mapTaskKey(step.committed.jobId, step.committed.stage, step.committed.index));
   // The outcome is recorded before the events are carried out: a job this report ends is seen ended
   // only with this attempt's outcome in its counts.
@@ -90,6 +95,7 @@ function journalCommit(state: MasterState, attempt: NonNullable<ReportStep['comm
     output: attempt.kind === 'map' ? { workerId: attempt.workerId, outputId: req.outputId } : undefined,
     counters: req.counters ?? {}, durationMs: state.now() - attempt.startedMs,
     ...(attempt.kind === 'map' ? { partitionBytes: req.partitionBytes ?? [], partitionRecords: req.partitionRecords ?? [] } : {}),
+    ...(req.pendingUpload ? { upload: req.pendingUpload } : {}),
   }, true);
 }
 

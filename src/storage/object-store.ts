@@ -1,4 +1,4 @@
-// Inputs in S3-compatible object storage: `s3://bucket/key` names an object, `s3://bucket/prefix/*.txt`
+// Inputs and outputs in S3-compatible object storage: `s3://bucket/key` names an object, `s3://bucket/prefix/*.txt`
 // a glob of them (listed by prefix, matched by picomatch), read by byte ranges as a file is read by
 // offsets, so a large object is split like a large file. Through @aws-sdk/client-s3, loaded only
 // when an s3:// input is used; the endpoint from AWS_ENDPOINT_URL_S3 (mr run --s3-endpoint sets
@@ -7,6 +7,8 @@
 import { createRequire } from 'node:module';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { InputNotFoundError, InputUnreadableError, UsageError, oneLine } from '../errors.ts';
+import type { PendingUpload } from '../wires/messages.ts';
+import { failpoint } from '../failpoints.ts';
 
 export const OBJECT_SCHEME = 's3://';
 
@@ -120,4 +122,92 @@ export async function openObject(url: string): Promise<{ size: number; read(into
     },
     close() {},
   };
+}
+
+/** A part is sent in pieces of this size (S3 wants at least 5 MiB for every piece but the last). */
+const UPLOAD_PIECE_BYTES = 8 << 20;
+
+/** `s3://bucket/prefix/` and a name in it. */
+export function objectIn(dirUrl: string, name: string): string {
+  return `${dirUrl.replace(/\/+$/, '')}/${name}`;
+}
+
+function writeError(url: string, error: unknown): Error {
+  return new Error(`cannot write ${url} to ${process.env.AWS_ENDPOINT_URL_S3 ?? 'S3'}: ${oneLine(error)}`);
+}
+
+/**
+ * Uploads a local file as a multipart upload of `url`, and does not complete it: the object stays
+ * invisible until completeUpload (by the master, at the stage's commit, for one attempt only).
+ */
+export async function uploadPending(url: string, path: string): Promise<PendingUpload> {
+  const { bucket, key } = parseObjectUrl(url);
+  const { sdk: s, client } = s3();
+  const { open } = await import('node:fs/promises');
+  try {
+    const created = await client.send(new s.CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const uploadId = created.UploadId!;
+    const parts: PendingUpload['parts'] = [];
+    const file = await open(path, 'r');
+    try {
+      const size = (await file.stat()).size;
+      for (let at = 0, number = 1; at < size || number === 1; at += UPLOAD_PIECE_BYTES, number++) {
+        const piece = Buffer.alloc(Math.min(UPLOAD_PIECE_BYTES, size - at));
+        if (piece.length > 0) await file.read(piece, 0, piece.length, at);
+        const sent = await client.send(new s.UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: number, Body: piece }));
+        parts.push({ number, etag: sent.ETag ?? '' });
+        failpoint('worker.reduce.mid-upload');
+      }
+    } finally {
+      await file.close();
+    }
+    return { url, uploadId, parts };
+  } catch (error) {
+    throw writeError(url, error);
+  }
+}
+
+/** Makes the upload's object visible, whole (the commit of a reducer's part). */
+export async function completeUpload(pending: PendingUpload): Promise<void> {
+  const { bucket, key } = parseObjectUrl(pending.url);
+  const { sdk: s, client } = s3();
+  try {
+    await client.send(new s.CompleteMultipartUploadCommand({
+      Bucket: bucket, Key: key, UploadId: pending.uploadId,
+      MultipartUpload: { Parts: pending.parts.map((p) => ({ PartNumber: p.number, ETag: p.etag })) },
+    }));
+  } catch (error) {
+    throw writeError(pending.url, error);
+  }
+}
+
+/** An upload no one will complete (a losing or failed attempt's): dropped if the store can (some cannot: it stays invisible). */
+export async function abortUpload(pending: PendingUpload): Promise<void> {
+  const { bucket, key } = parseObjectUrl(pending.url);
+  const { sdk: s, client } = s3();
+  await client.send(new s.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: pending.uploadId })).catch(() => undefined);
+}
+
+/** Writes an empty object (a stage's _SUCCESS). */
+export async function putEmpty(url: string): Promise<void> {
+  const { bucket, key } = parseObjectUrl(url);
+  const { sdk: s, client } = s3();
+  try {
+    await client.send(new s.PutObjectCommand({ Bucket: bucket, Key: key, Body: '' }));
+  } catch (error) {
+    throw writeError(url, error);
+  }
+}
+
+/** Whether any object lies under the prefix (an output must be new or empty). */
+export async function prefixHasObjects(dirUrl: string): Promise<boolean> {
+  const { bucket, key } = parseObjectUrl(objectIn(dirUrl, ''));
+  const { sdk: s, client } = s3();
+  try {
+    // One page (no MaxKeys: s3rver fails a V2 listing that gives one).
+    const page = await client.send(new s.ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
+    return (page.Contents?.length ?? 0) > 0;
+  } catch (error) {
+    throw storeError(dirUrl, error);
+  }
 }

@@ -1,6 +1,7 @@
 // The rule for --output: a directory that does not exist yet, or is empty, where this process can
 // really write, claimed by one run at a time (output-claim.ts). Nothing in an existing non-empty
 // directory is ever touched; what a run created for its output it removes again when the run fails.
+import { isObjectUrl, prefixHasObjects } from './object-store.ts';
 import { readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { mkdir, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -28,6 +29,11 @@ const ADVICE = 'give --output a directory you can write to';
  * released, and the error names the path; a run refused the claim touches nothing of the winner's.
  */
 export async function claimOutputDir(dir: string, owner: string): Promise<OutputClaim> {
+  // An output in object storage: new or empty (its parts appear only at the commit; nothing to make or lock).
+  if (isObjectUrl(dir)) {
+    if (await prefixHasObjects(dir)) throw new OutputExistsError(`output ${dir} is not empty; give --output a prefix with no object under it`);
+    return { dir, created: [] };
+  }
   const claim: OutputClaim = { dir, created: [] };
   try {
     const info = await stat(dir).catch(() => undefined);
@@ -68,6 +74,7 @@ async function lockInParent(dir: string, owner: string, created: string[]): Prom
 
 /** Claims dir again for owner, creating nothing: a job the master resumes from its journal. */
 export async function reclaimOutputDir(dir: string, owner: string): Promise<OutputClaim> {
+  if (isObjectUrl(dir)) return { dir, created: [] };
   return { dir, created: [], lock: await lockOutput(dir, owner) };
 }
 
@@ -81,6 +88,7 @@ export async function reclaimOutputDir(dir: string, owner: string): Promise<Outp
  * pass finds nothing, for up to that long.
  */
 export function releaseOutputDir(claim: OutputClaim, settleMs = 0): void {
+  if (isObjectUrl(claim.dir)) return;   // nothing of a failed job's is visible there (see PendingUpload)
   const end = Date.now() + settleMs;
   while (removeEngineFiles(claim.dir) && Date.now() < end) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   dropClaim(claim);

@@ -468,6 +468,25 @@ export interface AttemptReport {
   partitionRecords: number[];
   /** the attempt killed its worker (its watchdog's report, after a restart): it fails though given up as lost */
   ownDeath: boolean;
+  /** a reduce writing to object storage: its part, uploaded and not completed (the master completes the committed one's) */
+  pendingUpload: PendingUpload | null;
+}
+
+/**
+ * A reduce's part in object storage, uploaded as a multipart upload that is not completed: the
+ * object is invisible until the master completes it, at the stage's commit, for the one attempt
+ * whose report it took (S3A's "magic" committer does the same).
+ */
+export interface PendingUpload {
+  /** s3://bucket/key of the part */
+  url: string;
+  uploadId: string;
+  parts: UploadedPart[];
+}
+
+export interface UploadedPart {
+  number: number;
+  etag: string;
 }
 
 export interface AttemptReportReply {
@@ -663,6 +682,8 @@ export interface Messages {
   Checkpoint: Checkpoint;
   TaskReply: TaskReply;
   AttemptReport: AttemptReport;
+  PendingUpload: PendingUpload;
+  UploadedPart: UploadedPart;
   AttemptReportReply: AttemptReportReply;
   AttemptReports: AttemptReports;
   AttemptReportsReply: AttemptReportsReply;

@@ -24,13 +24,13 @@ export type AttemptOutcome = Omit<M.AttemptReport, 'workerId' | 'stats' | 'wantT
 /** progress: filled in as the attempt goes, for the worker's heartbeats (the job status's partial credit). */
 export async function runAttempt(task: M.Task, io: AttemptIo, signal: AbortSignal, progress: AttemptFigures = {}): Promise<AttemptOutcome> {
   const { value: result, error, log } = await withAttemptConsole(() => execute(task, io, signal, progress));
-  if (result) return { attemptId: task.attemptId, ok: true, error: '', log, lostMapTasks: [], partitionRecords: [], ...result };
+  if (result) return { attemptId: task.attemptId, ok: true, error: '', log, lostMapTasks: [], partitionRecords: [], pendingUpload: null, ...result };
   return failedOutcome(task.attemptId, oneLine(error), log, error instanceof FetchFailedError ? error.mapTasks : []);
 }
 
 /** The outcome of an attempt that failed with `error`, having produced nothing. */
 export function failedOutcome(attemptId: string, error: string, log = '', lostMapTasks: number[] = []): AttemptOutcome {
-  return { attemptId, ok: false, error, log, outputId: '', counters: {}, partitionBytes: [], lostMapTasks, partitionRecords: [] };
+  return { attemptId, ok: false, error, log, outputId: '', counters: {}, partitionBytes: [], lostMapTasks, partitionRecords: [], pendingUpload: null };
 }
 
 async function execute(task: M.Task, io: AttemptIo, signal: AbortSignal, progress: AttemptFigures): Promise<AttemptResult> {

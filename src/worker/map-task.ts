@@ -10,7 +10,7 @@ import type { AttemptFigures } from '../core/progress.ts';
 import { makePartitioner } from '../core/partitioner.ts';
 import { TaskError, oneLine } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
-import type { Checkpoint, InputSplit, JobSpec } from '../wires/messages.ts';
+import type { Checkpoint, InputSplit, JobSpec, PendingUpload } from '../wires/messages.ts';
 import { readLineBatches } from '../storage/line-reader.ts';
 import { lineAt, lineOffset } from '../storage/line-position.ts';
 import { gunzipWhole, readGzipLineBatches } from '../storage/gzip-line-reader.ts';
@@ -52,6 +52,7 @@ export interface AttemptResult {
   counters: Counters;
   partitionBytes: number[];
   partitionRecords?: number[];   // map attempts: records per partition (what each reducer will read)
+  pendingUpload?: PendingUpload; // reduce attempts writing to object storage: their part, not completed
 }
 
 export async function runMapTask(

@@ -1,6 +1,7 @@
 // A reduce attempt: fetch partition r of every map output (shuffle-fetch.ts), k-way merge them from disk, call
 // reduce per key (or fold them as bytes, for a built-in aggregation: byte-reduce.ts), write
 // part-r-NNNNN under a temporary name and rename it once allowed to commit.
+import { isObjectUrl, objectIn, uploadPending } from '../storage/object-store.ts';
 import { thrownByUser } from './user-frame.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { groupSorted, mergeSorted } from '../core/kway-merge.ts';
 import { RecordError, formatRecord, partFileName, showKey } from '../core/record-codec.ts';
 import { TaskError } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
-import type { JobSpec, MapOutput } from '../wires/messages.ts';
+import type { JobSpec, MapOutput, PendingUpload } from '../wires/messages.ts';
 import { mergeBatchBytes, sourceOf, type RunRef } from '../storage/run-file.ts';
 import { TextWriter } from '../storage/text-writer.ts';
 import { EventLoopTurns } from './event-loop-turns.ts';
@@ -53,8 +54,12 @@ export async function runReduceTask(
     };
     const runs = await fetchRuns(attempt, io, scratch, counters, signal, progress);
     lap(COUNTER.shuffleMs);
-    const target = join(attempt.spec.outputDir, partFileName(attempt.partition));
-    const temp = join(attempt.spec.outputDir, `.${partFileName(attempt.partition)}.${run}.tmp`);
+    // In object storage there is no rename: the part is written here, then uploaded and left for
+    // the master to complete (see PendingUpload in the proto).
+    const inStore = isObjectUrl(attempt.spec.outputDir);
+    const target = inStore ? objectIn(attempt.spec.outputDir, partFileName(attempt.partition)) : join(attempt.spec.outputDir, partFileName(attempt.partition));
+    const temp = inStore ? join(scratch, `${partFileName(attempt.partition)}.tmp`) : join(attempt.spec.outputDir, `.${partFileName(attempt.partition)}.${run}.tmp`);
+    let pendingUpload: PendingUpload | undefined;
     try {
       await reduceInto(job, runs, temp, counters, attempt.spec.options ?? {}, signal, progress, attempt.partition);
       lap(COUNTER.reduceMs);
@@ -62,12 +67,13 @@ export async function runReduceTask(
       failpoint('worker.reduce.before-commit');
       if (!(await io.commit(attempt.attemptId))) throw new TaskError(`attempt ${attempt.attemptId} may not commit: another attempt did, or the job ended`);
       failpoint('worker.reduce.before-rename');
-      await rename(temp, target);
+      if (inStore) pendingUpload = await uploadPending(target, temp);
+      else await rename(temp, target);
       lap(COUNTER.commitMs);
     } finally {
       await rm(temp, { force: true });
     }
-    return { outputId: '', counters, partitionBytes: [] };
+    return { outputId: '', counters, partitionBytes: [], ...(pendingUpload ? { pendingUpload } : {}) };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -1,13 +1,14 @@
-// Inputs in object storage, against a real S3-compatible server (s3rver, started here on a free
-// loopback port): mr run --input 's3://bucket/prefix/*.txt' lists the objects, splits a large one by
-// byte ranges as it would a file, and counts the same words as from the same files on disk; a glob
-// that matches nothing, a missing bucket and an s3:// output are one-line errors.
+// Inputs and outputs in object storage, against a real S3-compatible server (s3rver, started here
+// on a free loopback port): mr run --input 's3://bucket/prefix/*.txt' lists the objects, splits a
+// large one by byte ranges as it would a file, and counts the same words as from the same files on
+// disk; --output s3://bucket/prefix/ gets one whole part object per reducer, then _SUCCESS, even
+// when a reducer dies mid-upload, and nothing at all when the job fails.
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/backends/ssi/etcd-member.ts';
-import { BOOKS, readParts, removeDir, runMr, tempDir } from '../helpers/run-mr.ts';
+import { BOOKS, FIXTURES, readParts, removeDir, runMr, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles } from '../helpers/reference.ts';
 
 let dir: string;
@@ -54,13 +55,64 @@ describe('inputs in object storage', () => {
   it.each([
     [['--input', `s3://${BUCKET}/books/*.csv`], /--input s3:\/\/mr-books\/books\/\*\.csv matches no object/],
     [['--input', 's3://no-such-bucket/x/*.txt'], /no bucket no-such-bucket at http:\/\/127\.0\.0\.1:\d+/],
-    [['--input', `s3://${BUCKET}/books/*.txt`, '--output-s3'], /./],
   ])('refuses in one line: %j', async (args, message) => {
-    const output = args.includes('--output-s3') ? `s3://${BUCKET}/out/` : join(dir, `bad-${args.length}`);
-    const given = args.filter((a) => a !== '--output-s3');
-    const r = await runMr(['run', 'jobs/wordcount.ts', ...given, '--output', output, '--s3-endpoint', endpoint], { env });
+    const r = await runMr(['run', 'jobs/wordcount.ts', ...args, '--output', join(dir, `bad-${args.length}`), '--s3-endpoint', endpoint], { env });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(args.includes('--output-s3') ? /outputs in object storage are not supported yet/ : message);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+/** The objects under a prefix of the bucket, by name, with their text. */
+async function objectsUnder(prefix: string): Promise<Map<string, string>> {
+  const { S3Client, ListObjectsV2Command, GetObjectCommand } = await import('@aws-sdk/client-s3');
+  const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  const found = new Map<string, string>();
+  const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+  for (const item of listed.Contents ?? []) {
+    const body = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: item.Key! }));
+    found.set(item.Key!.slice(prefix.length), await body.Body!.transformToString());
+  }
+  client.destroy();
+  return found;
+}
+
+describe('outputs in object storage', () => {
+  const local = async (reducers = 4) => {
+    const name = `reference-${reducers}`;
+    const out = join(dir, name);
+    if (!(await readdir(dir)).includes(name)) expect((await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', out, '--reducers', String(reducers), '--quiet'])).code).toBe(0);
+    return new Map(await Promise.all((await readdir(out)).map(async (name) => [name, await readFile(join(out, name), 'utf8')] as [string, string])));
+  };
+
+  it('writes one part object per reducer, each whole, then _SUCCESS: the same bytes as on disk', async () => {
+    const r = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', `s3://${BUCKET}/out/`, '--s3-endpoint', endpoint, '--workers', '2', '--quiet'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await objectsUnder('out/')).toEqual(await local());
+  }, 60_000);
+
+  it('a reducer killed in the middle of its upload: its part never shows, the next attempt\'s does, once', async () => {
+    const once = join(dir, 'upload-once');
+    const r = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', `s3://${BUCKET}/killed/`, '--s3-endpoint', endpoint, '--workers', '2', '--quiet'],
+      { env: { ...env, MR_FAILPOINTS: 'worker.reduce.mid-upload=kill', MR_FAILPOINT_ONCE: once } });
+    expect(r.code, r.stderr).toBe(0);
+    expect((await readdir(dir)).includes('upload-once')).toBe(true);   // the fail point fired
+    expect(await objectsUnder('killed/')).toEqual(await local());
+  }, 60_000);
+
+  it('a job that fails leaves no object under its prefix: no part, no _SUCCESS', async () => {
+    const r = await runMr(['run', join(FIXTURES, 'throws-in-reduce.ts'), '--input', BOOKS, '--output', `s3://${BUCKET}/failed/`, '--s3-endpoint', endpoint,
+      '--max-attempts', '1', '--quiet'], { env });
+    expect(r.code).toBe(1);
+    expect(await objectsUnder('failed/')).toEqual(new Map());
+  }, 60_000);
+
+  it('refuses an output prefix that holds objects already, and a chain into object storage, in one line', async () => {
+    const taken = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', `s3://${BUCKET}/books/`, '--s3-endpoint', endpoint], { env });
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toMatch(/output s3:\/\/mr-books\/books is not empty/);
+    const chain = await runMr(['run', 'jobs/wordcount.ts', 'jobs/topwords.ts', '--input', BOOKS, '--output', `s3://${BUCKET}/chain/`, '--s3-endpoint', endpoint], { env });
+    expect(chain.code).toBe(2);
+    expect(chain.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

@@ -68,7 +68,7 @@ async function harness(): Promise<Harness> {
       }
       return client.reportAttempt({
         workerId, attemptId: task.attemptId, ok: true, error: '', outputId: task.kind === 'map' ? `out-${task.attemptId}` : '',
-        counters: {}, partitionBytes: task.kind === 'map' ? [10, 10] : [], stats: null, log: '', lostMapTasks: [], wantTask: false, partitionRecords: [], ownDeath: false, ...extra,
+        counters: {}, partitionBytes: task.kind === 'map' ? [10, 10] : [], stats: null, log: '', lostMapTasks: [], wantTask: false, partitionRecords: [], ownDeath: false, pendingUpload: null, ...extra,
       });
     },
     async close() {
@@ -186,7 +186,7 @@ describe('Master', () => {
       workerId: 'w1', requestId, wantTasks,
       reports: tasks.map((task) => ({
         workerId: 'w1', attemptId: task.attemptId, ok: true, error: '', outputId: `out-${task.attemptId}`, counters: { 'time.mapMs': 1 },
-        partitionBytes: [10], stats: null, log: '', lostMapTasks: [], wantTask: false, partitionRecords: [1], ownDeath: false,
+        partitionBytes: [10], stats: null, log: '', lostMapTasks: [], wantTask: false, partitionRecords: [1], ownDeath: false, pendingUpload: null,
       })),
     });
     const one = await reports([first], 'r1', 64);

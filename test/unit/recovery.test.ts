@@ -13,7 +13,7 @@ const spec = (over: Partial<JobSpec> = {}): JobSpec => ({
 const split = (i: number) => ({ path: '/in.txt', start: i * 10, end: i * 10 + 10, wholeFile: false });
 
 function fresh(): { scheduler: Scheduler; state: RecoveredState } {
-  return { scheduler: new Scheduler({ leaseMs: 1000, workerTimeoutMs: 1000 }), state: { specs: new Map(), files: new Map(), workerAddresses: new Map() } };
+  return { scheduler: new Scheduler({ leaseMs: 1000, workerTimeoutMs: 1000 }), state: { specs: new Map(), files: new Map(), workerAddresses: new Map(), uploads: new Map() } };
 }
 
 describe('journal replay', () => {
