@@ -123,7 +123,6 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
     noPacking: args.packing === false,
     checkpointMs: Math.round(args.checkpointMs ?? runs.checkpointMs ?? 0),
   };
-  if (isObjectUrl(args.output) && args.jobs.length > 1) throw new UsageError(`--output ${args.output}: a chain's output in object storage is not supported yet; give a directory, or run one job`);
   if (isObjectUrl(args.output)) parseObjectUrl(args.output.endsWith('/') ? args.output : `${args.output}/`);
   const outputDir = isObjectUrl(args.output) ? args.output.replace(/\/+$/, '') : resolve(args.output);
   const inputFiles = await expandInputs(args.input);

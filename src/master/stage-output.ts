@@ -5,7 +5,7 @@ import { link, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { partFileName } from '../core/record-codec.ts';
 import type { InputFile } from '../core/splits.ts';
-import { completeUpload, isObjectUrl, objectIn, putEmpty, statObject } from '../storage/object-store.ts';
+import { completeUpload, copyObject, isObjectUrl, objectIn, putEmpty, statObject } from '../storage/object-store.ts';
 import type { PendingUpload } from '../wires/messages.ts';
 import { failpoint } from '../failpoints.ts';
 
@@ -15,7 +15,8 @@ const TEMP_PART_FILE = /^\.part-r-\d{5}\..*\.tmp$/;
 
 /** Stage k of a chain writes to <out>/stage-k; a single-stage job writes to <out> itself. */
 export function stageDir(outputDir: string, stage: number, stageCount: number): string {
-  return stageCount > 1 ? join(outputDir, `stage-${stage}`) : outputDir;
+  if (stageCount === 1) return outputDir;
+  return isObjectUrl(outputDir) ? objectIn(outputDir, `stage-${stage}`) : join(outputDir, `stage-${stage}`);
 }
 
 export function partFiles(dir: string, reducers: number): string[] {
@@ -79,6 +80,16 @@ async function commitObjectStage(dir: string, reducers: number, uploads: (reduce
 
 /** Puts the last stage's files of a chain at the top of the output directory as well. */
 export async function publishChainOutput(outputDir: string, files: readonly string[]): Promise<string[]> {
+  if (isObjectUrl(outputDir)) {
+    // Copied within the store (CopyObject: each copy appears whole), then _SUCCESS last.
+    const published = await Promise.all(files.map(async (file) => {
+      const target = objectIn(outputDir, file.slice(file.lastIndexOf('/') + 1));
+      await copyObject(file, target);
+      return target;
+    }));
+    await putEmpty(objectIn(outputDir, SUCCESS_FILE));
+    return published;
+  }
   const published: string[] = [];
   for (const file of files) {
     const target = join(outputDir, file.slice(file.lastIndexOf('/') + 1));

@@ -188,6 +188,18 @@ export async function abortUpload(pending: PendingUpload): Promise<void> {
   await client.send(new s.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: pending.uploadId })).catch(() => undefined);
 }
 
+/** Copies an object within the store (a chain's last parts to the top of its output). */
+export async function copyObject(from: string, to: string): Promise<void> {
+  const source = parseObjectUrl(from);
+  const { bucket, key } = parseObjectUrl(to);
+  const { sdk: s, client } = s3();
+  try {
+    await client.send(new s.CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: `${source.bucket}/${source.key.split('/').map(encodeURIComponent).join('/')}` }));
+  } catch (error) {
+    throw writeError(to, error);
+  }
+}
+
 /** Writes an empty object (a stage's _SUCCESS). */
 export async function putEmpty(url: string): Promise<void> {
   const { bucket, key } = parseObjectUrl(url);

@@ -107,12 +107,23 @@ describe('outputs in object storage', () => {
     expect(await objectsUnder('failed/')).toEqual(new Map());
   }, 60_000);
 
-  it('refuses an output prefix that holds objects already, and a chain into object storage, in one line', async () => {
+  it('runs a chain from object storage into object storage: each stage under stage-k/, the last one also at the top', async () => {
+    const r = await runMr(['run', 'jobs/wordcount.ts', 'jobs/topwords.ts', '--input', `s3://${BUCKET}/books/*.txt`, '--output', `s3://${BUCKET}/chain/`,
+      '--s3-endpoint', endpoint, '--set', 'n=20', '--quiet'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const onDisk = join(dir, 'chain-disk');
+    expect((await runMr(['run', 'jobs/wordcount.ts', 'jobs/topwords.ts', '--input', BOOKS, '--output', onDisk, '--set', 'n=20', '--quiet'])).code).toBe(0);
+    const objects = await objectsUnder('chain/');
+    const top = new Map([...objects].filter(([name]) => !name.includes('/')));
+    const files = (await readdir(onDisk)).filter((name) => !name.startsWith('stage-'));
+    expect(top).toEqual(new Map(await Promise.all(files.map(async (name) => [name, await readFile(join(onDisk, name), 'utf8')] as [string, string]))));
+    expect(objects.has('stage-1/_SUCCESS') && objects.has('stage-2/_SUCCESS')).toBe(true);
+  }, 60_000);
+
+  it('refuses an output prefix that holds objects already, in one line', async () => {
     const taken = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', `s3://${BUCKET}/books/`, '--s3-endpoint', endpoint], { env });
     expect(taken.code).toBe(2);
+    expect(taken.stderr.trim().split('\n')).toHaveLength(1);
     expect(taken.stderr).toMatch(/output s3:\/\/mr-books\/books is not empty/);
-    const chain = await runMr(['run', 'jobs/wordcount.ts', 'jobs/topwords.ts', '--input', BOOKS, '--output', `s3://${BUCKET}/chain/`, '--s3-endpoint', endpoint], { env });
-    expect(chain.code).toBe(2);
-    expect(chain.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
