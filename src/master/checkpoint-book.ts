@@ -2,13 +2,7 @@
 // carry it), and, for a task whose attempt moved off its node or was lost with it, the one its
 // next attempt resumes from. A task that commits needs none any more.
 import type * as M from '../wires/messages.ts';
-
-/** A map task, as `<job>/<stage>/<index>`. */
-export type MapTaskKey = string;
-
-export function mapTaskKey(jobId: string, stage: number, index: number): MapTaskKey {
-  return `${jobId}/${stage}/${index}`;
-}
+import type { TaskKey } from './task-key.ts';
 
 /** What migration saved so far: resumes handed out and the input bytes they did not read again. */
 export interface ResumeFigures {
@@ -18,12 +12,12 @@ export interface ResumeFigures {
 }
 
 export class CheckpointBook {
-  private readonly latest = new Map<string, { task: MapTaskKey; checkpoint: M.Checkpoint }>();   // by attempt id
-  private readonly resumes = new Map<MapTaskKey, M.Checkpoint>();
+  private readonly latest = new Map<string, { task: TaskKey; checkpoint: M.Checkpoint }>();   // by attempt id
+  private readonly resumes = new Map<TaskKey, M.Checkpoint>();
   readonly figures: ResumeFigures = { checkpointsSeen: 0, resumes: 0, bytesResumed: 0 };
 
   /** A running attempt's latest checkpoint, as its heartbeat says; true if it is new. */
-  note(attemptId: string, task: MapTaskKey, checkpoint: M.Checkpoint): boolean {
+  note(attemptId: string, task: TaskKey, checkpoint: M.Checkpoint): boolean {
     const known = this.latest.get(attemptId);
     if (known && known.checkpoint.seq >= checkpoint.seq) return false;
     this.latest.set(attemptId, { task, checkpoint });
@@ -46,7 +40,7 @@ export class CheckpointBook {
   }
 
   /** Where a new attempt of the task starts: a checkpoint, or null (from the beginning). */
-  resumeFor(task: MapTaskKey): M.Checkpoint | null {
+  resumeFor(task: TaskKey): M.Checkpoint | null {
     const resume = this.resumes.get(task);
     if (!resume) return null;
     this.figures.resumes++;
@@ -55,7 +49,7 @@ export class CheckpointBook {
   }
 
   /** The task committed. */
-  done(task: MapTaskKey): void {
+  done(task: TaskKey): void {
     this.resumes.delete(task);
   }
 }

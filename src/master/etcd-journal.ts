@@ -48,8 +48,8 @@ export class EtcdJournal implements JournalSink {
   /** The journal's records, in order, and the seq the next one takes. */
   static async read(client: Etcd3, name: string): Promise<{ records: JournalRecord[]; next: number }> {
     const prefix = `${haPrefix(name)}journal/`;
-    const kvs = await client.getAll().prefix(prefix).sort('Key', 'Ascend').strings();
-    const keys = Object.keys(kvs).sort();
+    const kvs = await client.getAll().prefix(prefix).strings();
+    const keys = Object.keys(kvs).sort();   // zero-padded: in the order written
     return { records: keys.map((key) => JSON.parse(kvs[key]) as JournalRecord), next: keys.length === 0 ? 1 : Number(keys[keys.length - 1].slice(prefix.length)) + 1 };
   }
 

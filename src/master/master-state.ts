@@ -8,6 +8,7 @@ import type { OutputClaim } from '../storage/output-dir.ts';
 import type * as M from '../wires/messages.ts';
 import { AttemptHistory } from './attempt-history.ts';
 import { CheckpointBook } from './checkpoint-book.ts';
+import type { TaskKey } from './task-key.ts';
 import type { JournalSink } from './journal.ts';
 import { NodeTable } from './node-table.ts';
 import { ProcessTable, type ProcessRecord } from './process-table.ts';
@@ -26,11 +27,6 @@ export interface MasterOptions {
   chaosCounts?: () => M.ChaosCounts | undefined; // what --chaos did to this process's messages
   onAttemptEnd?: (attempt: M.AttemptLog, counters: Record<string, number>) => void; // a report was taken (metrics)
   onProcess?: (record: ProcessRecord) => void; // a process started or changed state (ssi: published to the agreed state)
-}
-
-/** A reduce task's place in MasterState.uploads. */
-export function uploadKey(jobId: string, stage: number, reducer: number): string {
-  return `${jobId}/${stage}/${reducer}`;
 }
 
 /** How long the master remembers a reply it gave, for the same request coming again (see ReplyMemo). */
@@ -78,7 +74,7 @@ export interface MasterState {
   readonly attemptFigures: Map<string, Map<string, AttemptFigures>>;
   readonly shownProgress: Map<string, StageProgress>; // per stage: the progress shown never drops
   readonly checkpoints: CheckpointBook;  // map attempts' latest checkpoints, and where moved or lost tasks resume
-  readonly uploads: Map<string, M.PendingUpload>;  // outputs in object storage: each committed reduce's part, to complete at the stage's commit (by uploadKey)
+  readonly uploads: Map<TaskKey, M.PendingUpload>;  // outputs in object storage: each committed reduce's part, to complete at the stage's commit
   // Long polls, and the shutdown every worker is told of at its next request.
   waiters: Waiter[];
   shuttingDown: boolean;

@@ -5,6 +5,7 @@ import type { MapInput, Split } from '../core/splits.ts';
 import { phaseOf } from '../core/task-table.ts';
 import type { JobSpec, PendingUpload } from '../wires/messages.ts';
 import type { JournalRecord } from './journal.ts';
+import { taskKey } from './task-key.ts';
 
 export interface RecoveredState {
   specs: Map<string, JobSpec[]>;
@@ -38,7 +39,7 @@ export function replay(records: readonly JournalRecord[], scheduler: Scheduler, 
         scheduler.restoreTaskDone(record.jobId, record.stage, record.kind, record.index, record.output, record.counters, nowMs,
           record.partitionBytes, record.partitionRecords);
         // A reduce's part in object storage, not yet completed when the master went: completed at the commit.
-        if (record.upload) state.uploads.set(`${record.jobId}/${record.stage}/${record.index}`, record.upload);
+        if (record.upload) state.uploads.set(taskKey(record.jobId, record.stage, record.index), record.upload);
         break;
       case 'stage-done':
         lastFiles.set(record.jobId, record.files);

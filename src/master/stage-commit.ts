@@ -8,7 +8,8 @@ import { oneLine } from '../errors.ts';
 import { endClaim, reclaimOutputDir, releaseOutputDir } from '../storage/output-dir.ts';
 import type * as M from '../wires/messages.ts';
 import { attemptFailed, attemptMoved, attemptStarted, endAttempt, jobEnded } from './attempt-ledger.ts';
-import { uploadKey, type MasterState } from './master-state.ts';
+import { isOfJob, taskKey } from './task-key.ts';
+import type { MasterState } from './master-state.ts';
 import { abortUpload } from '../storage/object-store.ts';
 import { clearStageOutput, commitStage, ensureDir, publishChainOutput, stageDir, statInputs } from './stage-output.ts';
 
@@ -79,8 +80,8 @@ export async function finishStage(state: MasterState, jobId: string, stage: numb
   const specs = state.specs.get(jobId) as M.JobSpec[];
   const spec = specs[stage - 1];
   try {
-    const files = await commitStage(stageDir(spec.outputDir, stage, specs.length), spec.reducers, (r) => state.uploads.get(uploadKey(jobId, stage, r)));
-    for (let r = 0; r < spec.reducers; r++) state.uploads.delete(uploadKey(jobId, stage, r));
+    const files = await commitStage(stageDir(spec.outputDir, stage, specs.length), spec.reducers, (r) => state.uploads.get(taskKey(jobId, stage, r)));
+    for (let r = 0; r < spec.reducers; r++) state.uploads.delete(taskKey(jobId, stage, r));
     await state.journal?.append({ t: 'stage-done', jobId, stage, files }, true);
     if (stage === specs.length) await publishJob(state, jobId, specs, files);
     state.scheduler.completeStage(jobId, state.now());
@@ -112,7 +113,7 @@ async function clearCurrentStage(state: MasterState, jobId: string): Promise<voi
   await clearStageOutput(stageDir(specs[0].outputDir, stage, specs.length));
   // Parts uploaded to object storage and never completed: dropped where the store can (they are invisible anyway).
   for (const [key, pending] of state.uploads) {
-    if (!key.startsWith(`${jobId}/`)) continue;
+    if (!isOfJob(key, jobId)) continue;
     state.uploads.delete(key);
     void abortUpload(pending);
   }

@@ -7,9 +7,8 @@ import { progressMark } from '../core/task-timeout.ts';
 import { failpoint } from '../failpoints.ts';
 import type * as M from '../wires/messages.ts';
 import { endAttempt, settleAttempts } from './attempt-ledger.ts';
-import { mapTaskKey } from './checkpoint-book.ts';
-import { uploadKey } from './master-state.ts';
 import { abortUpload } from '../storage/object-store.ts';
+import { taskKey } from './task-key.ts';
 import type { MasterState } from './master-state.ts';
 import { carryOut } from './stage-commit.ts';
 import { offer, poll, wake } from './task-offers.ts';
@@ -75,9 +74,9 @@ async function report(state: MasterState, req: M.AttemptReport): Promise<M.Attem
   state.outcomes.set(req.attemptId, step.accepted);
   state.checkpoints.ended(req.attemptId);
   // A reduce's part in object storage: the committed one's is completed with its stage; another's never is.
-  if (req.pendingUpload && step.committed?.kind === 'reduce') state.uploads.set(uploadKey(step.committed.jobId, step.committed.stage, step.committed.index), req.pendingUpload);
+  if (req.pendingUpload && step.committed?.kind === 'reduce') state.uploads.set(taskKey(step.committed.jobId, step.committed.stage, step.committed.index), req.pendingUpload);
   else if (req.pendingUpload) void abortUpload(req.pendingUpload);
-  if (step.committed?.kind === 'map') state.checkpoints.done(mapTaskKey(step.committed.jobId, step.committed.stage, step.committed.index));
+  if (step.committed?.kind === 'map') state.checkpoints.done(taskKey(step.committed.jobId, step.committed.stage, step.committed.index));
   // The outcome is recorded before the events are carried out: a job this report ends is seen ended
   // only with this attempt's outcome in its counts.
   state.processTable.ended(req.attemptId, req.ok ? 'done' : 'failed', nowMs);
@@ -138,7 +137,7 @@ function noteCheckpoints(state: MasterState, progress: readonly M.AttemptProgres
   for (const { attemptId, checkpoint } of progress) {
     const attempt = checkpoint ? state.scheduler.attempt(attemptId) : undefined;
     if (!checkpoint || !attempt || attempt.kind !== 'map') continue;
-    if (state.checkpoints.note(attemptId, mapTaskKey(attempt.jobId, attempt.stage, attempt.index), checkpoint)) state.processTable.checkpointed(attemptId, checkpoint);
+    if (state.checkpoints.note(attemptId, taskKey(attempt.jobId, attempt.stage, attempt.index), checkpoint)) state.processTable.checkpointed(attemptId, checkpoint);
   }
 }
 

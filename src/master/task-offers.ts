@@ -3,9 +3,9 @@
 import type { Assignment } from '../core/scheduler-records.ts';
 import { offerFor, wakeOrder } from '../core/task-offer.ts';
 import type * as M from '../wires/messages.ts';
+import { taskKey } from './task-key.ts';
 import type { MasterState, Waiter } from './master-state.ts';
 import { carryOut } from './stage-commit.ts';
-import { mapTaskKey } from './checkpoint-book.ts';
 import { stageDir } from './stage-output.ts';
 
 /** Answers now if there is something to say, else waits up to waitMs for a task (or a batch of up to maxTasks). */
@@ -49,7 +49,7 @@ function toTask(state: MasterState, a: Assignment): M.Task {
   }));
   // A split without its file's snapshot (journaled before there was one) goes as the proto's "0: not recorded".
   const splits = (a.splits ?? []).map((split) => ({ ...split, fileBytes: split.fileBytes ?? 0, mtimeMs: split.mtimeMs ?? 0 }));
-  const resume = a.kind === 'map' ? state.checkpoints.resumeFor(mapTaskKey(a.jobId, a.stage, a.index)) : null;
+  const resume = a.kind === 'map' ? state.checkpoints.resumeFor(taskKey(a.jobId, a.stage, a.index)) : null;
   return { jobId: a.jobId, stage: a.stage, kind: a.kind, taskIndex: a.index, attemptId: a.attemptId, spec, splits, mapOutputs, resume };
 }
 

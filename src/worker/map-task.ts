@@ -147,7 +147,8 @@ async function mapInto(
   const guardedCombine = combine && ((key: string, values: unknown[]) => guard('combine', name, () => combine(key, values)));
   const { bytes: partitionBytes, records: partitionRecords } = await finish(store, outputId, spillRoot, spills, drain, guardedCombine, spec.reducers, moved);
   counters[COUNTER.spills] = spills.length;
-  if (inherited + (checkpoints?.written ?? 0) > 0) counters[COUNTER.checkpoints] = inherited + (checkpoints?.written ?? 0);
+  const checkpointed = inherited + (checkpoints?.written ?? 0);
+  if (checkpointed > 0) counters[COUNTER.checkpoints] = checkpointed;
   addCounters(counters, store.outputCounters(outputId));
   await store.publish(outputId);
   if (combine) {

@@ -40,11 +40,15 @@ function unary<T>(stub: Stub, method: string, req: unknown, metadata: grpc.Metad
 }
 
 /**
- * The balancer went away rather than answered (killed, restarting, not there): a RunTask sent to it
- * may go to its partner. Its own answers (an application error, no server before the deadline)
- * come with other statuses and go back to the caller.
+ * The other side went away rather than answered: grpc-js reports a process killed mid-call as
+ * UNAVAILABLE "Connection dropped", a refused or reset connection as UNAVAILABLE, a server that
+ * force-shuts down as CANCELLED (which we did not cause), and a stream cut without a status as
+ * INTERNAL "Received RST_STREAM ...". Our own servers' INTERNAL errors carry their message instead.
+ * The balancer fails a request over to another server on it; a client of a pair of balancers sends
+ * it to the other balancer. Answers (an application error, no server before the deadline) come
+ * with other statuses and go back to the caller.
  */
-function balancerGone(error: unknown): boolean {
+export function isTransportFailure(error: unknown): boolean {
   if (!isServiceError(error)) return false;
   const { status } = grpcJs();
   return error.code === status.UNAVAILABLE || error.code === status.CANCELLED || (error.code === status.INTERNAL && error.details.startsWith('Received RST_STREAM'));
@@ -84,7 +88,7 @@ export function connectBalancers(addresses: string, token?: string, tls?: TlsMat
         try {
           return await clients[at].runTask(req, Math.max(1, deadline - Date.now()));
         } catch (error) {
-          if (!balancerGone(error) || Date.now() >= deadline) throw error;
+          if (!isTransportFailure(error) || Date.now() >= deadline) throw error;
           if (current === at) current = (at + 1) % clients.length;
           if ((tried + 1) % clients.length === 0) await new Promise((resolve) => setTimeout(resolve, ROUND_PAUSE_MS));
         }

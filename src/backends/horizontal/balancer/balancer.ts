@@ -14,6 +14,7 @@ import { bearer, tokenMatches } from '../../../wires/grpc/token.ts';
 import type * as M from '../../../wires/messages.ts';
 import { BackendPool, type Backend } from './backend-pool.ts';
 import { balancerService } from './balancer-proto.ts';
+import { isTransportFailure } from './balancer-client.ts';
 import { checkAddress, hostOf } from './server-address.ts';
 
 export interface BalancerOptions {
@@ -35,18 +36,6 @@ class StatusError extends Error {
   constructor(readonly code: grpc.status, readonly details: string) {
     super(details);
   }
-}
-
-/**
- * The server went away rather than answered: grpc-js reports a process killed mid-call as
- * UNAVAILABLE "Connection dropped", a refused or reset connection as UNAVAILABLE, a server that
- * force-shuts down as CANCELLED (which we did not cause), and a stream cut without a status as
- * INTERNAL "Received RST_STREAM ...". Our own servers' INTERNAL errors carry their message instead.
- */
-function isTransportFailure(error: unknown): boolean {
-  if (!isServiceError(error)) return false;
-  return error.code === grpcJs().status.UNAVAILABLE || error.code === grpcJs().status.CANCELLED
-    || (error.code === grpcJs().status.INTERNAL && error.details.startsWith('Received RST_STREAM'));
 }
 
 function toStatus(error: unknown): Partial<grpc.StatusObject> {
