@@ -3,13 +3,15 @@
 // (FetchPartitions, batched-fetch.ts) where the wire serves it: thousands of tiny outputs do not
 // cost a stream each. A fetched run stays in memory while small, else goes to a file; a fetch is
 // retried (a batch for the outputs it did not bring whole), and what is still missing then is
-// reported lost, so that the master runs those maps again.
+// reported lost, so that the master runs those maps again. A stream that brings nothing for
+// FETCH_IDLE_MS (a peer whose host is gone without a word: no reset ever comes) fails like a
+// refused one, and a cancelled attempt stops at once, whatever its streams are doing.
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { COUNTER, type Counters } from '../core/counters.ts';
 import type { AttemptFigures } from '../core/progress.ts';
-import { FetchFailedError, TaskError, oneLine } from '../errors.ts';
+import { FetchFailedError, TaskError, TransportUnavailableError, oneLine } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { MapOutputStore } from '../storage/map-output-store.ts';
 import type { RunRef } from '../storage/run-file.ts';
@@ -25,6 +27,8 @@ export interface FetchIo {
   fetch(output: MapOutput, partition: number): AsyncIterable<Buffer>;
   /** The partition of several outputs of one worker in one stream (batched-fetch.ts's framing), if the wire serves it. */
   fetchMany?(outputs: readonly MapOutput[], partition: number): AsyncIterable<Buffer> | undefined;
+  /** Drops the connection to a worker whose stream went silent: the retry connects afresh (and learns at once of a host that is gone). */
+  forget?(workerAddress: string): void;
 }
 
 interface FetchAttempt {
@@ -39,6 +43,7 @@ const BATCH_MIN_OUTPUTS = 16;                     // ... once it has this many: 
 const FETCHED_RUN_IN_MEMORY_BYTES = 1 << 20;     // a fetched run up to this size stays in memory ...
 const FETCHED_IN_MEMORY_BYTES = 64 << 20;        // ... while an attempt's runs in memory stay under this
 const FETCH_RETRY_DELAYS_MS = [200, 1000];
+const FETCH_IDLE_MS = 15_000;                    // a stream silent this long is given up (then retried)
 
 type Fetched = { run: RunRef; bytes: number };
 
@@ -82,7 +87,7 @@ export async function fetchRuns(
   async function fetchOne(i: number): Promise<void> {
     await checkCancelled();
     try {
-      fetched(i, await withRetries(() => download(io.fetch(attempt.mapOutputs[i], attempt.partition), sinkOf(i)), signal));
+      fetched(i, await withRetries(() => download(watched(io.fetch(attempt.mapOutputs[i], attempt.partition), signal, () => io.forget?.(attempt.mapOutputs[i].workerAddress)), sinkOf(i)), signal));
     } catch (error) {
       lost.set(i, error);
     }
@@ -101,7 +106,7 @@ export async function fetchRuns(
         }
         const done = new Set<number>();
         try {
-          await readFramed(chunks, pending.length, (k) => sinkOf(pending[k]), (k, result) => {
+          await readFramed(watched(chunks, signal, () => io.forget?.(attempt.mapOutputs[pending[0]].workerAddress)), pending.length, (k) => sinkOf(pending[k]), (k, result) => {
             done.add(pending[k]);
             fetched(pending[k], result);
           });
@@ -154,6 +159,47 @@ async function withRetries<T>(fetch: () => Promise<T>, signal: AbortSignal): Pro
       await new Promise((resolve) => setTimeout(resolve, FETCH_RETRY_DELAYS_MS[attempt]));
     }
   }
+}
+
+/**
+ * The chunks of a stream, given up with a retryable error when none comes for FETCH_IDLE_MS, and
+ * at once when the attempt is cancelled. The stream itself is let go: the wire ends it when it can.
+ */
+async function* watched(chunks: AsyncIterable<Buffer>, signal: AbortSignal, onIdle: () => void): AsyncGenerator<Buffer> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  let ended = false;
+  try {
+    for (;;) {
+      const next = await nextWithin(iterator, signal, onIdle);
+      if (next.done) {
+        ended = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    if (!ended) void Promise.resolve(iterator.return?.()).catch(() => undefined);
+  }
+}
+
+function nextWithin(iterator: AsyncIterator<Buffer>, signal: AbortSignal, onIdle: () => void): Promise<IteratorResult<Buffer>> {
+  if (signal.aborted) return Promise.reject(new TaskError('the attempt was cancelled'));
+  const pending = iterator.next();
+  pending.catch(() => undefined);   // lost the race: its failure is nobody's
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const given = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onIdle();
+      reject(new TransportUnavailableError(`no data for ${FETCH_IDLE_MS / 1000} s`));
+    }, FETCH_IDLE_MS);
+    onAbort = () => reject(new TaskError('the attempt was cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([pending, given]).finally(() => {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort!);
+  });
 }
 
 async function download(chunks: AsyncIterable<Buffer>, sink: OutputSink<Fetched>): Promise<Fetched> {

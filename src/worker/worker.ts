@@ -379,6 +379,10 @@ export class Worker {
       fetch: (output, partition) => this.fetch(output, partition),
       // Through the file namespace (ssi) an output is a path, read on its own.
       ...(this.files ? {} : { fetchMany: (outputs: readonly M.MapOutput[], partition: number) => this.peer(outputs[0].workerAddress).fetchPartitions?.({ outputIds: outputs.map((o) => o.outputId), partition }) }),
+      forget: (address) => {
+        this.peers.get(address)?.close();
+        this.peers.delete(address);
+      },
       commit: async (attemptId) => (await this.master.commitAttempt({ workerId: this.id, attemptId })).allowed,
       ...(this.options.locks ? { lock: this.options.locks } : {}),
       checkpoints: this.checkpointIo,

@@ -4,38 +4,30 @@
 // disk; --output s3://bucket/prefix/ gets one whole part object per reducer, then _SUCCESS, even
 // when a reducer dies mid-upload, and nothing at all when the job fails.
 import { readdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/backends/ssi/etcd-member.ts';
 import { BOOKS, FIXTURES, readParts, removeDir, runMr, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles } from '../helpers/reference.ts';
+import { S3_ENV, startS3, type TestStore } from '../helpers/s3.ts';
 
 let dir: string;
-let server: { close(): Promise<void> };
+let store: TestStore;
 let endpoint: string;
 const BUCKET = 'mr-books';
-// s3rver's own credentials; the SDK reads them as it would any.
-const env = { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
+const env = { ...process.env, ...S3_ENV };
 
 beforeAll(async () => {
   dir = await tempDir();
-  const S3rver = createRequire(import.meta.url)('s3rver') as new (options: object) => { run(): Promise<unknown>; close(): Promise<void> };
-  const port = await freePort();
-  const s3 = new S3rver({ address: '127.0.0.1', port, directory: join(dir, 's3'), silent: true, configureBuckets: [{ name: BUCKET, configs: [] }] });
-  await s3.run();
-  server = s3;
-  endpoint = `http://127.0.0.1:${port}`;
-  const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
-  const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-  for (const file of inputFiles(BOOKS)) {
-    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `books/${file.split('/').pop()}`, Body: await readFile(file) }));
-  }
+  store = await startS3(join(dir, 's3'), BUCKET);
+  endpoint = store.endpoint;
+  await store.upload('books/', inputFiles(BOOKS));
+  const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const client = await store.client();
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'books/not-a-book.md', Body: 'not matched by *.txt\n' }));
   client.destroy();
 }, 60_000);
 afterAll(async () => {
-  await server?.close();
+  await store?.close();
   await removeDir(dir);
 });
 
@@ -63,19 +55,7 @@ describe('inputs in object storage', () => {
   });
 });
 
-/** The objects under a prefix of the bucket, by name, with their text. */
-async function objectsUnder(prefix: string): Promise<Map<string, string>> {
-  const { S3Client, ListObjectsV2Command, GetObjectCommand } = await import('@aws-sdk/client-s3');
-  const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-  const found = new Map<string, string>();
-  const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
-  for (const item of listed.Contents ?? []) {
-    const body = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: item.Key! }));
-    found.set(item.Key!.slice(prefix.length), await body.Body!.transformToString());
-  }
-  client.destroy();
-  return found;
-}
+const objectsUnder = (prefix: string) => store.objectsUnder(prefix);
 
 describe('outputs in object storage', () => {
   const local = async (reducers = 4) => {
