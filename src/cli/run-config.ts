@@ -24,7 +24,6 @@ import { historyOutside } from './history-dir.ts';
 import { runsOnlyBuiltins, runsUber } from './uber-mode.ts';
 import { expandInputs } from './input-files.ts';
 import { isObjectUrl, parseObjectUrl } from '../storage/object-store.ts';
-import { isGzipPath } from '../core/splits.ts';
 
 export interface RunArgs extends TokenArgs, TlsArgs, ChaosArgs {
   jobs: string[];
@@ -134,9 +133,6 @@ export async function buildRunConfig(args: RunArgs): Promise<RunConfig> {
     const { job, hash: jobHash } = await loadJob(jobPath);
     if (!runsOnlyBuiltins(job)) uber = false;
     const stageReducers = job.reducers ?? reducers;
-    if (i === 0 && inputFiles.some(isObjectUrl) && ((job.input ?? 'lines') === 'file' || inputFiles.some((f) => isObjectUrl(f) && isGzipPath(f)))) {
-      throw new UsageError(`${file}: inputs in object storage are read as lines or records, uncompressed; this job reads ${job.input === 'file' ? 'whole files' : '.gz objects'}`);
-    }
     const files = i === 0 ? inputFiles : [];
     stages.push({
       ...base, jobPath, jobHash, outputDir, inputFiles: files, reducers: stageReducers,

@@ -1,10 +1,10 @@
-// Reads the lines of a whole .gz file, decompressed as it streams (node:zlib), in batches. A gzip
-// stream cannot be entered mid-way, so there is no byte range: such a file is always one split.
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+// Reads the lines of a whole .gz file (or object), decompressed as it streams (node:zlib), in
+// batches. A gzip stream cannot be entered mid-way, so there is no byte range: such a file is
+// always one split.
+import { Readable } from 'node:stream';
 import { createGunzip, gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import { splitLines, type LineBatch } from './line-reader.ts';
+import { inputSize, readChunks, splitLines, type LineBatch } from './line-reader.ts';
 
 const NEWLINE = 10;
 const READ_CHUNK_BYTES = 1 << 20;
@@ -15,8 +15,14 @@ const READ_CHUNK_BYTES = 1 << 20;
  * what its split's size is. Concatenated gzip members read as one stream, as gzip -d does.
  */
 export async function* readGzipLineBatches(path: string): AsyncGenerator<LineBatch> {
-  if ((await stat(path)).size === 0) return; // an empty file is empty input, as an empty text file is
-  const file = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
+  if ((await inputSize(path)) === 0) return; // an empty file is empty input, as an empty text file is
+  let bytesRead = 0;
+  const file = Readable.from((async function* () {
+    for await (const chunk of readChunks(path, READ_CHUNK_BYTES)) {
+      bytesRead += chunk.length;
+      yield chunk;
+    }
+  })());
   const inflate = createGunzip();
   file.pipe(inflate);
   file.on('error', (error) => inflate.destroy(error)); // a read error ends the iteration below
@@ -24,8 +30,8 @@ export async function* readGzipLineBatches(path: string): AsyncGenerator<LineBat
   let carry: Buffer = Buffer.alloc(0);
   let counted = 0;               // compressed bytes already given to a batch
   const compressedSince = (): number => {
-    const read = file.bytesRead - counted;
-    counted = file.bytesRead;
+    const read = bytesRead - counted;
+    counted = bytesRead;
     return read;
   };
   try {

@@ -1,8 +1,9 @@
 // Reads the lines of a byte range of a file in batches. A line belongs to the range that holds
-// its first byte, so adjacent ranges never cut a line in two nor read one twice.
+// its first byte, so adjacent ranges never cut a line in two nor read one twice. A path may be an
+// object's URL (s3://): it is read by byte ranges as a file is.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { isObjectUrl, openObject } from './object-store.ts';
+import { open, readFile, stat } from 'node:fs/promises';
+import { isObjectUrl, openObject, statObject } from './object-store.ts';
 
 const NEWLINE = 10;
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
@@ -100,6 +101,19 @@ export async function* readChunks(path: string, chunkBytes = DEFAULT_CHUNK_BYTES
   } finally {
     await file.close();
   }
+}
+
+/** The whole of a file or an object ('file' input mode). */
+export async function readWhole(path: string): Promise<Buffer> {
+  if (!isObjectUrl(path)) return readFile(path);
+  const chunks: Buffer[] = [];
+  for await (const chunk of readChunks(path)) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** The size of a file or an object. */
+export async function inputSize(path: string): Promise<number> {
+  return isObjectUrl(path) ? (await statObject(path)).sizeBytes : (await stat(path)).size;
 }
 
 /** Splits newline-terminated text into lines, dropping each line's '\r' before its '\n'. */

@@ -1,6 +1,6 @@
 // A map attempt: read the split, call the job's map per record, buffer and pre-combine,
 // spill sorted runs when the buffer is full, and leave one sorted file per partition.
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COUNTER, addCounters, type Counters } from '../core/counters.ts';
 import { EmitBuffer, type SortedGroups } from '../core/emit-buffer.ts';
@@ -11,7 +11,7 @@ import { makePartitioner } from '../core/partitioner.ts';
 import { TaskError, oneLine } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { Checkpoint, InputSplit, JobSpec, PendingUpload } from '../wires/messages.ts';
-import { readLineBatches } from '../storage/line-reader.ts';
+import { readLineBatches, readWhole } from '../storage/line-reader.ts';
 import { lineAt, lineOffset } from '../storage/line-position.ts';
 import { gunzipWhole, readGzipLineBatches } from '../storage/gzip-line-reader.ts';
 import { isGzipPath } from '../core/splits.ts';
@@ -307,7 +307,7 @@ interface RecordBatch {
 async function* readRecords(mode: string, split: InputSplit, read: Tally, progress: AttemptFigures): AsyncGenerator<RecordBatch> {
   const gzip = isGzipPath(split.path);
   if (mode === 'file') {
-    const bytes = await readFile(split.path);
+    const bytes = await readWhole(split.path);
     read.bytes += bytes.length;
     read.records++;
     progress.inputBytesRead = read.bytes;

@@ -1,12 +1,11 @@
 // The byte-level map of a word count: a job whose map is the built-in countWords and whose
 // combine is an aggregation is run over the raw bytes of its split into a WordTable, with no
 // string per word, and leaves the same map output as its functions would through the generic path.
-import { readFile } from 'node:fs/promises';
 import { builtinOf } from '../core/builtins.ts';
 import type { JobDefinition } from '../core/job.ts';
 import type { AttemptFigures } from '../core/progress.ts';
 import { warmUpWordTables, type DrainedWords, type WordTable } from '../core/word-table.ts';
-import { readLineChunks, type LineChunk } from '../storage/line-reader.ts';
+import { readLineChunks, readWhole, type LineChunk } from '../storage/line-reader.ts';
 import type { InputSplit } from '../wires/messages.ts';
 import { readAsSubmitted } from './input-snapshot.ts';
 import { writeRuns, type OpenRun, type WrittenRuns } from './run-writing.ts';
@@ -67,7 +66,7 @@ async function* chunksOf(split: InputSplit, wholeFile: boolean): AsyncGenerator<
     yield* readLineChunks(split.path, split.start, split.end);
     return;
   }
-  yield { data: await readFile(split.path), offset: 0 };
+  yield { data: await readWhole(split.path), offset: 0 };
 }
 
 /** Writes a drained table as one sorted run per partition, straight from its bytes: each word once, with its value. */

@@ -3,8 +3,9 @@
 // large one by byte ranges as it would a file, and counts the same words as from the same files on
 // disk; --output s3://bucket/prefix/ gets one whole part object per reducer, then _SUCCESS, even
 // when a reducer dies mid-upload, and nothing at all when the job fails.
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOKS, FIXTURES, readParts, removeDir, runMr, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles } from '../helpers/reference.ts';
@@ -44,6 +45,28 @@ describe('inputs in object storage', () => {
     expect((await readdir(join(dir, 'from-s3'))).sort()).toContain('_SUCCESS');
   }, 60_000);
 
+  it('reads .gz objects decompressed, and whole objects for a job with input \'file\': as the same files on disk', async () => {
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+    const client = await store.client();
+    for (const file of inputFiles(BOOKS)) {
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `gz/${file.split('/').pop()}.gz`, Body: gzipSync(await readFile(file)) }));
+    }
+    client.destroy();
+    const counted = await runMr(['run', 'jobs/wordcount.ts', '--input', `s3://${BUCKET}/gz/*.gz`, '--output', join(dir, 'from-gz'), '--s3-endpoint', endpoint, '--quiet'], { env });
+    expect(counted.code, counted.stderr).toBe(0);
+    const local = await runMr(['run', 'jobs/wordcount.ts', '--input', BOOKS, '--output', join(dir, 'gz-reference'), '--quiet']);
+    expect(local.code).toBe(0);
+    expect(await readParts(join(dir, 'from-gz'))).toEqual(await readParts(join(dir, 'gz-reference')));
+
+    const grep = ['jobs/grep.ts', '--set', 'pattern=\\bwhale\\b', '--set', 'flags=i', '--quiet'];
+    const found = await runMr(['run', ...grep, '--input', `s3://${BUCKET}/books/*.txt`, '--output', join(dir, 'grep-s3'), '--s3-endpoint', endpoint], { env });
+    expect(found.code, found.stderr).toBe(0);
+    expect((await runMr(['run', ...grep, '--input', BOOKS, '--output', join(dir, 'grep-disk')])).code).toBe(0);
+    const parts = await readParts(join(dir, 'grep-s3'));
+    expect(parts[0].text).toMatch(/whale/i);
+    expect(parts).toEqual(await readParts(join(dir, 'grep-disk')));
+  }, 60_000);
+
   it.each([
     [['--input', `s3://${BUCKET}/books/*.csv`], /--input s3:\/\/mr-books\/books\/\*\.csv matches no object/],
     [['--input', 's3://no-such-bucket/x/*.txt'], /no bucket no-such-bucket at http:\/\/127\.0\.0\.1:\d+/],
@@ -78,6 +101,19 @@ describe('outputs in object storage', () => {
     expect(r.code, r.stderr).toBe(0);
     expect((await readdir(dir)).includes('upload-once')).toBe(true);   // the fail point fired
     expect(await objectsUnder('killed/')).toEqual(await local());
+  }, 60_000);
+
+  it('a straggling reducer overtaken by its backup: one part per reducer, the backup\'s, and nothing from the straggler', async () => {
+    const markers = join(dir, 'straggler-markers');
+    await mkdir(markers);
+    const r = await runMr(['run', join(FIXTURES, 'slow-reduce-once.ts'), '--input', BOOKS, '--output', `s3://${BUCKET}/speculative/`, '--s3-endpoint', endpoint,
+      '--workers', '2', '--set', 'slowReduce=0', '--set', `markerDir=${markers}`, '--json', '--quiet'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect((await readdir(markers))).toEqual(['stalled']);   // the first attempt at reduce 0 did stall
+    const stage = JSON.parse(r.stdout).stages[0];
+    expect(stage.backupAttempts).toBeGreaterThanOrEqual(1);
+    expect(stage.reduceAttempts).toBeGreaterThan(stage.reduceTasks);
+    expect(await objectsUnder('speculative/')).toEqual(await local());
   }, 60_000);
 
   it('a job that fails leaves no object under its prefix: no part, no _SUCCESS', async () => {
