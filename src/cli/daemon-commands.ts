@@ -22,6 +22,7 @@ import { ChaosNode } from '../wires/chaos/chaos-node.ts';
 import { readChaos, type ChaosArgs } from './chaos-args.ts';
 import { parseHttpBind, requireTokenForHttp } from '../http/http-address.ts';
 import type { MasterHttp } from '../http/master-http.ts';
+import { isObjectUrl } from '../storage/object-store.ts';
 
 interface WorkerArgs extends TokenArgs, TlsArgs, ChaosArgs {
   master?: string;
@@ -181,7 +182,7 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
     onAttemptEnd: http?.onAttemptEnd,
     onProcess: (record) => agreed?.publish(record),
   });
-  if (args.balancer && !args.sharedDir) throw new UsageError('--balancer needs --shared-dir: the directory every server keeps map outputs in');
+  if (args.balancer && !args.sharedDir) throw new UsageError('--balancer needs --shared-dir: the directory every server keeps map outputs in, or an s3:// prefix');
   if (ha) await leadThenRecover(master, ha, args.haName, args.listen);
   else await master.recover();
   // The status server binds first, so that a port already taken fails before `listening` is printed.
@@ -206,7 +207,7 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   if (httpAddress) process.stdout.write(`http ${httpAddress}\n`);
   // horizontal: tasks go through the balancer to stateless servers, sent by a dispatcher here.
   const dispatcher = args.balancer ? await startDispatcher({
-    masterAddress: server.address, balancerAddress: args.balancer, sharedDir: resolve(args.sharedDir!), slots: args.dispatchSlots,
+    masterAddress: server.address, balancerAddress: args.balancer, sharedDir: isObjectUrl(args.sharedDir!) ? args.sharedDir!.replace(/\/+$/, '') : resolve(args.sharedDir!), slots: args.dispatchSlots,
     transport, token, tls, workDir: join(workDir, 'dispatcher'), log: createLogger({ component: 'dispatcher', file: join(workDir, 'dispatcher.log') }),
   }) : undefined;
   const stop = () => {

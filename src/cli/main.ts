@@ -109,7 +109,7 @@ function commands(yargs: typeof import('yargs').default, argv: string[]): Argv {
       .option('worker-timeout-ms', numberOption('worker-timeout-ms', 'count', { default: DEFAULTS.workerTimeoutMs, describe: 'a worker silent this long is presumed dead' }))
       .option('task-timeout', numberOption('task-timeout', 'nonNegative', { describe: 'seconds an attempt may go without progress before it is killed and retried (default 60, 0: never)' }))
       .option('balancer', { type: 'string', describe: 'horizontal: send tasks through this balancer (mr balancer) to stateless servers' })
-      .option('shared-dir', { type: 'string', describe: 'horizontal: the directory every server keeps map outputs in' })
+      .option('shared-dir', { type: 'string', describe: 'horizontal: where every server keeps map outputs: a directory all of them mount, or s3://bucket/prefix/' })
       .option('dispatch-slots', numberOption('dispatch-slots', 'count', { default: 8, describe: 'horizontal: tasks sent to the balancer at once' }))
       .option('http', { type: 'string', describe: 'serve the status page and Prometheus metrics (/metrics) on host:port (port 0 picks a free one)' })
       .options(chaosOptions)

@@ -202,12 +202,30 @@ export async function copyObject(from: string, to: string): Promise<void> {
 
 /** Writes an empty object (a stage's _SUCCESS). */
 export async function putEmpty(url: string): Promise<void> {
+  await putObject(url, '');
+}
+
+/** Writes an object whole, visible only once complete (a PUT is atomic). */
+export async function putObject(url: string, body: Buffer | string): Promise<void> {
   const { bucket, key } = parseObjectUrl(url);
   const { sdk: s, client } = s3();
   try {
-    await client.send(new s.PutObjectCommand({ Bucket: bucket, Key: key, Body: '' }));
+    await client.send(new s.PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
   } catch (error) {
     throw writeError(url, error);
+  }
+}
+
+/** Deletes the objects under a prefix, a page at a time; what cannot be deleted is left. */
+export async function deleteUnder(dirUrl: string): Promise<void> {
+  const { bucket, key } = parseObjectUrl(objectIn(dirUrl, ''));
+  const { sdk: s, client } = s3();
+  for (;;) {
+    const page = await client.send(new s.ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
+    const keys = (page.Contents ?? []).map((item) => item.Key!);
+    if (keys.length === 0) return;
+    // One DeleteObject each: s3rver, like some small stores, has no DeleteObjects.
+    await Promise.all(keys.map((k) => client.send(new s.DeleteObjectCommand({ Bucket: bucket, Key: k }))));
   }
 }
 

@@ -42,8 +42,8 @@ async function onOneMachine(name: string, args: string[]): Promise<Map<string, s
  * `mr run <args>` on the client host against the store; the worker host `victim` is killed when
  * the first reduce phase starts. Resolves the run's exit code and its --json summary.
  */
-async function runKilling(victim: string, args: string[]): Promise<{ code: number | null; summary: { stages: { mapTasks: number; mapAttempts: number }[] } }> {
-  const run = hosts.spawn('client', ['run', ...args, '--master', master, '--s3-endpoint', endpoint, '--json'], env);
+async function runKilling(victim: string, args: string[], to = master): Promise<{ code: number | null; summary: { stages: { mapTasks: number; mapAttempts: number }[] } }> {
+  const run = hosts.spawn('client', ['run', ...args, '--master', to, '--s3-endpoint', endpoint, '--json'], env);
   let killed = false;
   createInterface({ input: run.stderr! }).on('line', (line) => {
     if (!killed && / reduce 0\//.test(line)) {
@@ -63,7 +63,7 @@ describe.skipIf(why !== undefined)('hosts that share no disk', () => {
     dir = await tempDir();
     disk = join(dir, 'disk');
     await mkdir(disk);
-    hosts = new Hosts(['master', 'client', 'w1', 'w2', 'w3', 'w4'], disk);
+    hosts = new Hosts(['master', 'client', 'w1', 'w2', 'w3', 'w4', 'lb', 's1', 's2'], disk);
     hosts.setUp();
     store = await startS3(join(dir, 's3'), BUCKET, hosts.gateway);
     endpoint = store.endpoint;
@@ -98,6 +98,20 @@ describe.skipIf(why !== undefined)('hosts that share no disk', () => {
     const objects = await objectsUnder('chain/');
     expect(new Map([...objects].filter(([name]) => !name.includes('/')))).toEqual(await onOneMachine('chain', jobs));
     expect(objects.has('stage-1/_SUCCESS') && objects.has('stage-2/_SUCCESS')).toBe(true);
+  }, 120_000);
+
+  it('runs the horizontal backend with its map outputs in the store, a server host killed as the reduces start', async () => {
+    const balancer = await hosts.daemon('lb', ['balancer', '--listen', `${hosts.addressOf('lb')}:0`], env);
+    const dispatcher = await hosts.daemon('master', ['master', '--listen', `${hosts.addressOf('master')}:0`, '--work-dir', join(disk, 'dispatcher'),
+      '--balancer', balancer, '--shared-dir', `s3://${BUCKET}/shared/`, '--s3-endpoint', endpoint], env);
+    for (const host of ['s1', 's2']) {
+      await hosts.daemon(host, ['worker', '--join', balancer, '--listen-host', hosts.addressOf(host), '--work-dir', join(disk, 'work'), '--s3-endpoint', endpoint], env);
+    }
+    const job = join(FIXTURES, 'slow-reduce.ts');
+    const { code } = await runKilling('s1', [job, '--input', `s3://${BUCKET}/books/*.txt`, '--output', `s3://${BUCKET}/horizontal/`, '--transport', 'horizontal'], dispatcher);
+    expect(code).toBe(0);
+    expect(await objectsUnder('horizontal/')).toEqual(await onOneMachine('counts-h', [job]));
+    expect([...(await objectsUnder('shared/map-out/')).keys()].length).toBeGreaterThan(0);   // where the map outputs went
   }, 120_000);
 
   it('left nothing on this machine\'s disk: each host wrote only to its own', async () => {

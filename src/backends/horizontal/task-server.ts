@@ -14,6 +14,8 @@ import type { TlsMaterial } from '../../wires/grpc/credentials.ts';
 import type * as M from '../../wires/messages.ts';
 import type { MasterClient, Server, Transport } from '../../wires/transport.ts';
 import { runAttempt } from '../../worker/attempt-runner.ts';
+import { isObjectUrl } from '../../storage/object-store.ts';
+import { ObjectOutputStore } from './object-output-store.ts';
 import { SharedOutputStore } from './shared-output-store.ts';
 
 export interface TaskServerOptions {
@@ -38,7 +40,7 @@ export class TaskServer {
   readonly id = `s-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private server?: Server;
   private readonly masters = new Map<string, MasterClient>();
-  private readonly stores = new Map<string, SharedOutputStore>();
+  private readonly stores = new Map<string, SharedOutputStore | ObjectOutputStore>();
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Each attempt's run, by attempt id, while it runs and for a while after (see runOnce). */
   private readonly runs = new Map<string, { report: Promise<M.AttemptReport>; controller: AbortController; callers: number; settled: boolean }>();
@@ -141,10 +143,14 @@ export class TaskServer {
     return { ...outcome, workerId: this.id, stats, wantTask: false, ownDeath: false };
   }
 
-  private storeFor(sharedDir: string): SharedOutputStore {
+  /** The store the master names: a directory every server mounts, or a prefix of an object store. */
+  private storeFor(sharedDir: string): SharedOutputStore | ObjectOutputStore {
     if (!sharedDir) throw new UsageError('the task request names no shared store');
     let store = this.stores.get(sharedDir);
-    if (!store) this.stores.set(sharedDir, (store = new SharedOutputStore(sharedDir)));
+    if (!store) {
+      store = isObjectUrl(sharedDir) ? new ObjectOutputStore(sharedDir, this.options.workDir) : new SharedOutputStore(sharedDir);
+      this.stores.set(sharedDir, store);
+    }
     return store;
   }
 
