@@ -1,7 +1,7 @@
 // The hypercube's endpoints: calls and streams over packets, flow control by credit, cancel,
 // errors that keep their kind, and the clock the messages drive. Two endpoints wired back to back.
 import { describe, expect, it } from 'vitest';
-import { Endpoint, type SimClock } from '../../src/backends/hypercube/endpoint.ts';
+import { Endpoint, type AnswerTimes, type SimClock } from '../../src/backends/hypercube/endpoint.ts';
 import { FLAG, Kind, decodePacket } from '../../src/backends/hypercube/packet.ts';
 import { TransportUnavailableError, UsageError } from '../../src/errors.ts';
 
@@ -11,7 +11,7 @@ function clock(start = 0): SimClock & { us: number } {
 }
 
 /** Client node 1 and server node 0; every packet is decoded on the other side a turn later, and seen by `tap`. */
-function pair(tap: (kind: Kind, from: number) => void = () => {}) {
+function pair(tap: (kind: Kind, from: number) => void = () => {}, answers?: AnswerTimes) {
   let client!: Endpoint;
   let server!: Endpoint;
   const wire = (to: () => Endpoint) => (bytes: Uint8Array) => {
@@ -20,7 +20,7 @@ function pair(tap: (kind: Kind, from: number) => void = () => {}) {
     setImmediate(() => to().receive(packet));
   };
   client = new Endpoint(1, wire(() => server), clock());
-  server = new Endpoint(0, wire(() => client), clock(), true);
+  server = new Endpoint(0, wire(() => client), clock(), answers);
   return { client, server };
 }
 
@@ -63,12 +63,21 @@ describe('hypercube endpoints', () => {
     expect(produced).toBeLessThan(20);
   });
 
-  it("a reply leaves at the master's time, errors keep their kind, and an unknown method is an unavailable node", async () => {
-    const { client, server } = pair();
-    server.clock.reach(500);
+  it("a reply leaves at its request's time, or when the server's answer times say; errors keep their kind; an unknown method is an unavailable node", async () => {
+    const plain = pair();
+    plain.server.clock.reach(900);
+    plain.server.serve({ echo: async (payload) => payload });
+    expect([...await plain.client.call(0, 'echo', Uint8Array.of(7), 0)]).toEqual([7]);
+    expect(plain.client.clock.now()).toBe(0);   // served beside the server's own work: not at its time
+    const taken: string[] = [];
+    const { client, server } = pair(undefined, {
+      taken: (request) => void taken.push(request.method),
+      answerAt: (request, reply) => (reply?.[0] === 7 ? 500 : request.timeUs),
+    });
     server.serve({ echo: async (payload) => payload, bad: async () => { throw new UsageError('no such job'); } });
     expect([...await client.call(0, 'echo', Uint8Array.of(7), 0)]).toEqual([7]);
-    expect(client.clock.now()).toBe(500);   // it received a reply stamped with the master's clock
+    expect(client.clock.now()).toBe(500);   // it received a reply stamped when the answer times said
+    expect(taken).toEqual(['echo']);
     await expect(client.call(0, 'bad', new Uint8Array(0), 0)).rejects.toThrow(UsageError);
     await expect(client.call(0, 'nope', new Uint8Array(0), 0)).rejects.toThrow(TransportUnavailableError);
   });

@@ -11,7 +11,7 @@ import {
   neighbors,
   nodeCount,
 } from '../../src/backends/hypercube/topology.ts';
-import { LINK_PRESETS, checkLinkModel, crossLink, unloadedUs, type LinkModel } from '../../src/backends/hypercube/link-model.ts';
+import { LINK_PRESETS, LinkCalendar, checkLinkModel, crossLink, unloadedUs, type LinkModel } from '../../src/backends/hypercube/link-model.ts';
 
 // 100 bytes at 1e8 B/s take exactly 1 us, so hand-computed times stay integers.
 function allPairs(d: number, includeSelf: boolean): Array<[number, number]> {
@@ -90,15 +90,14 @@ describe('hypercube topology', () => {
   });
 });
 
-// A message walked over its e-cube route hop by hop, as the routers do (router.ts), on links given as freeAt times.
-function walk(model: LinkModel, src: number, dst: number, d: number, bytes: number, sendUs: number, freeAt: Map<string, number> = new Map()): number {
+// A message walked over its e-cube route hop by hop, as the routers do (router.ts), on the links' calendars.
+function walk(model: LinkModel, src: number, dst: number, d: number, bytes: number, sendUs: number, links: Map<string, LinkCalendar> = new Map()): number {
   const route = ecubeRoute(src, dst, d);
   let readyUs = sendUs;
   for (let i = 0; i + 1 < route.length; i++) {
     const key = `${route[i]}>${route[i + 1]}`;
-    const times = crossLink(model, bytes, readyUs, freeAt.get(key) ?? 0, route.length - 2 - i);
-    freeAt.set(key, times.freeAtUs);
-    readyUs = times.readyUs;
+    if (!links.has(key)) links.set(key, new LinkCalendar());
+    readyUs = crossLink(model, bytes, readyUs, links.get(key)!, route.length - 2 - i).readyUs;
   }
   return readyUs;
 }
@@ -124,14 +123,32 @@ describe('hypercube link model', () => {
   });
 
   it('a message waits for the link: for the transmission ahead (store-and-forward), for the whole circuit ahead (circuit)', () => {
-    const saf = new Map<string, number>();
+    const saf = new Map<string, LinkCalendar>();
     expect(walk(SAF, 0, 1, 1, 100, 0, saf)).toBe(6);
     expect(walk(SAF, 0, 1, 1, 100, 0, saf)).toBe(7);   // starts when the first one's 1 us of transmission ends
-    const circuit = new Map<string, number>();
+    const circuit = new Map<string, LinkCalendar>();
     expect(walk(CIRCUIT, 0, 3, 2, 100, 0, circuit)).toBe(2 + 6);
     // The second waits at the first link until the first circuit's tail has passed it (one hop's
     // set-up and the 1 us of transmission: 3 us), then goes the same way.
     expect(walk(CIRCUIT, 0, 3, 2, 100, 0, circuit)).toBe(3 + 8);
+  });
+
+  it('a message is not held back by one stamped later that reached the router first, and waits only for those it overlaps', () => {
+    const links = new Map<string, LinkCalendar>();
+    expect(walk(SAF, 0, 1, 1, 100, 50, links)).toBe(56);   // the link busy 50..51
+    expect(walk(SAF, 0, 1, 1, 100, 10, links)).toBe(16);   // earlier: crosses before it, at 10..11
+    expect(walk(SAF, 0, 1, 1, 100, 49.5, links)).toBe(57); // 49.5..50.5 would overlap 50..51: after it, 51..52
+    expect(walk(SAF, 0, 1, 1, 100, 11, links)).toBe(17);   // the gap after 10..11 fits one more
+    expect(walk(SAF, 0, 1, 1, 100, 10.5, links)).toBe(18); // 10..12 is taken now: 12..13
+  });
+
+  it('gives the same times whatever the order the messages of distinct times reach it', () => {
+    const sends = [0, 3, 7, 12, 20, 21.5, 40];
+    const times = (order: number[]) => {
+      const links = new Map<string, LinkCalendar>();
+      return new Map(order.map((at) => [at, walk(SAF, 0, 3, 2, 100, at, links)]));
+    };
+    expect(times([...sends].reverse())).toEqual(times(sends));
   });
 
   it('the presets: the iPSC/2 is 3x the iPSC/1 to a neighbour for a zero-byte message, and up to about 20x over 7 hops', () => {

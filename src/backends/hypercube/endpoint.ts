@@ -5,6 +5,14 @@
 import { AuthError, MrError, TransportUnavailableError, UsageError } from '../../errors.ts';
 import { FLAG, Kind, encodePacket, type Packet } from './packet.ts';
 
+/** When a server's answers leave, if not at their requests' arrival. */
+export interface AnswerTimes {
+  /** A request arrives, before it is served. */
+  taken(request: Packet): void;
+  /** When the answer to it (reply: its payload; none: an error) leaves. */
+  answerAt(request: Packet, reply: Uint8Array | undefined): number;
+}
+
 /** A node's simulated time, kept where the report reads it. */
 export interface SimClock {
   now(): number;
@@ -98,13 +106,12 @@ export class Endpoint {
   private readonly serving = new Map<string, ServedStream>();
 
   /**
-   * requestsMoveClock: the master's state moves with every request it takes (a report frees the
-   * next task), so its clock does and its replies leave at its time. A worker serves fetches beside
-   * its own work: a request it serves neither moves its clock nor waits for it, and the answer
-   * leaves at the request's arrival.
+   * A request served neither moves the node's clock nor waits for it: a worker serves fetches beside
+   * its own work, and the answer leaves at the request's arrival. answers: when the answers leave
+   * if not so (the master's depend on what it had learnt: master-times.ts).
    */
   constructor(
-    readonly node: number, private readonly send: (bytes: Uint8Array) => void, readonly clock: SimClock, private readonly requestsMoveClock = false,
+    readonly node: number, private readonly send: (bytes: Uint8Array) => void, readonly clock: SimClock, private readonly answers?: AnswerTimes,
   ) {}
 
   serve(unary: Record<string, UnaryHandler>, streams: Record<string, StreamHandler> = {}): void {
@@ -163,8 +170,9 @@ export class Endpoint {
 
   /** A message delivered to this node. */
   receive(packet: Packet): void {
-    if (packet.kind !== Kind.Request && packet.kind !== Kind.Cancel) this.clock.reach(packet.timeUs);
-    else if (this.requestsMoveClock) this.clock.reach(packet.timeUs);
+    // What answers this node's own calls moves its clock; what belongs to a call it serves (the
+    // request, a credit, a cancel) does not: a node serves beside its own work.
+    if (packet.kind !== Kind.Request && packet.kind !== Kind.Cancel && packet.kind !== Kind.Credit) this.clock.reach(packet.timeUs);
     switch (packet.kind) {
       case Kind.Request:
         this.answer(packet);
@@ -207,8 +215,8 @@ export class Endpoint {
   }
 
   /** When the answer to a request leaves: see the constructor. */
-  private answerTime(request: Packet): number {
-    return this.requestsMoveClock ? this.clock.now() : request.timeUs;
+  private answerTime(request: Packet, reply?: Uint8Array): number {
+    return this.answers ? this.answers.answerAt(request, reply) : request.timeUs;
   }
 
   private settle(callId: number, reply: Uint8Array | undefined, error?: Error): void {
@@ -227,9 +235,10 @@ export class Endpoint {
       return;
     }
     const handler = this.unary.get(request.method);
+    this.answers?.taken(request);
     const reply = handler ? handler(request.payload) : Promise.reject(new TransportUnavailableError(`node ${this.node} does not serve ${request.method}`));
     reply.then(
-      (payload) => this.emit(Kind.Reply, replyFlags, request.src, request.callId, '', payload, this.answerTime(request)),
+      (payload) => this.emit(Kind.Reply, replyFlags, request.src, request.callId, '', payload, this.answerTime(request, payload)),
       (error: unknown) => this.emit(Kind.Error, replyFlags, request.src, request.callId, '', encodeError(error), this.answerTime(request)),
     );
   }

@@ -3,8 +3,8 @@
 // master's by the main thread), and the main thread reads them all for the report.
 
 /** Per directed link (node * d + dimension). */
-export const LINK = { bytes: 0, messages: 1, busyUs: 2, shuffleBytes: 3, freeAtUs: 4 } as const;
-const LINK_FIELDS = 5;
+export const LINK = { bytes: 0, messages: 1, busyUs: 2, shuffleBytes: 3 } as const;
+const LINK_FIELDS = 4;
 
 /** Per node. */
 export const NODE = {

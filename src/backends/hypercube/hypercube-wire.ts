@@ -11,7 +11,9 @@ import { MessageChannel } from 'node:worker_threads';
 import { COUNTER } from '../../core/counters.ts';
 import type { JobTrace } from '../../core/job-trace.ts';
 import { createMemoryWire } from '../../wires/memory/memory-wire.ts';
-import { codecOf, encodedMasterService, type EncodedHandlers, type MethodCodec } from '../../wires/proto-codec.ts';
+import { codecOf, encodedMasterService, type MethodCodec } from '../../wires/proto-codec.ts';
+import type * as M from '../../wires/messages.ts';
+import { MasterTimes } from './master-times.ts';
 import {
   type MachineTuning, type MasterLink, type MasterService, type SimulatedMachine, type Wire, type WireOptions, type WorkerClient, type WorkerService,
 } from '../../wires/transport.ts';
@@ -19,7 +21,7 @@ import { TransportUnavailableError } from '../../wires/unavailable.ts';
 import { cutOffWindow } from '../../wires/chaos/chaos-fate.ts';
 import { machineNodeName } from '../../wires/chaos/chaos-spec.ts';
 import { pickPreset } from '../machine-presets.ts';
-import { Endpoint, type SimClock } from './endpoint.ts';
+import { Endpoint, type AnswerTimes, type SimClock } from './endpoint.ts';
 import { FabricStats, HOST, NODE } from './fabric-stats.ts';
 import { DEFAULT_LINK, LINK_PRESETS, checkLinkModel, type LinkModel } from './link-model.ts';
 import { FLAG, decodePacket } from './packet.ts';
@@ -96,8 +98,12 @@ function masterSide(nodes: number, dimensions: number, threads: number, model: H
       perThread[MASTER_NODE % threads].hostPort = host.port2;
       machineData = { stats, perThread };
       const clock = simClock(stats.host, HOST.clockUs);
-      const endpoint = new Endpoint(MASTER_NODE, (bytes) => host.port1.postMessage({ node: MASTER_NODE, bytes }, transferOf(bytes)), clock, true);
-      endpoint.serve(masterHandlers(handlers, () => (stats.host[HOST.lastReportUs] = clock.now())));
+      const times = new MasterTimes();
+      const endpoint = new Endpoint(MASTER_NODE, (bytes) => host.port1.postMessage({ node: MASTER_NODE, bytes }, transferOf(bytes)), clock, masterAnswers(times, (atUs) => {
+        clock.reach(atUs);
+        stats.host[HOST.lastReportUs] = times.lastReportUs;
+      }));
+      endpoint.serve(encodedMasterService(handlers));
       host.port1.on('message', ({ bytes }: { bytes: Uint8Array }) => endpoint.receive(decodePacket(bytes)));
       host.port1.unref();
       const direct = await local.serveMaster(handlers, '');
@@ -118,17 +124,29 @@ function masterSide(nodes: number, dimensions: number, threads: number, model: H
   };
 }
 
-/** The master's services as the node-0 endpoint serves them, noting when a report comes in (the job's end in simulated time). */
-function masterHandlers(handlers: MasterService, reported: () => void): EncodedHandlers {
-  const served = encodedMasterService(handlers);
-  for (const method of ['reportAttempt', 'reportAttempts']) {
-    const serve = served[method];
-    served[method] = (payload) => {
-      reported();
-      return serve(payload);
-    };
-  }
-  return served;
+/**
+ * When node 0's answers leave (master-times.ts): reports are noted as they arrive, before the
+ * master serves them; an answer that hands out tasks waits for the reports they depend on.
+ * answered: the time of each answer, and the job's end so far.
+ */
+function masterAnswers(times: MasterTimes, answered: (atUs: number) => void): AnswerTimes {
+  const tasksOf = (reply: M.TaskReply | null | undefined): M.Task[] => (reply ? [...(reply.task ? [reply.task] : []), ...reply.moreTasks] : []);
+  return {
+    taken(request) {
+      if (request.method === 'reportAttempt') times.report([(codecOf('Master', 'reportAttempt').decodeRequest(request.payload) as M.AttemptReport).attemptId], request.timeUs);
+      else if (request.method === 'reportAttempts') times.report((codecOf('Master', 'reportAttempts').decodeRequest(request.payload) as M.AttemptReports).reports.map((r) => r.attemptId), request.timeUs);
+    },
+    answerAt(request, reply) {
+      let tasks: M.Task[] = [];
+      if (reply && request.method === 'requestTask') tasks = tasksOf(codecOf('Master', 'requestTask').decodeReply(reply) as M.TaskReply);
+      else if (reply && (request.method === 'reportAttempt' || request.method === 'reportAttempts')) {
+        tasks = tasksOf((codecOf('Master', request.method).decodeReply(reply) as M.AttemptReportReply | M.AttemptReportsReply).next);
+      }
+      const at = times.answerAt(request.timeUs, tasks);
+      answered(at);
+      return at;
+    },
+  };
 }
 
 // One set of routers per thread, whichever of its nodes' transports is made first.

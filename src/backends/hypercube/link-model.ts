@@ -49,18 +49,68 @@ export interface HopTimes {
 }
 
 /**
- * One hop: a message of `bytes` ready to cross a link at readyUs, the link free from freeAtUs,
- * with hopsAfter hops of its route still to go after this one. A circuit is held from its set-up
+ * A link's busy times, in simulated time. A message takes the first stretch, at or after the
+ * time it is ready, in which the link is free long enough for it. The node threads do not run in
+ * simulated-time order: a message stamped early may reach a router after one stamped later, and
+ * it must not wait behind it (it would have crossed first). So a link keeps the stretches it is
+ * held, not only when it was last freed: two messages wait for each other only when their
+ * simulated times overlap, and only then does the real order decide which goes first.
+ */
+export class LinkCalendar {
+  /** Busy stretches, sorted and disjoint: [start, end) pairs, flat. */
+  private busy: number[] = [];
+
+  /** Holds the link for holdUs from the first free stretch at or after readyUs; returns its start. */
+  reserve(readyUs: number, holdUs: number): number {
+    const busy = this.busy;
+    // The first stretch that ends after readyUs (binary search over the ends).
+    let lo = 0;
+    let hi = busy.length / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (busy[2 * mid + 1] <= readyUs) lo = mid + 1;
+      else hi = mid;
+    }
+    let start = readyUs;
+    let i = lo;
+    for (; i < busy.length / 2; i++) {
+      if (start + holdUs <= busy[2 * i]) break;            // fits in the gap before stretch i
+      start = Math.max(start, busy[2 * i + 1]);
+    }
+    const end = start + holdUs;
+    // Insert [start, end) before stretch i, merged with the stretches it touches.
+    const joinsBefore = i > 0 && busy[2 * i - 1] === start;
+    const joinsAfter = i < busy.length / 2 && busy[2 * i] === end;
+    if (holdUs === 0) return start;
+    if (joinsBefore && joinsAfter) busy.splice(2 * i - 1, 2);
+    else if (joinsBefore) busy[2 * i - 1] = end;
+    else if (joinsAfter) busy[2 * i] = start;
+    else busy.splice(2 * i, 0, start, end);
+    if (busy.length > 2 * MAX_STRETCHES) busy.splice(0, busy.length - 2 * MAX_STRETCHES);   // the oldest forgotten: bounded memory
+    return start;
+  }
+}
+
+/** Busy stretches a link remembers; past them, the link's earliest times count as free. */
+const MAX_STRETCHES = 65_536;
+
+/**
+ * One hop: a message of `bytes` ready to cross a link at readyUs, on the link's calendar, with
+ * hopsAfter hops of its route still to go after this one. A circuit is held from its set-up
  * until the tail passes as if nothing blocked it further on (a path blocked downstream would hold
  * the links behind it longer; the model does not charge that).
  */
-export function crossLink(model: LinkModel, bytes: number, readyUs: number, freeAtUs: number, hopsAfter: number): HopTimes {
-  const startUs = Math.max(readyUs, freeAtUs);
+export function crossLink(model: LinkModel, bytes: number, readyUs: number, link: LinkCalendar, hopsAfter: number): HopTimes {
   const txUs = (bytes * 1e6) / model.bandwidthBytesPerSec;
-  if (model.switching === 'store-and-forward') return { startUs, freeAtUs: startUs + txUs, readyUs: startUs + txUs + model.latencyUs };
+  if (model.switching === 'store-and-forward') {
+    const startUs = link.reserve(readyUs, txUs);
+    return { startUs, freeAtUs: startUs + txUs, readyUs: startUs + txUs + model.latencyUs };
+  }
   // The latency is the end nodes' (software at the sender and the receiver); the path is held
   // only while the header sets it up and the bytes stream through.
-  return { startUs, freeAtUs: startUs + hopsAfter * model.hopUs + txUs, readyUs: hopsAfter > 0 ? startUs + model.hopUs : startUs + model.latencyUs + txUs };
+  const holdUs = hopsAfter * model.hopUs + txUs;
+  const startUs = link.reserve(readyUs, holdUs);
+  return { startUs, freeAtUs: startUs + holdUs, readyUs: hopsAfter > 0 ? startUs + model.hopUs : startUs + model.latencyUs + txUs };
 }
 
 /** The time of a message of `bytes` over `hops` links of an idle network (what crossLink gives hop after hop). */

@@ -9,7 +9,7 @@ import { TransportUnavailableError } from '../../errors.ts';
 import { encodeError } from './endpoint.ts';
 import { FabricStats, LINK, NODE } from './fabric-stats.ts';
 import { ecubeStep, popcount } from './topology.ts';
-import { crossLink, type LinkModel } from './link-model.ts';
+import { LinkCalendar, crossLink, type LinkModel } from './link-model.ts';
 import { FLAG, Kind, decodePacket, destinationOf, encodePacket, isShuffle, stampHop, timeOf } from './packet.ts';
 
 /** What a thread of the machine needs to carry its nodes' messages (structured-clonable; the ports are transferred). */
@@ -39,6 +39,8 @@ export class Routers {
   private readonly local: [number, Uint8Array][] = [];
   private flushing = false;
   private fetchesSeen = new Set<string>();
+  /** The busy times of the links leaving this thread's nodes (only their routers send on them). */
+  private readonly calendars = new Map<number, LinkCalendar>();
 
   constructor(private readonly data: RouterThreadData, private readonly deliver: Deliver) {
     this.stats = new FabricStats(data.nodes, data.dimensions, data.stats);
@@ -88,8 +90,9 @@ export class Routers {
     }
     const { links } = this.stats;
     const at = this.stats.link(node, dimension);
-    const times = crossLink(this.data.model, bytes.length, timeOf(bytes), links[at + LINK.freeAtUs], popcount(next ^ dst));
-    links[at + LINK.freeAtUs] = times.freeAtUs;
+    let calendar = this.calendars.get(at);
+    if (!calendar) this.calendars.set(at, (calendar = new LinkCalendar()));
+    const times = crossLink(this.data.model, bytes.length, timeOf(bytes), calendar, popcount(next ^ dst));
     links[at + LINK.bytes] += bytes.length;
     links[at + LINK.messages]++;
     links[at + LINK.busyUs] += times.freeAtUs - times.startUs;
