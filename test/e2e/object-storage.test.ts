@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOOKS, FIXTURES, readParts, removeDir, runMr, tempDir } from '../helpers/run-mr.ts';
+import { BOOKS, FIXTURES, finished, readParts, removeDir, runMr, startMr, stderrMatch, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles } from '../helpers/reference.ts';
 import { S3_ENV, startS3, type TestStore } from '../helpers/s3.ts';
 
@@ -121,6 +121,17 @@ describe('outputs in object storage', () => {
       '--max-attempts', '1', '--quiet'], { env });
     expect(r.code).toBe(1);
     expect(await objectsUnder('failed/')).toEqual(new Map());
+  }, 60_000);
+
+  it('a job killed after some reducers had their parts uploaded leaves no object under its prefix', async () => {
+    const child = startMr(['run', join(FIXTURES, 'slow-reduce.ts'), '--input', BOOKS, '--output', `s3://${BUCKET}/interrupted/`, '--s3-endpoint', endpoint,
+      '--workers', '2', '--reducers', '4'], { env });
+    const done = finished(child);
+    await stderrMatch(child, / reduce [1-3]\/4/);   // a reducer committed: its part uploaded, not yet completed
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.code).toBe(1);
+    expect(await objectsUnder('interrupted/')).toEqual(new Map());
   }, 60_000);
 
   it('runs a chain from object storage into object storage: each stage under stage-k/, the last one also at the top', async () => {
