@@ -57,7 +57,8 @@ export type SchedulerEvent =
   | { type: 'attempt-timed-out'; attemptId: string; error: string } // failed by the task timeout: record why
   | { type: 'attempt-lost'; attemptId: string; error: string }      // lost with its worker, counted as a failure: record why
   | { type: 'attempt-moved'; attemptId: string; workerId: string }  // dropped from a drained worker, to run elsewhere: no failure
-  | { type: 'worker-unknown'; workerId: string };                   // not known alive (given up for dead): it must register again
+  | { type: 'worker-unknown'; workerId: string }                    // not known alive (given up for dead): it must register again
+  | { type: 'worker-lost'; workerId: string };                      // presumed dead just now: what it served is gone with it
 
 export function isFinished(state: JobState): boolean {
   return state === 'succeeded' || state === 'failed' || state === 'killed';

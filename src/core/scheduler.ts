@@ -319,8 +319,8 @@ export class Scheduler extends JobBook {
    */
   loseWorker(workerId: string, why: string, nowMs: number): Step {
     const worker = this.leases.workers.get(workerId);
+    const steps: Step[] = worker?.alive ? [stepOf({ events: [{ type: 'worker-lost', workerId }] })] : [];
     this.leases.markLost(workerId);
-    const steps: Step[] = [];
     for (const attempt of this.dropAttemptsOf(workerId)) {
       const { job, stage, task } = this.locate(attempt);
       if (!job || !stage || !task || job.state !== 'running' || task.state === 'done') continue;

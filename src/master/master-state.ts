@@ -1,5 +1,6 @@
 // Everything the master holds, in one record its modules (job intake, task dispatch, stage
 // commit, cluster operations) share: nothing else writes it, and nothing reads it from outside.
+import { GoneAddresses } from './gone-addresses.ts';
 import { Scheduler } from '../core/scheduler.ts';
 import type { AttemptFigures, StageProgress } from '../core/progress.ts';
 import { DEFAULTS } from '../config.ts';
@@ -61,6 +62,7 @@ export interface MasterState {
   readonly claims: Map<string, OutputClaim>;
   // Workers: where they serve, their process ids (embedded mode sees a process die), their figures, their nodes.
   readonly workerAddresses: Map<string, string>;
+  readonly goneAddresses: GoneAddresses;
   readonly workerPids: Map<number, string>;
   readonly workerStats: Map<string, M.ProcessStats>;
   readonly nodeTable: NodeTable;
@@ -101,7 +103,7 @@ export function createMasterState(options: MasterOptions): MasterState {
   return {
     options, now, timing, scheduler,
     specs: new Map(), files: new Map(), claims: new Map(),
-    workerAddresses: new Map(), workerPids: new Map(), workerStats: new Map(), nodeTable: new NodeTable(), processTable: new ProcessTable(options.onProcess),
+    workerAddresses: new Map(), goneAddresses: new GoneAddresses(), workerPids: new Map(), workerStats: new Map(), nodeTable: new NodeTable(), processTable: new ProcessTable(options.onProcess),
     history: new AttemptHistory(), outcomes: new Map(), stopped: new Set(), reporting: new Set(), attemptFigures: new Map(), shownProgress: new Map(), checkpoints: new CheckpointBook(), uploads: new Map(),
     waiters: [], shuttingDown: false, holdingTasks: false,
     memos: { submissions: new ReplyMemo(REPLY_KEEP_MS, now), polls: new ReplyMemo(REPLY_KEEP_MS, now), reports: new ReplyMemo(REPLY_KEEP_MS, now),

@@ -26,6 +26,10 @@ export function carryOut(state: MasterState, step: Step, nowMs = state.now()): P
     if (event.type === 'attempt-timed-out') attemptFailed(state, event.attemptId, event.error);
     if (event.type === 'attempt-lost') endAttempt(state, event.attemptId, 'lost', event.error);
     if (event.type === 'attempt-moved') attemptMoved(state, event.attemptId, event.workerId);
+    if (event.type === 'worker-lost') {
+      const address = state.workerAddresses.get(event.workerId);
+      if (address) state.goneAddresses.gone(address, nowMs);
+    }
     // A map that moved or was lost resumes from its latest checkpoint, wherever it runs next.
     if (event.type === 'attempt-lost' || event.type === 'attempt-moved') state.checkpoints.lost(event.attemptId);
   }

@@ -19,6 +19,7 @@ export async function registerWorker(state: MasterState, req: M.RegisterWorkerRe
   const node = state.nodeTable.assign(req.workerId, given);
   if (state.workerAddresses.get(req.workerId) !== req.address) state.journal?.append({ t: 'worker', workerId: req.workerId, address: req.address });
   state.workerAddresses.set(req.workerId, req.address);
+  state.goneAddresses.back(req.address);
   state.workerPids.set(req.pid, req.workerId);
   state.options.log.info('worker registered', { workerId: req.workerId, address: req.address, slots: req.slots, node });
   const { heartbeatIntervalMs, leaseMs, taskTimeoutMs } = state.timing;
@@ -109,7 +110,7 @@ export async function heartbeat(state: MasterState, req: M.HeartbeatRequest): Pr
   if (req.busy) {
     const step = scheduler.heartbeat(req.workerId, req.runningAttempts, state.now());
     await carryOut(state, step); // its cancels wait for the worker's own heartbeat
-    return { cancelAttempts: [], reregister: mustRegister(step), pausedAttempts: [] };
+    return { cancelAttempts: [], reregister: mustRegister(step), pausedAttempts: [], goneWorkers: [] };
   }
   if (req.stats) {
     state.workerStats.set(req.workerId, req.stats);
@@ -129,7 +130,10 @@ export async function heartbeat(state: MasterState, req: M.HeartbeatRequest): Pr
   const step = scheduler.heartbeat(req.workerId, req.runningAttempts, state.now());
   await carryOut(state, step);
   const reregister = mustRegister(step);
-  return { cancelAttempts: [...step.cancels], reregister, pausedAttempts: reregister ? [] : req.runningAttempts.filter((id) => state.stopped.has(id)) };
+  return {
+    cancelAttempts: [...step.cancels], reregister, pausedAttempts: reregister ? [] : req.runningAttempts.filter((id) => state.stopped.has(id)),
+    goneWorkers: state.goneAddresses.list(now),
+  };
 }
 
 /** The map checkpoints a heartbeat brings: the master's book, and the process table (ssi: the agreed state). */

@@ -565,6 +565,8 @@ export interface HeartbeatReply {
   reregister: boolean;
   /** of its attempts, those to hold paused now (mr kill -s STOP); the others run */
   pausedAttempts: string[];
+  /** addresses of workers presumed dead lately: a stream from one will bring nothing more */
+  goneWorkers: string[];
 }
 
 export interface FetchPartitionRequest {

@@ -5,7 +5,8 @@
 // retried (a batch for the outputs it did not bring whole), and what is still missing then is
 // reported lost, so that the master runs those maps again. A stream that brings nothing for
 // FETCH_IDLE_MS (a peer whose host is gone without a word: no reset ever comes) fails like a
-// refused one, and a cancelled attempt stops at once, whatever its streams are doing.
+// refused one, and so does one from a worker the master has since presumed dead, at once and
+// without retries; a cancelled attempt stops at once, whatever its streams are doing.
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
@@ -29,6 +30,8 @@ export interface FetchIo {
   fetchMany?(outputs: readonly MapOutput[], partition: number): AsyncIterable<Buffer> | undefined;
   /** Drops the connection to a worker whose stream went silent: the retry connects afresh (and learns at once of a host that is gone). */
   forget?(workerAddress: string): void;
+  /** Aborted once the master has said the worker is presumed dead: its streams will bring nothing more. */
+  gone?(workerAddress: string): AbortSignal;
 }
 
 interface FetchAttempt {
@@ -69,6 +72,19 @@ export async function fetchRuns(
     if (signal.aborted) throw new TaskError(`attempt ${attempt.attemptId} was cancelled`);
   };
   const sinkOf = (i: number): OutputSink<Fetched> => runSink(join(scratch, `m-${attempt.mapOutputs[i].mapTask}`), memory, progress);
+  const watchedFrom = (address: string, chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> =>
+    watched(chunks, { signal, gone: io.gone?.(address), onIdle: () => io.forget?.(address) });
+  /** A fetch is idempotent (it rewrites the whole run), so it is retried before giving up; not from a worker known gone. */
+  const withRetries = async <T>(fetch: () => Promise<T>, address: string): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fetch();
+      } catch (error) {
+        if (attempt >= FETCH_RETRY_DELAYS_MS.length || signal.aborted || io.gone?.(address).aborted) throw error;
+        await new Promise((resolve) => setTimeout(resolve, FETCH_RETRY_DELAYS_MS[attempt]));
+      }
+    }
+  };
 
   const remote: number[] = [];
   await Promise.all(attempt.mapOutputs.map((output, i) => limit(async () => {
@@ -87,7 +103,8 @@ export async function fetchRuns(
   async function fetchOne(i: number): Promise<void> {
     await checkCancelled();
     try {
-      fetched(i, await withRetries(() => download(watched(io.fetch(attempt.mapOutputs[i], attempt.partition), signal, () => io.forget?.(attempt.mapOutputs[i].workerAddress)), sinkOf(i)), signal));
+      const from = attempt.mapOutputs[i].workerAddress;
+      fetched(i, await withRetries(() => download(watchedFrom(from, io.fetch(attempt.mapOutputs[i], attempt.partition)), sinkOf(i)), from));
     } catch (error) {
       lost.set(i, error);
     }
@@ -95,6 +112,7 @@ export async function fetchRuns(
   async function fetchBatch(batch: number[]): Promise<void> {
     await checkCancelled();
     let pending = batch;
+    const from = attempt.mapOutputs[batch[0]].workerAddress;   // a batch is one worker's
     try {
       await withRetries(async () => {
         const chunks = io.fetchMany!(pending.map((i) => attempt.mapOutputs[i]), attempt.partition);
@@ -106,14 +124,14 @@ export async function fetchRuns(
         }
         const done = new Set<number>();
         try {
-          await readFramed(watched(chunks, signal, () => io.forget?.(attempt.mapOutputs[pending[0]].workerAddress)), pending.length, (k) => sinkOf(pending[k]), (k, result) => {
+          await readFramed(watchedFrom(from, chunks), pending.length, (k) => sinkOf(pending[k]), (k, result) => {
             done.add(pending[k]);
             fetched(pending[k], result);
           });
         } finally {
           pending = pending.filter((i) => !done.has(i));   // asked again for what did not come whole
         }
-      }, signal);
+      }, from);
     } catch (error) {
       for (const i of pending) lost.set(i, error);
     }
@@ -149,28 +167,22 @@ function batchesOf(remote: readonly number[], outputs: readonly MapOutput[], bat
   return batches;
 }
 
-/** A fetch is idempotent (it rewrites the whole run), so it is retried before giving up. */
-async function withRetries<T>(fetch: () => Promise<T>, signal: AbortSignal): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fetch();
-    } catch (error) {
-      if (attempt >= FETCH_RETRY_DELAYS_MS.length || signal.aborted) throw error;
-      await new Promise((resolve) => setTimeout(resolve, FETCH_RETRY_DELAYS_MS[attempt]));
-    }
-  }
-}
-
 /**
  * The chunks of a stream, given up with a retryable error when none comes for FETCH_IDLE_MS, and
  * at once when the attempt is cancelled. The stream itself is let go: the wire ends it when it can.
  */
-async function* watched(chunks: AsyncIterable<Buffer>, signal: AbortSignal, onIdle: () => void): AsyncGenerator<Buffer> {
+interface Watch {
+  signal: AbortSignal;           // the attempt's: cancelled, it stops at once
+  gone?: AbortSignal;            // the serving worker's: presumed dead by the master, its stream fails at once
+  onIdle: () => void;            // the stream went silent for FETCH_IDLE_MS
+}
+
+async function* watched(chunks: AsyncIterable<Buffer>, watch: Watch): AsyncGenerator<Buffer> {
   const iterator = chunks[Symbol.asyncIterator]();
   let ended = false;
   try {
     for (;;) {
-      const next = await nextWithin(iterator, signal, onIdle);
+      const next = await nextWithin(iterator, watch);
       if (next.done) {
         ended = true;
         return;
@@ -182,23 +194,30 @@ async function* watched(chunks: AsyncIterable<Buffer>, signal: AbortSignal, onId
   }
 }
 
-function nextWithin(iterator: AsyncIterator<Buffer>, signal: AbortSignal, onIdle: () => void): Promise<IteratorResult<Buffer>> {
+const GONE = 'its worker is presumed dead (the master says so)';
+
+function nextWithin(iterator: AsyncIterator<Buffer>, { signal, gone, onIdle }: Watch): Promise<IteratorResult<Buffer>> {
   if (signal.aborted) return Promise.reject(new TaskError('the attempt was cancelled'));
+  if (gone?.aborted) return Promise.reject(new TransportUnavailableError(GONE));
   const pending = iterator.next();
   pending.catch(() => undefined);   // lost the race: its failure is nobody's
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
+  let onGone: (() => void) | undefined;
   const given = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       onIdle();
       reject(new TransportUnavailableError(`no data for ${FETCH_IDLE_MS / 1000} s`));
     }, FETCH_IDLE_MS);
     onAbort = () => reject(new TaskError('the attempt was cancelled'));
+    onGone = () => reject(new TransportUnavailableError(GONE));
     signal.addEventListener('abort', onAbort, { once: true });
+    gone?.addEventListener('abort', onGone, { once: true });
   });
   return Promise.race([pending, given]).finally(() => {
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort!);
+    gone?.removeEventListener('abort', onGone!);
   });
 }
 

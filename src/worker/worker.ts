@@ -79,6 +79,9 @@ export class Worker {
   private watchdog?: StallWatchdog;
   private readonly progress = new Map<string, AttemptFigures>(); // of the running attempts, for heartbeats
   private readonly peers = new Map<string, WorkerClient>();
+  /** Workers the master last said are presumed dead, and the signals of fetches from the others. */
+  private gonePeers = new Set<string>();
+  private readonly goneWatch = new Map<string, AbortController>();
   private master!: MasterClient;
   private masterAddress = '';
   private server!: Server;
@@ -176,6 +179,7 @@ export class Worker {
       const reply = await this.master.heartbeat({ workerId: this.id, runningAttempts: [...this.running.keys()], stats: this.stats(), progress, busy: false });
       this.lastContactMs = Date.now();
       for (const id of reply.cancelAttempts) this.running.get(id)?.abort();
+      this.peersGone(reply.goneWorkers ?? []);
       const paused = new Set(reply.pausedAttempts);
       for (const [id, controller] of this.running) gateFor(controller.signal).set(paused.has(id));
       if (reply.reregister && !this.stopping) await this.register();
@@ -379,10 +383,8 @@ export class Worker {
       fetch: (output, partition) => this.fetch(output, partition),
       // Through the file namespace (ssi) an output is a path, read on its own.
       ...(this.files ? {} : { fetchMany: (outputs: readonly M.MapOutput[], partition: number) => this.peer(outputs[0].workerAddress).fetchPartitions?.({ outputIds: outputs.map((o) => o.outputId), partition }) }),
-      forget: (address) => {
-        this.peers.get(address)?.close();
-        this.peers.delete(address);
-      },
+      forget: (address) => this.forgetPeer(address),
+      gone: (address) => this.goneSignal(address),
       commit: async (attemptId) => (await this.master.commitAttempt({ workerId: this.id, attemptId })).allowed,
       ...(this.options.locks ? { lock: this.options.locks } : {}),
       checkpoints: this.checkpointIo,
@@ -393,6 +395,29 @@ export class Worker {
   private fetch(output: M.MapOutput, partition: number): AsyncIterable<Buffer> {
     if (this.files && output.path) return this.files.open(`${output.path}/r-${partition}`);
     return this.peer(output.workerAddress).fetchPartition({ outputId: output.outputId, partition });
+  }
+
+  private forgetPeer(address: string): void {
+    this.peers.get(address)?.close();
+    this.peers.delete(address);
+  }
+
+  /** Aborted once the master says the worker at the address is presumed dead (at once, if it has said so). */
+  private goneSignal(address: string): AbortSignal {
+    if (this.gonePeers.has(address)) return AbortSignal.abort();
+    let controller = this.goneWatch.get(address);
+    if (!controller) this.goneWatch.set(address, (controller = new AbortController()));
+    return controller.signal;
+  }
+
+  /** The workers the master presumes dead lately (its heartbeat's reply): what is fetched from them fails now. */
+  private peersGone(addresses: readonly string[]): void {
+    this.gonePeers = new Set(addresses);
+    for (const address of addresses) {
+      this.goneWatch.get(address)?.abort();
+      this.goneWatch.delete(address);
+      if (this.peers.has(address)) this.forgetPeer(address);
+    }
   }
 
   private peer(address: string): WorkerClient {

@@ -42,13 +42,14 @@ function mustAssign(s: Scheduler, worker: string, now = 0): Assignment {
  * Advances the clock from `from` to `to` in steps: at each step the workers named in `beats`
  * send a heartbeat listing the given attempts, then the scheduler ticks. Returns the events.
  */
-function run(s: Scheduler, from: number, to: number, beats: Record<string, string[]>): SchedulerEvent[] {
+/** The events of the ticks from `from` to `to`, the workers' own ('worker-lost') left out unless asked for. */
+function run(s: Scheduler, from: number, to: number, beats: Record<string, string[]>, workerEvents = false): SchedulerEvent[] {
   const events: SchedulerEvent[] = [];
   for (let t = from; t <= to; t += STEP) {
     for (const [worker, attempts] of Object.entries(beats)) s.heartbeat(worker, attempts, t);
     events.push(...s.tick(t).events);
   }
-  return events;
+  return workerEvents ? events : events.filter((event) => event.type !== 'worker-lost');
 }
 
 /** Runs every map task of the current stage to success on the given worker. */
@@ -331,8 +332,11 @@ describe('Scheduler: leases and lost workers', () => {
     const { s, stage, job } = setup({ maps: 2, reduces: 1, maxAttempts: 2 });
     const onW1 = mustAssign(s, 'w1', 0);
     const onW2 = mustAssign(s, 'w2', 0);
-    const events = run(s, STEP, WORKER_TIMEOUT + 500, { w2: [onW2.attemptId] });   // w1 says nothing
-    expect(events).toEqual([{ type: 'attempt-lost', attemptId: onW1.attemptId, error: expect.stringMatching(/was lost with its worker w1 \(no heartbeat for/) }]);
+    const events = run(s, STEP, WORKER_TIMEOUT + 500, { w2: [onW2.attemptId] }, true);   // w1 says nothing
+    expect(events).toEqual([
+      { type: 'worker-lost', workerId: 'w1' },   // once: the master tells the other workers
+      { type: 'attempt-lost', attemptId: onW1.attemptId, error: expect.stringMatching(/was lost with its worker w1 \(no heartbeat for/) },
+    ]);
     expect(job.state).toBe('running');
     expect(s.workers.get('w1')!.alive).toBe(false);
     const task = stage().maps[onW1.index];
@@ -357,7 +361,9 @@ describe('Scheduler: leases and lost workers', () => {
     expect(s.tick(WORKER_TIMEOUT + LEASE)).toEqual(emptyStep());
     expect(s.workers.get('w1')!.alive).toBe(true);
     expect(s.isRunning(onW1.attemptId)).toBe(true);
-    expect(s.tick(2 * (WORKER_TIMEOUT + LEASE)).events.map((e) => e.type)).toEqual(['attempt-lost']); // silent past the pause: lost
+    const events = s.tick(2 * (WORKER_TIMEOUT + LEASE)).events;   // silent past the pause: lost
+    expect(events.filter((e) => e.type !== 'worker-lost').map((e) => e.type)).toEqual(['attempt-lost']);
+    expect(events.flatMap((e) => (e.type === 'worker-lost' ? [e.workerId] : [])).sort()).toEqual(['w1', 'w2']);
     expect(job.state).toBe('running');
   });
 

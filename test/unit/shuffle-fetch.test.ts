@@ -45,6 +45,22 @@ describe('shuffle fetch from a peer that never answers', () => {
     expect(forgotten).toEqual(Array(6).fill('10.0.0.9:7001'));  // each time on a new connection
   });
 
+  it('gives up at once, without retries, on a worker the master has since presumed dead', async () => {
+    vi.useFakeTimers();
+    const { io, opened } = silentPeer();
+    const gone = new AbortController();
+    io.gone = () => gone.signal;
+    const fetching = fetchRuns({ attemptId: 'a', partition: 0, mapOutputs: outputs }, io, '/nonexistent', {}, new AbortController().signal, {});
+    const outcome = fetching.then(() => undefined, (error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(100);
+    gone.abort();                                              // the heartbeat's reply names it
+    await vi.advanceTimersByTimeAsync(10);
+    const error = await outcome;
+    expect(error).toBeInstanceOf(FetchFailedError);
+    expect((error as Error).message).toMatch(/presumed dead/);
+    expect(opened()).toBe(2);                                  // one try each: no retry of a dead worker
+  });
+
   it('stops at once when the attempt is cancelled', async () => {
     const { io } = silentPeer();
     const controller = new AbortController();
