@@ -3,7 +3,7 @@ import { namedTransport } from './transport-arg.ts';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { EXIT, UsageError } from '../errors.ts';
+import { EXIT, UsageError, oneLine } from '../errors.ts';
 import { reached } from '../process-stats.ts';
 import { createLogger } from '../log.ts';
 import { Master } from '../master/master.ts';
@@ -23,6 +23,7 @@ import { readChaos, type ChaosArgs } from './chaos-args.ts';
 import { parseHttpBind, requireTokenForHttp } from '../http/http-address.ts';
 import type { MasterHttp } from '../http/master-http.ts';
 import { isObjectUrl } from '../storage/object-store.ts';
+import { dropJobMapOutputs } from '../backends/horizontal/shared-store-cleanup.ts';
 
 interface WorkerArgs extends TokenArgs, TlsArgs, ChaosArgs {
   master?: string;
@@ -172,8 +173,15 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
     throw new UsageError('--ha needs --listen host:port with a fixed port: the clients of masters that stand in for each other are given every address (--master a,b)');
   }
   let agreed: ClusterState | undefined;   // ssi with --etcd: the cluster's agreed state, once the master's address is known
+  if (args.balancer && !args.sharedDir) throw new UsageError('--balancer needs --shared-dir: the directory every server keeps map outputs in, or an s3:// prefix');
+  const sharedDir = args.sharedDir === undefined ? undefined : isObjectUrl(args.sharedDir) ? args.sharedDir.replace(/\/+$/, '') : resolve(args.sharedDir);
+  const log = createLogger({ component: 'master', file: join(workDir, 'master.log'), echo: true });
   const master = new Master({
-    log: createLogger({ component: 'master', file: join(workDir, 'master.log'), echo: true }),
+    log,
+    // horizontal: a job's map outputs leave the shared store when it is over.
+    ...(args.balancer && sharedDir ? {
+      onJobEnd: (jobId: string) => void dropJobMapOutputs(sharedDir, jobId).catch((error: unknown) => log.warn('could not remove the job\'s map outputs', { jobId, error: oneLine(error) })),
+    } : {}),
     leaseMs: args.leaseMs,
     workerTimeoutMs: args.workerTimeoutMs,
     ...(args.taskTimeout === undefined ? {} : { taskTimeoutMs: Math.round(args.taskTimeout * 1000) }),
@@ -182,7 +190,6 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
     onAttemptEnd: http?.onAttemptEnd,
     onProcess: (record) => agreed?.publish(record),
   });
-  if (args.balancer && !args.sharedDir) throw new UsageError('--balancer needs --shared-dir: the directory every server keeps map outputs in, or an s3:// prefix');
   if (ha) await leadThenRecover(master, ha, args.haName, args.listen);
   else await master.recover();
   // The status server binds first, so that a port already taken fails before `listening` is printed.
@@ -207,7 +214,7 @@ export async function masterCommand(args: MasterArgs): Promise<void> {
   if (httpAddress) process.stdout.write(`http ${httpAddress}\n`);
   // horizontal: tasks go through the balancer to stateless servers, sent by a dispatcher here.
   const dispatcher = args.balancer ? await startDispatcher({
-    masterAddress: server.address, balancerAddress: args.balancer, sharedDir: isObjectUrl(args.sharedDir!) ? args.sharedDir!.replace(/\/+$/, '') : resolve(args.sharedDir!), slots: args.dispatchSlots,
+    masterAddress: server.address, balancerAddress: args.balancer, sharedDir: sharedDir!, slots: args.dispatchSlots,
     transport, token, tls, workDir: join(workDir, 'dispatcher'), log: createLogger({ component: 'dispatcher', file: join(workDir, 'dispatcher.log') }),
   }) : undefined;
   const stop = () => {

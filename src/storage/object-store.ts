@@ -216,9 +216,9 @@ export async function putObject(url: string, body: Buffer | string): Promise<voi
   }
 }
 
-/** Deletes the objects under a prefix, a page at a time; what cannot be deleted is left. */
-export async function deleteUnder(dirUrl: string): Promise<void> {
-  const { bucket, key } = parseObjectUrl(objectIn(dirUrl, ''));
+/** Deletes the objects whose keys begin with the URL's key (`s3://b/p/` a folder, `s3://b/p/x.` a family), a page at a time. */
+export async function deletePrefix(url: string): Promise<void> {
+  const { bucket, key } = parseObjectUrl(url);
   const { sdk: s, client } = s3();
   for (;;) {
     const page = await client.send(new s.ListObjectsV2Command({ Bucket: bucket, Prefix: key }));

@@ -3,12 +3,13 @@
 // One server's namespace is killed mid-job; the output must still be whole. Needs root and
 // `ip netns` (iproute2); skipped with a message otherwise.
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hosts, unavailable } from '../helpers/hosts.ts';
 import { BOOKS, FIXTURES, finished, readParts, recordsOf, removeDir, tempDir } from '../helpers/run-mr.ts';
 import { inputFiles, referenceWordCount } from '../helpers/reference.ts';
+import { until } from '../helpers/until.ts';
 
 const why = unavailable();
 if (why) console.warn(`skipping the multi-host test: ${why}`);
@@ -49,5 +50,7 @@ describe.skipIf(why !== undefined)('horizontal across hosts (network namespaces)
     expect(r.stderr).toBe(`job ${/job (\S+)/.exec(r.stderr)?.[1]}\n`);
     expect(r.code).toBe(0);
     expect(recordsOf(await readParts(out))).toEqual(referenceWordCount(inputFiles(BOOKS)));
+    // The job's map outputs leave the shared store once it is over.
+    await until('the map outputs to leave the shared store', async () => ((await readdir(join(dir, 'shared', 'map-out'))).length === 0 ? true : undefined), 10_000);
   });
 });

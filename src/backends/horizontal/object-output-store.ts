@@ -6,7 +6,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MapOutputStore } from '../../storage/map-output-store.ts';
-import { deleteUnder, objectIn, putObject, statObject } from '../../storage/object-store.ts';
+import { deletePrefix, objectIn, putObject, statObject } from '../../storage/object-store.ts';
 import type { RunRef } from '../../storage/run-file.ts';
 
 const PARTITION_FILE = /^r-\d+$/;
@@ -39,7 +39,7 @@ export class ObjectOutputStore extends MapOutputStore {
 
   override async remove(outputId: string): Promise<void> {
     await super.remove(outputId);
-    await deleteUnder(objectIn(this.prefixUrl, `map-out/${outputId}`)).catch(() => undefined);
+    await deletePrefix(objectIn(this.prefixUrl, `map-out/${outputId}/`)).catch(() => undefined);
   }
 
   async cleanup(): Promise<void> {}
