@@ -224,7 +224,7 @@ export async function deletePrefix(url: string): Promise<void> {
     const page = await client.send(new s.ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
     const keys = (page.Contents ?? []).map((item) => item.Key!);
     if (keys.length === 0) return;
-    // One DeleteObject each: s3rver, like some small stores, has no DeleteObjects.
+    // One DeleteObject each (a few per map task): no batch request, whose checksum some stores refuse.
     await Promise.all(keys.map((k) => client.send(new s.DeleteObjectCommand({ Bucket: bucket, Key: k }))));
   }
 }

@@ -167,16 +167,17 @@ function batchesOf(remote: readonly number[], outputs: readonly MapOutput[], bat
   return batches;
 }
 
-/**
- * The chunks of a stream, given up with a retryable error when none comes for FETCH_IDLE_MS, and
- * at once when the attempt is cancelled. The stream itself is let go: the wire ends it when it can.
- */
 interface Watch {
   signal: AbortSignal;           // the attempt's: cancelled, it stops at once
   gone?: AbortSignal;            // the serving worker's: presumed dead by the master, its stream fails at once
   onIdle: () => void;            // the stream went silent for FETCH_IDLE_MS
 }
 
+/**
+ * The chunks of a stream, given up with a retryable error when none comes for FETCH_IDLE_MS or
+ * its worker is presumed dead, and at once when the attempt is cancelled. The stream itself is
+ * let go: the wire ends it when it can.
+ */
 async function* watched(chunks: AsyncIterable<Buffer>, watch: Watch): AsyncGenerator<Buffer> {
   const iterator = chunks[Symbol.asyncIterator]();
   let ended = false;

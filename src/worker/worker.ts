@@ -416,7 +416,7 @@ export class Worker {
     for (const address of addresses) {
       this.goneWatch.get(address)?.abort();
       this.goneWatch.delete(address);
-      if (this.peers.has(address)) this.forgetPeer(address);
+      this.forgetPeer(address);
     }
   }
 

@@ -58,7 +58,7 @@ export interface HopTimes {
  */
 export class LinkCalendar {
   /** Busy stretches, sorted and disjoint: [start, end) pairs, flat. */
-  private busy: number[] = [];
+  private readonly busy: number[] = [];
 
   /** Holds the link for holdUs from the first free stretch at or after readyUs; returns its start. */
   reserve(readyUs: number, holdUs: number): number {
@@ -77,11 +77,11 @@ export class LinkCalendar {
       if (start + holdUs <= busy[2 * i]) break;            // fits in the gap before stretch i
       start = Math.max(start, busy[2 * i + 1]);
     }
+    if (holdUs === 0) return start;                           // the first free instant: nothing to hold
     const end = start + holdUs;
     // Insert [start, end) before stretch i, merged with the stretches it touches.
     const joinsBefore = i > 0 && busy[2 * i - 1] === start;
     const joinsAfter = i < busy.length / 2 && busy[2 * i] === end;
-    if (holdUs === 0) return start;
     if (joinsBefore && joinsAfter) busy.splice(2 * i - 1, 2);
     else if (joinsBefore) busy[2 * i - 1] = end;
     else if (joinsAfter) busy[2 * i] = start;
