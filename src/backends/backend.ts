@@ -102,7 +102,7 @@ export interface Backend {
    */
   workerParts?(context: WorkerContext): WorkerParts;
   /** Its figures for the finished job (`mr run --report`, `--json` under `backend`). */
-  report(pool: Pool, facts: RunFacts): BackendReport;
+  report(pool: Pool, facts: RunFacts): BackendReport | Promise<BackendReport>;
 }
 
 /** The figures every backend has: its name, its workers, what crossed the master's services and the shuffle. */

@@ -111,7 +111,7 @@ export async function runJob(config: RunConfig, progress: Progress, early?: Earl
     const attempts = status.state === 'failed' ? (await master.getJobLogs({ jobId, task: '' })).attempts : undefined;
     const chaosReport = chaos && { chaos: chaosSummary(chaos, status.processes) };
     const shuffledBytes = status.stages.reduce((sum, stage) => sum + (stage.counters[COUNTER.shuffleBytes] ?? 0), 0);
-    const report = backend.report(pool, {
+    const report = await backend.report(pool, {
       transport, workers: config.workers, messages: counted.messages, bytes: counted.bytes, shuffledBytes,
       trace: () => master.trace(status.jobId) ?? { stages: [] }, migrations: master.migrations, resumes: master.resumes, processes: status.processes,
     });

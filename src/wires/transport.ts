@@ -82,7 +82,8 @@ export interface SimulatedMachine {
   readonly threads: number;
   /** What the transport in the thread hosting these nodes needs (shared memory, say); structured-clonable. */
   threadData(hosted: number[]): unknown;
-  report(trace: JobTrace): BackendReport;
+  /** Its figures for a finished job (once what the job still sends has settled, if the machine waits for it). */
+  report(trace: JobTrace): BackendReport | Promise<BackendReport>;
   /**
    * The nodes whose messages to the master cannot pass while these nodes' thread is held (a long
    * call of a job function): they route through it. Absent: only these nodes themselves.

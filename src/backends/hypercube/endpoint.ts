@@ -1,24 +1,41 @@
 // A node's end of the hypercube's messages: the calls it makes (a request, then a reply; or a
-// request, then the chunks of a stream and its end) and the calls it serves. Every message leaves
-// stamped with the node's simulated time and, on arrival, moves that time forward: the clock is
-// driven by the traffic as it flows (router.ts adds what each link takes).
+// request, then the chunks of a stream and its end) and the calls it serves. Every message it
+// sends goes with what it waits for on the simulated clock (its Timing: the arrivals it follows),
+// which the timeline (timeline.ts) turns into times: a worker's calls follow the master's last
+// answer to it and what its own calls brought since; an answer follows its request; a credit the
+// chunk it grants after. Heartbeats and cancels stay outside the clock (they follow real time).
 import { AuthError, MrError, TransportUnavailableError, UsageError } from '../../errors.ts';
 import { FLAG, Kind, encodePacket, type Packet } from './packet.ts';
+import { messageId, type MessageId, type Ready, type SentMessage } from './timeline.ts';
 
-/** When a server's answers leave, if not at their requests' arrival. */
+/**
+ * What a message waits for on the simulated clock; none: it is outside the clock. measuredBytes:
+ * how much of it is the host's measurements (process memory, CPU time, task durations), which the
+ * links carry but the clock leaves out: they differ run to run, the simulated machine's work does not.
+ */
+export type Timing = Pick<SentMessage, 'ready' | 'order' | 'request' | 'answers'> & { measuredBytes?: number };
+
+/** Where an endpoint's messages go, and what it tells the timeline of its node's worker. */
+export interface EndpointLink {
+  send(bytes: Uint8Array, timing?: Timing): void;
+  /** The worker waits for the answer to this request of its own (a call to the master). */
+  blocked?(on: MessageId): void;
+  /** The worker works on after `ready` (a call ended with no answer it heard). */
+  open?(ready: Ready): void;
+  /** A request this node served will have no more answers (a stream stopped early). */
+  answered?(request: MessageId): void;
+}
+
+/** What else a server's answers follow, beyond their request (the master's: master-times.ts). */
 export interface AnswerTimes {
   /** A request arrives, before it is served. */
-  taken(request: Packet): void;
-  /** When the answer to it (reply: its payload; none: an error) leaves. */
-  answerAt(request: Packet, reply: Uint8Array | undefined): number;
+  taken(request: Packet, id: MessageId): void;
+  /** What the answer to it (reply: its payload; none: an error) follows besides the request. */
+  answerAfter(request: Packet, reply: Uint8Array | undefined): MessageId[];
 }
 
-/** A node's simulated time, kept where the report reads it. */
-export interface SimClock {
-  now(): number;
-  /** The time moves to atUs if that is later. */
-  reach(atUs: number): void;
-}
+/** A credit's place among a stream's messages from its caller, after its request's answers. */
+const CREDIT_ORDER = 1_000_000;
 
 /** A stream silent this long is broken (its caller retries it, as one broken off by a network). */
 const STREAM_IDLE_MS = 30_000;
@@ -49,6 +66,8 @@ function u32(n: number): Uint8Array {
 interface PendingCall {
   resolve(payload: Uint8Array): void;
   reject(error: Error): void;
+  /** A timed call to the master: the worker waits for it. */
+  blocking: boolean;
 }
 
 /** Waits until waiter.wake() is called (true), or ms pass (false). */
@@ -65,12 +84,12 @@ async function wokenWithin(waiter: { wake?: () => void }, ms: number): Promise<b
 
 /** A stream's chunks as they arrive, for the caller's `for await`. */
 class Inbox {
-  private readonly chunks: Uint8Array[] = [];
+  private readonly chunks: { payload: Uint8Array; id: MessageId }[] = [];
   private done = false;
   private error?: Error;
   wake?: () => void;   // set while read() waits (wokenWithin)
 
-  push(chunk: Uint8Array): void {
+  push(chunk: { payload: Uint8Array; id: MessageId }): void {
     this.chunks.push(chunk);
     this.wake?.();
   }
@@ -82,7 +101,7 @@ class Inbox {
   }
 
   /** The chunks until the end; a silence of idleMs (a chunk lost on the way, a node gone) is an unavailable node. */
-  async *read(idleMs: number, what: string): AsyncGenerator<Uint8Array> {
+  async *read(idleMs: number, what: string): AsyncGenerator<{ payload: Uint8Array; id: MessageId }> {
     for (;;) {
       if (this.chunks.length > 0) {
         yield this.chunks.shift()!;
@@ -99,20 +118,28 @@ class Inbox {
 
 export class Endpoint {
   private nextCallId = 1;
+  private nextSeq: number;
+  /** Its timed requests so far: each one's place among them orders ties on the clock. */
+  private requests = 0;
   private readonly pending = new Map<number, PendingCall>();
   private readonly inboxes = new Map<number, Inbox>();
   private readonly unary = new Map<string, UnaryHandler>();
   private readonly streams = new Map<string, StreamHandler>();
   private readonly serving = new Map<string, ServedStream>();
+  /** The master's last answer to the worker here: what its work follows ... */
+  private workingAfter?: MessageId;
+  /** ... and the answers its own calls brought since (a reduce's chunks): what its next report follows. */
+  private since: MessageId[] = [];
 
   /**
-   * A request served neither moves the node's clock nor waits for it: a worker serves fetches beside
-   * its own work, and the answer leaves at the request's arrival. answers: when the answers leave
-   * if not so (the master's depend on what it had learnt: master-times.ts).
+   * A request served does not hold up the node's own work: a worker serves fetches beside it, and
+   * the answer follows the request alone. answers: what else they follow (the master's depend on
+   * what it had learnt: master-times.ts). firstSeq: where its messages' numbers start (two
+   * endpoints on one node, the master's and the worker's, number theirs apart).
    */
-  constructor(
-    readonly node: number, private readonly send: (bytes: Uint8Array) => void, readonly clock: SimClock, private readonly answers?: AnswerTimes,
-  ) {}
+  constructor(readonly node: number, private readonly link: EndpointLink, private readonly answers?: AnswerTimes, firstSeq = 1) {
+    this.nextSeq = firstSeq;
+  }
 
   serve(unary: Record<string, UnaryHandler>, streams: Record<string, StreamHandler> = {}): void {
     for (const [method, handler] of Object.entries(unary)) this.unary.set(method, handler);
@@ -125,16 +152,25 @@ export class Endpoint {
     for (const stream of this.serving.values()) stream.controller.abort();
   }
 
-  /** A request to `dst`, answered once; no answer by the deadline is an unavailable node. */
-  call(dst: number, method: string, payload: Uint8Array, flags: number, deadline?: Date): Promise<Uint8Array> {
+  /**
+   * A request to `dst`, answered once; no answer by the deadline is an unavailable node. A timed
+   * call to the master is the worker's: it waits for it, and its work goes on after the answer.
+   * plusUs: the computation it follows (a report's tasks); measuredBytes: see Timing.
+   */
+  call(dst: number, method: string, payload: Uint8Array, flags: number, deadline?: Date, plusUs = 0, measuredBytes = 0): Promise<Uint8Array> {
     const callId = this.callId();
+    const timed = (flags & FLAG.untimed) === 0;
+    const blocking = timed && (flags & FLAG.toMaster) !== 0;
     return new Promise<Uint8Array>((resolve, reject) => {
       const waitMs = deadline ? deadline.getTime() - Date.now() : 0;
+      let id: MessageId | undefined;
       const timer = deadline && deadline.getTime() < 8.64e15 ? setTimeout(() => {
         this.pending.delete(callId);
+        if (blocking && id !== undefined) this.goOnAfter(id);   // the worker goes on without an answer
         reject(new TransportUnavailableError(`hypercube: no reply from node ${dst} to ${method} within ${Math.max(0, waitMs)} ms`));
       }, Math.max(0, waitMs)) : undefined;
       this.pending.set(callId, {
+        blocking,
         resolve: (reply) => {
           clearTimeout(timer);
           resolve(reply);
@@ -144,7 +180,11 @@ export class Endpoint {
           reject(error);
         },
       });
-      this.emit(Kind.Request, flags, dst, callId, method, payload);
+      id = this.request(flags, dst, callId, method, payload, timed ? this.workReady(plusUs) : undefined, measuredBytes);
+      if (blocking) {
+        this.link.blocked?.(id);
+        this.since = [];
+      }
     });
   }
 
@@ -156,42 +196,57 @@ export class Endpoint {
     let ended = false;
     let taken = 0;
     try {
-      this.emit(Kind.Request, flags, dst, callId, method, payload);
+      // A fetch follows the task it is for (the master's answer), whenever it really starts.
+      const ready = { after: this.workingAfter === undefined ? [] : [this.workingAfter], plusUs: 0 };
+      this.request(flags, dst, callId, method, payload, ready);
+      const order = this.requests;
       for await (const chunk of inbox.read(STREAM_IDLE_MS, `${method} from node ${dst}`)) {
-        yield chunk;
-        if (++taken % CREDIT_EVERY === 0) this.emit(Kind.Credit, flags, dst, callId, method, u32(taken));
+        yield chunk.payload;
+        if (++taken % CREDIT_EVERY === 0) {
+          this.emit(Kind.Credit, flags, dst, callId, '', u32(taken), 0, { ready: { after: [chunk.id], plusUs: 0 }, order: [this.node, order, CREDIT_ORDER + taken], request: false });
+        }
       }
       ended = true;
     } finally {
       this.inboxes.delete(callId);
-      if (!ended) this.emit(Kind.Cancel, flags, dst, callId, method, new Uint8Array(0));
+      if (!ended) this.emit(Kind.Cancel, flags | FLAG.untimed, dst, callId, '', new Uint8Array(0), 0);
     }
   }
 
   /** A message delivered to this node. */
   receive(packet: Packet): void {
-    // What answers this node's own calls moves its clock; what belongs to a call it serves (the
-    // request, a credit, a cancel) does not: a node serves beside its own work.
-    if (packet.kind !== Kind.Request && packet.kind !== Kind.Cancel && packet.kind !== Kind.Credit) this.clock.reach(packet.timeUs);
+    const id = messageId(packet.src, packet.seq);
+    const timed = (packet.flags & FLAG.untimed) === 0;
     switch (packet.kind) {
       case Kind.Request:
-        this.answer(packet);
+        this.answer(packet, id);
         return;
       case Kind.Reply:
-        this.settle(packet.callId, packet.payload);
+        this.settle(packet.callId, packet.payload, undefined, timed ? id : undefined);
         return;
       case Kind.Error: {
         const error = errorOf(packet.payload);
-        if (this.pending.has(packet.callId)) this.settle(packet.callId, undefined, error);
-        else this.inboxes.get(packet.callId)?.end(error);
+        if (this.pending.has(packet.callId)) this.settle(packet.callId, undefined, error, timed ? id : undefined);
+        else if (this.inboxes.has(packet.callId)) {
+          if (timed) this.since.push(id);
+          this.inboxes.get(packet.callId)!.end(error);
+        }
         return;
       }
-      case Kind.Chunk:
-        this.inboxes.get(packet.callId)?.push(packet.payload);
+      case Kind.Chunk: {
+        const inbox = this.inboxes.get(packet.callId);
+        if (!inbox) return;
+        if (timed) this.since.push(id);
+        inbox.push({ payload: packet.payload, id });
         return;
-      case Kind.End:
-        this.inboxes.get(packet.callId)?.end();
+      }
+      case Kind.End: {
+        const inbox = this.inboxes.get(packet.callId);
+        if (!inbox) return;
+        if (timed) this.since.push(id);
+        inbox.end();
         return;
+      }
       case Kind.Cancel:
         this.serving.get(`${packet.src}:${packet.callId}`)?.controller.abort();
         return;
@@ -210,46 +265,74 @@ export class Endpoint {
     return id;
   }
 
-  private emit(kind: Kind, flags: number, dst: number, callId: number, method: string, payload: Uint8Array, timeUs = this.clock.now()): void {
-    this.send(encodePacket({ kind, flags, src: this.node, dst, callId, timeUs, method: kind === Kind.Request ? method : '', payload }));
+  /** What the worker's next call follows: the master's last answer, what came since, and its computation. */
+  private workReady(plusUs: number): Ready {
+    return { after: this.workingAfter === undefined ? [...this.since] : [this.workingAfter, ...this.since], plusUs };
   }
 
-  /** When the answer to a request leaves: see the constructor. */
-  private answerTime(request: Packet, reply?: Uint8Array): number {
-    return this.answers ? this.answers.answerAt(request, reply) : request.timeUs;
+  private goOnAfter(id: MessageId): void {
+    this.workingAfter = id;
+    this.since = [];
+    this.link.open?.({ after: [id], plusUs: 0 });
   }
 
-  private settle(callId: number, reply: Uint8Array | undefined, error?: Error): void {
+  /** Sends a request (timed: numbered among this node's requests); returns its name on the timeline. */
+  private request(flags: number, dst: number, callId: number, method: string, payload: Uint8Array, ready: Ready | undefined, measuredBytes = 0): MessageId {
+    if (!ready) return this.emit(Kind.Request, flags | FLAG.untimed, dst, callId, method, payload, 0);
+    const order = ++this.requests;
+    return this.emit(Kind.Request, flags, dst, callId, method, payload, order, { ready, order: [this.node, order], request: true, ...(measuredBytes > 0 ? { measuredBytes } : {}) });
+  }
+
+  private emit(kind: Kind, flags: number, dst: number, callId: number, method: string, payload: Uint8Array, order: number, timing?: Timing): MessageId {
+    const seq = this.nextSeq;
+    this.nextSeq = (this.nextSeq + 1) >>> 0;
+    this.link.send(encodePacket({ kind, flags, src: this.node, dst, callId, seq, order, method: kind === Kind.Request ? method : '', payload }), timing);
+    return messageId(this.node, seq);
+  }
+
+  private settle(callId: number, reply: Uint8Array | undefined, error: Error | undefined, answerId: MessageId | undefined): void {
     const call = this.pending.get(callId);
     if (!call) return;   // too late: its caller gave up at the deadline
     this.pending.delete(callId);
+    if (answerId !== undefined && call.blocking) {
+      this.workingAfter = answerId;
+      this.since = [];
+    } else if (answerId !== undefined) this.since.push(answerId);
     if (error) call.reject(error);
     else call.resolve(reply!);
   }
 
-  private answer(request: Packet): void {
-    const replyFlags = request.flags & FLAG.shuffle;
+  /** How an answer to `request` (its index-th) goes on the clock: after the request, and what else the server says. */
+  private answerTiming(request: Packet, id: MessageId, index: number, last: boolean, reply?: Uint8Array): Timing | undefined {
+    if ((request.flags & FLAG.untimed) !== 0) return undefined;
+    const more = this.answers ? this.answers.answerAfter(request, reply) : [];
+    return { ready: { after: [id, ...more], plusUs: 0 }, order: [request.src, request.order, index], request: false, answers: { request: id, last } };
+  }
+
+  private answer(request: Packet, id: MessageId): void {
+    const replyFlags = request.flags & (FLAG.shuffle | FLAG.untimed);
     const stream = this.streams.get(request.method);
     if (stream) {
-      void this.serveStream(request, stream, replyFlags);
+      void this.serveStream(request, id, stream, replyFlags);
       return;
     }
     const handler = this.unary.get(request.method);
-    this.answers?.taken(request);
+    if ((request.flags & FLAG.untimed) === 0) this.answers?.taken(request, id);
     const reply = handler ? handler(request.payload) : Promise.reject(new TransportUnavailableError(`node ${this.node} does not serve ${request.method}`));
     reply.then(
-      (payload) => this.emit(Kind.Reply, replyFlags, request.src, request.callId, '', payload, this.answerTime(request, payload)),
-      (error: unknown) => this.emit(Kind.Error, replyFlags, request.src, request.callId, '', encodeError(error), this.answerTime(request)),
+      (payload) => this.emit(Kind.Reply, replyFlags, request.src, request.callId, '', payload, 1, this.answerTiming(request, id, 1, true, payload)),
+      (error: unknown) => this.emit(Kind.Error, replyFlags, request.src, request.callId, '', encodeError(error), 1, this.answerTiming(request, id, 1, true)),
     );
   }
 
-  private async serveStream(request: Packet, handler: StreamHandler, flags: number): Promise<void> {
+  private async serveStream(request: Packet, id: MessageId, handler: StreamHandler, flags: number): Promise<void> {
     const key = `${request.src}:${request.callId}`;
     const controller = new AbortController();
     const served: ServedStream = { controller, taken: 0 };
     this.serving.set(key, served);
     controller.signal.addEventListener('abort', () => served.wake?.());
     let sent = 0;
+    let done = false;
     try {
       for await (const chunk of handler(request.payload)) {
         while (sent - served.taken >= WINDOW && !controller.signal.aborted) {
@@ -257,13 +340,18 @@ export class Endpoint {
         }
         if (controller.signal.aborted) return;
         sent++;
-        this.emit(Kind.Chunk, flags, request.src, request.callId, '', chunk, this.answerTime(request));
+        this.emit(Kind.Chunk, flags, request.src, request.callId, '', chunk, sent, this.answerTiming(request, id, sent, false));
       }
-      this.emit(Kind.End, flags, request.src, request.callId, '', new Uint8Array(0), this.answerTime(request));
+      done = true;
+      this.emit(Kind.End, flags, request.src, request.callId, '', new Uint8Array(0), sent + 1, this.answerTiming(request, id, sent + 1, true));
     } catch (error) {
-      if (!controller.signal.aborted) this.emit(Kind.Error, flags, request.src, request.callId, '', encodeError(error), this.answerTime(request));
+      if (!controller.signal.aborted) {
+        done = true;
+        this.emit(Kind.Error, flags, request.src, request.callId, '', encodeError(error), sent + 1, this.answerTiming(request, id, sent + 1, true));
+      }
     } finally {
       this.serving.delete(key);
+      if (!done && (request.flags & FLAG.untimed) === 0) this.link.answered?.(id);
     }
   }
 }

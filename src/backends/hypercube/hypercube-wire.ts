@@ -3,8 +3,9 @@
 // master runs on node 0 (in the main thread). Every message of the job, task hand-outs, reports,
 // heartbeats, shuffle chunks, retries, is a packet (packet.ts) that leaves its node only on a link
 // to a neighbour and is received and sent on by every node of its e-cube route (router.ts); the
-// link model (link-model.ts, --preset ipsc1 or ipsc2) times each hop as it happens, and the
-// report is what crossed the links (report.ts). mr run's own calls to its master (status, logs)
+// timeline (timeline.ts, in the main thread) times each hop with the link model (link-model.ts,
+// --preset ipsc1 or ipsc2) as the routers report them, in simulated-time order, and the report is
+// what crossed the links, and when (report.ts). mr run's own calls to its master (status, logs)
 // are the user's terminal, not the machine's traffic: they stay in the main thread.
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
@@ -21,17 +22,22 @@ import { TransportUnavailableError } from '../../wires/unavailable.ts';
 import { cutOffWindow } from '../../wires/chaos/chaos-fate.ts';
 import { machineNodeName } from '../../wires/chaos/chaos-spec.ts';
 import { pickPreset } from '../machine-presets.ts';
-import { Endpoint, type AnswerTimes, type SimClock } from './endpoint.ts';
-import { FabricStats, HOST, NODE } from './fabric-stats.ts';
+import { Endpoint, type AnswerTimes } from './endpoint.ts';
+import { FabricStats } from './fabric-stats.ts';
 import { DEFAULT_LINK, LINK_PRESETS, checkLinkModel, type LinkModel } from './link-model.ts';
 import { FLAG, decodePacket } from './packet.ts';
 import { hypercubeReport, type HypercubeModel } from './report.ts';
 import { Routers, transferOf, type RouterThreadData } from './router.ts';
+import { Timeline, type TimelineRecord } from './timeline.ts';
 import { dimensionsOf, ecubeRoute } from './topology.ts';
 
 export const DEFAULT_NODES = 8;
 const DEFAULT_NODE_BYTES_PER_SEC = 20e6;
 const MASTER_NODE = 0;
+/** The master's messages are numbered apart from node 0's worker's. */
+const MASTER_SEQ = 2 ** 31;
+/** How long a finished job's report waits for the workers' last requests. */
+const SETTLE_MS = 2000;
 
 export function hypercubeModel(tuning: MachineTuning = {}): HypercubeModel {
   const preset = pickPreset('hypercube', LINK_PRESETS, tuning.preset);
@@ -64,7 +70,7 @@ export function createHypercubeWire(options: WireOptions = {}): Wire {
 /** In `mr run`'s main thread: the master, on node 0, and the links' figures. */
 function masterSide(nodes: number, dimensions: number, threads: number, model: HypercubeModel): Wire {
   const local = createMemoryWire();   // mr run's own calls to its master
-  let machineData: { stats: FabricStats; perThread: NodeThreadData[] } | undefined;
+  let machineData: { stats: FabricStats; perThread: NodeThreadData[]; timeline: Timeline; times: MasterTimes } | undefined;
   const machine: SimulatedMachine = {
     nodes,
     threads,
@@ -72,7 +78,16 @@ function masterSide(nodes: number, dimensions: number, threads: number, model: H
       if (!machineData) throw new Error('the hypercube master is not serving yet');
       return machineData.perThread[hosted[0] % threads];
     },
-    report: (trace: JobTrace) => hypercubeReport(trace, machineData?.stats ?? FabricStats.create(nodes, dimensions), model),
+    async report(trace: JobTrace) {
+      const timeline = machineData?.timeline ?? new Timeline(nodes, dimensions, model.link);
+      // The job is over, but its last answers may still be on their way to the workers, which ask
+      // for more work when they get them: those requests are part of the run, whatever the threads'
+      // speed, so the timeline waits for them (a node gone never settles: then, for a while).
+      for (const startMs = Date.now(); !timeline.settled() && Date.now() - startMs < SETTLE_MS;) await new Promise((resolve) => setTimeout(resolve, 2));
+      timeline.finish();   // time what is left
+      const endUs = Math.max(0, ...(machineData?.times.reports ?? []).map((id) => timeline.reachedUs(id) ?? 0));
+      return hypercubeReport(trace, machineData?.stats ?? FabricStats.create(nodes, dimensions), model, timeline, endUs);
+    },
     // A thread held by a long call holds every message its routers should forward: the nodes whose
     // route to the master passes through one of its nodes are not heard from either (alive, busy).
     heldBehind: (held) => Array.from({ length: nodes }, (_, node) => node).filter((node) => ecubeRoute(node, MASTER_NODE, dimensions).some((via) => held.includes(via))),
@@ -84,10 +99,16 @@ function masterSide(nodes: number, dimensions: number, threads: number, model: H
     machine,
     async serveMaster(handlers) {
       const stats = FabricStats.create(nodes, dimensions);
+      const timeline = new Timeline(nodes, dimensions, model.link);
       const host = new MessageChannel();
-      const perThread: NodeThreadData[] = Array.from({ length: threads }, (_, thread) => ({
-        nodes, dimensions, threads, thread, model: model.link, stats: stats.memory, ports: {},
-      }));
+      const records: MessageChannel[] = [];
+      const perThread: NodeThreadData[] = Array.from({ length: threads }, (_, thread) => {
+        const channel = new MessageChannel();
+        records.push(channel);
+        channel.port1.on('message', (record: TimelineRecord) => timeline.apply(record));
+        channel.port1.unref();
+        return { nodes, dimensions, threads, thread, stats: stats.memory, ports: {}, timelinePort: channel.port2 };
+      });
       for (let a = 0; a < threads; a++) {
         for (let b = a + 1; b < threads; b++) {
           const { port1, port2 } = new MessageChannel();
@@ -96,13 +117,11 @@ function masterSide(nodes: number, dimensions: number, threads: number, model: H
         }
       }
       perThread[MASTER_NODE % threads].hostPort = host.port2;
-      machineData = { stats, perThread };
-      const clock = simClock(stats.host, HOST.clockUs);
       const times = new MasterTimes();
-      const endpoint = new Endpoint(MASTER_NODE, (bytes) => host.port1.postMessage({ node: MASTER_NODE, bytes }, transferOf(bytes)), clock, masterAnswers(times, (atUs) => {
-        clock.reach(atUs);
-        stats.host[HOST.lastReportUs] = times.lastReportUs;
-      }));
+      machineData = { stats, perThread, timeline, times };
+      const endpoint = new Endpoint(MASTER_NODE, {
+        send: (bytes, timing) => host.port1.postMessage({ node: MASTER_NODE, bytes, timing }, transferOf(bytes)),
+      }, masterAnswers(times), MASTER_SEQ);
       endpoint.serve(encodedMasterService(handlers));
       host.port1.on('message', ({ bytes }: { bytes: Uint8Array }) => endpoint.receive(decodePacket(bytes)));
       host.port1.unref();
@@ -112,6 +131,7 @@ function masterSide(nodes: number, dimensions: number, threads: number, model: H
         async stop() {
           endpoint.unserve();
           host.port1.close();
+          for (const channel of records) channel.port1.close();
           await direct.stop();
         },
       };
@@ -125,26 +145,24 @@ function masterSide(nodes: number, dimensions: number, threads: number, model: H
 }
 
 /**
- * When node 0's answers leave (master-times.ts): reports are noted as they arrive, before the
- * master serves them; an answer that hands out tasks waits for the reports they depend on.
- * answered: the time of each answer, and the job's end so far.
+ * What node 0's answers follow besides their requests (master-times.ts): reports are noted as
+ * they arrive, before the master serves them; an answer that hands out tasks follows the reports
+ * they depend on.
  */
-function masterAnswers(times: MasterTimes, answered: (atUs: number) => void): AnswerTimes {
+function masterAnswers(times: MasterTimes): AnswerTimes {
   const tasksOf = (reply: M.TaskReply | null | undefined): M.Task[] => (reply ? [...(reply.task ? [reply.task] : []), ...reply.moreTasks] : []);
   return {
-    taken(request) {
-      if (request.method === 'reportAttempt') times.report([(codecOf('Master', 'reportAttempt').decodeRequest(request.payload) as M.AttemptReport).attemptId], request.timeUs);
-      else if (request.method === 'reportAttempts') times.report((codecOf('Master', 'reportAttempts').decodeRequest(request.payload) as M.AttemptReports).reports.map((r) => r.attemptId), request.timeUs);
+    taken(request, id) {
+      if (request.method === 'reportAttempt') times.report([(codecOf('Master', 'reportAttempt').decodeRequest(request.payload) as M.AttemptReport).attemptId], id);
+      else if (request.method === 'reportAttempts') times.report((codecOf('Master', 'reportAttempts').decodeRequest(request.payload) as M.AttemptReports).reports.map((r) => r.attemptId), id);
     },
-    answerAt(request, reply) {
+    answerAfter(request, reply) {
       let tasks: M.Task[] = [];
       if (reply && request.method === 'requestTask') tasks = tasksOf(codecOf('Master', 'requestTask').decodeReply(reply) as M.TaskReply);
       else if (reply && (request.method === 'reportAttempt' || request.method === 'reportAttempts')) {
         tasks = tasksOf((codecOf('Master', request.method).decodeReply(reply) as M.AttemptReportReply | M.AttemptReportsReply).next);
       }
-      const at = times.answerAt(request.timeUs, tasks);
-      answered(at);
-      return at;
+      return times.after(tasks);
     },
   };
 }
@@ -167,8 +185,12 @@ function nodeSide(data: NodeThreadData, node: number, model: HypercubeModel): Wi
   const { routers, endpoints } = threadFabric(data);
   let endpoint = endpoints.get(node);
   if (!endpoint) {
-    const clock = simClock(routers.stats.nodes, routers.stats.node(node) + NODE.clockUs);
-    endpoint = new Endpoint(node, (bytes) => routers.inject(node, bytes), clock);
+    endpoint = new Endpoint(node, {
+      send: (bytes, timing) => routers.inject(node, bytes, timing),
+      blocked: (on) => routers.tell({ t: 'blocked', node, on }),
+      open: (ready) => routers.tell({ t: 'open', node, ready }),
+      answered: (request) => routers.tell({ t: 'answered', node, request }),
+    });
     endpoints.set(node, endpoint);
   }
   const own = endpoint;
@@ -199,13 +221,18 @@ function nodeSide(data: NodeThreadData, node: number, model: HypercubeModel): Wi
         async call(method, request, deadline, retry = 0) {
           // A node computes between the task it was given and its report: the report leaves when
           // its input would have been worked through (once, whatever the retries).
+          let plusUs = 0;
           if ((method === 'reportAttempt' || method === 'reportAttempts') && !charged.has(request)) {
             charged.add(request);
-            own.clock.reach(own.clock.now() + computeUs(request, model.nodeBytesPerSec));
+            plusUs = computeUs(request, model.nodeBytesPerSec);
           }
           const codec = codecOf('Master', method);
-          const flags = FLAG.toMaster | (retry > 0 ? FLAG.retransmission : 0);
-          const reply = await own.call(MASTER_NODE, method, codec.encodeRequest(request), flags, deadline);
+          // Heartbeats follow real seconds: they cross the links, outside the simulated clock.
+          const flags = FLAG.toMaster | (retry > 0 ? FLAG.retransmission : 0) | (method === 'heartbeat' ? FLAG.untimed : 0);
+          const payload = codec.encodeRequest(request);
+          const plain = withoutMeasurements(method, request);
+          const measuredBytes = plain ? payload.length - codec.encodeRequest(plain).length : 0;
+          const reply = await own.call(MASTER_NODE, method, payload, flags, deadline, plusUs, measuredBytes);
           return codec.decodeReply(reply);
         },
         close() {},
@@ -243,6 +270,22 @@ async function* chunksOf(codec: MethodCodec, payloads: AsyncIterable<Uint8Array>
   for await (const payload of payloads) yield (codec.decodeReply(payload) as { data: Buffer }).data;
 }
 
+/**
+ * A call to the master without what the host measured (its pid, memory and CPU time, the tasks'
+ * durations): what the simulated clock times of it (Timing.measuredBytes). Undefined: nothing to leave out.
+ */
+function withoutMeasurements(method: string, request: object): object | undefined {
+  const plainReport = (report: M.AttemptReport): M.AttemptReport => ({
+    ...report,
+    stats: null,
+    counters: Object.fromEntries(Object.entries(report.counters ?? {}).map(([name, value]) => [name, name.startsWith('time.') ? 0 : value])),
+  });
+  if (method === 'registerWorker') return { ...request, pid: 0 };
+  if (method === 'reportAttempt') return plainReport(request as M.AttemptReport);
+  if (method === 'reportAttempts') return { ...request, reports: (request as M.AttemptReports).reports.map(plainReport) };
+  return undefined;
+}
+
 /** The input a report's attempts worked through: their map input and their reduce input. */
 function computeUs(request: object, bytesPerSec: number): number {
   const reports = 'reports' in request ? (request.reports as { counters?: Record<string, number> }[]) : [request as { counters?: Record<string, number> }];
@@ -255,8 +298,4 @@ function nodeOf(address: string): number {
   const match = /^hypercube:node-(\d+)$/.exec(address);
   if (!match) throw new TransportUnavailableError(`not a hypercube node address: ${address}`);
   return Number(match[1]);
-}
-
-function simClock(slots: Float64Array, at: number): SimClock {
-  return { now: () => slots[at], reach: (us) => void (slots[at] = Math.max(slots[at], us)) };
 }

@@ -1,10 +1,10 @@
-// When the master's answers leave node 0, in simulated time. An answer depends on its request and
-// on what the master had learnt: a reduce task exists only once every map of its stage has
-// reported, a later stage's map only once the stage before has. So an answer leaves at the later
-// of its request's time and the time of the last report it depends on. (Leaving at the latest time
-// the master has seen instead would make the figures hang on the order in which the node threads'
-// messages happened to reach it: a node's early request answered after another's late report
-// would leave late.) Pure: no clock, no I/O.
+// What the master's answers follow on the simulated clock, besides their requests. An answer
+// depends on what the master had learnt: a reduce task exists only once every map of its stage
+// has reported, a later stage's map only once the stage before has. So an answer that hands out
+// tasks follows the reports they depend on (the timeline takes the latest of them), and nothing
+// else: not the latest message the master happened to have seen, which would tie the figures to
+// the order in which the node threads' messages reached it. Pure: no clock, no I/O.
+import type { MessageId } from './timeline.ts';
 
 export interface TaskRef {
   jobId: string;
@@ -15,29 +15,33 @@ export interface TaskRef {
 const ATTEMPT_ID = /^(.+)\.s(\d+)\.(map|reduce)-/;
 
 export class MasterTimes {
-  /** `<job>.s<stage>.<kind>` -> the latest time at which an attempt of it reported. */
-  private readonly reported = new Map<string, number>();
-  /** The latest report of all: the job's end, in simulated time. */
-  lastReportUs = 0;
+  /** `<job>.s<stage>.<kind>` -> the report messages of its attempts. */
+  private readonly reported = new Map<string, MessageId[]>();
+  /** Every report message: the job's end is the last of them to arrive. */
+  readonly reports: MessageId[] = [];
 
-  /** Reports of these attempts arrived at atUs. */
-  report(attemptIds: readonly string[], atUs: number): void {
-    for (const id of attemptIds) {
-      const match = ATTEMPT_ID.exec(id);
-      if (!match) continue;
-      const key = `${match[1]}.s${match[2]}.${match[3]}`;
-      this.reported.set(key, Math.max(this.reported.get(key) ?? 0, atUs));
+  /** A report message (id) of these attempts arrived. */
+  report(attemptIds: readonly string[], id: MessageId): void {
+    const keys = new Set<string>();
+    for (const attemptId of attemptIds) {
+      const match = ATTEMPT_ID.exec(attemptId);
+      if (match) keys.add(`${match[1]}.s${match[2]}.${match[3]}`);
     }
-    if (attemptIds.length > 0) this.lastReportUs = Math.max(this.lastReportUs, atUs);
+    for (const key of keys) {
+      const list = this.reported.get(key);
+      if (list) list.push(id);
+      else this.reported.set(key, [id]);
+    }
+    if (attemptIds.length > 0) this.reports.push(id);
   }
 
-  /** When an answer to a request of atUs that hands out these tasks leaves. */
-  answerAt(atUs: number, tasks: readonly TaskRef[]): number {
-    let at = atUs;
+  /** The reports an answer that hands out these tasks follows. */
+  after(tasks: readonly TaskRef[]): MessageId[] {
+    const keys = new Set<string>();
     for (const task of tasks) {
-      const after = task.kind === 'reduce' ? `${task.jobId}.s${task.stage}.map` : task.stage > 1 ? `${task.jobId}.s${task.stage - 1}.reduce` : undefined;
-      if (after !== undefined) at = Math.max(at, this.reported.get(after) ?? 0);
+      if (task.kind === 'reduce') keys.add(`${task.jobId}.s${task.stage}.map`);
+      else if (task.stage > 1) keys.add(`${task.jobId}.s${task.stage - 1}.reduce`);
     }
-    return at;
+    return [...keys].flatMap((key) => this.reported.get(key) ?? []);
   }
 }

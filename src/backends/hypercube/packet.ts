@@ -2,7 +2,9 @@
 // payload (a protobuf-encoded request or reply, a chunk of a stream, an error). Its size on a link
 // is its whole length, header included. Little-endian:
 //   0 kind u8 | 1 flags u8 | 2 src u16 | 4 dst u16 | 6 hops u8 | 7 method length u8 |
-//   8 call id u32 | 12 time f64 (simulated us: when it is ready at the node that holds it) | 20 method | payload
+//   8 call id u32 | 12 seq u32 (its number at its source: with src, its name on the timeline) |
+//   16 order u32 (a request: its number among its sender's requests; an answer: its place among
+//   the request's answers) | 20 method | payload
 
 export const enum Kind { Request = 1, Reply = 2, Error = 3, Chunk = 4, End = 5, Cancel = 6, Credit = 7 }
 
@@ -10,10 +12,12 @@ export const FLAG = {
   shuffle: 1,          // a fetch of map output: its request, chunks, end, cancel, credits
   retransmission: 2,   // a request sent again after its earlier try failed
   toMaster: 4,         // a request for the master (on node 0), not for the node's worker
+  untimed: 8,          // outside the simulated clock: heartbeats (they follow real seconds), cancels
 } as const;
 
 export const HEADER_BYTES = 20;
-const TIME = 12;
+const SEQ = 12;
+const ORDER = 16;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -24,7 +28,8 @@ export interface Packet {
   dst: number;
   hops: number;
   callId: number;
-  timeUs: number;
+  seq: number;
+  order: number;
   method: string;
   payload: Uint8Array;
 }
@@ -41,7 +46,8 @@ export function encodePacket(p: Omit<Packet, 'hops'>): Uint8Array {
   bytes[6] = 0;
   bytes[7] = name.length;
   view.setUint32(8, p.callId, true);
-  view.setFloat64(TIME, p.timeUs, true);
+  view.setUint32(SEQ, p.seq >>> 0, true);
+  view.setUint32(ORDER, p.order >>> 0, true);
   bytes.set(name, HEADER_BYTES);
   bytes.set(p.payload, HEADER_BYTES + name.length);
   return bytes;
@@ -52,7 +58,7 @@ export function decodePacket(bytes: Uint8Array): Packet {
   const nameEnd = HEADER_BYTES + bytes[7];
   return {
     kind: bytes[0] as Kind, flags: bytes[1], src: view.getUint16(2, true), dst: view.getUint16(4, true), hops: bytes[6],
-    callId: view.getUint32(8, true), timeUs: view.getFloat64(TIME, true),
+    callId: view.getUint32(8, true), seq: view.getUint32(SEQ, true), order: view.getUint32(ORDER, true),
     method: decoder.decode(bytes.subarray(HEADER_BYTES, nameEnd)), payload: bytes.subarray(nameEnd),
   };
 }
@@ -62,14 +68,19 @@ export function destinationOf(bytes: Uint8Array): number {
   return viewOf(bytes).getUint16(4, true);
 }
 
-export function timeOf(bytes: Uint8Array): number {
-  return viewOf(bytes).getFloat64(TIME, true);
+/** Its name on the timeline: its source and its number there. */
+export function idOf(bytes: Uint8Array): number {
+  const view = viewOf(bytes);
+  return view.getUint16(2, true) * 2 ** 32 + view.getUint32(SEQ, true);
 }
 
-/** Done by each router: the packet crossed one more link and is ready at the next node at timeUs. */
-export function stampHop(bytes: Uint8Array, timeUs: number): void {
+/** Done by each router: the packet crossed one more link. */
+export function countHop(bytes: Uint8Array): void {
   bytes[6]++;
-  viewOf(bytes).setFloat64(TIME, timeUs, true);
+}
+
+export function isTimed(bytes: Uint8Array): boolean {
+  return (bytes[1] & FLAG.untimed) === 0;
 }
 
 export function isShuffle(bytes: Uint8Array): boolean {

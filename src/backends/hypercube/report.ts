@@ -1,10 +1,11 @@
 // The hypercube's figures for a job: what crossed its links as the job ran (fabric-stats.ts),
-// summed up. Traffic is split into control (the master's calls: hand-outs, reports, heartbeats)
+// summed up, and when, by the timeline (timeline.ts). Traffic is split into control (the master's calls: hand-outs, reports, heartbeats)
 // and shuffle (reducers fetching map outputs: requests, chunks, ends).
 import type { JobTrace } from '../../core/job-trace.ts';
 import type { BackendReport } from '../../wires/transport.ts';
-import { FabricStats, HOST, LINK, NODE } from './fabric-stats.ts';
+import { FabricStats, LINK, NODE } from './fabric-stats.ts';
 import type { LinkModel } from './link-model.ts';
+import type { Timeline } from './timeline.ts';
 
 export interface HypercubeModel {
   preset: string | null;
@@ -16,7 +17,8 @@ export interface HypercubeModel {
 const ms = (us: number): number => Math.round(us) / 1000;
 const mean = (sum: number, count: number): number => (count > 0 ? Math.round((sum / count) * 1000) / 1000 : 0);
 
-export function hypercubeReport(trace: JobTrace, stats: FabricStats, model: HypercubeModel): BackendReport {
+/** endUs: the job's end on the simulated clock (its last report at the master), once the timeline has timed everything. */
+export function hypercubeReport(trace: JobTrace, stats: FabricStats, model: HypercubeModel, timeline: Timeline, endUs: number): BackendReport {
   const { nodeCount: nodes, dimensions: d } = stats;
   const sum = (field: number): number => {
     let total = 0;
@@ -29,10 +31,9 @@ export function hypercubeReport(trace: JobTrace, stats: FabricStats, model: Hype
   let firstShuffleUs = Infinity;
   let lastShuffleUs = 0;
   for (let node = 0; node < nodes; node++) {
-    const at = stats.node(node);
-    maxHops = Math.max(maxHops, stats.nodes[at + NODE.maxHops]);
-    firstShuffleUs = Math.min(firstShuffleUs, stats.nodes[at + NODE.shuffleFirstUs]);
-    lastShuffleUs = Math.max(lastShuffleUs, stats.nodes[at + NODE.shuffleLastUs]);
+    maxHops = Math.max(maxHops, stats.nodes[stats.node(node) + NODE.maxHops]);
+    firstShuffleUs = Math.min(firstShuffleUs, timeline.shuffleFirstUs[node]);
+    lastShuffleUs = Math.max(lastShuffleUs, timeline.shuffleLastUs[node]);
   }
   const links: { from: number; to: number; bytes: number; busyMs: number; messages: number; shuffleBytes: number }[] = [];
   let bisectionBytes = 0;
@@ -42,7 +43,8 @@ export function hypercubeReport(trace: JobTrace, stats: FabricStats, model: Hype
       const at = stats.link(node, k);
       const bytes = stats.links[at + LINK.bytes];
       if (bytes === 0) continue;
-      links.push({ from: node, to: node ^ (1 << k), bytes, busyMs: ms(stats.links[at + LINK.busyUs]), messages: stats.links[at + LINK.messages], shuffleBytes: stats.links[at + LINK.shuffleBytes] });
+      const busyUs = timeline.links.get(node * d + k)?.busyUs ?? 0;
+      links.push({ from: node, to: node ^ (1 << k), bytes, busyMs: ms(busyUs), messages: stats.links[at + LINK.messages], shuffleBytes: stats.links[at + LINK.shuffleBytes] });
       if (k === d - 1) {
         bisectionBytes += bytes;
         bisectionLinks.add(Math.min(node, node ^ (1 << k)));
@@ -56,7 +58,7 @@ export function hypercubeReport(trace: JobTrace, stats: FabricStats, model: Hype
   const fetchHops = sum(NODE.fetchRequestHops);
   // Every (map, reducer) pair of every stage: a pair on one node reads its map output where it lies (0 hops, no message).
   const pairs = trace.stages.reduce((total, stage) => total + stage.maps.length * stage.reduces.length, 0);
-  const simulatedUs = Math.max(stats.host[HOST.lastReportUs], 0);
+  const simulatedUs = Math.max(endUs, 0);
   return {
     name: 'hypercube',
     nodes,

@@ -1,16 +1,18 @@
 // The routers of the nodes a thread hosts. A message leaves its node only on a link to a
 // neighbour: a router that holds a message for another node sends it on to the neighbour across
-// the lowest dimension in which they still differ (e-cube order), after the link model has said
-// when the link carries it (link-model.ts). Neighbours hosted by the same thread are reached on
-// the thread's next turn, others through a MessagePort between the two threads: a thread busy
-// with a task's computation holds back what it should forward, as a busy node would.
+// the lowest dimension in which they still differ (e-cube order). Neighbours hosted by the same
+// thread are reached on the thread's next turn, others through a MessagePort between the two
+// threads: a thread busy with a task's computation holds back what it should forward, as a busy
+// node would. Each router tells the timeline (timeline.ts, in the main thread) what it sent,
+// passed on or refused, in the order it did so; the timeline times the hops.
 import type { MessagePort } from 'node:worker_threads';
 import { TransportUnavailableError } from '../../errors.ts';
 import { encodeError } from './endpoint.ts';
+import type { Timing } from './endpoint.ts';
 import { FabricStats, LINK, NODE } from './fabric-stats.ts';
-import { ecubeStep, popcount } from './topology.ts';
-import { LinkCalendar, crossLink, type LinkModel } from './link-model.ts';
-import { FLAG, Kind, decodePacket, destinationOf, encodePacket, isShuffle, stampHop, timeOf } from './packet.ts';
+import { ecubeStep } from './topology.ts';
+import { FLAG, Kind, countHop, decodePacket, destinationOf, encodePacket, idOf, isShuffle, isTimed } from './packet.ts';
+import { messageId, type TimelineRecord } from './timeline.ts';
 
 /** What a thread of the machine needs to carry its nodes' messages (structured-clonable; the ports are transferred). */
 export interface RouterThreadData {
@@ -18,13 +20,17 @@ export interface RouterThreadData {
   dimensions: number;
   threads: number;
   thread: number;
-  model: LinkModel;
   stats: SharedArrayBuffer;
   /** To each other thread, by thread number. */
   ports: Record<number, MessagePort>;
   /** Thread 0 (hosting node 0): to the master, in the main thread. */
   hostPort?: MessagePort;
+  /** To the timeline, in the main thread. */
+  timelinePort: MessagePort;
 }
+
+/** Numbers of the messages a router makes itself (a refusal's error), apart from its nodes' endpoints'. */
+const ROUTER_SEQ = 2 ** 30;
 
 /** Fetches remembered per thread to recognise one asked again (a retransmission). */
 const MAX_FETCHES_REMEMBERED = 65_536;
@@ -39,22 +45,31 @@ export class Routers {
   private readonly local: [number, Uint8Array][] = [];
   private flushing = false;
   private fetchesSeen = new Set<string>();
-  /** The busy times of the links leaving this thread's nodes (only their routers send on them). */
-  private readonly calendars = new Map<number, LinkCalendar>();
+  private nextSeq = ROUTER_SEQ;
 
   constructor(private readonly data: RouterThreadData, private readonly deliver: Deliver) {
     this.stats = new FabricStats(data.nodes, data.dimensions, data.stats);
     for (const port of Object.values(data.ports)) this.listen(port);
-    if (data.hostPort) this.listen(data.hostPort);
+    // What the master on node 0 sends starts there.
+    data.hostPort?.on('message', ({ node, bytes, timing }: { node: number; bytes: Uint8Array; timing?: Timing }) => this.inject(node, bytes, timing));
+    data.hostPort?.unref();
   }
 
   /** A message sent by an endpoint of `node` (or, at node 0, by the master): it starts there. */
-  inject(node: number, bytes: Uint8Array): void {
-    if (isShuffle(bytes)) {
-      const at = this.stats.node(node) + NODE.shuffleFirstUs;
-      this.stats.nodes[at] = Math.min(this.stats.nodes[at], timeOf(bytes));
+  inject(node: number, bytes: Uint8Array, timing?: Timing): void {
+    if (timing) {
+      const { measuredBytes = 0, ...rest } = timing;
+      this.tell({
+        t: 'sent',
+        message: { id: idOf(bytes), src: node, dst: destinationOf(bytes), bytes: bytes.length - measuredBytes, shuffle: isShuffle(bytes), ...rest },
+      });
     }
     this.arrive(node, bytes, false);
+  }
+
+  /** Tells the timeline, in this thread's order. */
+  tell(record: TimelineRecord): void {
+    this.data.timelinePort.postMessage(record);
   }
 
   private listen(port: MessagePort): void {
@@ -83,21 +98,20 @@ export class Routers {
     // E-cube routes have no detour: a message whose route passes through a node cut off goes no
     // further. A request is answered at once by the node that cannot send it on (its link to the
     // next is down), as a broken connection is; anything else is lost, and its stream times out.
+    const timed = isTimed(bytes);
     if ((relayed && this.cutOff(node)) || this.cutOff(next)) {
       this.stats.nodes[this.stats.node(node) + NODE.refused]++;
+      if (timed) this.tell({ t: 'passed', id: idOf(bytes), node, on: false });
       if (bytes[0] === Kind.Request && !this.cutOff(node)) this.bounce(node, bytes, this.cutOff(next) ? next : node);
       return;
     }
+    if (timed) this.tell({ t: 'passed', id: idOf(bytes), node, on: true });
     const { links } = this.stats;
     const at = this.stats.link(node, dimension);
-    let calendar = this.calendars.get(at);
-    if (!calendar) this.calendars.set(at, (calendar = new LinkCalendar()));
-    const times = crossLink(this.data.model, bytes.length, timeOf(bytes), calendar, popcount(next ^ dst));
     links[at + LINK.bytes] += bytes.length;
     links[at + LINK.messages]++;
-    links[at + LINK.busyUs] += times.freeAtUs - times.startUs;
     if (isShuffle(bytes)) links[at + LINK.shuffleBytes] += bytes.length;
-    stampHop(bytes, times.readyUs);
+    countHop(bytes);
     const thread = this.threadOf(next);
     if (thread === this.data.thread) this.later(next, bytes);
     else this.data.ports[thread].postMessage({ node: next, bytes }, transferOf(bytes));
@@ -107,10 +121,13 @@ export class Routers {
   private bounce(node: number, bytes: Uint8Array, down: number): void {
     const request = decodePacket(bytes);
     const why = new TransportUnavailableError(`hypercube: node ${down} is cut off from the network, and the route from node ${request.src} to node ${request.dst} passes through it`);
+    const seq = this.nextSeq++;
     const error = encodePacket({
-      kind: Kind.Error, flags: request.flags & FLAG.shuffle, src: node, dst: request.src, callId: request.callId, timeUs: request.timeUs, method: '', payload: encodeError(why),
+      kind: Kind.Error, flags: request.flags & (FLAG.shuffle | FLAG.untimed), src: node, dst: request.src, callId: request.callId, seq, order: 0, method: '', payload: encodeError(why),
     });
-    this.arrive(node, error, false);
+    const id = messageId(request.src, request.seq);
+    // It answers the request, from where the request stopped.
+    this.inject(node, error, isTimed(bytes) ? { ready: { after: [id], plusUs: 0 }, order: [request.src, request.order, 0], request: false, answers: { request: id, last: true } } : undefined);
   }
 
   /** A neighbour in this thread gets the message on the thread's next turn, not inside this call. */
@@ -135,7 +152,6 @@ export class Routers {
     nodes[at + (shuffle ? NODE.shuffleHops : NODE.controlHops)] += hops;
     nodes[at + NODE.maxHops] = Math.max(nodes[at + NODE.maxHops], hops);
     if ((bytes[1] & FLAG.retransmission) !== 0) nodes[at + NODE.retransmissions]++;
-    if (shuffle) nodes[at + NODE.shuffleLastUs] = Math.max(nodes[at + NODE.shuffleLastUs], timeOf(bytes));
     if (shuffle && bytes[0] === Kind.Request) {
       nodes[at + NODE.fetchRequests]++;
       nodes[at + NODE.fetchRequestHops] += hops;

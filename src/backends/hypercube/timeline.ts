@@ -42,6 +42,14 @@ export interface SentMessage {
   answers?: { request: MessageId; last: boolean };
 }
 
+/** What a node thread tells the timeline, in the order it happened there. */
+export type TimelineRecord =
+  | { t: 'sent'; message: SentMessage }
+  | { t: 'passed'; id: MessageId; node: number; on: boolean }
+  | { t: 'answered'; node: number; request: MessageId }
+  | { t: 'open'; node: number; ready: Ready }
+  | { t: 'blocked'; node: number; on?: MessageId };
+
 interface Message extends SentMessage {
   /** Deps not yet arrived. */
   waitingFor: number;
@@ -114,6 +122,16 @@ export class Timeline {
     return this.nowUs;
   }
 
+  apply(record: TimelineRecord): void {
+    switch (record.t) {
+      case 'sent': return this.sent(record.message);
+      case 'passed': return this.passed(record.id, record.node, record.on);
+      case 'answered': return this.answered(record.node, record.request);
+      case 'open': return this.open(record.node, record.ready);
+      case 'blocked': return this.blocked(record.node, record.on);
+    }
+  }
+
   sent(message: SentMessage): void {
     if (this.messages.has(message.id)) return;
     const m: Message = { ...message, waitingFor: 0 };
@@ -170,6 +188,18 @@ export class Timeline {
     const answer = on === undefined ? undefined : this.answerOf.get(on);
     if (answer !== undefined && this.messages.get(answer)?.reachedUs !== undefined) this.open(node, { after: [answer], plusUs: 0 });
     else this.advance();
+  }
+
+  /**
+   * Whether every node's worker waits for an answer not yet on its way: what a finished job still
+   * sends (each worker asking for more work after its last report) has been heard of.
+   */
+  settled(): boolean {
+    for (let node = 0; node < this.nodes; node++) {
+      const on = this.waitingOn[node];
+      if (this.working[node] || (on !== undefined && this.answerOf.has(on))) return false;
+    }
+    return true;
   }
 
   /** Times everything heard of, whatever may still come (the job is over, or the nodes are gone). */
