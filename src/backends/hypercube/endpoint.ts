@@ -32,6 +32,8 @@ export interface AnswerTimes {
   taken(request: Packet, id: MessageId): void;
   /** What the answer to it (reply: its payload; none: an error) follows besides the request. */
   answerAfter(request: Packet, reply: Uint8Array | undefined): MessageId[];
+  /** When a timed request is served: serve() serves it (its answer sent when it settles). Absent: at once. */
+  admit?(request: Packet, id: MessageId, serve: () => Promise<void>): void;
 }
 
 /** A credit's place among a stream's messages from its caller, after its request's answers. */
@@ -317,12 +319,17 @@ export class Endpoint {
       return;
     }
     const handler = this.unary.get(request.method);
-    if ((request.flags & FLAG.untimed) === 0) this.answers?.taken(request, id);
-    const reply = handler ? handler(request.payload) : Promise.reject(new TransportUnavailableError(`node ${this.node} does not serve ${request.method}`));
-    reply.then(
-      (payload) => this.emit(Kind.Reply, replyFlags, request.src, request.callId, '', payload, 1, this.answerTiming(request, id, 1, true, payload)),
-      (error: unknown) => this.emit(Kind.Error, replyFlags, request.src, request.callId, '', encodeError(error), 1, this.answerTiming(request, id, 1, true)),
-    );
+    const timed = (request.flags & FLAG.untimed) === 0;
+    const serve = (): Promise<void> => {
+      if (timed) this.answers?.taken(request, id);
+      const reply = handler ? handler(request.payload) : Promise.reject(new TransportUnavailableError(`node ${this.node} does not serve ${request.method}`));
+      return reply.then(
+        (payload) => void this.emit(Kind.Reply, replyFlags, request.src, request.callId, '', payload, 1, this.answerTiming(request, id, 1, true, payload)),
+        (error: unknown) => void this.emit(Kind.Error, replyFlags, request.src, request.callId, '', encodeError(error), 1, this.answerTiming(request, id, 1, true)),
+      );
+    };
+    if (timed && this.answers?.admit) this.answers.admit(request, id, serve);
+    else void serve();
   }
 
   private async serveStream(request: Packet, id: MessageId, handler: StreamHandler, flags: number): Promise<void> {

@@ -14,7 +14,8 @@ import type { JobTrace } from '../../core/job-trace.ts';
 import { createMemoryWire } from '../../wires/memory/memory-wire.ts';
 import { codecOf, encodedMasterService, type MethodCodec } from '../../wires/proto-codec.ts';
 import type * as M from '../../wires/messages.ts';
-import { MasterTimes } from './master-times.ts';
+import { MasterGate, overriding } from './master-gate.ts';
+import type { MasterTimes } from './master-times.ts';
 import {
   type MachineTuning, type MasterLink, type MasterService, type SimulatedMachine, type Wire, type WireOptions, type WorkerClient, type WorkerService,
 } from '../../wires/transport.ts';
@@ -22,10 +23,10 @@ import { TransportUnavailableError } from '../../wires/unavailable.ts';
 import { cutOffWindow } from '../../wires/chaos/chaos-fate.ts';
 import { machineNodeName } from '../../wires/chaos/chaos-spec.ts';
 import { pickPreset } from '../machine-presets.ts';
-import { Endpoint, type AnswerTimes } from './endpoint.ts';
+import { Endpoint } from './endpoint.ts';
 import { FabricStats } from './fabric-stats.ts';
 import { DEFAULT_LINK, LINK_PRESETS, checkLinkModel, type LinkModel } from './link-model.ts';
-import { FLAG, decodePacket } from './packet.ts';
+import { FLAG, decodePacket, idOf } from './packet.ts';
 import { hypercubeReport, type HypercubeModel } from './report.ts';
 import { Routers, transferOf, type RouterThreadData } from './router.ts';
 import { Timeline, type TimelineRecord } from './timeline.ts';
@@ -117,18 +118,30 @@ function masterSide(nodes: number, dimensions: number, threads: number, model: H
         }
       }
       perThread[MASTER_NODE % threads].hostPort = host.port2;
-      const times = new MasterTimes();
-      machineData = { stats, perThread, timeline, times };
+      // The master serves the workers in simulated-time order (master-gate.ts).
+      const gate = new MasterGate(timeline, handlers);
+      machineData = { stats, perThread, timeline, times: gate.times };
       const endpoint = new Endpoint(MASTER_NODE, {
-        send: (bytes, timing) => host.port1.postMessage({ node: MASTER_NODE, bytes, timing }, transferOf(bytes)),
-      }, masterAnswers(times), MASTER_SEQ);
-      endpoint.serve(encodedMasterService(handlers));
+        send(bytes, timing) {
+          if (timing) gate.sending(idOf(bytes));
+          host.port1.postMessage({ node: MASTER_NODE, bytes, timing }, transferOf(bytes));
+        },
+      }, gate, MASTER_SEQ);
+      endpoint.serve(encodedMasterService(gate.service()));
       host.port1.on('message', ({ bytes }: { bytes: Uint8Array }) => endpoint.receive(decodePacket(bytes)));
       host.port1.unref();
-      const direct = await local.serveMaster(handlers, '');
+      // mr run's own calls (its terminal): the job it submits lets the workers' polls be served.
+      const direct = await local.serveMaster(overriding(handlers, {
+        async submitJob(request) {
+          const reply = await handlers.submitJob(request);
+          gate.submitted();
+          return reply;
+        },
+      }), '');
       return {
         address: direct.address,
         async stop() {
+          gate.stop();
           endpoint.unserve();
           host.port1.close();
           for (const channel of records) channel.port1.close();
@@ -140,29 +153,6 @@ function masterSide(nodes: number, dimensions: number, threads: number, model: H
     linkMaster: (address) => local.linkMaster(address),
     connectWorker: () => {
       throw new TransportUnavailableError('the hypercube master fetches no map output');
-    },
-  };
-}
-
-/**
- * What node 0's answers follow besides their requests (master-times.ts): reports are noted as
- * they arrive, before the master serves them; an answer that hands out tasks follows the reports
- * they depend on.
- */
-function masterAnswers(times: MasterTimes): AnswerTimes {
-  const tasksOf = (reply: M.TaskReply | null | undefined): M.Task[] => (reply ? [...(reply.task ? [reply.task] : []), ...reply.moreTasks] : []);
-  return {
-    taken(request, id) {
-      if (request.method === 'reportAttempt') times.report([(codecOf('Master', 'reportAttempt').decodeRequest(request.payload) as M.AttemptReport).attemptId], id);
-      else if (request.method === 'reportAttempts') times.report((codecOf('Master', 'reportAttempts').decodeRequest(request.payload) as M.AttemptReports).reports.map((r) => r.attemptId), id);
-    },
-    answerAfter(request, reply) {
-      let tasks: M.Task[] = [];
-      if (reply && request.method === 'requestTask') tasks = tasksOf(codecOf('Master', 'requestTask').decodeReply(reply) as M.TaskReply);
-      else if (reply && (request.method === 'reportAttempt' || request.method === 'reportAttempts')) {
-        tasks = tasksOf((codecOf('Master', request.method).decodeReply(reply) as M.AttemptReportReply | M.AttemptReportsReply).next);
-      }
-      return times.after(tasks);
     },
   };
 }

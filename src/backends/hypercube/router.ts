@@ -61,7 +61,10 @@ export class Routers {
       const { measuredBytes = 0, ...rest } = timing;
       this.tell({
         t: 'sent',
-        message: { id: idOf(bytes), src: node, dst: destinationOf(bytes), bytes: bytes.length - measuredBytes, shuffle: isShuffle(bytes), ...rest },
+        message: {
+          id: idOf(bytes), src: node, dst: destinationOf(bytes), bytes: bytes.length - measuredBytes, shuffle: isShuffle(bytes),
+          ...(bytes[0] === Kind.Request && (bytes[1] & FLAG.toMaster) !== 0 ? { toMaster: true } : {}), ...rest,
+        },
       });
     }
     this.arrive(node, bytes, false);

@@ -36,8 +36,10 @@ export interface SentMessage {
   /** Orders messages ready at one instant (compared element by element): the same run after run. */
   order: readonly number[];
   ready: Ready;
-  /** A request: the node it reaches owes an answer from then on. */
+  /** A request: the node it reaches owes an answer from then on (the master's: see MasterSide). */
   request: boolean;
+  /** A request for the master, on node 0: the master answers in its own order (master-gate.ts). */
+  toMaster?: boolean;
   /** An answer (reply, error, chunk, end) to this request; last: no more answers to it follow. */
   answers?: { request: MessageId; last: boolean };
 }
@@ -66,6 +68,18 @@ interface HopEvent {
   node: number;
   /** The arrival at its destination: no link is taken. */
   arrival: boolean;
+}
+
+/** The master's side of the timeline: it hears of each request's arrival, and bounds its own answers. */
+export interface MasterSide {
+  /** A request for the master arrived at node 0 at `us`. */
+  arrived(id: MessageId, us: number): void;
+  /** The earliest the master may still send an answer at (Infinity: it owes none). */
+  owesFromUs(): number;
+  /** A message was heard of (one of the master's answers, maybe). */
+  heard(id: MessageId): void;
+  /** The timeline moved on: what the master waits for may have come. */
+  moved(): void;
 }
 
 export interface LinkTimes {
@@ -102,6 +116,7 @@ export class Timeline {
   readonly shuffleLastUs: number[];
   private nowUs = 0;
   private finishing = false;
+  master?: MasterSide;
 
   constructor(readonly nodes: number, readonly dimensions: number, private readonly model: LinkModel) {
     // Until a node has said what it waits for, it may send at 0.
@@ -133,6 +148,7 @@ export class Timeline {
   }
 
   sent(message: SentMessage): void {
+    this.master?.heard(message.id);
     if (this.messages.has(message.id)) return;
     const m: Message = { ...message, waitingFor: 0 };
     this.messages.set(m.id, m);
@@ -202,11 +218,18 @@ export class Timeline {
     return true;
   }
 
-  /** Times everything heard of, whatever may still come (the job is over, or the nodes are gone). */
+  /** Times what it can now (the master's bound has moved). */
+  poke(): void {
+    this.advance();
+  }
+
+  /**
+   * Times everything heard of, whatever may still come (the job is over, or the nodes are gone);
+   * from now on, what it hears of is timed at once. A message a router has not said it passed on
+   * is still waited for: it is on its way in real time, or its node is gone.
+   */
   finish(): void {
     this.finishing = true;
-    for (const event of this.awaiting.values()) this.push(event);
-    this.awaiting.clear();
     this.advance();
   }
 
@@ -292,7 +315,27 @@ export class Timeline {
       for (const at of this.owed[node].values()) us = Math.min(us, at);
     }
     for (const event of this.awaiting.values()) us = Math.min(us, event.us);
+    if (this.master) us = Math.min(us, this.master.owesFromUs());
     return us;
+  }
+
+  /**
+   * Whether every request for the master that arrives before `us` (or at `us` from node 0's own
+   * worker, which sends it no hops away) has arrived already: no node still works from earlier,
+   * no message is on its way from earlier (an answer that wakes a worker, a request), no router
+   * still has to say about one. Once the job is over (finish), all has.
+   */
+  masterMayServe(us: number): boolean {
+    if (this.finishing) return true;
+    for (let node = 0; node < this.nodes; node++) {
+      const ready = this.working[node];
+      if (!ready) continue;
+      const from = this.earliestReady(ready);
+      if (from < us || (node === 0 && from === us)) return false;
+    }
+    for (const event of this.events) if (event.us < us || (event.us === us && event.arrival)) return false;
+    for (const event of this.awaiting.values()) if (event.us < us) return false;
+    return true;
   }
 
   private advance(): void {
@@ -305,6 +348,7 @@ export class Timeline {
       this.nowUs = Math.max(this.nowUs, top.us);
       if (this.hop(top) && !this.finishing) horizon = this.horizonUs();
     }
+    this.master?.moved();
   }
 
   /** Times one hop; true if what bounds the rest may have moved. */
@@ -312,7 +356,8 @@ export class Timeline {
     const m = this.messages.get(event.id)!;
     if (event.arrival) {
       this.reach(m, event.us);
-      if (m.request && !this.answeredEarly.delete(m.id)) this.owed[m.dst].set(m.id, event.us);
+      if (m.toMaster) this.master?.arrived(m.id, event.us);
+      else if (m.request && !this.answeredEarly.delete(m.id)) this.owed[m.dst].set(m.id, event.us);
       if (m.answers && this.waitingOn[m.dst] === m.answers.request) {
         this.working[m.dst] = { after: [m.id], plusUs: 0 };
         this.waitingOn[m.dst] = undefined;
@@ -322,7 +367,7 @@ export class Timeline {
     }
     const key = `${m.id}:${event.node}`;
     const on = this.decisions.get(key);
-    if (on === undefined && !this.finishing) {
+    if (on === undefined) {
       this.awaiting.set(key, event);
       return true;
     }
