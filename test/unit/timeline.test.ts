@@ -66,6 +66,19 @@ describe('hypercube timeline', () => {
     expect(t.reachedUs(messageId(1, 2))).toBe(12);
   });
 
+  it('times an arrival at the horizon even when a hop at that instant must wait (the master holds the horizon there)', () => {
+    const t = new Timeline(2, 1, MODEL);
+    const arrived: [number, number][] = [];
+    t.master = { arrived: (id, us) => void arrived.push([id, us]), owesFromUs: () => 4, heard: () => {}, moved: () => {} };
+    idle(t, 2);
+    const hop = message(1, 1, 0, 100, [], 4);                                   // ready at 4: waits at the horizon
+    const request = message(1, 2, 0, 100, [], 2, { request: true, toMaster: true });   // arrives at 2 + 1 + 1 = 4
+    carry(t, hop, 1);
+    carry(t, request, 1);
+    expect(arrived).toEqual([[request.id, 4]]);
+    expect(t.reachedUs(hop.id)).toBeUndefined();
+  });
+
   it('stops a refused message where it was refused; what follows it follows from there', () => {
     const t = new Timeline(4, 2, MODEL);
     idle(t, 4);

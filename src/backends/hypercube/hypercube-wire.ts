@@ -128,7 +128,11 @@ function masterSide(nodes: number, dimensions: number, threads: number, model: H
         },
       }, gate, MASTER_SEQ);
       endpoint.serve(encodedMasterService(gate.service()));
-      host.port1.on('message', ({ bytes }: { bytes: Uint8Array }) => endpoint.receive(decodePacket(bytes)));
+      host.port1.on('message', ({ bytes }: { bytes: Uint8Array }) => {
+        const packet = decodePacket(bytes);
+        gate.heardFrom(packet.src);
+        endpoint.receive(packet);
+      });
       host.port1.unref();
       // mr run's own calls (its terminal): the job it submits lets the workers' polls be served.
       const direct = await local.serveMaster(overriding(handlers, {

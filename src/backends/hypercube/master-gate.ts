@@ -10,7 +10,10 @@
 // nothing later than what the master may still answer at. What follows real time (a parked poll
 // that times out, the shutdown at the end) is answered on a timer, outside that order. So are
 // registrations, as they come: mr run submits its job once every worker has registered, and no
-// worker's poll is served before that.
+// worker's poll is served before that. A node not heard from for GONE_MS once the job is
+// submitted (no heartbeat: cut off, or its thread held by a long call) is not waited for: the job
+// goes on, and its times are then no longer the same run after run.
+import { DEFAULTS } from '../../config.ts';
 import type * as M from '../../wires/messages.ts';
 import { codecOf } from '../../wires/proto-codec.ts';
 import { MASTER_METHODS, type MasterService } from '../../wires/transport.ts';
@@ -34,8 +37,10 @@ interface Parked {
   resolve(reply: M.TaskReply): void;
 }
 
-/** How often parked polls are offered again on the real clock (the job's end, a job not yet submitted). */
+/** How often parked polls are offered again on the real clock (the job's end, a poll's time out). */
 const TICK_MS = 100;
+/** A node not heard from this long (five heartbeats; the master gives a worker up after ten) is not waited for. */
+const GONE_MS = 5 * DEFAULTS.heartbeatIntervalMs;
 
 const tasksOf = (reply: M.TaskReply | null | undefined): M.Task[] => (reply ? [...(reply.task ? [reply.task] : []), ...reply.moreTasks] : []);
 
@@ -60,9 +65,13 @@ export class MasterGate implements MasterSide, AnswerTimes {
   private pumpQueued = false;
   private offers = 0;
   private readonly ticker: NodeJS.Timeout;
+  /** When each node was last heard from (any message, heartbeats too), on the real clock. */
+  private readonly heardMs: number[];
+  private gone = new Set<number>();
 
   constructor(private readonly timeline: Timeline, private readonly handlers: MasterService) {
     timeline.master = this;
+    this.heardMs = new Array<number>(timeline.nodes).fill(Date.now());
     this.ticker = setInterval(() => void this.tick(), TICK_MS);
     this.ticker.unref();
   }
@@ -75,7 +84,13 @@ export class MasterGate implements MasterSide, AnswerTimes {
   /** mr run submitted its job: the workers' polls may be served (before, only registrations are). */
   submitted(): void {
     this.jobSubmitted = true;
+    this.heardMs.fill(Date.now());
     this.pump();
+  }
+
+  /** A message from `node` reached the master. */
+  heardFrom(node: number): void {
+    this.heardMs[node] = Date.now();
   }
 
   stop(): void {
@@ -227,6 +242,7 @@ export class MasterGate implements MasterSide, AnswerTimes {
 
   /** On the real clock: what no request will bring (the end of the job, a poll's time out). */
   private async tick(): Promise<void> {
+    this.checkGone();
     if (this.serving || this.parked.size === 0) return;
     this.serving = { id: this.lastServed ?? -1, us: this.timeline.timedUs };
     try {
@@ -237,6 +253,16 @@ export class MasterGate implements MasterSide, AnswerTimes {
       this.timeline.poke();
       this.pump();
     }
+  }
+
+  private checkGone(): void {
+    if (!this.jobSubmitted) return;
+    const now = Date.now();
+    const gone = new Set(this.heardMs.flatMap((ms, node) => (now - ms > GONE_MS ? [node] : [])));
+    if (gone.size === this.gone.size && [...gone].every((node) => this.gone.has(node))) return;
+    this.gone = gone;
+    this.timeline.presumeGone(gone);
+    this.pump();
   }
 
   private decodeReports(request: Packet): string[] | undefined {

@@ -116,6 +116,8 @@ export class Timeline {
   readonly shuffleLastUs: number[];
   private nowUs = 0;
   private finishing = false;
+  /** Nodes presumed gone (not heard from for a while): what they might still send is not waited for. */
+  private gone = new Set<number>();
   master?: MasterSide;
 
   constructor(readonly nodes: number, readonly dimensions: number, private readonly model: LinkModel) {
@@ -218,6 +220,16 @@ export class Timeline {
     return true;
   }
 
+  /**
+   * Nodes the master has not heard from for a while (a node cut off, a thread held by a long
+   * call): the timeline stops waiting for them. What they send later is timed as it comes, and
+   * the times are no longer the same run after run.
+   */
+  presumeGone(nodes: ReadonlySet<number>): void {
+    this.gone = new Set(nodes);
+    this.advance();
+  }
+
   /** Times what it can now (the master's bound has moved). */
   poke(): void {
     this.advance();
@@ -276,9 +288,13 @@ export class Timeline {
     return top;
   }
 
-  /** Earlier first; at one instant, by the senders' keys. */
+  /**
+   * Earlier first; at one instant, arrivals before hops (an arrival takes no link, and may be all
+   * that can be timed at the horizon), then by the senders' keys.
+   */
   private before(a: HopEvent, b: HopEvent): boolean {
     if (a.us !== b.us) return a.us < b.us;
+    if (a.arrival !== b.arrival) return a.arrival;
     const ka = this.messages.get(a.id)!.order;
     const kb = this.messages.get(b.id)!.order;
     for (let i = 0; i < Math.min(ka.length, kb.length); i++) if (ka[i] !== kb[i]) return ka[i] < kb[i];
@@ -310,11 +326,12 @@ export class Timeline {
   private horizonUs(): number {
     let us = Infinity;
     for (let node = 0; node < this.nodes; node++) {
+      if (this.gone.has(node)) continue;
       const ready = this.working[node];
       if (ready) us = Math.min(us, this.earliestReady(ready));
       for (const at of this.owed[node].values()) us = Math.min(us, at);
     }
-    for (const event of this.awaiting.values()) us = Math.min(us, event.us);
+    for (const event of this.awaiting.values()) if (!this.gone.has(event.node)) us = Math.min(us, event.us);
     if (this.master) us = Math.min(us, this.master.owesFromUs());
     return us;
   }
@@ -329,12 +346,12 @@ export class Timeline {
     if (this.finishing) return true;
     for (let node = 0; node < this.nodes; node++) {
       const ready = this.working[node];
-      if (!ready) continue;
+      if (!ready || this.gone.has(node)) continue;
       const from = this.earliestReady(ready);
       if (from < us || (node === 0 && from === us)) return false;
     }
     for (const event of this.events) if (event.us < us || (event.us === us && event.arrival)) return false;
-    for (const event of this.awaiting.values()) if (event.us < us) return false;
+    for (const event of this.awaiting.values()) if (event.us < us && !this.gone.has(event.node)) return false;
     return true;
   }
 
