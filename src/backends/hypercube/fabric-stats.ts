@@ -20,8 +20,9 @@ export const NODE = {
   fetchRequests: 9,         // fetches served here
   fetchRequestHops: 10,
   refused: 11,              // messages it could not send on: the next node on their route was cut off (or it was)
+  untimed: 12,              // delivered here, outside the simulated clock (heartbeats, their answers, cancels)
 } as const;
-const NODE_FIELDS = 12;
+const NODE_FIELDS = 13;
 
 export class FabricStats {
   readonly links: Float64Array;

@@ -50,11 +50,10 @@ export interface HopTimes {
 
 /**
  * A link's busy times, in simulated time. A message takes the first stretch, at or after the
- * time it is ready, in which the link is free long enough for it. The node threads do not run in
- * simulated-time order: a message stamped early may reach a router after one stamped later, and
- * it must not wait behind it (it would have crossed first). So a link keeps the stretches it is
- * held, not only when it was last freed: two messages wait for each other only when their
- * simulated times overlap, and only then does the real order decide which goes first.
+ * time it is ready, in which the link is free long enough for it. The timeline (timeline.ts)
+ * reserves in simulated-time order, so a message waits only for those before it; the stretches
+ * are kept for what is timed out of order: what a node presumed gone sends late, and what comes
+ * after the job's end.
  */
 export class LinkCalendar {
   /** Busy stretches, sorted and disjoint: [start, end) pairs, flat. */

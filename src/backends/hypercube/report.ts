@@ -73,6 +73,7 @@ export function hypercubeReport(trace: JobTrace, stats: FabricStats, model: Hype
     forwarded: sum(NODE.forwarded),
     retransmissions: sum(NODE.retransmissions),
     refused: sum(NODE.refused),
+    untimedMessages: sum(NODE.untimed),
     control: { messages: control.messages, bytes: control.bytes, meanHops: mean(control.hops, control.messages) },
     shuffle: {
       messages: shuffle.messages,

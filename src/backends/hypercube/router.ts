@@ -155,6 +155,7 @@ export class Routers {
     nodes[at + (shuffle ? NODE.shuffleHops : NODE.controlHops)] += hops;
     nodes[at + NODE.maxHops] = Math.max(nodes[at + NODE.maxHops], hops);
     if ((bytes[1] & FLAG.retransmission) !== 0) nodes[at + NODE.retransmissions]++;
+    if (!isTimed(bytes)) nodes[at + NODE.untimed]++;
     if (shuffle && bytes[0] === Kind.Request) {
       nodes[at + NODE.fetchRequests]++;
       nodes[at + NODE.fetchRequestHops] += hops;

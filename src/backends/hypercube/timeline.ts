@@ -4,7 +4,8 @@
 // it sends waits for (the arrivals it follows, and any computation). The timeline times every hop
 // with the link model (link-model.ts) in simulated-time order, and only as far as no message still
 // to be heard of could come earlier: so the same job gives the same times whatever the threads'
-// real order. It never holds the job up: it lags behind it, and catches up at its end (finish).
+// real order. It holds no message up: it lags behind the traffic, and catches up at the job's end
+// (finish). The master waits for it, to serve the workers in simulated-time order (master-gate.ts).
 //
 // What bounds the messages still to come:
 // - a node's worker, while it works, sends nothing earlier than what it works after (open); once
