@@ -35,12 +35,18 @@ async function main(): Promise<void> {
     await worker.start();
     workers.push(worker);
   }
+  let close!: () => void;
+  const closing = new Promise<void>((resolve) => (close = resolve));
   parentPort!.on('message', (message) => {
     if (message === 'stop') void Promise.all(workers.map((w) => w.stop()));
+    if (message === 'close') close();
   });
   post({ type: 'started' });
   await Promise.all(workers.map((w) => w.stopped));
+  // The routers here may still carry other threads' nodes' last messages: the thread ends once
+  // every thread's workers have stopped (the host says close).
   post({ type: 'exited' });
+  await closing;
   parentPort!.close();
 }
 

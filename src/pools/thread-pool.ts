@@ -41,6 +41,7 @@ export interface NodeThreadData {
 }
 
 /** Messages a node thread posts to its host. */
+/** exited: the thread's workers have stopped (it ends once every thread's have: its routers may carry theirs' messages). */
 export type NodeThreadEvent = { type: 'started' } | { type: 'exited' } | { type: 'failed'; error: string };
 
 const ENTRY = new URL('./node-thread.ts', import.meta.url);
@@ -48,6 +49,7 @@ const ENTRY = new URL('./node-thread.ts', import.meta.url);
 export class ThreadPool implements Pool {
   private readonly threads: Thread[] = [];
   private readonly exited: Promise<void>[] = [];
+  private readonly done = new Set<Thread>();
   private readonly busyChecks: NodeJS.Timeout[] = [];
 
   constructor(private readonly options: ThreadPoolOptions) {}
@@ -69,6 +71,7 @@ export class ThreadPool implements Pool {
       started.push(new Promise((resolve, reject) => {
         thread.on('message', (event: NodeThreadEvent) => {
           if (event.type === 'started') resolve();
+          if (event.type === 'exited') this.workersDone(thread);
           if (event.type === 'failed') {
             reject(new Error(`node thread ${t}: ${event.error}`));
             this.options.onFailed?.(`node thread ${t} failed: ${event.error}`);
@@ -82,6 +85,12 @@ export class ThreadPool implements Pool {
       this.exited.push(new Promise((resolve) => thread.on('exit', () => resolve())));
     }
     await Promise.all(started);
+  }
+
+  /** A thread's workers have stopped; once every thread's have, they may all end. */
+  private workersDone(thread: Thread): void {
+    this.done.add(thread);
+    if (this.done.size === this.threads.length) for (const t of this.threads) t.postMessage('close');
   }
 
   /** Calls onBusy for the hosted nodes while the thread's loop-turn counter stands still. */

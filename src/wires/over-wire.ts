@@ -35,10 +35,10 @@ export function transportOver(wire: Wire, chaos?: ChaosNode): Transport {
 function failoverLink(links: MasterLink[]): MasterLink {
   let current = 0;
   return {
-    async call(method, request, deadline, retry) {
+    async call(method, request, deadline, retry, copy) {
       const at = current;
       try {
-        return await links[at].call(method, request, deadline, retry);
+        return await links[at].call(method, request, deadline, retry, copy);
       } catch (error) {
         if (isUnavailable(error) && current === at) current = (at + 1) % links.length;
         throw error;
@@ -63,7 +63,8 @@ function masterClient(link: MasterLink, retried: boolean, chaos: ChaosNode | und
     client[method] = (request: object) => {
       const once = (deadline: Date, retry: number) => link.call(method, request, deadline, retry);
       const tried = chaos
-        ? (deadline: Date, retry: number) => chaos.unary('Master', method, request, () => once(deadline, retry), forged && (() => forged.call(link, method, request, deadline)))
+        ? (deadline: Date, retry: number) => chaos.unary('Master', method, request, () => once(deadline, retry), forged && (() => forged.call(link, method, request, deadline)),
+          () => link.call(method, request, deadline, retry, true))
         : once;
       const call = callWithPolicy(policyOf(method, request, retried), tried);
       // Only once the retries are spent: a server restarting may drop a connection or two the same way.

@@ -113,7 +113,8 @@ export interface Transport {
 /** One try of a Master call over a wire: no retry, no chaos (over-wire.ts adds both). */
 export interface MasterLink {
   /** retry: 0 for a call's first try, then 1, 2, ... (a wire that counts its traffic may tell them apart). */
-  call(method: MasterMethod, request: object, deadline: Date, retry?: number): Promise<unknown>;
+  /** copy: a duplicate the network made of a call still going on (chaos): nobody waits for its answer. */
+  call(method: MasterMethod, request: object, deadline: Date, retry?: number, copy?: boolean): Promise<unknown>;
   /** The same call with a token of an intruder's own making (chaos intruder=P), where the wire carries tokens. */
   forged?(method: MasterMethod, request: object, deadline: Date): Promise<unknown>;
   /** The error a caller should see once the retries are spent (a TLS mismatch explained, say). */

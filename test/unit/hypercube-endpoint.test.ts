@@ -83,7 +83,7 @@ describe('hypercube endpoints', () => {
     expect(taken).toEqual([request.id]);
     expect(reply.timing).toEqual({ ready: { after: [request.id, 12345], plusUs: 0 }, order: [1, 1, 1], request: false, answers: { request: request.id, last: true } });
     // The next call follows that answer, and the computation it says.
-    await client.call(0, 'echo', Uint8Array.of(8), FLAG.toMaster, undefined, 40);
+    await client.call(0, 'echo', Uint8Array.of(8), FLAG.toMaster, { plusUs: 40 });
     expect(sent[2].timing?.ready).toEqual({ after: [reply.id], plusUs: 40 });
     await expect(client.call(0, 'bad', new Uint8Array(0), FLAG.toMaster)).rejects.toThrow(UsageError);
     await expect(client.call(0, 'nope', new Uint8Array(0), FLAG.toMaster)).rejects.toThrow(TransportUnavailableError);
@@ -111,14 +111,14 @@ describe('hypercube endpoints', () => {
       ready: { after: [fetch.id], plusUs: 0 }, order: [1, 2, i], request: false, answers: { request: fetch.id, last: i === 5 },
     })));
     expect(credit.timing?.ready).toEqual({ after: [answers[3].id], plusUs: 0 });
-    await client.call(0, 'task', new Uint8Array(0), FLAG.toMaster, undefined, 9);
+    await client.call(0, 'task', new Uint8Array(0), FLAG.toMaster, { plusUs: 9 });
     expect(sent.at(-2)!.timing!.ready).toEqual({ after: [task.id, ...answers.map((a) => a.id)], plusUs: 9 });
   });
 
   it('a call with no reply by its deadline is an unavailable node, and the worker goes on after its request', async () => {
     const { client, server, sent, told } = pair();
     server.serve({ never: () => new Promise<Uint8Array>(() => {}) });
-    await expect(client.call(0, 'never', new Uint8Array(0), FLAG.toMaster, new Date(Date.now() + 30))).rejects.toThrow(/no reply from node 0 to never/);
+    await expect(client.call(0, 'never', new Uint8Array(0), FLAG.toMaster, { deadline: new Date(Date.now() + 30) })).rejects.toThrow(/no reply from node 0 to never/);
     expect(told).toEqual([{ blocked: sent[0].id }, { open: { after: [sent[0].id], plusUs: 0 } }]);
   });
 

@@ -36,6 +36,18 @@ export interface AnswerTimes {
   admit?(request: Packet, id: MessageId, serve: () => Promise<void>): void;
 }
 
+/** How a call goes (all optional). */
+export interface CallOptions {
+  /** No answer by then: an unavailable node. */
+  deadline?: Date;
+  /** The computation the call follows (a report's tasks), us. */
+  plusUs?: number;
+  /** See Timing. */
+  measuredBytes?: number;
+  /** Sent beside a call of the same request that is still waiting (a duplicate): the worker does not wait for it. */
+  alongside?: boolean;
+}
+
 /** A credit's place among a stream's messages from its caller, after its request's answers. */
 const CREDIT_ORDER = 1_000_000;
 
@@ -157,12 +169,12 @@ export class Endpoint {
   /**
    * A request to `dst`, answered once; no answer by the deadline is an unavailable node. A timed
    * call to the master is the worker's: it waits for it, and its work goes on after the answer.
-   * plusUs: the computation it follows (a report's tasks); measuredBytes: see Timing.
    */
-  call(dst: number, method: string, payload: Uint8Array, flags: number, deadline?: Date, plusUs = 0, measuredBytes = 0): Promise<Uint8Array> {
+  call(dst: number, method: string, payload: Uint8Array, flags: number, options: CallOptions = {}): Promise<Uint8Array> {
+    const { deadline, plusUs = 0, measuredBytes = 0 } = options;
     const callId = this.callId();
     const timed = (flags & FLAG.untimed) === 0;
-    const blocking = timed && (flags & FLAG.toMaster) !== 0;
+    const blocking = timed && (flags & FLAG.toMaster) !== 0 && !options.alongside;
     return new Promise<Uint8Array>((resolve, reject) => {
       const waitMs = deadline ? deadline.getTime() - Date.now() : 0;
       let id: MessageId | undefined;

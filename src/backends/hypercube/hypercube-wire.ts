@@ -188,7 +188,7 @@ function nodeSide(data: NodeThreadData, node: number, model: HypercubeModel): Wi
     endpoints.set(node, endpoint);
   }
   const own = endpoint;
-  const charged = new WeakSet<object>();
+  const charged = new WeakMap<object, number>();   // reports sent, and the computation charged to them
   const machine: SimulatedMachine = {
     nodes: data.nodes, threads: data.threads, threadData: () => undefined,
     report: () => {
@@ -212,13 +212,14 @@ function nodeSide(data: NodeThreadData, node: number, model: HypercubeModel): Wi
     },
     linkMaster(): MasterLink {
       return {
-        async call(method, request, deadline, retry = 0) {
+        async call(method, request, deadline, retry = 0, copy = false) {
           // A node computes between the task it was given and its report: the report leaves when
-          // its input would have been worked through (once, whatever the retries).
-          let plusUs = 0;
-          if ((method === 'reportAttempt' || method === 'reportAttempts') && !charged.has(request)) {
-            charged.add(request);
+          // its input would have been worked through (once, whatever the retries; the network's
+          // duplicate of it (chaos) leaves with it, and the worker does not wait for that one).
+          let plusUs = copy ? charged.get(request) ?? 0 : 0;
+          if (!copy && (method === 'reportAttempt' || method === 'reportAttempts') && !charged.has(request)) {
             plusUs = computeUs(request, model.nodeBytesPerSec);
+            charged.set(request, plusUs);
           }
           const codec = codecOf('Master', method);
           // Heartbeats follow real seconds: they cross the links, outside the simulated clock.
@@ -226,7 +227,7 @@ function nodeSide(data: NodeThreadData, node: number, model: HypercubeModel): Wi
           const payload = codec.encodeRequest(request);
           const plain = withoutMeasurements(method, request);
           const measuredBytes = plain ? payload.length - codec.encodeRequest(plain).length : 0;
-          const reply = await own.call(MASTER_NODE, method, payload, flags, deadline, plusUs, measuredBytes);
+          const reply = await own.call(MASTER_NODE, method, payload, flags, { deadline, plusUs, measuredBytes, alongside: copy });
           return codec.decodeReply(reply);
         },
         close() {},

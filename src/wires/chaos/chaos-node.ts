@@ -81,12 +81,13 @@ export class ChaosNode {
    * One unary call: its request may be refused, lost, held back, delayed, throttled or doubled; its
    * reply lost, delayed or throttled. Under intruder=P, `forge` (the same call without a valid
    * token, where the transport can make one) is also sent, as an intruder on the network would.
+   * copy: how the network's duplicate of it goes out (default: as `send`).
    */
-  async unary<T>(service: Service, method: string, request: object, send: () => Promise<T>, forge?: () => Promise<unknown>): Promise<T> {
+  async unary<T>(service: Service, method: string, request: object, send: () => Promise<T>, forge?: () => Promise<unknown>, copy: () => Promise<unknown> = send): Promise<T> {
     const fate = await this.dispatch(service, method, request);
     const reply = send();
     this.overtake();
-    if (fate.request.duplicated) this.duplicate(fate.duplicateLagMs, () => send());
+    if (fate.request.duplicated) this.duplicate(fate.duplicateLagMs, copy);
     if (forge && this.spec.intruder && this.streams.stream(`${method}.intruder`)() < this.spec.intruder) this.intrude(forge);
     const value = await reply;
     await this.arrive(fate.reply, method, () => codecOf(service, method).encodeReply(value as object).length);
