@@ -4,8 +4,10 @@
 // which the timeline (timeline.ts) turns into times: a worker's calls follow the master's last
 // answer to it and what its own calls brought since; an answer follows its request; a credit the
 // chunk it grants after. Heartbeats and cancels stay outside the clock (they follow real time).
-import { AuthError, MrError, TransportUnavailableError, UsageError } from '../../errors.ts';
+import { TransportUnavailableError } from '../../errors.ts';
+import { encodeError, errorOf } from './call-errors.ts';
 import { FLAG, Kind, encodePacket, type Packet } from './packet.ts';
+import { Inbox, wokenWithin } from './stream-inbox.ts';
 import { messageId, type MessageId, type Ready, type SentMessage } from './timeline.ts';
 
 /**
@@ -82,52 +84,6 @@ interface PendingCall {
   reject(error: Error): void;
   /** A timed call to the master: the worker waits for it. */
   blocking: boolean;
-}
-
-/** Waits until waiter.wake() is called (true), or ms pass (false). */
-async function wokenWithin(waiter: { wake?: () => void }, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const woken = await new Promise<boolean>((resolve) => {
-    waiter.wake = () => resolve(true);
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  clearTimeout(timer);
-  waiter.wake = undefined;
-  return woken;
-}
-
-/** A stream's chunks as they arrive, for the caller's `for await`. */
-class Inbox {
-  private readonly chunks: { payload: Uint8Array; id: MessageId }[] = [];
-  private done = false;
-  private error?: Error;
-  wake?: () => void;   // set while read() waits (wokenWithin)
-
-  push(chunk: { payload: Uint8Array; id: MessageId }): void {
-    this.chunks.push(chunk);
-    this.wake?.();
-  }
-
-  end(error?: Error): void {
-    this.done = true;
-    this.error = error;
-    this.wake?.();
-  }
-
-  /** The chunks until the end; a silence of idleMs (a chunk lost on the way, a node gone) is an unavailable node. */
-  async *read(idleMs: number, what: string): AsyncGenerator<{ payload: Uint8Array; id: MessageId }> {
-    for (;;) {
-      if (this.chunks.length > 0) {
-        yield this.chunks.shift()!;
-        continue;
-      }
-      if (this.done) {
-        if (this.error) throw this.error;
-        return;
-      }
-      if (!(await wokenWithin(this, idleMs))) throw new TransportUnavailableError(`hypercube: ${what} heard nothing for ${idleMs / 1000} s`);
-    }
-  }
 }
 
 export class Endpoint {
@@ -373,27 +329,4 @@ export class Endpoint {
       if (!done && (request.flags & FLAG.untimed) === 0) this.link.answered?.(id);
     }
   }
-}
-
-// Errors cross the links as their kind and message, and are made again on the caller's side: a
-// usage error stays a usage error, an unavailable node stays retryable.
-const KINDS = [['unavailable', TransportUnavailableError], ['auth', AuthError], ['usage', UsageError], ['mr', MrError]] as const;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-export function encodeError(error: unknown): Uint8Array {
-  const kind = KINDS.find(([, type]) => error instanceof type)?.[0] ?? 'internal';
-  return encoder.encode(JSON.stringify({ kind, message: error instanceof Error ? error.message : String(error) }));
-}
-
-function errorOf(payload: Uint8Array): Error {
-  let parsed: { kind?: string; message?: string } = {};
-  try {
-    parsed = JSON.parse(decoder.decode(payload)) as typeof parsed;
-  } catch {
-    // a garbled error is still an error
-  }
-  const type = KINDS.find(([kind]) => kind === parsed.kind)?.[1];
-  const message = parsed.message ?? 'a call failed on the far node';
-  return type ? new type(message) : new Error(message);
 }

@@ -7,7 +7,7 @@
 // passed on or refused, in the order it did so; the timeline times the hops.
 import type { MessagePort } from 'node:worker_threads';
 import { TransportUnavailableError } from '../../errors.ts';
-import { encodeError } from './endpoint.ts';
+import { encodeError } from './call-errors.ts';
 import type { Timing } from './endpoint.ts';
 import { FabricStats, LINK, NODE } from './fabric-stats.ts';
 import { ecubeStep } from './topology.ts';

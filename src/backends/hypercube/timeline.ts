@@ -16,6 +16,7 @@
 // Ties at one instant are broken by the key each sender gives (`order`), never by arrival.
 // Pure: no I/O, no clock.
 import { crossLink, LinkCalendar, type LinkModel } from './link-model.ts';
+import { MinHeap } from '../../core/kway-merge.ts';
 import { ecubeStep, popcount } from './topology.ts';
 
 /** A message's name: its source node and its number there. */
@@ -97,7 +98,7 @@ export class Timeline {
   private readonly messages = new Map<MessageId, Message>();
   /** Messages waiting for one that has not arrived (or not been heard of) yet. */
   private readonly waiting = new Map<MessageId, Message[]>();
-  private readonly events: HopEvent[] = [];
+  private readonly events = new MinHeap<HopEvent>((a, b) => this.before(a, b));
   /** Decisions of routers not yet needed, and hop events waiting for one: `${id}:${node}`. */
   private readonly decisions = new Map<string, boolean>();
   private readonly awaiting = new Map<string, HopEvent>();
@@ -257,36 +258,7 @@ export class Timeline {
   private push(event: HopEvent): void {
     const m = this.messages.get(event.id)!;
     m.at = { node: event.node, us: event.us };
-    const heap = this.events;
-    heap.push(event);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.before(heap[i], heap[parent])) break;
-      [heap[i], heap[parent]] = [heap[parent], heap[i]];
-      i = parent;
-    }
-  }
-
-  private pop(): HopEvent {
-    const heap = this.events;
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let best = i;
-        if (l < heap.length && this.before(heap[l], heap[best])) best = l;
-        if (r < heap.length && this.before(heap[r], heap[best])) best = r;
-        if (best === i) break;
-        [heap[i], heap[best]] = [heap[best], heap[i]];
-        i = best;
-      }
-    }
-    return top;
+    this.events.push(event);
   }
 
   /**
@@ -351,18 +323,17 @@ export class Timeline {
       const from = this.earliestReady(ready);
       if (from < us || (node === 0 && from === us)) return false;
     }
-    for (const event of this.events) if (event.us < us || (event.us === us && event.arrival)) return false;
+    for (const event of this.events.values()) if (event.us < us || (event.us === us && event.arrival)) return false;
     for (const event of this.awaiting.values()) if (event.us < us && !this.gone.has(event.node)) return false;
     return true;
   }
 
   private advance(): void {
     let horizon = this.finishing ? Infinity : this.horizonUs();
-    while (this.events.length > 0) {
-      const top = this.events[0];
+    for (let top = this.events.peek() as HopEvent | undefined; top; top = this.events.peek() as HopEvent | undefined) {
       // An arrival takes no link: one at the horizon itself cannot be overtaken.
       if (top.arrival ? top.us > horizon : top.us >= horizon) break;
-      this.pop();
+      this.events.pop();
       this.nowUs = Math.max(this.nowUs, top.us);
       if (this.hop(top) && !this.finishing) horizon = this.horizonUs();
     }
