@@ -58,8 +58,8 @@ export class MasterGate implements MasterSide, AnswerTimes {
   private readonly parked = new Map<string, Parked>();
   /** A parked poll's answer -> what made it (the request being served then). */
   private readonly wokenBy = new Map<string, MessageId>();
-  /** Polls answered, by `<worker>/<request id>`: the same poll again gets the same answer. */
-  private readonly answered = new Map<string, M.TaskReply>();
+  /** Each worker's last poll answered (its one slot asks again only that one): the same poll again gets the same answer. */
+  private readonly answered = new Map<string, { requestId: string; reply: M.TaskReply }>();
   private onPark?: () => void;
   private jobSubmitted = false;
   private pumpQueued = false;
@@ -115,8 +115,7 @@ export class MasterGate implements MasterSide, AnswerTimes {
 
   taken(request: Packet, id: MessageId): void {
     if (request.method === 'reportAttempt' || request.method === 'reportAttempts') {
-      const decoded = this.decodeReports(request);
-      if (decoded) this.times.report(decoded, id);
+      this.times.report(this.decodeReports(request), id);
     }
   }
 
@@ -202,8 +201,8 @@ export class MasterGate implements MasterSide, AnswerTimes {
   /** A worker's poll: answered now if there is something to say, else parked. */
   private async poll(request: M.TaskRequest): Promise<M.TaskReply> {
     const key = `${request.workerId}/${request.requestId}`;
-    const known = this.answered.get(key);
-    if (known) return known;
+    const known = this.answered.get(request.workerId);
+    if (request.requestId && known?.requestId === request.requestId) return known.reply;
     const reply = await this.offer(request);
     if (reply) return reply;
     return new Promise<M.TaskReply>((resolve) => {
@@ -225,7 +224,7 @@ export class MasterGate implements MasterSide, AnswerTimes {
     // Each offer a call of its own: the master answers a named poll once.
     const reply = await this.handlers.requestTask({ ...request, waitMs: 0, requestId: `${request.requestId}~${++this.offers}` });
     if (!reply.task && !reply.shutdown && request.waitMs > 0) return undefined;
-    if (request.requestId) this.answered.set(`${request.workerId}/${request.requestId}`, reply);
+    if (request.requestId) this.answered.set(request.workerId, { requestId: request.requestId, reply });
     return reply;
   }
 
@@ -265,7 +264,7 @@ export class MasterGate implements MasterSide, AnswerTimes {
     this.pump();
   }
 
-  private decodeReports(request: Packet): string[] | undefined {
+  private decodeReports(request: Packet): string[] {
     if (request.method === 'reportAttempt') return [(codecs.reportAttempt.decodeRequest(request.payload) as M.AttemptReport).attemptId];
     return (codecs.reportAttempts.decodeRequest(request.payload) as M.AttemptReports).reports.map((r) => r.attemptId);
   }
